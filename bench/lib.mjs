@@ -1,0 +1,152 @@
+// Shared helpers of the bench scripts: installing peers, free ports, wrk runs, child processes.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Makes sure Debian packages are installed (as root, with apt-get); fails with a clear message otherwise. */
+export function ensureDebianPackages(packages, binaries = packages) {
+  const missing = packages.filter((_, i) => !hasCommand(binaries[i]));
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0)
+    throw new Error(`missing ${missing.join(', ')}: install them (apt-get install ${missing.join(' ')})`);
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+export function hasCommand(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0 || existsSync(`/usr/sbin/${name}`);
+}
+
+export function ensureBuilt() {
+  if (!existsSync(path.join(ROOT, 'dist/cli/main.js')))
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'examples/hello/build.mjs')], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export function tempDir(prefix) {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Waits until a TCP port accepts connections. */
+export async function waitForPort(port, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`port ${port} did not open within ${timeoutMs}ms`);
+}
+
+/** Runs wrk and returns requests/s, p99 latency (ms) and errors (non-2xx + socket errors). */
+export function wrk(url, { seconds = 10, connections = 32, threads = 1 } = {}) {
+  const out = execFileSync(
+    'wrk',
+    ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', url],
+    { encoding: 'utf8' },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const p99 = parseLatency(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p99, errors };
+}
+
+function parseLatency(text) {
+  if (!text) return NaN;
+  const match = /([\d.]+)(us|ms|s)/.exec(text);
+  const factor = { us: 0.001, ms: 1, s: 1000 }[match[2]];
+  return Number(match[1]) * factor;
+}
+
+/** Starts a child process; returns it with a kill helper that waits for the exit. */
+export function start(command, args, opts = {}) {
+  const child = spawn(command, args, { stdio: opts.stdio ?? 'ignore', ...opts });
+  child.stop = async (signal = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await gone;
+  };
+  return child;
+}
+
+export function ratio(a, b) {
+  return (a / b).toFixed(2);
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Keep-alive HTTP load until stop(); counts failures (non-2xx or connection errors). */
+export async function keepAliveLoad(url, connections = 8) {
+  const http = await import('node:http');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const report = { requests: 0, failures: 0, samples: [] };
+  let stopping = false;
+  const once = () =>
+    new Promise((resolve) => {
+      const fail = (what) => {
+        report.failures++;
+        if (report.samples.length < 5) report.samples.push(what);
+        resolve();
+      };
+      const req = http.get(url, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          report.requests++;
+          if (res.statusCode < 200 || res.statusCode >= 300) fail(`HTTP ${res.statusCode}`);
+          else resolve();
+        });
+        res.on('error', (e) => fail(e.message));
+      });
+      req.on('error', (e) => {
+        report.requests++;
+        fail(e.message);
+      });
+    });
+  const workers = Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (!stopping) await once();
+    }),
+  );
+  return {
+    report,
+    async stop() {
+      stopping = true;
+      await workers;
+      agent.destroy();
+      return report;
+    },
+  };
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// PM2 side by side: the same hello app (2 instances) under the same keep-alive load, N times
+// `pm2 reload` in cluster mode against N times `ferry deploy` (blue-green), counting failed
+// requests (non-2xx or connection errors) for each. Installs pm2 from npm into a temp dir.
+//   Usage: node bench/pm2.mjs [--rounds 5]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { ROOT, ensureBuilt, freePort, keepAliveLoad, tempDir, waitForPort } from './lib.mjs';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
+const rounds = Number(values.rounds);
+ensureBuilt();
+const dir = tempDir('ferry-bench-pm2-');
+const dist = path.join(dir, 'dist');
+execFileSync(process.execPath, [path.join(ROOT, 'examples/hello/build.mjs'), '--out', dist], {
+  stdio: 'ignore',
+});
+
+// --- PM2, cluster mode, reload between two release dirs behind a `current` symlink -----------------
+console.log('installing pm2 from npm...');
+execFileSync(
+  'npm',
+  ['install', '--prefix', path.join(dir, 'pm2'), 'pm2@latest', '--no-audit', '--no-fund', '--silent'],
+  { stdio: 'inherit' },
+);
+const pm2 = path.join(dir, 'pm2/node_modules/.bin/pm2');
+const pm2Env = { ...process.env, PM2_HOME: path.join(dir, 'pm2-home') };
+for (const version of ['1.0.0', '1.1.0']) {
+  mkdirSync(path.join(dir, 'releases', version), { recursive: true });
+  execFileSync('tar', [
+    '-xzf',
+    path.join(dist, `hello-${version}.tar.gz`),
+    '-C',
+    path.join(dir, 'releases', version),
+  ]);
+}
+const current = path.join(dir, 'current');
+const point = (version) => {
+  symlinkSync(path.join(dir, 'releases', version), `${current}.tmp`);
+  renameSync(`${current}.tmp`, current);
+};
+point('1.0.0');
+const pm2Port = await freePort();
+writeFileSync(
+  path.join(dir, 'ecosystem.config.cjs'),
+  `module.exports = { apps: [{ name: 'hello', cwd: ${JSON.stringify(current)}, script: 'server.mjs', exec_mode: 'cluster', instances: 2,
+  kill_signal: 'SIGTERM', env: { PORT: '${pm2Port}' } }] };`,
+);
+execFileSync(pm2, ['start', path.join(dir, 'ecosystem.config.cjs')], { env: pm2Env, stdio: 'ignore' });
+await waitForPort(pm2Port);
+const pm2Load = await keepAliveLoad(`http://127.0.0.1:${pm2Port}/`);
+await sleep(1000);
+for (let i = 0; i < rounds; i++) {
+  point(i % 2 === 0 ? '1.1.0' : '1.0.0');
+  execFileSync(pm2, ['reload', 'hello'], { env: pm2Env, stdio: 'ignore' });
+  await sleep(500);
+}
+const pm2Report = await pm2Load.stop();
+execFileSync(pm2, ['kill'], { env: pm2Env, stdio: 'ignore' });
+
+// --- Ferry, blue-green ------------------------------------------------------------------------------
+const home = path.join(dir, 'home');
+const apiPort = await freePort();
+const appPort = await freePort();
+writeFileSync(
+  path.join(dir, 'ferry.yaml'),
+  `api: { listen: "127.0.0.1:${apiPort}" }
+apps:
+  hello:
+    artifact: { url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }
+    initial_release: 1.0.0
+    run: { command: node, args: [server.mjs] }
+    instances: 2
+    listen: "127.0.0.1:${appPort}"
+    health: { http: { path: /healthz }, interval: 200ms, healthy_threshold: 2 }
+`,
+);
+const env = { ...process.env, FERRY_HOME: home };
+const bin = path.join(ROOT, 'bin/ferry.js');
+const daemon = spawn(process.execPath, [bin, 'up', '--config', path.join(dir, 'ferry.yaml')], {
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let output = '';
+daemon.stdout.on('data', (c) => (output += c));
+while (!output.includes('Ferry is up')) await sleep(50);
+const ferryLoad = await keepAliveLoad(`http://127.0.0.1:${appPort}/`);
+await sleep(1000);
+for (let i = 0; i < rounds; i++) {
+  execFileSync(process.execPath, [bin, 'deploy', 'hello', i % 2 === 0 ? '1.1.0' : '1.0.0', '--wait'], {
+    env,
+    stdio: 'ignore',
+  });
+}
+const ferryReport = await ferryLoad.stop();
+daemon.kill('SIGTERM');
+execFileSync(process.execPath, [bin, 'down'], { env, stdio: 'ignore' });
+rmSync(dir, { recursive: true, force: true });
+
+console.log(
+  `\n${rounds} zero-downtime reloads of hello (2 instances) under keep-alive load (8 connections)\n`,
+);
+console.log('tool                         requests   failed');
+console.log(
+  `pm2 reload (cluster mode)  ${String(pm2Report.requests).padStart(10)}   ${pm2Report.failures}  ${pm2Report.samples.slice(0, 3).join('; ')}`,
+);
+console.log(
+  `ferry deploy (blue-green)  ${String(ferryReport.requests).padStart(10)}   ${ferryReport.failures}  ${ferryReport.samples.slice(0, 3).join('; ')}`,
+);

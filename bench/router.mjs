@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Router throughput and latency, side by side on the same backend (the hello app):
+//   direct to the app | through Ferry's router | through nginx (one worker, upstream keep-alive)
+// Prints requests/s and p99 for each, and the ratios. Needs wrk and nginx (installed with apt-get
+// when run as root).  Usage: node bench/router.mjs [--seconds 10] [--connections 32]
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import { parseArgs } from 'node:util';
+import {
+  ROOT,
+  ensureBuilt,
+  ensureDebianPackages,
+  freePort,
+  ratio,
+  start,
+  tempDir,
+  waitForPort,
+  wrk,
+} from './lib.mjs';
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } },
+});
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+
+ensureDebianPackages(['wrk', 'nginx']);
+ensureBuilt();
+const { RouterClient } = await import(path.join(ROOT, 'dist/router/client.js'));
+
+const dir = tempDir('ferry-bench-router-');
+const release = path.join(dir, 'hello');
+const { execFileSync } = await import('node:child_process');
+execFileSync('mkdir', ['-p', release]);
+execFileSync('tar', ['-xzf', path.join(ROOT, 'examples/hello/dist/hello-1.0.0.tar.gz'), '-C', release]);
+
+const appPort = await freePort();
+const routerPort = await freePort();
+const nginxPort = await freePort();
+const app = start(process.execPath, ['server.mjs'], {
+  cwd: release,
+  env: { ...process.env, PORT: String(appPort) },
+});
+await waitForPort(appPort);
+
+const router = new RouterClient({ stateDir: path.join(dir, 'router') });
+await router.ensureRunning();
+await router.putRoute({
+  name: 'hello.bench',
+  listen: { host: '127.0.0.1', port: routerPort },
+  backends: [{ id: 'i1', release: '1.0.0', host: '127.0.0.1', port: appPort, weight: 100, healthy: true }],
+});
+await waitForPort(routerPort);
+
+const nginxConf = path.join(dir, 'nginx.conf');
+writeFileSync(
+  nginxConf,
+  `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/nginx-body; proxy_temp_path ${dir}/nginx-proxy;
+  fastcgi_temp_path ${dir}/nginx-fcgi; uwsgi_temp_path ${dir}/nginx-uwsgi; scgi_temp_path ${dir}/nginx-scgi;
+  upstream hello { server 127.0.0.1:${appPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${nginxPort};
+    location / { proxy_pass http://hello; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header X-Forwarded-For $remote_addr; }
+  }
+}
+`,
+);
+const nginx = start('nginx', ['-c', nginxConf, '-e', `${dir}/nginx-error.log`]);
+await waitForPort(nginxPort);
+
+try {
+  // Warm up each path briefly, then measure.
+  const results = {};
+  for (const [name, port] of [
+    ['direct', appPort],
+    ['ferry router', routerPort],
+    ['nginx (1 worker)', nginxPort],
+  ]) {
+    wrk(`http://127.0.0.1:${port}/`, { seconds: 2, connections });
+    results[name] = wrk(`http://127.0.0.1:${port}/`, { seconds, connections });
+  }
+  console.log(
+    `\nrouter bench: wrk -t1 -c${connections} -d${seconds}s, backend = hello (node), same machine (${process.arch}, 2 cores)\n`,
+  );
+  console.log('path               requests/s   p99 (ms)   errors');
+  for (const [name, r] of Object.entries(results)) {
+    console.log(
+      `${name.padEnd(18)} ${r.rps.toFixed(0).padStart(10)}   ${r.p99.toFixed(2).padStart(8)}   ${r.errors}`,
+    );
+  }
+  const ferry = results['ferry router'];
+  const ng = results['nginx (1 worker)'];
+  console.log(`\nferry router / nginx requests/s: ${ratio(ferry.rps, ng.rps)}x   (target >= 0.4x)`);
+  console.log(`ferry router / direct requests/s: ${ratio(ferry.rps, results.direct.rps)}x`);
+  console.log(`p99 ferry router / nginx: ${ratio(ferry.p99, ng.p99)}x`);
+} finally {
+  await nginx.stop('SIGQUIT');
+  await router.stop();
+  await app.stop();
+}

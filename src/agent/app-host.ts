@@ -1,0 +1,339 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { AppConfig, AppEnvironmentConfig } from '../config/types.js';
+import type { ReleaseObservation, TrafficWindow } from '../engine/types.js';
+import { FerryError } from '../errors/ferry-error.js';
+import { HealthMonitor } from '../health/index.js';
+import type { Logger } from '../lib/logger.js';
+import type { RouterClient } from '../router/client.js';
+import type { InstanceRecord, Store } from '../store/store.js';
+import {
+  allocatePort,
+  tailLog,
+  type InstanceSpec,
+  type Supervisor,
+  type SupervisorEvent,
+} from '../supervisor/index.js';
+import { toHealthSpec } from './health-spec.js';
+import { isFailed, isRunning, type TrackedInstance } from './instance.js';
+import { planBackends, routeName } from './traffic.js';
+
+export interface AppHostDeps {
+  readonly app: AppConfig;
+  readonly env: string;
+  readonly settings: AppEnvironmentConfig;
+  /** apps/<app>/<env> under the data dir: releases/ and logs/ live here. */
+  readonly dir: string;
+  readonly ferryHome: string;
+  readonly store: Store;
+  readonly supervisor: Supervisor;
+  readonly router: RouterClient;
+  readonly holdTimeoutMs: number;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+const LOG_TAIL_LINES = 20;
+
+/**
+ * Runs one app in one environment on this host: its instances (through the supervisor), their
+ * health monitors, and its route in the router. The runtime's effects land here; every method is
+ * idempotent so that replaying effects after a crash converges.
+ */
+export class AppHost {
+  readonly releasesDir: string;
+  private readonly instances = new Map<string, TrackedInstance>();
+  private weights: Record<string, number> = {};
+  private windowStart = new Map<string, number>();
+  private routePush: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly deps: AppHostDeps) {
+    this.releasesDir = path.join(deps.dir, 'releases');
+  }
+
+  get key(): string {
+    return routeName(this.deps.app.name, this.deps.env);
+  }
+
+  owns(instanceId: string): boolean {
+    return this.instances.has(instanceId);
+  }
+
+  /** Takes back instances that survived a daemon restart; records whose process is gone are dropped. */
+  async adopt(records: readonly InstanceRecord[], current: string | null): Promise<void> {
+    for (const record of records) {
+      const spec = this.specFor(record.id, record.version, record.port);
+      const alive =
+        record.pid !== null &&
+        record.pidStart !== null &&
+        this.deps.supervisor.adopt(spec, record.pid, record.pidStart);
+      if (!alive) {
+        this.deps.logger.warn({ instance: record.id }, 'instance process is gone; forgetting it');
+        await this.deps.store.deleteInstance(record.id);
+        continue;
+      }
+      this.track(record, spec);
+    }
+    if (current) this.weights = { [current]: 100 };
+    await this.pushRoute();
+  }
+
+  /** Makes `count` instances of the release run; running ones are kept. */
+  async ensureInstances(version: string, count: number, opts: { quickHealth?: boolean } = {}): Promise<void> {
+    const have = [...this.instances.values()].filter(
+      (i) => i.record.version === version && i.phase === 'serving',
+    );
+    for (let n = have.length; n < count; n++) await this.startInstance(version, opts);
+    await this.pushRoute();
+  }
+
+  private async startInstance(version: string, opts: { quickHealth?: boolean }): Promise<void> {
+    const id = `${this.deps.app.name}-${version}-${randomBytes(3).toString('hex')}`;
+    const port = await allocatePort('127.0.0.1');
+    const now = this.deps.now();
+    // Persisted before the spawn: a crash in between leaves a record that recovery can reconcile.
+    const record: InstanceRecord = {
+      id,
+      app: this.deps.app.name,
+      env: this.deps.env,
+      version,
+      port,
+      pid: null,
+      pidStart: null,
+      state: 'starting',
+      restarts: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.deps.store.putInstance(record);
+    const spec = this.specFor(id, version, port);
+    try {
+      const { pid, pidStart } = await this.deps.supervisor.start(spec);
+      const started: InstanceRecord = {
+        ...record,
+        pid,
+        pidStart,
+        state: 'running',
+        updatedAt: this.deps.now(),
+      };
+      await this.deps.store.putInstance(started);
+      this.track(started, spec, opts.quickHealth);
+    } catch (error) {
+      await this.deps.store.deleteInstance(id);
+      throw error;
+    }
+  }
+
+  private track(record: InstanceRecord, spec: InstanceSpec, quickHealth = false): void {
+    const tracked: TrackedInstance = {
+      record,
+      spec,
+      monitor: null,
+      health: 'starting',
+      everHealthy: false,
+      lastFailure: null,
+      phase: 'serving',
+    };
+    const healthSpec = toHealthSpec(this.deps.app.health, quickHealth);
+    tracked.monitor = new HealthMonitor({
+      spec: healthSpec,
+      target: { host: '127.0.0.1', port: record.port, cwd: spec.cwd, env: spec.envVars },
+      startedAt: this.deps.now(),
+      onChange: (status, probe) => {
+        tracked.health = status;
+        if (status === 'healthy') tracked.everHealthy = true;
+        if (!probe.ok) tracked.lastFailure = probe;
+        this.deps.logger.info({ instance: record.id, health: status, probe: probe.detail }, 'health changed');
+        void this.pushRoute();
+      },
+      onResult: (probe) => {
+        if (!probe.ok) tracked.lastFailure = probe;
+      },
+    });
+    tracked.monitor.start();
+    this.instances.set(record.id, tracked);
+  }
+
+  /** Percent of traffic per release (releases not named get 0). */
+  async setTraffic(weights: Readonly<Record<string, number>>): Promise<void> {
+    this.weights = { ...weights };
+    await this.pushRoute();
+  }
+
+  /** Takes the release out of the router, waits for its requests to finish, stops its processes. */
+  async retire(version: string): Promise<void> {
+    const leaving = [...this.instances.values()].filter((i) => i.record.version === version);
+    if (leaving.length === 0) return;
+    for (const instance of leaving) instance.phase = 'retiring';
+    await this.pushRoute();
+    const drained = await this.deps.router.waitDrained(
+      this.key,
+      leaving.map((i) => i.record.id),
+      this.deps.app.stopGraceMs,
+    );
+    if (!drained)
+      this.deps.logger.warn(
+        { release: version },
+        'requests still in flight after the grace period; stopping anyway',
+      );
+    await Promise.all(leaving.map((instance) => this.stopInstance(instance, `release ${version} retired`)));
+    await this.pushRoute();
+  }
+
+  private async stopInstance(instance: TrackedInstance, reason: string): Promise<void> {
+    instance.monitor?.stop();
+    await this.deps.supervisor.stop(instance.record.id, { graceMs: this.deps.app.stopGraceMs, reason });
+    this.instances.delete(instance.record.id);
+    await this.deps.store.deleteInstance(instance.record.id);
+  }
+
+  /** The release's instances as the engine needs to see them. */
+  async observe(version: string, desired: number): Promise<ReleaseObservation> {
+    const mine = [...this.instances.values()].filter(
+      (i) => i.record.version === version && i.phase === 'serving',
+    );
+    const failing = mine.find(isFailed) ?? mine.find((i) => i.lastFailure !== null && i.health !== 'healthy');
+    const observation: ReleaseObservation = {
+      version,
+      desired,
+      running: mine.filter(isRunning).length,
+      healthy: mine.filter((i) => i.health === 'healthy').length,
+      failed: mine.filter(isFailed).length,
+    };
+    if (!failing) return observation;
+    const logTail = await tailLog(failing.spec.logFile, LOG_TAIL_LINES).catch(() => []);
+    return {
+      ...observation,
+      evidence: {
+        instanceId: failing.record.id,
+        ...(failing.lastFailure ? { health: failing.lastFailure.detail } : {}),
+        logTail,
+      },
+    };
+  }
+
+  /** Starts a new analysis window: the router's counters for the app are remembered as they are now. */
+  async openWindow(): Promise<void> {
+    this.windowStart = await this.releaseCounters();
+  }
+
+  async trafficWindow(version: string): Promise<TrafficWindow> {
+    const counters = await this.releaseCounters();
+    const now = counters.get(version) ?? 0;
+    const errors =
+      (counters.get(`${version}#errors`) ?? 0) - (this.windowStart.get(`${version}#errors`) ?? 0);
+    return { requests: Math.max(0, now - (this.windowStart.get(version) ?? 0)), errors: Math.max(0, errors) };
+  }
+
+  private async releaseCounters(): Promise<Map<string, number>> {
+    const stats = await this.deps.router.stats();
+    const counters = new Map<string, number>();
+    for (const backend of stats.routes[this.key]?.backends ?? []) {
+      const add = (key: string, n: number) => counters.set(key, (counters.get(key) ?? 0) + n);
+      add(backend.release, backend.requests);
+      add(`${backend.release}#errors`, backend.responses['5xx'] + backend.errors);
+    }
+    return counters;
+  }
+
+  /** Updates an instance record from the supervisor's events (restarts, crash loops, exits). */
+  onSupervisorEvent(event: SupervisorEvent): void {
+    const instance = this.instances.get(event.id);
+    if (!instance) return;
+    const state =
+      event.type === 'started'
+        ? 'running'
+        : event.type === 'crash-loop'
+          ? 'crash-loop'
+          : event.type === 'exited' && !event.expected
+            ? 'crashed'
+            : undefined;
+    if (!state) return;
+    const pid =
+      event.type === 'started' ? { pid: event.pid, pidStart: event.pidStart, restarts: event.restarts } : {};
+    instance.record = { ...instance.record, ...pid, state, updatedAt: this.deps.now() };
+    this.deps.store
+      .putInstance(instance.record)
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not persist instance'));
+  }
+
+  /** What `ferry status` shows of this app in this environment. */
+  describe(): Array<{
+    id: string;
+    version: string;
+    port: number;
+    pid: number | null;
+    state: string;
+    health: string;
+    lastFailure: string | null;
+  }> {
+    return [...this.instances.values()].map((i) => ({
+      id: i.record.id,
+      version: i.record.version,
+      port: i.record.port,
+      pid: i.record.pid,
+      state: i.phase === 'retiring' ? 'retiring' : i.record.state,
+      health: i.health,
+      lastFailure: i.lastFailure?.detail ?? null,
+    }));
+  }
+
+  logFiles(): string[] {
+    return [...this.instances.values()].map((i) => i.spec.logFile);
+  }
+
+  /** Daemon shutdown: stop checking health; never stop a process (they outlive the daemon). */
+  close(): void {
+    this.closed = true;
+    for (const instance of this.instances.values()) instance.monitor?.stop();
+  }
+
+  /** Pushes the route to the router; pushes are serialized so that the last state wins. */
+  private pushRoute(): Promise<void> {
+    const push = this.routePush.then(async () => {
+      if (this.closed) return;
+      const serving = [...this.instances.values()].filter((i) => i.phase === 'serving');
+      const backends = planBackends(
+        serving.map((i) => ({
+          id: i.record.id,
+          version: i.record.version,
+          host: '127.0.0.1',
+          port: i.record.port,
+          healthy: i.health === 'healthy',
+        })),
+        this.weights,
+      );
+      await this.deps.router.putRoute({
+        name: this.key,
+        listen: this.deps.settings.listen,
+        backends,
+        holdTimeoutMs: this.deps.holdTimeoutMs,
+      });
+    });
+    this.routePush = push.catch((error: unknown) =>
+      this.deps.logger.error({ err: error }, 'could not update the router'),
+    );
+    return push;
+  }
+
+  private specFor(id: string, version: string, port: number): InstanceSpec {
+    const { app, settings } = this.deps;
+    return {
+      id,
+      app: app.name,
+      env: this.deps.env,
+      version,
+      port,
+      cwd: path.join(this.releasesDir, version),
+      command: app.run.command,
+      args: [...app.run.args],
+      envVars: { ...settings.env, HOST: '127.0.0.1' },
+      logFile: path.join(this.deps.dir, 'logs', `${id}.log`),
+    };
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new FerryError('FERRY_E_ILLEGAL_STATE', `app ${this.key} is closed`);
+  }
+}

@@ -1,0 +1,35 @@
+import type { EventEmitter } from 'node:events';
+import type { DeploymentCommand } from '../engine/types.js';
+import type {
+  DeployBody,
+  Deployment,
+  DeploymentEvent,
+  HistoryResponse,
+  LogsResponse,
+  RollbackBody,
+  StatusResponse,
+} from './types.js';
+
+/** What the API serves, implemented by the daemon. The API holds no state of its own. */
+export interface ControlPlane {
+  status(filter: { app?: string; env?: string }): Promise<StatusResponse>;
+  deploy(body: DeployBody, actor: string): Promise<Deployment>;
+  rollback(body: RollbackBody, actor: string): Promise<Deployment>;
+  command(
+    app: string,
+    env: string | undefined,
+    command: DeploymentCommand,
+    actor: string,
+  ): Promise<Deployment>;
+  deployment(id: string): Promise<Deployment>;
+  events(id: string, afterSeq?: number): Promise<DeploymentEvent[]>;
+  history(app: string, env: string | undefined, limit: number): Promise<HistoryResponse>;
+  logs(app: string, env: string | undefined, lines: number): Promise<LogsResponse>;
+  /** Log files of the app's instances, for `ferry logs -f`. */
+  logFiles(
+    app: string,
+    env: string | undefined,
+  ): Promise<Array<{ instance: string; version: string; file: string }>>;
+  /** Emits 'deployment' (DeploymentState) and 'event' (DeploymentEvent) as they are persisted. */
+  readonly bus: EventEmitter;
+}

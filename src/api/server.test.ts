@@ -1,0 +1,133 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { FerryError } from '../errors/ferry-error.js';
+import { silentLogger } from '../lib/logger.js';
+import type { ControlPlane } from './control-plane.js';
+import { createApiServer } from './server.js';
+import type { Deployment } from './types.js';
+
+const TOKEN = 'secret-token-123';
+
+function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
+  const deployment = {
+    id: 'd-1',
+    app: 'hello',
+    to: '1.1.0',
+    status: 'pending',
+    progress: 'installing 1.1.0',
+  } as unknown as Deployment;
+  return {
+    bus: new EventEmitter(),
+    status: () =>
+      Promise.resolve({ daemon: { pid: 1, version: '0', uptimeMs: 0, routerPid: null }, apps: [] }),
+    deploy: () => Promise.resolve(deployment),
+    rollback: () => Promise.resolve(deployment),
+    command: () => Promise.resolve(deployment),
+    deployment: () => Promise.resolve(deployment),
+    events: () => Promise.resolve([]),
+    history: () => Promise.resolve({ deployments: [], releases: [] }),
+    logs: () => Promise.resolve({ lines: [] }),
+    logFiles: () => Promise.resolve([]),
+    ...overrides,
+  };
+}
+
+function server(control = fakeControl()) {
+  return createApiServer({ control, token: TOKEN, logger: silentLogger() });
+}
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe('API', () => {
+  it('serves /healthz without a token and refuses every other route without the right one', async () => {
+    const api = server();
+    expect((await api.inject({ url: '/healthz' })).statusCode).toBe(200);
+    const none = await api.inject({ url: '/v1/status' });
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toMatchObject({ error: { code: 'FERRY_E_UNAUTHORIZED' } });
+    const wrong = await api.inject({ url: '/v1/status', headers: { authorization: 'Bearer nope' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).not.toContain(TOKEN);
+    expect((await api.inject({ url: '/v1/status', headers: auth })).statusCode).toBe(200);
+  });
+
+  it('answers 202 with the deployment', async () => {
+    const response = await server().inject({
+      method: 'POST',
+      url: '/v1/deployments',
+      headers: auth,
+      payload: { app: 'hello', version: '1.1.0' },
+    });
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toMatchObject({ deployment: { id: 'd-1' } });
+  });
+
+  it('names every wrong field of a request and changes nothing', async () => {
+    let called = false;
+    const api = server(fakeControl({ deploy: () => ((called = true), Promise.reject(new Error('no'))) }));
+    const response = await api.inject({
+      method: 'POST',
+      url: '/v1/deployments',
+      headers: auth,
+      payload: { app: 'hello', verison: '1', strategy: 'yolo' },
+    });
+    expect(response.statusCode).toBe(400);
+    const { error } = response.json<{ error: { code: string; message: string } }>();
+    expect(error.code).toBe('FERRY_E_USAGE');
+    expect(error.message).toMatch(/body\.version/);
+    expect(error.message).toMatch(/body\.strategy/);
+    expect(error.message).toMatch(/verison/);
+    expect(called).toBe(false);
+  });
+
+  it('maps catalog errors to their status', async () => {
+    const busy = new FerryError(
+      'FERRY_E_DEPLOYMENT_IN_PROGRESS',
+      'deployment d-0 of hello in production is running',
+    );
+    const response = await server(fakeControl({ deploy: () => Promise.reject(busy) })).inject({
+      method: 'POST',
+      url: '/v1/deployments',
+      headers: auth,
+      payload: { app: 'hello', version: '2' },
+    });
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toMatchObject({
+      error: { code: 'FERRY_E_DEPLOYMENT_IN_PROGRESS', message: busy.message },
+    });
+  });
+
+  it('hides internal errors behind a stable code', async () => {
+    const response = await server(
+      fakeControl({ history: () => Promise.reject(new Error('SQLITE_CORRUPT at /secret/path')) }),
+    ).inject({ url: '/v1/apps/hello/history', headers: auth });
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('/secret/path');
+  });
+
+  it('refuses oversized bodies and unknown routes clearly', async () => {
+    const api = server();
+    const big = await api.inject({
+      method: 'POST',
+      url: '/v1/deployments',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: JSON.stringify({ app: 'x'.repeat(70_000), version: '1' }),
+    });
+    expect(big.statusCode).toBe(413);
+    expect(big.json()).toMatchObject({ error: { code: 'FERRY_E_BODY_TOO_LARGE' } });
+    const unknown = await api.inject({ url: '/v1/nope', headers: auth });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json<{ error: { message: string } }>().error.message).toBe('no route GET /v1/nope');
+  });
+
+  it('refuses an unknown command', async () => {
+    const response = await server().inject({
+      method: 'POST',
+      url: '/v1/apps/hello/explode',
+      headers: auth,
+      payload: {},
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ error: { message: string } }>().error.message).toMatch(/path\.command/);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * The HTTP API's request and response shapes. The CLI and the UI speak only these types.
+ * docs/api.md documents every route.
+ */
+import type { DeploymentState, StrategyKind } from '../engine/types.js';
+import type { DeploymentEvent, ReleaseRecord } from '../store/store.js';
+
+export type Deployment = DeploymentState & { readonly progress: string };
+export type { DeploymentEvent, ReleaseRecord as Release, StrategyKind };
+
+export interface InstanceView {
+  readonly id: string;
+  readonly version: string;
+  readonly port: number;
+  readonly pid: number | null;
+  /** Process state: starting, running, crashed, crash-loop, retiring. */
+  readonly state: string;
+  /** starting, healthy or unhealthy. */
+  readonly health: string;
+  readonly lastFailure: string | null;
+}
+
+export interface AppStatus {
+  readonly app: string;
+  readonly env: string;
+  readonly current: string | null;
+  readonly listen: string;
+  readonly instances: readonly InstanceView[];
+  /** The running deployment, or the last one when none runs. */
+  readonly deployment: Deployment | null;
+}
+
+export interface StatusResponse {
+  readonly daemon: {
+    readonly pid: number;
+    readonly version: string;
+    readonly uptimeMs: number;
+    readonly routerPid: number | null;
+  };
+  readonly apps: readonly AppStatus[];
+}
+
+export interface DeployBody {
+  readonly app: string;
+  readonly env?: string;
+  readonly version: string;
+  readonly strategy?: StrategyKind;
+}
+
+export interface RollbackBody {
+  readonly app: string;
+  readonly env?: string;
+  readonly to?: string;
+}
+
+export interface DeploymentResponse {
+  readonly deployment: Deployment;
+}
+
+export interface DeploymentDetailResponse {
+  readonly deployment: Deployment;
+  readonly events: readonly DeploymentEvent[];
+}
+
+export interface HistoryResponse {
+  readonly deployments: readonly Deployment[];
+  readonly releases: readonly ReleaseRecord[];
+}
+
+export interface LogsResponse {
+  readonly lines: ReadonlyArray<{
+    readonly instance: string;
+    readonly version: string;
+    readonly line: string;
+  }>;
+}
+
+export interface ErrorResponse {
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly details?: Record<string, unknown>;
+  };
+}
+
+/** Server-sent events on /v1/deployments/:id/events. */
+export type DeploymentStreamMessage =
+  | { readonly kind: 'event'; readonly event: DeploymentEvent }
+  | { readonly kind: 'state'; readonly deployment: Deployment };
+
+export const COMMANDS = ['pause', 'resume', 'promote', 'abort'] as const;
+
+/** A deployment in one of these statuses will not change any more. */
+export const FINAL_DEPLOYMENT_STATUSES: readonly string[] = ['succeeded', 'failed', 'rolled-back', 'aborted'];

@@ -1,0 +1,85 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FerryError } from '../errors/ferry-error.js';
+import { isRetryable } from './sources/index.js';
+
+export interface RetryPolicy {
+  retries: number;
+  waitMs: number;
+  signal: AbortSignal;
+}
+
+/**
+ * Runs attempt until it succeeds, retrying transient source failures `retries` times with a pause
+ * between; anything else fails at once.
+ */
+export async function withRetries<T>(
+  attempt: (attemptNumber: number) => Promise<T>,
+  policy: RetryPolicy,
+): Promise<T> {
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt(attemptNumber);
+    } catch (error) {
+      if (!isRetryable(error) || policy.signal.aborted) throw error;
+      if (attemptNumber > policy.retries) throw gaveUp(error as FerryError, attemptNumber);
+      await sleep(policy.waitMs, undefined, { signal: policy.signal });
+    }
+  }
+}
+
+function gaveUp(error: FerryError, attempts: number): FerryError {
+  if (attempts === 1) return error;
+  return new FerryError(
+    error.code,
+    `${error.message} (gave up after ${attempts} attempts)`,
+    { ...error.details, attempts },
+    {
+      cause: error,
+    },
+  );
+}
+
+/**
+ * One deadline for a whole fetch (attempts and waits) combined with the caller's signal, and the
+ * knowledge of which of the two fired, to turn an abort into the right error.
+ */
+export class Deadline {
+  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onParentAbort: () => void;
+  private timedOut = false;
+
+  constructor(
+    private readonly parent: AbortSignal | undefined,
+    private readonly timeoutMs: number,
+  ) {
+    this.signal = this.controller.signal;
+    this.onParentAbort = () => this.controller.abort(parent?.reason);
+    if (parent?.aborted) this.onParentAbort();
+    else parent?.addEventListener('abort', this.onParentAbort, { once: true });
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(new Error(`timed out after ${timeoutMs}ms`));
+    }, timeoutMs);
+  }
+
+  /** What to throw for an error that surfaced after (and probably because of) an abort. */
+  explain(error: unknown, what: string): unknown {
+    if (this.timedOut) {
+      return new FerryError(
+        'FERRY_E_ARTIFACT_SOURCE',
+        `${what}: expected to finish within ${this.timeoutMs}ms, got no complete artifact in that time`,
+        { where: what, expected: `${this.timeoutMs}ms`, retryable: false },
+        { cause: error },
+      );
+    }
+    if (this.parent?.aborted) return this.parent.reason;
+    return error;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.parent?.removeEventListener('abort', this.onParentAbort);
+  }
+}

@@ -1,0 +1,38 @@
+import { open } from 'node:fs/promises';
+import { addAbortSignal } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { FetchedBody, FetchRequest } from './source.js';
+import { sourceError } from './source.js';
+
+/** Streams a local file:///abs/path artifact. */
+export async function openFile(request: FetchRequest): Promise<FetchedBody> {
+  let path: string;
+  try {
+    path = fileURLToPath(request.url);
+  } catch (error) {
+    throw sourceError(
+      `artifact URL ${request.label}: expected file:///absolute/path, got a host or a relative path`,
+      { where: request.label, retryable: false },
+      error,
+    );
+  }
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code ?? String(error)})`;
+    // A missing file may still be on its way (a copy in progress, a network mount): worth a retry.
+    throw sourceError(`artifact file ${path} ${why}`, { where: path, retryable: code === 'ENOENT' }, error);
+  }
+  const stats = await handle.stat();
+  if (!stats.isFile()) {
+    await handle.close();
+    throw sourceError(`artifact file ${path}: expected a regular file, got something else`, {
+      where: path,
+      retryable: false,
+    });
+  }
+  const stream = addAbortSignal(request.signal, handle.createReadStream({ highWaterMark: 256 * 1024 }));
+  return { chunks: stream as AsyncIterable<Buffer>, total: stats.size };
+}

@@ -1,0 +1,136 @@
+import type { Readable } from 'node:stream';
+import { request } from 'undici';
+import { messageOf } from '../../errors/ferry-error.js';
+import type { FetchedBody, FetchRequest } from './source.js';
+import { sourceError } from './source.js';
+
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Fetches an http(s):// artifact with undici. Redirects are followed by hand (bounded, http(s) only)
+ * so that configured headers and URL credentials never travel to another origin.
+ */
+export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
+  let url = new URL(fetch.url);
+  let headers = moveUserinfoToHeader(url, fetch.headers);
+  for (let redirects = 0; ; redirects++) {
+    let response;
+    try {
+      response = await request(url, { method: 'GET', headers, signal: fetch.signal });
+    } catch (error) {
+      if (fetch.signal.aborted) throw error;
+      throw sourceError(
+        `GET ${fetch.label}: ${messageOf(error)}`,
+        { where: fetch.label, retryable: true },
+        error,
+      );
+    }
+    const { statusCode, statusText } = response;
+    if (REDIRECT_STATUSES.has(statusCode)) {
+      await discard(response.body);
+      const next = redirectTarget(fetch.label, statusCode, response.headers.location, url, redirects);
+      if (next.origin !== url.origin) headers = {};
+      url = next;
+      continue;
+    }
+    if (statusCode !== 200) {
+      await discard(response.body);
+      // 4xx will not change by asking again, except "too many requests" and "request timeout".
+      const retryable = statusCode >= 500 || statusCode === 408 || statusCode === 429;
+      const got = `${statusCode}${statusText ? ` ${statusText}` : ''}`;
+      throw sourceError(`GET ${fetch.label}: expected HTTP 200, got ${got}`, {
+        where: fetch.label,
+        expected: '200',
+        got,
+        status: statusCode,
+        retryable,
+      });
+    }
+    const length = Number(firstValue(response.headers['content-length']));
+    const total = Number.isSafeInteger(length) && length >= 0 ? length : null;
+    return { chunks: guardBody(response.body, fetch, total), total };
+  }
+}
+
+/** Turns transport failures mid-body into retryable source errors, and short bodies into errors. */
+async function* guardBody(body: Readable, fetch: FetchRequest, total: number | null): AsyncGenerator<Buffer> {
+  let received = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      yield chunk;
+    }
+  } catch (error) {
+    if (fetch.signal.aborted) throw error;
+    const of = total === null ? '' : ` of ${total}`;
+    throw sourceError(
+      `GET ${fetch.label}: connection failed after ${received}${of} bytes: ${messageOf(error)}`,
+      { where: fetch.label, retryable: true, received },
+      error,
+    );
+  }
+  if (total !== null && received !== total) {
+    throw sourceError(`GET ${fetch.label}: expected ${total} bytes, got ${received} before the body ended`, {
+      where: fetch.label,
+      retryable: true,
+      received,
+    });
+  }
+}
+
+function redirectTarget(
+  label: string,
+  status: number,
+  location: string | string[] | undefined,
+  from: URL,
+  redirects: number,
+): URL {
+  const value = firstValue(location);
+  if (redirects >= MAX_REDIRECTS) {
+    throw sourceError(`GET ${label}: expected at most ${MAX_REDIRECTS} redirects, got more`, {
+      where: label,
+      retryable: false,
+    });
+  }
+  let next: URL | undefined;
+  try {
+    next = value === undefined ? undefined : new URL(value, from);
+  } catch {
+    next = undefined;
+  }
+  if (next === undefined || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+    throw sourceError(`GET ${label}: HTTP ${status} expected a Location to an http(s) URL, got none usable`, {
+      where: label,
+      retryable: false,
+    });
+  }
+  return next;
+}
+
+/** URL userinfo becomes a Basic Authorization header (unless one is given), and leaves the URL. */
+function moveUserinfoToHeader(url: URL, headers: Record<string, string>): Record<string, string> {
+  const result = { ...headers };
+  if (url.username === '' && url.password === '') return result;
+  const hasAuthorization = Object.keys(result).some((name) => name.toLowerCase() === 'authorization');
+  if (!hasAuthorization) {
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    result.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  }
+  url.username = '';
+  url.password = '';
+  return result;
+}
+
+async function discard(body: Readable & { dump?: () => Promise<void> }): Promise<void> {
+  try {
+    await body.dump?.();
+  } catch {
+    // The body of an answer we reject is of no interest; a failure to drain it neither.
+  }
+  body.destroy();
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

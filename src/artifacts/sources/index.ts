@@ -1,0 +1,50 @@
+import { openFile } from './file.js';
+import { openHttp } from './http.js';
+import type { FetchedBody, FetchRequest, Source } from './source.js';
+import { sourceError } from './source.js';
+
+export type { FetchedBody, FetchRequest, Source } from './source.js';
+export { isRetryable, sourceError } from './source.js';
+
+// One module per scheme; s3: and gs: join here.
+const SOURCES: ReadonlyMap<string, Source> = new Map([
+  ['file:', openFile],
+  ['http:', openHttp],
+  ['https:', openHttp],
+]);
+
+/** Opens the artifact at request.url with the source for its scheme. */
+export function openSource(request: FetchRequest): Promise<FetchedBody> {
+  const source = SOURCES.get(request.url.protocol);
+  if (source === undefined) {
+    const schemes = [...SOURCES.keys()].map((scheme) => `${scheme}//`).join(', ');
+    return Promise.reject(
+      sourceError(
+        `artifact URL ${request.label}: expected a scheme of ${schemes}, got ${request.url.protocol}//`,
+        {
+          where: request.label,
+          retryable: false,
+        },
+      ),
+    );
+  }
+  return source(request);
+}
+
+/** Fetches a small text document (a checksums file), refusing anything larger than maxBytes. */
+export async function fetchText(request: FetchRequest, maxBytes = 1024 * 1024): Promise<string> {
+  const body = await openSource(request);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body.chunks) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      throw sourceError(`${request.label}: expected at most ${maxBytes} bytes, got more`, {
+        where: request.label,
+        retryable: false,
+      });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

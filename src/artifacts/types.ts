@@ -1,0 +1,64 @@
+/** Where a release's artifact comes from and how to verify it. */
+export interface ArtifactSource {
+  /** file:///abs/path.tar.gz or http(s)://... (tar or tar.gz, detected by content). */
+  url: string;
+  /** 'sha256:<hex>' or bare hex; the algorithm follows from the length (md5, sha1, sha256, sha512). */
+  checksum?: string | null;
+  /** A SHA256SUMS-style file; its entry for the artifact's file name is the expected checksum. */
+  checksumsUrl?: string | null;
+  /** Sent with http(s) requests to the artifact's origin; never logged. */
+  headers?: Record<string, string>;
+}
+
+/** Bounds on what an archive may unpack to, so a hostile or broken artifact cannot fill the disk. */
+export interface ExtractLimits {
+  /** Total bytes of regular files once unpacked. */
+  maxBytes: number;
+  /** Number of entries of any kind. */
+  maxEntries: number;
+}
+
+export type InstallPhase = 'download' | 'extract' | 'verify';
+
+export interface InstallProgress {
+  phase: InstallPhase;
+  bytes: number;
+  total: number | null;
+}
+
+export interface InstallReleaseOptions {
+  releasesDir: string;
+  version: string;
+  source: ArtifactSource;
+  limits?: Partial<ExtractLimits>;
+  signal?: AbortSignal;
+  /** Deadline for the whole fetch, retries and waits included. */
+  timeoutMs?: number;
+  /** How many times a transient failure (network error, 5xx) is retried. */
+  retries?: number;
+  retryWaitMs?: number;
+  onProgress?: (progress: InstallProgress) => void;
+}
+
+export interface InstalledRelease {
+  version: string;
+  dir: string;
+  /** '<algorithm>:<hex>' of the artifact as fetched: the algorithm given, sha256 when none was. */
+  checksum: string;
+  /** Bytes of the artifact as fetched (compressed size). */
+  bytes: number;
+  /** True when the release was already installed with a matching checksum and nothing was fetched. */
+  reused: boolean;
+  timings: { fetchMs: number; totalMs: number };
+}
+
+export const DEFAULT_LIMITS: Readonly<ExtractLimits> = Object.freeze({
+  maxBytes: 2 * 1024 ** 3,
+  maxEntries: 100_000,
+});
+
+export const DEFAULT_FETCH = Object.freeze({
+  timeoutMs: 60 * 60_000,
+  retries: 3,
+  retryWaitMs: 1000,
+});

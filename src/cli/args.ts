@@ -1,0 +1,19 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Commander argument parsers that name the flag and what they got. */
+export function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`${flag}: expected a whole number >= 1, got "${value}"`);
+    return n;
+  };
+}
+
+const STRATEGIES = ['blue-green', 'canary', 'all-at-once'] as const;
+export type StrategyArg = (typeof STRATEGIES)[number];
+
+export function strategy(value: string): StrategyArg {
+  if ((STRATEGIES as readonly string[]).includes(value)) return value as StrategyArg;
+  throw new InvalidArgumentError(`--strategy: expected one of ${STRATEGIES.join(', ')}, got "${value}"`);
+}

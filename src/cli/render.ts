@@ -1,0 +1,69 @@
+import type {
+  AppStatus,
+  Deployment,
+  DeploymentEvent,
+  HistoryResponse,
+  StatusResponse,
+} from '../api/types.js';
+
+/** Human output of the read commands; `--json` prints the API's response instead. */
+
+export function renderStatus(status: StatusResponse): string {
+  if (status.apps.length === 0) return 'no apps configured';
+  return status.apps.map(renderApp).join('\n\n');
+}
+
+function renderApp(app: AppStatus): string {
+  const lines = [
+    `${app.app} (${app.env})  current: ${app.current ?? 'none'}  listening on http://${app.listen}`,
+  ];
+  for (const i of app.instances) {
+    const failure = i.lastFailure && i.health !== 'healthy' ? `  last check: ${i.lastFailure}` : '';
+    lines.push(
+      `  ${i.id.padEnd(28)} ${i.version.padEnd(18)} pid ${String(i.pid ?? '-').padEnd(8)} port ${String(i.port).padEnd(6)} ${i.state.padEnd(10)} ${i.health}${failure}`,
+    );
+  }
+  if (app.instances.length === 0) lines.push('  no instances running');
+  if (app.deployment) lines.push(`  deployment ${renderDeploymentLine(app.deployment)}`);
+  if (app.deployment?.failure) lines.push(...renderFailure(app.deployment));
+  return lines.join('\n');
+}
+
+export function renderDeploymentLine(d: Deployment): string {
+  const when = new Date(d.createdAt).toISOString().replace('T', ' ').slice(0, 19);
+  const progress = d.phase === 'done' ? '' : `: ${d.progress}`;
+  return `${d.id} ${d.kind} ${d.from ?? 'nothing'} -> ${d.to} (${d.strategy.kind}) ${d.status}${progress}  ${when}`;
+}
+
+export function renderFailure(d: Deployment): string[] {
+  const f = d.failure;
+  if (!f) return [];
+  const lines = [`    failure: ${f.code}: ${f.message}`];
+  if (f.evidence?.health) lines.push(`    health check: ${f.evidence.health}`);
+  if (f.evidence?.traffic)
+    lines.push(`    traffic: ${f.evidence.traffic.errors} errors in ${f.evidence.traffic.requests} requests`);
+  if (f.evidence?.logTail?.length)
+    lines.push(
+      `    last log lines of ${f.evidence.instanceId ?? 'the instance'}:`,
+      ...f.evidence.logTail.map((l) => `      | ${l}`),
+    );
+  return lines;
+}
+
+export function renderHistory(history: HistoryResponse): string {
+  const lines = ['deployments (newest first):'];
+  for (const d of history.deployments) {
+    lines.push(`  ${renderDeploymentLine(d)}`);
+    lines.push(...renderFailure(d));
+  }
+  if (history.deployments.length === 0) lines.push('  none');
+  lines.push('', 'releases:');
+  for (const r of history.releases)
+    lines.push(`  ${r.version.padEnd(20)} ${r.status.padEnd(5)} ${r.reason ?? ''}`);
+  return lines.join('\n');
+}
+
+export function renderEvent(event: DeploymentEvent): string {
+  const at = new Date(event.at).toISOString().slice(11, 23);
+  return `${at} ${event.message}`;
+}

@@ -1,0 +1,173 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { StrategySpec } from '../engine/types.js';
+import type { RawApp, RawConfig } from './schema.js';
+import type { AppConfig, AppEnvironmentConfig, FerryConfig, HealthCheckConfig } from './types.js';
+
+export const DEFAULT_ENVIRONMENT = 'production';
+export const DEFAULT_CANARY_STEPS = [
+  { weight: 10, pauseMs: 30_000 },
+  { weight: 50, pauseMs: 30_000 },
+] as const;
+
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface CompileContext {
+  readonly configPath: string | null;
+  /** Directory relative paths in the file are resolved against. */
+  readonly baseDir: string;
+  /** FERRY_HOME or ~/.ferry, used when data_dir is not set. */
+  readonly defaultDataDir: string;
+}
+
+/** Turns a validated raw config into frozen options in plain units; cross-field problems are returned. */
+export function compileConfig(
+  raw: RawConfig,
+  ctx: CompileContext,
+): { config: FerryConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const declared = Object.keys(raw.environments);
+  const environments = declared.length > 0 ? declared : [DEFAULT_ENVIRONMENT];
+  const apps: Record<string, AppConfig> = {};
+  for (const [appName, rawApp] of Object.entries(raw.apps)) {
+    apps[appName] = compileApp(appName, rawApp, environments, ctx, problems);
+  }
+  checkListenConflicts(apps, raw, problems);
+  const config: FerryConfig = {
+    configPath: ctx.configPath,
+    dataDir: raw.data_dir ? path.resolve(ctx.baseDir, raw.data_dir) : ctx.defaultDataDir,
+    api: { listen: raw.api.listen },
+    router: { holdTimeoutMs: raw.router.hold_timeout },
+    environments,
+    apps,
+  };
+  return { config: deepFreeze(config), problems };
+}
+
+function compileApp(
+  name: string,
+  raw: RawApp,
+  environments: readonly string[],
+  ctx: CompileContext,
+  problems: ConfigProblem[],
+): AppConfig {
+  const where = `apps.${name}`;
+  const perEnv: Record<string, AppEnvironmentConfig> = {};
+  for (const env of Object.keys(raw.environments)) {
+    if (!environments.includes(env)) {
+      problems.push({
+        path: `${where}.environments.${env}`,
+        message: `expected one of the declared environments (${environments.join(', ')}), got "${env}"`,
+      });
+    }
+  }
+  environments.forEach((env, index) => {
+    const override = raw.environments[env];
+    const listen = override?.listen ?? (index === 0 ? raw.listen : undefined);
+    if (!listen) {
+      problems.push({
+        path: index === 0 ? `${where}.listen` : `${where}.environments.${env}.listen`,
+        message:
+          index === 0
+            ? 'expected the address the app is served on, like "127.0.0.1:8080", got nothing'
+            : `expected the address the app is served on in environment "${env}" (apps.${name}.listen serves "${environments[0]}"), got nothing`,
+      });
+    }
+    perEnv[env] = {
+      listen: listen ?? { host: '127.0.0.1', port: 0 },
+      instances: override?.instances ?? raw.instances,
+      env: { ...raw.run.env, ...override?.env },
+    };
+  });
+  return {
+    name,
+    artifact: {
+      url: resolveUrl(raw.artifact.url, ctx.baseDir),
+      checksum: raw.artifact.checksum ?? null,
+      checksumsUrl: raw.artifact.checksums ? resolveUrl(raw.artifact.checksums, ctx.baseDir) : null,
+      headers: raw.artifact.headers ?? {},
+    },
+    initialRelease: raw.initial_release ?? null,
+    run: { command: raw.run.command, args: raw.run.args, env: raw.run.env },
+    health: {
+      check: compileCheck(raw.health),
+      intervalMs: raw.health.interval,
+      timeoutMs: raw.health.timeout,
+      healthyThreshold: raw.health.healthy_threshold,
+      unhealthyThreshold: raw.health.unhealthy_threshold,
+      startPeriodMs: raw.health.start_period,
+      deadlineMs: raw.health.deadline,
+    },
+    strategy: compileStrategy(raw, raw.strategy.kind),
+    canary: canarySettings(raw),
+    stopGraceMs: raw.stop.grace,
+    hooks: {
+      beforeStart: raw.hooks.before_start,
+      afterSwitch: raw.hooks.after_switch,
+      timeoutMs: raw.hooks.timeout,
+    },
+    keepReleases: raw.keep_releases,
+    environments: perEnv,
+  };
+}
+
+function compileCheck(health: RawApp['health']): HealthCheckConfig {
+  if (health.command !== undefined) return { kind: 'command', command: health.command };
+  if (health.tcp !== undefined) return { kind: 'tcp' };
+  const http = health.http ?? { path: '/healthz', status: 200 };
+  const status = Array.isArray(http.status) ? http.status : [http.status];
+  return { kind: 'http', path: http.path, expectStatus: status, ...(http.host ? { host: http.host } : {}) };
+}
+
+function compileStrategy(raw: RawApp, kind: StrategySpec['kind']): StrategySpec {
+  const healthDeadlineMs = raw.health.deadline;
+  return kind === 'canary' ? { kind, healthDeadlineMs, ...canarySettings(raw) } : { kind, healthDeadlineMs };
+}
+
+function canarySettings(raw: RawApp): AppConfig['canary'] {
+  return {
+    steps: raw.strategy.steps?.map((s) => ({ weight: s.weight, pauseMs: s.pause })) ?? DEFAULT_CANARY_STEPS,
+    analysis: {
+      maxErrorRate: raw.strategy.analysis?.max_error_rate ?? 0.05,
+      minRequests: raw.strategy.analysis?.min_requests ?? 20,
+    },
+  };
+}
+
+function checkListenConflicts(
+  apps: Record<string, AppConfig>,
+  raw: RawConfig,
+  problems: ConfigProblem[],
+): void {
+  const taken = new Map<string, string>([[`${raw.api.listen.port}`, 'api.listen']]);
+  for (const app of Object.values(apps)) {
+    for (const [env, settings] of Object.entries(app.environments)) {
+      if (settings.listen.port === 0) continue;
+      const key = `${settings.listen.port}`;
+      const owner = taken.get(key);
+      const here = `apps.${app.name}.environments.${env}.listen`;
+      if (owner)
+        problems.push({ path: here, message: `expected a port of its own, got ${key} which ${owner} uses` });
+      else taken.set(key, here);
+    }
+  }
+}
+
+/** Relative file paths and file://./x URLs are resolved against the config file's directory. */
+function resolveUrl(url: string, baseDir: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) return url;
+  const filePath = url.startsWith('file://') ? url.slice('file://'.length) : url;
+  // Keep {version} readable: pathToFileURL would escape the braces.
+  return pathToFileURL(path.resolve(baseDir, filePath)).href.replaceAll('%7Bversion%7D', '{version}');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

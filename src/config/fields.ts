@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { parseDuration } from '../lib/duration.js';
+import { describeValue } from '../errors/ferry-error.js';
+
+/** Field types with human units, each failing with `expected ..., got ...`. */
+
+export const duration = z.unknown().transform((value, ctx) => {
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like "5s", got ${describeValue(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** "5%", "0.05" or 0.05 -> 0.05. */
+export const ratio = z.unknown().transform((value, ctx) => {
+  const parsed = parseRatio(value);
+  if (parsed === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a percentage like "5%" (0-100%), got ${describeValue(value)}`,
+    });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+function parseRatio(value: unknown): number | undefined {
+  let n: number | undefined;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\d+(\.\d+)?%$/.test(value.trim()))
+    n = Number(value.trim().slice(0, -1)) / 100;
+  return n !== undefined && n >= 0 && n <= 1 ? n : undefined;
+}
+
+/** A percent of traffic: 10, "10%" -> 10. */
+export const percent = z.unknown().transform((value, ctx) => {
+  const text = typeof value === 'string' ? value.trim().replace(/%$/, '') : value;
+  const n = typeof text === 'string' && text !== '' ? Number(text) : text;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 100) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a percentage of traffic like "10%" (1-100), got ${describeValue(value)}`,
+    });
+    return z.NEVER;
+  }
+  return n;
+});
+
+export const positiveInt = (what: string) =>
+  z.unknown().transform((value, ctx) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${what} (a whole number >= 1), got ${describeValue(value)}`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** "127.0.0.1:8080", "8080", ":8080" or 8080 -> { host, port } (host defaults to 127.0.0.1). */
+export const listen = z.unknown().transform((value, ctx): ListenAddress => {
+  const parsed = parseListen(value);
+  if (!parsed) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected an address like "127.0.0.1:8080" or a port, got ${describeValue(value)}`,
+    });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+export function parseListen(value: unknown): ListenAddress | undefined {
+  const text =
+    typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+  if (text === undefined) return undefined;
+  const match = /^(?:(\[[0-9a-fA-F:]+\]|[\w.-]+)?:)?(\d{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return undefined;
+  const host = (match[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '');
+  return { host, port };
+}
+
+/** A name usable in URLs, file names and route names. */
+export const name = (what: string) =>
+  z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, `expected ${what} of lowercase letters, digits, "-" or "_"`);
+
+export const shellLines = z.array(z.string().min(1, 'expected a shell command'));
+
+export const envVars = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { isFerryError } from '../errors/ferry-error.js';
+import { parseConfig } from './load.js';
+
+const base = `
+apps:
+  hello:
+    artifact: { url: "dist/hello-{version}.tar.gz" }
+    run: { command: node, args: [server.mjs] }
+    listen: 8080
+`;
+
+function problems(yaml: string): string[] {
+  try {
+    parseConfig(yaml, { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } });
+  } catch (error) {
+    if (isFerryError(error, 'FERRY_E_CONFIG_INVALID'))
+      return (error.details.problems as Array<{ path: string; message: string }>).map(
+        (p) => `${p.path}: ${p.message}`,
+      );
+    throw error;
+  }
+  return [];
+}
+
+describe('ferry.yaml validation', () => {
+  it.each([
+    [
+      'a duration that is not one',
+      `${base}    health: { interval: fast }`,
+      'apps.hello.health.interval: expected a duration like "5s", got "fast"',
+    ],
+    [
+      'a health path without a slash',
+      `${base}    health: { http: { path: healthz } }`,
+      'apps.hello.health.http.path: expected a path starting with "/", got "healthz"',
+    ],
+    [
+      'an unknown strategy',
+      `${base}    strategy: { kind: rolling }`,
+      'apps.hello.strategy.kind: expected one of "blue-green", "canary", "all-at-once", got "rolling"',
+    ],
+    [
+      'a canary weight over 100%',
+      `${base}    strategy: { kind: canary, steps: [{ weight: 150% }] }`,
+      'apps.hello.strategy.steps.0.weight: expected a percentage of traffic like "10%" (1-100), got "150%"',
+    ],
+    [
+      'zero instances',
+      `${base}    instances: 0`,
+      'apps.hello.instances: expected a number of instances (a whole number >= 1), got 0',
+    ],
+    ['a misspelt key', `${base}    helth: {}`, 'apps.hello.helth: unknown key'],
+    [
+      'an error rate that is not a percentage',
+      `${base}    strategy: { analysis: { max_error_rate: lots } }`,
+      'apps.hello.strategy.analysis.max_error_rate: expected a percentage like "5%" (0-100%), got "lots"',
+    ],
+    [
+      'a listen address that is not one',
+      `${base.replace('listen: 8080', 'listen: "localhost:http"')}`,
+      'apps.hello.listen: expected an address like "127.0.0.1:8080" or a port, got "localhost:http"',
+    ],
+    [
+      'a missing run command',
+      `apps:\n  web:\n    artifact: { url: x }\n    listen: 1`,
+      'apps.web.run: expected a mapping, got nothing',
+    ],
+    [
+      'an app name with capitals',
+      `apps:\n  Web:\n    artifact: { url: x }\n    run: { command: x }\n    listen: 1`,
+      'apps.Web: expected an app name of lowercase letters, digits, "-" or "_", got "Web"',
+    ],
+    [
+      'two apps on one port',
+      `${base}  web:\n    artifact: { url: x }\n    run: { command: x }\n    listen: 8080`,
+      'apps.web.environments.production.listen: expected a port of its own, got 8080 which apps.hello.environments.production.listen uses',
+    ],
+    [
+      'an app on the API port',
+      `${base.replace('listen: 8080', 'listen: 7070')}`,
+      'apps.hello.environments.production.listen: expected a port of its own, got 7070 which api.listen uses',
+    ],
+    [
+      'an override for an undeclared environment',
+      `environments: { production: {} }\n${base}    environments: { staging: { listen: 9000 } }`,
+      'apps.hello.environments.staging: expected one of the declared environments (production), got "staging"',
+    ],
+    [
+      'a second environment without its own address',
+      `environments: { production: {}, staging: {} }\n${base}`,
+      'apps.hello.environments.staging.listen: expected the address the app is served on in environment "staging" (apps.hello.listen serves "production"), got nothing',
+    ],
+    [
+      'an empty hook line',
+      `${base}    hooks: { before_start: [""] }`,
+      'apps.hello.hooks.before_start.0: expected a shell command, got ""',
+    ],
+  ])('%s', (_name, yaml, expected) => {
+    expect(problems(yaml)).toContain(expected);
+  });
+
+  it('reports every problem at once', () => {
+    expect(problems(`${base}    instances: 0\n    health: { interval: fast, timeout: slow }`)).toHaveLength(
+      3,
+    );
+  });
+
+  it('reports YAML syntax errors', () => {
+    expect(problems('apps: [')[0]).toMatch(/^\(yaml\): /);
+  });
+
+  it('compiles defaults into plain units, with a default environment and absolute artifact paths', () => {
+    const config = parseConfig(base, {
+      configPath: '/etc/ferry/ferry.yaml',
+      env: { FERRY_HOME: '/var/lib/ferry' },
+    });
+    expect(config.environments).toEqual(['production']);
+    expect(config.dataDir).toBe('/var/lib/ferry');
+    const hello = config.apps.hello!;
+    expect(hello.artifact.url).toBe('file:///etc/ferry/dist/hello-{version}.tar.gz');
+    expect(hello.health).toMatchObject({
+      intervalMs: 1000,
+      timeoutMs: 1000,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      deadlineMs: 60_000,
+    });
+    expect(hello.strategy).toEqual({ kind: 'blue-green', healthDeadlineMs: 60_000 });
+    expect(hello.environments.production).toEqual({
+      listen: { host: '127.0.0.1', port: 8080 },
+      instances: 1,
+      env: {},
+    });
+    expect(Object.isFrozen(hello.health)).toBe(true);
+  });
+
+  it('gives each environment its own settings', () => {
+    const config = parseConfig(
+      `environments: { production: {}, staging: {} }\n${base}    instances: 3\n    environments: { staging: { listen: 9000, instances: 1, env: { MODE: test } } }`,
+      { configPath: null, env: {} },
+    );
+    expect(config.apps.hello!.environments.staging).toEqual({
+      listen: { host: '127.0.0.1', port: 9000 },
+      instances: 1,
+      env: { MODE: 'test' },
+    });
+    expect(config.apps.hello!.environments.production!.instances).toBe(3);
+  });
+});

@@ -1,0 +1,27 @@
+import { FerryError } from '../errors/ferry-error.js';
+import type { FerryConfig } from './types.js';
+
+/** Checks an app and environment name against the config; the environment defaults to the first one. */
+export function resolveAppEnv(
+  config: FerryConfig,
+  app: string,
+  env: string | undefined,
+): { app: string; env: string } {
+  if (!config.apps[app]) {
+    const known = Object.keys(config.apps);
+    throw new FerryError(
+      'FERRY_E_APP_UNKNOWN',
+      `no app named "${app}" is configured (known: ${known.join(', ') || 'none'})`,
+      { got: app },
+    );
+  }
+  const name = env ?? config.environments[0]!;
+  if (!config.environments.includes(name)) {
+    throw new FerryError(
+      'FERRY_E_ENV_UNKNOWN',
+      `no environment named "${name}" (known: ${config.environments.join(', ')})`,
+      { got: name },
+    );
+  }
+  return { app, env: name };
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { duration, envVars, listen, name, percent, positiveInt, ratio, shellLines } from './fields.js';
+
+/**
+ * The one schema of ferry.yaml. Raw values with human units ("5s", "10%") are validated here and
+ * compiled into frozen options in plain units by compile.ts. docs/configuration.md documents it.
+ */
+
+const httpCheck = z.strictObject({
+  path: z.string().startsWith('/', 'expected a path starting with "/"').default('/healthz'),
+  status: z
+    .union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)])
+    .default(200),
+  host: z.string().optional(),
+});
+
+const health = z
+  .strictObject({
+    http: httpCheck.optional(),
+    tcp: z.union([z.literal(true), z.strictObject({})]).optional(),
+    command: z.string().min(1).optional(),
+    interval: duration.prefault('1s'),
+    timeout: duration.prefault('1s'),
+    healthy_threshold: positiveInt('a count of checks').prefault(2),
+    unhealthy_threshold: positiveInt('a count of checks').prefault(3),
+    start_period: duration.prefault('0s'),
+    deadline: duration.prefault('60s'),
+  })
+  .superRefine((h, ctx) => {
+    const kinds = [h.http, h.tcp, h.command].filter((k) => k !== undefined).length;
+    if (kinds > 1)
+      ctx.addIssue({ code: 'custom', message: 'expected one of http, tcp or command, got several' });
+  });
+
+const canaryStep = z.strictObject({ weight: percent, pause: duration.prefault('30s') });
+
+const strategy = z.strictObject({
+  kind: z.enum(['blue-green', 'canary', 'all-at-once']).default('blue-green'),
+  steps: z.array(canaryStep).min(1).optional(),
+  analysis: z
+    .strictObject({
+      max_error_rate: ratio.prefault('5%'),
+      min_requests: z.number().int().min(0).default(20),
+    })
+    .optional(),
+});
+
+const artifact = z.strictObject({
+  url: z.string().min(1, 'expected an artifact URL'),
+  checksum: z.string().optional(),
+  checksums: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+const run = z.strictObject({
+  command: z.string().min(1, 'expected the command that starts the app'),
+  args: z.array(z.string()).default([]),
+  env: envVars.default({}),
+});
+
+const hooks = z.strictObject({
+  before_start: shellLines.default([]),
+  after_switch: shellLines.default([]),
+  timeout: duration.prefault('60s'),
+});
+
+/** Per-environment settings of an app: where its router listens and any overrides. */
+const appEnvironment = z.strictObject({
+  listen: listen.optional(),
+  instances: positiveInt('a number of instances').optional(),
+  env: envVars.optional(),
+});
+
+const app = z.strictObject({
+  artifact,
+  /** Deployed when `ferry up` starts and the app has no release yet in an environment. */
+  initial_release: z.string().min(1).optional(),
+  run,
+  instances: positiveInt('a number of instances').prefault(1),
+  listen: listen.optional(),
+  health: health.prefault({}),
+  strategy: strategy.prefault({}),
+  stop: z.strictObject({ grace: duration.prefault('10s') }).prefault({}),
+  hooks: hooks.prefault({}),
+  keep_releases: positiveInt('a number of releases').prefault(5),
+  environments: z.record(z.string(), appEnvironment).default({}),
+});
+
+export const configSchema = z.strictObject({
+  data_dir: z.string().optional(),
+  api: z.strictObject({ listen: listen.prefault('127.0.0.1:7070') }).prefault({}),
+  router: z.strictObject({ hold_timeout: duration.prefault('10s') }).prefault({}),
+  environments: z.record(name('an environment name'), z.strictObject({}).nullable()).default({}),
+  apps: z.record(name('an app name'), app).default({}),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+export type RawApp = z.output<typeof app>;

@@ -1,0 +1,73 @@
+import type { AnalysisSpec, CanaryStep, StrategySpec } from '../engine/types.js';
+import type { ListenAddress } from './fields.js';
+
+/** ferry.yaml compiled: plain units (ms, ratios), defaults applied, paths absolute, frozen. */
+export interface FerryConfig {
+  /** The file it was read from, or null for the embedded defaults. */
+  readonly configPath: string | null;
+  readonly dataDir: string;
+  readonly api: { readonly listen: ListenAddress };
+  readonly router: { readonly holdTimeoutMs: number };
+  readonly environments: readonly string[];
+  readonly apps: Readonly<Record<string, AppConfig>>;
+}
+
+export type HealthCheckConfig =
+  | {
+      readonly kind: 'http';
+      readonly path: string;
+      readonly expectStatus: readonly number[];
+      readonly host?: string;
+    }
+  | { readonly kind: 'tcp' }
+  | { readonly kind: 'command'; readonly command: string };
+
+export interface HealthConfig {
+  readonly check: HealthCheckConfig;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  readonly startPeriodMs: number;
+  /** How long a new release gets to become healthy before the deployment fails. */
+  readonly deadlineMs: number;
+}
+
+export interface ArtifactConfig {
+  /** May contain {version}; file:// URLs are absolute after compilation. */
+  readonly url: string;
+  readonly checksum: string | null;
+  readonly checksumsUrl: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface AppConfig {
+  readonly name: string;
+  readonly artifact: ArtifactConfig;
+  /** Deployed at start when the app has no release yet in an environment. */
+  readonly initialRelease: string | null;
+  readonly run: {
+    readonly command: string;
+    readonly args: readonly string[];
+    readonly env: Readonly<Record<string, string>>;
+  };
+  readonly health: HealthConfig;
+  readonly strategy: StrategySpec;
+  /** Canary steps and analysis, also used when a deploy asks for `--strategy canary`. */
+  readonly canary: { readonly steps: readonly CanaryStep[]; readonly analysis: AnalysisSpec };
+  readonly stopGraceMs: number;
+  readonly hooks: {
+    readonly beforeStart: readonly string[];
+    readonly afterSwitch: readonly string[];
+    readonly timeoutMs: number;
+  };
+  readonly keepReleases: number;
+  /** Settings per environment the app is deployed to. */
+  readonly environments: Readonly<Record<string, AppEnvironmentConfig>>;
+}
+
+export interface AppEnvironmentConfig {
+  readonly listen: ListenAddress;
+  readonly instances: number;
+  readonly env: Readonly<Record<string, string>>;
+}

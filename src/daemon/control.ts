@@ -1,0 +1,139 @@
+import type { AppHost } from '../agent/app-host.js';
+import type { ControlPlane } from '../api/control-plane.js';
+import type {
+  AppStatus,
+  DeployBody,
+  Deployment,
+  HistoryResponse,
+  LogsResponse,
+  RollbackBody,
+  StatusResponse,
+} from '../api/types.js';
+import { resolveAppEnv } from '../config/resolve.js';
+import type { FerryConfig } from '../config/types.js';
+import { describeProgress } from '../engine/create.js';
+import type { DeploymentCommand, DeploymentState } from '../engine/types.js';
+import { FerryError } from '../errors/ferry-error.js';
+import type { Deployer } from '../runtime/deployer.js';
+import type { Store } from '../store/store.js';
+import { tailLog } from '../supervisor/index.js';
+
+export function toDeployment(state: DeploymentState): Deployment {
+  return { ...state, progress: describeProgress(state) };
+}
+
+/** The daemon as the API sees it. */
+export class DaemonControl implements ControlPlane {
+  constructor(
+    private readonly deps: {
+      readonly config: FerryConfig;
+      readonly store: Store;
+      readonly deployer: Deployer;
+      readonly hosts: ReadonlyMap<string, AppHost>;
+      readonly version: string;
+      readonly startedAt: number;
+      readonly routerPid: () => number | null;
+    },
+  ) {}
+
+  get bus() {
+    return this.deps.deployer.bus;
+  }
+
+  async status(filter: { app?: string; env?: string }): Promise<StatusResponse> {
+    if (filter.app !== undefined) this.resolve(filter.app, filter.env);
+    const apps: AppStatus[] = [];
+    for (const [appName, app] of Object.entries(this.deps.config.apps)) {
+      if (filter.app !== undefined && filter.app !== appName) continue;
+      for (const [env, settings] of Object.entries(app.environments)) {
+        if (filter.env !== undefined && filter.env !== env) continue;
+        const host = this.host(appName, env);
+        const [last] = await this.deps.store.listDeployments({ app: appName, env, limit: 1 });
+        apps.push({
+          app: appName,
+          env,
+          current: (await this.deps.store.getCurrent(appName, env)) ?? null,
+          listen: `${settings.listen.host}:${settings.listen.port}`,
+          instances: host.describe(),
+          deployment: last ? toDeployment(this.deps.deployer.run(last.id)?.current ?? last) : null,
+        });
+      }
+    }
+    return {
+      daemon: {
+        pid: process.pid,
+        version: this.deps.version,
+        uptimeMs: Date.now() - this.deps.startedAt,
+        routerPid: this.deps.routerPid(),
+      },
+      apps,
+    };
+  }
+
+  async deploy(body: DeployBody, actor: string): Promise<Deployment> {
+    return toDeployment(await this.deps.deployer.deploy({ ...body, actor }));
+  }
+
+  async rollback(body: RollbackBody, actor: string): Promise<Deployment> {
+    return toDeployment(await this.deps.deployer.rollback({ ...body, actor }));
+  }
+
+  async command(
+    app: string,
+    env: string | undefined,
+    command: DeploymentCommand,
+    actor: string,
+  ): Promise<Deployment> {
+    return toDeployment(await this.deps.deployer.command(app, env, command, actor));
+  }
+
+  async deployment(id: string): Promise<Deployment> {
+    const live = this.deps.deployer.run(id)?.current;
+    const state = live ?? (await this.deps.store.getDeployment(id));
+    if (!state)
+      throw new FerryError('FERRY_E_DEPLOYMENT_UNKNOWN', `no deployment with id "${id}"`, { got: id });
+    return toDeployment(state);
+  }
+
+  events(id: string, afterSeq?: number) {
+    return this.deps.store.listEvents(id, afterSeq);
+  }
+
+  async history(app: string, env: string | undefined, limit: number): Promise<HistoryResponse> {
+    const resolved = this.resolve(app, env);
+    const deployments = await this.deps.store.listDeployments({ ...resolved, limit });
+    return {
+      deployments: deployments.map(toDeployment),
+      releases: await this.deps.store.listReleases(resolved.app, resolved.env),
+    };
+  }
+
+  async logs(app: string, env: string | undefined, lines: number): Promise<LogsResponse> {
+    const out: Array<{ instance: string; version: string; line: string }> = [];
+    for (const { instance, version, file } of await this.logFiles(app, env)) {
+      for (const line of await tailLog(file, lines).catch(() => [])) out.push({ instance, version, line });
+    }
+    return { lines: out };
+  }
+
+  logFiles(
+    app: string,
+    env: string | undefined,
+  ): Promise<Array<{ instance: string; version: string; file: string }>> {
+    const resolved = this.resolve(app, env);
+    const host = this.host(resolved.app, resolved.env);
+    return Promise.resolve(
+      host.describe().map((i, n) => ({ instance: i.id, version: i.version, file: host.logFiles()[n]! })),
+    );
+  }
+
+  private host(app: string, env: string): AppHost {
+    const host = this.deps.hosts.get(`${app}.${env}`);
+    if (!host) throw new FerryError('FERRY_E_APP_UNKNOWN', `no app "${app}" in environment "${env}"`);
+    return host;
+  }
+
+  private resolve(app: string, env: string | undefined): { app: string; env: string } {
+    return resolveAppEnv(this.deps.config, app, env);
+  }
+}

@@ -1,0 +1,15 @@
+import path from 'node:path';
+
+/** Where the daemon keeps everything under its data directory (FERRY_HOME). */
+export function daemonPaths(home: string) {
+  return {
+    home,
+    db: path.join(home, 'ferry.db'),
+    token: path.join(home, 'api-token'),
+    daemonFile: path.join(home, 'daemon.json'),
+    routerDir: path.join(home, 'router'),
+    appDir: (app: string, env: string) => path.join(home, 'apps', app, env),
+  };
+}
+
+export type DaemonPaths = ReturnType<typeof daemonPaths>;

@@ -1,0 +1,43 @@
+import { revertEffects, trafficAt } from './transitions.js';
+import type { DeploymentState, EngineEffect } from './types.js';
+
+/**
+ * The effects a phase needs, issued again after a daemon restart. Every effect is idempotent
+ * (ensure-instances adopts what runs; install reuses a verified release; retire of a stopped release
+ * is immediate), so replaying them converges to the same place whatever moment the crash hit.
+ */
+export function recoverEffects(state: DeploymentState): EngineEffect[] {
+  switch (state.phase) {
+    case 'installing':
+      return [{ type: 'install', version: state.to }];
+    case 'stopping-old':
+      return state.from ? [{ type: 'retire', version: state.from }] : [];
+    case 'starting':
+      return [
+        ...keepPrevious(state),
+        { type: 'ensure-instances', version: state.to, count: state.instances },
+        trafficAt(state, 0),
+      ];
+    case 'shifting':
+      return [
+        ...keepPrevious(state),
+        { type: 'ensure-instances', version: state.to, count: state.instances },
+        trafficAt(state, state.weight),
+        { type: 'open-window' },
+      ];
+    case 'retiring':
+      return state.from
+        ? [trafficAt(state, 100), { type: 'retire', version: state.from }]
+        : [trafficAt(state, 100)];
+    case 'reverting':
+      return revertEffects(state);
+    case 'done':
+      return [];
+  }
+}
+
+/** The previous release keeps serving while the new one starts or takes a share: make sure it runs. */
+function keepPrevious(state: DeploymentState): EngineEffect[] {
+  if (state.from === null || state.from === state.to || state.strategy.kind === 'all-at-once') return [];
+  return [{ type: 'ensure-instances', version: state.from, count: state.instances }];
+}

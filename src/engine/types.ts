@@ -1,0 +1,167 @@
+/**
+ * The deployment state machine's vocabulary. Everything here is plain data: the engine is a pure
+ * function step(state, event, now) -> { state, effects }, and the runtime persists the state before
+ * it executes the effects, so a deployment can resume after any crash.
+ */
+
+export type StrategySpec =
+  | { readonly kind: 'blue-green'; readonly healthDeadlineMs: number }
+  | {
+      readonly kind: 'canary';
+      readonly healthDeadlineMs: number;
+      readonly steps: readonly CanaryStep[];
+      readonly analysis: AnalysisSpec;
+    }
+  | { readonly kind: 'all-at-once'; readonly healthDeadlineMs: number };
+
+export type StrategyKind = StrategySpec['kind'];
+
+/** One canary step: send `weight` percent of requests to the new release for `pauseMs`. */
+export interface CanaryStep {
+  readonly weight: number;
+  readonly pauseMs: number;
+}
+
+/** When a canary step passes: the router-observed error rate stays at or under the threshold. */
+export interface AnalysisSpec {
+  /** Highest tolerated share of failed requests (5xx or connection errors), 0..1. */
+  readonly maxErrorRate: number;
+  /** Fewer requests than this in a window cannot fail it on error rate alone. */
+  readonly minRequests: number;
+}
+
+export type DeploymentKind = 'deploy' | 'rollback';
+
+/** A deployment's lifecycle as users see it (ferry status, the API, the UI). */
+export type DeploymentStatus =
+  'pending' | 'running' | 'paused' | 'succeeded' | 'failed' | 'rolling-back' | 'rolled-back' | 'aborted';
+
+export const FINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
+  'succeeded',
+  'failed',
+  'rolled-back',
+  'aborted',
+]);
+
+/**
+ * Where the deployment is in its plan.
+ * - installing: the new release is fetched, verified and unpacked.
+ * - stopping-old: all-at-once only; the old release is drained and stopped first.
+ * - starting: the new release's instances start; waiting for all of them to be healthy (deadline).
+ * - shifting: canary step `step` holds `weight` percent of traffic for its pause, under analysis.
+ * - retiring: all traffic is on the new release; the old one drains and stops.
+ * - reverting: going back to `from`: its instances start (if needed), traffic returns, the new one stops.
+ * - done: the deployment reached a final status.
+ */
+export type Phase =
+  'installing' | 'stopping-old' | 'starting' | 'shifting' | 'retiring' | 'reverting' | 'done';
+
+/** What a failed deployment keeps as evidence. */
+export interface Failure {
+  readonly code: string;
+  readonly message: string;
+  readonly evidence?: Evidence;
+}
+
+export interface Evidence {
+  /** The failing health check's result, e.g. `GET /healthz -> 503 "db down"` or `connect ECONNREFUSED`. */
+  readonly health?: string;
+  /** The last lines the failing instance wrote. */
+  readonly logTail?: readonly string[];
+  /** Router counters of the analysis window. */
+  readonly traffic?: TrafficWindow;
+  readonly instanceId?: string;
+}
+
+export interface DeploymentState {
+  readonly id: string;
+  readonly app: string;
+  readonly env: string;
+  readonly kind: DeploymentKind;
+  /** The release serving before this deployment; null on an app's first deployment. */
+  readonly from: string | null;
+  readonly to: string;
+  readonly strategy: StrategySpec;
+  readonly instances: number;
+  readonly status: DeploymentStatus;
+  readonly phase: Phase;
+  /** When the current phase (or canary step) began, in ms since the epoch. */
+  readonly phaseSince: number;
+  /** Canary step index while shifting. */
+  readonly step: number;
+  /** Percent of traffic on the new release. */
+  readonly weight: number;
+  /** While paused in a canary step: how much of the step's pause was left. */
+  readonly pausedRemainingMs: number | null;
+  /** Why the deployment is reverting or failed. */
+  readonly failure: Failure | null;
+  /** How the revert was asked for: by the engine on a failure, or by a user's abort. */
+  readonly revertReason: 'failure' | 'abort' | null;
+  /** While reverting: traffic is back on the previous release and the new one is retiring. */
+  readonly trafficRestored: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** The health of one release's instances as the runtime sees it at a moment. */
+export interface ReleaseObservation {
+  readonly version: string;
+  readonly desired: number;
+  /** Instances whose process runs. */
+  readonly running: number;
+  /** Instances that passed their health check thresholds. */
+  readonly healthy: number;
+  /** Instances that failed for good: unhealthy past the threshold after being healthy, or crash-looping. */
+  readonly failed: number;
+  /** Evidence of the worst instance, when one is failing. */
+  readonly evidence?: Evidence;
+}
+
+/** Router counters for the new release since the engine last opened a window. */
+export interface TrafficWindow {
+  readonly requests: number;
+  /** 5xx responses plus connection errors. */
+  readonly errors: number;
+}
+
+export type DeploymentCommand = 'pause' | 'resume' | 'promote' | 'abort';
+
+export type EngineEvent =
+  | { readonly type: 'begin' }
+  /** The daemon restarted: re-issue whatever the current phase needs; effects are idempotent. */
+  | { readonly type: 'recover' }
+  | { readonly type: 'installed' }
+  | { readonly type: 'install-failed'; readonly failure: Failure }
+  | { readonly type: 'retired'; readonly version: string }
+  | { readonly type: 'retire-failed'; readonly version: string; readonly failure: Failure }
+  | { readonly type: 'start-failed'; readonly version: string; readonly failure: Failure }
+  | {
+      readonly type: 'observed';
+      readonly target: ReleaseObservation;
+      readonly previous: ReleaseObservation | null;
+      readonly traffic: TrafficWindow;
+    }
+  | { readonly type: 'command'; readonly command: DeploymentCommand };
+
+export type EngineEffect =
+  | { readonly type: 'install'; readonly version: string }
+  /** Make `count` instances of the release run (start the missing ones; keep running ones). */
+  | { readonly type: 'ensure-instances'; readonly version: string; readonly count: number }
+  /** Percent of traffic per release; releases not named get 0. */
+  | { readonly type: 'set-traffic'; readonly weights: Readonly<Record<string, number>> }
+  /** Take the release out of the router, wait for its requests to finish, stop its instances. */
+  | { readonly type: 'retire'; readonly version: string }
+  /** Start counting the new release's requests and errors afresh (a canary analysis window). */
+  | { readonly type: 'open-window' }
+  | {
+      readonly type: 'mark-release';
+      readonly version: string;
+      readonly verdict: 'good' | 'bad';
+      readonly reason: string;
+    }
+  | { readonly type: 'record'; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };
+
+export interface StepResult {
+  readonly state: DeploymentState;
+  readonly effects: readonly EngineEffect[];
+}

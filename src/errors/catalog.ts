@@ -1,0 +1,116 @@
+/**
+ * Ferry's error catalog: every error Ferry raises on purpose has a stable code here, with the HTTP
+ * status the API answers and the exit code the CLI returns (1 = the operation failed, 2 = usage or
+ * configuration error). docs/errors.md documents each code; keep both in step.
+ */
+export const catalog = {
+  // configuration and usage
+  FERRY_E_CONFIG_INVALID: {
+    http: 400,
+    exit: 2,
+    summary: 'ferry.yaml has one or more problems (each with its path)',
+  },
+  FERRY_E_CONFIG_NOT_FOUND: {
+    http: 400,
+    exit: 2,
+    summary: 'the configuration file does not exist or cannot be read',
+  },
+  FERRY_E_USAGE: { http: 400, exit: 2, summary: 'a command line argument or API request field is wrong' },
+  FERRY_E_APP_UNKNOWN: { http: 404, exit: 2, summary: 'no app of that name is configured' },
+  FERRY_E_ENV_UNKNOWN: { http: 404, exit: 2, summary: 'no environment of that name is configured' },
+  FERRY_E_RELEASE_UNKNOWN: { http: 404, exit: 1, summary: 'no release of that version is known for the app' },
+  FERRY_E_DEPLOYMENT_UNKNOWN: { http: 404, exit: 1, summary: 'no deployment with that id' },
+
+  // API and daemon
+  FERRY_E_UNAUTHORIZED: { http: 401, exit: 2, summary: 'the API token is missing or wrong' },
+  FERRY_E_BODY_TOO_LARGE: { http: 413, exit: 2, summary: 'the request body is larger than the API accepts' },
+  FERRY_E_DAEMON_UNREACHABLE: { http: 503, exit: 1, summary: 'the CLI cannot reach the Ferry daemon' },
+  FERRY_E_DAEMON_RUNNING: {
+    http: 409,
+    exit: 1,
+    summary: 'another Ferry daemon already runs on this data directory',
+  },
+
+  // deployments
+  FERRY_E_DEPLOYMENT_IN_PROGRESS: {
+    http: 409,
+    exit: 1,
+    summary: 'a deployment of this app in this environment is already running; the request was refused',
+  },
+  FERRY_E_ILLEGAL_STATE: { http: 409, exit: 1, summary: 'the operation is not allowed in the current state' },
+  FERRY_E_NOTHING_TO_ROLL_BACK_TO: { http: 409, exit: 1, summary: 'no good release to roll back to' },
+  FERRY_E_RELEASE_BAD: {
+    http: 409,
+    exit: 1,
+    summary: 'the release is marked bad; name it explicitly to use it',
+  },
+  FERRY_E_DEPLOYMENT_FAILED: { http: 500, exit: 1, summary: 'the deployment failed and was rolled back' },
+
+  // artifacts
+  FERRY_E_ARTIFACT_SOURCE: {
+    http: 502,
+    exit: 1,
+    summary: 'the artifact could not be fetched from its source',
+  },
+  FERRY_E_ARTIFACT_FORMAT: {
+    http: 422,
+    exit: 1,
+    summary: 'the artifact is not a valid archive of a supported format',
+  },
+  FERRY_E_CHECKSUM_MISMATCH: { http: 422, exit: 1, summary: 'the artifact does not match its checksum' },
+  FERRY_E_CHECKSUM_INVALID: {
+    http: 400,
+    exit: 2,
+    summary: 'a checksum is malformed or of an unknown algorithm',
+  },
+  FERRY_E_ARCHIVE_UNSAFE: {
+    http: 422,
+    exit: 1,
+    summary: 'an archive entry would write outside the destination or is not allowed',
+  },
+  FERRY_E_ARCHIVE_TOO_LARGE: {
+    http: 422,
+    exit: 1,
+    summary: 'the archive exceeds the unpacked size or entry count limit',
+  },
+  FERRY_E_DISK_FULL: { http: 507, exit: 1, summary: 'the disk is full; nothing partial was left behind' },
+  FERRY_E_RELEASE_CONFLICT: {
+    http: 409,
+    exit: 1,
+    summary: 'a release of that version is already installed with other content; releases are immutable',
+  },
+
+  // processes and health
+  FERRY_E_PROCESS_START: { http: 500, exit: 1, summary: 'an instance could not be started' },
+  FERRY_E_HEALTH_TIMEOUT: {
+    http: 500,
+    exit: 1,
+    summary: 'the new release did not become healthy before the deadline',
+  },
+  FERRY_E_UNHEALTHY: {
+    http: 500,
+    exit: 1,
+    summary: 'an instance of the new release failed its health checks or crash-looped',
+  },
+  FERRY_E_ANALYSIS_FAILED: {
+    http: 500,
+    exit: 1,
+    summary: 'a canary step failed its analysis (health or error rate)',
+  },
+  FERRY_E_HOOK_FAILED: { http: 500, exit: 1, summary: 'a hook command failed' },
+
+  // router
+  FERRY_E_ROUTER_UNREACHABLE: {
+    http: 503,
+    exit: 1,
+    summary: 'the router process cannot be reached or started',
+  },
+  FERRY_E_PORT_IN_USE: { http: 409, exit: 1, summary: 'a listen port is already taken by another process' },
+
+  // store
+  FERRY_E_STORE: { http: 500, exit: 1, summary: 'the state store failed' },
+
+  FERRY_E_INTERNAL: { http: 500, exit: 1, summary: 'an unexpected internal error' },
+} as const satisfies Record<string, { http: number; exit: 1 | 2; summary: string }>;
+
+export type ErrorCode = keyof typeof catalog;

@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { settleOnce, timedOut, type ProbeOutcome } from './probe.js';
+import type { ProbeTarget } from './types.js';
+
+/** The most of a failing command's output quoted as evidence (its end, where errors are). */
+const OUTPUT_CHARS = 200;
+
+/**
+ * Runs the check command with `sh -c` in the release dir, with PORT set; exit 0 passes. It runs in
+ * its own process group so that a timeout kills it with everything it started.
+ */
+export function probeCommand(
+  command: string,
+  target: ProbeTarget,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ProbeOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], {
+      cwd: target.cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...target.env, PORT: String(target.port) },
+    });
+    const killGroup = () => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    };
+    const settle = settleOnce(
+      resolve,
+      timeoutMs,
+      signal,
+      () => ({ ok: false, detail: `${command}: ${timedOut(timeoutMs)}` }),
+      killGroup,
+    );
+    let output = '';
+    const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-OUTPUT_CHARS));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', (error) =>
+      settle({ ok: false, detail: `${command}: cannot run in ${target.cwd}: ${error.message}` }),
+    );
+    // Leftovers it started in the background would hold the pipes open and 'close' would never come.
+    child.once('exit', killGroup);
+    child.once('close', (code, killedBy) => {
+      if (code === 0) return settle({ ok: true, detail: `${command} -> exit 0` });
+      const result = code === null ? `killed by ${killedBy}` : `exit ${code}`;
+      const tail = output.trim() ? ` ${JSON.stringify(output.trim())}` : '';
+      settle({ ok: false, detail: `${command} -> ${result}${tail}` });
+    });
+  });
+}

@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { FerryError } from '../errors/ferry-error.js';
+import { forwardRequest } from './forward.js';
+import type { Route } from './route.js';
+import type { ListenAddress } from './types.js';
+import { forwardUpgrade } from './upgrade.js';
+import { errorCode } from './upstream-failure.js';
+
+/** Longer than the idle timeout of the usual load balancers (60s) in front, so they close first. */
+const CLIENT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const HEADERS_TIMEOUT_MS = 66_000;
+const IDLE_SWEEP_MS = 100;
+
+/** The HTTP server of one route on its listen address. */
+export class RouteListener {
+  private readonly server: Server;
+  private closing = false;
+  /** Upgraded (WebSocket) client sockets: the HTTP server no longer tracks them, but close() must. */
+  private readonly tunnels = new Set<Duplex>();
+
+  constructor(
+    route: Route,
+    private readonly onError: (error: Error) => void,
+  ) {
+    this.server = createServer(
+      { keepAliveTimeout: CLIENT_KEEP_ALIVE_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS },
+      (req, res) => {
+        // Requests that arrive while this listener closes get their answer, then the connection ends.
+        if (this.closing) res.shouldKeepAlive = false;
+        forwardRequest(route, req, res);
+      },
+    );
+    this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      this.tunnels.add(socket);
+      socket.once('close', () => this.tunnels.delete(socket));
+      forwardUpgrade(route, req, socket, head);
+    });
+    this.server.on('clientError', (error, socket) => answerClientError(error, socket));
+  }
+
+  /** Starts listening; a taken port fails with FERRY_E_PORT_IN_USE naming host:port. */
+  listen(address: ListenAddress): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onListenError = (error: Error): void => reject(listenError(address, error));
+      this.server.once('error', onListenError);
+      this.server.listen({ host: address.host, port: address.port }, () => {
+        this.server.off('error', onListenError);
+        this.server.on('error', (error) => this.onError(error));
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Stops accepting, lets requests in flight finish (closing each connection once it is idle) and
+   * resolves when all are done, or cuts the rest after graceMs.
+   */
+  close(graceMs: number): Promise<void> {
+    this.closing = true;
+    return new Promise((resolve) => {
+      if (!this.server.listening) {
+        this.server.closeAllConnections();
+        for (const tunnel of this.tunnels) tunnel.destroy();
+        resolve();
+        return;
+      }
+      const sweep = setInterval(() => this.server.closeIdleConnections(), IDLE_SWEEP_MS);
+      const cut = setTimeout(() => {
+        this.server.closeAllConnections();
+        for (const tunnel of this.tunnels) tunnel.destroy();
+      }, graceMs);
+      this.server.close(() => {
+        clearInterval(sweep);
+        clearTimeout(cut);
+        resolve();
+      });
+      this.server.closeIdleConnections();
+    });
+  }
+}
+
+function listenError(address: ListenAddress, error: Error): FerryError {
+  const where = `${address.host}:${address.port}`;
+  const code = errorCode(error);
+  if (code === 'EADDRINUSE') {
+    return new FerryError(
+      'FERRY_E_PORT_IN_USE',
+      `listen address ${where}: expected a free port, got one already in use by another process`,
+      { where, expected: 'a free port', got: 'in use' },
+      { cause: error },
+    );
+  }
+  return new FerryError(
+    'FERRY_E_USAGE',
+    `listen address ${where}: expected an address this host can listen on, got ${code ?? error.message}`,
+    { where },
+    { cause: error },
+  );
+}
+
+function answerClientError(error: Error, socket: Duplex): void {
+  if (!socket.writable || errorCode(error) === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+}

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+export interface TestBackend {
+  readonly name: string;
+  readonly port: number;
+  readonly server: Server;
+  /** Requests this server received. */
+  received: number;
+  /** Graceful: stops accepting, closes idle connections, resolves when all are gone. */
+  close(): Promise<void>;
+  /** Abrupt: drops every connection at once, as a crashing process would. */
+  kill(): Promise<void>;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, backend: TestBackend) => void;
+
+/** Answers with the backend's name and what it saw of the request, as JSON. */
+export const echoRequest: Handler = (req, res, backend) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const body = JSON.stringify({
+      backend: backend.name,
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      bodyBytes: Buffer.concat(chunks).length,
+    });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+};
+
+/** A tiny node:http backend on 127.0.0.1 (port 0 unless given); with `webSocketEcho`, it also echoes WebSocket text frames. */
+export async function startBackend(
+  name: string,
+  opts: { handler?: Handler; webSocketEcho?: boolean; port?: number; latencyMs?: number } = {},
+): Promise<TestBackend> {
+  const latencyMs = opts.latencyMs ?? 0;
+  // Simulated work, so that requests are really in flight while traffic moves.
+  const handler: Handler =
+    latencyMs > 0
+      ? (req, res, self) => setTimeout(() => (opts.handler ?? echoRequest)(req, res, self), latencyMs)
+      : (opts.handler ?? echoRequest);
+  const server = createServer();
+  const backend: TestBackend = {
+    name,
+    port: 0,
+    server,
+    received: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+    kill: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    backend.received += 1;
+    handler(req, res, backend);
+  });
+  if (opts.webSocketEcho === true) server.on('upgrade', (req, socket) => acceptWebSocketEcho(req, socket));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  (backend as { port: number }).port = (server.address() as AddressInfo).port;
+  return backend;
+}
+
+/** Just enough RFC 6455 for one-frame text messages: handshake, then echo each frame back unmasked. */
+function acceptWebSocketEcho(req: IncomingMessage, socket: Duplex): void {
+  const key = req.headers['sec-websocket-key'] ?? '';
+  const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  socket.on('error', () => socket.destroy());
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+  );
+  socket.on('data', (frame: Buffer) => {
+    const opcode = frame[0]! & 0x0f;
+    const length = frame[1]! & 0x7f;
+    if (opcode === 0x8 || length > 125) {
+      socket.end(Buffer.from([0x88, 0x00]));
+      return;
+    }
+    const mask = frame.subarray(2, 6);
+    const payload = Buffer.from(frame.subarray(6, 6 + length).map((byte, i) => byte ^ mask[i % 4]!));
+    socket.write(Buffer.concat([Buffer.from([0x81, length]), payload]));
+  });
+}

@@ -1,0 +1,102 @@
+import path from 'node:path';
+import type { AppHost } from '../agent/app-host.js';
+import { runHook } from '../agent/hooks.js';
+import { installRelease } from '../artifacts/index.js';
+import type { AppConfig } from '../config/types.js';
+import type { DeploymentState, EngineEvent } from '../engine/types.js';
+import type { Store } from '../store/store.js';
+import { artifactSource } from './artifact-source.js';
+
+/** What the deployment run needs from the outside world; each call is idempotent. */
+export interface EffectPort {
+  install(state: DeploymentState, version: string): Promise<void>;
+  ensureInstances(state: DeploymentState, version: string, count: number): Promise<void>;
+  setTraffic(state: DeploymentState, weights: Readonly<Record<string, number>>): Promise<void>;
+  retire(state: DeploymentState, version: string): Promise<void>;
+  openWindow(state: DeploymentState): Promise<void>;
+  markRelease(
+    state: DeploymentState,
+    version: string,
+    verdict: 'good' | 'bad',
+    reason: string,
+  ): Promise<void>;
+  observe(state: DeploymentState): Promise<Extract<EngineEvent, { type: 'observed' }>>;
+}
+
+/** The effect port on this host: artifacts, the app's AppHost, the store. */
+export class HostEffects implements EffectPort {
+  constructor(
+    private readonly deps: {
+      readonly store: Store;
+      readonly hostFor: (app: string, env: string) => AppHost;
+      readonly appFor: (app: string) => AppConfig;
+      readonly now: () => number;
+    },
+  ) {}
+
+  async install(state: DeploymentState, version: string): Promise<void> {
+    const host = this.deps.hostFor(state.app, state.env);
+    const app = this.deps.appFor(state.app);
+    const installed = await installRelease({
+      releasesDir: host.releasesDir,
+      version,
+      source: artifactSource(app.artifact, version),
+    });
+    const release = await this.deps.store.getRelease(state.app, state.env, version);
+    await this.deps.store.upsertRelease({
+      app: state.app,
+      env: state.env,
+      version,
+      artifactUrl: release?.artifactUrl ?? artifactSource(app.artifact, version).url,
+      checksum: installed.checksum,
+      createdAt: release?.createdAt ?? this.deps.now(),
+    });
+    if (!installed.reused && app.hooks.beforeStart.length > 0) {
+      const releaseDir = path.join(host.releasesDir, version);
+      await runHook(
+        'before_start',
+        app.hooks.beforeStart,
+        { app: state.app, env: state.env, version, releaseDir },
+        app.hooks.timeoutMs,
+      );
+    }
+  }
+
+  ensureInstances(state: DeploymentState, version: string, count: number): Promise<void> {
+    // A rollback goes to a release proven on this host: one passing check admits its instances.
+    return this.deps
+      .hostFor(state.app, state.env)
+      .ensureInstances(version, count, { quickHealth: state.kind === 'rollback' });
+  }
+
+  setTraffic(state: DeploymentState, weights: Readonly<Record<string, number>>): Promise<void> {
+    return this.deps.hostFor(state.app, state.env).setTraffic(weights);
+  }
+
+  retire(state: DeploymentState, version: string): Promise<void> {
+    return this.deps.hostFor(state.app, state.env).retire(version);
+  }
+
+  openWindow(state: DeploymentState): Promise<void> {
+    return this.deps.hostFor(state.app, state.env).openWindow();
+  }
+
+  markRelease(
+    state: DeploymentState,
+    version: string,
+    verdict: 'good' | 'bad',
+    reason: string,
+  ): Promise<void> {
+    return this.deps.store.markRelease(state.app, state.env, version, verdict, reason, this.deps.now());
+  }
+
+  async observe(state: DeploymentState): Promise<Extract<EngineEvent, { type: 'observed' }>> {
+    const host = this.deps.hostFor(state.app, state.env);
+    const target = await host.observe(state.to, state.instances);
+    const previous =
+      state.from !== null && state.from !== state.to ? await host.observe(state.from, state.instances) : null;
+    const traffic =
+      state.phase === 'shifting' ? await host.trafficWindow(state.to) : { requests: 0, errors: 0 };
+    return { type: 'observed', target, previous, traffic };
+  }
+}

@@ -1,0 +1,199 @@
+import { EventEmitter } from 'node:events';
+import { step } from '../engine/step.js';
+import {
+  FINAL_STATUSES,
+  type DeploymentState,
+  type EngineEffect,
+  type EngineEvent,
+  type Failure,
+} from '../engine/types.js';
+import { messageOf } from '../errors/ferry-error.js';
+import type { Logger } from '../lib/logger.js';
+import type { Store } from '../store/store.js';
+import type { EffectPort } from './effects.js';
+
+export interface RunDeps {
+  readonly store: Store;
+  readonly effects: EffectPort;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** How often the run observes the new release while it waits for health or analysis. */
+  readonly tickMs: number;
+  /** Receives every persisted state and event (for SSE streams and the UI). */
+  readonly bus: EventEmitter;
+}
+
+/**
+ * Drives one deployment: feeds events to the pure engine one at a time, persists each new state
+ * before executing its effects, and turns effect outcomes and periodic observations into events.
+ * Long effects (install, retire) run in the background and report back as events.
+ */
+export class DeploymentRun {
+  private queue: Promise<void> = Promise.resolve();
+  private ticker: NodeJS.Timeout | null = null;
+  private observing = false;
+  private readonly finished: Promise<DeploymentState>;
+  private resolveFinished!: (state: DeploymentState) => void;
+
+  constructor(
+    private state: DeploymentState,
+    private readonly deps: RunDeps,
+  ) {
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  get current(): DeploymentState {
+    return this.state;
+  }
+
+  /** Resolves with the final state. */
+  whenFinished(): Promise<DeploymentState> {
+    return this.finished;
+  }
+
+  start(first: 'begin' | 'recover'): void {
+    this.ticker = setInterval(() => this.observe(), this.deps.tickMs);
+    void this.dispatch({ type: first });
+  }
+
+  /** Queues an event; events are applied strictly one after another. */
+  dispatch(event: EngineEvent): Promise<void> {
+    const next = this.queue.then(() => this.apply(event));
+    this.queue = next.catch((error: unknown) =>
+      this.deps.logger.error({ err: error, deployment: this.state.id }, 'deployment event failed'),
+    );
+    return next;
+  }
+
+  private async apply(event: EngineEvent): Promise<void> {
+    if (FINAL_STATUSES.has(this.state.status)) return;
+    const before = this.state;
+    const { state, effects } = step(before, event, this.deps.now());
+    if (state !== before) {
+      // The current release moves first: a crash before the next line replays the last phase,
+      // which ends in the same place, so the ledger never names a release that is not serving.
+      if (state.status === 'succeeded') await this.deps.store.setCurrent(state.app, state.env, state.to);
+      // Persisted before any effect runs: a crash from here on resumes from this state.
+      await this.deps.store.saveDeployment(state);
+      this.state = state;
+      if (state.phase !== before.phase || state.status !== before.status) {
+        await this.emitEvent('phase', `${state.status}: ${state.phase}`, {
+          status: state.status,
+          phase: state.phase,
+          step: state.step,
+          weight: state.weight,
+        });
+      }
+    }
+    for (const effect of effects) await this.execute(effect);
+    // Announced after the effects, so that a stream ending on a final state has all its events.
+    if (state !== before) this.deps.bus.emit('deployment', state);
+    if (FINAL_STATUSES.has(this.state.status)) this.finish();
+  }
+
+  private async execute(effect: EngineEffect): Promise<void> {
+    const { effects } = this.deps;
+    switch (effect.type) {
+      case 'record':
+        return this.emitEvent('record', effect.message, effect.data);
+      case 'install':
+        this.background(
+          effects.install(this.state, effect.version),
+          () => ({ type: 'installed' }),
+          (failure) => ({ type: 'install-failed', failure }),
+        );
+        return;
+      case 'retire':
+        this.background(
+          effects.retire(this.state, effect.version),
+          () => ({ type: 'retired', version: effect.version }),
+          (failure) => ({ type: 'retire-failed', version: effect.version, failure }),
+        );
+        return;
+      case 'ensure-instances':
+        try {
+          await effects.ensureInstances(this.state, effect.version, effect.count);
+          await this.emitEvent('effect', `${effect.count} instance(s) of ${effect.version} running`);
+        } catch (error) {
+          void this.dispatch({
+            type: 'start-failed',
+            version: effect.version,
+            failure: toFailure(error, 'FERRY_E_PROCESS_START'),
+          });
+        }
+        return;
+      case 'set-traffic':
+        return effects.setTraffic(this.state, effect.weights);
+      case 'open-window':
+        return effects.openWindow(this.state);
+      case 'mark-release':
+        return effects.markRelease(this.state, effect.version, effect.verdict, effect.reason);
+    }
+  }
+
+  private background(
+    work: Promise<void>,
+    ok: () => EngineEvent,
+    failed: (failure: Failure) => EngineEvent,
+  ): void {
+    work.then(
+      () => this.dispatch(ok()),
+      (error: unknown) => this.dispatch(failed(toFailure(error, 'FERRY_E_INTERNAL'))),
+    );
+  }
+
+  /** Periodic observation while the engine waits on health, analysis or a revert. */
+  private observe(): void {
+    const { phase, status } = this.state;
+    if (this.observing || status === 'pending' || !['starting', 'shifting', 'reverting'].includes(phase))
+      return;
+    this.observing = true;
+    this.deps.effects
+      .observe(this.state)
+      .then((event) => this.dispatch(event))
+      .catch((error: unknown) =>
+        this.deps.logger.warn({ err: error, deployment: this.state.id }, 'observation failed'),
+      )
+      .finally(() => (this.observing = false));
+  }
+
+  private async emitEvent(
+    type: string,
+    message: string,
+    data?: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
+    const event = await this.deps.store.appendEvent({
+      deploymentId: this.state.id,
+      at: this.deps.now(),
+      type,
+      message,
+      ...(data ? { data } : {}),
+    });
+    this.deps.logger.info({ deployment: this.state.id, app: this.state.app, env: this.state.env }, message);
+    this.deps.bus.emit('event', event);
+  }
+
+  private finish(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.resolveFinished(this.state);
+  }
+
+  /** Daemon shutdown: stop ticking; the persisted state lets the next daemon resume. */
+  stop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+}
+
+export function toFailure(error: unknown, fallback: string): Failure {
+  const code =
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    error.code.startsWith('FERRY_E_')
+      ? error.code
+      : fallback;
+  return { code, message: messageOf(error) };
+}

@@ -1,0 +1,23 @@
+export { Supervisor, type SupervisorLifecycle, type SupervisorOptions } from './supervisor.js';
+export { killProcessTree } from './terminate.js';
+export { readPidStart, isProcessAlive } from './proc.js';
+export { type MarkedProcess } from './markers.js';
+export { allocatePort } from './port.js';
+export { instanceEnvironment } from './spawn.js';
+export {
+  LogRotator,
+  followLog,
+  rotateLog,
+  tailLog,
+  type LogRotatorLifecycle,
+  type RotationOptions,
+} from './logs.js';
+export { planRestart, type RestartPlan } from './restart-policy.js';
+export {
+  DEFAULT_RESTART_POLICY,
+  type InstanceLifecycle,
+  type InstanceSpec,
+  type ProcessIdentity,
+  type RestartPolicy,
+  type SupervisorEvent,
+} from './types.js';

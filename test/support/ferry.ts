@@ -1,0 +1,177 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { waitFor } from './wait.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'ferry.js');
+const run = promisify(execFile);
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export function assertBuilt(): void {
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
+    throw new Error(
+      'dist/ is missing: the end-to-end tests run the built ferry; run `npm run build` (npm test does it)',
+    );
+  }
+}
+
+/** Builds hello's release tarballs (and any extra versions) into a temp dir. */
+export async function buildReleases(dir: string, extra: string[] = []): Promise<void> {
+  await run(process.execPath, [
+    path.join(ROOT, 'examples/hello/build.mjs'),
+    '--out',
+    dir,
+    ...extra.flatMap((v) => ['--version', v]),
+  ]);
+}
+
+export interface FerryHarness {
+  readonly home: string;
+  readonly dir: string;
+  readonly apiPort: number;
+  readonly appPort: number;
+  readonly configPath: string;
+  daemon: ChildProcess | null;
+  output: string;
+  start(): Promise<void>;
+  /** kill -9 of the daemon process only (the router and the apps keep running). */
+  kill9(): Promise<void>;
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  json<T>(...args: string[]): Promise<T>;
+  /** pids of processes carrying this home's instance marker. */
+  instancePids(): number[];
+  cleanup(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly strategy?: string;
+  readonly instances?: number;
+  readonly extraVersions?: string[];
+  readonly initialRelease?: string | null;
+  readonly canarySteps?: string;
+  /** Extra health settings, e.g. "start_period: 5s". */
+  readonly health?: string;
+}
+
+export async function createHarness(opts: HarnessOptions = {}): Promise<FerryHarness> {
+  assertBuilt();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-'));
+  const home = path.join(dir, 'home');
+  await buildReleases(path.join(dir, 'dist'), opts.extraVersions ?? []);
+  const apiPort = await freePort();
+  const appPort = await freePort();
+  const configPath = path.join(dir, 'ferry.yaml');
+  const initial = opts.initialRelease === undefined ? '1.0.0' : opts.initialRelease;
+  writeFileSync(
+    configPath,
+    `api: { listen: "127.0.0.1:${apiPort}" }
+apps:
+  hello:
+    artifact: { url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }
+${initial ? `    initial_release: ${initial}\n` : ''}    run: { command: node, args: [server.mjs] }
+    instances: ${opts.instances ?? 2}
+    listen: "127.0.0.1:${appPort}"
+    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3, deadline: 15s${opts.health ? `, ${opts.health}` : ''} }
+    strategy:
+      kind: ${opts.strategy ?? 'blue-green'}
+      steps: ${opts.canarySteps ?? '[{ weight: 10%, pause: 1s }, { weight: 50%, pause: 1s }]'}
+      analysis: { max_error_rate: 5%, min_requests: 20 }
+    stop: { grace: 5s }
+`,
+  );
+  const harness: FerryHarness = {
+    home,
+    dir,
+    apiPort,
+    appPort,
+    configPath,
+    daemon: null,
+    output: '',
+    async start() {
+      const child = spawn(process.execPath, [BIN, 'up', '--config', configPath], {
+        env: { ...process.env, FERRY_HOME: home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      harness.daemon = child;
+      harness.output = '';
+      child.stdout.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
+      const exited = new Promise<never>((_, reject) =>
+        child.once('exit', (code) => reject(new Error(`ferry up exited with ${code}:\n${harness.output}`))),
+      );
+      await Promise.race([
+        waitFor('ferry up to be ready', () => harness.output.includes('Ferry is up'), 60_000),
+        exited,
+      ]);
+    },
+    async kill9() {
+      const child = harness.daemon;
+      if (!child || child.exitCode !== null) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+      harness.daemon = null;
+    },
+    async cli(...args: string[]) {
+      try {
+        const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+          env: { ...process.env, FERRY_HOME: home },
+        });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const e = error as { code?: number; stdout?: string; stderr?: string };
+        return {
+          code: typeof e.code === 'number' ? e.code : 1,
+          stdout: e.stdout ?? '',
+          stderr: e.stderr ?? '',
+        };
+      }
+    },
+    async json<T>(...args: string[]): Promise<T> {
+      const result = await harness.cli(...args, '--json');
+      if (result.code !== 0)
+        throw new Error(`ferry ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+      return JSON.parse(result.stdout) as T;
+    },
+    instancePids() {
+      return markedPids(home);
+    },
+    async cleanup() {
+      await harness.kill9();
+      await harness.cli('down');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Scans /proc for processes whose environment names this FERRY_HOME and an instance id. */
+export function markedPids(home: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (environ.includes(`FERRY_HOME=${home}`) && environ.some((v) => v.startsWith('FERRY_INSTANCE_ID=')))
+        pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}
