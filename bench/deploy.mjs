@@ -37,7 +37,7 @@ apps:
 );
 const env = { ...process.env, FERRY_HOME: home };
 const bin = path.join(ROOT, 'bin/ferry.js');
-const daemon = spawn(process.execPath, [bin, 'up', '--config', path.join(dir, 'ferry.yaml')], {
+const daemon = spawn(bin, ['up', '--config', path.join(dir, 'ferry.yaml')], {
   env,
   stdio: ['ignore', 'pipe', 'inherit'],
 });

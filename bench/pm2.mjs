@@ -53,6 +53,7 @@ writeFileSync(
 execFileSync(pm2, ['start', path.join(dir, 'ecosystem.config.cjs')], { env: pm2Env, stdio: 'ignore' });
 await waitForPort(pm2Port);
 const pm2Load = await keepAliveLoad(`http://127.0.0.1:${pm2Port}/`);
+const pm2Started = Date.now();
 await sleep(1000);
 for (let i = 0; i < rounds; i++) {
   point(i % 2 === 0 ? '1.1.0' : '1.0.0');
@@ -60,6 +61,7 @@ for (let i = 0; i < rounds; i++) {
   await sleep(500);
 }
 const pm2Report = await pm2Load.stop();
+pm2Report.ms = Date.now() - pm2Started;
 execFileSync(pm2, ['kill'], { env: pm2Env, stdio: 'ignore' });
 
 // --- Ferry, blue-green ------------------------------------------------------------------------------
@@ -81,7 +83,7 @@ apps:
 );
 const env = { ...process.env, FERRY_HOME: home };
 const bin = path.join(ROOT, 'bin/ferry.js');
-const daemon = spawn(process.execPath, [bin, 'up', '--config', path.join(dir, 'ferry.yaml')], {
+const daemon = spawn(bin, ['up', '--config', path.join(dir, 'ferry.yaml')], {
   env,
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -89,6 +91,7 @@ let output = '';
 daemon.stdout.on('data', (c) => (output += c));
 while (!output.includes('Ferry is up')) await sleep(50);
 const ferryLoad = await keepAliveLoad(`http://127.0.0.1:${appPort}/`);
+const ferryStarted = Date.now();
 await sleep(1000);
 for (let i = 0; i < rounds; i++) {
   execFileSync(process.execPath, [bin, 'deploy', 'hello', i % 2 === 0 ? '1.1.0' : '1.0.0', '--wait'], {
@@ -97,6 +100,7 @@ for (let i = 0; i < rounds; i++) {
   });
 }
 const ferryReport = await ferryLoad.stop();
+ferryReport.ms = Date.now() - ferryStarted;
 daemon.kill('SIGTERM');
 execFileSync(process.execPath, [bin, 'down'], { env, stdio: 'ignore' });
 rmSync(dir, { recursive: true, force: true });
@@ -104,10 +108,13 @@ rmSync(dir, { recursive: true, force: true });
 console.log(
   `\n${rounds} zero-downtime reloads of hello (2 instances) under keep-alive load (8 connections)\n`,
 );
-console.log('tool                         requests   failed');
-console.log(
-  `pm2 reload (cluster mode)  ${String(pm2Report.requests).padStart(10)}   ${pm2Report.failures}  ${pm2Report.samples.slice(0, 3).join('; ')}`,
-);
-console.log(
-  `ferry deploy (blue-green)  ${String(ferryReport.requests).padStart(10)}   ${ferryReport.failures}  ${ferryReport.samples.slice(0, 3).join('; ')}`,
-);
+console.log('tool                         requests   req/s   failed');
+for (const [name, r] of [
+  ['pm2 reload (cluster mode)', pm2Report],
+  ['ferry deploy (blue-green)', ferryReport],
+]) {
+  const rate = Math.round((r.requests * 1000) / r.ms);
+  console.log(
+    `${name}  ${String(r.requests).padStart(10)}  ${String(rate).padStart(6)}   ${r.failures}  ${r.samples.slice(0, 3).join('; ')}`,
+  );
+}

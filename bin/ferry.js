@@ -1,5 +1,7 @@
-#!/usr/bin/env node
-// The ferry command: runs the built CLI (npm run build produces dist/).
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 UV_THREADPOOL_SIZE=2 node --max-semi-space-size=1
+// The ferry command: runs the built CLI (npm run build produces dist/). A small young generation
+// keeps the long-running daemon's memory low: it allocates little, and a 16 MB nursery would stay
+// resident for nothing.
 import { main } from '../dist/cli/main.js';
 
 process.exitCode = await main(process.argv.slice(2));

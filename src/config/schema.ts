@@ -23,7 +23,7 @@ const health = z
     timeout: duration.prefault('1s'),
     healthy_threshold: positiveInt('a count of checks').prefault(2),
     unhealthy_threshold: positiveInt('a count of checks').prefault(3),
-    start_period: duration.prefault('0s'),
+    start_period: duration.prefault('5s'),
     deadline: duration.prefault('60s'),
   })
   .superRefine((h, ctx) => {

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { AppHost } from '../agent/app-host.js';
 import { ensureToken, readDaemonInfo, writeDaemonInfo } from '../api/discovery.js';
@@ -62,6 +62,8 @@ export class Daemon {
     this.state = 'starting';
     const { config, logger } = this.opts;
     mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
+    // The directory holds the API token: owner-only, whoever created it.
+    chmodSync(this.paths.home, 0o700);
     this.assertNotRunning();
     const token = ensureToken(this.paths.home);
     const store = (this.store = openSqliteStore(this.paths.db));

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
@@ -20,6 +20,7 @@ export interface UpOptions {
 export async function up(opts: UpOptions): Promise<void> {
   const out = opts.out ?? process.stdout;
   const config = readConfig(opts);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const logger = createLogger({ destination: path.join(config.dataDir, 'daemon.log') });
   const daemon = new Daemon({ config, logger });
   const stop = async (signal: string) => {

@@ -51,7 +51,8 @@ export class HostEffects implements EffectPort {
       checksum: installed.checksum,
       createdAt: release?.createdAt ?? this.deps.now(),
     });
-    if (!installed.reused && app.hooks.beforeStart.length > 0) {
+    // Every deployment of the release runs it (a migration, a cache warm-up), not only the first install.
+    if (app.hooks.beforeStart.length > 0) {
       const releaseDir = path.join(host.releasesDir, version);
       await runHook(
         'before_start',

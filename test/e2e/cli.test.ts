@@ -27,7 +27,9 @@ describe('ferry CLI against a running daemon', () => {
   it('exits 2 naming the problem for usage errors and unknown names', async () => {
     const badStrategy = await ferry.cli('deploy', 'hello', '1.1.0', '--strategy', 'rolling');
     expect(badStrategy.code).toBe(2);
-    expect(badStrategy.stderr).toMatch(/--strategy: expected one of blue-green, canary, all-at-once, got "rolling"/);
+    expect(badStrategy.stderr).toMatch(
+      /--strategy: expected one of blue-green, canary, all-at-once, got "rolling"/,
+    );
     const unknownApp = await ferry.cli('deploy', 'nope', '1.1.0');
     expect(unknownApp.code).toBe(2);
     expect(unknownApp.stderr).toMatch(/no app named "nope" is configured \(known: hello\)/);
@@ -53,7 +55,9 @@ describe('ferry CLI against a running daemon', () => {
     expect(first.code).toBe(0);
     const second = await ferry.cli('deploy', 'hello', '2.0.1-errors');
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/deployment d-[0-9a-f]+ of hello in production .* wait for it, or abort it with: ferry abort hello --env production/);
+    expect(second.stderr).toMatch(
+      /deployment d-[0-9a-f]+ of hello in production .* wait for it, or abort it with: ferry abort hello --env production/,
+    );
     const early = await ferry.cli('resume', 'hello');
     expect(early.code).toBe(1);
     expect(early.stderr).toMatch(/cannot resume: deployment d-[0-9a-f]+ is (running|pending)/);
@@ -84,18 +88,26 @@ describe('ferry CLI against a running daemon', () => {
     const logs = await ferry.cli('logs', 'hello', '-n', '5');
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/hello-1\.1\.0-[0-9a-f]+ \| hello 1\.1\.0 listening/);
-    const history = await ferry.json<{ releases: Array<{ version: string; status: string }> }>('history', 'hello');
+    const history = await ferry.json<{ releases: Array<{ version: string; status: string }> }>(
+      'history',
+      'hello',
+    );
     expect(history.releases.map((r) => [r.version, r.status])).toContainEqual(['1.1.0', 'good']);
   });
 
   it('validates configuration files with exit 2 and every problem listed', async () => {
     const { writeFileSync } = await import('node:fs');
     const bad = path.join(ferry.dir, 'bad.yaml');
-    writeFileSync(bad, 'apps:\n  web:\n    artifact: { url: x }\n    run: { command: x }\n    listen: 1\n    health: { interval: fast }\n    instances: 0\n');
+    writeFileSync(
+      bad,
+      'apps:\n  web:\n    artifact: { url: x }\n    run: { command: x }\n    listen: 1\n    health: { interval: fast }\n    instances: 0\n',
+    );
     const result = await ferry.cli('config', 'check', '-c', bad);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('apps.web.health.interval: expected a duration like "5s", got "fast"');
-    expect(result.stderr).toContain('apps.web.instances: expected a number of instances (a whole number >= 1), got 0');
+    expect(result.stderr).toContain(
+      'apps.web.instances: expected a number of instances (a whole number >= 1), got 0',
+    );
     const good = await ferry.cli('config', 'check', '-c', ferry.configPath);
     expect(good.code).toBe(0);
   });

@@ -27,7 +27,10 @@ describe('crash recovery', () => {
 
   const app = async (): Promise<AppStatus> => (await ferry.json<StatusResponse>('status', 'hello')).apps[0]!;
 
-  async function killAt(phase: string, start: () => Promise<{ code: number; stderr: string }>): Promise<void> {
+  async function killAt(
+    phase: string,
+    start: () => Promise<{ code: number; stderr: string }>,
+  ): Promise<void> {
     const started = await start();
     expect(started.code, started.stderr).toBe(0);
     await waitFor(`phase ${phase}`, async () => (await app()).deployment?.phase === phase, 20_000, 20);
@@ -69,7 +72,9 @@ describe('crash recovery', () => {
     await ferry.kill9();
     await ferry.start();
     expect(ferry.instancePids()).toEqual(before);
-    expect((await app()).instances.every((i) => i.health === 'healthy' || i.health === 'starting')).toBe(true);
+    expect((await app()).instances.every((i) => i.health === 'healthy' || i.health === 'starting')).toBe(
+      true,
+    );
 
     const report = await load.stop();
     expect(report.failures, report.samples.join('\n')).toBe(0);
@@ -79,7 +84,11 @@ describe('crash recovery', () => {
   it('recovers the same way every time: a kill during the canary restarts its current step', async () => {
     await killAt('shifting', () => ferry.cli('deploy', 'hello', '1.3.0-slow', '--strategy', 'canary'));
     const status = await app();
-    expect(status.deployment?.phase === 'shifting' || status.deployment?.phase === 'retiring' || status.deployment?.status === 'succeeded').toBe(true);
+    expect(
+      status.deployment?.phase === 'shifting' ||
+        status.deployment?.phase === 'retiring' ||
+        status.deployment?.status === 'succeeded',
+    ).toBe(true);
     await expectSettled('1.3.0-slow');
     const shown = await ferry.cli('show', (await app()).deployment!.id);
     expect(shown.stdout).toContain('resumed after a daemon restart in phase shifting');

@@ -66,6 +66,8 @@ export interface HarnessOptions {
   readonly canarySteps?: string;
   /** Extra health settings, e.g. "start_period: 5s". */
   readonly health?: string;
+  /** Extra lines for the app's block, indented as its keys (4 spaces). */
+  readonly appExtra?: string;
 }
 
 export async function createHarness(opts: HarnessOptions = {}): Promise<FerryHarness> {
@@ -92,7 +94,7 @@ ${initial ? `    initial_release: ${initial}\n` : ''}    run: { command: node, a
       steps: ${opts.canarySteps ?? '[{ weight: 10%, pause: 1s }, { weight: 50%, pause: 1s }]'}
       analysis: { max_error_rate: 5%, min_requests: 20 }
     stop: { grace: 5s }
-`,
+${opts.appExtra ?? ''}`,
   );
   const harness: FerryHarness = {
     home,

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { request } from 'undici';
 import { messageOf } from '../../errors/ferry-error.js';
 import type { FetchedBody, FetchRequest } from './source.js';
 import { sourceError } from './source.js';
@@ -17,6 +16,8 @@ export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
   for (let redirects = 0; ; redirects++) {
     let response;
     try {
+      // Loaded on first use: undici weighs ~20 MB of the daemon's memory, and most hosts fetch from disk.
+      const { request } = await import('undici');
       response = await request(url, { method: 'GET', headers, signal: fetch.signal });
     } catch (error) {
       if (fetch.signal.aborted) throw error;

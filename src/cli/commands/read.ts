@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import type { DeploymentDetailResponse, HistoryResponse, LogsResponse, StatusResponse } from '../../api/types.js';
+import type {
+  DeploymentDetailResponse,
+  HistoryResponse,
+  LogsResponse,
+  StatusResponse,
+} from '../../api/types.js';
 import { clientOf, envQuery, printJson } from '../context.js';
 import { renderDeploymentLine, renderEvent, renderFailure, renderHistory, renderStatus } from '../render.js';
 import { positiveInt } from '../args.js';
@@ -39,13 +44,20 @@ export function registerReadCommands(program: Command): void {
 
   program
     .command('show')
-    .description("one deployment: its state, failure evidence and full event log")
+    .description('one deployment: its state, failure evidence and full event log')
     .argument('<deployment>', 'the deployment id (from status or history)')
     .option('--json', 'print the API response as JSON')
     .action(async (id: string, opts: { json?: boolean }, command: Command) => {
-      const detail = await clientOf(command).get<DeploymentDetailResponse>(`/v1/deployments/${encodeURIComponent(id)}`);
+      const detail = await clientOf(command).get<DeploymentDetailResponse>(
+        `/v1/deployments/${encodeURIComponent(id)}`,
+      );
       if (opts.json) return printJson(detail);
-      const lines = [renderDeploymentLine(detail.deployment), ...renderFailure(detail.deployment), '', 'events:'];
+      const lines = [
+        renderDeploymentLine(detail.deployment),
+        ...renderFailure(detail.deployment),
+        '',
+        'events:',
+      ];
       for (const event of detail.events) lines.push(`  ${renderEvent(event)}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
