@@ -69,7 +69,7 @@ export class ApiClient {
       throw fromErrorResponse(await response.json().catch(() => ({})), response.status);
     const decoder = new TextDecoder();
     let buffer = '';
-    for await (const chunk of response.body) {
+    for await (const chunk of this.lostIsUnreachable(response.body, signal)) {
       buffer += decoder.decode(chunk as Uint8Array, { stream: true });
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -82,6 +82,24 @@ export class ApiClient {
           .join('\n');
         if (data) yield JSON.parse(data) as T;
       }
+    }
+  }
+
+  /** A stream cut by the daemon going away (kill -9, restart) is reported as unreachable. */
+  private async *lostIsUnreachable(
+    body: AsyncIterable<unknown>,
+    signal?: AbortSignal,
+  ): AsyncGenerator<unknown> {
+    try {
+      yield* body;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new FerryError(
+        'FERRY_E_DAEMON_UNREACHABLE',
+        `the connection to the daemon at ${this.url} was lost (${messageOf(error)})`,
+        { where: this.url },
+        { cause: error },
+      );
     }
   }
 

@@ -1,7 +1,12 @@
 import type { Deployment, DeploymentStreamMessage } from '../api/types.js';
 import { FINAL_DEPLOYMENT_STATUSES } from '../api/types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isFerryError } from '../errors/ferry-error.js';
 import type { ApiClient } from './client.js';
 import { renderEvent, renderFailure } from './render.js';
+
+/** How long --wait keeps trying to reach a daemon that went away (it may be restarting). */
+const RECONNECT_MS = 60_000;
 
 /**
  * Follows a deployment until it is final: a live progress line on a terminal, plain lines
@@ -22,31 +27,59 @@ export async function waitForDeployment(
   const showProgress = (d: Deployment) => {
     if (!live) return;
     clearProgress();
-    out.write(`  ${d.status}: ${d.progress} (${Math.round((Date.now() - d.createdAt) / 100) / 10}s)`);
+    out.write(`  ${d.status}: ${d.progress}${stepClock(d)} (${seconds(Date.now() - d.createdAt)} in all)`);
     progressShown = true;
   };
-  for await (const message of client.stream<DeploymentStreamMessage>(
-    `/v1/deployments/${deployment.id}/events`,
-  )) {
-    if (message.kind === 'event') {
-      // Phase changes are for programs; the records say the same in words.
-      if (message.event.type === 'phase') continue;
-      clearProgress();
-      out.write(`${renderEvent(message.event)}\n`);
-      showProgress(last);
-    } else {
-      last = message.deployment;
-      showProgress(last);
-      if (FINAL_DEPLOYMENT_STATUSES.includes(last.status)) break;
+  // On a terminal the progress line ticks, so a long canary pause visibly counts down.
+  const ticker = live ? setInterval(() => showProgress(last), 250) : undefined;
+  const isFinal = () => FINAL_DEPLOYMENT_STATUSES.includes(last.status);
+  const reconnectBy = () => Date.now() + RECONNECT_MS;
+  let giveUpAt = reconnectBy();
+  try {
+    while (!isFinal()) {
+      try {
+        for await (const message of client.stream<DeploymentStreamMessage>(
+          `/v1/deployments/${deployment.id}/events`,
+        )) {
+          giveUpAt = reconnectBy();
+          if (message.kind === 'event') {
+            // Phase changes are for programs; the records say the same in words.
+            if (message.event.type === 'phase') continue;
+            clearProgress();
+            out.write(`${renderEvent(message.event)}\n`);
+            showProgress(last);
+          } else {
+            last = message.deployment;
+            showProgress(last);
+            if (isFinal()) break;
+          }
+        }
+        if (!isFinal())
+          last = (await client.get<{ deployment: Deployment }>(`/v1/deployments/${deployment.id}`))
+            .deployment;
+      } catch (error) {
+        // The daemon restarted (or was killed and is coming back): it resumes the deployment, so wait for it.
+        if (!isFerryError(error, 'FERRY_E_DAEMON_UNREACHABLE') || Date.now() > giveUpAt) throw error;
+        await sleep(250);
+      }
     }
-  }
-  clearProgress();
-  if (!FINAL_DEPLOYMENT_STATUSES.includes(last.status)) {
-    // The stream ended early (daemon restart): the outcome is whatever the daemon says now.
-    last = (await client.get<{ deployment: Deployment }>(`/v1/deployments/${deployment.id}`)).deployment;
-    if (!FINAL_DEPLOYMENT_STATUSES.includes(last.status)) return waitForDeployment(client, last, out);
+  } finally {
+    if (ticker) clearInterval(ticker);
+    clearProgress();
   }
   out.write(`deployment ${last.id} ${last.status}: ${last.from ?? 'nothing'} -> ${last.to}\n`);
   for (const line of renderFailure(last)) out.write(`${line}\n`);
   return last.status === 'succeeded' ? 0 : 1;
+}
+
+function seconds(ms: number): string {
+  return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
+}
+
+/** In a canary step: how far into its pause, e.g. " 3.2s/10.0s". */
+function stepClock(d: Deployment): string {
+  if (d.phase !== 'shifting' || d.strategy.kind !== 'canary') return '';
+  const pause = d.strategy.steps[d.step]?.pauseMs ?? 0;
+  const elapsed = d.status === 'paused' ? pause - (d.pausedRemainingMs ?? 0) : Date.now() - d.phaseSince;
+  return ` ${seconds(Math.min(elapsed, pause))}/${seconds(pause)}`;
 }

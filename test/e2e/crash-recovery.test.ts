@@ -81,8 +81,9 @@ describe('crash recovery', () => {
     expect(report.versions['1.2.0']).toBeGreaterThan(0);
   }, 600_000);
 
-  it('recovers the same way every time: a kill during the canary restarts its current step', async () => {
-    await killAt('shifting', () => ferry.cli('deploy', 'hello', '1.3.0-slow', '--strategy', 'canary'));
+  it('recovers the same way every time: a kill during the canary restarts its current step, and --wait follows through', async () => {
+    const waiting = ferry.cli('deploy', 'hello', '1.3.0-slow', '--strategy', 'canary', '--wait');
+    await killAt('shifting', () => Promise.resolve({ code: 0, stderr: '' }));
     const status = await app();
     expect(
       status.deployment?.phase === 'shifting' ||
@@ -90,6 +91,9 @@ describe('crash recovery', () => {
         status.deployment?.status === 'succeeded',
     ).toBe(true);
     await expectSettled('1.3.0-slow');
+    const waited = await waiting;
+    expect(waited.code, waited.stdout + waited.stderr).toBe(0);
+    expect(waited.stdout).toMatch(/succeeded: 1\.2\.0 -> 1\.3\.0-slow|succeeded: 1\.1\.0-slow -> 1\.3\.0-slow/);
     const shown = await ferry.cli('show', (await app()).deployment!.id);
     expect(shown.stdout).toContain('resumed after a daemon restart in phase shifting');
   }, 300_000);
