@@ -93,7 +93,9 @@ describe('crash recovery', () => {
     await expectSettled('1.3.0-slow');
     const waited = await waiting;
     expect(waited.code, waited.stdout + waited.stderr).toBe(0);
-    expect(waited.stdout).toMatch(/succeeded: 1\.2\.0 -> 1\.3\.0-slow|succeeded: 1\.1\.0-slow -> 1\.3\.0-slow/);
+    expect(waited.stdout).toMatch(
+      /succeeded: 1\.2\.0 -> 1\.3\.0-slow|succeeded: 1\.1\.0-slow -> 1\.3\.0-slow/,
+    );
     const shown = await ferry.cli('show', (await app()).deployment!.id);
     expect(shown.stdout).toContain('resumed after a daemon restart in phase shifting');
   }, 300_000);
