@@ -2,57 +2,32 @@
 // Deploy latency of hello, trigger to 100% on the new release, split into install, start, health
 // gate, switch and drain (from the deployment's event log), with a 200 ms health interval and 2
 // healthy checks; plus the daemon's idle RSS.  Usage: node bench/deploy.mjs [--deploys 10]
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { ROOT, ensureBuilt, freePort, median, tempDir } from './lib.mjs';
+import { ROOT, ensureBuilt, median, startFerryWithHello, tempDir } from './lib.mjs';
 
 const { values } = parseArgs({ options: { deploys: { type: 'string', default: '10' } } });
 ensureBuilt();
 const dir = tempDir('ferry-bench-deploy-');
-const home = path.join(dir, 'home');
 execFileSync(
   process.execPath,
   [path.join(ROOT, 'examples/hello/build.mjs'), '--out', path.join(dir, 'dist')],
   { stdio: 'ignore' },
 );
-const apiPort = await freePort();
-const appPort = await freePort();
-writeFileSync(
-  path.join(dir, 'ferry.yaml'),
-  `api: { listen: "127.0.0.1:${apiPort}" }
-apps:
-  hello:
-    artifact: { url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }
-    initial_release: 1.0.0
-    run: { command: node, args: [server.mjs] }
-    instances: 2
-    listen: "127.0.0.1:${appPort}"
-    health: { http: { path: /healthz }, interval: 200ms, healthy_threshold: 2 }
-    stop: { grace: 5s }
-`,
-);
-const env = { ...process.env, FERRY_HOME: home };
-const bin = path.join(ROOT, 'bin/ferry.js');
-const daemon = spawn(bin, ['up', '--config', path.join(dir, 'ferry.yaml')], {
-  env,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let output = '';
-daemon.stdout.on('data', (c) => (output += c));
-while (!output.includes('Ferry is up')) await sleep(50);
-const ferry = (...args) =>
-  JSON.parse(execFileSync(process.execPath, [bin, ...args, '--json'], { env, encoding: 'utf8' }));
+const ferryUp = await startFerryWithHello(dir);
+const { apiPort, home } = ferryUp;
+const ferry = (...args) => JSON.parse(ferryUp.cli(...args, '--json'));
 
 try {
   const rows = [];
   for (let i = 0; i < Number(values.deploys); i++) {
     const version = i % 2 === 0 ? '1.1.0' : '1.0.0';
     const started = Date.now();
-    execFileSync(process.execPath, [bin, 'deploy', 'hello', version, '--wait'], { env, stdio: 'ignore' });
+    ferryUp.cli('deploy', 'hello', version, '--wait');
     const total = Date.now() - started;
     const [last] = ferry('history', 'hello', '--limit', '1').deployments;
     const { events } = await (
@@ -86,8 +61,7 @@ try {
     `trigger to 100% median: ${median(rows.map((r) => r['trigger to 100%']))} ms (target <= 1000 ms)`,
   );
 } finally {
-  daemon.kill('SIGTERM');
-  execFileSync(process.execPath, [bin, 'down'], { env, stdio: 'ignore' });
+  ferryUp.stop();
 }
 
 /** Phase durations from the event log's timestamps. */

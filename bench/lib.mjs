@@ -150,3 +150,55 @@ export async function keepAliveLoad(url, connections = 8) {
     },
   };
 }
+
+/**
+ * Starts `ferry up` with hello (2 instances, health every 200 ms, 2 healthy checks) in `dir`
+ * (releases already built into dir/dist). Returns ports, env, the daemon, and helpers.
+ */
+export async function startFerryWithHello(dir) {
+  const { spawn, execFileSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const apiPort = await freePort();
+  const appPort = await freePort();
+  writeFileSync(
+    path.join(dir, 'ferry.yaml'),
+    `api: { listen: "127.0.0.1:${apiPort}" }
+apps:
+  hello:
+    artifact: { url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }
+    initial_release: 1.0.0
+    run: { command: node, args: [server.mjs] }
+    instances: 2
+    listen: "127.0.0.1:${appPort}"
+    health: { http: { path: /healthz }, interval: 200ms, healthy_threshold: 2 }
+    stop: { grace: 5s }
+`,
+  );
+  const home = path.join(dir, 'home');
+  const env = { ...process.env, FERRY_HOME: home };
+  const bin = path.join(ROOT, 'bin/ferry.js');
+  // Started as the `ferry` command itself, so its runtime flags (see bin/ferry.js) apply.
+  const daemon = spawn(bin, ['up', '--config', path.join(dir, 'ferry.yaml')], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  daemon.stdout.on('data', (c) => (output += c));
+  while (!output.includes('Ferry is up')) {
+    if (daemon.exitCode !== null) throw new Error(`ferry up exited: ${output}`);
+    await sleep(50);
+  }
+  return {
+    apiPort,
+    appPort,
+    home,
+    env,
+    bin,
+    daemon,
+    cli: (...args) => execFileSync(bin, args, { env, encoding: 'utf8' }),
+    stop: () => {
+      daemon.kill('SIGTERM');
+      execFileSync(bin, ['down'], { env, stdio: 'ignore' });
+    },
+  };
+}

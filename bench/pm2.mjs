@@ -3,13 +3,21 @@
 // `pm2 reload` in cluster mode against N times `ferry deploy` (blue-green), counting failed
 // requests (non-2xx or connection errors) for each. Installs pm2 from npm into a temp dir.
 //   Usage: node bench/pm2.mjs [--rounds 5]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { ROOT, ensureBuilt, freePort, keepAliveLoad, tempDir, waitForPort } from './lib.mjs';
+import {
+  ROOT,
+  ensureBuilt,
+  freePort,
+  keepAliveLoad,
+  startFerryWithHello,
+  tempDir,
+  waitForPort,
+} from './lib.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
 const rounds = Number(values.rounds);
@@ -65,44 +73,17 @@ pm2Report.ms = Date.now() - pm2Started;
 execFileSync(pm2, ['kill'], { env: pm2Env, stdio: 'ignore' });
 
 // --- Ferry, blue-green ------------------------------------------------------------------------------
-const home = path.join(dir, 'home');
-const apiPort = await freePort();
-const appPort = await freePort();
-writeFileSync(
-  path.join(dir, 'ferry.yaml'),
-  `api: { listen: "127.0.0.1:${apiPort}" }
-apps:
-  hello:
-    artifact: { url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }
-    initial_release: 1.0.0
-    run: { command: node, args: [server.mjs] }
-    instances: 2
-    listen: "127.0.0.1:${appPort}"
-    health: { http: { path: /healthz }, interval: 200ms, healthy_threshold: 2 }
-`,
-);
-const env = { ...process.env, FERRY_HOME: home };
-const bin = path.join(ROOT, 'bin/ferry.js');
-const daemon = spawn(bin, ['up', '--config', path.join(dir, 'ferry.yaml')], {
-  env,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let output = '';
-daemon.stdout.on('data', (c) => (output += c));
-while (!output.includes('Ferry is up')) await sleep(50);
+const ferryUp = await startFerryWithHello(dir);
+const { appPort } = ferryUp;
 const ferryLoad = await keepAliveLoad(`http://127.0.0.1:${appPort}/`);
 const ferryStarted = Date.now();
 await sleep(1000);
 for (let i = 0; i < rounds; i++) {
-  execFileSync(process.execPath, [bin, 'deploy', 'hello', i % 2 === 0 ? '1.1.0' : '1.0.0', '--wait'], {
-    env,
-    stdio: 'ignore',
-  });
+  ferryUp.cli('deploy', 'hello', i % 2 === 0 ? '1.1.0' : '1.0.0', '--wait');
 }
 const ferryReport = await ferryLoad.stop();
 ferryReport.ms = Date.now() - ferryStarted;
-daemon.kill('SIGTERM');
-execFileSync(process.execPath, [bin, 'down'], { env, stdio: 'ignore' });
+ferryUp.stop();
 rmSync(dir, { recursive: true, force: true });
 
 console.log(

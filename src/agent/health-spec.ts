@@ -8,10 +8,7 @@ import type { HealthSpec } from '../health/index.js';
  */
 export function toHealthSpec(config: HealthConfig, quick: boolean): HealthSpec {
   return {
-    check:
-      config.check.kind === 'http'
-        ? { kind: 'http', path: config.check.path, expectStatus: [...config.check.expectStatus] }
-        : config.check,
+    check: config.check,
     intervalMs: config.intervalMs,
     timeoutMs: config.timeoutMs,
     healthyThreshold: quick ? 1 : config.healthyThreshold,

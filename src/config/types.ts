@@ -1,4 +1,5 @@
 import type { AnalysisSpec, CanaryStep, StrategySpec } from '../engine/types.js';
+import type { HealthCheckSpec } from '../health/types.js';
 import type { ListenAddress } from './fields.js';
 
 /** ferry.yaml compiled: plain units (ms, ratios), defaults applied, paths absolute, frozen. */
@@ -12,15 +13,8 @@ export interface FerryConfig {
   readonly apps: Readonly<Record<string, AppConfig>>;
 }
 
-export type HealthCheckConfig =
-  | {
-      readonly kind: 'http';
-      readonly path: string;
-      readonly expectStatus: readonly number[];
-      readonly host?: string;
-    }
-  | { readonly kind: 'tcp' }
-  | { readonly kind: 'command'; readonly command: string };
+/** The same shape the health monitor takes: config compiles straight into it. */
+export type HealthCheckConfig = HealthCheckSpec;
 
 export interface HealthConfig {
   readonly check: HealthCheckConfig;

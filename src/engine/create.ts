@@ -1,15 +1,9 @@
-import type { DeploymentKind, DeploymentState, StrategySpec } from './types.js';
+import type { DeploymentState } from './types.js';
 
-export interface DeploymentPlan {
-  readonly id: string;
-  readonly app: string;
-  readonly env: string;
-  readonly kind: DeploymentKind;
-  readonly from: string | null;
-  readonly to: string;
-  readonly strategy: StrategySpec;
-  readonly instances: number;
-}
+export type DeploymentPlan = Pick<
+  DeploymentState,
+  'id' | 'app' | 'env' | 'kind' | 'from' | 'to' | 'strategy' | 'instances'
+>;
 
 /** A new deployment, pending until the runtime persists it and sends 'begin'. */
 export function createDeployment(plan: DeploymentPlan, now: number): DeploymentState {
