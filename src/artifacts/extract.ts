@@ -162,14 +162,12 @@ export class ArchiveExtractor {
       const written = await copyEntry(entry, handle, this.failed.signal);
       if (written !== entry.size)
         throw formatError(this.label, `${written} of ${entry.size} bytes of ${JSON.stringify(entry.path)}`);
-      // Never setuid, setgid or sticky: a release does not get to raise privileges.
-      await handle.chmod((entry.mode ?? 0o644) & 0o777);
-      if (entry.mtime) await handle.utimes(entry.mtime, entry.mtime);
     } catch (error) {
       await handle.close();
       throw error;
     }
-    await this.syncer.syncAndClose(handle);
+    // Never setuid, setgid or sticky: a release does not get to raise privileges.
+    await this.syncer.finishAndClose(handle, { mode: (entry.mode ?? 0o644) & 0o777, mtime: entry.mtime });
     this.onBytes(this.bytes);
   }
 

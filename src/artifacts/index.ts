@@ -17,3 +17,4 @@ export { activateRelease, currentRelease, listReleases, pruneReleases } from './
 export { CURRENT_LINK, readReleaseRecord, type ReleaseRecord } from './release-record.js';
 export { RELEASE_RECORD } from './extract.js';
 export { redactUrl } from './redact.js';
+export { fetchText } from './sources/index.js';

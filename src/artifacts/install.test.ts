@@ -126,7 +126,7 @@ describe('installRelease from file://', () => {
 
   it('rejects an unknown scheme and a bad version before doing anything', async () => {
     expect((await rejection(install('ftp://host/a.tgz'))).message).toMatch(
-      /expected a scheme of file:\/\/, http:\/\/, https:\/\/, got ftp:/,
+      /expected a scheme of file:\/\/, http:\/\/, https:\/\/, s3:\/\/, gs:\/\/, got ftp:/,
     );
     const badVersion = await rejection(
       installRelease({ releasesDir, version: '../x', source: { url: 'file:///x' } }),

@@ -7,6 +7,10 @@ export interface InstallSettings {
   timeoutMs: number;
   retries: number;
   retryWaitMs: number;
+  cacheMaxBytes: number;
+  /** 0: unlimited. */
+  maxBytesPerSecond: number;
+  randomDelayMs: number;
 }
 
 export function resolveInstallSettings(options: InstallReleaseOptions): InstallSettings {
@@ -33,6 +37,9 @@ export function resolveInstallSettings(options: InstallReleaseOptions): InstallS
     timeoutMs: pick('timeoutMs', options.timeoutMs, DEFAULT_FETCH.timeoutMs, 1, 2 ** 31 - 1),
     retries: pick('retries', options.retries, DEFAULT_FETCH.retries, 0),
     retryWaitMs: pick('retryWaitMs', options.retryWaitMs, DEFAULT_FETCH.retryWaitMs, 0),
+    cacheMaxBytes: pick('cacheMaxBytes', options.cacheMaxBytes, DEFAULT_FETCH.cacheMaxBytes, 0),
+    maxBytesPerSecond: pick('maxBytesPerSecond', options.maxBytesPerSecond, 0, 1),
+    randomDelayMs: pick('randomDelayMs', options.randomDelayMs, 0, 0, 2 ** 31 - 1),
   };
   if (problems.length > 0) {
     throw new FerryError('FERRY_E_USAGE', `install options: ${problems.join('; ')}`, { problems });

@@ -1,6 +1,6 @@
 /** Where a release's artifact comes from and how to verify it. */
 export interface ArtifactSource {
-  /** file:///abs/path.tar.gz or http(s)://... (tar or tar.gz, detected by content). */
+  /** file:///abs/path.tar.gz, http(s)://..., s3://bucket/key or gs://bucket/object (tar or tar.gz, detected by content). */
   url: string;
   /** 'sha256:<hex>' or bare hex; the algorithm follows from the length (md5, sha1, sha256, sha512). */
   checksum?: string | null;
@@ -37,6 +37,17 @@ export interface InstallReleaseOptions {
   /** How many times a transient failure (network error, 5xx) is retried. */
   retries?: number;
   retryWaitMs?: number;
+  /**
+   * Keep verified artifacts here as <algo>-<hex>, and read them from here instead of the network
+   * when the checksum is known before fetching. No cache when unset.
+   */
+  cacheDir?: string;
+  /** Bound on the cache's total size; the oldest entries go first. */
+  cacheMaxBytes?: number;
+  /** Average download speed limit in bytes per second; unlimited when unset. */
+  maxBytesPerSecond?: number;
+  /** Wait a random time in [0, randomDelayMs) before a network fetch (counts toward timeoutMs). */
+  randomDelayMs?: number;
   onProgress?: (progress: InstallProgress) => void;
 }
 
@@ -61,4 +72,5 @@ export const DEFAULT_FETCH = Object.freeze({
   timeoutMs: 60 * 60_000,
   retries: 3,
   retryWaitMs: 1000,
+  cacheMaxBytes: 5 * 1024 ** 3,
 });

@@ -53,7 +53,8 @@ export function copyEntry(entry: ReadEntry, handle: FileHandle, signal: AbortSig
   });
 }
 
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+/** Writes all of chunk at the file's current position (a write may take only part of it). */
+export async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
   for (let offset = 0; offset < chunk.length;) {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
     offset += bytesWritten;
@@ -62,28 +63,44 @@ async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
 
 const MAX_PENDING_SYNCS = 8;
 
+/** What a written file gets before it is flushed: its mode and, when the archive has one, its mtime. */
+export interface FileAttributes {
+  mode: number;
+  mtime: Date | undefined;
+}
+
 /**
- * Flushes written files to disk in the background while extraction goes on, so that a release
- * renamed into place after a crash is complete, without paying one fsync at a time.
+ * Finishes written files in the background while extraction goes on: sets their mode and mtime,
+ * flushes them to disk, closes them. So a release renamed into place after a crash is complete,
+ * without paying one fsync at a time, and the next file is written while this one is finished.
  */
 export class FileSyncer {
   private readonly pending = new Set<Promise<void>>();
   private failure: Error | undefined = undefined;
 
-  /** Takes ownership of handle: it is synced and closed. Waits when too many syncs are pending. */
-  async syncAndClose(handle: FileHandle): Promise<void> {
+  /** Takes ownership of handle: it is finished and closed. Waits when too many are pending. */
+  async finishAndClose(handle: FileHandle, attributes: FileAttributes): Promise<void> {
+    // An earlier file's failure stops extraction at the next file rather than at the end.
+    if (this.failure !== undefined) {
+      await handle.close();
+      throw this.failure;
+    }
     while (this.pending.size >= MAX_PENDING_SYNCS) await Promise.race(this.pending);
-    const sync = handle
-      .datasync()
+    const finish = async (): Promise<void> => {
+      await handle.chmod(attributes.mode);
+      if (attributes.mtime) await handle.utimes(attributes.mtime, attributes.mtime);
+      await handle.datasync();
+    };
+    const done = finish()
       .finally(() => handle.close())
       .catch((error: unknown) => {
         this.failure ??= asError(error);
       })
-      .finally(() => this.pending.delete(sync));
-    this.pending.add(sync);
+      .finally(() => this.pending.delete(done));
+    this.pending.add(done);
   }
 
-  /** Resolves when every file is synced and closed; rejects with the first failure. */
+  /** Resolves when every file is finished and closed; rejects with the first failure. */
   async drain(): Promise<void> {
     while (this.pending.size > 0) await Promise.all(this.pending);
     if (this.failure !== undefined) throw this.failure;

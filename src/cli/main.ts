@@ -3,6 +3,7 @@ import { isFerryError, messageOf } from '../errors/ferry-error.js';
 import { FERRY_VERSION } from '../lib/version.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDeploymentCommands } from './commands/deployments.js';
+import { registerInstallCommand } from './commands/install.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerUpCommand } from './commands/up.js';
 
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerConfigCommands(program);
   registerDeploymentCommands(program);
   registerReadCommands(program);
+  registerInstallCommand(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);

@@ -36,9 +36,14 @@ export function compileConfig(
     apps[appName] = compileApp(appName, rawApp, environments, ctx, problems);
   }
   checkListenConflicts(apps, raw, problems);
+  const dataDir = raw.data_dir ? path.resolve(ctx.baseDir, raw.data_dir) : ctx.defaultDataDir;
   const config: FerryConfig = {
     configPath: ctx.configPath,
-    dataDir: raw.data_dir ? path.resolve(ctx.baseDir, raw.data_dir) : ctx.defaultDataDir,
+    dataDir,
+    artifacts: {
+      cacheDir: raw.artifacts.cache ? path.join(dataDir, 'cache', 'artifacts') : null,
+      cacheMaxBytes: raw.artifacts.cache_max_size,
+    },
     api: { listen: raw.api.listen },
     router: { holdTimeoutMs: raw.router.hold_timeout },
     environments,
@@ -89,6 +94,12 @@ function compileApp(
       checksum: raw.artifact.checksum ?? null,
       checksumsUrl: raw.artifact.checksums ? resolveUrl(raw.artifact.checksums, ctx.baseDir) : null,
       headers: raw.artifact.headers ?? {},
+      timeoutMs: raw.artifact.timeout,
+      retries: raw.artifact.retries,
+      retryWaitMs: raw.artifact.retry_wait,
+      maxBytesPerSecond: raw.artifact.max_bandwidth ?? null,
+      randomDelayMs: raw.artifact.random_delay,
+      limits: { maxBytes: raw.artifact.max_unpacked_size, maxEntries: raw.artifact.max_entries },
     },
     initialRelease: raw.initial_release ?? null,
     run: { command: raw.run.command, args: raw.run.args, env: raw.run.env },
@@ -107,6 +118,8 @@ function compileApp(
     hooks: {
       beforeStart: raw.hooks.before_start,
       afterSwitch: raw.hooks.after_switch,
+      success: raw.hooks.success,
+      failure: raw.hooks.failure,
       timeoutMs: raw.hooks.timeout,
     },
     keepReleases: raw.keep_releases,

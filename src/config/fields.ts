@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../lib/duration.js';
+import { parseSize } from '../lib/size.js';
 import { describeValue } from '../errors/ferry-error.js';
 
 /** Field types with human units, each failing with `expected ..., got ...`. */
@@ -12,6 +13,25 @@ export const duration = z.unknown().transform((value, ctx) => {
   }
   return ms;
 });
+
+/** "10M", "2GiB" or 1048576 -> bytes (binary units). */
+export const size = (what: string) =>
+  z.unknown().transform((value, ctx) => {
+    const bytes =
+      typeof value === 'number' && Number.isSafeInteger(value) && value > 0
+        ? value
+        : typeof value === 'string'
+          ? parseSize(value)
+          : undefined;
+    if (bytes === undefined || bytes < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${what} like "10M" or "2GiB", got ${describeValue(value)}`,
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  });
 
 /** "5%", "0.05" or 0.05 -> 0.05. */
 export const ratio = z.unknown().transform((value, ctx) => {
@@ -48,17 +68,21 @@ export const percent = z.unknown().transform((value, ctx) => {
   return n;
 });
 
-export const positiveInt = (what: string) =>
+/** A whole number >= min, named in the message: "expected a number of retries (a whole number >= 0)". */
+const wholeNumber = (what: string, min: number) =>
   z.unknown().transform((value, ctx) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
       ctx.addIssue({
         code: 'custom',
-        message: `expected ${what} (a whole number >= 1), got ${describeValue(value)}`,
+        message: `expected ${what} (a whole number >= ${min}), got ${describeValue(value)}`,
       });
       return z.NEVER;
     }
     return value;
   });
+
+export const count = (what: string) => wholeNumber(what, 0);
+export const positiveInt = (what: string) => wholeNumber(what, 1);
 
 export interface ListenAddress {
   readonly host: string;

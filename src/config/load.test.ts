@@ -10,6 +10,14 @@ apps:
     listen: 8080
 `;
 
+/** base with more keys in its artifact mapping. */
+function withArtifact(keys: string): string {
+  return base.replace(
+    'artifact: { url: "dist/hello-{version}.tar.gz" }',
+    `artifact: { url: "dist/hello-{version}.tar.gz", ${keys} }`,
+  );
+}
+
 function problems(yaml: string): string[] {
   try {
     parseConfig(yaml, { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } });
@@ -96,6 +104,26 @@ describe('ferry.yaml validation', () => {
       `${base}    hooks: { before_start: [""] }`,
       'apps.hello.hooks.before_start.0: expected a shell command, got ""',
     ],
+    [
+      'a bandwidth without a unit it knows',
+      withArtifact('max_bandwidth: 10 megabits'),
+      'apps.hello.artifact.max_bandwidth: expected bytes per second like "10M" or "2GiB", got "10 megabits"',
+    ],
+    [
+      'negative retries',
+      withArtifact('retries: -1'),
+      'apps.hello.artifact.retries: expected a number of retries (a whole number >= 0), got -1',
+    ],
+    [
+      'an unpacked size of zero',
+      withArtifact('max_unpacked_size: 0'),
+      'apps.hello.artifact.max_unpacked_size: expected a size like "10M" or "2GiB", got 0',
+    ],
+    [
+      'a cache switch that is not a boolean',
+      `artifacts: { cache: sometimes }\n${base}`,
+      'artifacts.cache: expected true or false, got "sometimes"',
+    ],
   ])('%s', (_name, yaml, expected) => {
     expect(problems(yaml)).toContain(expected);
   });
@@ -133,6 +161,32 @@ describe('ferry.yaml validation', () => {
       env: {},
     });
     expect(Object.isFrozen(hello.health)).toBe(true);
+    expect(config.artifacts).toEqual({
+      cacheDir: '/var/lib/ferry/cache/artifacts',
+      cacheMaxBytes: 5 * 1024 ** 3,
+    });
+    expect(hello.artifact).toMatchObject({
+      timeoutMs: 3_600_000,
+      retries: 3,
+      retryWaitMs: 1000,
+      maxBytesPerSecond: null,
+      randomDelayMs: 0,
+      limits: { maxBytes: 2 * 1024 ** 3, maxEntries: 100_000 },
+    });
+  });
+
+  it('compiles artifact fetch settings in human units', () => {
+    const config = parseConfig(
+      `artifacts: { cache: false }\n${withArtifact('max_bandwidth: 10M, timeout: 1m30s, random_delay: 5s, max_unpacked_size: 512MiB')}`,
+      { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } },
+    );
+    expect(config.artifacts.cacheDir).toBeNull();
+    expect(config.apps.hello!.artifact).toMatchObject({
+      maxBytesPerSecond: 10 * 1024 ** 2,
+      timeoutMs: 90_000,
+      randomDelayMs: 5000,
+      limits: { maxBytes: 512 * 1024 ** 2 },
+    });
   });
 
   it('gives each environment its own settings', () => {

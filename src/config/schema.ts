@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { duration, envVars, listen, name, percent, positiveInt, ratio, shellLines } from './fields.js';
+import {
+  count,
+  duration,
+  envVars,
+  listen,
+  name,
+  percent,
+  positiveInt,
+  ratio,
+  shellLines,
+  size,
+} from './fields.js';
 
 /**
  * The one schema of ferry.yaml. Raw values with human units ("5s", "10%") are validated here and
@@ -50,6 +61,13 @@ const artifact = z.strictObject({
   checksum: z.string().optional(),
   checksums: z.string().optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  timeout: duration.prefault('1h'),
+  retries: count('a number of retries').prefault(3),
+  retry_wait: duration.prefault('1s'),
+  max_bandwidth: size('bytes per second').optional(),
+  random_delay: duration.prefault('0s'),
+  max_unpacked_size: size('a size').prefault('2GiB'),
+  max_entries: positiveInt('a number of entries').prefault(100_000),
 });
 
 const run = z.strictObject({
@@ -61,6 +79,8 @@ const run = z.strictObject({
 const hooks = z.strictObject({
   before_start: shellLines.default([]),
   after_switch: shellLines.default([]),
+  success: shellLines.default([]),
+  failure: shellLines.default([]),
   timeout: duration.prefault('60s'),
 });
 
@@ -90,6 +110,12 @@ export const configSchema = z.strictObject({
   data_dir: z.string().optional(),
   api: z.strictObject({ listen: listen.prefault('127.0.0.1:7070') }).prefault({}),
   router: z.strictObject({ hold_timeout: duration.prefault('10s') }).prefault({}),
+  artifacts: z
+    .strictObject({
+      cache: z.boolean().default(true),
+      cache_max_size: size('a size').prefault('5GiB'),
+    })
+    .prefault({}),
   environments: z.record(name('an environment name'), z.strictObject({}).nullable()).default({}),
   apps: z.record(name('an app name'), app).default({}),
 });

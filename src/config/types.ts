@@ -9,6 +9,8 @@ export interface FerryConfig {
   readonly dataDir: string;
   readonly api: { readonly listen: ListenAddress };
   readonly router: { readonly holdTimeoutMs: number };
+  /** This host's download cache, keyed by checksum; cacheDir null when turned off. */
+  readonly artifacts: { readonly cacheDir: string | null; readonly cacheMaxBytes: number };
   readonly environments: readonly string[];
   readonly apps: Readonly<Record<string, AppConfig>>;
 }
@@ -33,6 +35,14 @@ export interface ArtifactConfig {
   readonly checksum: string | null;
   readonly checksumsUrl: string | null;
   readonly headers: Readonly<Record<string, string>>;
+  /** Deadline for one fetch, retries and waits included. */
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly retryWaitMs: number;
+  /** Average download speed limit; null = unlimited. */
+  readonly maxBytesPerSecond: number | null;
+  readonly randomDelayMs: number;
+  readonly limits: { readonly maxBytes: number; readonly maxEntries: number };
 }
 
 export interface AppConfig {
@@ -53,6 +63,8 @@ export interface AppConfig {
   readonly hooks: {
     readonly beforeStart: readonly string[];
     readonly afterSwitch: readonly string[];
+    readonly success: readonly string[];
+    readonly failure: readonly string[];
     readonly timeoutMs: number;
   };
   readonly keepReleases: number;

@@ -106,7 +106,13 @@ export class Daemon {
     }
 
     const hostFor = (app: string, env: string) => this.hosts.get(`${app}.${env}`)!;
-    const effects = new HostEffects({ store, hostFor, appFor: (app) => config.apps[app]!, now });
+    const effects = new HostEffects({
+      store,
+      hostFor,
+      appFor: (app) => config.apps[app]!,
+      artifactCache: config.artifacts,
+      now,
+    });
     const deployer = (this.deployer = new Deployer({
       config,
       store,

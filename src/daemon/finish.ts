@@ -1,48 +1,92 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import { runHook } from '../agent/hooks.js';
+import { hookVariables, runHook } from '../agent/hooks.js';
 import { activateRelease, pruneReleases } from '../artifacts/index.js';
-import type { FerryConfig } from '../config/types.js';
+import type { AppConfig, FerryConfig } from '../config/types.js';
 import type { DeploymentState } from '../engine/types.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
 
+interface FinishDeps {
+  readonly config: FerryConfig;
+  readonly store: Store;
+  readonly host: AppHost;
+  readonly logger: Logger;
+}
+
 /**
- * After a deployment ends: a succeeded one (already current in the store) gets the `current` symlink,
- * runs the after_switch hook, and prunes old releases (never the current one nor the last good one).
+ * After a deployment ends. A succeeded one (already current in the store) gets the `current` symlink,
+ * runs after_switch, and prunes old releases (never the current one nor the last good one). Then the
+ * success or failure hook gets the deployment's event log on stdin. Hooks here are notifications:
+ * their failures are recorded as events and change nothing (a daemon killed in between skips them).
  */
-export async function finishDeployment(
-  state: DeploymentState,
-  deps: { config: FerryConfig; store: Store; host: AppHost; logger: Logger },
-): Promise<void> {
-  if (state.status !== 'succeeded') return;
-  const { store, host, config } = deps;
-  const app = config.apps[state.app]!;
-  await activateRelease(host.releasesDir, state.to);
-  const releases = await store.listReleases(state.app, state.env);
+export async function finishDeployment(state: DeploymentState, deps: FinishDeps): Promise<void> {
+  const app = deps.config.apps[state.app]!;
+  if (state.status === 'succeeded') {
+    await activateRelease(deps.host.releasesDir, state.to);
+    await prune(state, app, deps);
+    await notify(state, app, deps, 'after_switch', app.hooks.afterSwitch, state.to);
+    await notify(state, app, deps, 'success', app.hooks.success, state.to, await eventLog(state, deps));
+  } else {
+    const serving = (await deps.store.getCurrent(state.app, state.env)) ?? state.from ?? state.to;
+    await notify(state, app, deps, 'failure', app.hooks.failure, serving, await eventLog(state, deps));
+  }
+}
+
+async function prune(state: DeploymentState, app: AppConfig, deps: FinishDeps): Promise<void> {
+  const releases = await deps.store.listReleases(state.app, state.env);
   const lastGood = releases
     .filter((r) => r.status === 'good' && r.version !== state.to)
     .sort((a, b) => (b.goodAt ?? 0) - (a.goodAt ?? 0))[0];
   const protect = [state.to, ...(lastGood ? [lastGood.version] : [])];
-  const removed = await pruneReleases(host.releasesDir, { keep: app.keepReleases, protect });
+  const removed = await pruneReleases(deps.host.releasesDir, { keep: app.keepReleases, protect });
   if (removed.length > 0)
     deps.logger.info({ app: state.app, env: state.env, removed }, 'pruned old releases');
-  if (app.hooks.afterSwitch.length === 0) return;
-  const releaseDir = path.join(host.releasesDir, state.to);
+}
+
+async function notify(
+  state: DeploymentState,
+  app: AppConfig,
+  deps: FinishDeps,
+  hook: string,
+  lines: readonly string[],
+  version: string,
+  stdin?: string,
+): Promise<void> {
+  if (lines.length === 0) return;
+  const releaseDir = path.join(deps.host.releasesDir, version);
   try {
-    await runHook(
-      'after_switch',
-      app.hooks.afterSwitch,
-      { app: state.app, env: state.env, version: state.to, releaseDir },
-      app.hooks.timeoutMs,
-    );
+    await runHook({
+      hook,
+      lines,
+      cwd: existsSync(releaseDir) ? releaseDir : deps.host.releasesDir,
+      vars: {
+        ...hookVariables({ app: state.app, env: state.env, version, releaseDir }),
+        FERRY_DEPLOYMENT_ID: state.id,
+        FERRY_KIND: state.kind,
+        FERRY_STATUS: state.status,
+        FERRY_FROM_VERSION: state.from ?? '',
+        FERRY_TO_VERSION: state.to,
+      },
+      ...(stdin !== undefined ? { stdin } : {}),
+      timeoutMs: app.hooks.timeoutMs,
+    });
   } catch (error) {
-    await store.appendEvent({
+    await deps.store.appendEvent({
       deploymentId: state.id,
       at: Date.now(),
       type: 'hook',
       message: messageOf(error),
     });
   }
+}
+
+/** The deployment's events, one line each, as `ferry show` prints them. */
+async function eventLog(state: DeploymentState, deps: FinishDeps): Promise<string> {
+  const events = await deps.store.listEvents(state.id);
+  const lines = events.map((e) => `${new Date(e.at).toISOString()} ${e.type} ${e.message}`);
+  lines.push(`${state.kind} ${state.app} ${state.to} in ${state.env}: ${state.status}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -80,6 +80,24 @@ export const catalog = {
     summary: 'a release of that version is already installed with other content; releases are immutable',
   },
 
+  // ferry install (stretcher-compatible manifests)
+  FERRY_E_MANIFEST_INVALID: {
+    http: 400,
+    exit: 1,
+    summary: 'a deploy manifest is invalid or its template cannot be rendered',
+  },
+  FERRY_E_MANIFEST_UNREACHABLE: { http: 502, exit: 1, summary: 'a deploy manifest could not be fetched' },
+  FERRY_E_INSTALL_LOCKED: {
+    http: 409,
+    exit: 1,
+    summary: 'another install into the same dest held its lock past the wait limit',
+  },
+  FERRY_E_DEST_NOT_EMPTY: {
+    http: 409,
+    exit: 1,
+    summary: 'the mv strategy refuses a dest that exists and is not empty',
+  },
+
   // processes and health
   FERRY_E_PROCESS_START: { http: 500, exit: 1, summary: 'an instance could not be started' },
   FERRY_E_HEALTH_TIMEOUT: {

@@ -1,12 +1,26 @@
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+const PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g;
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+$/;
 
-/** Parses "200ms", "5s", "1.5m", "2h", "1d" into milliseconds; undefined when it is not a duration. */
+/**
+ * Parses "200ms", "5s", "1.5m", "2h", "1d" and Go-style sums like "1m30s" into milliseconds;
+ * undefined when it is not a duration.
+ */
 export function parseDuration(text: string): number | undefined {
-  const match = DURATION.exec(text.trim());
-  if (!match) return undefined;
-  const [, amount, unit] = match;
-  return Math.round(Number(amount) * (UNITS[unit!] ?? NaN));
+  const trimmed = text.trim();
+  if (!DURATION.test(trimmed)) return undefined;
+  let ms = 0;
+  for (const [, amount, unit] of trimmed.matchAll(PART)) ms += Number(amount) * (UNITS[unit!] ?? NaN);
+  return Math.round(ms);
 }
 
 /** Formats milliseconds the way a person reads them: 850ms, 12.3s, 4m05s. */

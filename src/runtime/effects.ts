@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import { runHook } from '../agent/hooks.js';
+import { hookVariables, runHook } from '../agent/hooks.js';
 import { installRelease } from '../artifacts/index.js';
-import type { AppConfig } from '../config/types.js';
+import type { AppConfig, FerryConfig } from '../config/types.js';
 import type { DeploymentState, EngineEvent } from '../engine/types.js';
 import type { Store } from '../store/store.js';
 import { artifactSource } from './artifact-source.js';
@@ -30,6 +30,7 @@ export class HostEffects implements EffectPort {
       readonly store: Store;
       readonly hostFor: (app: string, env: string) => AppHost;
       readonly appFor: (app: string) => AppConfig;
+      readonly artifactCache: FerryConfig['artifacts'];
       readonly now: () => number;
     },
   ) {}
@@ -37,10 +38,19 @@ export class HostEffects implements EffectPort {
   async install(state: DeploymentState, version: string): Promise<void> {
     const host = this.deps.hostFor(state.app, state.env);
     const app = this.deps.appFor(state.app);
+    const { artifact } = app;
+    const cache = this.deps.artifactCache;
     const installed = await installRelease({
       releasesDir: host.releasesDir,
       version,
-      source: artifactSource(app.artifact, version),
+      source: artifactSource(artifact, version),
+      limits: artifact.limits,
+      timeoutMs: artifact.timeoutMs,
+      retries: artifact.retries,
+      retryWaitMs: artifact.retryWaitMs,
+      randomDelayMs: artifact.randomDelayMs,
+      ...(artifact.maxBytesPerSecond !== null ? { maxBytesPerSecond: artifact.maxBytesPerSecond } : {}),
+      ...(cache.cacheDir !== null ? { cacheDir: cache.cacheDir, cacheMaxBytes: cache.cacheMaxBytes } : {}),
     });
     const release = await this.deps.store.getRelease(state.app, state.env, version);
     await this.deps.store.upsertRelease({
@@ -54,12 +64,13 @@ export class HostEffects implements EffectPort {
     // Every deployment of the release runs it (a migration, a cache warm-up), not only the first install.
     if (app.hooks.beforeStart.length > 0) {
       const releaseDir = path.join(host.releasesDir, version);
-      await runHook(
-        'before_start',
-        app.hooks.beforeStart,
-        { app: state.app, env: state.env, version, releaseDir },
-        app.hooks.timeoutMs,
-      );
+      await runHook({
+        hook: 'before_start',
+        lines: app.hooks.beforeStart,
+        cwd: releaseDir,
+        vars: hookVariables({ app: state.app, env: state.env, version, releaseDir }),
+        timeoutMs: app.hooks.timeoutMs,
+      });
     }
   }
 

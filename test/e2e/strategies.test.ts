@@ -6,6 +6,10 @@ import { createHarness, type FerryHarness } from '../support/ferry.js';
 import { startLoad } from '../support/load.js';
 import { waitFor } from '../support/wait.js';
 
+function readIfExists(file: string): string | null {
+  return existsSync(file) ? readFileSync(file, 'utf8') : null;
+}
+
 /** all-at-once restarts, hooks and release pruning, end to end. */
 describe('all-at-once, hooks and keep_releases', () => {
   let ferry: FerryHarness;
@@ -18,6 +22,8 @@ describe('all-at-once, hooks and keep_releases', () => {
     hooks:
       before_start: ['echo "$FERRY_APP $FERRY_ENV $FERRY_VERSION $PWD" >> ../../hooks.log', 'case "$FERRY_VERSION" in *nohook*) exit 7;; esac']
       after_switch: ['echo "switched to $FERRY_VERSION" >> ../../hooks.log']
+      success: ['cat > "../../success-$FERRY_TO_VERSION.log"']
+      failure: ['{ echo "$FERRY_STATUS from $FERRY_FROM_VERSION, serving $FERRY_VERSION"; cat; } > "../../failure-$FERRY_TO_VERSION.log"']
 `,
     });
     await ferry.start();
@@ -54,6 +60,19 @@ describe('all-at-once, hooks and keep_releases', () => {
     const status = await ferry.json<StatusResponse>('status');
     expect(status.apps[0]!.current).toBe('1.3.0');
     expect(status.apps[0]!.instances.map((i) => i.version)).toEqual(['1.3.0', '1.3.0']);
+  });
+
+  it('success and failure hooks get the deployment log on stdin', async () => {
+    const appDir = path.join(ferry.home, 'apps/hello/production');
+    const success = await waitFor('the success hook', () =>
+      readIfExists(path.join(appDir, 'success-1.3.0.log')),
+    );
+    expect(success).toMatch(/deploy hello 1\.3\.0 in production: succeeded\n$/);
+    const failure = await waitFor('the failure hook', () =>
+      readIfExists(path.join(appDir, 'failure-1.6.0-nohook.log')),
+    );
+    expect(failure).toMatch(/^failed from 1\.3\.0, serving 1\.3\.0\n/);
+    expect(failure).toContain('before_start hook failed');
   });
 
   it('keeps keep_releases releases on disk, never removing the current or the last good one', async () => {

@@ -33,6 +33,6 @@ export async function openFile(request: FetchRequest): Promise<FetchedBody> {
       retryable: false,
     });
   }
-  const stream = addAbortSignal(request.signal, handle.createReadStream({ highWaterMark: 256 * 1024 }));
+  const stream = addAbortSignal(request.signal, handle.createReadStream({ highWaterMark: 1024 * 1024 }));
   return { chunks: stream as AsyncIterable<Buffer>, total: stats.size };
 }

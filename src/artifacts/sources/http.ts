@@ -13,6 +13,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
   let url = new URL(fetch.url);
   let headers = moveUserinfoToHeader(url, fetch.headers);
+  const offset = fetch.offset ?? 0;
+  if (offset > 0) headers.range = `bytes=${offset}-`;
   for (let redirects = 0; ; redirects++) {
     let response;
     try {
@@ -31,10 +33,11 @@ export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
     if (REDIRECT_STATUSES.has(statusCode)) {
       await discard(response.body);
       const next = redirectTarget(fetch.label, statusCode, response.headers.location, url, redirects);
-      if (next.origin !== url.origin) headers = {};
+      if (next.origin !== url.origin) headers = offset > 0 ? { range: `bytes=${offset}-` } : {};
       url = next;
       continue;
     }
+    if (offset > 0) return resumed(fetch, offset, response);
     if (statusCode !== 200) {
       await discard(response.body);
       // 4xx will not change by asking again, except "too many requests" and "request timeout".
@@ -50,8 +53,37 @@ export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
     }
     const length = Number(firstValue(response.headers['content-length']));
     const total = Number.isSafeInteger(length) && length >= 0 ? length : null;
-    return { chunks: guardBody(response.body, fetch, total), total };
+    const resumable = firstValue(response.headers['accept-ranges'])?.trim().toLowerCase() === 'bytes';
+    return { chunks: guardBody(response.body, fetch, total), total, resumable };
   }
+}
+
+type UndiciResponse = Awaited<ReturnType<typeof import('undici').request>>;
+
+/**
+ * The answer to a Range request must be 206 with a Content-Range starting at exactly our offset:
+ * anything else (a 200 with the whole body, another range) would corrupt the hash, so it fails
+ * retryably and the pipeline restarts the attempt from byte 0.
+ */
+async function resumed(fetch: FetchRequest, offset: number, response: UndiciResponse): Promise<FetchedBody> {
+  const range = firstValue(response.headers['content-range']) ?? '';
+  const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range.trim());
+  if (response.statusCode !== 206 || match === null || Number(match[1]) !== offset) {
+    await discard(response.body);
+    const got = `${response.statusCode}${range === '' ? '' : ` ${range}`}`;
+    throw sourceError(
+      `GET ${fetch.label}: resuming at byte ${offset}: expected HTTP 206 bytes ${offset}-, got ${got}`,
+      {
+        where: fetch.label,
+        expected: `206 bytes ${offset}-`,
+        got,
+        retryable: true,
+      },
+    );
+  }
+  const bodyLength = Number(match[2]) - offset + 1;
+  const total = match[3] === '*' ? null : Number(match[3]);
+  return { chunks: guardBody(response.body, fetch, bodyLength), total, resumable: true };
 }
 
 /** Turns transport failures mid-body into retryable source errors, and short bodies into errors. */

@@ -1,16 +1,20 @@
 import { openFile } from './file.js';
+import { openGcs } from './gcs.js';
 import { openHttp } from './http.js';
+import { openS3 } from './s3.js';
 import type { FetchedBody, FetchRequest, Source } from './source.js';
 import { sourceError } from './source.js';
 
 export type { FetchedBody, FetchRequest, Source } from './source.js';
 export { isRetryable, sourceError } from './source.js';
 
-// One module per scheme; s3: and gs: join here.
+// One module per scheme.
 const SOURCES: ReadonlyMap<string, Source> = new Map([
   ['file:', openFile],
   ['http:', openHttp],
   ['https:', openHttp],
+  ['s3:', openS3],
+  ['gs:', openGcs],
 ]);
 
 /** Opens the artifact at request.url with the source for its scheme. */

@@ -4,9 +4,9 @@ import { FerryError } from '../../errors/ferry-error.js';
  * One request to a source. Sources are one module per URL scheme; the install pipeline only sees
  * this contract.
  *
- * Seam for resuming (Range requests): add `offset?: number` here, have each source start at that
- * byte (http: `Range: bytes=offset-` and insist on 206 with a matching Content-Range), and let the
- * install pipeline re-open at the bytes already hashed instead of restarting the attempt.
+ * Resuming: a source whose body says `resumable` can be re-opened at `offset` (the bytes already
+ * hashed) after a mid-stream failure; it must then deliver exactly the bytes from there on, or
+ * throw a retryable error so the pipeline restarts the attempt from scratch.
  */
 export interface FetchRequest {
   url: URL;
@@ -15,6 +15,8 @@ export interface FetchRequest {
   headers: Record<string, string>;
   /** Aborting it must stop the transfer and make `chunks` throw. */
   signal: AbortSignal;
+  /** Start at this byte instead of 0 (only asked of a source that answered `resumable`). */
+  offset?: number;
 }
 
 export interface FetchedBody {
@@ -22,6 +24,8 @@ export interface FetchedBody {
   chunks: AsyncIterable<Buffer>;
   /** Total size when the source knows it. */
   total: number | null;
+  /** True when the source can be re-opened at an offset (http: the server sent Accept-Ranges: bytes). */
+  resumable?: boolean;
 }
 
 export type Source = (request: FetchRequest) => Promise<FetchedBody>;

@@ -1,0 +1,93 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isFerryError } from '../errors/ferry-error.js';
+import { hookVariables, runHook, type HookRun } from './hooks.js';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-hooks-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const hook = (lines: string[], extra: Partial<HookRun> = {}): HookRun => ({
+  hook: 'before_start',
+  lines,
+  cwd: dir,
+  timeoutMs: 5000,
+  ...extra,
+});
+
+async function failure(run: HookRun): Promise<string> {
+  try {
+    await runHook(run);
+  } catch (error) {
+    if (isFerryError(error, 'FERRY_E_HOOK_FAILED')) return error.message;
+    throw error;
+  }
+  throw new Error('the hook did not fail');
+}
+
+describe('runHook', () => {
+  it('runs each line through sh -c in cwd with the FERRY_* variables', async () => {
+    const vars = hookVariables({ app: 'hello', env: 'staging', version: '1.2.0', releaseDir: dir });
+    await runHook(
+      hook(
+        [
+          'echo "$FERRY_APP $FERRY_ENV $FERRY_ENVIRONMENT $FERRY_VERSION $FERRY_RELEASE_DIR" > out',
+          'pwd >> out',
+        ],
+        {
+          vars,
+        },
+      ),
+    );
+    expect(await readFile(join(dir, 'out'), 'utf8')).toBe(`hello staging staging 1.2.0 ${dir}\n${dir}\n`);
+  });
+
+  it('stops at the first failing line, naming the hook, the line, its status and the end of its output', async () => {
+    const message = await failure(
+      hook(['touch one', 'echo migrating; echo "no database" >&2; exit 4', 'touch two']),
+    );
+    expect(message).toBe(
+      'before_start hook failed: echo migrating; echo "no database" >&2; exit 4: exit status 4\nmigrating\nno database',
+    );
+    expect(await readFile(join(dir, 'one'), 'utf8')).toBe('');
+    await expect(readFile(join(dir, 'two'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('gives every line the same stdin; a line that ignores it is fine', async () => {
+    const stdin = 'line one\nline two\n'.repeat(10_000);
+    await runHook(hook(['cat > a', 'true', 'cat > b'], { hook: 'success', stdin }));
+    expect(await readFile(join(dir, 'a'), 'utf8')).toBe(stdin);
+    expect(await readFile(join(dir, 'b'), 'utf8')).toBe(stdin);
+  });
+
+  it('stops a line at its timeout, with what it started', async () => {
+    const started = Date.now();
+    const message = await failure(hook(['sh -c "sleep 30" & sleep 30'], { timeoutMs: 200 }));
+    expect(message).toBe('before_start hook failed: sh -c "sleep 30" & sleep 30: timed out after 200ms');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('forwards output lines instead of quoting them when asked', async () => {
+    const lines: string[] = [];
+    const message = await failure(
+      hook(['echo a; echo b; exit 1'], { hook: 'pre', onOutput: (l) => lines.push(l) }),
+    );
+    expect(message).toBe('pre hook failed: echo a; echo b; exit 1: exit status 1');
+    expect(lines).toEqual(['a', 'b']);
+  });
+
+  it('stops when cancelled', async () => {
+    const controller = new AbortController();
+    const running = runHook(hook(['sleep 30'], { signal: controller.signal }));
+    setTimeout(() => controller.abort(new Error('shutting down')), 100);
+    await expect(running).rejects.toThrow('shutting down');
+  });
+});

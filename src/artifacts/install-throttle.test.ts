@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { installRelease } from './install.js';
+import { listTree, makeTempDir } from './test-support/fs.js';
+import { rejection, sha256 } from './test-support/harness.js';
+import { startServer, type TestServer } from './test-support/http-server.js';
+import { buildTar, gzip } from './test-support/tar.js';
+
+let root: { path: string; remove: () => Promise<void> };
+let server: TestServer | undefined;
+
+beforeEach(async () => {
+  root = await makeTempDir();
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await server?.close();
+  server = undefined;
+  await root.remove();
+});
+
+describe('pacing downloads', () => {
+  it('keeps to maxBytesPerSecond', async () => {
+    // Random data does not compress: the artifact is about 256 KiB on the wire.
+    const artifact = gzip(buildTar([{ path: 'data', body: randomBytes(256 * 1024) }]));
+    server = await startServer((_request, response) => {
+      response.writeHead(200, { 'content-length': artifact.length });
+      response.end(artifact);
+    });
+    const startedAt = performance.now();
+    await installRelease({
+      releasesDir: join(root.path, 'releases'),
+      version: '1.0.0',
+      source: { url: `${server.origin}/a.tgz`, checksum: sha256(artifact) },
+      maxBytesPerSecond: Math.floor(artifact.length / 2),
+    });
+    const seconds = (performance.now() - startedAt) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual(1.5);
+    expect(seconds).toBeLessThanOrEqual(4);
+  });
+
+  it('waits a random time before fetching when randomDelayMs is set', async () => {
+    const artifact = gzip(buildTar([{ path: 'a', body: 'a' }]));
+    let firstRequestAt = 0;
+    server = await startServer((_request, response) => {
+      firstRequestAt ||= performance.now();
+      response.end(artifact);
+    });
+    // The draw decides the wait: half of randomDelayMs here.
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const startedAt = performance.now();
+    await installRelease({
+      releasesDir: join(root.path, 'releases'),
+      version: '1.0.0',
+      source: { url: `${server.origin}/a.tgz` },
+      randomDelayMs: 400,
+    });
+    expect(firstRequestAt - startedAt).toBeGreaterThanOrEqual(190);
+  });
+
+  it('stops waiting when the caller aborts, without fetching', async () => {
+    server = await startServer((_request, response) => {
+      response.writeHead(500).end();
+    });
+    vi.spyOn(Math, 'random').mockReturnValue(0.99);
+    const controller = new AbortController();
+    const pending = installRelease({
+      releasesDir: join(root.path, 'releases'),
+      version: '1.0.0',
+      source: { url: `${server.origin}/a.tgz` },
+      randomDelayMs: 2 ** 31 - 1,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(new Error('operator said stop')), 50);
+    const startedAt = performance.now();
+    const error = await pending.catch((caught: unknown) => caught);
+    expect((error as Error).message).toBe('operator said stop');
+    expect(performance.now() - startedAt).toBeLessThan(5000);
+    expect(server.requests).toHaveLength(0);
+    expect(await listTree(join(root.path, 'releases'))).toEqual([]);
+  });
+
+  it('rejects a maxBytesPerSecond of 0', async () => {
+    const error = await rejection(
+      installRelease({
+        releasesDir: join(root.path, 'releases'),
+        version: '1.0.0',
+        source: { url: 'file:///nowhere.tgz' },
+        maxBytesPerSecond: 0,
+      }),
+    );
+    expect(error.code).toBe('FERRY_E_USAGE');
+  });
+});

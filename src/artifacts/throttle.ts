@@ -1,0 +1,32 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Paces chunks to at most bytesPerSecond on average since the start. Big chunks are cut into
+ * slices of a tenth of a second's worth so the pace stays smooth; while we wait, the transport's
+ * own backpressure slows the sender down.
+ */
+export async function* throttle(
+  chunks: AsyncIterable<Buffer>,
+  bytesPerSecond: number,
+  signal: AbortSignal,
+): AsyncGenerator<Buffer> {
+  const slice = Math.max(1, Math.floor(bytesPerSecond / 10));
+  const startedAt = performance.now();
+  let passed = 0;
+  for await (const chunk of chunks) {
+    for (let start = 0; start < chunk.length; start += slice) {
+      const part = chunk.subarray(start, start + slice);
+      passed += part.length;
+      const wait = startedAt + (passed / bytesPerSecond) * 1000 - performance.now();
+      if (wait > 0) await sleep(wait, undefined, { signal });
+      yield part;
+    }
+  }
+}
+
+/** Waits a random time in [0, maxMs) so that many hosts do not all hit the source at once. */
+export async function randomDelay(maxMs: number, signal: AbortSignal): Promise<void> {
+  if (maxMs <= 0) return;
+  await sleep(Math.floor(Math.random() * maxMs), undefined, { signal });
+}

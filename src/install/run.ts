@@ -1,0 +1,193 @@
+import { randomInt } from 'node:crypto';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runHook, type HookRun } from '../agent/hooks.js';
+import { installRelease, RELEASE_RECORD } from '../artifacts/index.js';
+import { FerryError, messageOf } from '../errors/ferry-error.js';
+import { compileExcludes, parseExcludeFile } from './excludes.js';
+import { acquireDestLock, type DestLock } from './lock.js';
+import { InstallLog } from './log.js';
+import { fetchManifestText, parseManifest, type Manifest } from './manifest.js';
+import { moveTree, syncTree } from './sync.js';
+
+export interface InstallOptions {
+  manifestUrl: string;
+  signal?: AbortSignal;
+  /** Download deadline (fetch, retries and waits); 0 = the artifacts default. */
+  timeoutMs: number;
+  retries: number;
+  retryWaitMs: number;
+  /** Sleep a random time in [0, randomDelayMs) before starting. */
+  randomDelayMs: number;
+  /** Average download speed limit; 0 = unlimited. */
+  maxBytesPerSecond: number;
+  /** Per command; 0 = none. */
+  commandTimeoutMs: number;
+  /** How long to wait for another install into the same dest. */
+  lockWaitMs: number;
+  /** The host's download cache (by checksum); null or unset: none. */
+  cacheDir?: string | null;
+  env?: NodeJS.ProcessEnv;
+  log?: InstallLog;
+}
+
+export type InstallResult = { ok: true; manifest: Manifest } | { ok: false; error: unknown };
+
+/**
+ * One stretcher-style deploy: manifest -> fetch, verify and unpack into a temp dir -> pre commands
+ * -> chmod dest_mode -> sync to dest -> post commands; success commands on success, failure
+ * commands on error, both with the run's log on stdin. Never throws: the result says how it went.
+ */
+export async function runInstall(options: InstallOptions): Promise<InstallResult> {
+  const log = options.log ?? new InstallLog();
+  let manifest: Manifest | null = null;
+  try {
+    if (options.randomDelayMs > 0) {
+      const delay = randomInt(options.randomDelayMs);
+      log.info(`sleeping ${delay} ms (random delay)`);
+      await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});
+    }
+    log.info(`loading manifest ${options.manifestUrl}`);
+    manifest = parseManifest(await fetchManifestText(options.manifestUrl, options.signal), options.env);
+    await deploy(manifest, options, log);
+  } catch (error) {
+    log.info(`Deploy manifest failed: ${messageOf(error)}`);
+    if (manifest && !options.signal?.aborted) {
+      try {
+        await runHook(hookRun('failure', manifest, options, log, { stdin: log.text() }));
+      } catch (failureError) {
+        log.info(`failure command: ${messageOf(failureError)}`);
+      }
+    }
+    return { ok: false, error };
+  }
+  log.info('deploy manifest succeeded');
+  try {
+    await runHook(hookRun('success', manifest, options, log, { stdin: log.text() }));
+  } catch (error) {
+    // The deploy is done; a failing notification does not undo it.
+    log.info(`success command: ${messageOf(error)}`);
+  }
+  return { ok: true, manifest };
+}
+
+async function deploy(manifest: Manifest, options: InstallOptions, log: InstallLog): Promise<void> {
+  if (manifest.src === '') {
+    log.info('no src: commands-only mode');
+    await runHook(hookRun('pre', manifest, options, log));
+    await runHook(hookRun('post', manifest, options, log));
+    return;
+  }
+  const dest = resolve(manifest.dest);
+  const lock = await acquireDestLock(dest, {
+    waitMs: options.lockWaitMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onWait: (holder) => log.info(`waiting for the install lock of ${dest} (held by ${holder})`),
+  });
+  // Staged beside dest, on its filesystem, so that mv and rsync both move files in by rename. One
+  // name per dest: the lock is held, so a staging dir found here is a crashed run's leftover.
+  const stagingRoot = join(dirname(dest), `.ferry-install-${basename(dest)}`);
+  await rm(stagingRoot, { recursive: true, force: true });
+  await mkdir(stagingRoot, { recursive: true });
+  try {
+    await syncRelease(manifest, dest, stagingRoot, options, log, lock);
+  } finally {
+    await rm(stagingRoot, { recursive: true, force: true });
+    await lock.release();
+  }
+}
+
+async function syncRelease(
+  manifest: Manifest,
+  dest: string,
+  stagingRoot: string,
+  options: InstallOptions,
+  log: InstallLog,
+  lock: DestLock,
+): Promise<void> {
+  log.info(`fetching ${manifest.src} (lock ${lock.path})`);
+  const installed = await installRelease({
+    releasesDir: stagingRoot,
+    version: 'staged',
+    source: { url: manifest.src, checksum: manifest.checksum },
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeoutMs > 0 ? { timeoutMs: options.timeoutMs } : {}),
+    retries: options.retries,
+    retryWaitMs: options.retryWaitMs,
+    ...(options.maxBytesPerSecond > 0 ? { maxBytesPerSecond: options.maxBytesPerSecond } : {}),
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+  });
+  const staged = installed.dir;
+  await rm(join(staged, RELEASE_RECORD), { force: true });
+  log.info(`verified ${installed.checksum} (${installed.bytes} bytes), unpacked`);
+  // Pre commands run in the unpacked release (to build or adjust it); post commands in dest.
+  await runHook(hookRun('pre', manifest, options, log, { cwd: staged }));
+  await chmod(staged, manifest.destMode);
+  if (manifest.syncStrategy === 'mv') {
+    log.info(`moving into ${dest}`);
+    await moveTree(staged, dest);
+  } else {
+    const patterns = [...manifest.excludes];
+    if (manifest.excludeFrom !== '')
+      patterns.push(...parseExcludeFile(await readExcludeFrom(staged, manifest.excludeFrom)));
+    const stats = await syncTree(staged, dest, compileExcludes(patterns), {
+      consumeSource: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    log.info(
+      `synced into ${dest}: ${stats.copied} copied, ${stats.deleted} deleted, ${stats.unchanged} unchanged`,
+    );
+  }
+  await runHook(hookRun('post', manifest, options, log, { cwd: dest }));
+}
+
+async function readExcludeFrom(staged: string, name: string): Promise<string> {
+  const path = resolve(staged, name);
+  if (!path.startsWith(`${staged}/`)) {
+    throw new FerryError(
+      'FERRY_E_MANIFEST_INVALID',
+      `exclude_from: expected a file inside the archive, got ${JSON.stringify(name)}`,
+      {
+        where: 'exclude_from',
+      },
+    );
+  }
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new FerryError(
+      'FERRY_E_MANIFEST_INVALID',
+      `exclude_from: ${name} cannot be read from the archive: ${messageOf(error)}`,
+      { where: 'exclude_from' },
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * One of the manifest's command lists as a hook: pre runs in the unpacked release, post in dest,
+ * success and failure get the run's log on stdin. FERRY_SRC and FERRY_DEST name the install.
+ */
+function hookRun(
+  hook: keyof Manifest['commands'],
+  manifest: Manifest,
+  options: InstallOptions,
+  log: InstallLog,
+  extra: { cwd?: string; stdin?: string } = {},
+): HookRun {
+  return {
+    hook,
+    lines: manifest.commands[hook],
+    ...extra,
+    vars: {
+      FERRY_MANIFEST_URL: options.manifestUrl,
+      FERRY_SRC: manifest.src,
+      FERRY_DEST: manifest.dest === '' ? '' : resolve(manifest.dest),
+      ...(extra.cwd !== undefined ? { FERRY_RELEASE_DIR: extra.cwd } : {}),
+    },
+    timeoutMs: options.commandTimeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onOutput: (line: string) => log.info(`  | ${line}`),
+  };
+}
