@@ -6,7 +6,7 @@ import { FerryError } from '../errors/ferry-error.js';
 import { DownloadCache, type CacheWriter } from './cache.js';
 import { coalesce } from './coalesce.js';
 import { formatChecksum, MultiHasher, type Checksum, type ChecksumAlgorithm } from './checksum.js';
-import { decompressIfGzip } from './decompress.js';
+import { decompressArchive } from './decompress.js';
 import {
   algorithmsFor,
   parseArtifactUrl,
@@ -178,7 +178,7 @@ async function stage(
         yield chunk;
       }
     }
-    await extractor.extract(decompressIfGzip(hashed(), label));
+    await extractor.extract(decompressArchive(hashed(), label));
     const digests = hasher.digest();
     progress({ phase: 'verify', bytes, total: bytes });
     verifyDigests(expected, digests, label);

@@ -39,25 +39,28 @@ export class HostEffects implements EffectPort {
     const host = this.deps.hostFor(state.app, state.env);
     const app = this.deps.appFor(state.app);
     const { artifact } = app;
-    const cache = this.deps.artifactCache;
+    const source = artifactSource(artifact, version);
+    // A file:// artifact is on this host already: a cached copy would only double the disk it takes.
+    const { cacheDir, cacheMaxBytes } = this.deps.artifactCache;
+    const cached = cacheDir !== null && !source.url.startsWith('file:');
     const installed = await installRelease({
       releasesDir: host.releasesDir,
       version,
-      source: artifactSource(artifact, version),
+      source,
       limits: artifact.limits,
       timeoutMs: artifact.timeoutMs,
       retries: artifact.retries,
       retryWaitMs: artifact.retryWaitMs,
       randomDelayMs: artifact.randomDelayMs,
       ...(artifact.maxBytesPerSecond !== null ? { maxBytesPerSecond: artifact.maxBytesPerSecond } : {}),
-      ...(cache.cacheDir !== null ? { cacheDir: cache.cacheDir, cacheMaxBytes: cache.cacheMaxBytes } : {}),
+      ...(cached ? { cacheDir, cacheMaxBytes } : {}),
     });
     const release = await this.deps.store.getRelease(state.app, state.env, version);
     await this.deps.store.upsertRelease({
       app: state.app,
       env: state.env,
       version,
-      artifactUrl: release?.artifactUrl ?? artifactSource(app.artifact, version).url,
+      artifactUrl: release?.artifactUrl ?? source.url,
       checksum: installed.checksum,
       createdAt: release?.createdAt ?? this.deps.now(),
     });
