@@ -2,25 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { installRelease } from './install.js';
-import { makeTempDir } from './test-support/fs.js';
 import { sha256 } from './test-support/harness.js';
-import { startServer, type TestServer } from './test-support/http-server.js';
+import { useSandbox } from './test-support/sandbox.js';
 import { buildTar, gzip } from './test-support/tar.js';
 
-let root: { path: string; remove: () => Promise<void> };
-let server: TestServer | undefined;
-
-beforeEach(async () => {
-  root = await makeTempDir();
-});
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await root.remove();
-});
+const sandbox = useSandbox();
 
 const payload = randomBytes(512 * 1024);
 const artifact = gzip(buildTar([{ path: 'data', body: payload }]));
@@ -44,7 +32,7 @@ function answerRange(request: IncomingMessage, response: ServerResponse): void {
 
 function install(url: string) {
   return installRelease({
-    releasesDir: join(root.path, 'releases'),
+    releasesDir: join(sandbox.root, 'releases'),
     version: '1.0.0',
     source: { url, checksum: sha256(artifact) },
     retryWaitMs: 5,
@@ -53,7 +41,7 @@ function install(url: string) {
 
 describe('resuming an http download', () => {
   it('continues with a Range request where the connection was cut', async () => {
-    server = await startServer((request, response, number) => {
+    const server = await sandbox.serve((request, response, number) => {
       if (number === 1) cut(response);
       else answerRange(request, response);
     });
@@ -69,7 +57,7 @@ describe('resuming an http download', () => {
   });
 
   it('restarts from scratch when the server answers a Range request with 200', async () => {
-    server = await startServer((_request, response, number) => {
+    const server = await sandbox.serve((_request, response, number) => {
       if (number === 1) return cut(response);
       response.writeHead(200, { 'content-length': artifact.length });
       response.end(artifact);
@@ -85,7 +73,7 @@ describe('resuming an http download', () => {
   });
 
   it('does not resume when the server did not advertise Accept-Ranges', async () => {
-    server = await startServer((_request, response, number) => {
+    const server = await sandbox.serve((_request, response, number) => {
       response.writeHead(200, { 'content-length': artifact.length });
       if (number === 1) response.write(artifact.subarray(0, CUT_AT), () => response.socket?.destroy());
       else response.end(artifact);
