@@ -11,19 +11,19 @@
 // apt-get when missing and running as root.
 // Usage: npm run build && node bench/install.mjs [--size 1GiB] [--rounds 3]
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rm, statfs } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { ROOT, ensureDebianPackages, hasCommand, median, ratio, tempDir } from './lib.mjs';
+import { ROOT, ensureDebianPackages, median, ratio, tempDir } from './lib.mjs';
+import { measure } from './process-stats.mjs';
+import { buildRelease, mb } from './release-tree.mjs';
 
 const MiB = 1024 ** 2;
-const SAMPLE_MS = 20;
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '1GiB' },
@@ -184,142 +184,6 @@ async function installWithFerry(job) {
   process.stdout.write(JSON.stringify({ installed, hwmKb, importMs }));
 }
 
-/**
- * Runs a command to its end; wall seconds, CPU seconds of its process tree, stdout, and the tree's
- * peak RSS: the sum of each process's VmHWM (a pipeline's processes run side by side), sampled
- * every 20 ms.
- */
-function measure(command, args) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const cpuBefore = childrenCpuSeconds();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    const peaks = new Map();
-    const sample = () => {
-      for (const pid of processTree(child.pid)) {
-        const hwm = readHwmKb(pid);
-        if (hwm > (peaks.get(pid) ?? 0)) peaks.set(pid, hwm);
-      }
-    };
-    const sampler = setInterval(sample, SAMPLE_MS);
-    sample();
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      clearInterval(sampler);
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
-      const peakMb = [...peaks.values()].reduce((sum, kb) => sum + kb, 0) / 1024;
-      resolve({ seconds, cpuSeconds: childrenCpuSeconds() - cpuBefore, stdout, peakMb });
-    });
-  });
-}
-
-/** User + system time of every child process reaped so far (the archive server is not, till the end). */
-function childrenCpuSeconds() {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // cutime and cstime, fields 16 and 17 of proc(5), in clock ticks of 1/100 s.
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
-
-function processTree(root) {
-  const children = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // Gone between the listing and the read.
-    }
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
-  return tree;
-}
-
-function readHwmKb(pid) {
-  try {
-    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * A release tree of about `size` bytes: 78% in 20 large files (random bytes, a quarter of each
- * made of 6-bit values so it compresses a little, like binaries and images), the rest in 5,000
- * js-like text files (14-80 KiB at 1 GiB) in 250 package directories; packed with tar czf (or
- * pigz when installed).
- */
-async function buildRelease(work, size) {
-  const started = performance.now();
-  const tree = path.join(work, 'tree');
-  const largeCount = 20;
-  const largeSize = Math.floor((size * 0.78) / largeCount);
-  for (let i = 0; i < largeCount; i++) {
-    const dir = path.join(tree, 'assets', `bundle-${i % 4}`);
-    await mkdir(dir, { recursive: true });
-    const data = randomBytes(largeSize);
-    for (let offset = 0; offset < data.length; offset += 4 * MiB) {
-      const end = Math.min(offset + MiB, data.length);
-      for (let j = offset; j < end; j++) data[j] &= 0x3f;
-    }
-    await writeFile(path.join(dir, `blob-${i}.bin`), data);
-  }
-  const smallCount = 5000;
-  let smallLeft = size - largeCount * largeSize;
-  const lines = codeLines(4000);
-  for (let i = 0; i < smallCount; i++) {
-    const target = Math.max(
-      1024,
-      Math.round((smallLeft / (smallCount - i)) * (0.3 + (1.4 * ((i * 7919) % 1000)) / 1000)),
-    );
-    const parts = [];
-    let length = 0;
-    for (let n = i; length < target; n = (n * 1103515245 + 12345) % 2 ** 31) {
-      const line = lines[n % lines.length];
-      parts.push(line);
-      length += line.length;
-    }
-    const text = parts.join('').slice(0, target);
-    smallLeft -= text.length;
-    const dir = path.join(tree, 'node_modules', `pkg-${i % 250}`, i % 3 === 0 ? 'lib' : 'dist');
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, `module-${i}.js`), text);
-  }
-  const archive = path.join(work, 'release.tar.gz');
-  const gzip = hasCommand('pigz') ? ['-I', 'pigz'] : ['-z'];
-  execFileSync('tar', ['-c', ...gzip, '-f', archive, '-C', tree, '.']);
-  const sha256 = execFileSync('sha256sum', [archive], { encoding: 'utf8' }).split(' ')[0];
-  const archiveBytes = (await stat(archive)).size;
-  const treeBytes = Number(execFileSync('du', ['-sb', tree], { encoding: 'utf8' }).split('\t')[0]);
-  console.log(
-    `release: ${largeCount} files of ${mb(largeSize)} MB + ${smallCount} js-like files, ${mb(treeBytes)} MB unpacked; ` +
-      `archive (tar ${gzip.join(' ')}) ${mb(archiveBytes)} MB; built in ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
-  );
-  return { tree, archive, sha256, archiveBytes, treeBytes, files: largeCount + smallCount };
-}
-
-function codeLines(count) {
-  const words = ['const', 'return', 'function', 'export', 'import', 'await', 'if', 'else', 'for', 'new'];
-  const lines = [];
-  for (let i = 0; i < count; i++) {
-    const name = randomBytes(6).toString('base64url');
-    const word = words[i % words.length];
-    const indent = '  '.repeat(i % 4);
-    lines.push(
-      i % 5 === 0
-        ? `${indent}// ${word} ${name}: keeps the ${name.slice(0, 3)} state in sync with the store\n`
-        : `${indent}${word} ${name}_${i % 97} = await call(${name.slice(0, 4)}, { id: ${i}, ok: true });\n`,
-    );
-  }
-  return lines;
-}
-
 /** Whether dest holds the same tree as src (diff -r: names, types and contents). */
 function identical(src, dest) {
   try {
@@ -476,8 +340,4 @@ function parseSize(text) {
     throw new Error(`--size: expected bytes or a size like 512MiB or 1GiB, got ${JSON.stringify(text)}`);
   const unit = { '': 1, b: 1, kib: 1024, mib: MiB, gib: 1024 ** 3 }[match[2].toLowerCase()];
   return Math.round(Number(match[1]) * unit);
-}
-
-function mb(bytes) {
-  return Math.round(bytes / MiB);
 }

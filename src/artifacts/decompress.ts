@@ -1,4 +1,3 @@
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
@@ -66,8 +65,10 @@ export async function* decompressArchive(
  * collected and handed on before the next chunk is read.
  */
 async function* unzstd(chunks: AsyncIterable<Buffer>, label: string): AsyncGenerator<Buffer> {
+  // Loaded on first use: most hosts never see a zstd artifact, and the daemon's memory counts.
+  const { Decompress } = await import('fzstd');
   let out: Buffer[] = [];
-  const decoder = new ZstdDecompress((data) => {
+  const decoder = new Decompress((data) => {
     out.push(Buffer.from(data)); // a copy: the decoder may reuse its window
   });
   const push = (chunk: Uint8Array, final: boolean): Buffer[] => {

@@ -2,28 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { installRelease } from './install.js';
 import { resetGcsClient, setGcsStallTimeout } from './sources/gcs.js';
-import { makeTempDir } from './test-support/fs.js';
 import { rejection, sha256 } from './test-support/harness.js';
-import { startServer, type TestServer } from './test-support/http-server.js';
+import type { TestServer } from './test-support/http-server.js';
+import { useSandbox } from './test-support/sandbox.js';
 import { buildTar, gzip } from './test-support/tar.js';
 
-let root: { path: string; remove: () => Promise<void> };
-let server: TestServer | undefined;
+const sandbox = useSandbox();
 
-beforeEach(async () => {
-  root = await makeTempDir();
-});
-
-afterEach(async () => {
+afterEach(() => {
   vi.unstubAllEnvs();
   resetGcsClient();
   setGcsStallTimeout(60_000);
-  await server?.close();
-  server = undefined;
-  await root.remove();
 });
 
 /**
@@ -34,7 +26,7 @@ async function fakeGcs(
   objects: Record<string, Buffer>,
   onMedia?: (response: ServerResponse, data: Buffer, number: number) => boolean,
 ): Promise<TestServer> {
-  const started = await startServer((request, response, number) => {
+  const started = await sandbox.serve((request, response, number) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const match = /\/b\/([^/]+)\/o\/([^/]+)$/.exec(url.pathname);
     const name = match === null ? '' : `${match[1]}/${decodeURIComponent(match[2] ?? '')}`;
@@ -80,7 +72,7 @@ async function fakeGcs(
 
 function install(url: string, checksum?: string) {
   return installRelease({
-    releasesDir: join(root.path, 'releases'),
+    releasesDir: join(sandbox.root, 'releases'),
     version: '1.0.0',
     source: { url, checksum },
     retryWaitMs: 5,
@@ -91,7 +83,7 @@ describe('installRelease from gs://', () => {
   it('downloads an object through the client and installs it', async () => {
     const payload = randomBytes(200 * 1024);
     const artifact = gzip(buildTar([{ path: 'data.bin', body: payload }]));
-    server = await fakeGcs({ 'ferry-releases/app/1.0.0.tgz': artifact });
+    const server = await fakeGcs({ 'ferry-releases/app/1.0.0.tgz': artifact });
     const release = await install('gs://ferry-releases/app/1.0.0.tgz', sha256(artifact));
     expect(sha256(await readFile(join(release.dir, 'data.bin')))).toBe(sha256(payload));
     expect(server.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
@@ -106,7 +98,7 @@ describe('installRelease from gs://', () => {
     // The client does not notice a cut body of known length; the stall check does.
     setGcsStallTimeout(300);
     let media = 0;
-    server = await fakeGcs({ 'b/a.tgz': artifact }, (response, data) => {
+    const server = await fakeGcs({ 'b/a.tgz': artifact }, (response, data) => {
       if (++media > 1) return false;
       response.writeHead(200, { 'content-length': data.length });
       response.write(data.subarray(0, 100 * 1024), () => response.socket?.destroy());
@@ -122,7 +114,7 @@ describe('installRelease from gs://', () => {
   it('retries a 503 from the media download', async () => {
     const artifact = gzip(buildTar([{ path: 'a', body: 'a' }]));
     let media = 0;
-    server = await fakeGcs({ 'b/a.tgz': artifact }, (response) => {
+    await fakeGcs({ 'b/a.tgz': artifact }, (response) => {
       if (++media > 1) return false;
       response.writeHead(503).end();
       return true;
@@ -132,7 +124,7 @@ describe('installRelease from gs://', () => {
   });
 
   it('fails a missing object at once with a clear, non-retryable error', async () => {
-    server = await fakeGcs({});
+    const server = await fakeGcs({});
     const error = await rejection(install('gs://ferry-releases/app/none.tgz'));
     expect(error.code).toBe('FERRY_E_ARTIFACT_SOURCE');
     expect(error.message).toBe(

@@ -1,38 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { installRelease } from './install.js';
-import { listTree, makeTempDir } from './test-support/fs.js';
+import { listTree } from './test-support/fs.js';
 import { rejection, sha256 } from './test-support/harness.js';
-import { startServer, type TestServer } from './test-support/http-server.js';
+import { useSandbox } from './test-support/sandbox.js';
 import { buildTar, gzip } from './test-support/tar.js';
 
-let root: { path: string; remove: () => Promise<void> };
-let server: TestServer | undefined;
+const sandbox = useSandbox();
 
-beforeEach(async () => {
-  root = await makeTempDir();
-});
-
-afterEach(async () => {
+afterEach(() => {
   vi.restoreAllMocks();
-  await server?.close();
-  server = undefined;
-  await root.remove();
 });
 
 describe('pacing downloads', () => {
   it('keeps to maxBytesPerSecond', async () => {
     // Random data does not compress: the artifact is about 256 KiB on the wire.
     const artifact = gzip(buildTar([{ path: 'data', body: randomBytes(256 * 1024) }]));
-    server = await startServer((_request, response) => {
+    const server = await sandbox.serve((_request, response) => {
       response.writeHead(200, { 'content-length': artifact.length });
       response.end(artifact);
     });
     const startedAt = performance.now();
     await installRelease({
-      releasesDir: join(root.path, 'releases'),
+      releasesDir: join(sandbox.root, 'releases'),
       version: '1.0.0',
       source: { url: `${server.origin}/a.tgz`, checksum: sha256(artifact) },
       maxBytesPerSecond: Math.floor(artifact.length / 2),
@@ -45,7 +37,7 @@ describe('pacing downloads', () => {
   it('waits a random time before fetching when randomDelayMs is set', async () => {
     const artifact = gzip(buildTar([{ path: 'a', body: 'a' }]));
     let firstRequestAt = 0;
-    server = await startServer((_request, response) => {
+    const server = await sandbox.serve((_request, response) => {
       firstRequestAt ||= performance.now();
       response.end(artifact);
     });
@@ -53,7 +45,7 @@ describe('pacing downloads', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     const startedAt = performance.now();
     await installRelease({
-      releasesDir: join(root.path, 'releases'),
+      releasesDir: join(sandbox.root, 'releases'),
       version: '1.0.0',
       source: { url: `${server.origin}/a.tgz` },
       randomDelayMs: 400,
@@ -62,13 +54,13 @@ describe('pacing downloads', () => {
   });
 
   it('stops waiting when the caller aborts, without fetching', async () => {
-    server = await startServer((_request, response) => {
+    const server = await sandbox.serve((_request, response) => {
       response.writeHead(500).end();
     });
     vi.spyOn(Math, 'random').mockReturnValue(0.99);
     const controller = new AbortController();
     const pending = installRelease({
-      releasesDir: join(root.path, 'releases'),
+      releasesDir: join(sandbox.root, 'releases'),
       version: '1.0.0',
       source: { url: `${server.origin}/a.tgz` },
       randomDelayMs: 2 ** 31 - 1,
@@ -80,13 +72,13 @@ describe('pacing downloads', () => {
     expect((error as Error).message).toBe('operator said stop');
     expect(performance.now() - startedAt).toBeLessThan(5000);
     expect(server.requests).toHaveLength(0);
-    expect(await listTree(join(root.path, 'releases'))).toEqual([]);
+    expect(await listTree(join(sandbox.root, 'releases'))).toEqual([]);
   });
 
   it('rejects a maxBytesPerSecond of 0', async () => {
     const error = await rejection(
       installRelease({
-        releasesDir: join(root.path, 'releases'),
+        releasesDir: join(sandbox.root, 'releases'),
         version: '1.0.0',
         source: { url: 'file:///nowhere.tgz' },
         maxBytesPerSecond: 0,
