@@ -33,7 +33,7 @@ export function compileConfig(
   const environments = declared.length > 0 ? declared : [DEFAULT_ENVIRONMENT];
   const apps: Record<string, AppConfig> = {};
   for (const [appName, rawApp] of Object.entries(raw.apps)) {
-    apps[appName] = compileApp(appName, rawApp, environments, ctx, problems);
+    apps[appName] = compileApp(appName, rawApp, environments, ctx, problems, raw);
   }
   checkListenConflicts(apps, raw, problems);
   const dataDir = raw.data_dir ? path.resolve(ctx.baseDir, raw.data_dir) : ctx.defaultDataDir;
@@ -43,9 +43,23 @@ export function compileConfig(
     artifacts: {
       cacheDir: raw.artifacts.cache ? path.join(dataDir, 'cache', 'artifacts') : null,
       cacheMaxBytes: raw.artifacts.cache_max_size,
+      requireChecksum: raw.artifacts.require_checksum,
     },
-    api: { listen: raw.api.listen },
-    router: { holdTimeoutMs: raw.router.hold_timeout },
+    api: {
+      listen: raw.api.listen,
+      tls: raw.api.tls
+        ? {
+            certFile: path.resolve(ctx.baseDir, raw.api.tls.cert),
+            keyFile: path.resolve(ctx.baseDir, raw.api.tls.key),
+          }
+        : null,
+      allowInsecure: raw.api.allow_insecure,
+    },
+    router: {
+      holdTimeoutMs: raw.router.hold_timeout,
+      workers: raw.router.workers,
+      trustedProxies: raw.router.trusted_proxies,
+    },
     environments,
     apps,
   };
@@ -58,6 +72,7 @@ function compileApp(
   environments: readonly string[],
   ctx: CompileContext,
   problems: ConfigProblem[],
+  top: RawConfig,
 ): AppConfig {
   const where = `apps.${name}`;
   const perEnv: Record<string, AppEnvironmentConfig> = {};
@@ -87,10 +102,11 @@ function compileApp(
       env: { ...raw.run.env, ...override?.env },
     };
   });
+  const url = resolveUrl(raw.artifact.url, ctx.baseDir);
   return {
     name,
     artifact: {
-      url: resolveUrl(raw.artifact.url, ctx.baseDir),
+      url,
       checksum: raw.artifact.checksum ?? null,
       checksumsUrl: raw.artifact.checksums ? resolveUrl(raw.artifact.checksums, ctx.baseDir) : null,
       headers: raw.artifact.headers ?? {},
@@ -100,9 +116,18 @@ function compileApp(
       maxBytesPerSecond: raw.artifact.max_bandwidth ?? null,
       randomDelayMs: raw.artifact.random_delay,
       limits: { maxBytes: raw.artifact.max_unpacked_size, maxEntries: raw.artifact.max_entries },
+      requireChecksum:
+        !url.startsWith('file:') && (raw.artifact.require_checksum ?? top.artifacts.require_checksum),
+      allowWeakChecksums: raw.artifact.allow_weak_checksums,
     },
     initialRelease: raw.initial_release ?? null,
-    run: { command: raw.run.command, args: raw.run.args, env: raw.run.env },
+    run: {
+      command: raw.run.command,
+      args: raw.run.args,
+      env: raw.run.env,
+      user: raw.run.user ?? null,
+      group: raw.run.group ?? null,
+    },
     health: {
       check: compileCheck(raw.health),
       intervalMs: raw.health.interval,
@@ -123,6 +148,18 @@ function compileApp(
       timeoutMs: raw.hooks.timeout,
     },
     keepReleases: raw.keep_releases,
+    router: {
+      connectTimeoutMs: raw.router.connect_timeout,
+      responseTimeoutMs: raw.router.response_timeout,
+      idleTimeoutMs: raw.router.idle_timeout,
+      upgradeTimeoutMs: raw.router.upgrade_timeout,
+      headerTimeoutMs: raw.router.header_timeout,
+      requestTimeoutMs: raw.router.request_timeout,
+      maxHeaderBytes: raw.router.max_header_size,
+      maxConnections: raw.router.max_connections,
+      maxConnectionsPerClient: raw.router.max_connections_per_client,
+      trustedProxies: raw.router.trusted_proxies ?? top.router.trusted_proxies,
+    },
     environments: perEnv,
   };
 }
@@ -146,6 +183,8 @@ function canarySettings(raw: RawApp): AppConfig['canary'] {
     analysis: {
       maxErrorRate: raw.strategy.analysis?.max_error_rate ?? 0.05,
       minRequests: raw.strategy.analysis?.min_requests ?? 20,
+      maxWaitMs: raw.strategy.analysis?.max_wait ?? 5 * 60_000,
+      inconclusive: raw.strategy.analysis?.inconclusive ?? 'pause',
     },
   };
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from '../lib/duration.js';
 import { parseSize } from '../lib/size.js';
@@ -121,3 +122,41 @@ export const name = (what: string) =>
 export const shellLines = z.array(z.string().min(1, 'expected a shell command'));
 
 export const envVars = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+/** A user or group: a name as useradd accepts it, or a numeric id. */
+export const account = (what: string) =>
+  z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .refine((value) => /^(\d+|[a-z_][a-z0-9_-]{0,31}\$?)$/.test(value), {
+      message: `expected ${what}`,
+    });
+
+/** An IP address or a CIDR block: "10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8". */
+export const ipOrCidr = z.string().transform((value, ctx) => {
+  const parsed = parseIpOrCidr(value);
+  if (parsed === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected an IP address or a CIDR block like "10.0.0.0/8", got ${describeValue(value)}`,
+    });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+export interface IpRange {
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: 'ipv4' | 'ipv6';
+}
+
+export function parseIpOrCidr(value: string): IpRange | undefined {
+  const [address = '', prefixText] = value.trim().split('/');
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return undefined;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}

@@ -164,6 +164,7 @@ describe('ferry.yaml validation', () => {
     expect(config.artifacts).toEqual({
       cacheDir: '/var/lib/ferry/cache/artifacts',
       cacheMaxBytes: 5 * 1024 ** 3,
+      requireChecksum: true,
     });
     expect(hello.artifact).toMatchObject({
       timeoutMs: 3_600_000,

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import {
+  account,
   count,
   duration,
   envVars,
+  ipOrCidr,
   listen,
   name,
   percent,
@@ -52,6 +54,10 @@ const strategy = z.strictObject({
     .strictObject({
       max_error_rate: ratio.prefault('5%'),
       min_requests: z.number().int().min(0).default(20),
+      /** How long past its pause a step may wait for min_requests before it is inconclusive. */
+      max_wait: duration.prefault('5m'),
+      /** What an inconclusive step does: wait for an operator, or fail (and roll back). */
+      inconclusive: z.enum(['pause', 'fail']).default('pause'),
     })
     .optional(),
 });
@@ -68,12 +74,33 @@ const artifact = z.strictObject({
   random_delay: duration.prefault('0s'),
   max_unpacked_size: size('a size').prefault('2GiB'),
   max_entries: positiveInt('a number of entries').prefault(100_000),
+  /** Overrides artifacts.require_checksum for this app (remote sources only). */
+  require_checksum: z.boolean().optional(),
+  /** md5 and sha1 checksums are refused unless this is set. */
+  allow_weak_checksums: z.boolean().default(false),
 });
 
 const run = z.strictObject({
   command: z.string().min(1, 'expected the command that starts the app'),
   args: z.array(z.string()).default([]),
   env: envVars.default({}),
+  /** Instances, hooks and command health checks run as this user (and group) when Ferry runs as root. */
+  user: account('a user name or uid').optional(),
+  group: account('a group name or gid').optional(),
+});
+
+/** The router's settings for one app: upstream timeouts, client limits, forwarded headers. */
+const appRouter = z.strictObject({
+  connect_timeout: duration.prefault('5s'),
+  response_timeout: duration.prefault('60s'),
+  idle_timeout: duration.prefault('60s'),
+  upgrade_timeout: duration.prefault('10s'),
+  header_timeout: duration.prefault('20s'),
+  request_timeout: duration.prefault('5m'),
+  max_header_size: size('a size').prefault('16KiB'),
+  max_connections: positiveInt('a number of connections').prefault(10_000),
+  max_connections_per_client: positiveInt('a number of connections').prefault(1_000),
+  trusted_proxies: z.array(ipOrCidr).optional(),
 });
 
 const hooks = z.strictObject({
@@ -103,17 +130,36 @@ const app = z.strictObject({
   stop: z.strictObject({ grace: duration.prefault('10s') }).prefault({}),
   hooks: hooks.prefault({}),
   keep_releases: positiveInt('a number of releases').prefault(5),
+  router: appRouter.prefault({}),
   environments: z.record(z.string(), appEnvironment).default({}),
 });
 
 export const configSchema = z.strictObject({
   data_dir: z.string().optional(),
-  api: z.strictObject({ listen: listen.prefault('127.0.0.1:7070') }).prefault({}),
-  router: z.strictObject({ hold_timeout: duration.prefault('10s') }).prefault({}),
+  api: z
+    .strictObject({
+      listen: listen.prefault('127.0.0.1:7070'),
+      /** Serve HTTPS with this certificate and key (PEM files). */
+      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      /** A listen address other than loopback without TLS is refused unless this is set. */
+      allow_insecure: z.boolean().default(false),
+    })
+    .prefault({}),
+  router: z
+    .strictObject({
+      hold_timeout: duration.prefault('10s'),
+      /** Router worker processes sharing the listening sockets; one crashing never refuses a connection. */
+      workers: z.number().int().min(1).max(16).default(2),
+      /** Peers whose X-Forwarded-*, Forwarded and X-Real-IP headers are kept (IPs or CIDRs). */
+      trusted_proxies: z.array(ipOrCidr).default([]),
+    })
+    .prefault({}),
   artifacts: z
     .strictObject({
       cache: z.boolean().default(true),
       cache_max_size: size('a size').prefault('5GiB'),
+      /** Remote artifacts (http, s3, gs) need a checksum or checksums file unless turned off. */
+      require_checksum: z.boolean().default(true),
     })
     .prefault({}),
   environments: z.record(name('an environment name'), z.strictObject({}).nullable()).default({}),

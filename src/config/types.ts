@@ -1,16 +1,30 @@
 import type { AnalysisSpec, CanaryStep, StrategySpec } from '../engine/types.js';
 import type { HealthCheckSpec } from '../health/types.js';
-import type { ListenAddress } from './fields.js';
+import type { IpRange, ListenAddress } from './fields.js';
 
 /** ferry.yaml compiled: plain units (ms, ratios), defaults applied, paths absolute, frozen. */
 export interface FerryConfig {
   /** The file it was read from, or null for the embedded defaults. */
   readonly configPath: string | null;
   readonly dataDir: string;
-  readonly api: { readonly listen: ListenAddress };
-  readonly router: { readonly holdTimeoutMs: number };
+  readonly api: {
+    readonly listen: ListenAddress;
+    /** PEM files (absolute paths) when the API serves HTTPS. */
+    readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+    readonly allowInsecure: boolean;
+  };
+  readonly router: {
+    readonly holdTimeoutMs: number;
+    /** Worker processes behind the router's listening sockets. */
+    readonly workers: number;
+    readonly trustedProxies: readonly IpRange[];
+  };
   /** This host's download cache, keyed by checksum; cacheDir null when turned off. */
-  readonly artifacts: { readonly cacheDir: string | null; readonly cacheMaxBytes: number };
+  readonly artifacts: {
+    readonly cacheDir: string | null;
+    readonly cacheMaxBytes: number;
+    readonly requireChecksum: boolean;
+  };
   readonly environments: readonly string[];
   readonly apps: Readonly<Record<string, AppConfig>>;
 }
@@ -43,6 +57,32 @@ export interface ArtifactConfig {
   readonly maxBytesPerSecond: number | null;
   readonly randomDelayMs: number;
   readonly limits: { readonly maxBytes: number; readonly maxEntries: number };
+  /** A remote source (http, s3, gs) must have a checksum or checksums file (false for file://). */
+  readonly requireChecksum: boolean;
+  /** md5 and sha1 are refused unless allowed. */
+  readonly allowWeakChecksums: boolean;
+}
+
+/** How the router serves one app: upstream timeouts, client limits, forwarded headers. */
+export interface AppRouterConfig {
+  readonly connectTimeoutMs: number;
+  /** From the request sent to the response headers (504 after). */
+  readonly responseTimeoutMs: number;
+  /** No body bytes moving, either way, for this long ends the exchange. */
+  readonly idleTimeoutMs: number;
+  /** Connect plus the 101 answer of an Upgrade (WebSocket) request. */
+  readonly upgradeTimeoutMs: number;
+  /** A client must send its request headers within this (408 after). */
+  readonly headerTimeoutMs: number;
+  /** A client must send its whole request within this (408 after). */
+  readonly requestTimeoutMs: number;
+  /** Larger request headers get 431. */
+  readonly maxHeaderBytes: number;
+  readonly maxConnections: number;
+  /** Per client address; trusted proxies are exempt. */
+  readonly maxConnectionsPerClient: number;
+  /** The app's own list, or router.trusted_proxies. */
+  readonly trustedProxies: readonly IpRange[];
 }
 
 export interface AppConfig {
@@ -54,6 +94,9 @@ export interface AppConfig {
     readonly command: string;
     readonly args: readonly string[];
     readonly env: Readonly<Record<string, string>>;
+    /** Run instances, hooks and command checks as this user and group (names or ids); null = Ferry's own. */
+    readonly user: string | null;
+    readonly group: string | null;
   };
   readonly health: HealthConfig;
   readonly strategy: StrategySpec;
@@ -68,6 +111,7 @@ export interface AppConfig {
     readonly timeoutMs: number;
   };
   readonly keepReleases: number;
+  readonly router: AppRouterConfig;
   /** Settings per environment the app is deployed to. */
   readonly environments: Readonly<Record<string, AppEnvironmentConfig>>;
 }

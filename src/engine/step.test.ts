@@ -18,7 +18,7 @@ const canary: StrategySpec = {
     { weight: 10, pauseMs: 30_000 },
     { weight: 50, pauseMs: 30_000 },
   ],
-  analysis: { maxErrorRate: 0.05, minRequests: 20 },
+  analysis: { maxErrorRate: 0.05, minRequests: 20, maxWaitMs: 300_000, inconclusive: 'pause' },
 };
 const blueGreen: StrategySpec = { kind: 'blue-green', healthDeadlineMs: 10_000 };
 const allAtOnce: StrategySpec = { kind: 'all-at-once', healthDeadlineMs: 10_000 };

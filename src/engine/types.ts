@@ -22,12 +22,19 @@ export interface CanaryStep {
   readonly pauseMs: number;
 }
 
-/** When a canary step passes: the router-observed error rate stays at or under the threshold. */
+/**
+ * When a canary step passes: it saw at least minRequests requests and the router-observed error
+ * rate stayed at or under the threshold. A step without enough requests is inconclusive.
+ */
 export interface AnalysisSpec {
   /** Highest tolerated share of failed requests (5xx or connection errors), 0..1. */
   readonly maxErrorRate: number;
-  /** Fewer requests than this in a window cannot fail it on error rate alone. */
+  /** A step needs at least this many requests to the new release to pass. */
   readonly minRequests: number;
+  /** How long past its pause a step may wait for minRequests before it is inconclusive. */
+  readonly maxWaitMs: number;
+  /** What an inconclusive step does: pause for an operator, or fail the deployment. */
+  readonly inconclusive: 'pause' | 'fail';
 }
 
 export type DeploymentKind = 'deploy' | 'rollback';

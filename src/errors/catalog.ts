@@ -30,6 +30,23 @@ export const catalog = {
     exit: 1,
     summary: 'another Ferry daemon already runs on this data directory',
   },
+  FERRY_E_DAEMON_STARTING: {
+    http: 503,
+    exit: 1,
+    summary: 'the daemon is starting (re-adopting instances, resuming deployments); try again shortly',
+  },
+  FERRY_E_DATA_DIR: {
+    http: 500,
+    exit: 1,
+    summary: 'the data directory cannot be used (not writable, read-only, full, or not Ferry\'s)',
+  },
+  FERRY_E_TOKEN_FILE: { http: 500, exit: 1, summary: 'the API token file is empty or unreadable' },
+  FERRY_E_STORE_LOST: {
+    http: 500,
+    exit: 1,
+    summary: 'the store is new but the data directory shows earlier state; start with --adopt or --reset',
+  },
+  FERRY_E_STORE_DAMAGED: { http: 500, exit: 1, summary: 'the store file failed its integrity check' },
 
   // deployments
   FERRY_E_DEPLOYMENT_IN_PROGRESS: {
@@ -62,6 +79,16 @@ export const catalog = {
     http: 400,
     exit: 2,
     summary: 'a checksum is malformed or of an unknown algorithm',
+  },
+  FERRY_E_CHECKSUM_REQUIRED: {
+    http: 400,
+    exit: 2,
+    summary: 'a remote artifact has no checksum and require_checksum is on',
+  },
+  FERRY_E_CHECKSUM_WEAK: {
+    http: 400,
+    exit: 2,
+    summary: 'an md5 or sha1 checksum was given and allow_weak_checksums is off',
   },
   FERRY_E_ARCHIVE_UNSAFE: {
     http: 422,
@@ -114,6 +141,11 @@ export const catalog = {
     http: 500,
     exit: 1,
     summary: 'a canary step failed its analysis (health or error rate)',
+  },
+  FERRY_E_ANALYSIS_INCONCLUSIVE: {
+    http: 500,
+    exit: 1,
+    summary: 'a canary step saw too few requests to pass within its wait limit',
   },
   FERRY_E_HOOK_FAILED: { http: 500, exit: 1, summary: 'a hook command failed' },
 

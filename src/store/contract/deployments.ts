@@ -17,7 +17,7 @@ const richState = aDeployment({
       { weight: 10, pauseMs: 60_000 },
       { weight: 50, pauseMs: 120_000 },
     ],
-    analysis: { maxErrorRate: 0.015, minRequests: 50 },
+    analysis: { maxErrorRate: 0.015, minRequests: 50, maxWaitMs: 60_000, inconclusive: 'fail' },
   },
   status: 'rolling-back',
   phase: 'reverting',

@@ -99,7 +99,12 @@ const strategy: fc.Arbitrary<StrategySpec> = fc.oneof(
     steps: fc.array(plain({ weight: fc.integer({ min: 0, max: 100 }), pauseMs: count }), {
       maxLength: 5,
     }),
-    analysis: plain({ maxErrorRate: ratio, minRequests: count }),
+    analysis: plain({
+      maxErrorRate: ratio,
+      minRequests: count,
+      maxWaitMs: count,
+      inconclusive: fc.constantFrom('pause' as const, 'fail' as const),
+    }),
   }),
 );
 
