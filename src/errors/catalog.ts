@@ -38,7 +38,7 @@ export const catalog = {
   FERRY_E_DATA_DIR: {
     http: 500,
     exit: 1,
-    summary: 'the data directory cannot be used (not writable, read-only, full, or not Ferry\'s)',
+    summary: "the data directory cannot be used (not writable, read-only, full, or not Ferry's)",
   },
   FERRY_E_TOKEN_FILE: { http: 500, exit: 1, summary: 'the API token file is empty or unreadable' },
   FERRY_E_STORE_LOST: {
