@@ -131,16 +131,24 @@ export class Daemon {
    */
   private async openStore(): Promise<StartMode> {
     const { db } = this.paths;
-    const existed = existsSync(db);
-    if (!existed) this.earlier = await findEarlierState(this.paths);
-    const choose = (storeNew: boolean) =>
-      chooseStartMode({ storeNew, earlier: this.earlier, recovery: this.opts.recovery, paths: this.paths });
-    const early = existed ? null : choose(true);
-    const store = (this.store = openSqliteStore(db));
-    if (early) return early;
-    const storeNew = await isStoreNew(store, this.opts.config);
-    if (storeNew) this.earlier = await findEarlierState(this.paths);
-    return choose(storeNew);
+    if (!existsSync(db)) {
+      const mode = await this.chooseMode(true);
+      this.store = openSqliteStore(db);
+      return mode;
+    }
+    this.store = openSqliteStore(db);
+    return this.chooseMode(await isStoreNew(this.store, this.opts.config));
+  }
+
+  private async chooseMode(storeNew: boolean): Promise<StartMode> {
+    // Earlier state only matters to a new store: a store with state is the usual restart.
+    this.earlier = storeNew ? await findEarlierState(this.paths) : null;
+    return chooseStartMode({
+      storeNew,
+      earlier: this.earlier,
+      recovery: this.opts.recovery,
+      paths: this.paths,
+    });
   }
 
   /** Builds the parts (logger, router client, supervisor, app hosts, deployer); none acts yet. */
@@ -226,10 +234,21 @@ export class Daemon {
     withDataDirWrites(this.paths.home, () => this.lock!.writeRecord(this.apiUrl));
   }
 
-  /** --adopt records what runs as the store's state; --reset stops it. */
+  /**
+   * --adopt records what runs as the store's state; --reset stops it. Each leaves a trace in the
+   * store, as a fresh start does, so that a start killed before its first deployment is resumed
+   * next time rather than taken for a lost store.
+   */
   private async applyStartMode(mode: StartMode): Promise<void> {
     const earlier = this.earlier;
-    if (mode === 'adopt' && earlier) {
+    if (mode === 'fresh') {
+      await this.store!.audit({
+        at: Date.now(),
+        actor: 'ferry up',
+        action: 'init',
+        target: 'data directory',
+      });
+    } else if (mode === 'adopt' && earlier) {
       this.adopted = await adoptRunning({
         store: this.store!,
         config: this.opts.config,
@@ -289,13 +308,15 @@ export class Daemon {
 
   /** The API serves, and daemon.json tells local CLIs where (with the pid and its start time). */
   private markReady(): void {
-    writeDaemonInfo(this.paths.home, {
-      pid: process.pid,
-      pidStart: this.lock!.pidStart,
-      url: this.apiUrl,
-      startedAt: Date.now(),
-      version: FERRY_VERSION,
-    });
+    withDataDirWrites(this.paths.home, () =>
+      writeDaemonInfo(this.paths.home, {
+        pid: process.pid,
+        pidStart: this.lock!.pidStart,
+        url: this.apiUrl,
+        startedAt: Date.now(),
+        version: FERRY_VERSION,
+      }),
+    );
     this.daemonFileWritten = true;
     this.state = 'running';
   }

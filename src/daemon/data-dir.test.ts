@@ -35,7 +35,7 @@ describe('the data directory', () => {
     expect(dataDirMode()).toBe(0o700);
 
     const empty = path.join(dir, 'empty');
-    mkdirSync(empty, { mode: 0o755 });
+    mkdirSync(path.join(empty, 'lost+found'), { recursive: true, mode: 0o755 });
     expect(inspectDataDir(empty)).toBe('empty');
     prepareDataDir(empty, resolveRealPath(empty));
     expect(modeOf(empty)).toBe(0o700);

@@ -94,7 +94,10 @@ function classify(home: string): DataDirState {
   if (!isDirectory) throw dataDirError(home, 'is not a directory');
   let entries: string[];
   try {
-    entries = readdirSync(home).sort();
+    // A file system's lost+found: a dedicated mount point is still an empty directory.
+    entries = readdirSync(home)
+      .filter((name) => name !== 'lost+found')
+      .sort();
   } catch (error) {
     throw dataDirError(home, `cannot be listed (${messageOf(error)})`, error);
   }

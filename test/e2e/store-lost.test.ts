@@ -99,3 +99,24 @@ describe('a lost store', () => {
     expect(existsSync(path.join(ferry.home, 'apps/hello/production/releases/1.1.0/server.mjs'))).toBe(true);
   });
 });
+
+describe('a store that is new but not lost', () => {
+  let ferry: FerryHarness;
+
+  afterAll(async () => {
+    await ferry?.cleanup();
+  });
+
+  it('a first start killed before any deployment is resumed next time, not taken for a lost store', async () => {
+    // No initial release: the store holds no deployment, while the router runs with the app's route.
+    ferry = await createHarness({ initialRelease: null });
+    await ferry.start();
+    await ferry.kill9();
+    expect(readFileSync(path.join(ferry.home, 'router', 'routes.json'), 'utf8')).toContain(
+      'hello.production',
+    );
+    await ferry.start();
+    const app = (await ferry.json<StatusResponse>('status', 'hello')).apps[0]!;
+    expect(app.current).toBeNull();
+  });
+});
