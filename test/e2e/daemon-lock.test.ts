@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPidStart } from '../../src/supervisor/proc.js';
@@ -88,7 +88,11 @@ describe('ferry up on a data directory', () => {
     // A daemon.json from an older Ferry, without a start time: nothing proves the pid is the daemon.
     const { pidStart: _dropped, ...legacy } = { ...stale, pid };
     writeFileSync(path.join(ferry.home, 'daemon.json'), JSON.stringify(legacy));
-    expect((await ferry.cli('down')).code).toBe(0);
+    const legacyDown = await ferry.cli('down');
+    expect(legacyDown.code).toBe(0);
+    expect(legacyDown.stderr).toContain(
+      `daemon.json names pid ${pid} without its start time (written by an older Ferry): it was not signalled`,
+    );
     expect(isAlive()).toBe(true);
 
     writeFileSync(path.join(ferry.home, 'daemon.json'), JSON.stringify({ ...stale, pid }));
@@ -97,5 +101,21 @@ describe('ferry up on a data directory', () => {
     expect(daemonJson().pid).toBe(ferry.daemon!.pid);
     const status = await ferry.cli('status');
     expect(status.code, status.stderr).toBe(0);
+  });
+
+  it('ferry down stops the daemon that holds the lock, then its instances and its router', async () => {
+    const daemon = ferry.daemon!;
+    const exited = new Promise((resolve) => daemon.once('exit', resolve));
+    const instances = ferry.instancePids();
+    expect(instances).toHaveLength(1);
+    const down = await ferry.cli('down');
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toBe(`stopped: daemon (pid ${daemon.pid}), 1 instance(s), router\n`);
+    await exited;
+    ferry.daemon = null;
+    expect(ferry.instancePids()).toEqual([]);
+    // The daemon stopped cleanly: its records are gone, and the next start takes the lock at once.
+    expect(existsSync(path.join(ferry.home, 'daemon.json'))).toBe(false);
+    expect(existsSync(path.join(ferry.home, 'daemon.lock'))).toBe(false);
   });
 });
