@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { AppHost } from '../agent/app-host.js';
+import type { AppHost } from '../agent/app-host.js';
 import { createToken, readTokenFile, writeDaemonInfo } from '../api/discovery.js';
 import { createApiServer } from '../api/server.js';
 import type { FerryConfig } from '../config/types.js';
@@ -9,12 +9,11 @@ import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
 import { resolveRealPath } from '../lib/real-path.js';
 import { FERRY_VERSION } from '../lib/version.js';
-import { RouterClient } from '../router/client.js';
-import { Deployer } from '../runtime/deployer.js';
-import { HostEffects } from '../runtime/effects.js';
+import type { RouterClient } from '../router/client.js';
+import type { Deployer } from '../runtime/deployer.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { LogRotator, Supervisor } from '../supervisor/index.js';
+import { LogRotator, type Supervisor } from '../supervisor/index.js';
 import { adoptRunning, type AdoptedApp } from './adopt-running.js';
 import { DaemonControl } from './control.js';
 import { inspectDataDir, prepareDataDir, withDataDirWrites } from './data-dir.js';
@@ -26,9 +25,9 @@ import {
   type Recovery,
   type StartMode,
 } from './earlier-state.js';
-import { finishDeployment } from './finish.js';
 import { DaemonLock } from './lock.js';
 import { reapOrphans } from './orphans.js';
+import { assembleParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
 
@@ -62,7 +61,7 @@ export class Daemon {
   private api: FastifyInstance | null = null;
   private deployer: Deployer | null = null;
   private supervisor: Supervisor | null = null;
-  private readonly hosts = new Map<string, AppHost>();
+  private hosts = new Map<string, AppHost>();
   private routerPid: number | null = null;
   private rotator: LogRotator | null = null;
   private adopted: AdoptedApp[] = [];
@@ -151,55 +150,20 @@ export class Daemon {
     });
   }
 
-  /** Builds the parts (logger, router client, supervisor, app hosts, deployer); none acts yet. */
+  /** Opens the log and builds the parts (router client, supervisor, app hosts, deployer); none acts yet. */
   private assemble(): void {
-    const { config } = this.opts;
-    const store = this.store!;
     const logger = (this.logger = this.opts.openLog(this.paths.log));
-    const router = (this.router = new RouterClient({ stateDir: this.paths.routerDir, logger }));
-    const supervisor = (this.supervisor = new Supervisor({
-      ferryHome: this.paths.home,
-      onEvent: (event) => {
-        for (const host of this.hosts.values()) if (host.owns(event.id)) host.onSupervisorEvent(event);
-      },
-    }));
-    const now = () => Date.now();
-    for (const [appName, app] of Object.entries(config.apps)) {
-      for (const [env, settings] of Object.entries(app.environments)) {
-        const host = new AppHost({
-          app,
-          env,
-          settings,
-          dir: this.paths.appDir(appName, env),
-          ferryHome: this.paths.home,
-          store,
-          supervisor,
-          router,
-          holdTimeoutMs: config.router.holdTimeoutMs,
-          logger: logger.child({ app: appName, env }),
-          now,
-        });
-        this.hosts.set(host.key, host);
-      }
-    }
-    const hostFor = (app: string, env: string) => this.hosts.get(`${app}.${env}`)!;
-    const effects = new HostEffects({
-      store,
-      hostFor,
-      appFor: (app) => config.apps[app]!,
-      artifactCache: config.artifacts,
-      now,
-    });
-    const deployer = (this.deployer = new Deployer({
-      config,
-      store,
-      effects,
+    const parts = assembleParts({
+      config: this.opts.config,
+      paths: this.paths,
+      store: this.store!,
       logger,
-      now,
       tickMs: this.opts.tickMs ?? 100,
-    }));
-    deployer.onFinished = (final) =>
-      finishDeployment(final, { config, store, host: hostFor(final.app, final.env), logger });
+    });
+    this.router = parts.router;
+    this.supervisor = parts.supervisor;
+    this.hosts = parts.hosts;
+    this.deployer = parts.deployer;
   }
 
   /** The API, listening from here on; until the daemon is ready it answers 503 FERRY_E_DAEMON_STARTING. */
