@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { FerryError } from '../errors/ferry-error.js';
 
 /**
  * How a local CLI finds the daemon without flags: daemon.json (pid and API address) and api-token
@@ -8,6 +9,11 @@ import path from 'node:path';
  */
 export interface DaemonInfo {
   readonly pid: number;
+  /**
+   * The daemon's start time (/proc/<pid>/stat field 22), so that a pid reused by another process is
+   * never taken for the daemon; null in a daemon.json written by an older Ferry.
+   */
+  readonly pidStart: number | null;
   readonly url: string;
   readonly startedAt: number;
   readonly version: string;
@@ -15,7 +21,15 @@ export interface DaemonInfo {
 
 export function readDaemonInfo(home: string): DaemonInfo | undefined {
   try {
-    return JSON.parse(readFileSync(path.join(home, 'daemon.json'), 'utf8')) as DaemonInfo;
+    const info = JSON.parse(readFileSync(path.join(home, 'daemon.json'), 'utf8')) as Partial<DaemonInfo>;
+    if (typeof info.pid !== 'number' || typeof info.url !== 'string') return undefined;
+    return {
+      pid: info.pid,
+      pidStart: typeof info.pidStart === 'number' ? info.pidStart : null,
+      url: info.url,
+      startedAt: typeof info.startedAt === 'number' ? info.startedAt : 0,
+      version: typeof info.version === 'string' ? info.version : 'unknown',
+    };
   } catch {
     return undefined;
   }
@@ -27,6 +41,7 @@ export function writeDaemonInfo(home: string, info: DaemonInfo): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** The CLI's view: the token, or undefined when there is none to use. */
 export function readToken(home: string): string | undefined {
   try {
     return readFileSync(path.join(home, 'api-token'), 'utf8').trim() || undefined;
@@ -35,10 +50,37 @@ export function readToken(home: string): string | undefined {
   }
 }
 
-/** Returns the token, creating it (0600, in a 0700 directory) on first use. */
-export function ensureToken(home: string): string {
-  const existing = readToken(home);
-  if (existing) return existing;
+/**
+ * The daemon's view of api-token: the token; undefined when the file does not exist yet.
+ * FERRY_E_TOKEN_FILE when it exists but is empty or unreadable: a new token would silently lock
+ * out every client holding the old one, so the daemon refuses and says how to fix it.
+ */
+export function readTokenFile(home: string): string | undefined {
+  const file = path.join(home, 'api-token');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new FerryError(
+      'FERRY_E_TOKEN_FILE',
+      `the API token file ${file} cannot be read (${code ?? 'unknown error'}): expected a file the daemon's user can read; fix its owner and permissions (0600), or delete it and Ferry creates a new token at start (clients must then use the new one)`,
+      { where: file, expected: 'a readable file', got: code },
+      { cause: error },
+    );
+  }
+  const token = text.trim();
+  if (token) return token;
+  throw new FerryError(
+    'FERRY_E_TOKEN_FILE',
+    `the API token file ${file} is empty${text.length > 0 ? ' (only whitespace)' : ''}: expected a token. Put one in it (e.g. head -c 24 /dev/urandom | base64 > ${file}) or delete it and Ferry creates a new one at start (clients must then use the new token)`,
+    { where: file, expected: 'a token', got: 'an empty file' },
+  );
+}
+
+/** Creates a new token (0600, in a 0700 directory); fails if the file appeared meanwhile. */
+export function createToken(home: string): string {
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const token = randomBytes(24).toString('base64url');
   const file = path.join(home, 'api-token');

@@ -130,4 +130,35 @@ describe('API', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json<{ error: { message: string } }>().error.message).toMatch(/path\.command/);
   });
+
+  it('answers 503 FERRY_E_DAEMON_STARTING while the daemon starts, and /healthz says so', async () => {
+    let ready = false;
+    let called = false;
+    const api = createApiServer({
+      control: fakeControl({ deploy: () => ((called = true), Promise.reject(new Error('no'))) }),
+      token: TOKEN,
+      logger: silentLogger(),
+      isReady: () => ready,
+    });
+    const health = await api.inject({ url: '/healthz' });
+    expect(health.statusCode).toBe(503);
+    expect(health.json()).toEqual({ ok: false, state: 'starting' });
+    const status = await api.inject({ url: '/v1/status', headers: auth });
+    expect(status.statusCode).toBe(503);
+    expect(status.json()).toMatchObject({ error: { code: 'FERRY_E_DAEMON_STARTING' } });
+    const deploy = await api.inject({
+      method: 'POST',
+      url: '/v1/deployments',
+      headers: auth,
+      payload: { app: 'hello', version: '1.1.0' },
+    });
+    expect(deploy.statusCode).toBe(503);
+    expect(called).toBe(false);
+    // The token is still checked first: a starting daemon tells nothing to a stranger.
+    expect((await api.inject({ url: '/v1/status' })).statusCode).toBe(401);
+
+    ready = true;
+    expect((await api.inject({ url: '/healthz' })).json()).toEqual({ ok: true, state: 'running' });
+    expect((await api.inject({ url: '/v1/status', headers: auth })).statusCode).toBe(200);
+  });
 });

@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger.js';
 import { authenticate } from './auth.js';
 import type { ControlPlane } from './control-plane.js';
 import { errorHandler } from './errors.js';
+import { refuseWhileStarting } from './starting.js';
 import { streamDeployment, streamLogs } from './streams.js';
 import { COMMANDS, type DeploymentResponse, type DeploymentDetailResponse } from './types.js';
 
@@ -37,10 +38,14 @@ export function createApiServer(opts: {
   control: ControlPlane;
   token: string;
   logger: Logger;
+  /** False while the daemon starts: routes answer 503 FERRY_E_DAEMON_STARTING. Default: ready. */
+  isReady?: () => boolean;
 }): FastifyInstance {
   const { control } = opts;
+  const isReady = opts.isReady ?? (() => true);
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, forceCloseConnections: true });
   app.addHook('onRequest', authenticate(opts.token));
+  app.addHook('onRequest', refuseWhileStarting(isReady));
   app.setErrorHandler(errorHandler(opts.logger));
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({
@@ -49,7 +54,9 @@ export function createApiServer(opts: {
   );
   const actor = 'api';
 
-  app.get('/healthz', () => ({ ok: true }));
+  app.get('/healthz', (_request, reply) =>
+    isReady() ? { ok: true, state: 'running' } : reply.status(503).send({ ok: false, state: 'starting' }),
+  );
 
   app.get('/v1/status', (request) => {
     const query = parse(

@@ -59,7 +59,9 @@ export async function waitForDeployment(
             .deployment;
       } catch (error) {
         // The daemon restarted (or was killed and is coming back): it resumes the deployment, so wait for it.
-        if (!isFerryError(error, 'FERRY_E_DAEMON_UNREACHABLE') || Date.now() > giveUpAt) throw error;
+        const restarting =
+          isFerryError(error, 'FERRY_E_DAEMON_UNREACHABLE') || isFerryError(error, 'FERRY_E_DAEMON_STARTING');
+        if (!restarting || Date.now() > giveUpAt) throw error;
         await sleep(250);
       }
     }

@@ -1,29 +1,44 @@
 import type { EventEmitter } from 'node:events';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { AppHost } from '../agent/app-host.js';
-import { ensureToken, readDaemonInfo, writeDaemonInfo } from '../api/discovery.js';
+import type { AppHost } from '../agent/app-host.js';
+import { createToken, readTokenFile, writeDaemonInfo } from '../api/discovery.js';
 import { createApiServer } from '../api/server.js';
 import type { FerryConfig } from '../config/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
+import { resolveRealPath } from '../lib/real-path.js';
 import { FERRY_VERSION } from '../lib/version.js';
-import { RouterClient } from '../router/client.js';
-import { Deployer } from '../runtime/deployer.js';
-import { HostEffects } from '../runtime/effects.js';
+import type { RouterClient } from '../router/client.js';
+import type { Deployer } from '../runtime/deployer.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { LogRotator, Supervisor } from '../supervisor/index.js';
+import { LogRotator, type Supervisor } from '../supervisor/index.js';
+import { adoptRunning, type AdoptedApp } from './adopt-running.js';
 import { DaemonControl } from './control.js';
-import { finishDeployment } from './finish.js';
-import { daemonPaths } from './paths.js';
+import { inspectDataDir, prepareDataDir, withDataDirWrites } from './data-dir.js';
+import {
+  chooseStartMode,
+  findEarlierState,
+  isStoreNew,
+  type EarlierState,
+  type Recovery,
+  type StartMode,
+} from './earlier-state.js';
+import { DaemonLock } from './lock.js';
 import { reapOrphans } from './orphans.js';
+import { assembleParts } from './parts.js';
+import { daemonPaths } from './paths.js';
+import { resetDataDir } from './reset.js';
 
 export type DaemonState = 'starting' | 'running' | 'stopping' | 'stopped';
 
 export interface DaemonOptions {
   readonly config: FerryConfig;
-  readonly logger: Logger;
+  /** Opens the daemon's log once the data directory passed its checks (nothing is written before). */
+  readonly openLog: (file: string) => Logger;
+  /** How a start on a lost store goes (`ferry up --adopt` / `--reset`); refused otherwise. */
+  readonly recovery?: Recovery;
   /** How often a running deployment observes its release (ms). */
   readonly tickMs?: number;
 }
@@ -35,13 +50,22 @@ export interface DaemonOptions {
  */
 export class Daemon {
   state: DaemonState = 'stopped';
+  private lock: DaemonLock | null = null;
+  private token = '';
   private store: Store | null = null;
+  private earlier: EarlierState | null = null;
+  private logger: Logger | null = null;
+  private router: RouterClient | null = null;
+  /** This start spawned the router (it was not running): a failed start stops it again. */
+  private routerStarted = false;
   private api: FastifyInstance | null = null;
   private deployer: Deployer | null = null;
   private supervisor: Supervisor | null = null;
-  private readonly hosts = new Map<string, AppHost>();
+  private hosts = new Map<string, AppHost>();
   private routerPid: number | null = null;
   private rotator: LogRotator | null = null;
+  private adopted: AdoptedApp[] = [];
+  private daemonFileWritten = false;
   readonly paths;
   apiUrl = '';
 
@@ -56,97 +80,112 @@ export class Daemon {
     return this.deployer.bus;
   }
 
+  /**
+   * Starts in named steps. Nothing is changed before the data directory is locked and checked and
+   * the store is judged; nothing is resumed or adopted before the API listens. A step that fails
+   * undoes what the steps before it did, so a failed start leaves nothing behind.
+   */
   async start(): Promise<void> {
     if (this.state !== 'stopped')
       throw new FerryError('FERRY_E_ILLEGAL_STATE', `daemon is ${this.state}; cannot start`);
     this.state = 'starting';
-    const { config, logger } = this.opts;
-    mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
-    // The directory holds the API token: owner-only, whoever created it.
-    chmodSync(this.paths.home, 0o700);
-    this.assertNotRunning();
-    const token = ensureToken(this.paths.home);
-    const store = (this.store = openSqliteStore(this.paths.db));
-    const router = new RouterClient({ stateDir: this.paths.routerDir, logger });
-    this.routerPid = (await router.ensureRunning()).pid;
-
-    const supervisor = (this.supervisor = new Supervisor({
-      ferryHome: this.paths.home,
-      onEvent: (event) => {
-        for (const host of this.hosts.values()) if (host.owns(event.id)) host.onSupervisorEvent(event);
-      },
-    }));
-    const now = () => Date.now();
-    for (const [appName, app] of Object.entries(config.apps)) {
-      for (const [env, settings] of Object.entries(app.environments)) {
-        const host = new AppHost({
-          app,
-          env,
-          settings,
-          dir: this.paths.appDir(appName, env),
-          ferryHome: this.paths.home,
-          store,
-          supervisor,
-          router,
-          holdTimeoutMs: config.router.holdTimeoutMs,
-          logger: logger.child({ app: appName, env }),
-          now,
-        });
-        this.hosts.set(host.key, host);
-      }
+    try {
+      await this.claimDataDir();
+      const mode = await this.openStore();
+      this.assemble();
+      await this.listenApi();
+      await this.applyStartMode(mode);
+      await this.startRouter();
+      await this.adoptInstances(mode);
+      await this.resumeDeployments();
+      this.markReady();
+      if (mode !== 'adopt') await this.deployInitialReleases();
+    } catch (error) {
+      await this.undoStart(error);
+      throw error;
     }
-    const records = await store.listInstances();
-    const adopted = await reapOrphans(supervisor, records, logger);
-    for (const host of this.hosts.values()) {
-      const [app, env] = host.key.split('.') as [string, string];
-      await host.adopt(
-        adopted.filter((r) => r.app === app && r.env === env),
-        (await store.getCurrent(app, env)) ?? null,
-      );
-    }
+  }
 
-    const hostFor = (app: string, env: string) => this.hosts.get(`${app}.${env}`)!;
-    const effects = new HostEffects({
-      store,
-      hostFor,
-      appFor: (app) => config.apps[app]!,
-      artifactCache: config.artifacts,
-      now,
+  /**
+   * Takes the data directory's lock (one daemon per directory), checks the directory without
+   * changing anything (Ferry's, writable, room on disk, a usable token file), then makes it Ferry's.
+   */
+  private async claimDataDir(): Promise<void> {
+    const { home, lockFile } = this.paths;
+    const realHome = resolveRealPath(home);
+    this.lock = await DaemonLock.acquire(home, lockFile);
+    const existing = inspectDataDir(home);
+    const token = existing === 'ferry' ? readTokenFile(home) : undefined;
+    prepareDataDir(home, realHome);
+    withDataDirWrites(home, () => {
+      this.lock!.writeRecord();
+      this.token = token ?? createToken(home);
     });
-    const deployer = (this.deployer = new Deployer({
-      config,
-      store,
-      effects,
+  }
+
+  /**
+   * Opens the store (its integrity is checked at open) and decides how to start. A new store on a
+   * data directory that shows earlier state is refused before anything changes, unless the user
+   * chose --adopt or --reset; a missing store file is not even created until then.
+   */
+  private async openStore(): Promise<StartMode> {
+    const { db } = this.paths;
+    if (!existsSync(db)) {
+      const mode = await this.chooseMode(true);
+      this.store = openSqliteStore(db);
+      return mode;
+    }
+    this.store = openSqliteStore(db);
+    return this.chooseMode(await isStoreNew(this.store, this.opts.config));
+  }
+
+  private async chooseMode(storeNew: boolean): Promise<StartMode> {
+    // Earlier state only matters to a new store: a store with state is the usual restart.
+    this.earlier = storeNew ? await findEarlierState(this.paths) : null;
+    return chooseStartMode({
+      storeNew,
+      earlier: this.earlier,
+      recovery: this.opts.recovery,
+      paths: this.paths,
+    });
+  }
+
+  /** Opens the log and builds the parts (router client, supervisor, app hosts, deployer); none acts yet. */
+  private assemble(): void {
+    const logger = (this.logger = this.opts.openLog(this.paths.log));
+    const parts = assembleParts({
+      config: this.opts.config,
+      paths: this.paths,
+      store: this.store!,
       logger,
-      now,
       tickMs: this.opts.tickMs ?? 100,
-    }));
-    deployer.onFinished = (final) =>
-      finishDeployment(final, { config, store, host: hostFor(final.app, final.env), logger });
-    // Instances write straight to their files; rotation is copy-truncate (10 MiB, 3 kept).
-    this.rotator = new LogRotator(() => [...this.hosts.values()].flatMap((h) => h.logFiles()), {
-      maxBytes: 10 * 1024 * 1024,
-      keep: 3,
-      intervalMs: 30_000,
-      onError: (file, error) => logger.warn({ file, err: error }, 'log rotation failed'),
     });
-    this.rotator.start();
-    await deployer.recover();
-    await this.restoreSteadyState();
+    this.router = parts.router;
+    this.supervisor = parts.supervisor;
+    this.hosts = parts.hosts;
+    this.deployer = parts.deployer;
+  }
 
+  /** The API, listening from here on; until the daemon is ready it answers 503 FERRY_E_DAEMON_STARTING. */
+  private async listenApi(): Promise<void> {
     const control = new DaemonControl({
-      config,
-      store,
-      deployer,
+      config: this.opts.config,
+      store: this.store!,
+      deployer: this.deployer!,
       hosts: this.hosts,
       version: FERRY_VERSION,
       startedAt: Date.now(),
       routerPid: () => this.routerPid,
     });
-    this.api = createApiServer({ control, token, logger });
-    const { host, port } = config.api.listen;
+    const api = (this.api = createApiServer({
+      control,
+      token: this.token,
+      logger: this.logger!,
+      isReady: () => this.state === 'running',
+    }));
+    const { host, port } = this.opts.config.api.listen;
     try {
-      await this.api.listen({ host, port });
+      await api.listen({ host, port });
     } catch (error) {
       throw new FerryError(
         'FERRY_E_PORT_IN_USE',
@@ -156,14 +195,94 @@ export class Daemon {
       );
     }
     this.apiUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    writeDaemonInfo(this.paths.home, {
-      pid: process.pid,
-      url: this.apiUrl,
-      startedAt: Date.now(),
-      version: FERRY_VERSION,
+    withDataDirWrites(this.paths.home, () => this.lock!.writeRecord(this.apiUrl));
+  }
+
+  /**
+   * --adopt records what runs as the store's state; --reset stops it. Each leaves a trace in the
+   * store, as a fresh start does, so that a start killed before its first deployment is resumed
+   * next time rather than taken for a lost store.
+   */
+  private async applyStartMode(mode: StartMode): Promise<void> {
+    const earlier = this.earlier;
+    if (mode === 'fresh') {
+      await this.store!.audit({
+        at: Date.now(),
+        actor: 'ferry up',
+        action: 'init',
+        target: 'data directory',
+      });
+    } else if (mode === 'adopt' && earlier) {
+      this.adopted = await adoptRunning({
+        store: this.store!,
+        config: this.opts.config,
+        processes: earlier.processes,
+        routes: earlier.routes,
+        now: Date.now(),
+      });
+    } else if (mode === 'reset') {
+      await resetDataDir({ paths: this.paths, store: this.store!, now: Date.now(), logger: this.logger! });
+    }
+  }
+
+  /** Reuses the router that outlived the last daemon, or starts one. */
+  private async startRouter(): Promise<void> {
+    const { pid, started } = await this.router!.ensureRunning();
+    this.routerPid = pid;
+    this.routerStarted = started;
+  }
+
+  /**
+   * Reconciles the processes carrying this data directory's marker with the instance records: known
+   * ones are adopted by their app host, orphans are stopped (never under --adopt, which kills nothing).
+   */
+  private async adoptInstances(mode: StartMode): Promise<void> {
+    const store = this.store!;
+    const records = await store.listInstances();
+    const adopted = await reapOrphans(this.supervisor!, records, this.logger!, {
+      stopOrphans: mode !== 'adopt',
     });
+    for (const host of this.hosts.values()) {
+      const [app, env] = host.key.split('.') as [string, string];
+      await host.adopt(
+        adopted.filter((r) => r.app === app && r.env === env),
+        (await store.getCurrent(app, env)) ?? null,
+      );
+    }
+    // --adopt: the routes as the router's table had them (a canary's weights included).
+    for (const { app, env, weights } of this.adopted) {
+      if (weights.size > 0) await this.hosts.get(`${app}.${env}`)?.setTraffic(Object.fromEntries(weights));
+    }
+  }
+
+  /** Every deployment that was not final resumes; apps without one run their current release again. */
+  private async resumeDeployments(): Promise<void> {
+    const logger = this.logger!;
+    // Instances write straight to their files; rotation is copy-truncate (10 MiB, 3 kept).
+    this.rotator = new LogRotator(() => [...this.hosts.values()].flatMap((h) => h.logFiles()), {
+      maxBytes: 10 * 1024 * 1024,
+      keep: 3,
+      intervalMs: 30_000,
+      onError: (file, error) => logger.warn({ file, err: error }, 'log rotation failed'),
+    });
+    this.rotator.start();
+    await this.deployer!.recover();
+    await this.restoreSteadyState();
+  }
+
+  /** The API serves, and daemon.json tells local CLIs where (with the pid and its start time). */
+  private markReady(): void {
+    withDataDirWrites(this.paths.home, () =>
+      writeDaemonInfo(this.paths.home, {
+        pid: process.pid,
+        pidStart: this.lock!.pidStart,
+        url: this.apiUrl,
+        startedAt: Date.now(),
+        version: FERRY_VERSION,
+      }),
+    );
+    this.daemonFileWritten = true;
     this.state = 'running';
-    await this.deployInitialReleases();
   }
 
   /** Apps with no running deployment: their current release runs its configured instances again. */
@@ -176,7 +295,7 @@ export class Daemon {
       await host
         .ensureInstances(current, count)
         .catch((error: unknown) =>
-          this.opts.logger.error({ err: error, app, env }, 'could not restart the current release'),
+          this.logger!.error({ err: error, app, env }, 'could not restart the current release'),
         );
     }
   }
@@ -209,28 +328,48 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
+    await this.detachParts();
+    await this.store?.close();
+    if (this.daemonFileWritten) rmSync(this.paths.daemonFile, { force: true });
+    await this.lock?.release();
+    this.state = 'stopped';
+  }
+
+  /** Stops what the daemon runs itself; never a router or an instance (they outlive the daemon). */
+  private async detachParts(): Promise<void> {
     await this.api?.close();
     this.deployer?.stop();
     this.rotator?.stop();
     for (const host of this.hosts.values()) host.close();
     this.supervisor?.detach();
-    await this.store?.close();
-    rmSync(this.paths.daemonFile, { force: true });
+  }
+
+  /**
+   * A failed start: each step's work undone, in reverse. A router this start spawned is stopped
+   * unless it serves instances by now; one that was already running is left alone.
+   */
+  private async undoStart(cause: unknown): Promise<void> {
+    this.state = 'stopping';
+    const undo = async (what: string, work: () => unknown): Promise<void> => {
+      try {
+        await work();
+      } catch (error) {
+        this.logger?.warn({ err: error, cause: messageOf(cause) }, `failed start: could not ${what}`);
+      }
+    };
+    await undo('stop the API and the parts', () => this.detachParts());
+    if (this.routerStarted) await undo('stop the router it started', () => this.stopIdleRouter());
+    await undo('close the store', () => this.store?.close());
+    if (this.daemonFileWritten)
+      await undo('remove daemon.json', () => rmSync(this.paths.daemonFile, { force: true }));
+    await undo('release the lock', () => this.lock?.release());
     this.state = 'stopped';
   }
 
-  private assertNotRunning(): void {
-    const info = readDaemonInfo(this.paths.home);
-    if (!info || info.pid === process.pid) return;
-    try {
-      process.kill(info.pid, 0);
-    } catch {
-      return; // a stale file from a daemon that died
-    }
-    throw new FerryError(
-      'FERRY_E_DAEMON_RUNNING',
-      `a Ferry daemon (pid ${info.pid}) already runs on ${this.paths.home} and serves ${info.url}`,
-      { pid: info.pid },
-    );
+  private async stopIdleRouter(): Promise<void> {
+    const router = this.router!;
+    const routes = await router.routes().catch(() => []);
+    if (routes.some((route) => route.backends.length > 0)) return;
+    await router.stop();
   }
 }

@@ -8,12 +8,14 @@ const ORPHAN_GRACE_MS = 5_000;
  * Reconciles the processes that carry this data dir's marker with the instance records, at start:
  * a process whose record has no pid yet (the daemon died between persisting the record and the
  * spawn returning) gets its pid recorded and is adopted; a process with no record at all is an
- * orphan and is stopped. Returns the records, completed.
+ * orphan and is stopped, unless `stopOrphans` is off (`ferry up --adopt` kills nothing). Returns
+ * the records, completed.
  */
 export async function reapOrphans(
   supervisor: Supervisor,
   records: readonly InstanceRecord[],
   logger: Logger,
+  opts: { readonly stopOrphans: boolean } = { stopOrphans: true },
 ): Promise<InstanceRecord[]> {
   const byId = new Map(records.map((r) => [r.id, r]));
   const completed = [...records];
@@ -26,6 +28,13 @@ export async function reapOrphans(
       logger.info(
         { instance: record.id, pid: found.pid },
         'found the process of an instance spawned just before a crash',
+      );
+      continue;
+    }
+    if (!opts.stopOrphans) {
+      logger.warn(
+        { instance: found.instanceId, pid: found.pid },
+        'leaving an unknown instance process alone',
       );
       continue;
     }

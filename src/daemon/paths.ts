@@ -7,7 +7,11 @@ export function daemonPaths(home: string) {
     db: path.join(home, 'ferry.db'),
     token: path.join(home, 'api-token'),
     daemonFile: path.join(home, 'daemon.json'),
+    /** Names the daemon holding the data directory's lock (the lock itself is a socket). */
+    lockFile: path.join(home, 'daemon.lock'),
+    log: path.join(home, 'daemon.log'),
     routerDir: path.join(home, 'router'),
+    appsDir: path.join(home, 'apps'),
     appDir: (app: string, env: string) => path.join(home, 'apps', app, env),
   };
 }

@@ -1,14 +1,17 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
 import type { DeploymentEvent } from '../store/store.js';
 import { createLogger } from '../lib/logger.js';
 import { Daemon } from './daemon.js';
+import type { Recovery } from './earlier-state.js';
 
 export interface UpOptions {
   readonly config?: string;
   readonly home?: string;
+  /** `--adopt` or `--reset`: how to start on a lost store. */
+  readonly recovery?: Recovery;
   readonly out?: NodeJS.WritableStream;
 }
 
@@ -20,9 +23,11 @@ export interface UpOptions {
 export async function up(opts: UpOptions): Promise<void> {
   const out = opts.out ?? process.stdout;
   const config = readConfig(opts);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const logger = createLogger({ destination: path.join(config.dataDir, 'daemon.log') });
-  const daemon = new Daemon({ config, logger });
+  const daemon = new Daemon({
+    config,
+    openLog: (file) => createLogger({ destination: file }),
+    ...(opts.recovery ? { recovery: opts.recovery } : {}),
+  });
   const stop = async (signal: string) => {
     out.write(`\n${signal}: stopping the daemon; the router and apps keep serving (ferry down stops them)\n`);
     await daemon.stop();

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findMarkedProcesses, ownerMarker } from './markers.js';
 import { allocatePort } from './port.js';
 import { isProcessAlive, readPidStart } from './proc.js';
 import { killProcessTree } from './terminate.js';
@@ -12,19 +13,25 @@ import { waitFor, waitForLog } from './test-support/wait.js';
 
 cleanUpAfterEach();
 
-/** Spawns a marked process the way a daemon that then crashed would have, outside any supervisor. */
+/**
+ * Spawns a marked process the way a daemon that then crashed would have, outside any supervisor:
+ * with the owner marker of `home`, or (`legacy`) with FERRY_HOME as Ferry before FERRY_OWNER did.
+ */
 async function spawnMarked(
   dir: string,
   home: string,
   instanceId: string,
+  marker: 'owner' | 'legacy' = 'owner',
+  extraEnv: Record<string, string> = {},
 ): Promise<{ pid: number; pidStart: number }> {
   const logFile = path.join(dir, `${instanceId}.log`);
   const log = openSync(logFile, 'a');
+  const owner = marker === 'owner' ? { FERRY_OWNER: ownerMarker(home) } : { FERRY_HOME: home };
   const child = spawn(process.execPath, ['stubborn.cjs'], {
     cwd: dir,
     detached: true,
     stdio: ['ignore', log, log],
-    env: { PATH: process.env.PATH, FERRY_HOME: home, FERRY_INSTANCE_ID: instanceId },
+    env: { PATH: process.env.PATH, ...owner, FERRY_INSTANCE_ID: instanceId, ...extraEnv },
   });
   closeSync(log);
   child.unref();
@@ -55,7 +62,12 @@ describe('adoption after a daemon restart', () => {
 
     const restarted = newSupervisor();
     expect(await restarted.supervisor.findMarkedProcesses()).toEqual([
-      { pid, pidStart, instanceId: spec.id },
+      {
+        pid,
+        pidStart,
+        instanceId: spec.id,
+        labels: { app: 'test', env: 'production', version: '1.0.0', port: spec.port },
+      },
     ]);
     expect(restarted.supervisor.adopt(spec, pid, pidStart + 1)).toBe(false);
     expect(restarted.supervisor.adopt(spec, pid, pidStart)).toBe(true);
@@ -115,18 +127,52 @@ describe('marked processes and orphans', () => {
   it('finds a process spawned with the markers of this home only, and kills it with its tree', async () => {
     const { dir, supervisor } = supervisedHome();
     const orphan = await spawnMarked(dir, dir, 'web-1.0.0-abc');
-    const stranger = await spawnMarked(dir, `${dir}-other-home`, 'web-1.0.0-def');
+    const strangers = [
+      await spawnMarked(dir, `${dir}-other-home`, 'web-1.0.0-def'),
+      await spawnMarked(dir, `${dir}-other-home`, 'web-1.0.0-ghi', 'legacy'),
+      // Another home's instance whose app sets FERRY_HOME in its own run.env: the owner marker decides.
+      await spawnMarked(dir, `${dir}-other-home`, 'web-1.0.0-jkl', 'owner', { FERRY_HOME: dir }),
+    ];
     try {
       await waitFor(
         'the orphan to be found',
         async () => (await supervisor.findMarkedProcesses()).length > 0,
       );
-      expect(await supervisor.findMarkedProcesses()).toEqual([{ ...orphan, instanceId: 'web-1.0.0-abc' }]);
+      expect(await supervisor.findMarkedProcesses()).toEqual([
+        { ...orphan, instanceId: 'web-1.0.0-abc', labels: null },
+      ]);
       expect(await killProcessTree(orphan.pid, orphan.pidStart, 200)).toEqual({ killed: true });
       expect(isProcessAlive(orphan.pid, orphan.pidStart)).toBe(false);
       expect(await supervisor.findMarkedProcesses()).toEqual([]);
     } finally {
-      await killProcessTree(stranger.pid, stranger.pidStart, 0);
+      for (const stranger of strangers) await killProcessTree(stranger.pid, stranger.pidStart, 0);
+    }
+  });
+
+  it('recognises the instances of an older Ferry by their FERRY_HOME, so an upgrade re-adopts them', async () => {
+    const { dir, supervisor } = supervisedHome();
+    const old = await spawnMarked(dir, dir, 'web-0.9.0-abc', 'legacy', {
+      FERRY_APP: 'web',
+      FERRY_ENV: 'production',
+      FERRY_VERSION: '0.9.0',
+      PORT: '41234',
+    });
+    // The same directory through a symlink: its real path is what counts.
+    const viaLink = `${dir}-link`;
+    symlinkSync(dir, viaLink);
+    try {
+      const expected = [
+        {
+          ...old,
+          instanceId: 'web-0.9.0-abc',
+          labels: { app: 'web', env: 'production', version: '0.9.0', port: 41234 },
+        },
+      ];
+      expect(await supervisor.findMarkedProcesses()).toEqual(expected);
+      expect(findMarkedProcesses(viaLink)).toEqual(expected);
+      expect(ownerMarker(viaLink)).toBe(ownerMarker(dir));
+    } finally {
+      rmSync(viaLink);
     }
   });
 
@@ -135,7 +181,14 @@ describe('marked processes and orphans', () => {
     const spec = specFor(dir, 'parent');
     const { pid, pidStart } = await supervisor.start(spec);
     await waitFor('the helper to be up', () => readFileSync(spec.logFile, 'utf8').includes('up'));
-    expect(await supervisor.findMarkedProcesses()).toEqual([{ pid, pidStart, instanceId: spec.id }]);
+    expect(await supervisor.findMarkedProcesses()).toEqual([
+      {
+        pid,
+        pidStart,
+        instanceId: spec.id,
+        labels: null, // port 0: not an instance Ferry would have started
+      },
+    ]);
   });
 
   it('never signals a reused pid: the start time must match', async () => {

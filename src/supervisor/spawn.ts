@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
+import { ownerMarker } from './markers.js';
 import { readPidStart } from './proc.js';
 import type { InstanceSpec } from './types.js';
 
@@ -26,9 +27,10 @@ export function instanceEnvironment(
     FERRY_APP: spec.app,
     FERRY_ENV: spec.env,
     FERRY_VERSION: spec.version,
-    // The markers by which a restarted daemon finds its instances (and orphans) in /proc.
+    // The markers by which a restarted daemon finds its instances (and orphans) in /proc. The
+    // owner is opaque: FERRY_HOME would tell the app where the daemon's API token is.
     FERRY_INSTANCE_ID: spec.id,
-    FERRY_HOME: ferryHome,
+    FERRY_OWNER: ownerMarker(ferryHome),
   };
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isFerryError } from '../errors/ferry-error.js';
+import { ownerMarker } from './markers.js';
 import { allocatePort } from './port.js';
 import { isProcessAlive, readPidStart, readProcessStat } from './proc.js';
 import { specFor } from './test-support/fixtures.js';
@@ -36,8 +37,11 @@ describe('Supervisor.start and stop', () => {
       FERRY_ENV: 'production',
       FERRY_VERSION: '1.0.0',
       FERRY_INSTANCE_ID: spec.id,
-      FERRY_HOME: dir,
+      FERRY_OWNER: ownerMarker(dir),
     });
+    // The owner marker is opaque: nothing in the environment tells the app where the data dir is.
+    expect(env.FERRY_HOME).toBeUndefined();
+    expect(Object.values(env).filter((value) => value.includes(dir))).toEqual([]);
     expect(env.FERRY_TEST_DAEMON_SECRET).toBeUndefined();
     expect(env.PATH).toBe(process.env.PATH);
     expect(supervisor.state(spec.id)).toBe('running');

@@ -24,7 +24,7 @@ import {
 const EXIT_REPORT_MS = 5_000;
 
 export interface SupervisorOptions {
-  /** The Ferry home this daemon owns; instances carry it as their FERRY_HOME marker. */
+  /** The Ferry home this daemon owns; instances carry its owner marker (FERRY_OWNER). */
   readonly ferryHome: string;
   readonly restart?: Partial<RestartPolicy>;
   readonly onEvent?: (event: SupervisorEvent) => void;

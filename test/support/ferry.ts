@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ownerMarker } from '../../src/supervisor/markers.js';
 import { waitFor } from './wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -40,6 +41,14 @@ export async function buildReleases(dir: string, extra: string[] = []): Promise<
   ]);
 }
 
+/** A `ferry up` process: its output so far, and how it ended up (serving, or exited with a code). */
+export interface UpProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  /** 'up' once it printed "Ferry is up"; the exit code if it exited first. */
+  readonly outcome: Promise<'up' | { code: number | null }>;
+}
+
 export interface FerryHarness {
   readonly home: string;
   readonly dir: string;
@@ -48,7 +57,12 @@ export interface FerryHarness {
   readonly configPath: string;
   daemon: ChildProcess | null;
   output: string;
-  start(): Promise<void>;
+  /** Starts `ferry up [args]` and waits until it is up (it becomes `daemon`); fails if it exits. */
+  start(...args: string[]): Promise<void>;
+  /** Starts `ferry up [args]` without waiting; it is killed (-9) at cleanup unless it exits. */
+  spawnUp(...args: string[]): UpProcess;
+  /** Runs `ferry up [args]` expecting it to refuse: its exit code and output; fails if it comes up. */
+  upFails(...args: string[]): Promise<{ code: number | null; output: string }>;
   /** kill -9 of the daemon process only (the router and the apps keep running). */
   kill9(): Promise<void>;
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -96,6 +110,7 @@ ${initial ? `    initial_release: ${initial}\n` : ''}    run: { command: node, a
     stop: { grace: 5s }
 ${opts.appExtra ?? ''}`,
   );
+  const started = new Set<ChildProcess>();
   const harness: FerryHarness = {
     home,
     dir,
@@ -104,22 +119,44 @@ ${opts.appExtra ?? ''}`,
     configPath,
     daemon: null,
     output: '',
-    async start() {
-      const child = spawn(process.execPath, [BIN, 'up', '--config', configPath], {
+    async start(...args: string[]) {
+      const up = harness.spawnUp(...args);
+      harness.daemon = up.child;
+      harness.output = '';
+      up.child.stdout?.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
+      up.child.stderr?.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
+      const outcome = await up.outcome;
+      if (outcome !== 'up') throw new Error(`ferry up exited with ${outcome.code}:\n${up.output()}`);
+    },
+    spawnUp(...args: string[]) {
+      const child = spawn(process.execPath, [BIN, 'up', '--config', configPath, ...args], {
         env: { ...process.env, FERRY_HOME: home },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      harness.daemon = child;
-      harness.output = '';
-      child.stdout.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
-      const exited = new Promise<never>((_, reject) =>
-        child.once('exit', (code) => reject(new Error(`ferry up exited with ${code}:\n${harness.output}`))),
+      started.add(child);
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      let exit: { code: number | null } | null = null;
+      child.once('exit', (code) => {
+        started.delete(child);
+        exit = { code };
+      });
+      const outcome = waitFor(
+        'ferry up to be ready or to exit',
+        (): 'up' | { code: number | null } | null => (output.includes('Ferry is up') ? 'up' : exit),
+        60_000,
       );
-      await Promise.race([
-        waitFor('ferry up to be ready', () => harness.output.includes('Ferry is up'), 60_000),
-        exited,
-      ]);
+      return { child, output: () => output, outcome };
+    },
+    async upFails(...args: string[]) {
+      const up = harness.spawnUp(...args);
+      const outcome = await up.outcome;
+      if (outcome === 'up') {
+        harness.daemon = up.child;
+        throw new Error(`expected ferry up to refuse, but it came up:\n${up.output()}`);
+      }
+      return { code: outcome.code, output: up.output() };
     },
     async kill9() {
       const child = harness.daemon;
@@ -155,6 +192,12 @@ ${opts.appExtra ?? ''}`,
     },
     async cleanup() {
       await harness.kill9();
+      for (const child of started) {
+        if (child.exitCode !== null || child.signalCode !== null) continue;
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await gone;
+      }
       await harness.cli('down');
       rmSync(dir, { recursive: true, force: true });
     },
@@ -162,15 +205,19 @@ ${opts.appExtra ?? ''}`,
   return harness;
 }
 
-/** Scans /proc for processes whose environment names this FERRY_HOME and an instance id. */
+/**
+ * Scans /proc for processes carrying this data directory's instance markers: FERRY_OWNER (or the
+ * FERRY_HOME of instances started by an older Ferry) and an instance id.
+ */
 export function markedPids(home: string): number[] {
+  const owner = `FERRY_OWNER=${ownerMarker(home)}`;
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (environ.includes(`FERRY_HOME=${home}`) && environ.some((v) => v.startsWith('FERRY_INSTANCE_ID=')))
-        pids.push(Number(entry));
+      const mine = environ.includes(owner) || environ.includes(`FERRY_HOME=${home}`);
+      if (mine && environ.some((v) => v.startsWith('FERRY_INSTANCE_ID='))) pids.push(Number(entry));
     } catch {
       // gone, or not ours to read
     }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { down } from '../../daemon/down.js';
 import { up } from '../../daemon/up.js';
 import type { GlobalOptions } from '../context.js';
@@ -9,9 +9,26 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('run Ferry on this host in the foreground: control plane, agent, router, API')
     .option('-c, --config <file>', 'the configuration file (default: ./ferry.yaml if present)')
-    .action(async (opts: { config?: string }, command: Command) => {
+    .addOption(
+      new Option(
+        '--adopt',
+        'the store was lost: take over the instances that run (their release becomes current); stop and deploy nothing',
+      ).conflicts('reset'),
+    )
+    .addOption(
+      new Option(
+        '--reset',
+        'the store was lost: stop the instances and the router, clear the routes, start as a fresh install',
+      ),
+    )
+    .action(async (opts: { config?: string; adopt?: boolean; reset?: boolean }, command: Command) => {
       const { home } = command.optsWithGlobals<GlobalOptions>();
-      await up({ ...(opts.config ? { config: opts.config } : {}), ...(home ? { home } : {}) });
+      const recovery = opts.adopt ? 'adopt' : opts.reset ? 'reset' : undefined;
+      await up({
+        ...(opts.config ? { config: opts.config } : {}),
+        ...(home ? { home } : {}),
+        ...(recovery ? { recovery } : {}),
+      });
       // The daemon runs until a signal stops it.
       await new Promise<never>(() => {});
     });
@@ -21,7 +38,8 @@ export function registerUpCommand(program: Command): void {
     .description('stop the daemon, the router and every app instance of this data directory')
     .action(async (_opts: unknown, command: Command) => {
       const { home } = command.optsWithGlobals<GlobalOptions>();
-      const stopped = await down(home);
+      const { stopped, notes } = await down(home);
+      for (const note of notes) process.stderr.write(`ferry: ${note}\n`);
       process.stdout.write(`stopped: ${stopped.join(', ') || 'nothing was running'}\n`);
     });
 }

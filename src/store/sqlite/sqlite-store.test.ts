@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,19 +117,50 @@ describe('sqlite store on disk', () => {
     db.close();
   });
 
-  it('fails with FERRY_E_STORE on a file that is not a database, or a missing directory', () => {
+  it('fails with FERRY_E_STORE_DAMAGED on a file that is not a database, FERRY_E_STORE on a missing directory', () => {
     const garbage = join(dir, 'garbage.db');
     writeFileSync(
       garbage,
       'this is not a database, just text that is long enough to have a header'.repeat(20),
     );
     expect(thrownBy(() => openSqliteStore(garbage))).toMatchObject({
-      code: 'FERRY_E_STORE',
+      code: 'FERRY_E_STORE_DAMAGED',
       message: expect.stringContaining(garbage),
     });
     expect(thrownBy(() => openSqliteStore(join(dir, 'missing', 'ferry.db')))).toMatchObject({
       code: 'FERRY_E_STORE',
     });
+  });
+
+  it('finds damaged pages at open, not by a later query, and leaves the file as it was', async () => {
+    const path = join(dir, 'ferry.db');
+    const store = openSqliteStore(path);
+    for (let n = 0; n < 200; n++) {
+      await store.upsertRelease({
+        app: 'web',
+        env: 'production',
+        version: `0.${n}.0`,
+        artifactUrl: `file:///releases/web-0.${n}.0.tar.gz?padding=${'x'.repeat(200)}`,
+        checksum: null,
+        createdAt: n,
+      });
+    }
+    await store.close();
+    // Garbage over the headers of some pages; the file header (page 1) stays intact.
+    const fd = openSync(path, 'r+');
+    for (let page = 2; page < 30; page += 3) writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, 4096 * page);
+    closeSync(fd);
+    const before = readFileSync(path);
+
+    const error = thrownBy(() => openSqliteStore(path));
+    expect(error).toMatchObject({ code: 'FERRY_E_STORE_DAMAGED' });
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^the store ${path} is damaged \\(its integrity check found: .*page \\d+.*\\); Ferry did not use it\\. Restore it from a backup`,
+      ),
+    );
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['ferry.db']);
   });
 });
 

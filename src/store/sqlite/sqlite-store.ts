@@ -21,6 +21,7 @@ import {
   toStoreError,
   unknownDeployment,
 } from './errors.js';
+import { assertIntact, openError } from './integrity.js';
 import { migrate } from './migrations.js';
 import * as rows from './rows.js';
 import { FilteredQueries, prepareStatements, type Statements } from './statements.js';
@@ -30,8 +31,9 @@ const BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * Opens (creating if needed) the SQLite state store at `path`, or an in-memory one for ':memory:',
- * and brings its schema up to date. Fails with FERRY_E_STORE when the file cannot be opened, is not a
- * database, or was written by a newer Ferry.
+ * checks its integrity and brings its schema up to date. Fails with FERRY_E_STORE_DAMAGED when the
+ * file is not a database or has damaged pages, FERRY_E_DISK_FULL when the disk is full, and
+ * FERRY_E_STORE when it cannot be opened otherwise or was written by a newer Ferry.
  */
 export function openSqliteStore(path: string): SqliteStore {
   let db: Database.Database | undefined;
@@ -47,11 +49,12 @@ export function openSqliteStore(path: string): SqliteStore {
     db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
+    assertIntact(db, path);
     migrate(db, path);
     return new SqliteStore(db, path);
   } catch (error) {
     db?.close();
-    throw toStoreError(error, path, 'open');
+    throw openError(error, path);
   }
 }
 

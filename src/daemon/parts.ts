@@ -1,0 +1,72 @@
+import { AppHost } from '../agent/app-host.js';
+import type { FerryConfig } from '../config/types.js';
+import type { Logger } from '../lib/logger.js';
+import { RouterClient } from '../router/client.js';
+import { Deployer } from '../runtime/deployer.js';
+import { HostEffects } from '../runtime/effects.js';
+import type { Store } from '../store/store.js';
+import { Supervisor } from '../supervisor/index.js';
+import { finishDeployment } from './finish.js';
+import type { DaemonPaths } from './paths.js';
+
+/** The daemon's working parts on one store. */
+export interface DaemonParts {
+  readonly router: RouterClient;
+  readonly supervisor: Supervisor;
+  /** One per app and environment, by "app.env". */
+  readonly hosts: Map<string, AppHost>;
+  readonly deployer: Deployer;
+}
+
+/**
+ * Builds the router client, the supervisor, an app host per app and environment, and the deployer
+ * driving them. None of them acts (spawns, signals, routes, resumes) until the daemon tells it to.
+ */
+export function assembleParts(opts: {
+  readonly config: FerryConfig;
+  readonly paths: DaemonPaths;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly tickMs: number;
+}): DaemonParts {
+  const { config, paths, store, logger } = opts;
+  const hosts = new Map<string, AppHost>();
+  const router = new RouterClient({ stateDir: paths.routerDir, logger });
+  const supervisor = new Supervisor({
+    ferryHome: paths.home,
+    onEvent: (event) => {
+      for (const host of hosts.values()) if (host.owns(event.id)) host.onSupervisorEvent(event);
+    },
+  });
+  const now = () => Date.now();
+  for (const [appName, app] of Object.entries(config.apps)) {
+    for (const [env, settings] of Object.entries(app.environments)) {
+      const host = new AppHost({
+        app,
+        env,
+        settings,
+        dir: paths.appDir(appName, env),
+        ferryHome: paths.home,
+        store,
+        supervisor,
+        router,
+        holdTimeoutMs: config.router.holdTimeoutMs,
+        logger: logger.child({ app: appName, env }),
+        now,
+      });
+      hosts.set(host.key, host);
+    }
+  }
+  const hostFor = (app: string, env: string) => hosts.get(`${app}.${env}`)!;
+  const effects = new HostEffects({
+    store,
+    hostFor,
+    appFor: (app) => config.apps[app]!,
+    artifactCache: config.artifacts,
+    now,
+  });
+  const deployer = new Deployer({ config, store, effects, logger, now, tickMs: opts.tickMs });
+  deployer.onFinished = (final) =>
+    finishDeployment(final, { config, store, host: hostFor(final.app, final.env), logger });
+  return { router, supervisor, hosts, deployer };
+}

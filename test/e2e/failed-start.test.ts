@@ -1,0 +1,109 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StatusResponse } from '../../src/api/types.js';
+import { createHarness, type FerryHarness } from '../support/ferry.js';
+import { waitFor } from '../support/wait.js';
+
+/** Router processes of a data directory, found by their command line. */
+function routerPids(home: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args.includes('--state-dir') && args.includes(path.join(home, 'router'))) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** Takes a TCP port on 127.0.0.1 the way another program would. */
+async function occupy(port: number): Promise<net.Server> {
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(port, '127.0.0.1', resolve),
+  );
+  return server;
+}
+
+/** The deployments and their events, exactly as stored. */
+function storedDeployments(home: string): unknown {
+  const db = new Database(path.join(home, 'ferry.db'), { readonly: true });
+  try {
+    return {
+      deployments: db
+        .prepare('SELECT id, status, phase, state, updated_at FROM deployments ORDER BY ord')
+        .all(),
+      events: db
+        .prepare('SELECT deployment_id, seq, message FROM deployment_events ORDER BY deployment_id, seq')
+        .all(),
+      instances: db.prepare('SELECT id, pid, state FROM instances ORDER BY id').all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** A start that fails leaves nothing behind and has resumed nothing. */
+describe('a failed start', () => {
+  let ferry: FerryHarness | undefined;
+  let blocker: net.Server | undefined;
+
+  afterEach(async () => {
+    await new Promise((resolve) => (blocker ? blocker.close(resolve) : resolve(undefined)));
+    blocker = undefined;
+    await ferry?.cleanup();
+  });
+
+  it('API port taken on a new data directory: exit 1 FERRY_E_PORT_IN_USE, and no router is left', async () => {
+    ferry = await createHarness();
+    blocker = await occupy(ferry.apiPort);
+    const failed = await ferry.upFails();
+    expect(failed.code).toBe(1);
+    expect(failed.output).toContain('FERRY_E_PORT_IN_USE');
+    expect(failed.output).toContain(`127.0.0.1:${ferry.apiPort}`);
+    expect(failed.output).not.toMatch(/\n\s+at /);
+    expect(routerPids(ferry.home)).toEqual([]);
+    expect(ferry.instancePids()).toEqual([]);
+    expect(existsSync(path.join(ferry.home, 'daemon.json'))).toBe(false);
+  });
+
+  it('API port taken after a crash mid-deployment: the deployment is still as it was, the router serves on', async () => {
+    ferry = await createHarness({ extraVersions: ['1.1.0-slow'], health: 'start_period: 5s' });
+    await ferry.start();
+    const deploy = await ferry.cli('deploy', 'hello', '1.1.0-slow');
+    expect(deploy.code, deploy.stderr).toBe(0);
+    await waitFor(
+      'the deployment to start instances',
+      async () => (await ferry!.json<StatusResponse>('status')).apps[0]!.deployment?.phase === 'starting',
+      20_000,
+      20,
+    );
+    await ferry.kill9();
+    const routers = routerPids(ferry.home);
+    expect(routers).toHaveLength(1);
+    const stored = storedDeployments(ferry.home);
+    const daemonJson = readFileSync(path.join(ferry.home, 'daemon.json'), 'utf8');
+
+    blocker = await occupy(ferry.apiPort);
+    const failed = await ferry.upFails();
+    expect(failed.code).toBe(1);
+    expect(failed.output).toContain('FERRY_E_PORT_IN_USE');
+    expect(storedDeployments(ferry.home)).toEqual(stored);
+    expect(routerPids(ferry.home)).toEqual(routers);
+    expect(readFileSync(path.join(ferry.home, 'daemon.json'), 'utf8')).toBe(daemonJson);
+    expect(await (await fetch(`http://127.0.0.1:${ferry.appPort}/`)).text()).toContain('hello from 1.0.0');
+
+    // Once the port is free, the next start resumes the deployment and finishes it.
+    await new Promise((resolve) => blocker!.close(resolve));
+    blocker = undefined;
+    await ferry.start();
+    const app = (await ferry.json<StatusResponse>('status')).apps[0]!;
+    expect(app.current).toBe('1.1.0-slow');
+  });
+});
