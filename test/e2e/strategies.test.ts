@@ -53,7 +53,7 @@ describe('all-at-once, hooks and keep_releases', () => {
     expect(report.versions['1.3.0']).toBeGreaterThan(0);
   });
 
-  it('runs before_start in the new release dir and after_switch inside the deployment, with FERRY_* variables', async () => {
+  it('runs before_start in the new release dir and after_switch inside the deployment, with FERRY_* variables', () => {
     // after_switch runs before the deployment ends: it is in the log when `--wait` returns.
     expect(hooksLog()).toContain('switched to 1.3.0');
     expect(hooksLog()).toContain(`hello production 1.2.0 ${path.join(releasesDir(), '1.2.0')}`);
