@@ -161,11 +161,23 @@ export class AppHost {
     await this.pushRoute();
   }
 
-  /** Takes the release out of the router, waits for its requests to finish, stops its processes. */
-  async retire(version: string): Promise<void> {
+  /**
+   * Takes the release out of the router, waits for its requests to finish, stops its processes. With
+   * `drain: false` (a forced end) it stops them at once, even when the router cannot be told.
+   */
+  async retire(version: string, opts: { drain?: boolean } = {}): Promise<void> {
     const leaving = [...this.instances.values()].filter((i) => i.record.version === version);
     if (leaving.length === 0) return;
     for (const instance of leaving) instance.phase = 'retiring';
+    if (opts.drain === false) {
+      // pushRoute logs its own failure; the router being gone is often why the operator forced the end.
+      await this.pushRoute().catch(() => undefined);
+      await Promise.all(
+        leaving.map((instance) => this.stopInstance(instance, `release ${version} stopped at once`)),
+      );
+      await this.pushRoute().catch(() => undefined);
+      return;
+    }
     await this.pushRoute();
     const drained = await this.deps.router.waitDrained(
       this.key,

@@ -20,6 +20,7 @@ export interface ControlPlane {
     env: string | undefined,
     command: DeploymentCommand,
     actor: string,
+    opts?: { force?: boolean },
   ): Promise<Deployment>;
   deployment(id: string): Promise<Deployment>;
   events(id: string, afterSeq?: number): Promise<DeploymentEvent[]>;

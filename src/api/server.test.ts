@@ -161,4 +161,56 @@ describe('API', () => {
     expect((await api.inject({ url: '/healthz' })).json()).toEqual({ ok: true, state: 'running' });
     expect((await api.inject({ url: '/v1/status', headers: auth })).statusCode).toBe(200);
   });
+
+  it('passes force through for deploy and abort, and refuses it on other commands', async () => {
+    const seen: unknown[] = [];
+    const api = server(
+      fakeControl({
+        deploy: (body) => (seen.push(body), fakeControl().deploy(body, 'api')),
+        command: (app, env, command, _actor, opts) => (
+          seen.push({ app, env, command, opts }),
+          fakeControl().command(app, env, command, 'api')
+        ),
+      }),
+    );
+    const deploy = await api.inject({
+      method: 'POST',
+      url: '/v1/deployments',
+      headers: auth,
+      payload: { app: 'hello', version: '2.0.1', force: true },
+    });
+    expect(deploy.statusCode).toBe(202);
+    const abort = await api.inject({
+      method: 'POST',
+      url: '/v1/apps/hello/abort',
+      headers: auth,
+      payload: { force: true },
+    });
+    expect(abort.statusCode).toBe(200);
+    expect(seen).toEqual([
+      { app: 'hello', version: '2.0.1', force: true },
+      { app: 'hello', env: undefined, command: 'abort', opts: { force: true } },
+    ]);
+    const pause = await api.inject({
+      method: 'POST',
+      url: '/v1/apps/hello/pause',
+      headers: auth,
+      payload: { force: true },
+    });
+    expect(pause.statusCode).toBe(400);
+    expect(pause.json()).toMatchObject({
+      error: {
+        code: 'FERRY_E_USAGE',
+        message: 'invalid request: body.force: only abort takes force, got it with pause',
+      },
+    });
+    const notBoolean = await api.inject({
+      method: 'POST',
+      url: '/v1/apps/hello/abort',
+      headers: auth,
+      payload: { force: 'yes' },
+    });
+    expect(notBoolean.statusCode).toBe(400);
+    expect(seen).toHaveLength(2);
+  });
 });

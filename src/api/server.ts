@@ -17,13 +17,16 @@ const deployBody = z.strictObject({
   env: z.string().min(1).optional(),
   version: z.string().min(1),
   strategy: z.enum(['blue-green', 'canary', 'all-at-once']).optional(),
+  force: z.boolean().optional(),
 });
 const rollbackBody = z.strictObject({
   app: z.string().min(1),
   env: z.string().min(1).optional(),
   to: z.string().min(1).optional(),
 });
-const commandBody = z.strictObject({ env: z.string().min(1).optional() }).prefault({});
+const commandBody = z
+  .strictObject({ env: z.string().min(1).optional(), force: z.boolean().optional() })
+  .prefault({});
 
 /** Validates a request part, naming every wrong field: `body.version: expected a string`. */
 function parse<T>(schema: z.ZodType<T>, value: unknown, part: string): T {
@@ -88,7 +91,14 @@ export function createApiServer(opts: {
       'path',
     );
     const body = parse(commandBody, request.body, 'body');
-    return { deployment: await control.command(params.app, body.env, params.command, actor) };
+    if (body.force !== undefined && params.command !== 'abort')
+      throw new FerryError(
+        'FERRY_E_USAGE',
+        `invalid request: body.force: only abort takes force, got it with ${params.command}`,
+        { expected: 'abort', got: params.command },
+      );
+    const opts = body.force !== undefined ? { force: body.force } : {};
+    return { deployment: await control.command(params.app, body.env, params.command, actor, opts) };
   });
 
   app.get('/v1/deployments/:id', async (request): Promise<DeploymentDetailResponse> => {

@@ -45,12 +45,21 @@ export interface DeployBody {
   readonly env?: string;
   readonly version: string;
   readonly strategy?: StrategyKind;
+  /** Deploy a release the ledger marks bad (refused otherwise: FERRY_E_RELEASE_BAD). */
+  readonly force?: boolean;
 }
 
 export interface RollbackBody {
   readonly app: string;
   readonly env?: string;
   readonly to?: string;
+}
+
+/** The body of POST /v1/apps/:app/{pause,resume,promote,abort}. */
+export interface CommandBody {
+  readonly env?: string;
+  /** abort only: end the deployment at once in any phase, without waiting on what is failing. */
+  readonly force?: boolean;
 }
 
 export interface DeploymentResponse {

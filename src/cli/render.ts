@@ -59,7 +59,7 @@ export function renderHistory(history: HistoryResponse): string {
   if (history.deployments.length === 0) lines.push('  none');
   lines.push('', 'releases:');
   for (const r of history.releases)
-    lines.push(`  ${r.version.padEnd(20)} ${r.status.padEnd(5)} ${r.reason ?? ''}`);
+    lines.push(`  ${r.version.padEnd(20)} ${r.status.padEnd(11)} ${r.reason ?? ''}`);
   return lines.join('\n');
 }
 

@@ -78,10 +78,17 @@ function seconds(ms: number): string {
   return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
 }
 
-/** In a canary step: how far into its pause, e.g. " 3.2s/10.0s". */
+/**
+ * In a canary step: how far into its pause, e.g. " 3.2s/10.0s", then into its wait for enough
+ * requests, e.g. " 10.0s + 4.1s/300.0s".
+ */
 function stepClock(d: Deployment): string {
   if (d.phase !== 'shifting' || d.strategy.kind !== 'canary') return '';
   const pause = d.strategy.steps[d.step]?.pauseMs ?? 0;
   const elapsed = d.status === 'paused' ? pause - (d.pausedRemainingMs ?? 0) : Date.now() - d.phaseSince;
+  if (d.waitingForTraffic && d.status === 'running') {
+    const maxWait = d.strategy.analysis.maxWaitMs;
+    return ` ${seconds(pause)} + ${seconds(Math.min(elapsed - pause, maxWait))}/${seconds(maxWait)}`;
+  }
   return ` ${seconds(Math.min(elapsed, pause))}/${seconds(pause)}`;
 }

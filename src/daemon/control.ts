@@ -83,8 +83,9 @@ export class DaemonControl implements ControlPlane {
     env: string | undefined,
     command: DeploymentCommand,
     actor: string,
+    opts: { force?: boolean } = {},
   ): Promise<Deployment> {
-    return toDeployment(await this.deps.deployer.command(app, env, command, actor));
+    return toDeployment(await this.deps.deployer.command(app, env, command, actor, opts));
   }
 
   async deployment(id: string): Promise<Deployment> {

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import { hookVariables, runHook } from '../agent/hooks.js';
+import { runHook } from '../agent/hooks.js';
 import { activateRelease, pruneReleases } from '../artifacts/index.js';
 import type { AppConfig, FerryConfig } from '../config/types.js';
 import type { DeploymentState } from '../engine/types.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
+import { deploymentHookVariables } from '../runtime/hook-variables.js';
 import type { Store } from '../store/store.js';
 
 interface FinishDeps {
@@ -17,17 +18,18 @@ interface FinishDeps {
 }
 
 /**
- * After a deployment ends. A succeeded one (already current in the store) gets the `current` symlink,
- * runs after_switch, and prunes old releases (never the current one nor the last good one). Then the
- * success or failure hook gets the deployment's event log on stdin. Hooks here are notifications:
- * their failures are recorded as events and change nothing (a daemon killed in between skips them).
+ * After a deployment ends. A succeeded one (already current in the store) gets the `current` symlink
+ * (again: the after-switch phase set it already when the app has that hook) and prunes old releases
+ * (never the current one nor the last good one). Then the success or failure hook gets the
+ * deployment's event log on stdin. These hooks are notifications: their failures are recorded as
+ * events and change nothing (a daemon killed in between skips them). after_switch is not one of them:
+ * it runs inside the deployment (the engine's after-switch phase) and a failure rolls it back.
  */
 export async function finishDeployment(state: DeploymentState, deps: FinishDeps): Promise<void> {
   const app = deps.config.apps[state.app]!;
   if (state.status === 'succeeded') {
     await activateRelease(deps.host.releasesDir, state.to);
     await prune(state, app, deps);
-    await notify(state, app, deps, 'after_switch', app.hooks.afterSwitch, state.to);
     await notify(state, app, deps, 'success', app.hooks.success, state.to, await eventLog(state, deps));
   } else {
     const serving = (await deps.store.getCurrent(state.app, state.env)) ?? state.from ?? state.to;
@@ -62,14 +64,7 @@ async function notify(
       hook,
       lines,
       cwd: existsSync(releaseDir) ? releaseDir : deps.host.releasesDir,
-      vars: {
-        ...hookVariables({ app: state.app, env: state.env, version, releaseDir }),
-        FERRY_DEPLOYMENT_ID: state.id,
-        FERRY_KIND: state.kind,
-        FERRY_STATUS: state.status,
-        FERRY_FROM_VERSION: state.from ?? '',
-        FERRY_TO_VERSION: state.to,
-      },
+      vars: deploymentHookVariables(state, version, releaseDir),
       ...(stdin !== undefined ? { stdin } : {}),
       timeoutMs: app.hooks.timeoutMs,
     });

@@ -2,7 +2,7 @@ import type { DeploymentState } from './types.js';
 
 export type DeploymentPlan = Pick<
   DeploymentState,
-  'id' | 'app' | 'env' | 'kind' | 'from' | 'to' | 'strategy' | 'instances'
+  'id' | 'app' | 'env' | 'kind' | 'from' | 'to' | 'strategy' | 'instances' | 'afterSwitchHook'
 >;
 
 /** A new deployment, pending until the runtime persists it and sends 'begin'. */
@@ -18,6 +18,9 @@ export function createDeployment(plan: DeploymentPlan, now: number): DeploymentS
     failure: null,
     revertReason: null,
     trafficRestored: false,
+    waitingForTraffic: false,
+    pauseReason: null,
+    retry: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -25,6 +28,13 @@ export function createDeployment(plan: DeploymentPlan, now: number): DeploymentS
 
 /** A one-line summary for status displays: "canary step 2/3 at 50%", "waiting for health"... */
 export function describeProgress(state: DeploymentState): string {
+  const retrying = state.retry
+    ? ` (retrying after ${state.retry.attempt} failure(s): ${state.retry.failure.message})`
+    : '';
+  return `${describePhase(state)}${retrying}`;
+}
+
+function describePhase(state: DeploymentState): string {
   switch (state.phase) {
     case 'installing':
       return `installing ${state.to}`;
@@ -34,8 +44,10 @@ export function describeProgress(state: DeploymentState): string {
       return `starting ${state.to}, waiting for health`;
     case 'shifting': {
       const total = state.strategy.kind === 'canary' ? state.strategy.steps.length : 1;
-      return `canary step ${state.step + 1}/${total} at ${state.weight}%${state.status === 'paused' ? ' (paused)' : ''}`;
+      return `canary step ${state.step + 1}/${total} at ${state.weight}%${describeHold(state)}`;
     }
+    case 'after-switch':
+      return `100% on ${state.to}, running its after_switch hook`;
     case 'retiring':
       return `100% on ${state.to}, draining ${state.from ?? ''}`;
     case 'reverting':
@@ -43,4 +55,16 @@ export function describeProgress(state: DeploymentState): string {
     case 'done':
       return state.status;
   }
+}
+
+/** Why a canary step is not moving on: paused (and why), or waiting for enough requests. */
+function describeHold(state: DeploymentState): string {
+  const reason = state.pauseReason;
+  if (state.status === 'paused' && reason?.kind === 'inconclusive') {
+    const min = state.strategy.kind === 'canary' ? state.strategy.analysis.minRequests : 0;
+    const seen = reason.traffic ? `${reason.traffic.requests}/${min} requests` : 'no traffic counts';
+    return ` (paused: too few requests to judge, ${seen}; resume accepts the step, promote goes to 100%, abort rolls back)`;
+  }
+  if (state.status === 'paused') return ' (paused)';
+  return state.waitingForTraffic ? ' (waiting for enough requests)' : '';
 }

@@ -1,10 +1,11 @@
-import { revertEffects, trafficAt } from './transitions.js';
+import { afterSwitchEffects, hasPrevious, revertEffects, trafficAt } from './transitions.js';
 import type { DeploymentState, EngineEffect } from './types.js';
 
 /**
- * The effects a phase needs, issued again after a daemon restart. Every effect is idempotent
- * (ensure-instances adopts what runs; install reuses a verified release; retire of a stopped release
- * is immediate), so replaying them converges to the same place whatever moment the crash hit.
+ * The effects a phase needs, issued again after a daemon restart or after one of them failed. Every
+ * effect is idempotent (ensure-instances adopts what runs; install reuses a verified release; retire
+ * of a stopped release is immediate), so replaying them converges to the same place whatever moment
+ * the crash or the failure hit. The after_switch hook runs again too: hooks must be idempotent.
  */
 export function recoverEffects(state: DeploymentState): EngineEffect[] {
   switch (state.phase) {
@@ -25,6 +26,8 @@ export function recoverEffects(state: DeploymentState): EngineEffect[] {
         trafficAt(state, state.weight),
         { type: 'open-window' },
       ];
+    case 'after-switch':
+      return [trafficAt(state, 100), ...afterSwitchEffects(state)];
     case 'retiring':
       return state.from
         ? [trafficAt(state, 100), { type: 'retire', version: state.from }]
@@ -38,6 +41,6 @@ export function recoverEffects(state: DeploymentState): EngineEffect[] {
 
 /** The previous release keeps serving while the new one starts or takes a share: make sure it runs. */
 function keepPrevious(state: DeploymentState): EngineEffect[] {
-  if (state.from === null || state.from === state.to || state.strategy.kind === 'all-at-once') return [];
-  return [{ type: 'ensure-instances', version: state.from, count: state.instances }];
+  if (!hasPrevious(state) || state.strategy.kind === 'all-at-once') return [];
+  return [{ type: 'ensure-instances', version: state.from!, count: state.instances }];
 }

@@ -1,59 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { commandError } from './commands.js';
-import { createDeployment } from './create.js';
 import { step } from './step.js';
-import type {
-  DeploymentState,
-  EngineEffect,
-  EngineEvent,
-  ReleaseObservation,
-  StrategySpec,
-} from './types.js';
-
-const canary: StrategySpec = {
-  kind: 'canary',
-  healthDeadlineMs: 10_000,
-  steps: [
-    { weight: 10, pauseMs: 30_000 },
-    { weight: 50, pauseMs: 30_000 },
-  ],
-  analysis: { maxErrorRate: 0.05, minRequests: 20, maxWaitMs: 300_000, inconclusive: 'pause' },
-};
-const blueGreen: StrategySpec = { kind: 'blue-green', healthDeadlineMs: 10_000 };
-const allAtOnce: StrategySpec = { kind: 'all-at-once', healthDeadlineMs: 10_000 };
-
-function plan(strategy: StrategySpec, from: string | null = '1.0.0'): DeploymentState {
-  return createDeployment(
-    { id: 'd1', app: 'hello', env: 'production', kind: 'deploy', from, to: '1.1.0', strategy, instances: 2 },
-    0,
-  );
-}
-
-function obs(version: string, healthy: number, failed = 0): ReleaseObservation {
-  return { version, desired: 2, running: healthy + failed, healthy, failed };
-}
-
-function observed(
-  target: ReleaseObservation,
-  previous: ReleaseObservation | null = obs('1.0.0', 2),
-  requests = 0,
-  errors = 0,
-): EngineEvent {
-  return { type: 'observed', target, previous, traffic: { requests, errors } };
-}
-
-/** Runs events through the engine, collecting every effect. */
-function drive(start: DeploymentState, events: Array<[number, EngineEvent]>) {
-  let state = start;
-  const effects: EngineEffect[] = [];
-  for (const [now, event] of events) {
-    const out = step(state, event, now);
-    state = out.state;
-    effects.push(...out.effects);
-  }
-  return { state, effects, types: effects.filter((e) => e.type !== 'record').map((e) => e.type) };
-}
+import { allAtOnce, blueGreen, canary, drive, obs, observed, plan } from './test-support/drive.js';
+import type { EngineEvent, ReleaseObservation } from './types.js';
 
 describe('blue-green', () => {
   it('installs, starts, waits for all instances healthy, switches 100%, retires the old, marks good', () => {
@@ -114,7 +63,7 @@ describe('blue-green', () => {
       [30, observed(obs('1.1.0', 0, 1), obs('1.0.0', 2))],
       [40, { type: 'retired', version: '1.1.0' }],
     ]);
-    expect(types).toEqual(['set-traffic', 'retire']);
+    expect(types).toEqual(['set-traffic', 'activate', 'retire']);
     expect(state.status).toBe('rolled-back');
   });
 
@@ -135,84 +84,6 @@ describe('blue-green', () => {
     ]);
     expect(state.status).toBe('failed');
     expect(types).toEqual(['install']);
-  });
-});
-
-describe('canary', () => {
-  const healthyCanary: Array<[number, EngineEvent]> = [
-    [0, { type: 'begin' }],
-    [10, { type: 'installed' }],
-    [20, observed(obs('1.1.0', 2))],
-  ];
-
-  it('walks the steps with their pauses, then promotes to 100%', () => {
-    const { state, effects } = drive(plan(canary), [
-      ...healthyCanary,
-      [20_000, observed(obs('1.1.0', 2), obs('1.0.0', 2), 100, 1)],
-      [30_020, observed(obs('1.1.0', 2), obs('1.0.0', 2), 200, 2)],
-      [60_019, observed(obs('1.1.0', 2), obs('1.0.0', 2), 100, 0)],
-      [60_020, observed(obs('1.1.0', 2), obs('1.0.0', 2), 100, 0)],
-      [60_030, { type: 'retired', version: '1.0.0' }],
-    ]);
-    const weights = effects.flatMap((e) => (e.type === 'set-traffic' ? [e.weights['1.1.0']] : []));
-    expect(weights).toEqual([0, 10, 50, 100]);
-    expect(effects.filter((e) => e.type === 'open-window')).toHaveLength(2);
-    expect(state.status).toBe('succeeded');
-  });
-
-  it('rolls back as soon as the error rate is over the threshold, with the traffic as evidence', () => {
-    const { state, effects } = drive(plan(canary), [
-      ...healthyCanary,
-      [5_000, observed(obs('1.1.0', 2), obs('1.0.0', 2), 40, 30)],
-    ]);
-    expect(state.status).toBe('rolling-back');
-    expect(state.failure?.code).toBe('FERRY_E_ANALYSIS_FAILED');
-    expect(state.failure?.evidence?.traffic).toEqual({ requests: 40, errors: 30 });
-    expect(effects).toContainEqual(
-      expect.objectContaining({ type: 'mark-release', version: '1.1.0', verdict: 'bad' }),
-    );
-  });
-
-  it('does not fail on error rate with fewer requests than min_requests', () => {
-    const { state } = drive(plan(canary), [
-      ...healthyCanary,
-      [5_000, observed(obs('1.1.0', 2), obs('1.0.0', 2), 10, 9)],
-    ]);
-    expect(state.status).toBe('running');
-  });
-
-  it('pause keeps the step (the timer stops), resume continues where it was', () => {
-    const paused = drive(plan(canary), [...healthyCanary, [10_020, { type: 'command', command: 'pause' }]]);
-    expect(paused.state.status).toBe('paused');
-    expect(paused.state.pausedRemainingMs).toBe(20_000);
-    const later = drive(paused.state, [[500_000, observed(obs('1.1.0', 2))]]);
-    expect(later.state.weight).toBe(10);
-    const resumed = drive(later.state, [
-      [600_000, { type: 'command', command: 'resume' }],
-      [619_999, observed(obs('1.1.0', 2))],
-    ]);
-    expect(resumed.state.weight).toBe(10);
-    const next = drive(resumed.state, [[620_000, observed(obs('1.1.0', 2))]]);
-    expect(next.state.weight).toBe(50);
-  });
-
-  it('promote skips the remaining steps', () => {
-    const { state, effects } = drive(plan(canary), [
-      ...healthyCanary,
-      [100, { type: 'command', command: 'promote' }],
-    ]);
-    expect(state.phase).toBe('retiring');
-    expect(effects).toContainEqual({ type: 'set-traffic', weights: { '1.1.0': 100, '1.0.0': 0 } });
-  });
-
-  it('abort goes back to the previous release and ends aborted, without marking the release bad', () => {
-    const aborted = drive(plan(canary), [...healthyCanary, [100, { type: 'command', command: 'abort' }]]);
-    const { state, effects } = drive(aborted.state, [
-      [110, observed(obs('1.1.0', 2), obs('1.0.0', 2))],
-      [120, { type: 'retired', version: '1.1.0' }],
-    ]);
-    expect(state.status).toBe('aborted');
-    expect([...aborted.effects, ...effects].some((e) => e.type === 'mark-release')).toBe(false);
   });
 });
 
@@ -270,14 +141,6 @@ describe('recovery after a daemon restart', () => {
   });
 });
 
-describe('commands', () => {
-  it('explain why they do not apply', () => {
-    const state = plan(blueGreen);
-    expect(commandError(state, 'resume')).toMatch(/is pending .*only a paused deployment/);
-    expect(commandError({ ...state, status: 'running', phase: 'retiring' }, 'abort')).toMatch(/use rollback/);
-  });
-});
-
 describe('invariants (property)', () => {
   const event = fc.oneof(
     fc.constant<EngineEvent>({ type: 'installed' }),
@@ -287,8 +150,31 @@ describe('invariants (property)', () => {
       { type: 'command', command: 'promote' },
       { type: 'command', command: 'abort' },
       { type: 'recover' },
+      { type: 'tick' },
+      { type: 'tick', unobserved: 'router unreachable' },
       { type: 'retired', version: '1.0.0' },
       { type: 'retired', version: '1.1.0' },
+      {
+        type: 'retire-failed',
+        version: '1.0.0',
+        failure: { code: 'FERRY_E_ROUTER_UNREACHABLE', message: 'gone' },
+      },
+      {
+        type: 'retire-failed',
+        version: '1.1.0',
+        failure: { code: 'FERRY_E_ROUTER_UNREACHABLE', message: 'gone' },
+      },
+      {
+        type: 'effect-failed',
+        effect: 'set-traffic',
+        failure: { code: 'FERRY_E_ROUTER_UNREACHABLE', message: 'gone' },
+      },
+      { type: 'hook-passed', hook: 'after_switch' },
+      {
+        type: 'hook-failed',
+        hook: 'after_switch',
+        failure: { code: 'FERRY_E_HOOK_FAILED', message: 'exit 3' },
+      },
     ),
     fc
       .record({
@@ -301,34 +187,57 @@ describe('invariants (property)', () => {
         observed(obs('1.1.0', healthy, failed), obs('1.0.0', 2), requests, Math.min(errors, requests)),
       ),
   );
+  const plans = fc
+    .tuple(
+      fc.constantFrom(canary, blueGreen, allAtOnce),
+      fc.boolean(),
+      fc.constantFrom('deploy' as const, 'rollback' as const),
+    )
+    .map(([strategy, afterSwitchHook, kind]) => plan(strategy, '1.0.0', { afterSwitchHook, kind }));
 
   it('weights stay within 0..100, a release is never marked both good and bad, final states never change', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(canary, blueGreen, allAtOnce),
-        fc.array(fc.tuple(fc.nat(40_000), event), { maxLength: 40 }),
-        (strategy, events) => {
-          let state = step(plan(strategy), { type: 'begin' }, 0).state;
-          let now = 0;
-          const verdicts = new Set<string>();
-          for (const [dt, e] of events) {
-            now += dt;
-            const before = state;
-            const out = step(state, e, now);
-            if (['succeeded', 'failed', 'rolled-back', 'aborted'].includes(before.status))
-              expect(out.state).toBe(before);
-            for (const effect of out.effects) {
-              if (effect.type === 'set-traffic')
-                for (const w of Object.values(effect.weights)) expect(w).toBeGreaterThanOrEqual(0);
-              if (effect.type === 'set-traffic')
-                for (const w of Object.values(effect.weights)) expect(w).toBeLessThanOrEqual(100);
-              if (effect.type === 'mark-release') verdicts.add(effect.verdict);
+      fc.property(plans, fc.array(fc.tuple(fc.nat(40_000), event), { maxLength: 40 }), (start, events) => {
+        let state = step(start, { type: 'begin' }, 0).state;
+        let now = 0;
+        const verdicts = new Map<string, Set<string>>();
+        for (const [dt, e] of events) {
+          now += dt;
+          const before = state;
+          const out = step(state, e, now);
+          if (['succeeded', 'failed', 'rolled-back', 'aborted'].includes(before.status))
+            expect(out.state).toBe(before);
+          for (const effect of out.effects) {
+            if (effect.type === 'set-traffic')
+              for (const w of Object.values(effect.weights)) expect(w).toBeGreaterThanOrEqual(0);
+            if (effect.type === 'set-traffic')
+              for (const w of Object.values(effect.weights)) expect(w).toBeLessThanOrEqual(100);
+            if (effect.type === 'mark-release' && effect.verdict !== 'rolled-back') {
+              const seen = verdicts.get(effect.version) ?? new Set<string>();
+              verdicts.set(effect.version, seen.add(effect.verdict));
             }
-            state = out.state;
           }
-          expect(verdicts.size).toBeLessThanOrEqual(1);
-        },
-      ),
+          state = out.state;
+        }
+        for (const seen of verdicts.values()) expect(seen.size).toBe(1);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('an operator can always end a deployment: a forced abort makes any reached state final at once', () => {
+    fc.assert(
+      fc.property(plans, fc.array(fc.tuple(fc.nat(40_000), event), { maxLength: 40 }), (start, events) => {
+        let state = step(start, { type: 'begin' }, 0).state;
+        let now = 0;
+        for (const [dt, e] of events) {
+          now += dt;
+          state = step(state, e, now).state;
+        }
+        const ended = step(state, { type: 'command', command: 'abort', force: true, actor: 'ops' }, now + 1);
+        expect(['succeeded', 'failed', 'rolled-back', 'aborted']).toContain(ended.state.status);
+        expect(ended.state.phase).toBe('done');
+      }),
       { numRuns: 500 },
     );
   });

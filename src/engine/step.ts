@@ -1,33 +1,45 @@
-import { commandError } from './commands.js';
-import { observeShifting, observeStarting, observeReverting } from './observe.js';
+import { applyCommand } from './commands.js';
+import {
+  observeAfterSwitch,
+  observeReverting,
+  observeShifting,
+  observeStarting,
+  unobservedShifting,
+} from './observe.js';
 import { recoverEffects } from './recover.js';
+import { dropStaleRetry, retryIfDue, scheduleRetry } from './retry.js';
 import {
   beginRevert,
-  cutOver,
   failUnchanged,
   finishRevert,
   giveUp,
   moveTo,
   record,
   result,
+  retireOld,
   succeed,
   trafficAt,
 } from './transitions.js';
 import {
   FINAL_STATUSES,
-  type DeploymentCommand,
+  type DeploymentHook,
   type DeploymentState,
   type EngineEvent,
+  type Failure,
   type StepResult,
 } from './types.js';
 
 /**
  * The deployment state machine: (state, event, now) -> (next state, effects). Pure: no I/O, no
- * clock. The runtime persists `state` before it executes `effects`, and feeds their outcomes and
- * periodic observations back as events.
+ * clock. The runtime persists `state` before it executes `effects`, and feeds their outcomes,
+ * periodic observations and ticks back as events.
  */
 export function step(state: DeploymentState, event: EngineEvent, now: number): StepResult {
   if (FINAL_STATUSES.has(state.status)) return result(state);
+  return dropStaleRetry(state, apply(state, event, now));
+}
+
+function apply(state: DeploymentState, event: EngineEvent, now: number): StepResult {
   switch (event.type) {
     case 'begin':
       return begin(state, now);
@@ -45,17 +57,50 @@ export function step(state: DeploymentState, event: EngineEvent, now: number): S
     case 'retired':
       return retired(state, event.version, now);
     case 'retire-failed':
-      return result(
-        state,
-        record(`could not retire ${event.version}: ${event.failure.message}`, { failure: event.failure }),
-      );
-    case 'observed':
-      if (state.phase === 'starting') return observeStarting(state, event, now);
-      if (state.phase === 'shifting') return observeShifting(state, event, now);
-      if (state.phase === 'reverting') return observeReverting(state, event, now);
-      return result(state);
+      return retireFailed(state, event.version, event.failure, now);
+    case 'effect-failed':
+      if (state.status === 'pending') return result(state);
+      return scheduleRetry(state, now, {
+        ...event.failure,
+        message: `${event.effect} failed: ${event.failure.message}`,
+      });
+    case 'hook-passed':
+    case 'hook-failed':
+      return hookDone(state, event.hook, event.type === 'hook-failed' ? event.failure : null, now);
+    case 'tick': {
+      const due = retryIfDue(state, now);
+      if (due.state !== state || state.phase !== 'shifting' || event.unobserved === undefined) return due;
+      return unobservedShifting(state, now, event.unobserved);
+    }
+    case 'observed': {
+      const due = retryIfDue(state, now);
+      const observed = observe(due.state, event, now);
+      return result(observed.state, ...due.effects, ...observed.effects);
+    }
     case 'command':
-      return command(state, event.command, now);
+      return applyCommand(state, event.command, now, {
+        ...(event.actor !== undefined ? { actor: event.actor } : {}),
+        ...(event.force !== undefined ? { force: event.force } : {}),
+      });
+  }
+}
+
+function observe(
+  state: DeploymentState,
+  event: Extract<EngineEvent, { type: 'observed' }>,
+  now: number,
+): StepResult {
+  switch (state.phase) {
+    case 'starting':
+      return observeStarting(state, event, now);
+    case 'shifting':
+      return observeShifting(state, event, now);
+    case 'after-switch':
+      return observeAfterSwitch(state, event, now);
+    case 'reverting':
+      return observeReverting(state, event, now);
+    default:
+      return result(state);
   }
 }
 
@@ -73,10 +118,14 @@ function begin(state: DeploymentState, now: number): StepResult {
 
 function recover(state: DeploymentState, now: number): StepResult {
   // A canary step's pause restarts from the beginning: the same way after every restart.
-  const next =
-    state.phase === 'shifting' && state.status === 'running'
-      ? moveTo(state, { phaseSince: now }, now)
-      : state;
+  const restartStep = state.phase === 'shifting' && state.status === 'running';
+  // The effects go out again now (a new daemon may well succeed); the failures so far are kept.
+  const retry = state.retry ? { ...state.retry, at: null } : null;
+  const next = moveTo(
+    state,
+    restartStep ? { phaseSince: now, waitingForTraffic: false, retry } : { retry },
+    now,
+  );
   return result(
     next,
     record(`resumed after a daemon restart in phase ${state.phase}`),
@@ -106,43 +155,48 @@ function startNew(state: DeploymentState, now: number): StepResult {
   );
 }
 
+/** The release each phase retires: the old one on the way forward, the new one on the way back. */
+function retiring(state: DeploymentState): string | null {
+  if (state.phase === 'stopping-old' || state.phase === 'retiring') return state.from;
+  if (state.phase === 'reverting') return state.to;
+  return null;
+}
+
 function retired(state: DeploymentState, version: string, now: number): StepResult {
-  if (state.phase === 'stopping-old' && version === state.from) return startNew(state, now);
-  if (state.phase === 'retiring' && version === state.from) return succeed(state, now);
-  if (state.phase === 'reverting' && version === state.to) return finishRevert(state, now);
-  return result(state);
+  if (version !== retiring(state)) return result(state);
+  if (state.phase === 'stopping-old') return startNew(state, now);
+  if (state.phase === 'retiring') return succeed(state, now);
+  return state.phase === 'reverting' &&
+    (state.trafficRestored || state.from === null || state.from === state.to)
+    ? finishRevert(state, now)
+    : result(state);
 }
 
-function command(state: DeploymentState, cmd: DeploymentCommand, now: number): StepResult {
-  if (commandError(state, cmd) !== null) return result(state);
-  switch (cmd) {
-    case 'pause': {
-      const remaining = Math.max(0, currentPauseMs(state) - (now - state.phaseSince));
-      return result(
-        moveTo(state, { status: 'paused', pausedRemainingMs: remaining }, now),
-        record('paused by request'),
-      );
-    }
-    case 'resume': {
-      const phaseSince = now - (currentPauseMs(state) - (state.pausedRemainingMs ?? 0));
-      return result(
-        moveTo(state, { status: 'running', pausedRemainingMs: null, phaseSince }, now),
-        record('resumed by request'),
-      );
-    }
-    case 'promote':
-      return cutOver(state, now, 'promoted by request, skipping the remaining steps');
-    case 'abort':
-      if (state.phase === 'installing') {
-        return result(
-          moveTo(state, { status: 'aborted', phase: 'done', phaseSince: now }, now),
-          record('aborted by request before anything changed'),
-        );
-      }
-      return beginRevert(state, now, { abort: true });
+function retireFailed(state: DeploymentState, version: string, failure: Failure, now: number): StepResult {
+  const message = `could not retire ${version}: ${failure.message}`;
+  if (version !== retiring(state)) return result(state, record(message, { failure }));
+  return scheduleRetry(state, now, { ...failure, message });
+}
+
+/** The after_switch hook finished: the old release retires, or (on a failed deploy) traffic goes back. */
+function hookDone(
+  state: DeploymentState,
+  hook: DeploymentHook,
+  failure: Failure | null,
+  now: number,
+): StepResult {
+  if (state.phase !== 'after-switch') return result(state);
+  if (failure === null) return retireOld(state, now, [record(`${hook} hook passed`)]);
+  if (state.kind === 'rollback') {
+    // Going back to the release this rollback leaves would be worse than a failed notification.
+    return retireOld(state, now, [
+      record(
+        `${failure.message}; the rollback goes on: returning to ${state.from ?? 'nothing'} would be worse`,
+        {
+          failure,
+        },
+      ),
+    ]);
   }
-}
-
-function currentPauseMs(state: DeploymentState): number {
-  return state.strategy.kind === 'canary' ? (state.strategy.steps[state.step]?.pauseMs ?? 0) : 0;
+  return beginRevert(state, now, { failure });
 }

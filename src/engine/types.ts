@@ -23,8 +23,10 @@ export interface CanaryStep {
 }
 
 /**
- * When a canary step passes: it saw at least minRequests requests and the router-observed error
- * rate stayed at or under the threshold. A step without enough requests is inconclusive.
+ * When a canary step passes: its pause elapsed AND its window saw at least minRequests requests with
+ * the router-observed error rate at or under the threshold. Short of minRequests when the pause ends,
+ * the step waits up to maxWaitMs more for traffic; then it is inconclusive. Absence of evidence is
+ * not success.
  */
 export interface AnalysisSpec {
   /** Highest tolerated share of failed requests (5xx or connection errors), 0..1. */
@@ -39,6 +41,12 @@ export interface AnalysisSpec {
 
 export type DeploymentKind = 'deploy' | 'rollback';
 
+/**
+ * What the release ledger records about a release: good (it passed every gate of a deployment), bad
+ * (it failed one; deploy refuses it unless forced), rolled-back (a manual rollback left it).
+ */
+export type ReleaseVerdict = 'good' | 'bad' | 'rolled-back';
+
 /** A deployment's lifecycle as users see it (ferry status, the API, the UI). */
 export type DeploymentStatus =
   'pending' | 'running' | 'paused' | 'succeeded' | 'failed' | 'rolling-back' | 'rolled-back' | 'aborted';
@@ -51,17 +59,52 @@ export const FINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
 ]);
 
 /**
- * Where the deployment is in its plan.
- * - installing: the new release is fetched, verified and unpacked.
- * - stopping-old: all-at-once only; the old release is drained and stopped first.
- * - starting: the new release's instances start; waiting for all of them to be healthy (deadline).
- * - shifting: canary step `step` holds `weight` percent of traffic for its pause, under analysis.
- * - retiring: all traffic is on the new release; the old one drains and stops.
- * - reverting: going back to `from`: its instances start (if needed), traffic returns, the new one stops.
+ * Where the deployment is in its plan, and how each phase ends without anyone's help (docs/architecture.md
+ * has the table):
+ * - installing: the new release is fetched, verified and unpacked (bounded by the artifact's timeout
+ *   and the hooks' timeout).
+ * - stopping-old: all-at-once only; the old release is drained and stopped first (a failed retire is
+ *   retried with backoff).
+ * - starting: the new release's instances start; waiting for all of them to be healthy (health deadline).
+ * - shifting: canary step `step` holds `weight` percent of traffic for its pause, under analysis (the
+ *   pause, then at most the analysis' maxWaitMs).
+ * - after-switch: all traffic is on the new release, `current` points at it, the old release still
+ *   runs; the after_switch hook runs (its timeout). Only for apps with that hook.
+ * - retiring: all traffic is on the new release; the old one drains and stops (retried with backoff).
+ * - reverting: going back to `from`: its instances start (if needed), traffic returns, the new one
+ *   stops (health deadline for `from`; a failed retire is retried with backoff).
  * - done: the deployment reached a final status.
  */
 export type Phase =
-  'installing' | 'stopping-old' | 'starting' | 'shifting' | 'retiring' | 'reverting' | 'done';
+  | 'installing'
+  | 'stopping-old'
+  | 'starting'
+  | 'shifting'
+  | 'after-switch'
+  | 'retiring'
+  | 'reverting'
+  | 'done';
+
+/** Why a deployment is paused: an operator asked, or a canary step had too few requests to judge. */
+export type PauseReason =
+  | { readonly kind: 'request' }
+  | {
+      readonly kind: 'inconclusive';
+      /** What the step's window saw; null when the router's counters could not be read. */
+      readonly traffic: TrafficWindow | null;
+    };
+
+/**
+ * A failed effect of the current phase. The phase's effects (all idempotent) are issued again at
+ * `at`, after 1 s, 2 s, 4 s... capped at 30 s; the runtime's ticks drive it, so it survives a restart.
+ */
+export interface RetryState {
+  /** How many times the phase's effects failed so far. */
+  readonly attempt: number;
+  /** When they are issued again (ms since the epoch); null while the retry is under way. */
+  readonly at: number | null;
+  readonly failure: Failure;
+}
 
 /** What a failed deployment keeps as evidence. */
 export interface Failure {
@@ -106,6 +149,14 @@ export interface DeploymentState {
   readonly revertReason: 'failure' | 'abort' | null;
   /** While reverting: traffic is back on the previous release and the new one is retiring. */
   readonly trafficRestored: boolean;
+  /** The app has after_switch hooks: they run in the after-switch phase, before the old release retires. */
+  readonly afterSwitchHook: boolean;
+  /** A canary step whose pause ended short of minRequests, waiting (up to maxWaitMs) for traffic. */
+  readonly waitingForTraffic: boolean;
+  /** Why the deployment is paused; null unless its status is paused. */
+  readonly pauseReason: PauseReason | null;
+  /** A failed effect of this phase being retried with backoff; null when none failed. */
+  readonly retry: RetryState | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -133,10 +184,22 @@ export interface TrafficWindow {
 
 export type DeploymentCommand = 'pause' | 'resume' | 'promote' | 'abort';
 
+/** The hooks that run inside a deployment (success and failure hooks are notifications, after it). */
+export type DeploymentHook = 'after_switch';
+
 export type EngineEvent =
   | { readonly type: 'begin' }
   /** The daemon restarted: re-issue whatever the current phase needs; effects are idempotent. */
   | { readonly type: 'recover' }
+  /**
+   * Time passed (the runtime ticks in every non-final phase). In a phase that is observed, a tick
+   * instead of an observation means the runtime could not observe; `unobserved` says why.
+   */
+  | { readonly type: 'tick'; readonly unobserved?: string }
+  /** An effect the runtime awaits (set-traffic, open-window, activate...) failed. */
+  | { readonly type: 'effect-failed'; readonly effect: EngineEffect['type']; readonly failure: Failure }
+  | { readonly type: 'hook-passed'; readonly hook: DeploymentHook }
+  | { readonly type: 'hook-failed'; readonly hook: DeploymentHook; readonly failure: Failure }
   | { readonly type: 'installed' }
   | { readonly type: 'install-failed'; readonly failure: Failure }
   | { readonly type: 'retired'; readonly version: string }
@@ -148,7 +211,14 @@ export type EngineEvent =
       readonly previous: ReleaseObservation | null;
       readonly traffic: TrafficWindow;
     }
-  | { readonly type: 'command'; readonly command: DeploymentCommand };
+  | {
+      readonly type: 'command';
+      readonly command: DeploymentCommand;
+      /** Who asked (recorded in the events). */
+      readonly actor?: string;
+      /** abort only: end the deployment at once in any phase, without waiting on any effect. */
+      readonly force?: boolean;
+    };
 
 export type EngineEffect =
   | { readonly type: 'install'; readonly version: string }
@@ -158,12 +228,18 @@ export type EngineEffect =
   | { readonly type: 'set-traffic'; readonly weights: Readonly<Record<string, number>> }
   /** Take the release out of the router, wait for its requests to finish, stop its instances. */
   | { readonly type: 'retire'; readonly version: string }
+  /** Take the release out of the router and stop its instances without waiting for the drain. */
+  | { readonly type: 'stop-instances'; readonly version: string }
+  /** Point the app's `current` symlink at the release. */
+  | { readonly type: 'activate'; readonly version: string }
+  /** Run a hook of the release in the background; it reports hook-passed or hook-failed. */
+  | { readonly type: 'run-hook'; readonly hook: DeploymentHook; readonly version: string }
   /** Start counting the new release's requests and errors afresh (a canary analysis window). */
   | { readonly type: 'open-window' }
   | {
       readonly type: 'mark-release';
       readonly version: string;
-      readonly verdict: 'good' | 'bad';
+      readonly verdict: ReleaseVerdict;
       readonly reason: string;
     }
   | { readonly type: 'record'; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };

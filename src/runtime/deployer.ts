@@ -19,6 +19,8 @@ export interface DeployRequest {
   readonly env?: string;
   readonly version: string;
   readonly strategy?: StrategyKind;
+  /** Deploy a release the ledger marks bad (refused otherwise with FERRY_E_RELEASE_BAD). */
+  readonly force?: boolean;
   readonly actor: string;
 }
 
@@ -63,6 +65,7 @@ export class Deployer {
       );
     }
     await this.assertIdle(app, env);
+    const notes = await this.assertDeployable(app, env, request);
     const current = (await this.deps.store.getCurrent(app, env)) ?? null;
     if (current === request.version) {
       throw new FerryError(
@@ -82,7 +85,7 @@ export class Deployer {
       createdAt: existing?.createdAt ?? this.deps.now(),
     });
     const strategy = compileStrategyKind(appConfig, request.strategy ?? appConfig.strategy.kind);
-    return this.begin('deploy', app, env, current, request.version, strategy, request.actor);
+    return this.begin('deploy', app, env, current, request.version, strategy, request.actor, notes);
   }
 
   async rollback(request: RollbackRequest): Promise<DeploymentState> {
@@ -112,11 +115,13 @@ export class Deployer {
     );
   }
 
+  /** pause, resume, promote, abort; `force` (abort only) ends the deployment at once in any phase. */
   async command(
     app: string,
     envName: string | undefined,
     cmd: DeploymentCommand,
     actor: string,
+    opts: { force?: boolean } = {},
   ): Promise<DeploymentState> {
     const { env } = this.resolve(app, envName);
     const active = await this.deps.store.activeDeployment(app, env);
@@ -127,7 +132,13 @@ export class Deployer {
         `no deployment of ${app} in ${env} is running; nothing to ${cmd}`,
         { app, env },
       );
-    const why = commandError(run.current, cmd);
+    const force = opts.force === true;
+    if (force && cmd !== 'abort')
+      throw new FerryError('FERRY_E_USAGE', `force: only abort can be forced, got it with ${cmd}`, {
+        expected: 'abort',
+        got: cmd,
+      });
+    const why = commandError(run.current, cmd, { force });
     if (why)
       throw new FerryError('FERRY_E_ILLEGAL_STATE', `cannot ${cmd}: ${why}`, {
         app,
@@ -138,11 +149,11 @@ export class Deployer {
     await this.deps.store.audit({
       at: this.deps.now(),
       actor,
-      action: cmd,
+      action: force ? `${cmd} --force` : cmd,
       target: `${app}.${env}`,
-      detail: { deployment: active.id },
+      detail: { deployment: active.id, ...(force ? { force } : {}) },
     });
-    await run.dispatch({ type: 'command', command: cmd });
+    await run.dispatch({ type: 'command', command: cmd, actor, ...(force ? { force } : {}) });
     return run.current;
   }
 
@@ -174,11 +185,19 @@ export class Deployer {
     to: string,
     strategy: DeploymentState['strategy'],
     actor: string,
+    notes: readonly string[] = [],
   ): Promise<DeploymentState> {
-    const instances = this.deps.config.apps[app]!.environments[env]!.instances;
+    const appConfig = this.deps.config.apps[app]!;
+    const instances = appConfig.environments[env]!.instances;
+    const afterSwitchHook = appConfig.hooks.afterSwitch.length > 0;
     const id = `d-${randomBytes(5).toString('hex')}`;
-    const state = createDeployment({ id, app, env, kind, from, to, strategy, instances }, this.deps.now());
+    const state = createDeployment(
+      { id, app, env, kind, from, to, strategy, instances, afterSwitchHook },
+      this.deps.now(),
+    );
     await this.deps.store.createDeployment(state);
+    for (const message of notes)
+      await this.deps.store.appendEvent({ deploymentId: id, at: this.deps.now(), type: 'record', message });
     await this.deps.store.audit({
       at: this.deps.now(),
       actor,
@@ -206,12 +225,36 @@ export class Deployer {
   private async assertIdle(app: string, env: string): Promise<void> {
     const active = await this.deps.store.activeDeployment(app, env);
     if (active) {
+      // Name only a command that applies now: a plain abort cannot end a deployment that is retiring.
+      const end =
+        commandError(active, 'abort') === null
+          ? `abort it with: ferry abort ${app} --env ${env}`
+          : `end it at once with: ferry abort ${app} --env ${env} --force`;
       throw new FerryError(
         'FERRY_E_DEPLOYMENT_IN_PROGRESS',
-        `deployment ${active.id} of ${app} in ${env} (${active.from ?? 'nothing'} -> ${active.to}) is ${active.status}; wait for it, or abort it with: ferry abort ${app} --env ${env}`,
+        `deployment ${active.id} of ${app} in ${env} (${active.from ?? 'nothing'} -> ${active.to}) is ${active.status} (phase ${active.phase}); wait for it, or ${end}`,
         { app, env, deployment: active.id },
       );
     }
+  }
+
+  /**
+   * A release the ledger marks bad failed here before: deploying it again takes a `force`. Returns
+   * what the deployment's events should say about it.
+   */
+  private async assertDeployable(app: string, env: string, request: DeployRequest): Promise<string[]> {
+    const release = await this.deps.store.getRelease(app, env, request.version);
+    if (release?.status !== 'bad') return [];
+    const why = release.reason ? `: ${release.reason}` : '';
+    if (request.force)
+      return [
+        `deploying ${request.version} although the ledger marks it bad (forced by ${request.actor})${why}`,
+      ];
+    throw new FerryError(
+      'FERRY_E_RELEASE_BAD',
+      `release ${request.version} of ${app} in ${env} is marked bad${why}; deploy it anyway with: ferry deploy ${app} ${request.version} --env ${env} --force`,
+      { app, env, version: request.version, expected: 'a release not marked bad, or force', got: 'bad' },
+    );
   }
 
   private resolve(app: string, env: string | undefined): { app: string; env: string } {

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
 import { hookVariables, runHook } from '../agent/hooks.js';
-import { installRelease } from '../artifacts/index.js';
+import { activateRelease, installRelease } from '../artifacts/index.js';
 import type { AppConfig, FerryConfig } from '../config/types.js';
-import type { DeploymentState, EngineEvent } from '../engine/types.js';
+import type { DeploymentHook, DeploymentState, EngineEvent, ReleaseVerdict } from '../engine/types.js';
 import type { Store } from '../store/store.js';
 import { artifactSource } from './artifact-source.js';
+import { deploymentHookVariables } from './hook-variables.js';
 
 /** What the deployment run needs from the outside world; each call is idempotent. */
 export interface EffectPort {
@@ -13,11 +14,17 @@ export interface EffectPort {
   ensureInstances(state: DeploymentState, version: string, count: number): Promise<void>;
   setTraffic(state: DeploymentState, weights: Readonly<Record<string, number>>): Promise<void>;
   retire(state: DeploymentState, version: string): Promise<void>;
+  /** Out of the router and stopped without waiting for the drain (a forced end). */
+  stopInstances(state: DeploymentState, version: string): Promise<void>;
+  /** Points the app's `current` symlink at the release. */
+  activate(state: DeploymentState, version: string): Promise<void>;
+  /** Runs a deployment hook of the release with its timeout; rejects with FERRY_E_HOOK_FAILED. */
+  runHook(state: DeploymentState, hook: DeploymentHook, version: string): Promise<void>;
   openWindow(state: DeploymentState): Promise<void>;
   markRelease(
     state: DeploymentState,
     version: string,
-    verdict: 'good' | 'bad',
+    verdict: ReleaseVerdict,
     reason: string,
   ): Promise<void>;
   observe(state: DeploymentState): Promise<Extract<EngineEvent, { type: 'observed' }>>;
@@ -92,6 +99,28 @@ export class HostEffects implements EffectPort {
     return this.deps.hostFor(state.app, state.env).retire(version);
   }
 
+  stopInstances(state: DeploymentState, version: string): Promise<void> {
+    return this.deps.hostFor(state.app, state.env).retire(version, { drain: false });
+  }
+
+  activate(state: DeploymentState, version: string): Promise<void> {
+    return activateRelease(this.deps.hostFor(state.app, state.env).releasesDir, version);
+  }
+
+  async runHook(state: DeploymentState, hook: DeploymentHook, version: string): Promise<void> {
+    const app = this.deps.appFor(state.app);
+    const lines = hook === 'after_switch' ? app.hooks.afterSwitch : [];
+    if (lines.length === 0) return;
+    const releaseDir = path.join(this.deps.hostFor(state.app, state.env).releasesDir, version);
+    await runHook({
+      hook,
+      lines,
+      cwd: releaseDir,
+      vars: deploymentHookVariables(state, version, releaseDir),
+      timeoutMs: app.hooks.timeoutMs,
+    });
+  }
+
   openWindow(state: DeploymentState): Promise<void> {
     return this.deps.hostFor(state.app, state.env).openWindow();
   }
@@ -99,7 +128,7 @@ export class HostEffects implements EffectPort {
   markRelease(
     state: DeploymentState,
     version: string,
-    verdict: 'good' | 'bad',
+    verdict: ReleaseVerdict,
     reason: string,
   ): Promise<void> {
     return this.deps.store.markRelease(state.app, state.env, version, verdict, reason, this.deps.now());

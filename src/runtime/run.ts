@@ -6,6 +6,7 @@ import {
   type EngineEffect,
   type EngineEvent,
   type Failure,
+  type Phase,
 } from '../engine/types.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
@@ -17,21 +18,29 @@ export interface RunDeps {
   readonly effects: EffectPort;
   readonly logger: Logger;
   readonly now: () => number;
-  /** How often the run observes the new release while it waits for health or analysis. */
+  /**
+   * How often the run ticks: it observes the releases in the phases that watch them, and gives the
+   * engine the time in every phase (deadlines, retries).
+   */
   readonly tickMs: number;
   /** Receives every persisted state and event (for SSE streams and the UI). */
   readonly bus: EventEmitter;
 }
 
+/** The phases whose releases the run observes at every tick (health, canary traffic). */
+const OBSERVED_PHASES: ReadonlySet<Phase> = new Set(['starting', 'shifting', 'after-switch', 'reverting']);
+
 /**
  * Drives one deployment: feeds events to the pure engine one at a time, persists each new state
- * before executing its effects, and turns effect outcomes and periodic observations into events.
- * Long effects (install, retire) run in the background and report back as events.
+ * before executing its effects, and turns effect outcomes, periodic observations and ticks into
+ * events. Long effects (install, retire, hooks) run in the background and report back as events. An
+ * effect that fails stops the rest of its batch (they may depend on it) and is reported to the engine,
+ * which retries the phase with backoff.
  */
 export class DeploymentRun {
   private queue: Promise<void> = Promise.resolve();
   private ticker: NodeJS.Timeout | null = null;
-  private observing = false;
+  private ticking = false;
   private readonly finished: Promise<DeploymentState>;
   private resolveFinished!: (state: DeploymentState) => void;
 
@@ -52,7 +61,7 @@ export class DeploymentRun {
   }
 
   start(first: 'begin' | 'recover'): void {
-    this.ticker = setInterval(() => this.observe(), this.deps.tickMs);
+    this.ticker = setInterval(() => this.tick(), this.deps.tickMs);
     void this.dispatch({ type: first });
   }
 
@@ -85,7 +94,19 @@ export class DeploymentRun {
         });
       }
     }
-    for (const effect of effects) await this.execute(effect);
+    for (const effect of effects) {
+      try {
+        await this.execute(effect);
+      } catch (error) {
+        const failure = toFailure(error, 'FERRY_E_INTERNAL');
+        this.deps.logger.warn({ err: error, deployment: state.id, effect: effect.type }, 'effect failed');
+        await this.emitEvent('effect', `${effect.type} failed: ${failure.message}`, { failure }).catch(
+          () => undefined,
+        );
+        void this.dispatch({ type: 'effect-failed', effect: effect.type, failure });
+        break;
+      }
+    }
     // Announced after the effects, so that a stream ending on a final state has all its events.
     if (state !== before) this.deps.bus.emit('deployment', state);
     if (FINAL_STATUSES.has(this.state.status)) this.finish();
@@ -108,6 +129,26 @@ export class DeploymentRun {
           effects.retire(this.state, effect.version),
           () => ({ type: 'retired', version: effect.version }),
           (failure) => ({ type: 'retire-failed', version: effect.version, failure }),
+        );
+        return;
+      case 'stop-instances':
+        // A forced end: the deployment is final already and waits for nothing.
+        effects
+          .stopInstances(this.state, effect.version)
+          .catch((error: unknown) =>
+            this.deps.logger.error(
+              { err: error, deployment: this.state.id, release: effect.version },
+              'could not stop the instances',
+            ),
+          );
+        return;
+      case 'activate':
+        return effects.activate(this.state, effect.version);
+      case 'run-hook':
+        this.background(
+          effects.runHook(this.state, effect.hook, effect.version),
+          () => ({ type: 'hook-passed', hook: effect.hook }),
+          (failure) => ({ type: 'hook-failed', hook: effect.hook, failure }),
         );
         return;
       case 'ensure-instances':
@@ -142,19 +183,25 @@ export class DeploymentRun {
     );
   }
 
-  /** Periodic observation while the engine waits on health, analysis or a revert. */
-  private observe(): void {
+  /**
+   * Every tick: an observation in the phases that watch the releases, a plain tick elsewhere (or when
+   * the observation failed), so deadlines and retries hold in every phase. One at a time: a slow
+   * effect holding the queue does not pile ticks up behind it.
+   */
+  private tick(): void {
     const { phase, status } = this.state;
-    if (this.observing || status === 'pending' || !['starting', 'shifting', 'reverting'].includes(phase))
-      return;
-    this.observing = true;
-    this.deps.effects
-      .observe(this.state)
-      .then((event) => this.dispatch(event))
-      .catch((error: unknown) =>
-        this.deps.logger.warn({ err: error, deployment: this.state.id }, 'observation failed'),
-      )
-      .finally(() => (this.observing = false));
+    if (this.ticking || status === 'pending' || FINAL_STATUSES.has(status)) return;
+    this.ticking = true;
+    const event: Promise<EngineEvent> = OBSERVED_PHASES.has(phase)
+      ? this.deps.effects.observe(this.state).catch((error: unknown) => {
+          this.deps.logger.warn({ err: error, deployment: this.state.id }, 'observation failed');
+          return { type: 'tick', unobserved: messageOf(error) };
+        })
+      : Promise.resolve({ type: 'tick' });
+    event
+      .then((e) => this.dispatch(e))
+      .catch(() => undefined) // dispatch logs its own failures
+      .finally(() => (this.ticking = false));
   }
 
   private async emitEvent(

@@ -1,4 +1,4 @@
-import type { DeploymentState } from '../engine/types.js';
+import type { DeploymentState, ReleaseVerdict } from '../engine/types.js';
 
 /**
  * The state store: the release ledger, deployments with their event logs, instances, locks and the
@@ -12,7 +12,10 @@ export interface Store {
   getRelease(app: string, env: string, version: string): Promise<ReleaseRecord | undefined>;
   /** Newest first (by createdAt, then insertion order). */
   listReleases(app: string, env: string): Promise<ReleaseRecord[]>;
-  /** Marks a release good or bad; `good` also stamps goodAt (used to find the last good release). */
+  /**
+   * Marks a release good, bad or rolled-back; `good` also stamps goodAt (used to find the last good
+   * release), the others keep it.
+   */
   markRelease(
     app: string,
     env: string,
@@ -66,8 +69,13 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type Verdict = 'good' | 'bad';
-export type ReleaseStatus = 'new' | Verdict;
+/** The ledger's verdicts (the engine's ReleaseVerdict); see src/engine/types.ts. */
+export type Verdict = ReleaseVerdict;
+/** A release is new until a deployment (or a rollback leaving it) gives it a verdict. */
+export const RELEASE_STATUSES = ['new', 'good', 'bad', 'rolled-back'] as const satisfies readonly (
+  'new' | Verdict
+)[];
+export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 
 export interface NewRelease {
   readonly app: string;

@@ -82,6 +82,8 @@ describe('crash recovery', () => {
   }, 600_000);
 
   it('recovers the same way every time: a kill during the canary restarts its current step, and --wait follows through', async () => {
+    // A canary step passes only on enough requests: traffic flows throughout.
+    const load = startLoad(`http://127.0.0.1:${ferry.appPort}/`, { connections: 4 });
     const waiting = ferry.cli('deploy', 'hello', '1.3.0-slow', '--strategy', 'canary', '--wait');
     await killAt('shifting', () => Promise.resolve({ code: 0, stderr: '' }));
     const status = await app();
@@ -98,5 +100,7 @@ describe('crash recovery', () => {
     );
     const shown = await ferry.cli('show', (await app()).deployment!.id);
     expect(shown.stdout).toContain('resumed after a daemon restart in phase shifting');
+    const report = await load.stop();
+    expect(report.failures, report.samples.join('\n')).toBe(0);
   }, 300_000);
 });

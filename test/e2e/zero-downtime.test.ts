@@ -43,11 +43,19 @@ describe('zero failed requests on one host', () => {
     const afterCanaries = (await current()).current;
     expect(afterCanaries).toBe('1.1.0');
 
-    for (let i = 0; i < 5; i++) {
-      const before = (await current()).current;
+    // Each rollback marks the release it leaves rolled-back: successive ones walk back through the
+    // good releases, never returning to one they left; then only a named release is a target.
+    for (const expected of ['1.0.0', '1.3.0', '1.2.0']) {
       const result = await ferry.cli('rollback', 'hello', '--wait');
       expect(result.code, result.stdout + result.stderr).toBe(0);
-      expect((await current()).current).not.toBe(before);
+      expect((await current()).current).toBe(expected);
+    }
+    const exhausted = await ferry.cli('rollback', 'hello');
+    expect(exhausted.stderr).toContain('FERRY_E_NOTHING_TO_ROLL_BACK_TO');
+    for (const named of ['1.3.0', '1.0.0']) {
+      const result = await ferry.cli('rollback', 'hello', '--to', named, '--wait');
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect((await current()).current).toBe(named);
     }
 
     // kill -9 of the daemon mid-deployment, three times: the next daemon finishes the deployment.

@@ -78,6 +78,8 @@ export interface HarnessOptions {
   readonly extraVersions?: string[];
   readonly initialRelease?: string | null;
   readonly canarySteps?: string;
+  /** The canary analysis, e.g. "{ max_error_rate: 5%, min_requests: 20, max_wait: 3s }". */
+  readonly analysis?: string;
   /** Extra health settings, e.g. "start_period: 5s". */
   readonly health?: string;
   /** Extra lines for the app's block, indented as its keys (4 spaces). */
@@ -106,7 +108,7 @@ ${initial ? `    initial_release: ${initial}\n` : ''}    run: { command: node, a
     strategy:
       kind: ${opts.strategy ?? 'blue-green'}
       steps: ${opts.canarySteps ?? '[{ weight: 10%, pause: 1s }, { weight: 50%, pause: 1s }]'}
-      analysis: { max_error_rate: 5%, min_requests: 20 }
+      analysis: ${opts.analysis ?? '{ max_error_rate: 5%, min_requests: 20 }'}
     stop: { grace: 5s }
 ${opts.appExtra ?? ''}`,
   );

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DeploymentResponse } from '../../api/types.js';
+import type { CommandBody, DeployBody, DeploymentResponse } from '../../api/types.js';
 import { strategy, type StrategyArg } from '../args.js';
 import { clientOf, printJson } from '../context.js';
 import { renderDeploymentLine } from '../render.js';
@@ -8,6 +8,7 @@ import { waitForDeployment } from '../wait.js';
 interface DeployOptions {
   env?: string;
   strategy?: StrategyArg;
+  force?: boolean;
   wait?: boolean;
   json?: boolean;
 }
@@ -21,14 +22,16 @@ export function registerDeploymentCommands(program: Command): void {
     .argument('<version>')
     .option('--env <env>', 'environment (default: the first one)')
     .option('--strategy <kind>', "blue-green, canary or all-at-once (default: the app's)", strategy)
+    .option('--force', 'deploy it even if the release ledger marks it bad')
     .option('--wait', 'show progress and exit with the outcome (0 succeeded, 1 failed or rolled back)')
     .option('--json', 'print the API response as JSON')
     .action(async (app: string, version: string, opts: DeployOptions, command: Command) => {
-      const body = {
+      const body: DeployBody = {
         app,
         version,
         ...(opts.env ? { env: opts.env } : {}),
         ...(opts.strategy ? { strategy: opts.strategy } : {}),
+        ...(opts.force ? { force: true } : {}),
       };
       await started(command, opts, await clientOf(command).post<DeploymentResponse>('/v1/deployments', body));
     });
@@ -48,20 +51,29 @@ export function registerDeploymentCommands(program: Command): void {
 
   const commands = {
     pause: 'pause a canary at its current step',
-    resume: 'resume a paused canary',
+    resume: 'resume a paused canary (after too few requests to judge a step: accept that step as passed)',
     promote: 'skip the remaining canary steps: 100% to the new release',
-    abort: 'stop the deployment and go back to the previous release',
+    abort: 'stop the deployment and go back to the previous release (--force: end it at once in any phase)',
   } as const;
   for (const [name, description] of Object.entries(commands)) {
-    program
+    const sub = program
       .command(name)
       .description(description)
       .argument('<app>')
-      .option('--env <env>', 'environment (default: the first one)')
+      .option('--env <env>', 'environment (default: the first one)');
+    if (name === 'abort')
+      sub.option(
+        '--force',
+        'end it at once, whatever it waits on: before 100% traffic goes back to the previous release (aborted); after, it stays on the new one (succeeded)',
+      );
+    sub
       .option('--wait', 'show progress and exit with the outcome')
       .option('--json', 'print the API response as JSON')
       .action(async (app: string, opts: DeployOptions, command: Command) => {
-        const body = opts.env ? { env: opts.env } : {};
+        const body: CommandBody = {
+          ...(opts.env ? { env: opts.env } : {}),
+          ...(opts.force ? { force: true } : {}),
+        };
         await started(
           command,
           opts,

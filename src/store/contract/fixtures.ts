@@ -41,6 +41,10 @@ export function aDeployment(overrides: Partial<DeploymentState> = {}): Deploymen
     failure: null,
     revertReason: null,
     trafficRestored: false,
+    afterSwitchHook: false,
+    waitingForTraffic: false,
+    pauseReason: null,
+    retry: null,
     createdAt: 1_000,
     updatedAt: 1_000,
     ...overrides,
@@ -148,6 +152,7 @@ export const deploymentStates: fc.Arbitrary<DeploymentState> = plain({
     'stopping-old' as const,
     'starting' as const,
     'shifting' as const,
+    'after-switch' as const,
     'retiring' as const,
     'reverting' as const,
     'done' as const,
@@ -159,6 +164,22 @@ export const deploymentStates: fc.Arbitrary<DeploymentState> = plain({
   failure: fc.option(failure, { nil: null }),
   revertReason: fc.constantFrom('failure' as const, 'abort' as const, null),
   trafficRestored: fc.boolean(),
+  afterSwitchHook: fc.boolean(),
+  waitingForTraffic: fc.boolean(),
+  pauseReason: fc.option(
+    fc.oneof(
+      plain({ kind: fc.constant('request' as const) }),
+      plain({
+        kind: fc.constant('inconclusive' as const),
+        traffic: fc.option(plain({ requests: count, errors: count }), { nil: null }),
+      }),
+    ),
+    { nil: null },
+  ),
+  retry: fc.option(
+    plain({ attempt: fc.integer({ min: 1, max: 1000 }), at: fc.option(time, { nil: null }), failure }),
+    { nil: null },
+  ),
   createdAt: time,
   updatedAt: time,
 });

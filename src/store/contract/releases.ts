@@ -96,6 +96,24 @@ export function describeReleaseLedger(open: () => Promise<Store>): void {
       });
     });
 
+    it('marks a release rolled-back, keeping when it was last good, and good again later', async () => {
+      await store().upsertRelease(aRelease('1.2.0', 100));
+      await store().markRelease('web', 'production', '1.2.0', 'good', 'deployment d-1 succeeded', 200);
+      await store().markRelease('web', 'production', '1.2.0', 'rolled-back', 'rolled back to 1.1.0', 300);
+      expect(await store().getRelease('web', 'production', '1.2.0')).toMatchObject({
+        status: 'rolled-back',
+        reason: 'rolled back to 1.1.0',
+        goodAt: 200,
+        updatedAt: 300,
+      });
+      expect((await store().listReleases('web', 'production'))[0]?.status).toBe('rolled-back');
+      await store().markRelease('web', 'production', '1.2.0', 'good', 'deployment d-3 succeeded', 400);
+      expect(await store().getRelease('web', 'production', '1.2.0')).toMatchObject({
+        status: 'good',
+        goodAt: 400,
+      });
+    });
+
     it('refuses to mark a release it does not know', async () => {
       await store().upsertRelease(aRelease('1.0.0', 100));
       const error = await expectFerryError(

@@ -22,6 +22,12 @@ const finalList = SCHEMA_FINAL_STATUSES.map((status) => `'${status}'`).join(', '
 /** The SQL condition that selects non-final deployments; queries must repeat it verbatim for the index. */
 export const ACTIVE_DEPLOYMENT_SQL = `status NOT IN (${finalList})`;
 
+/**
+ * The release statuses the releases table admits, frozen as migration 2 wrote its CHECK constraint;
+ * a new status needs a new migration (a test compares this with the store's RELEASE_STATUSES).
+ */
+export const SCHEMA_RELEASE_STATUSES = ['new', 'good', 'bad', 'rolled-back'] as const;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'initial schema',
@@ -111,6 +117,33 @@ export const MIGRATIONS: readonly Migration[] = [
         detail TEXT CHECK (detail IS NULL OR json_valid(detail))
       );
       CREATE INDEX audit_by_time ON audit (at);
+    `,
+  },
+  {
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt, rows and ids kept.
+    name: "release status 'rolled-back'",
+    sql: `
+      CREATE TABLE releases_v2 (
+        id INTEGER PRIMARY KEY,
+        app TEXT NOT NULL,
+        env TEXT NOT NULL,
+        version TEXT NOT NULL,
+        artifact_url TEXT NOT NULL,
+        checksum TEXT,
+        status TEXT NOT NULL DEFAULT 'new'
+          CHECK (status IN (${SCHEMA_RELEASE_STATUSES.map((s) => `'${s}'`).join(', ')})),
+        reason TEXT,
+        good_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (app, env, version)
+      );
+      INSERT INTO releases_v2 (id, app, env, version, artifact_url, checksum, status, reason, good_at, created_at, updated_at)
+        SELECT id, app, env, version, artifact_url, checksum, status, reason, good_at, created_at, updated_at
+        FROM releases;
+      DROP TABLE releases;
+      ALTER TABLE releases_v2 RENAME TO releases;
+      CREATE INDEX releases_by_age ON releases (app, env, created_at);
     `,
   },
 ];

@@ -74,7 +74,7 @@ export function toRelease(row: ReleaseRow): ReleaseRecord {
     version: row.version,
     artifactUrl: row.artifact_url,
     checksum: row.checksum,
-    // The CHECK constraint on the column admits only the three statuses.
+    // The CHECK constraint on the column admits only the ledger's statuses.
     status: row.status as ReleaseStatus,
     reason: row.reason,
     goodAt: row.good_at,

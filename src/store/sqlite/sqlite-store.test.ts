@@ -17,8 +17,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FINAL_STATUSES } from '../../engine/types.js';
 import { describeStoreContract } from '../contract.js';
 import { aDeployment, anInstance, expectFerryError } from '../contract/fixtures.js';
-import { MIGRATIONS, SCHEMA_FINAL_STATUSES, migrate, schemaVersion } from './migrations.js';
+import { RELEASE_STATUSES } from '../store.js';
+import {
+  MIGRATIONS,
+  SCHEMA_FINAL_STATUSES,
+  SCHEMA_RELEASE_STATUSES,
+  migrate,
+  schemaVersion,
+} from './migrations.js';
 import { openSqliteStore } from './sqlite-store.js';
+
+/** The SQLite error code `work` failed with. */
+function sqliteCodeOf(work: () => unknown): unknown {
+  return (thrownBy(work) as { code?: unknown }).code;
+}
 
 /** What `work` threw; fails the test when it threw nothing. */
 function thrownBy(work: () => unknown): unknown {
@@ -223,6 +235,56 @@ describe('sqlite migrations', () => {
 
   it('builds the one-active index from the same final statuses as the engine', () => {
     expect([...SCHEMA_FINAL_STATUSES].sort()).toEqual([...FINAL_STATUSES].sort());
+  });
+
+  it('admits exactly the release statuses of the store in its CHECK constraint', () => {
+    expect([...SCHEMA_RELEASE_STATUSES].sort()).toEqual([...RELEASE_STATUSES].sort());
+    const db = new Database(':memory:');
+    migrate(db, ':memory:');
+    const insert = (status: string) =>
+      db
+        .prepare(
+          "INSERT INTO releases (app, env, version, artifact_url, status, created_at, updated_at) VALUES ('web', 'production', ?, 'file:///a', ?, 1, 1)",
+        )
+        .run(`v-${status}`, status);
+    for (const status of RELEASE_STATUSES) insert(status);
+    expect(sqliteCodeOf(() => insert('retired'))).toBe('SQLITE_CONSTRAINT_CHECK');
+    db.close();
+  });
+
+  it("migrates a ledger of schema 1 to admit 'rolled-back', keeping every row, id and index", async () => {
+    const path = join(dir, 'ferry.db');
+    const old = new Database(path);
+    migrate(old, path, MIGRATIONS.slice(0, 1));
+    old
+      .prepare(
+        "INSERT INTO releases (id, app, env, version, artifact_url, checksum, status, reason, good_at, created_at, updated_at) VALUES (7, 'web', 'production', '1.0.0', 'file:///a', 'sha256:ab', 'good', 'ok', 20, 10, 20)",
+      )
+      .run();
+    old.close();
+    const store = openSqliteStore(path);
+    expect(await store.getRelease('web', 'production', '1.0.0')).toStrictEqual({
+      app: 'web',
+      env: 'production',
+      version: '1.0.0',
+      artifactUrl: 'file:///a',
+      checksum: 'sha256:ab',
+      status: 'good',
+      reason: 'ok',
+      goodAt: 20,
+      createdAt: 10,
+      updatedAt: 20,
+    });
+    await store.markRelease('web', 'production', '1.0.0', 'rolled-back', 'rolled back to 0.9.0', 30);
+    expect((await store.getRelease('web', 'production', '1.0.0'))?.status).toBe('rolled-back');
+    await store.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT id FROM releases').all()).toEqual([{ id: 7 }]);
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'releases_by_age'").all()).toHaveLength(
+      1,
+    );
+    expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+    check.close();
   });
 });
 

@@ -31,6 +31,10 @@ if (state === undefined) {
     failure: null,
     revertReason: null,
     trafficRestored: false,
+    afterSwitchHook: false,
+    waitingForTraffic: false,
+    pauseReason: null,
+    retry: null,
     createdAt: 0,
     updatedAt: 0,
   };
