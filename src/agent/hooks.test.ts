@@ -19,6 +19,7 @@ const hook = (lines: string[], extra: Partial<HookRun> = {}): HookRun => ({
   hook: 'before_start',
   lines,
   cwd: dir,
+  env: { PATH: process.env.PATH },
   timeoutMs: 5000,
   ...extra,
 });

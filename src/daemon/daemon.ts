@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppHost } from '../agent/app-host.js';
 import { ensureToken, readDaemonInfo, writeDaemonInfo } from '../api/discovery.js';
 import { createApiServer } from '../api/server.js';
+import { loadApiTls } from '../api/tls.js';
 import type { FerryConfig } from '../config/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
@@ -13,8 +14,9 @@ import { Deployer } from '../runtime/deployer.js';
 import { HostEffects } from '../runtime/effects.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { LogRotator, Supervisor } from '../supervisor/index.js';
+import { LogRotator, Supervisor, resolveAppAccounts } from '../supervisor/index.js';
 import { DaemonControl } from './control.js';
+import { protectDataDir } from './data-dir-access.js';
 import { finishDeployment } from './finish.js';
 import { daemonPaths } from './paths.js';
 import { reapOrphans } from './orphans.js';
@@ -61,6 +63,9 @@ export class Daemon {
       throw new FerryError('FERRY_E_ILLEGAL_STATE', `daemon is ${this.state}; cannot start`);
     this.state = 'starting';
     const { config, logger } = this.opts;
+    // Inputs that can be wrong are checked before anything starts: run.user accounts, the API's TLS files.
+    const accounts = resolveAppAccounts(config);
+    const tls = config.api.tls ? loadApiTls(config.api.tls) : null;
     mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
     // The directory holds the API token: owner-only, whoever created it.
     chmodSync(this.paths.home, 0o700);
@@ -69,6 +74,7 @@ export class Daemon {
     const store = (this.store = openSqliteStore(this.paths.db));
     const router = new RouterClient({ stateDir: this.paths.routerDir, logger });
     this.routerPid = (await router.ensureRunning()).pid;
+    protectDataDir(this.paths, config, accounts);
 
     const supervisor = (this.supervisor = new Supervisor({
       ferryHome: this.paths.home,
@@ -91,6 +97,8 @@ export class Daemon {
           holdTimeoutMs: config.router.holdTimeoutMs,
           logger: logger.child({ app: appName, env }),
           now,
+          account: accounts.get(appName) ?? null,
+          knownSecrets: [token],
         });
         this.hosts.set(host.key, host);
       }
@@ -143,7 +151,7 @@ export class Daemon {
       startedAt: Date.now(),
       routerPid: () => this.routerPid,
     });
-    this.api = createApiServer({ control, token, logger });
+    this.api = createApiServer({ control, token, logger, https: tls });
     const { host, port } = config.api.listen;
     try {
       await this.api.listen({ host, port });
@@ -155,12 +163,13 @@ export class Daemon {
         { cause: error },
       );
     }
-    this.apiUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.apiUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     writeDaemonInfo(this.paths.home, {
       pid: process.pid,
       url: this.apiUrl,
       startedAt: Date.now(),
       version: FERRY_VERSION,
+      ...(config.api.tls ? { certFile: config.api.tls.certFile } : {}),
     });
     this.state = 'running';
     await this.deployInitialReleases();

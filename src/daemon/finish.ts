@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import { hookVariables, runHook } from '../agent/hooks.js';
 import { activateRelease, pruneReleases } from '../artifacts/index.js';
 import type { AppConfig, FerryConfig } from '../config/types.js';
 import type { DeploymentState } from '../engine/types.js';
@@ -56,14 +53,12 @@ async function notify(
   stdin?: string,
 ): Promise<void> {
   if (lines.length === 0) return;
-  const releaseDir = path.join(deps.host.releasesDir, version);
   try {
-    await runHook({
+    await deps.host.runHook({
       hook,
       lines,
-      cwd: existsSync(releaseDir) ? releaseDir : deps.host.releasesDir,
+      version,
       vars: {
-        ...hookVariables({ app: state.app, env: state.env, version, releaseDir }),
         FERRY_DEPLOYMENT_ID: state.id,
         FERRY_KIND: state.kind,
         FERRY_STATUS: state.status,
@@ -71,7 +66,6 @@ async function notify(
         FERRY_TO_VERSION: state.to,
       },
       ...(stdin !== undefined ? { stdin } : {}),
-      timeoutMs: app.hooks.timeoutMs,
     });
   } catch (error) {
     await deps.store.appendEvent({

@@ -180,6 +180,8 @@ function hookRun(
     hook,
     lines: manifest.commands[hook],
     ...extra,
+    // A command its user runs: the lines see the caller's environment, as with stretcher.
+    env: process.env,
     vars: {
       FERRY_MANIFEST_URL: options.manifestUrl,
       FERRY_SRC: manifest.src,

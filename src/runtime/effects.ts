@@ -1,9 +1,8 @@
-import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import { hookVariables, runHook } from '../agent/hooks.js';
 import { installRelease } from '../artifacts/index.js';
 import type { AppConfig, FerryConfig } from '../config/types.js';
 import type { DeploymentState, EngineEvent } from '../engine/types.js';
+import { redactUrl } from '../lib/redact.js';
 import type { Store } from '../store/store.js';
 import { artifactSource } from './artifact-source.js';
 
@@ -55,26 +54,18 @@ export class HostEffects implements EffectPort {
       ...(artifact.maxBytesPerSecond !== null ? { maxBytesPerSecond: artifact.maxBytesPerSecond } : {}),
       ...(cached ? { cacheDir, cacheMaxBytes } : {}),
     });
+    // Into the ledger only now, installed and verified: a failed install leaves no release behind.
     const release = await this.deps.store.getRelease(state.app, state.env, version);
     await this.deps.store.upsertRelease({
       app: state.app,
       env: state.env,
       version,
-      artifactUrl: release?.artifactUrl ?? source.url,
+      artifactUrl: redactUrl(source.url),
       checksum: installed.checksum,
       createdAt: release?.createdAt ?? this.deps.now(),
     });
     // Every deployment of the release runs it (a migration, a cache warm-up), not only the first install.
-    if (app.hooks.beforeStart.length > 0) {
-      const releaseDir = path.join(host.releasesDir, version);
-      await runHook({
-        hook: 'before_start',
-        lines: app.hooks.beforeStart,
-        cwd: releaseDir,
-        vars: hookVariables({ app: state.app, env: state.env, version, releaseDir }),
-        timeoutMs: app.hooks.timeoutMs,
-      });
-    }
+    await host.runHook({ hook: 'before_start', lines: app.hooks.beforeStart, version });
   }
 
   ensureInstances(state: DeploymentState, version: string, count: number): Promise<void> {
