@@ -79,9 +79,10 @@ async function runLine(line: string, run: HookRun): Promise<void> {
   const kept: string[] = [];
   const onLine =
     run.onOutput ??
-    ((text: string) => {
+    ((text: string, length: number) => {
       // Hidden before it is cut: a cut could leave half a secret that no longer matches.
-      kept.push(cutLine(redactText(text, run.secrets)));
+      const redacted = redactText(text, run.secrets);
+      kept.push(cutLine(redacted, length + redacted.length - text.length));
       if (kept.length > KEPT_LINES) kept.shift();
     });
   forwardLines(child.stdout, onLine);
@@ -142,8 +143,9 @@ function evidence(lines: readonly string[]): string {
   return kept.join('\n');
 }
 
-function cutLine(line: string, max = KEPT_LINE_CHARS): string {
-  return line.length > max ? `${line.slice(0, max)}... (${line.length - max} more characters)` : line;
+/** The line's start, saying how much was left out (`length` is the whole line's, when it arrived cut). */
+function cutLine(line: string, length = line.length, max = KEPT_LINE_CHARS): string {
+  return length > max ? `${line.slice(0, max)}... (${length - max} more characters)` : line;
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -155,20 +157,30 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-function forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+/**
+ * Calls onLine for each line of the stream. A line longer than MAX_LINE_CHARS keeps only its start
+ * (memory stays bounded whatever a command prints); onLine gets the line's full length too.
+ */
+function forwardLines(
+  stream: NodeJS.ReadableStream | null,
+  onLine: (line: string, length: number) => void,
+): void {
   if (!stream) return;
   let rest = '';
+  let restLength = 0;
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop() ?? '';
-    if (rest.length > MAX_LINE_CHARS) {
-      lines.push(rest.slice(0, MAX_LINE_CHARS));
+    const lines = chunk.split('\n');
+    const last = lines.pop() ?? '';
+    for (const line of lines) {
+      onLine(rest + line.slice(0, MAX_LINE_CHARS - rest.length), restLength + line.length);
       rest = '';
+      restLength = 0;
     }
-    for (const line of lines) onLine(line);
+    rest += last.slice(0, Math.max(0, MAX_LINE_CHARS - rest.length));
+    restLength += last.length;
   });
   stream.on('end', () => {
-    if (rest !== '') onLine(rest);
+    if (restLength > 0) onLine(rest, restLength);
   });
 }

@@ -67,7 +67,13 @@ export function urlSecrets(url: string): string[] {
 export function redactText(text: string, knownSecrets: readonly string[] = []): string {
   let out = text.replace(URL_IN_TEXT, (match) => {
     const redacted = redactUrl(match);
-    return redacted === '(unparseable URL)' ? match.replace(/\/\/[^/@\s]*@/, '//') : redacted;
+    if (redacted !== '(unparseable URL)') return redacted;
+    // Not a URL the parser takes, but the text keeps it: hide what looks like credentials in place.
+    return match
+      .replace(/\/\/[^/@\s]*@/, '//')
+      .replace(/([?&][^=&#]*=)([^&#]*)/g, (param: string, name: string) =>
+        SECRET_PARAM.test(name) ? `${name}${REDACTED}` : param,
+      );
   });
   const secrets = [...new Set(knownSecrets)]
     .filter((secret) => secret.length >= MIN_SECRET_LENGTH)
