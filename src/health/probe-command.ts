@@ -19,6 +19,8 @@ export function probeCommand(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<ProbeOutcome> {
+  // The command as evidence shows it: a secret written into the check's line stays hidden too.
+  const shown = redactText(command, target.secrets);
   return new Promise((resolve) => {
     const child = spawn('sh', ['-c', command], {
       cwd: target.cwd,
@@ -39,7 +41,7 @@ export function probeCommand(
       resolve,
       timeoutMs,
       signal,
-      () => ({ ok: false, detail: `${command}: ${timedOut(timeoutMs)}` }),
+      () => ({ ok: false, detail: `${shown}: ${timedOut(timeoutMs)}` }),
       killGroup,
     );
     let output = '';
@@ -48,16 +50,16 @@ export function probeCommand(
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.once('error', (error) =>
-      settle({ ok: false, detail: `${command}: cannot run in ${target.cwd}: ${error.message}` }),
+      settle({ ok: false, detail: `${shown}: cannot run in ${target.cwd}: ${error.message}` }),
     );
     // Leftovers it started in the background would hold the pipes open and 'close' would never come.
     child.once('exit', killGroup);
     child.once('close', (code, killedBy) => {
-      if (code === 0) return settle({ ok: true, detail: `${command} -> exit 0` });
+      if (code === 0) return settle({ ok: true, detail: `${shown} -> exit 0` });
       const result = code === null ? `killed by ${killedBy}` : `exit ${code}`;
       const quoted = redactText(output, target.secrets).slice(-OUTPUT_CHARS).trim();
       const tail = quoted ? ` ${JSON.stringify(quoted)}` : '';
-      settle({ ok: false, detail: `${command} -> ${result}${tail}` });
+      settle({ ok: false, detail: `${shown} -> ${result}${tail}` });
     });
   });
 }
