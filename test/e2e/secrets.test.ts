@@ -83,7 +83,7 @@ describe('secrets', () => {
       extraVersions: ['constructor', '1.2.0-hookfail'],
       artifact: `{ url: "${base}/hello-{version}.tar.gz?${query}", checksums: "${base}/SHA256SUMS?token=${TOKEN}", headers: { X-Api-Key: ${HEADER} } }`,
       run: `{ command: node, args: [server.mjs], env: { APP_GREETING: hello-env, APP_PASSWORD: ${APP_PASSWORD} } }`,
-      healthCheck: `command: 'env > ${out}/check-env; curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null'`,
+      healthCheck: `command: 'env > ${out}/check-env.$$ && mv ${out}/check-env.$$ ${out}/check-env; curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null'`,
       daemonEnv: { AWS_SECRET_ACCESS_KEY: AWS_KEY },
       appExtra: `    hooks:
       before_start:
