@@ -1,20 +1,26 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AppConfig, AppEnvironmentConfig } from '../config/types.js';
 import type { ReleaseObservation, TrafficWindow } from '../engine/types.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { HealthMonitor } from '../health/index.js';
 import type { Logger } from '../lib/logger.js';
+import { redactText } from '../lib/redact.js';
 import type { RouterClient } from '../router/client.js';
 import type { InstanceRecord, Store } from '../store/store.js';
 import {
   allocatePort,
+  baseEnvironment,
   tailLog,
   type InstanceSpec,
+  type RunAccount,
   type Supervisor,
   type SupervisorEvent,
 } from '../supervisor/index.js';
+import { appSecrets } from './app-secrets.js';
 import { toHealthSpec } from './health-spec.js';
+import { hookVariables, runHook } from './hooks.js';
 import { isFailed, isRunning, type TrackedInstance } from './instance.js';
 import { planBackends, routeName } from './traffic.js';
 
@@ -31,6 +37,20 @@ export interface AppHostDeps {
   readonly holdTimeoutMs: number;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The app's processes (instances, hooks, command checks) run as this account (run.user). */
+  readonly account?: RunAccount | null;
+  /** Secrets of the daemon (the API token) that the app's evidence must never quote. */
+  readonly knownSecrets?: readonly string[];
+}
+
+/** One of the app's hooks for one release; see runHook. */
+export interface AppHookRun {
+  readonly hook: string;
+  readonly lines: readonly string[];
+  readonly version: string;
+  /** More FERRY_* variables (the deployment's id, kind, status...). */
+  readonly vars?: Readonly<Record<string, string>>;
+  readonly stdin?: string;
 }
 
 const LOG_TAIL_LINES = 20;
@@ -47,9 +67,11 @@ export class AppHost {
   private windowStart = new Map<string, number>();
   private routePush: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly secrets: readonly string[];
 
   constructor(private readonly deps: AppHostDeps) {
     this.releasesDir = path.join(deps.dir, 'releases');
+    this.secrets = appSecrets(deps.app, deps.settings.env, deps.knownSecrets ?? []);
   }
 
   get key(): string {
@@ -138,7 +160,14 @@ export class AppHost {
     const healthSpec = toHealthSpec(this.deps.app.health, quickHealth);
     tracked.monitor = new HealthMonitor({
       spec: healthSpec,
-      target: { host: '127.0.0.1', port: record.port, cwd: spec.cwd, env: spec.envVars },
+      target: {
+        host: '127.0.0.1',
+        port: record.port,
+        cwd: spec.cwd,
+        env: this.processEnvironment(record.version, spec.envVars),
+        account: this.deps.account ?? null,
+        secrets: this.secrets,
+      },
       startedAt: this.deps.now(),
       onChange: (status, probe) => {
         tracked.health = status;
@@ -214,7 +243,9 @@ export class AppHost {
       failed: mine.filter(isFailed).length,
     };
     if (!failing) return observation;
-    const logTail = await tailLog(failing.spec.logFile, LOG_TAIL_LINES).catch(() => []);
+    const logTail = (await tailLog(failing.spec.logFile, LOG_TAIL_LINES).catch(() => [])).map((line) =>
+      redactText(line, this.secrets),
+    );
     return {
       ...observation,
       evidence: {
@@ -241,7 +272,8 @@ export class AppHost {
   private async releaseCounters(): Promise<Map<string, number>> {
     const stats = await this.deps.router.stats();
     const counters = new Map<string, number>();
-    for (const backend of stats.routes[this.key]?.backends ?? []) {
+    const route = Object.hasOwn(stats.routes, this.key) ? stats.routes[this.key] : undefined;
+    for (const backend of route?.backends ?? []) {
       const add = (key: string, n: number) => counters.set(key, (counters.get(key) ?? 0) + n);
       add(backend.release, backend.requests);
       add(`${backend.release}#errors`, backend.responses['5xx'] + backend.errors);
@@ -342,6 +374,47 @@ export class AppHost {
       args: [...app.run.args],
       envVars: { ...settings.env, HOST: '127.0.0.1' },
       logFile: path.join(this.deps.dir, 'logs', `${id}.log`),
+      account: this.deps.account ?? null,
+    };
+  }
+
+  /**
+   * Runs one of the app's hooks for a release, as its instances run: in the release directory (the
+   * releases dir when it is gone), as the app's account, in a clean environment with the app's
+   * variables and FERRY_*; the output it quotes on failure hides the app's secrets.
+   */
+  async runHook(run: AppHookRun): Promise<void> {
+    if (run.lines.length === 0) return;
+    const releaseDir = path.join(this.releasesDir, run.version);
+    const { app, env } = this.deps;
+    await runHook({
+      hook: run.hook,
+      lines: run.lines,
+      cwd: existsSync(releaseDir) ? releaseDir : this.releasesDir,
+      env: {
+        ...this.processEnvironment(run.version, this.deps.settings.env),
+        ...hookVariables({ app: app.name, env, version: run.version, releaseDir }),
+      },
+      ...(run.vars ? { vars: run.vars } : {}),
+      ...(run.stdin !== undefined ? { stdin: run.stdin } : {}),
+      account: this.deps.account ?? null,
+      secrets: this.secrets,
+      timeoutMs: app.hooks.timeoutMs,
+    });
+  }
+
+  /** A hook's or command check's environment: the clean base, the app's variables, FERRY_*. */
+  private processEnvironment(
+    version: string,
+    vars: Readonly<Record<string, string>>,
+  ): Record<string, string> {
+    // Never FERRY_HOME with FERRY_INSTANCE_ID: those mark instances, and a check is not one.
+    return {
+      ...baseEnvironment(this.deps.account ?? null),
+      ...vars,
+      FERRY_APP: this.deps.app.name,
+      FERRY_ENV: this.deps.env,
+      FERRY_VERSION: version,
     };
   }
 

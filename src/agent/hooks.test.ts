@@ -19,6 +19,7 @@ const hook = (lines: string[], extra: Partial<HookRun> = {}): HookRun => ({
   hook: 'before_start',
   lines,
   cwd: dir,
+  env: { PATH: process.env.PATH },
   timeoutMs: 5000,
   ...extra,
 });
@@ -89,5 +90,45 @@ describe('runHook', () => {
     const running = runHook(hook(['sleep 30'], { signal: controller.signal }));
     setTimeout(() => controller.abort(new Error('shutting down')), 100);
     await expect(running).rejects.toThrow('shutting down');
+  });
+
+  it('starts from the environment it is given, never the daemon’s own', async () => {
+    process.env.FERRY_TEST_DAEMON_SECRET = 'daemon-only';
+    try {
+      await runHook(hook(['env > env.txt'], { env: { PATH: process.env.PATH, APP_VAR: 'app' } }));
+    } finally {
+      delete process.env.FERRY_TEST_DAEMON_SECRET;
+    }
+    const env = await readFile(join(dir, 'env.txt'), 'utf8');
+    expect(env).toContain('APP_VAR=app');
+    expect(env).not.toContain('FERRY_TEST_DAEMON_SECRET');
+  });
+
+  it('quotes a bounded end of the output: the last lines, each cut, within 2000 bytes', async () => {
+    const message = await failure(
+      hook([
+        'i=0; while [ $i -lt 5000 ]; do echo "line $i"; i=$((i+1)); done; head -c 100000 /dev/zero | tr "\\0" x; echo; exit 1',
+      ]),
+    );
+    const [first, ...quoted] = message.split('\n');
+    expect(first).toMatch(/^before_start hook failed: .*: exit status 1$/);
+    expect(quoted.length).toBeLessThanOrEqual(10);
+    expect(quoted.at(-1)).toMatch(/^x{300}\.\.\. \(99700 more characters\)$/);
+    expect(quoted[0]).toMatch(/^line 49\d\d$/);
+    expect(Buffer.byteLength(quoted.join('\n'))).toBeLessThanOrEqual(2000);
+  });
+
+  it('hides known secrets and URL credentials in what it quotes, even in the line', async () => {
+    const message = await failure(
+      hook(
+        [
+          'echo "token $API_TOKEN"; echo "fetching https://bob:hunter22@example.com/a?X-Amz-Signature=abc123def"; echo "bearer sk-live-42"; exit 2 # sk-live-42',
+        ],
+        { env: { API_TOKEN: 'tok-0123456789' }, secrets: ['tok-0123456789', 'sk-live-42'] },
+      ),
+    );
+    expect(message).not.toMatch(/tok-0123456789|hunter22|abc123def|sk-live-42/);
+    expect(message).toContain('token ***');
+    expect(message).toContain('fetching https://example.com/a?X-Amz-Signature=***');
   });
 });

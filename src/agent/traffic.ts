@@ -31,7 +31,8 @@ export function planBackends(
   for (const instance of instances)
     perRelease.set(instance.version, (perRelease.get(instance.version) ?? 0) + 1);
   return instances.map((instance) => {
-    const percent = weights[instance.version] ?? 0;
+    // Versions are outside input: a release named "constructor" must not find Object's.
+    const percent = Object.hasOwn(weights, instance.version) ? (weights[instance.version] ?? 0) : 0;
     const share =
       percent === 0 ? 0 : Math.max(1, Math.round((percent * 100) / perRelease.get(instance.version)!));
     return {

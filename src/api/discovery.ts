@@ -17,6 +17,8 @@ export interface DaemonInfo {
   readonly url: string;
   readonly startedAt: number;
   readonly version: string;
+  /** The API's certificate (PEM file) when it serves HTTPS: the local CLI trusts it. */
+  readonly certFile?: string;
 }
 
 export function readDaemonInfo(home: string): DaemonInfo | undefined {

@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { version } from '../config/fields.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
 import { authenticate } from './auth.js';
 import type { ControlPlane } from './control-plane.js';
 import { errorHandler } from './errors.js';
 import { refuseWhileStarting } from './starting.js';
+import type { ApiTls } from './tls.js';
 import { streamDeployment, streamLogs } from './streams.js';
 import { COMMANDS, type DeploymentResponse, type DeploymentDetailResponse } from './types.js';
 
@@ -15,14 +17,14 @@ const envQuery = z.strictObject({ env: z.string().min(1).optional() });
 const deployBody = z.strictObject({
   app: z.string().min(1),
   env: z.string().min(1).optional(),
-  version: z.string().min(1),
+  version,
   strategy: z.enum(['blue-green', 'canary', 'all-at-once']).optional(),
   force: z.boolean().optional(),
 });
 const rollbackBody = z.strictObject({
   app: z.string().min(1),
   env: z.string().min(1).optional(),
-  to: z.string().min(1).optional(),
+  to: version.optional(),
 });
 const commandBody = z
   .strictObject({ env: z.string().min(1).optional(), force: z.boolean().optional() })
@@ -36,17 +38,25 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, part: string): T {
   throw new FerryError('FERRY_E_USAGE', `invalid request: ${problems.join('; ')}`, { problems });
 }
 
-/** The daemon's HTTP API (JSON, SSE for live progress). Every route but /healthz needs the token. */
+/**
+ * The daemon's HTTP API (JSON, SSE for live progress); HTTPS when given a certificate and key (see
+ * loadApiTls). Every route but /healthz needs the token.
+ */
 export function createApiServer(opts: {
   control: ControlPlane;
   token: string;
   logger: Logger;
   /** False while the daemon starts: routes answer 503 FERRY_E_DAEMON_STARTING. Default: ready. */
   isReady?: () => boolean;
+  https?: ApiTls | null;
 }): FastifyInstance {
   const { control } = opts;
   const isReady = opts.isReady ?? (() => true);
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, forceCloseConnections: true });
+  const settings = { bodyLimit: BODY_LIMIT, logger: false, forceCloseConnections: true } as const;
+  // Same routes either way; only the server under them differs.
+  const app = opts.https
+    ? (Fastify({ ...settings, https: opts.https }) as unknown as FastifyInstance)
+    : Fastify(settings);
   app.addHook('onRequest', authenticate(opts.token));
   app.addHook('onRequest', refuseWhileStarting(isReady));
   app.setErrorHandler(errorHandler(opts.logger));

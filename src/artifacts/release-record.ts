@@ -1,12 +1,11 @@
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FerryError } from '../errors/ferry-error.js';
 import type { ChecksumAlgorithm } from './checksum.js';
 import { RELEASE_RECORD } from './extract.js';
 
-/** The name of the symlink (inside releasesDir) that points at the active release. */
-export const CURRENT_LINK = 'current';
+// The version validator and the name of the `current` link have one home, shared with the API.
+export { assertVersionName, CURRENT_LINK } from '../lib/release-version.js';
 
 /** What Ferry writes into a release once it is verified: its presence marks a complete release. */
 export interface ReleaseRecord {
@@ -19,26 +18,6 @@ export interface ReleaseRecord {
   url: string;
   bytes: number;
   installedAt: string;
-}
-
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$/;
-
-/**
- * A version names a directory: one path component, not hidden (temp dirs are), not `current`.
- */
-export function assertVersionName(version: string): void {
-  if (!VERSION.test(version) || version === CURRENT_LINK) {
-    const expected = `letters, digits and . _ + ~ - (at most 128, not starting with a dot, not "${CURRENT_LINK}")`;
-    throw new FerryError(
-      'FERRY_E_USAGE',
-      `release version: expected ${expected}, got ${JSON.stringify(version)}`,
-      {
-        where: 'version',
-        expected,
-        got: version,
-      },
-    );
-  }
 }
 
 /** The record of the release in dir, or null when there is none (not a release Ferry installed). */

@@ -13,6 +13,9 @@ export interface ClientOptions {
 export class ApiClient {
   readonly url: string;
   private readonly token: string;
+  /** The daemon's own certificate, trusted for its https URL. */
+  private readonly certFile: string | undefined;
+  private fetcher: Promise<typeof fetch> | undefined;
 
   constructor(opts: ClientOptions) {
     const info = readDaemonInfo(opts.home);
@@ -34,6 +37,8 @@ export class ApiClient {
     }
     this.url = url.replace(/\/$/, '');
     this.token = token;
+    this.certFile =
+      info?.certFile !== undefined && sameOrigin(this.url, info.url) ? info.certFile : undefined;
   }
 
   get<T>(path: string): Promise<T> {
@@ -104,8 +109,9 @@ export class ApiClient {
   }
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {
+    const fetcher = await this.fetcherFor();
     try {
-      return await fetch(`${this.url}${path}`, init);
+      return await fetcher(`${this.url}${path}`, init);
     } catch (error) {
       if (init.signal?.aborted) throw error;
       throw new FerryError(
@@ -115,6 +121,22 @@ export class ApiClient {
         { cause: error },
       );
     }
+  }
+
+  /** The global fetch, or one trusting the daemon's certificate (loaded only for https). */
+  private fetcherFor(): Promise<typeof fetch> {
+    if (this.certFile === undefined || !this.url.startsWith('https:')) return Promise.resolve(fetch);
+    const certFile = this.certFile;
+    this.fetcher ??= import('./trusted-fetch.js').then((m) => m.trustedFetch(certFile));
+    return this.fetcher;
+  }
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
   }
 }
 

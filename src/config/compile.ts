@@ -31,11 +31,14 @@ export function compileConfig(
   const problems: ConfigProblem[] = [];
   const declared = Object.keys(raw.environments);
   const environments = declared.length > 0 ? declared : [DEFAULT_ENVIRONMENT];
-  const apps: Record<string, AppConfig> = {};
-  for (const [appName, rawApp] of Object.entries(raw.apps)) {
-    apps[appName] = compileApp(appName, rawApp, environments, ctx, problems, raw);
-  }
+  const apps = ownRecord(
+    Object.entries(raw.apps).map(([appName, rawApp]) => [
+      appName,
+      compileApp(appName, rawApp, environments, ctx, problems, raw),
+    ]),
+  );
   checkListenConflicts(apps, raw, problems);
+  checkApiExposure(raw, problems);
   const dataDir = raw.data_dir ? path.resolve(ctx.baseDir, raw.data_dir) : ctx.defaultDataDir;
   const config: FerryConfig = {
     configPath: ctx.configPath,
@@ -75,7 +78,7 @@ function compileApp(
   top: RawConfig,
 ): AppConfig {
   const where = `apps.${name}`;
-  const perEnv: Record<string, AppEnvironmentConfig> = {};
+  const perEnv = ownRecord<AppEnvironmentConfig>([]);
   for (const env of Object.keys(raw.environments)) {
     if (!environments.includes(env)) {
       problems.push({
@@ -85,7 +88,7 @@ function compileApp(
     }
   }
   environments.forEach((env, index) => {
-    const override = raw.environments[env];
+    const override = Object.hasOwn(raw.environments, env) ? raw.environments[env] : undefined;
     const listen = override?.listen ?? (index === 0 ? raw.listen : undefined);
     if (!listen) {
       problems.push({
@@ -99,9 +102,12 @@ function compileApp(
     perEnv[env] = {
       listen: listen ?? { host: '127.0.0.1', port: 0 },
       instances: override?.instances ?? raw.instances,
-      env: { ...raw.run.env, ...override?.env },
+      env: ownRecord(Object.entries({ ...raw.run.env, ...override?.env })),
     };
   });
+  if (raw.run.group !== undefined && raw.run.user === undefined) {
+    problems.push({ path: `${where}.run.group`, message: 'expected run.user as well, got only a group' });
+  }
   const url = resolveUrl(raw.artifact.url, ctx.baseDir);
   return {
     name,
@@ -109,7 +115,7 @@ function compileApp(
       url,
       checksum: raw.artifact.checksum ?? null,
       checksumsUrl: raw.artifact.checksums ? resolveUrl(raw.artifact.checksums, ctx.baseDir) : null,
-      headers: raw.artifact.headers ?? {},
+      headers: ownRecord(Object.entries(raw.artifact.headers ?? {})),
       timeoutMs: raw.artifact.timeout,
       retries: raw.artifact.retries,
       retryWaitMs: raw.artifact.retry_wait,
@@ -124,7 +130,7 @@ function compileApp(
     run: {
       command: raw.run.command,
       args: raw.run.args,
-      env: raw.run.env,
+      env: ownRecord(Object.entries(raw.run.env)),
       user: raw.run.user ?? null,
       group: raw.run.group ?? null,
     },
@@ -206,6 +212,28 @@ function checkListenConflicts(
       else taken.set(key, here);
     }
   }
+}
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/i;
+
+/** An API reachable from other hosts carries the token: it must be HTTPS unless explicitly allowed. */
+function checkApiExposure(raw: RawConfig, problems: ConfigProblem[]): void {
+  const { host } = raw.api.listen;
+  if (LOOPBACK.test(host) || raw.api.tls !== undefined || raw.api.allow_insecure) return;
+  problems.push({
+    path: 'api.listen',
+    message: `expected a loopback address (127.0.0.1, ::1), or api.tls for HTTPS (or api.allow_insecure: true), got "${host}", which other hosts can reach without TLS`,
+  });
+}
+
+/**
+ * A record keyed by names from outside (apps, environments, variables, headers) without a
+ * prototype: `constructor` or `__proto__` looks up nothing but what the file declared.
+ */
+function ownRecord<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const record = Object.create(null) as Record<string, T>;
+  for (const [key, value] of entries) record[key] = value;
+  return record;
 }
 
 /** Relative file paths and file://./x URLs are resolved against the config file's directory. */

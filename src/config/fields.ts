@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from '../lib/duration.js';
+import { versionProblem } from '../lib/release-version.js';
 import { parseSize } from '../lib/size.js';
 import { describeValue } from '../errors/ferry-error.js';
 
@@ -122,6 +123,12 @@ export const name = (what: string) =>
 export const shellLines = z.array(z.string().min(1, 'expected a shell command'));
 
 export const envVars = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+/** A release version (the one validator, shared with the API and the artifact pipeline). */
+export const version = z.string().superRefine((value, ctx) => {
+  const problem = versionProblem(value);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** A user or group: a name as useradd accepts it, or a numeric id. */
 export const account = (what: string) =>

@@ -124,6 +124,21 @@ describe('ferry.yaml validation', () => {
       `artifacts: { cache: sometimes }\n${base}`,
       'artifacts.cache: expected true or false, got "sometimes"',
     ],
+    [
+      'an API other hosts can reach without TLS',
+      `api: { listen: "0.0.0.0:7070" }\n${base}`,
+      'api.listen: expected a loopback address (127.0.0.1, ::1), or api.tls for HTTPS (or api.allow_insecure: true), got "0.0.0.0", which other hosts can reach without TLS',
+    ],
+    [
+      'an initial release named like the current link',
+      `${base}    initial_release: current`,
+      'apps.hello.initial_release: expected letters, digits and . _ + ~ - (at most 128, starting with a letter or digit, not "current"), got "current"',
+    ],
+    [
+      'a run group without a user',
+      base.replace('run: { command: node, args: [server.mjs] }', 'run: { command: node, group: staff }'),
+      'apps.hello.run.group: expected run.user as well, got only a group',
+    ],
   ])('%s', (_name, yaml, expected) => {
     expect(problems(yaml)).toContain(expected);
   });
@@ -201,5 +216,38 @@ describe('ferry.yaml validation', () => {
       env: { MODE: 'test' },
     });
     expect(config.apps.hello!.environments.production!.instances).toBe(3);
+  });
+
+  it('accepts a non-loopback API with TLS or when told it is insecure, and loopback names', () => {
+    for (const api of [
+      'api: { listen: "0.0.0.0:7070", tls: { cert: c.pem, key: k.pem } }',
+      'api: { listen: "10.0.0.5:7070", allow_insecure: true }',
+      'api: { listen: "127.0.0.2:7070" }',
+      'api: { listen: "[::1]:7070" }',
+      'api: { listen: "localhost:7070" }',
+    ])
+      expect(problems(`${api}\n${base}`), api).toEqual([]);
+  });
+
+  it('compiles names from outside into records without a prototype', () => {
+    const config = parseConfig(
+      `${base.replace('dist/hello-{version}.tar.gz" }', 'dist/hello-{version}.tar.gz", headers: { X-Key: v } }')}    run: { command: node, env: { GREETING: hi } }\n`.replace(
+        '    run: { command: node, args: [server.mjs] }\n',
+        '',
+      ),
+      { configPath: null, env: {} },
+    );
+    const app = config.apps.hello!;
+    for (const record of [
+      config.apps,
+      app.environments,
+      app.environments.production!.env,
+      app.run.env,
+      app.artifact.headers,
+    ])
+      expect(Object.getPrototypeOf(record)).toBeNull();
+    expect('constructor' in config.apps).toBe(false);
+    expect('toString' in app.run.env).toBe(false);
+    expect(app.run.env.GREETING).toBe('hi');
   });
 });

@@ -7,7 +7,7 @@ export function resolveAppEnv(
   app: string,
   env: string | undefined,
 ): { app: string; env: string } {
-  if (!config.apps[app]) {
+  if (!Object.hasOwn(config.apps, app)) {
     const known = Object.keys(config.apps);
     throw new FerryError(
       'FERRY_E_APP_UNKNOWN',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   account,
   count,
+  version,
   duration,
   envVars,
   ipOrCidr,
@@ -121,7 +122,7 @@ const appEnvironment = z.strictObject({
 const app = z.strictObject({
   artifact,
   /** Deployed when `ferry up` starts and the app has no release yet in an environment. */
-  initial_release: z.string().min(1).optional(),
+  initial_release: version.optional(),
   run,
   instances: positiveInt('a number of instances').prefault(1),
   listen: listen.optional(),

@@ -1,8 +1,9 @@
 import { routeName } from '../agent/traffic.js';
 import type { FerryConfig } from '../config/types.js';
 import type { RouteSpec } from '../router/types.js';
-import { artifactSource, isValidVersion } from '../runtime/artifact-source.js';
-import { redactUrl } from '../runtime/deployer.js';
+import { redactUrl } from '../lib/redact.js';
+import { isValidVersion } from '../lib/release-version.js';
+import { artifactSource } from '../runtime/artifact-source.js';
 import type { Store } from '../store/store.js';
 import type { InstanceLabels, MarkedProcess } from '../supervisor/index.js';
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppHost } from '../agent/app-host.js';
 import { createToken, readTokenFile, writeDaemonInfo } from '../api/discovery.js';
 import { createApiServer } from '../api/server.js';
+import { loadApiTls, type ApiTls } from '../api/tls.js';
 import type { FerryConfig } from '../config/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
@@ -13,9 +14,10 @@ import type { RouterClient } from '../router/client.js';
 import type { Deployer } from '../runtime/deployer.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { LogRotator, type Supervisor } from '../supervisor/index.js';
+import { LogRotator, resolveAppAccounts, type RunAccount, type Supervisor } from '../supervisor/index.js';
 import { adoptRunning, type AdoptedApp } from './adopt-running.js';
 import { DaemonControl } from './control.js';
+import { protectDataDir } from './data-dir-access.js';
 import { inspectDataDir, prepareDataDir, withDataDirWrites } from './data-dir.js';
 import {
   chooseStartMode,
@@ -65,6 +67,8 @@ export class Daemon {
   private routerPid: number | null = null;
   private rotator: LogRotator | null = null;
   private adopted: AdoptedApp[] = [];
+  private accounts = new Map<string, RunAccount>();
+  private tls: ApiTls | null = null;
   private daemonFileWritten = false;
   readonly paths;
   apiUrl = '';
@@ -90,6 +94,9 @@ export class Daemon {
       throw new FerryError('FERRY_E_ILLEGAL_STATE', `daemon is ${this.state}; cannot start`);
     this.state = 'starting';
     try {
+      // Inputs that can be wrong are checked before anything changes: run.user accounts, TLS files.
+      this.accounts = resolveAppAccounts(this.opts.config);
+      this.tls = this.opts.config.api.tls ? loadApiTls(this.opts.config.api.tls) : null;
       await this.claimDataDir();
       const mode = await this.openStore();
       this.assemble();
@@ -159,6 +166,8 @@ export class Daemon {
       store: this.store!,
       logger,
       tickMs: this.opts.tickMs ?? 100,
+      accounts: this.accounts,
+      knownSecrets: [this.token],
     });
     this.router = parts.router;
     this.supervisor = parts.supervisor;
@@ -182,6 +191,7 @@ export class Daemon {
       token: this.token,
       logger: this.logger!,
       isReady: () => this.state === 'running',
+      https: this.tls,
     }));
     const { host, port } = this.opts.config.api.listen;
     try {
@@ -194,7 +204,7 @@ export class Daemon {
         { cause: error },
       );
     }
-    this.apiUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.apiUrl = `${this.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     withDataDirWrites(this.paths.home, () => this.lock!.writeRecord(this.apiUrl));
   }
 
@@ -230,6 +240,8 @@ export class Daemon {
     const { pid, started } = await this.router!.ensureRunning();
     this.routerPid = pid;
     this.routerStarted = started;
+    // The router made its directory: now every path's mode can be set for the apps' accounts.
+    protectDataDir(this.paths, this.opts.config, this.accounts);
   }
 
   /**
@@ -279,6 +291,7 @@ export class Daemon {
         url: this.apiUrl,
         startedAt: Date.now(),
         version: FERRY_VERSION,
+        ...(this.opts.config.api.tls ? { certFile: this.opts.config.api.tls.certFile } : {}),
       }),
     );
     this.daemonFileWritten = true;

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import { runHook } from '../agent/hooks.js';
+import path from 'node:path';
 import { activateRelease, pruneReleases } from '../artifacts/index.js';
 import type { AppConfig, FerryConfig } from '../config/types.js';
 import type { DeploymentState } from '../engine/types.js';
@@ -58,15 +56,13 @@ async function notify(
   stdin?: string,
 ): Promise<void> {
   if (lines.length === 0) return;
-  const releaseDir = path.join(deps.host.releasesDir, version);
   try {
-    await runHook({
+    await deps.host.runHook({
       hook,
       lines,
-      cwd: existsSync(releaseDir) ? releaseDir : deps.host.releasesDir,
-      vars: deploymentHookVariables(state, version, releaseDir),
+      version,
+      vars: deploymentHookVariables(state, version, path.join(deps.host.releasesDir, version)),
       ...(stdin !== undefined ? { stdin } : {}),
-      timeoutMs: app.hooks.timeoutMs,
     });
   } catch (error) {
     await deps.store.appendEvent({

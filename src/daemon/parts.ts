@@ -5,7 +5,7 @@ import { RouterClient } from '../router/client.js';
 import { Deployer } from '../runtime/deployer.js';
 import { HostEffects } from '../runtime/effects.js';
 import type { Store } from '../store/store.js';
-import { Supervisor } from '../supervisor/index.js';
+import { Supervisor, type RunAccount } from '../supervisor/index.js';
 import { finishDeployment } from './finish.js';
 import type { DaemonPaths } from './paths.js';
 
@@ -28,6 +28,10 @@ export function assembleParts(opts: {
   readonly store: Store;
   readonly logger: Logger;
   readonly tickMs: number;
+  /** Per app, the account its processes run as (run.user), when set. */
+  readonly accounts: ReadonlyMap<string, RunAccount>;
+  /** The daemon's own secrets (the API token): never quoted in an app's evidence. */
+  readonly knownSecrets: readonly string[];
 }): DaemonParts {
   const { config, paths, store, logger } = opts;
   const hosts = new Map<string, AppHost>();
@@ -47,6 +51,8 @@ export function assembleParts(opts: {
         settings,
         dir: paths.appDir(appName, env),
         ferryHome: paths.home,
+        account: opts.accounts.get(appName) ?? null,
+        knownSecrets: opts.knownSecrets,
         store,
         supervisor,
         router,

@@ -162,4 +162,24 @@ describe('command probe', () => {
       detail: expect.stringContaining(`cannot run in ${path.join(dir, 'gone')}`),
     });
   });
+
+  it('runs in the target environment only, never the daemon’s', async () => {
+    process.env.FERRY_TEST_DAEMON_KEY = 'daemon-only';
+    try {
+      const check = command('test -z "$FERRY_TEST_DAEMON_KEY" && test "$GREETING" = hi');
+      expect(await probe(check, target(1), 2_000)).toMatchObject({ ok: true });
+    } finally {
+      delete process.env.FERRY_TEST_DAEMON_KEY;
+    }
+  });
+
+  it('hides known secrets and URL credentials in the evidence, also in the command', async () => {
+    const check = command(
+      'echo "db at postgres://app:pg-pass-1@db/x, key sk-key-0042"; exit 1 # sk-key-0042',
+    );
+    const result = await probe(check, { ...target(1), secrets: ['sk-key-0042'] }, 2_000);
+    expect(result.ok).toBe(false);
+    expect(result.detail).not.toMatch(/pg-pass-1|sk-key-0042/);
+    expect(result.detail).toContain('db at postgres://db/x, key ***');
+  });
 });

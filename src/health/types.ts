@@ -1,3 +1,5 @@
+import type { RunAccount } from '../supervisor/account.js';
+
 /** Active health checks: what to probe, how often, and when an instance counts as healthy. */
 
 export type HealthCheckSpec =
@@ -24,7 +26,12 @@ export interface ProbeTarget {
   readonly host: string;
   readonly port: number;
   readonly cwd: string;
+  /** The whole environment of a command check (PORT is added): never the daemon's own. */
   readonly env: Readonly<Record<string, string>>;
+  /** A command check runs as this user and group (run.user). */
+  readonly account?: RunAccount | null;
+  /** Values hidden from the output a failing command check quotes. */
+  readonly secrets?: readonly string[];
 }
 
 export interface ProbeResult {

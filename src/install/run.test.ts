@@ -235,6 +235,38 @@ describe('runInstall (stretcher scenarios)', () => {
     expect(await exists(join(dir, 'post'))).toBe(true);
   });
 
+  it('logs the manifest and source URLs without credentials; commands keep the caller environment', async () => {
+    const { checksum } = await stretcherArchive();
+    const bytes = await readFile(join(dir, 'archive.tar.gz'));
+    const dest = join(dir, 'dest');
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/manifest.yml')) {
+        const src = `http://deploy:pw-secret-1@127.0.0.1:${port}/app.tgz?X-Amz-Signature=sig-secret-2`;
+        const commands = `commands:\n  pre:\n    - echo "$FERRY_TEST_CALLER" > ${dir}/caller\n`;
+        return void res.end(`src: ${src}\nchecksum: ${checksum}\ndest: ${dest}\n${commands}`);
+      }
+      res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const lines: string[] = [];
+    process.env.FERRY_TEST_CALLER = 'from-the-caller';
+    try {
+      const result = await runInstall(
+        options(`http://127.0.0.1:${port}/manifest.yml?token=tok-secret-3`, { log: quietLog(lines) }),
+      );
+      expect(result.ok).toBe(true);
+    } finally {
+      delete process.env.FERRY_TEST_CALLER;
+      server.close();
+    }
+    const log = lines.join('\n');
+    expect(log).toContain(`loading manifest http://127.0.0.1:${port}/manifest.yml?token=***`);
+    expect(log).toContain(`fetching http://127.0.0.1:${port}/app.tgz?X-Amz-Signature=***`);
+    expect(log).not.toMatch(/secret-\d/);
+    expect(await readFile(join(dir, 'caller'), 'utf8')).toBe('from-the-caller\n');
+  });
+
   it('a failing pre command stops the list, post does not run, failure commands get the log', async () => {
     const { url, checksum } = await stretcherArchive();
     const manifest = await writeManifest(

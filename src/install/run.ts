@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runHook, type HookRun } from '../agent/hooks.js';
 import { installRelease, RELEASE_RECORD } from '../artifacts/index.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
+import { redactText } from '../lib/redact.js';
 import { compileExcludes, parseExcludeFile } from './excludes.js';
 import { acquireDestLock, type DestLock } from './lock.js';
 import { InstallLog } from './log.js';
@@ -48,7 +49,7 @@ export async function runInstall(options: InstallOptions): Promise<InstallResult
       log.info(`sleeping ${delay} ms (random delay)`);
       await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});
     }
-    log.info(`loading manifest ${options.manifestUrl}`);
+    log.info(redactText(`loading manifest ${options.manifestUrl}`));
     manifest = parseManifest(await fetchManifestText(options.manifestUrl, options.signal), options.env);
     await deploy(manifest, options, log);
   } catch (error) {
@@ -106,7 +107,7 @@ async function syncRelease(
   log: InstallLog,
   lock: DestLock,
 ): Promise<void> {
-  log.info(`fetching ${manifest.src} (lock ${lock.path})`);
+  log.info(redactText(`fetching ${manifest.src} (lock ${lock.path})`));
   const installed = await installRelease({
     releasesDir: stagingRoot,
     version: 'staged',
@@ -180,6 +181,8 @@ function hookRun(
     hook,
     lines: manifest.commands[hook],
     ...extra,
+    // A command its user runs: the lines see the caller's environment, as with stretcher.
+    env: process.env,
     vars: {
       FERRY_MANIFEST_URL: options.manifestUrl,
       FERRY_SRC: manifest.src,

@@ -11,8 +11,3 @@ export function artifactSource(artifact: ArtifactConfig, version: string): Artif
     headers: { ...artifact.headers },
   };
 }
-
-/** A version names a directory and a URL part: keep it to a safe alphabet. */
-export function isValidVersion(version: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(version) && !version.includes('..');
-}

@@ -9,8 +9,8 @@ import { createDeployment } from '../engine/create.js';
 import type { DeploymentCommand, DeploymentKind, DeploymentState, StrategyKind } from '../engine/types.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
+import { assertVersionName } from '../lib/release-version.js';
 import type { Store } from '../store/store.js';
-import { artifactSource, isValidVersion } from './artifact-source.js';
 import type { EffectPort } from './effects.js';
 import { DeploymentRun } from './run.js';
 
@@ -57,13 +57,7 @@ export class Deployer {
 
   async deploy(request: DeployRequest): Promise<DeploymentState> {
     const { app, env } = this.resolve(request.app, request.env);
-    if (!isValidVersion(request.version)) {
-      throw new FerryError(
-        'FERRY_E_USAGE',
-        `version: expected letters, digits, ".", "_", "+" or "-" (at most 64), got "${request.version}"`,
-        { got: request.version },
-      );
-    }
+    assertVersionName(request.version);
     await this.assertIdle(app, env);
     const notes = await this.assertDeployable(app, env, request);
     const current = (await this.deps.store.getCurrent(app, env)) ?? null;
@@ -74,16 +68,8 @@ export class Deployer {
         { app, env, version: request.version },
       );
     }
+    // The release enters the ledger once it is installed and verified (the install effect), never before.
     const appConfig = this.deps.config.apps[app]!;
-    const existing = await this.deps.store.getRelease(app, env, request.version);
-    await this.deps.store.upsertRelease({
-      app,
-      env,
-      version: request.version,
-      artifactUrl: redactUrl(artifactSource(appConfig.artifact, request.version).url),
-      checksum: existing?.checksum ?? null,
-      createdAt: existing?.createdAt ?? this.deps.now(),
-    });
     const strategy = compileStrategyKind(appConfig, request.strategy ?? appConfig.strategy.kind);
     return this.begin('deploy', app, env, current, request.version, strategy, request.actor, notes);
   }
@@ -259,19 +245,5 @@ export class Deployer {
 
   private resolve(app: string, env: string | undefined): { app: string; env: string } {
     return resolveAppEnv(this.deps.config, app, env);
-  }
-}
-
-/** URLs are shown and stored without credentials. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      parsed.username = '';
-      parsed.password = '';
-    }
-    return parsed.href.replaceAll('%7Bversion%7D', '{version}');
-  } catch {
-    return url;
   }
 }

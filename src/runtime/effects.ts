@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import { hookVariables, runHook } from '../agent/hooks.js';
 import { activateRelease, installRelease } from '../artifacts/index.js';
 import type { AppConfig, FerryConfig } from '../config/types.js';
 import type { DeploymentHook, DeploymentState, EngineEvent, ReleaseVerdict } from '../engine/types.js';
+import { redactUrl } from '../lib/redact.js';
 import type { Store } from '../store/store.js';
 import { artifactSource } from './artifact-source.js';
 import { deploymentHookVariables } from './hook-variables.js';
@@ -62,26 +62,18 @@ export class HostEffects implements EffectPort {
       ...(artifact.maxBytesPerSecond !== null ? { maxBytesPerSecond: artifact.maxBytesPerSecond } : {}),
       ...(cached ? { cacheDir, cacheMaxBytes } : {}),
     });
+    // Into the ledger only now, installed and verified: a failed install leaves no release behind.
     const release = await this.deps.store.getRelease(state.app, state.env, version);
     await this.deps.store.upsertRelease({
       app: state.app,
       env: state.env,
       version,
-      artifactUrl: release?.artifactUrl ?? source.url,
+      artifactUrl: redactUrl(source.url),
       checksum: installed.checksum,
       createdAt: release?.createdAt ?? this.deps.now(),
     });
     // Every deployment of the release runs it (a migration, a cache warm-up), not only the first install.
-    if (app.hooks.beforeStart.length > 0) {
-      const releaseDir = path.join(host.releasesDir, version);
-      await runHook({
-        hook: 'before_start',
-        lines: app.hooks.beforeStart,
-        cwd: releaseDir,
-        vars: hookVariables({ app: state.app, env: state.env, version, releaseDir }),
-        timeoutMs: app.hooks.timeoutMs,
-      });
-    }
+    await host.runHook({ hook: 'before_start', lines: app.hooks.beforeStart, version });
   }
 
   ensureInstances(state: DeploymentState, version: string, count: number): Promise<void> {
@@ -111,14 +103,10 @@ export class HostEffects implements EffectPort {
     const app = this.deps.appFor(state.app);
     const lines = hook === 'after_switch' ? app.hooks.afterSwitch : [];
     if (lines.length === 0) return;
-    const releaseDir = path.join(this.deps.hostFor(state.app, state.env).releasesDir, version);
-    await runHook({
-      hook,
-      lines,
-      cwd: releaseDir,
-      vars: deploymentHookVariables(state, version, releaseDir),
-      timeoutMs: app.hooks.timeoutMs,
-    });
+    const host = this.deps.hostFor(state.app, state.env);
+    // Through the app's host: the clean environment, its account, and evidence without secrets.
+    const releaseDir = path.join(host.releasesDir, version);
+    await host.runHook({ hook, lines, version, vars: deploymentHookVariables(state, version, releaseDir) });
   }
 
   openWindow(state: DeploymentState): Promise<void> {

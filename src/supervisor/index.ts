@@ -3,7 +3,8 @@ export { killProcessTree } from './terminate.js';
 export { readPidStart, isProcessAlive } from './proc.js';
 export { findMarkedProcesses, ownerMarker, type InstanceLabels, type MarkedProcess } from './markers.js';
 export { allocatePort } from './port.js';
-export { instanceEnvironment } from './spawn.js';
+export { baseEnvironment, instanceEnvironment } from './spawn.js';
+export { accountSpawnOptions, resolveAppAccounts, resolveRunAccount, type RunAccount } from './account.js';
 export {
   LogRotator,
   followLog,

@@ -2,17 +2,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
+import { accountSpawnOptions, type RunAccount } from './account.js';
 import { ownerMarker } from './markers.js';
 import { readPidStart } from './proc.js';
 import type { InstanceSpec } from './types.js';
 
-/** The only variables of the daemon's own environment an instance inherits. */
+/** The only variables of the daemon's own environment an app's processes inherit. */
 const BASE_VARS = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR'];
 
-/** The environment of an instance: a clean base, the app's variables, then Ferry's own. */
-export function instanceEnvironment(
-  spec: InstanceSpec,
-  ferryHome: string,
+/**
+ * The clean base environment of every process Ferry runs for an app (instances, hooks, command
+ * checks): PATH, HOME, LANG and a few others from the daemon, never its whole environment, which may
+ * hold cloud keys. A process running as another account gets that account's HOME, USER and LOGNAME.
+ */
+export function baseEnvironment(
+  account: RunAccount | null = null,
   base: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   const vars: Record<string, string> = {};
@@ -20,8 +24,18 @@ export function instanceEnvironment(
     const value = base[name];
     if (value !== undefined) vars[name] = value;
   }
+  if (account) Object.assign(vars, { HOME: account.home, USER: account.name, LOGNAME: account.name });
+  return vars;
+}
+
+/** The environment of an instance: a clean base, the app's variables, then Ferry's own. */
+export function instanceEnvironment(
+  spec: InstanceSpec,
+  ferryHome: string,
+  base: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   return {
-    ...vars,
+    ...baseEnvironment(spec.account ?? null, base),
     ...spec.envVars,
     PORT: String(spec.port),
     FERRY_APP: spec.app,
@@ -52,6 +66,7 @@ export async function spawnInstance(spec: InstanceSpec, ferryHome: string): Prom
     child = spawn(spec.command, [...spec.args], {
       cwd: spec.cwd,
       env: instanceEnvironment(spec, ferryHome),
+      ...accountSpawnOptions(spec.account),
       detached: true,
       stdio: ['ignore', log, log],
     });

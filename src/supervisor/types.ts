@@ -1,3 +1,5 @@
+import type { RunAccount } from './account.js';
+
 /** What the supervisor runs: one instance of one release of an app in one environment. */
 export interface InstanceSpec {
   readonly id: string;
@@ -18,6 +20,8 @@ export interface InstanceSpec {
   readonly port: number;
   /** stdout and stderr go straight to this file (O_APPEND), never through the daemon. */
   readonly logFile: string;
+  /** Run as this user and group (run.user); absent or null runs it as Ferry. */
+  readonly account?: RunAccount | null;
 }
 
 /**

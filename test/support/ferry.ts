@@ -84,6 +84,16 @@ export interface HarnessOptions {
   readonly health?: string;
   /** Extra lines for the app's block, indented as its keys (4 spaces). */
   readonly appExtra?: string;
+  /** The app's run mapping (YAML flow style), instead of `{ command: node, args: [server.mjs] }`. */
+  readonly run?: string;
+  /** The health check (YAML flow style, e.g. `command: "..."`), instead of `http: { path: /healthz }`. */
+  readonly healthCheck?: string;
+  /** The app's artifact mapping (YAML flow style), instead of the built file:// releases. */
+  readonly artifact?: string;
+  /** Extra keys of the top-level api mapping (YAML flow style), e.g. `tls: { cert: c.pem, key: k.pem }`. */
+  readonly api?: string;
+  /** More environment variables for the daemon (`ferry up`) only. */
+  readonly daemonEnv?: Readonly<Record<string, string>>;
 }
 
 export async function createHarness(opts: HarnessOptions = {}): Promise<FerryHarness> {
@@ -97,14 +107,14 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<FerryHar
   const initial = opts.initialRelease === undefined ? '1.0.0' : opts.initialRelease;
   writeFileSync(
     configPath,
-    `api: { listen: "127.0.0.1:${apiPort}" }
+    `api: { listen: "127.0.0.1:${apiPort}"${opts.api ? `, ${opts.api}` : ''} }
 apps:
   hello:
-    artifact: { url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }
-${initial ? `    initial_release: ${initial}\n` : ''}    run: { command: node, args: [server.mjs] }
+    artifact: ${opts.artifact ?? '{ url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }'}
+${initial ? `    initial_release: ${initial}\n` : ''}    run: ${opts.run ?? '{ command: node, args: [server.mjs] }'}
     instances: ${opts.instances ?? 2}
     listen: "127.0.0.1:${appPort}"
-    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3, deadline: 15s${opts.health ? `, ${opts.health}` : ''} }
+    health: { ${opts.healthCheck ?? 'http: { path: /healthz }'}, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3, deadline: 15s${opts.health ? `, ${opts.health}` : ''} }
     strategy:
       kind: ${opts.strategy ?? 'blue-green'}
       steps: ${opts.canarySteps ?? '[{ weight: 10%, pause: 1s }, { weight: 50%, pause: 1s }]'}
@@ -132,7 +142,7 @@ ${opts.appExtra ?? ''}`,
     },
     spawnUp(...args: string[]) {
       const child = spawn(process.execPath, [BIN, 'up', '--config', configPath, ...args], {
-        env: { ...process.env, FERRY_HOME: home },
+        env: { ...process.env, FERRY_HOME: home, ...opts.daemonEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       started.add(child);
