@@ -12,7 +12,6 @@ import { Keeper, newEpoch } from './keeper.js';
 import type { SocketHandle } from './listen-socket.js';
 import { describeFailure } from './successor.js';
 import { isRouterProcess, readPidFile, routerFiles } from './state-dir.js';
-import type { RouteSpec } from './types.js';
 
 const DEFAULT_DRAIN_MS = 10_000;
 /** A successor's workers must accept on every socket within this. */
