@@ -296,7 +296,7 @@ function predecessorInbox(): {
     }
   };
   return {
-    next: async (type) => (await take([type])),
+    next: async (type) => await take([type]),
     nextOf: take,
   };
 }
