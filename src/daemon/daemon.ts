@@ -1,4 +1,4 @@
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { AppHost } from '../agent/app-host.js';
@@ -7,6 +7,7 @@ import { createApiServer } from '../api/server.js';
 import type { FerryConfig } from '../config/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
+import { systemClock } from '../lib/clock.js';
 import { FERRY_VERSION } from '../lib/version.js';
 import { RouterClient } from '../router/client.js';
 import { Deployer } from '../runtime/deployer.js';
@@ -18,6 +19,7 @@ import { DaemonControl } from './control.js';
 import { finishDeployment } from './finish.js';
 import { daemonPaths } from './paths.js';
 import { reapOrphans } from './orphans.js';
+import { RouterWatch } from './router-watch.js';
 
 export type DaemonState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -41,7 +43,10 @@ export class Daemon {
   private supervisor: Supervisor | null = null;
   private readonly hosts = new Map<string, AppHost>();
   private routerPid: number | null = null;
+  private routerWatch: RouterWatch | null = null;
   private rotator: LogRotator | null = null;
+  /** Operator notices (the router down, back): `ferry up` prints them; they are in the log too. */
+  readonly notices = new EventEmitter();
   readonly paths;
   apiUrl = '';
 
@@ -67,8 +72,18 @@ export class Daemon {
     this.assertNotRunning();
     const token = ensureToken(this.paths.home);
     const store = (this.store = openSqliteStore(this.paths.db));
-    const router = new RouterClient({ stateDir: this.paths.routerDir, logger });
-    this.routerPid = (await router.ensureRunning()).pid;
+    const router = new RouterClient({
+      stateDir: this.paths.routerDir,
+      logger,
+      workers: config.router.workers,
+    });
+    const ensured = await router.ensureRunning();
+    this.routerPid = ensured.pid;
+    if (ensured.upgradedFrom !== undefined)
+      logger.info(
+        { from: ensured.upgradedFrom, pid: ensured.pid },
+        'the router was handed over to this version',
+      );
 
     const supervisor = (this.supervisor = new Supervisor({
       ferryHome: this.paths.home,
@@ -134,6 +149,25 @@ export class Daemon {
     await deployer.recover();
     await this.restoreSteadyState();
 
+    const watch = (this.routerWatch = new RouterWatch({
+      router,
+      clock: systemClock,
+      onReplaced: async (pid) => {
+        this.routerPid = pid;
+        logger.warn({ pid }, 'the router keeper was replaced; pushing every route again');
+        await Promise.all([...this.hosts.values()].map((host) => host.republishRoute()));
+      },
+      onProblem: (message) => {
+        logger.error({ router: this.routerPid }, message);
+        this.notices.emit('notice', { level: 'error', message });
+      },
+      onRecovered: (message) => {
+        logger.info({ router: this.routerPid }, message);
+        this.notices.emit('notice', { level: 'info', message });
+      },
+    }));
+    watch.start(await router.health());
+
     const control = new DaemonControl({
       config,
       store,
@@ -142,6 +176,7 @@ export class Daemon {
       version: FERRY_VERSION,
       startedAt: Date.now(),
       routerPid: () => this.routerPid,
+      routerStatus: () => watch.status(),
     });
     this.api = createApiServer({ control, token, logger });
     const { host, port } = config.api.listen;
@@ -210,6 +245,7 @@ export class Daemon {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
     await this.api?.close();
+    this.routerWatch?.stop();
     this.deployer?.stop();
     this.rotator?.stop();
     for (const host of this.hosts.values()) host.close();
