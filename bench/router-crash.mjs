@@ -38,8 +38,12 @@ const results = [];
 try {
   results.push(...(await ferryCases()));
   results.push(...(await nginxCases()));
-  console.log(`\nrouter crash bench: 8 keep-alive + 8 new-connection loops, ${phaseMs} ms before and after each event`);
-  console.log('router  event                     requests  failed  refused  longest gap (ms)  slowest (ms)  replaced in (ms)');
+  console.log(
+    `\nrouter crash bench: 8 keep-alive + 8 new-connection loops, ${phaseMs} ms before and after each event`,
+  );
+  console.log(
+    'router  event                     requests  failed  refused  longest gap (ms)  slowest (ms)  replaced in (ms)',
+  );
   for (const r of results) {
     console.log(
       `${r.router.padEnd(7)} ${r.event.padEnd(25)} ${String(r.requests).padStart(8)}  ${String(r.failed).padStart(6)}  ${String(r.refused).padStart(7)}  ${r.gap.toFixed(0).padStart(16)}  ${r.slowest.toFixed(0).padStart(12)}  ${r.replaced === null ? '-'.padStart(16) : r.replaced.toFixed(0).padStart(16)}`,
@@ -53,7 +57,9 @@ async function ferryCases() {
   const stateDir = path.join(dir, 'router');
   const port = await freePort();
   const old = oldBuild();
-  const { RouterClient: OldClient } = await import(pathToFileURL(path.join(old, 'dist/router/client.js')).href);
+  const { RouterClient: OldClient } = await import(
+    pathToFileURL(path.join(old, 'dist/router/client.js')).href
+  );
   // Started by an "older" Ferry, so that the last case is a real upgrade.
   const oldClient = new OldClient({ stateDir });
   await oldClient.ensureRunning();
@@ -69,21 +75,33 @@ async function ferryCases() {
       await measure('ferry', 'kill -9 one worker', url, async () => {
         const before = await health();
         process.kill(before.workers[0].pid, 'SIGKILL');
-        return () => waitUntil(async () => { const h = await health(); return allUp(h) && h.workers[0].pid !== before.workers[0].pid; });
+        return () =>
+          waitUntil(async () => {
+            const h = await health();
+            return allUp(h) && h.workers[0].pid !== before.workers[0].pid;
+          });
       }),
     );
     cases.push(
       await measure('ferry', 'kill -9 every worker', url, async () => {
         const before = await health();
         for (const w of before.workers) process.kill(w.pid, 'SIGKILL');
-        return () => waitUntil(async () => { const h = await health(); return allUp(h) && h.workers.every((w, i) => w.pid !== before.workers[i].pid); });
+        return () =>
+          waitUntil(async () => {
+            const h = await health();
+            return allUp(h) && h.workers.every((w, i) => w.pid !== before.workers[i].pid);
+          });
       }),
     );
     cases.push(
       await measure('ferry', 'kill -9 keeper', url, async () => {
         const before = await health();
         process.kill(before.pid, 'SIGKILL');
-        return () => waitUntil(async () => { const h = await health(); return h.pid !== undefined && h.pid !== before.pid && allUp(h); });
+        return () =>
+          waitUntil(async () => {
+            const h = await health();
+            return h.pid !== undefined && h.pid !== before.pid && allUp(h);
+          });
       }),
     );
     // The rescued keeper still runs the old build: this is a real upgrade.
@@ -132,21 +150,33 @@ http {
       await measure('nginx', 'kill -9 one worker', url, async () => {
         const before = workers();
         process.kill(before[0], 'SIGKILL');
-        return () => waitUntil(() => { const now = workers(); return now.length === 2 && !now.includes(before[0]); });
+        return () =>
+          waitUntil(() => {
+            const now = workers();
+            return now.length === 2 && !now.includes(before[0]);
+          });
       }),
     );
     cases.push(
       await measure('nginx', 'kill -9 every worker', url, async () => {
         const before = workers();
         for (const pid of before) process.kill(pid, 'SIGKILL');
-        return () => waitUntil(() => { const now = workers(); return now.length === 2 && now.every((p) => !before.includes(p)); });
+        return () =>
+          waitUntil(() => {
+            const now = workers();
+            return now.length === 2 && now.every((p) => !before.includes(p));
+          });
       }),
     );
     cases.push(
       await measure('nginx', 'reload (nginx -s reload)', url, async () => {
         const before = workers();
         execFileSync('nginx', ['-c', conf, '-e', `${dir}/nginx-error.log`, '-s', 'reload']);
-        return () => waitUntil(() => { const now = workers(); return now.length === 2 && now.every((p) => !before.includes(p)); });
+        return () =>
+          waitUntil(() => {
+            const now = workers();
+            return now.length === 2 && now.every((p) => !before.includes(p));
+          });
       }),
     );
     cases.push(
@@ -226,7 +256,14 @@ function route(port) {
   return {
     name: 'hello.bench',
     listen: { host: '127.0.0.1', port },
-    backends: appPorts.map((p, i) => ({ id: `i${i}`, release: '1.0.0', host: '127.0.0.1', port: p, weight: 1, healthy: true })),
+    backends: appPorts.map((p, i) => ({
+      id: `i${i}`,
+      release: '1.0.0',
+      host: '127.0.0.1',
+      port: p,
+      weight: 1,
+      healthy: true,
+    })),
   };
 }
 
@@ -235,14 +272,21 @@ function oldBuild() {
   const old = path.join(dir, 'old');
   mkdirSync(old);
   cpSync(path.join(ROOT, 'dist'), path.join(old, 'dist'), { recursive: true });
-  writeFileSync(path.join(old, 'package.json'), JSON.stringify({ name: 'ferry', version: '0.0.0-bench', type: 'module' }));
+  writeFileSync(
+    path.join(old, 'package.json'),
+    JSON.stringify({ name: 'ferry', version: '0.0.0-bench', type: 'module' }),
+  );
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(old, 'node_modules'));
   return old;
 }
 
 function childPids(parent) {
   try {
-    return readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }

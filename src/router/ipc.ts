@@ -9,7 +9,10 @@ export type KeeperMessage =
   /** Who the worker is: its rank decides who rescues the sockets if the keeper dies. */
   | {
       readonly type: 'hello';
+      /** -1 for the spare. */
       readonly rank: number;
+      /** The spare holds every socket but accepts on none until it is activated. */
+      readonly standby: boolean;
       /** How many workers the keeper runs (a rescued keeper runs as many). */
       readonly workers: number;
       readonly stateDir: string;
@@ -20,6 +23,8 @@ export type KeeperMessage =
   | { readonly type: 'route'; readonly seq: number; readonly spec: RouteSpec; readonly socket: string }
   | { readonly type: 'remove-route'; readonly seq: number; readonly name: string }
   | { readonly type: 'stats'; readonly seq: number }
+  /** The spare takes a dead worker's place: accept on every socket now. */
+  | { readonly type: 'activate'; readonly seq: number; readonly rank: number; readonly workers: number }
   /** Stop accepting everywhere, finish what is in flight (at most drainMs), then exit. */
   | { readonly type: 'drain'; readonly drainMs: number };
 

@@ -190,6 +190,7 @@ export class Keeper {
       startedAt: this.startedAt,
       uptimeMs: Date.now() - this.startedAt,
       workers: this.pool.views(),
+      spare: this.pool.spareView(),
       routes: this.entries.size,
       unbound: unbound.map((e) => ({ route: e.spec.name, error: e.retry?.error ?? 'binding' })),
     };

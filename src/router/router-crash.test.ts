@@ -102,8 +102,8 @@ describe('router: surviving its own crashes and upgrades', () => {
     expect(await client.routes()).toEqual(routes);
     // Counters start afresh in a new epoch: the daemon's canary window reopens instead of going negative.
     expect((await client.stats()).epoch).not.toBe(epoch);
-    // The orphaned workers drained and exited: one keeper and its two workers are left.
-    await waitFor('the old workers to exit', () => findRouterProcesses(stateDir).length === 3, 30_000);
+    // The orphaned workers drained and exited: one keeper, its two workers and its spare are left.
+    await waitFor('the old workers to exit', () => findRouterProcesses(stateDir).length === 4, 30_000);
     expect(findRouterProcesses(stateDir)).toContain(after.pid);
   });
 
@@ -137,7 +137,7 @@ describe('router: surviving its own crashes and upgrades', () => {
     expect(newHealth.version).toBe(FERRY_VERSION);
     expect(newHealth.pid).not.toBe(oldHealth.pid);
     await load.succeeded(500);
-    await waitFor('the old router to exit', () => findRouterProcesses(stateDir).length === 3, 30_000);
+    await waitFor('the old router to exit', () => findRouterProcesses(stateDir).length === 4, 30_000);
     const report = await load.stop();
     expect(report.failures).toEqual([]);
     expect(report.failed).toBe(0);

@@ -15,6 +15,8 @@ export interface RouterOptions {
   logger: RouterLogger;
   /** How long a closing listener (route removed or moved, worker draining) lets requests finish. */
   drainMs: number;
+  /** A spare: holds the sockets without accepting until activate(). */
+  standby?: boolean;
 }
 
 /** 'running' serves and takes changes; 'draining' finishes what is in flight; 'stopped' is done. */
@@ -22,7 +24,8 @@ export type RouterState = 'running' | 'draining' | 'stopped';
 
 interface RouteEntry {
   route: Route;
-  listener: RouteListener;
+  /** Undefined while standing by: the handle is held, nothing accepts on it. */
+  listener: RouteListener | undefined;
   /** The keeper's id of the socket the listener accepts on. */
   socketId: string;
   handle: SocketHandle;
@@ -36,8 +39,25 @@ interface RouteEntry {
 export class Router {
   private readonly entries = new Map<string, RouteEntry>();
   private state: RouterState = 'running';
+  private standby: boolean;
 
-  constructor(private readonly options: RouterOptions) {}
+  constructor(private readonly options: RouterOptions) {
+    this.standby = options.standby ?? false;
+  }
+
+  /** A spare takes a dead worker's place: it accepts on every socket it holds. */
+  async activate(): Promise<void> {
+    this.standby = false;
+    await Promise.all(
+      [...this.entries.values()].map(async (entry) => {
+        if (entry.listener !== undefined) return;
+        const listener = this.newListener(entry.route);
+        await listener.listenOn(entry.handle);
+        entry.listener = listener;
+      }),
+    );
+    this.options.logger.info({ routes: this.entries.size }, 'spare activated: accepting on every route');
+  }
 
   /**
    * Serves `spec` on the socket `socketId`. The handle comes along only when the socket is new to
@@ -58,10 +78,13 @@ export class Router {
     }
     const route = entry?.route ?? this.newRoute(spec);
     if (entry !== undefined) route.apply(spec);
-    const listener = this.newListener(route);
-    await listener.listenOn(handle);
+    let listener: RouteListener | undefined;
+    if (!this.standby) {
+      listener = this.newListener(route);
+      await listener.listenOn(handle);
+    }
     this.entries.set(spec.name, { route, listener, socketId, handle });
-    if (entry !== undefined) void entry.listener.close(this.options.drainMs);
+    if (entry !== undefined) this.release(entry);
     this.options.logger.info({ route: spec.name, listen: spec.listen }, 'serving route');
   }
 
@@ -76,7 +99,7 @@ export class Router {
     if (entry === undefined) return false;
     this.entries.delete(name);
     entry.route.close();
-    void entry.listener.close(this.options.drainMs).then(() => entry.route.destroy());
+    this.release(entry, () => entry.route.destroy());
     this.options.logger.info({ route: name }, 'route removed');
     return true;
   }
@@ -100,12 +123,26 @@ export class Router {
     this.state = 'draining';
     const entries = [...this.entries.values()];
     // The routes stay valid: requests still arriving on open connections are served, not refused.
-    await Promise.all(entries.map((entry) => entry.listener.close(drainMs)));
+    await Promise.all(
+      entries.map((entry) =>
+        entry.listener ? entry.listener.close(drainMs) : Promise.resolve(entry.handle.close()),
+      ),
+    );
     for (const entry of entries) {
       entry.route.close();
       entry.route.destroy();
     }
     this.state = 'stopped';
+  }
+
+  /** Lets go of a socket: a listener drains (then `after`), a handle held in standby just closes. */
+  private release(entry: RouteEntry, after: () => void = () => undefined): void {
+    if (entry.listener === undefined) {
+      entry.handle.close();
+      after();
+      return;
+    }
+    void entry.listener.close(this.options.drainMs).then(after);
   }
 
   private newRoute(spec: RouteSpec): Route {

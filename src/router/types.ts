@@ -98,6 +98,8 @@ export interface RouterHealth {
   readonly startedAt: number;
   readonly uptimeMs: number;
   readonly workers: readonly RouterWorkerView[];
+  /** The warm spare that takes a dead worker's place at once. */
+  readonly spare?: { readonly pid: number | null; readonly state: string };
   readonly routes: number;
   /** Routes whose port could not be bound yet (retried), with the last error. */
   readonly unbound: ReadonlyArray<{ readonly route: string; readonly error: string }>;

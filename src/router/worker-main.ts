@@ -50,9 +50,17 @@ async function onMessage(message: KeeperMessage, handle: SocketHandle | undefine
       stateDir = message.stateDir;
       epoch = message.epoch;
       workers = message.workers;
-      if (message.drainMs !== drainMs) {
-        drainMs = message.drainMs;
-        router = new Router({ logger, drainMs });
+      drainMs = message.drainMs;
+      router = new Router({ logger, drainMs, standby: message.standby });
+      return;
+    case 'activate':
+      rank = message.rank;
+      workers = message.workers;
+      try {
+        await router.activate();
+        send({ type: 'ack', seq: message.seq });
+      } catch (error) {
+        send({ type: 'ack', seq: message.seq, error: describeFailure(error) });
       }
       return;
     case 'route': {
@@ -88,7 +96,8 @@ async function onMessage(message: KeeperMessage, handle: SocketHandle | undefine
  * hands it the sockets, the table and its counters.
  */
 async function rescue(): Promise<void> {
-  if (leaving || stateDir === undefined) return exitAfterDrain();
+  // A spare accepts on nothing: it has nothing to rescue that a serving worker does not have.
+  if (leaving || stateDir === undefined || rank < 0) return exitAfterDrain();
   leaving = true;
   logger.warn({ rank }, 'the router keeper is gone; this worker keeps serving and rescues the sockets');
   await delay(Math.max(0, rank) * RESCUE_DELAY_PER_RANK_MS);

@@ -6,14 +6,16 @@ import { isMessage, type KeeperMessage, type WorkerMessage } from './ipc.js';
 import type { ListenSocket } from './listen-socket.js';
 import type { RouterLogger } from './router.js';
 import { addDeparted, pruneDeparted, type RouteCounters } from './stats-merge.js';
-import { planWorkerRestart } from './worker-restarts.js';
 import type { RouteSpec } from './types.js';
+import { planWorkerRestart } from './worker-restarts.js';
 
 /** A worker that does not answer a request within this is wedged: it is killed and restarted. */
 const ANSWER_DEADLINE_MS = 5_000;
 const STATS_DEADLINE_MS = 1_000;
 /** How long a draining worker may take beyond its drain time before it is killed. */
 const EXIT_GRACE_MS = 5_000;
+/** The spare's rank: it holds every socket but accepts on none until it takes a dead worker's place. */
+const SPARE = -1;
 
 /** What the pool needs from the keeper's table: every route with the socket it is served on. */
 export interface ServedRoutes {
@@ -21,18 +23,18 @@ export interface ServedRoutes {
 }
 
 /**
- * starting: spawned, loading; syncing: receiving the table; up: serving every route;
- * draining: told to finish and exit; gone: exited.
+ * starting: spawned, loading; syncing: receiving the table; up: serving every route (or, for the
+ * spare, ready to); draining: told to finish and exit; gone: exited.
  */
 export type WorkerState = 'starting' | 'syncing' | 'up' | 'draining' | 'gone';
 
 interface Worker {
-  readonly rank: number;
+  rank: number;
   readonly child: ChildProcess;
   readonly pid: number;
-  readonly startedAt: number;
+  startedAt: number;
   state: WorkerState;
-  /** Per route, the id of the socket this worker accepts on (it holds that one handle). */
+  /** Per route, the id of the socket this worker holds (and accepts on, unless it is the spare). */
   readonly sockets: Map<string, string>;
   /** Its counters at the last question, added to the departed ones when it dies. */
   last: RouteCounters;
@@ -74,11 +76,17 @@ export interface WorkerPoolOptions {
 }
 
 /**
- * The keeper's workers: spawns them, hands each the table with the listening sockets, restarts one
- * that dies (at once; with backoff when it keeps dying), and asks them for their counters.
+ * The keeper's workers: spawns them, hands each the table with the listening sockets, replaces one
+ * that dies, and asks them for their counters. A warm spare, loaded and holding every socket
+ * without accepting, takes a dead worker's place at once, so even when every worker dies the
+ * sockets are accepted on again within milliseconds; a new spare then starts (with backoff when
+ * workers keep dying).
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  private spare: Worker | null = null;
+  private spareTimer: NodeJS.Timeout | null = null;
+  private spareRecent: readonly number[] = [];
   private departed: RouteCounters;
   private seq = 0;
   private stopping = false;
@@ -87,7 +95,7 @@ export class WorkerPool {
     this.departed = options.departed ?? {};
   }
 
-  /** Runs `count` workers (more are started, extra ones drain and exit). */
+  /** Runs `count` workers (more are started, extra ones drain and exit), and a spare. */
   resize(count: number): void {
     while (this.slots.length < count) {
       const slot: Slot = {
@@ -100,13 +108,14 @@ export class WorkerPool {
         lastExit: null,
       };
       this.slots.push(slot);
-      this.launch(slot);
+      slot.worker = this.launch(slot.rank);
     }
     while (this.slots.length > count) {
       const slot = this.slots.pop()!;
       if (slot.restartTimer) clearTimeout(slot.restartTimer);
       if (slot.worker) void this.drainWorker(slot.worker, this.options.drainMs);
     }
+    if (this.spare === null && this.spareTimer === null) this.spare = this.launch(SPARE);
   }
 
   get size(): number {
@@ -123,7 +132,7 @@ export class WorkerPool {
     return true;
   }
 
-  /** Sends a route to every worker and waits for their acknowledgements: then it is served everywhere. */
+  /** Sends a route to every worker (and the spare) and waits: then it is served everywhere. */
   async applyRoute(spec: RouteSpec, socket: ListenSocket): Promise<void> {
     await Promise.all(this.syncedWorkers().map((worker) => this.sendRoute(worker, spec, socket)));
   }
@@ -139,7 +148,7 @@ export class WorkerPool {
 
   /** Every live worker's counters (a silent one is represented by its last answer) and the departed ones. */
   async counters(): Promise<{ live: RouteCounters[]; departed: RouteCounters }> {
-    const workers = this.syncedWorkers();
+    const workers = this.activeWorkers();
     const live = await Promise.all(
       workers.map(async (worker) => {
         try {
@@ -171,6 +180,11 @@ export class WorkerPool {
     }));
   }
 
+  /** The spare, as health reports it. */
+  spareView(): { pid: number | null; state: WorkerState | 'restarting' } {
+    return { pid: this.spare?.pid ?? null, state: this.spare?.state ?? 'restarting' };
+  }
+
   /**
    * Stops every worker: they stop accepting, finish in flight (at most drainMs), and exit.
    * `told` runs once every worker was told, before they are done.
@@ -178,20 +192,31 @@ export class WorkerPool {
   async drainAll(drainMs: number, told: () => void = () => undefined): Promise<void> {
     this.stopping = true;
     for (const slot of this.slots) if (slot.restartTimer) clearTimeout(slot.restartTimer);
-    const exits = this.slots.flatMap((slot) => (slot.worker ? [this.drainWorker(slot.worker, drainMs)] : []));
+    if (this.spareTimer) clearTimeout(this.spareTimer);
+    const workers = [
+      ...this.slots.flatMap((slot) => (slot.worker ? [slot.worker] : [])),
+      ...(this.spare ? [this.spare] : []),
+    ];
+    const exits = workers.map((worker) => this.drainWorker(worker, drainMs));
     told();
     await Promise.all(exits);
   }
 
-  private syncedWorkers(): Worker[] {
+  private activeWorkers(): Worker[] {
     return this.slots.flatMap((slot) =>
       slot.worker && (slot.worker.state === 'up' || slot.worker.state === 'syncing') ? [slot.worker] : [],
     );
   }
 
-  private launch(slot: Slot): void {
-    slot.restartTimer = null;
-    if (this.stopping) return;
+  /** Workers that hold the table: the active ones and the spare. */
+  private syncedWorkers(): Worker[] {
+    const spare =
+      this.spare && (this.spare.state === 'up' || this.spare.state === 'syncing') ? [this.spare] : [];
+    return [...this.activeWorkers(), ...spare];
+  }
+
+  private launch(rank: number): Worker | null {
+    if (this.stopping) return null;
     let child: ChildProcess;
     const log = openSync(this.options.logFile, 'a');
     try {
@@ -203,22 +228,13 @@ export class WorkerPool {
           stdio: ['ignore', log, log, 'ipc'],
         },
       );
-    } catch (error) {
-      this.options.logger.error({ rank: slot.rank, err: messageOf(error) }, 'cannot start a router worker');
-      this.scheduleRestart(slot, 0, `spawn failed: ${messageOf(error)}`);
-      return;
     } finally {
       closeSync(log);
     }
-    if (child.pid === undefined) {
-      child.once('error', () => undefined);
-      this.scheduleRestart(slot, 0, 'spawn failed');
-      return;
-    }
     const worker: Worker = {
-      rank: slot.rank,
+      rank,
       child,
-      pid: child.pid,
+      pid: child.pid ?? -1,
       startedAt: Date.now(),
       state: 'starting',
       sockets: new Map(),
@@ -226,12 +242,17 @@ export class WorkerPool {
       pending: new Map(),
       exited: new Promise((resolve) => child.once('exit', () => resolve())),
     };
-    slot.worker = worker;
     child.on('error', (error) =>
       this.options.logger.error({ worker: worker.pid, err: messageOf(error) }, 'router worker error'),
     );
+    if (child.pid === undefined) {
+      // Could not spawn (out of processes or memory): counted as a death, so the backoff applies.
+      setImmediate(() => this.onExit(worker, null, null));
+      return worker;
+    }
     child.on('message', (message: unknown) => this.onMessage(worker, message));
-    child.once('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+    child.once('exit', (code, signal) => this.onExit(worker, code, signal));
+    return worker;
   }
 
   private onMessage(worker: Worker, message: unknown): void {
@@ -259,6 +280,7 @@ export class WorkerPool {
     this.post(worker, {
       type: 'hello',
       rank: worker.rank,
+      standby: worker.rank === SPARE,
       workers: this.slots.length,
       stateDir: this.options.stateDir,
       drainMs: this.options.drainMs,
@@ -267,7 +289,10 @@ export class WorkerPool {
     try {
       for (const { spec, socket } of this.options.routes.served()) await this.sendRoute(worker, spec, socket);
       if (worker.state === 'syncing') worker.state = 'up';
-      this.options.logger.info({ worker: worker.pid, rank: worker.rank }, 'router worker serving');
+      this.options.logger.info(
+        { worker: worker.pid, rank: worker.rank },
+        worker.rank === SPARE ? 'router spare ready' : 'router worker serving',
+      );
     } catch (error) {
       this.options.logger.error(
         { worker: worker.pid, err: messageOf(error) },
@@ -299,7 +324,7 @@ export class WorkerPool {
 
   /**
    * One request to a worker, answered by seq. A worker silent past the deadline is killed when
-   * `killIfSilent` (a wedged worker must not hold a route change forever); it is restarted.
+   * `killIfSilent` (a wedged worker must not hold a route change forever); it is replaced.
    */
   private request(
     worker: Worker,
@@ -352,37 +377,88 @@ export class WorkerPool {
     });
   }
 
-  private onExit(slot: Slot, worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    if (worker.state === 'gone') return;
     const wasDraining = worker.state === 'draining';
     worker.state = 'gone';
     this.departed = addDeparted(this.departed, worker.last);
     for (const pending of worker.pending.values())
       pending.reject(new FerryError('FERRY_E_ROUTER_UNREACHABLE', `router worker ${worker.pid} exited`));
     worker.pending.clear();
-    if (slot.worker !== worker) return;
+    if (wasDraining || this.stopping) return;
+    const ranMs = Date.now() - worker.startedAt;
+    const why =
+      worker.pid === -1 ? 'could not be spawned' : `exited with ${signal ?? `code ${code}`} after ${ranMs}ms`;
+    if (worker.rank === SPARE) {
+      if (this.spare !== worker && this.spare !== null) return;
+      this.spare = null;
+      this.options.logger.error({ worker: worker.pid, exit: why }, 'router spare died; starting another');
+      this.replaceSpare(ranMs);
+      return;
+    }
+    const slot = this.slots.find((s) => s.worker === worker);
+    if (slot === undefined) return;
     slot.worker = null;
-    if (wasDraining || this.stopping || !this.slots.includes(slot)) return;
-    const why = signal ?? `code ${code}`;
-    slot.lastExit = `exited with ${why} after ${Date.now() - worker.startedAt}ms`;
+    slot.lastExit = why;
     this.options.logger.error(
       { worker: worker.pid, rank: slot.rank, exit: why },
-      'router worker died; restarting it',
+      'router worker died; replacing it',
     );
-    this.scheduleRestart(slot, Date.now() - worker.startedAt, slot.lastExit);
+    this.replaceWorker(slot, ranMs);
   }
 
-  private scheduleRestart(slot: Slot, ranMs: number, why: string): void {
+  /** The spare takes the dead worker's place at once when it is ready; else a new worker starts. */
+  private replaceWorker(slot: Slot, ranMs: number): void {
     const plan = planWorkerRestart(slot.recentRestarts, { at: Date.now(), ranMs });
-    const delayMs = plan.delayMs;
     slot.recentRestarts = plan.recent;
     if (plan.crashLoop && !slot.crashLoop)
       this.options.logger.error(
-        { rank: slot.rank, why, delayMs },
-        'router worker is crash-looping; backing off',
+        { rank: slot.rank, why: slot.lastExit },
+        'router worker keeps dying; backing off',
       );
     slot.crashLoop = plan.crashLoop;
     slot.restarts += 1;
-    slot.restartTimer = setTimeout(() => this.launch(slot), delayMs);
+    const spare = this.spare;
+    if (spare !== null && spare.state === 'up' && plan.delayMs === 0) {
+      this.spare = null;
+      void this.promote(spare, slot);
+      this.replaceSpare(ranMs);
+      return;
+    }
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = null;
+      if (this.slots.includes(slot)) slot.worker = this.launch(slot.rank);
+    }, plan.delayMs);
+  }
+
+  private async promote(spare: Worker, slot: Slot): Promise<void> {
+    spare.rank = slot.rank;
+    spare.startedAt = Date.now();
+    slot.worker = spare;
+    try {
+      await this.request(spare, { type: 'activate', seq: 0, rank: slot.rank, workers: this.slots.length });
+      this.options.logger.info(
+        { worker: spare.pid, rank: slot.rank },
+        "the spare took a dead worker's place",
+      );
+    } catch (error) {
+      this.options.logger.error(
+        { worker: spare.pid, err: messageOf(error) },
+        'the spare could not take over',
+      );
+      spare.child.kill('SIGKILL');
+    }
+  }
+
+  /** A new spare, at once or after the backoff that keeps repeated deaths from spinning a core. */
+  private replaceSpare(ranMs: number): void {
+    if (this.stopping || this.spareTimer !== null) return;
+    const plan = planWorkerRestart(this.spareRecent, { at: Date.now(), ranMs });
+    this.spareRecent = plan.recent;
+    this.spareTimer = setTimeout(() => {
+      this.spareTimer = null;
+      if (this.spare === null) this.spare = this.launch(SPARE);
+    }, plan.delayMs);
   }
 
   private async drainWorker(worker: Worker, drainMs: number): Promise<void> {
