@@ -65,6 +65,7 @@ export class AppHost {
   private readonly instances = new Map<string, TrackedInstance>();
   private weights: Record<string, number> = {};
   private windowStart = new Map<string, number>();
+  private windowEpoch: string | undefined;
   private routePush: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly secrets: readonly string[];
@@ -258,18 +259,25 @@ export class AppHost {
 
   /** Starts a new analysis window: the router's counters for the app are remembered as they are now. */
   async openWindow(): Promise<void> {
-    this.windowStart = await this.releaseCounters();
+    const { epoch, counters } = await this.releaseCounters();
+    this.windowStart = counters;
+    this.windowEpoch = epoch;
   }
 
   async trafficWindow(version: string): Promise<TrafficWindow> {
-    const counters = await this.releaseCounters();
+    const { epoch, counters } = await this.releaseCounters();
+    if (epoch !== this.windowEpoch) {
+      // The router's counters started afresh (a new keeper after a crash): so does the window.
+      this.windowStart = new Map();
+      this.windowEpoch = epoch;
+    }
     const now = counters.get(version) ?? 0;
     const errors =
       (counters.get(`${version}#errors`) ?? 0) - (this.windowStart.get(`${version}#errors`) ?? 0);
     return { requests: Math.max(0, now - (this.windowStart.get(version) ?? 0)), errors: Math.max(0, errors) };
   }
 
-  private async releaseCounters(): Promise<Map<string, number>> {
+  private async releaseCounters(): Promise<{ epoch: string | undefined; counters: Map<string, number> }> {
     const stats = await this.deps.router.stats();
     const counters = new Map<string, number>();
     const route = Object.hasOwn(stats.routes, this.key) ? stats.routes[this.key] : undefined;
@@ -278,7 +286,7 @@ export class AppHost {
       add(backend.release, backend.requests);
       add(`${backend.release}#errors`, backend.responses['5xx'] + backend.errors);
     }
-    return counters;
+    return { epoch: stats.epoch, counters };
   }
 
   /** Updates an instance record from the supervisor's events (restarts, crash loops, exits). */
@@ -331,6 +339,11 @@ export class AppHost {
   close(): void {
     this.closed = true;
     for (const instance of this.instances.values()) instance.monitor?.stop();
+  }
+
+  /** Pushes the route again: a new router keeper must serve exactly what this host says. */
+  republishRoute(): Promise<void> {
+    return this.pushRoute();
   }
 
   /** Pushes the route to the router; pushes are serialized so that the last state wins. */

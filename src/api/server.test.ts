@@ -19,7 +19,19 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
   return {
     bus: new EventEmitter(),
     status: () =>
-      Promise.resolve({ daemon: { pid: 1, version: '0', uptimeMs: 0, routerPid: null }, apps: [] }),
+      Promise.resolve({
+        daemon: { pid: 1, version: '0', uptimeMs: 0, routerPid: null },
+        router: {
+          state: 'running',
+          pid: null,
+          version: null,
+          uptimeMs: null,
+          restarts: 0,
+          workers: [],
+          error: null,
+        },
+        apps: [],
+      }),
     deploy: () => Promise.resolve(deployment),
     rollback: () => Promise.resolve(deployment),
     command: () => Promise.resolve(deployment),

@@ -37,7 +37,27 @@ export interface StatusResponse {
     readonly uptimeMs: number;
     readonly routerPid: number | null;
   };
+  /** The router process tree: its keeper, workers, restarts, and what is wrong with it, if anything. */
+  readonly router: RouterStatusView;
   readonly apps: readonly AppStatus[];
+}
+
+export interface RouterStatusView {
+  /** running, restarting (the keeper does not answer and is being brought back), or down. */
+  readonly state: string;
+  readonly pid: number | null;
+  readonly version: string | null;
+  readonly uptimeMs: number | null;
+  /** Times the daemon saw the keeper replaced since it started. */
+  readonly restarts: number;
+  readonly workers: ReadonlyArray<{
+    readonly pid: number | null;
+    readonly state: string;
+    readonly uptimeMs: number | null;
+    readonly restarts: number;
+    readonly crashLoop: boolean;
+  }>;
+  readonly error: string | null;
 }
 
 export interface DeployBody {

@@ -3,14 +3,40 @@ import type {
   Deployment,
   DeploymentEvent,
   HistoryResponse,
+  RouterStatusView,
   StatusResponse,
 } from '../api/types.js';
 
 /** Human output of the read commands; `--json` prints the API's response instead. */
 
 export function renderStatus(status: StatusResponse): string {
-  if (status.apps.length === 0) return 'no apps configured';
-  return status.apps.map(renderApp).join('\n\n');
+  const router = renderRouter(status.router);
+  if (status.apps.length === 0) return `${router}\nno apps configured`;
+  return [router, ...status.apps.map(renderApp)].join('\n\n');
+}
+
+function renderRouter(router: RouterStatusView | undefined): string {
+  // A daemon from before the router's supervision does not report it.
+  if (router === undefined) return 'router: (not reported by this daemon)';
+  const workers = router.workers
+    .map(
+      (w) =>
+        `${w.pid ?? '-'}${w.state === 'up' ? '' : ` ${w.state}`}${w.restarts > 0 ? ` (${w.restarts} restarts)` : ''}`,
+    )
+    .join(', ');
+  const line =
+    router.state === 'running'
+      ? `router: pid ${router.pid ?? '-'}, up ${formatUptime(router.uptimeMs)}, workers ${workers || 'none'}; restarts ${router.restarts}`
+      : `router: ${router.state.toUpperCase()} (last pid ${router.pid ?? '-'}; restarts ${router.restarts})`;
+  return router.error === null ? line : `${line}\n  error: ${router.error}`;
+}
+
+function formatUptime(ms: number | null): string {
+  if (ms === null) return '-';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
 function renderApp(app: AppStatus): string {

@@ -7,6 +7,7 @@ import type {
   HistoryResponse,
   LogsResponse,
   RollbackBody,
+  RouterStatusView,
   StatusResponse,
 } from '../api/types.js';
 import { resolveAppEnv } from '../config/resolve.js';
@@ -33,6 +34,7 @@ export class DaemonControl implements ControlPlane {
       readonly version: string;
       readonly startedAt: number;
       readonly routerPid: () => number | null;
+      readonly routerStatus: () => RouterStatusView;
     },
   ) {}
 
@@ -66,6 +68,7 @@ export class DaemonControl implements ControlPlane {
         uptimeMs: Date.now() - this.deps.startedAt,
         routerPid: this.deps.routerPid(),
       },
+      router: this.deps.routerStatus(),
       apps,
     };
   }

@@ -1,4 +1,4 @@
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { AppHost } from '../agent/app-host.js';
@@ -8,6 +8,7 @@ import { loadApiTls, type ApiTls } from '../api/tls.js';
 import type { FerryConfig } from '../config/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
+import { systemClock } from '../lib/clock.js';
 import { resolveRealPath } from '../lib/real-path.js';
 import { FERRY_VERSION } from '../lib/version.js';
 import type { RouterClient } from '../router/client.js';
@@ -32,8 +33,20 @@ import { reapOrphans } from './orphans.js';
 import { assembleParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
+import { RouterWatch, type RouterStatus } from './router-watch.js';
 
 export type DaemonState = 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** What status says of the router before the daemon watches it (while it starts). */
+const STARTING_ROUTER: RouterStatus = {
+  state: 'restarting',
+  pid: null,
+  version: null,
+  uptimeMs: null,
+  restarts: 0,
+  workers: [],
+  error: null,
+};
 
 export interface DaemonOptions {
   readonly config: FerryConfig;
@@ -65,11 +78,14 @@ export class Daemon {
   private supervisor: Supervisor | null = null;
   private hosts = new Map<string, AppHost>();
   private routerPid: number | null = null;
+  private routerWatch: RouterWatch | null = null;
   private rotator: LogRotator | null = null;
   private adopted: AdoptedApp[] = [];
   private accounts = new Map<string, RunAccount>();
   private tls: ApiTls | null = null;
   private daemonFileWritten = false;
+  /** Operator notices (the router down, back): `ferry up` prints them; they are in the log too. */
+  readonly notices = new EventEmitter();
   readonly paths;
   apiUrl = '';
 
@@ -104,6 +120,7 @@ export class Daemon {
       await this.applyStartMode(mode);
       await this.startRouter();
       await this.adoptInstances(mode);
+      await this.watchRouter();
       await this.resumeDeployments();
       this.markReady();
       if (mode !== 'adopt') await this.deployInitialReleases();
@@ -185,6 +202,7 @@ export class Daemon {
       version: FERRY_VERSION,
       startedAt: Date.now(),
       routerPid: () => this.routerPid,
+      routerStatus: () => this.routerWatch?.status() ?? STARTING_ROUTER,
     });
     const api = (this.api = createApiServer({
       control,
@@ -237,11 +255,40 @@ export class Daemon {
 
   /** Reuses the router that outlived the last daemon, or starts one. */
   private async startRouter(): Promise<void> {
-    const { pid, started } = await this.router!.ensureRunning();
+    const { pid, started, upgradedFrom } = await this.router!.ensureRunning();
     this.routerPid = pid;
     this.routerStarted = started;
+    if (upgradedFrom !== undefined)
+      this.logger!.info({ from: upgradedFrom, pid }, 'the router was handed over to this version');
     // The router made its directory: now every path's mode can be set for the apps' accounts.
     protectDataDir(this.paths, this.opts.config, this.accounts);
+  }
+
+  /**
+   * From here on the daemon watches the router: a keeper that dies is brought back (or replaced by
+   * its workers' successor) and gets every route again, which is why the hosts must know their
+   * instances first.
+   */
+  private async watchRouter(): Promise<void> {
+    const logger = this.logger!;
+    const watch = (this.routerWatch = new RouterWatch({
+      router: this.router!,
+      clock: systemClock,
+      onReplaced: async (pid) => {
+        this.routerPid = pid;
+        logger.warn({ pid }, 'the router keeper was replaced; pushing every route again');
+        await Promise.all([...this.hosts.values()].map((host) => host.republishRoute()));
+      },
+      onProblem: (message) => {
+        logger.error({ router: this.routerPid }, message);
+        this.notices.emit('notice', { level: 'error', message });
+      },
+      onRecovered: (message) => {
+        logger.info({ router: this.routerPid }, message);
+        this.notices.emit('notice', { level: 'info', message });
+      },
+    }));
+    watch.start(await this.router!.health());
   }
 
   /**
@@ -351,6 +398,7 @@ export class Daemon {
   /** Stops what the daemon runs itself; never a router or an instance (they outlive the daemon). */
   private async detachParts(): Promise<void> {
     await this.api?.close();
+    this.routerWatch?.stop();
     this.deployer?.stop();
     this.rotator?.stop();
     for (const host of this.hosts.values()) host.close();

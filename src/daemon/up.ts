@@ -36,6 +36,9 @@ export async function up(opts: UpOptions): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   out.write(`ferry: starting (data in ${config.dataDir})\n`);
+  daemon.notices.on('notice', (notice: { level: string; message: string }) =>
+    out.write(`  [router] ${notice.level === 'error' ? 'ERROR: ' : ''}${notice.message}\n`),
+  );
   await daemon.start();
   daemon.bus.on('event', (event: DeploymentEvent) => {
     if (event.type !== 'phase') out.write(`  [${event.deploymentId}] ${event.message}\n`);

@@ -1,19 +1,31 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { catalog, type ErrorCode } from '../errors/catalog.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import { nodeArgsFor, siblingEntry } from '../lib/entry.js';
+import { FERRY_VERSION } from '../lib/version.js';
 import { controlRequest, type ControlResponse } from './control-request.js';
-import { isAlive, isRouterProcess, readPidFile, routerFiles } from './state-dir.js';
-import type { RouteSpec, RouterStats } from './types.js';
+import { findRouterProcesses, isAlive, isRouterProcess, readPidFile, routerFiles } from './state-dir.js';
+import type { RouteSpec, RouterHealth, RouterStats } from './types.js';
 
 export interface RouterClientLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
 }
 
-const START_DEADLINE_MS = 10_000;
+/** How the router came to run: reused as it was, started, or replaced by this version's (handover). */
+export interface EnsuredRouter {
+  readonly pid: number;
+  readonly started: boolean;
+  readonly upgradedFrom?: string;
+}
+
+const START_DEADLINE_MS = 20_000;
+const HANDOVER_DEADLINE_MS = 60_000;
+/** Workers of rank 0 rescue at once, others after 2 s each; a successor takes a moment to start. */
+const RESCUE_WAIT_MS = 15_000;
 const STOP_DEADLINE_MS = 20_000;
 const POLL_MS = 25;
 const DRAIN_POLL_MS = 100;
@@ -26,19 +38,43 @@ export class RouterClient {
   private readonly stateDir: string;
   private readonly files: ReturnType<typeof routerFiles>;
   private readonly logger: RouterClientLogger | undefined;
-  private starting: Promise<{ pid: number; started: boolean }> | undefined;
+  private readonly workers: number;
+  private readonly version: string;
+  private starting: Promise<EnsuredRouter> | undefined;
 
-  constructor(opts: { stateDir: string; logger?: RouterClientLogger }) {
+  constructor(opts: { stateDir: string; logger?: RouterClientLogger; workers?: number; version?: string }) {
     this.stateDir = opts.stateDir;
     this.files = routerFiles(opts.stateDir);
     this.logger = opts.logger;
+    this.workers = opts.workers ?? 2;
+    this.version = opts.version ?? FERRY_VERSION;
   }
 
-  /** Reuses the live router of the state directory, or starts one and waits until it answers. */
-  ensureRunning(): Promise<{ pid: number; started: boolean }> {
+  /**
+   * Reuses the live router of the state directory, or starts one and waits until it answers. A
+   * router of another Ferry version hands its sockets over to this version's (no request fails).
+   */
+  ensureRunning(): Promise<EnsuredRouter> {
     // One start at a time from this process: two spawns would fight over the socket.
     this.starting ??= this.startOrReuse().finally(() => (this.starting = undefined));
     return this.starting;
+  }
+
+  /** The keeper's health (pid, version, workers and their restarts), or undefined when it does not answer. */
+  async health(timeoutMs = 2000): Promise<RouterHealth | undefined> {
+    try {
+      const response = await controlRequest(this.files.socket, 'GET', '/healthz', undefined, timeoutMs);
+      const body = response.body as Partial<RouterHealth> | undefined;
+      return response.status === 200 && typeof body?.pid === 'number' ? (body as RouterHealth) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The keeper's pid from its pid file, if that process is alive (it may not answer yet). */
+  keeperPid(): number | undefined {
+    const pid = readPidFile(this.files.pid);
+    return pid !== undefined && isRouterProcess(pid) ? pid : undefined;
   }
 
   async putRoute(spec: RouteSpec): Promise<void> {
@@ -69,27 +105,89 @@ export class RouterClient {
     }
   }
 
-  /** Sends SIGTERM to the router and waits until it exited (SIGKILL after a deadline). */
+  /**
+   * Sends SIGTERM to the keeper (its workers finish their requests and exit with it) and waits
+   * (SIGKILL after a deadline); then stops any router process of the state directory still left,
+   * such as the workers of a keeper that was killed.
+   */
   async stop(): Promise<void> {
-    const pid = (await this.livePid()) ?? readPidFile(this.files.pid);
-    if (pid === undefined || !isAlive(pid)) return;
-    process.kill(pid, 'SIGTERM');
-    if (await waitForExit(pid, STOP_DEADLINE_MS)) return;
-    this.logger?.warn({ pid }, 'router did not stop in time; killing it');
-    process.kill(pid, 'SIGKILL');
-    await waitForExit(pid, STOP_DEADLINE_MS);
+    const pid = (await this.livePid()) ?? this.keeperPid();
+    if (pid !== undefined && isAlive(pid)) {
+      process.kill(pid, 'SIGTERM');
+      if (!(await waitForExit(pid, STOP_DEADLINE_MS))) {
+        this.logger?.warn({ pid }, 'router did not stop in time; killing it');
+        process.kill(pid, 'SIGKILL');
+        await waitForExit(pid, STOP_DEADLINE_MS);
+      }
+    }
+    const left = findRouterProcesses(this.stateDir);
+    for (const other of left) signal(other, 'SIGTERM');
+    for (const other of left) {
+      if (!(await waitForExit(other, STOP_DEADLINE_MS))) signal(other, 'SIGKILL');
+    }
   }
 
-  private async startOrReuse(): Promise<{ pid: number; started: boolean }> {
-    const live = await this.livePid();
-    if (live !== undefined) return { pid: live, started: false };
+  private async startOrReuse(): Promise<EnsuredRouter> {
+    const live = (await this.health()) ?? (await this.rescued());
+    if (live !== undefined) return this.reuse(live);
+    return { pid: await this.spawnKeeper(), started: true };
+  }
+
+  /**
+   * No keeper answers, but router processes of this state directory run: the workers of a keeper
+   * that died, handing their sockets to a successor. A keeper started now could not take the
+   * ports they hold, so wait for that successor instead.
+   */
+  private async rescued(): Promise<RouterHealth | undefined> {
+    const deadline = Date.now() + RESCUE_WAIT_MS;
+    while (findRouterProcesses(this.stateDir).length > 0 && Date.now() < deadline) {
+      const health = await this.health();
+      if (health !== undefined) return health;
+      await delay(POLL_MS * 4);
+    }
+    return undefined;
+  }
+
+  /** A live router: kept if it is this version's, else replaced (handover, or restart for a pre-keeper one). */
+  private async reuse(live: RouterHealth): Promise<EnsuredRouter> {
+    if (live.version === this.version) {
+      if (live.workers.length !== this.workers) await this.call('PUT', '/workers', { count: this.workers });
+      return { pid: live.pid, started: false };
+    }
+    if (typeof live.version !== 'string') {
+      // A router from before the keeper cannot hand its sockets over: restarting it is the only way.
+      this.logger?.warn(
+        { pid: live.pid },
+        'replacing a router without a keeper: connections are refused for a moment',
+      );
+      await this.stop();
+      return { pid: await this.spawnKeeper(), started: true, upgradedFrom: 'unknown' };
+    }
+    const entry = fileURLToPath(siblingEntry(import.meta.url, './main'));
+    this.logger?.info(
+      { pid: live.pid, from: live.version, to: this.version },
+      'handing the router over to this version',
+    );
+    const answer = (await this.call('POST', '/handover', { entry }, HANDOVER_DEADLINE_MS)) as { pid: number };
+    const pid = await this.waitForKeeper((health) => health.pid === answer.pid);
+    if (this.workers !== live.workers.length) await this.call('PUT', '/workers', { count: this.workers });
+    return { pid, started: false, upgradedFrom: live.version };
+  }
+
+  private async spawnKeeper(): Promise<number> {
     mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
     const log = openSync(this.files.log, 'a');
     let exited: string | undefined;
     try {
       const child = spawn(
         process.execPath,
-        [...nodeArgsFor(siblingEntry(import.meta.url, './main')), '--state-dir', this.stateDir],
+        [
+          ...nodeArgsFor(siblingEntry(import.meta.url, './main')),
+          '--state-dir',
+          this.stateDir,
+          '--workers',
+          String(this.workers),
+        ],
         { detached: true, stdio: ['ignore', log, log] },
       );
       child.once('error', (error) => (exited = messageOf(error)));
@@ -98,44 +196,46 @@ export class RouterClient {
     } finally {
       closeSync(log);
     }
+    try {
+      const pid = await this.waitForKeeper(
+        () => true,
+        () => exited !== undefined && this.keeperPid() === undefined,
+      );
+      this.logger?.info({ pid, stateDir: this.stateDir }, 'router started');
+      return pid;
+    } catch (error) {
+      throw new FerryError(
+        'FERRY_E_ROUTER_UNREACHABLE',
+        `router for ${this.stateDir}: expected it to answer within ${START_DEADLINE_MS}ms, got ${exited ?? messageOf(error)}` +
+          `; last log lines:\n${lastLines(this.files.log, 10)}`,
+        { where: this.files.socket, got: exited ?? 'no answer' },
+      );
+    }
+  }
+
+  /** Polls the keeper until `accept` holds for its health; gives up early when `hopeless` says so. */
+  private async waitForKeeper(
+    accept: (health: RouterHealth) => boolean,
+    hopeless: () => boolean = () => false,
+  ): Promise<number> {
     const deadline = Date.now() + START_DEADLINE_MS;
     while (Date.now() < deadline) {
-      const pid = await this.livePid();
-      if (pid !== undefined) {
-        this.logger?.info({ pid, stateDir: this.stateDir }, 'router started');
-        return { pid, started: true };
-      }
-      // Ours exited: wait on only if another router, started at the same moment, owns the directory.
-      if (exited !== undefined && !this.isOwnedByLiveRouter()) break;
+      const health = await this.health();
+      if (health !== undefined && accept(health)) return health.pid;
+      if (hopeless()) break;
       await delay(POLL_MS);
     }
-    throw new FerryError(
-      'FERRY_E_ROUTER_UNREACHABLE',
-      `router for ${this.stateDir}: expected it to answer within ${START_DEADLINE_MS}ms, got ${exited ?? 'no answer'}` +
-        `; last log lines:\n${lastLines(this.files.log, 10)}`,
-      { where: this.files.socket, got: exited ?? 'no answer' },
-    );
+    throw new Error('no answer');
   }
 
   private async livePid(): Promise<number | undefined> {
-    try {
-      const response = await controlRequest(this.files.socket, 'GET', '/healthz', undefined, 2000);
-      const pid = (response.body as { pid?: unknown } | undefined)?.pid;
-      return response.status === 200 && typeof pid === 'number' ? pid : undefined;
-    } catch {
-      return undefined;
-    }
+    return (await this.health())?.pid;
   }
 
-  private isOwnedByLiveRouter(): boolean {
-    const owner = readPidFile(this.files.pid);
-    return owner !== undefined && isRouterProcess(owner);
-  }
-
-  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+  private async call(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<unknown> {
     let response: ControlResponse;
     try {
-      response = await controlRequest(this.files.socket, method, path, body);
+      response = await controlRequest(this.files.socket, method, path, body, timeoutMs);
     } catch (error) {
       throw new FerryError(
         'FERRY_E_ROUTER_UNREACHABLE',
@@ -177,5 +277,13 @@ function lastLines(path: string, count: number): string {
     return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
   } catch {
     return '(no log)';
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
   }
 }

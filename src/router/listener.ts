@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FerryError } from '../errors/ferry-error.js';
+import { ConnectionDrain } from './drain.js';
 import { forwardRequest } from './forward.js';
+import type { SocketHandle } from './listen-socket.js';
 import type { Route } from './route.js';
 import type { ListenAddress } from './types.js';
 import { forwardUpgrade } from './upgrade.js';
@@ -10,12 +12,11 @@ import { errorCode } from './upstream-failure.js';
 /** Longer than the idle timeout of the usual load balancers (60s) in front, so they close first. */
 const CLIENT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const HEADERS_TIMEOUT_MS = 66_000;
-const IDLE_SWEEP_MS = 100;
 
 /** The HTTP server of one route on its listen address. */
 export class RouteListener {
   private readonly server: Server;
-  private closing = false;
+  private readonly connections: ConnectionDrain;
   /** Upgraded (WebSocket) client sockets: the HTTP server no longer tracks them, but close() must. */
   private readonly tunnels = new Set<Duplex>();
 
@@ -27,11 +28,13 @@ export class RouteListener {
       { keepAliveTimeout: CLIENT_KEEP_ALIVE_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS },
       (req, res) => {
         // Requests that arrive while this listener closes get their answer, then the connection ends.
-        if (this.closing) res.shouldKeepAlive = false;
+        this.connections.track(req, res);
         forwardRequest(route, req, res);
       },
     );
+    this.connections = new ConnectionDrain(this.server);
     this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      this.connections.forget(socket);
       this.tunnels.add(socket);
       socket.once('close', () => this.tunnels.delete(socket));
       forwardUpgrade(route, req, socket, head);
@@ -52,30 +55,26 @@ export class RouteListener {
     });
   }
 
-  /**
-   * Stops accepting, lets requests in flight finish (closing each connection once it is idle) and
-   * resolves when all are done, or cuts the rest after graceMs.
-   */
-  close(graceMs: number): Promise<void> {
-    this.closing = true;
-    return new Promise((resolve) => {
-      if (!this.server.listening) {
-        this.server.closeAllConnections();
-        for (const tunnel of this.tunnels) tunnel.destroy();
-        resolve();
-        return;
-      }
-      const sweep = setInterval(() => this.server.closeIdleConnections(), IDLE_SWEEP_MS);
-      const cut = setTimeout(() => {
-        this.server.closeAllConnections();
-        for (const tunnel of this.tunnels) tunnel.destroy();
-      }, graceMs);
-      this.server.close(() => {
-        clearInterval(sweep);
-        clearTimeout(cut);
+  /** Accepts on a listening socket the keeper holds (a worker's listener). */
+  listenOn(handle: SocketHandle): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onListenError = (error: Error): void => reject(error);
+      this.server.once('error', onListenError);
+      this.server.listen(handle, () => {
+        this.server.off('error', onListenError);
+        this.server.on('error', (error) => this.onError(error));
         resolve();
       });
-      this.server.closeIdleConnections();
+    });
+  }
+
+  /**
+   * Stops accepting, lets requests in flight finish (a client's connection closes after its next
+   * response, an idle one after a moment) and resolves when all are done, or cuts the rest after graceMs.
+   */
+  close(graceMs: number): Promise<void> {
+    return this.connections.drain(graceMs, () => {
+      for (const tunnel of this.tunnels) tunnel.destroy();
     });
   }
 }

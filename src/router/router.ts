@@ -1,9 +1,9 @@
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import { EJECT_COOLDOWN_MS } from './backend.js';
+import type { SocketHandle } from './listen-socket.js';
 import { RouteListener } from './listener.js';
 import { Route } from './route.js';
-import { loadRouteTable, saveRouteTable } from './route-table-file.js';
-import type { ListenAddress, RouteSpec, RouterStats } from './types.js';
+import type { RouteSpec, RouteStats } from './types.js';
 
 export interface RouterLogger {
   info(obj: object, msg?: string): void;
@@ -12,163 +12,137 @@ export interface RouterLogger {
 }
 
 export interface RouterOptions {
-  stateDir: string;
   logger: RouterLogger;
-  /** How long a closing listener (route deleted or moved, router stopping) lets requests finish. */
-  drainMs?: number;
+  /** How long a closing listener (route removed or moved, worker draining) lets requests finish. */
+  drainMs: number;
+  /** A spare: holds the sockets without accepting until activate(). */
+  standby?: boolean;
 }
 
-/** 'running' serves and takes changes; 'stopping' finishes what is in flight; 'stopped' is done. */
-export type RouterState = 'running' | 'stopping' | 'stopped';
+/** 'running' serves and takes changes; 'draining' finishes what is in flight; 'stopped' is done. */
+export type RouterState = 'running' | 'draining' | 'stopped';
 
 interface RouteEntry {
   route: Route;
-  /** Undefined while a restored route waits for its port (retried in the background). */
+  /** Undefined while standing by: the handle is held, nothing accepts on it. */
   listener: RouteListener | undefined;
-  retryTimer?: NodeJS.Timeout;
+  /** The keeper's id of the socket the listener accepts on. */
+  socketId: string;
+  handle: SocketHandle;
 }
 
-const DEFAULT_DRAIN_MS = 10_000;
-const LISTEN_RETRY_MS = 2000;
-
-/** The routing table: one Route and one listener per route name, persisted on every change. */
+/**
+ * A worker's routes: one Route (backends, balancing, held requests) and one listener per route,
+ * accepting on the listening socket the keeper handed over. The keeper owns the table and its
+ * persistence; a worker only serves what it is told.
+ */
 export class Router {
   private readonly entries = new Map<string, RouteEntry>();
-  private readonly drainMs: number;
-  private changes: Promise<unknown> = Promise.resolve();
   private state: RouterState = 'running';
+  private standby: boolean;
 
   constructor(private readonly options: RouterOptions) {
-    this.drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
+    this.standby = options.standby ?? false;
   }
 
-  /** Serves the table the previous router saved, so a restarted router routes again at once. */
-  async restore(): Promise<void> {
-    const { routes, problems } = loadRouteTable(this.options.stateDir);
-    for (const problem of problems) this.options.logger.warn({ problem }, 'skipped a saved route');
-    for (const spec of routes) {
-      const entry: RouteEntry = { route: this.newRoute(spec), listener: undefined };
-      this.entries.set(spec.name, entry);
-      await this.listenInBackground(entry);
+  /** A spare takes a dead worker's place: it accepts on every socket it holds. */
+  async activate(): Promise<void> {
+    this.standby = false;
+    await Promise.all(
+      [...this.entries.values()].map(async (entry) => {
+        if (entry.listener !== undefined) return;
+        const listener = this.newListener(entry.route);
+        await listener.listenOn(entry.handle);
+        entry.listener = listener;
+      }),
+    );
+    this.options.logger.info({ routes: this.entries.size }, 'spare activated: accepting on every route');
+  }
+
+  /**
+   * Serves `spec` on the socket `socketId`. The handle comes along only when the socket is new to
+   * this worker (a new route, or a route that moved): the old listener then drains.
+   */
+  async serve(spec: RouteSpec, socketId: string, handle: SocketHandle | undefined): Promise<void> {
+    this.assertRunning('serve a route');
+    const entry = this.entries.get(spec.name);
+    if (entry !== undefined && entry.socketId === socketId) {
+      entry.route.apply(spec);
+      return;
     }
-    this.options.logger.info({ routes: routes.length }, 'routing table restored');
-  }
-
-  /** Adds or replaces a route; a new listen address is bound before the old one is let go. */
-  putRoute(spec: RouteSpec): Promise<void> {
-    return this.serialize(async () => {
-      this.assertRunning('put a route');
-      const other = [...this.entries.values()].find(
-        (e) => e.route.name !== spec.name && isSameAddress(e.route.spec.listen, spec.listen),
+    if (handle === undefined) {
+      throw new FerryError(
+        'FERRY_E_INTERNAL',
+        `route ${spec.name}: expected the handle of socket ${socketId} with the route, got none`,
       );
-      if (other !== undefined) {
-        const where = `${spec.listen.host}:${spec.listen.port}`;
-        throw new FerryError(
-          'FERRY_E_PORT_IN_USE',
-          `listen address ${where}: expected a free port, got one used by route ${other.route.name}`,
-          { where, route: other.route.name },
-        );
-      }
-      const entry = this.entries.get(spec.name);
-      if (entry === undefined) {
-        const route = this.newRoute(spec);
-        const listener = this.newListener(route);
-        await listener.listen(spec.listen);
-        this.entries.set(spec.name, { route, listener });
-        this.options.logger.info({ route: spec.name, listen: spec.listen }, 'route added');
-      } else {
-        if (entry.listener === undefined || !isSameAddress(entry.route.spec.listen, spec.listen)) {
-          clearTimeout(entry.retryTimer);
-          const listener = this.newListener(entry.route);
-          try {
-            await listener.listen(spec.listen);
-          } catch (error) {
-            if (entry.listener === undefined) this.scheduleListenRetry(entry);
-            throw error;
-          }
-          const old = entry.listener;
-          entry.listener = listener;
-          void old?.close(this.drainMs);
-          this.options.logger.info(
-            { route: spec.name, listen: spec.listen },
-            'route listens on a new address',
-          );
-        }
-        entry.route.apply(spec);
-      }
-      this.persist();
-    });
+    }
+    const route = entry?.route ?? this.newRoute(spec);
+    if (entry !== undefined) route.apply(spec);
+    let listener: RouteListener | undefined;
+    if (!this.standby) {
+      listener = this.newListener(route);
+      await listener.listenOn(handle);
+    }
+    this.entries.set(spec.name, { route, listener, socketId, handle });
+    if (entry !== undefined) this.release(entry);
+    this.options.logger.info({ route: spec.name, listen: spec.listen }, 'serving route');
   }
 
-  /** Removes a route: its listener stops accepting and closes once requests in flight finish. */
-  async deleteRoute(name: string): Promise<boolean> {
-    const entry = await this.serialize(() => {
-      this.assertRunning('delete a route');
-      const found = this.entries.get(name);
-      if (found === undefined) return Promise.resolve(undefined);
-      this.entries.delete(name);
-      clearTimeout(found.retryTimer);
-      this.persist();
-      return Promise.resolve(found);
-    });
+  /** The id of the socket the route is served on here, if it is. */
+  socketOf(name: string): string | undefined {
+    return this.entries.get(name)?.socketId;
+  }
+
+  /** Stops accepting on the route's socket; requests in flight finish (bounded by drainMs). */
+  remove(name: string): boolean {
+    const entry = this.entries.get(name);
     if (entry === undefined) return false;
+    this.entries.delete(name);
     entry.route.close();
-    await entry.listener?.close(this.drainMs);
-    entry.route.destroy();
-    this.options.logger.info({ route: name }, 'route deleted');
+    this.release(entry, () => entry.route.destroy());
+    this.options.logger.info({ route: name }, 'route removed');
     return true;
   }
 
-  routes(): RouteSpec[] {
-    return [...this.entries.values()].map((entry) => entry.route.spec);
-  }
-
-  stats(): RouterStats {
+  /** Each route's counters as this worker saw them. */
+  stats(): Record<string, RouteStats> {
     const now = Date.now();
-    const routes: RouterStats['routes'] = {};
+    const routes: Record<string, RouteStats> = {};
     for (const [name, entry] of this.entries) routes[name] = entry.route.stats(now);
-    return { pid: process.pid, routes };
+    return routes;
   }
 
-  /** Stops accepting everywhere, lets requests in flight finish (bounded by drainMs), closes upstreams. */
-  async shutdown(): Promise<void> {
+  /** The routes and the sockets they accept on, for handing over to a new keeper. */
+  sockets(): Array<{ spec: RouteSpec; handle: SocketHandle }> {
+    return [...this.entries.values()].map((entry) => ({ spec: entry.route.spec, handle: entry.handle }));
+  }
+
+  /** Stops accepting everywhere and lets requests in flight finish (bounded by drainMs). */
+  async drain(drainMs = this.options.drainMs): Promise<void> {
     if (this.state !== 'running') return;
-    this.state = 'stopping';
-    await this.changes.catch(() => undefined);
+    this.state = 'draining';
     const entries = [...this.entries.values()];
+    // The routes stay valid: requests still arriving on open connections are served, not refused.
+    await Promise.all(
+      entries.map((entry) =>
+        entry.listener ? entry.listener.close(drainMs) : Promise.resolve(entry.handle.close()),
+      ),
+    );
     for (const entry of entries) {
-      clearTimeout(entry.retryTimer);
       entry.route.close();
+      entry.route.destroy();
     }
-    await Promise.all(entries.map((entry) => entry.listener?.close(this.drainMs) ?? Promise.resolve()));
-    for (const entry of entries) entry.route.destroy();
     this.state = 'stopped';
   }
 
-  private async listenInBackground(entry: RouteEntry): Promise<void> {
-    const listener = this.newListener(entry.route);
-    const { name, listen } = entry.route.spec;
-    try {
-      await listener.listen(listen);
-      if (this.state !== 'running' || this.entries.get(name) !== entry || entry.listener !== undefined) {
-        void listener.close(0);
-        return;
-      }
-      entry.listener = listener;
-    } catch (error) {
-      this.options.logger.error({ route: name, listen, err: messageOf(error) }, 'cannot listen; retrying');
-      this.scheduleListenRetry(entry);
+  /** Lets go of a socket: a listener drains (then `after`), a handle held in standby just closes. */
+  private release(entry: RouteEntry, after: () => void = () => undefined): void {
+    if (entry.listener === undefined) {
+      entry.handle.close();
+      after();
+      return;
     }
-  }
-
-  /** A restored route whose port is still taken (e.g. by a router that is not quite gone) tries again. */
-  private scheduleListenRetry(entry: RouteEntry): void {
-    const name = entry.route.name;
-    entry.retryTimer = setTimeout(() => {
-      if (this.state === 'running' && this.entries.get(name) === entry && entry.listener === undefined) {
-        void this.listenInBackground(entry);
-      }
-    }, LISTEN_RETRY_MS);
+    void entry.listener.close(this.options.drainMs).then(after);
   }
 
   private newRoute(spec: RouteSpec): Route {
@@ -193,27 +167,12 @@ export class Router {
     );
   }
 
-  private persist(): void {
-    saveRouteTable(this.options.stateDir, this.routes());
-  }
-
   private assertRunning(action: string): void {
     if (this.state !== 'running') {
-      throw new FerryError('FERRY_E_ILLEGAL_STATE', `cannot ${action}: the router is ${this.state}`, {
+      throw new FerryError('FERRY_E_ILLEGAL_STATE', `cannot ${action}: the router worker is ${this.state}`, {
         expected: 'running',
         got: this.state,
       });
     }
   }
-
-  /** Route changes run one at a time, in arrival order, so listens and table writes never interleave. */
-  private serialize<T>(change: () => Promise<T>): Promise<T> {
-    const result = this.changes.then(change, change);
-    this.changes = result.catch(() => undefined);
-    return result;
-  }
-}
-
-function isSameAddress(a: ListenAddress, b: ListenAddress): boolean {
-  return a.host === b.host && a.port === b.port;
 }

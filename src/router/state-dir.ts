@@ -1,5 +1,5 @@
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 /** The files a router keeps in its state directory. */
 export function routerFiles(stateDir: string): { pid: string; socket: string; log: string; routes: string } {
@@ -9,35 +9,6 @@ export function routerFiles(stateDir: string): { pid: string; socket: string; lo
     log: join(stateDir, 'router.log'),
     routes: join(stateDir, 'routes.json'),
   };
-}
-
-/**
- * Claims the state directory for this process by creating router.pid exclusively, so two routers
- * started at the same moment cannot both take the socket. A pid file left by a router that died is
- * taken over. Returns undefined when claimed, or the pid of the live router that owns the directory.
- */
-export function claimStateDir(pidPath: string): number | undefined {
-  // Written aside, then hard-linked into place: link() fails if the name exists, and the pid file
-  // is never seen empty (an empty one would look stale and be taken over).
-  const temp = `${pidPath}.${process.pid}.tmp`;
-  writeFileSync(temp, `${process.pid}\n`, { mode: 0o600 });
-  try {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        linkSync(temp, pidPath);
-        return undefined;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const owner = readPidFile(pidPath);
-      if (owner !== undefined && owner !== process.pid && isRouterProcess(owner)) return owner;
-      rmSync(pidPath, { force: true });
-    }
-    // Another starter took the stale file over between our two tries.
-    return readPidFile(pidPath) ?? -1;
-  } finally {
-    rmSync(temp, { force: true });
-  }
 }
 
 export function readPidFile(pidPath: string): number | undefined {
@@ -66,4 +37,33 @@ export function isRouterProcess(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * Every process of the router of stateDir (the keeper, its workers, a successor), found by its
+ * command line: they all run with `--state-dir <dir>`. For stopping what a dead keeper left behind.
+ */
+export function findRouterProcesses(stateDir: string): number[] {
+  const wanted = resolve(stateDir);
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const at = args.indexOf('--state-dir');
+    const isRouter = args.some((arg) => /router[/\\](main|worker-main)\.(js|ts)$/.test(arg));
+    if (isRouter && at >= 0 && args[at + 1] !== undefined && resolve(args[at + 1]!) === wanted)
+      pids.push(Number(entry));
+  }
+  return pids;
 }

@@ -62,8 +62,47 @@ export interface RouteStats {
 }
 
 export interface RouterStats {
+  /** The keeper's pid. */
   pid: number;
+  /** The Ferry version of the keeper (absent from routers before the keeper existed). */
+  version?: string;
+  /**
+   * Counters are continuous within an epoch: a successor of a keeper keeps it, a fresh keeper (or
+   * one rescued by a worker after its keeper died) starts a new one. A reader taking differences
+   * starts afresh when it changes.
+   */
+  epoch?: string;
   routes: Record<string, RouteStats>;
+}
+
+/** One worker as the keeper reports it. */
+export interface RouterWorkerView {
+  readonly rank: number;
+  readonly pid: number | null;
+  /** starting, syncing, up, draining, gone, or restarting (waiting for its backoff). */
+  readonly state: string;
+  readonly startedAt: number | null;
+  readonly restarts: number;
+  readonly crashLoop: boolean;
+  readonly lastExit: string | null;
+}
+
+/** GET /healthz of the router's control API. */
+export interface RouterHealth {
+  readonly ok: boolean;
+  readonly pid: number;
+  readonly version: string;
+  readonly epoch: string;
+  /** running, handing-over, stopping, stopped. */
+  readonly state: string;
+  readonly startedAt: number;
+  readonly uptimeMs: number;
+  readonly workers: readonly RouterWorkerView[];
+  /** The warm spare that takes a dead worker's place at once. */
+  readonly spare?: { readonly pid: number | null; readonly state: string };
+  readonly routes: number;
+  /** Routes whose port could not be bound yet (retried), with the last error. */
+  readonly unbound: ReadonlyArray<{ readonly route: string; readonly error: string }>;
 }
 
 export const DEFAULT_HOLD_TIMEOUT_MS = 10_000;

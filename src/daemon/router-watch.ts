@@ -1,0 +1,176 @@
+import { messageOf } from '../errors/ferry-error.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { EnsuredRouter } from '../router/client.js';
+import type { RouterHealth } from '../router/types.js';
+
+/** What the watch needs of the router: its health, and bringing it back. */
+export interface WatchedRouter {
+  health(): Promise<RouterHealth | undefined>;
+  ensureRunning(): Promise<EnsuredRouter>;
+}
+
+/** running: the keeper answers; restarting: it does not, and is being brought back; down: that failed. */
+export type RouterWatchState = 'running' | 'restarting' | 'down';
+
+/** The router as `ferry status` shows it. */
+export interface RouterStatus {
+  readonly state: RouterWatchState;
+  readonly pid: number | null;
+  readonly version: string | null;
+  readonly uptimeMs: number | null;
+  /** Times this daemon saw the keeper replaced (died and came back, or handed over). */
+  readonly restarts: number;
+  readonly workers: ReadonlyArray<{
+    readonly pid: number | null;
+    readonly state: string;
+    readonly uptimeMs: number | null;
+    readonly restarts: number;
+    readonly crashLoop: boolean;
+  }>;
+  /** Why it is not well: the keeper is down, a worker crash-loops, a route has no socket. */
+  readonly error: string | null;
+}
+
+export interface RouterWatchOptions {
+  readonly router: WatchedRouter;
+  readonly clock: Clock;
+  /** The keeper was replaced: push every route again, so its table is the daemon's. */
+  readonly onReplaced: (pid: number) => Promise<void>;
+  /** Something worth an operator's eye (also printed by `ferry up`), and its end. */
+  readonly onProblem: (message: string) => void;
+  readonly onRecovered: (message: string) => void;
+  readonly intervalMs?: number;
+}
+
+const CHECK_EVERY_MS = 1_000;
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 30_000;
+
+/**
+ * The daemon's eye on the router: checks the keeper every second. A keeper that stopped answering
+ * is brought back (its workers hand their sockets to a successor by themselves; ensureRunning waits
+ * for that, or starts a new keeper when nothing of the router is left), with backoff while that
+ * fails. Every replacement re-pushes the routes. Problems reach the daemon's log and output.
+ */
+export class RouterWatch {
+  private timer: TimerHandle | undefined;
+  private stopped = true;
+  private last: RouterHealth | undefined;
+  private state: RouterWatchState = 'running';
+  private restarts = 0;
+  private error: string | null = null;
+  private retryMs = FIRST_RETRY_MS;
+  private nextAttemptAt = 0;
+  private reported: string | null = null;
+
+  constructor(private readonly options: RouterWatchOptions) {}
+
+  /** Starts watching a keeper the daemon just ensured. */
+  start(health: RouterHealth | undefined): void {
+    this.last = health;
+    this.stopped = false;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  status(): RouterStatus {
+    const h = this.last;
+    const now = this.options.clock.now();
+    return {
+      state: this.state,
+      pid: h?.pid ?? null,
+      version: h?.version ?? null,
+      uptimeMs: h === undefined || this.state !== 'running' ? null : Math.max(0, now - h.startedAt),
+      restarts: this.restarts,
+      workers: (h?.workers ?? []).map((w) => ({
+        pid: w.pid,
+        state: w.state,
+        uptimeMs: w.startedAt === null ? null : Math.max(0, now - w.startedAt),
+        restarts: w.restarts,
+        crashLoop: w.crashLoop,
+      })),
+      error: this.error,
+    };
+  }
+
+  /** One look at the router (also called by the timer). */
+  async check(): Promise<void> {
+    const health = await this.options.router.health();
+    if (health !== undefined) return this.seen(health);
+    const now = this.options.clock.now();
+    if (this.state === 'running') {
+      this.state = 'restarting';
+      this.problem(`the router (keeper pid ${this.last?.pid ?? '?'}) does not answer; bringing it back`);
+    }
+    if (now < this.nextAttemptAt) return;
+    try {
+      await this.options.router.ensureRunning();
+      const back = await this.options.router.health();
+      if (back === undefined) throw new Error('it started but does not answer');
+      await this.seen(back);
+    } catch (error) {
+      this.state = 'down';
+      this.nextAttemptAt = now + this.retryMs;
+      this.problem(`the router cannot come back: ${messageOf(error)}; next try in ${this.retryMs / 1000}s`);
+      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    }
+  }
+
+  private async seen(health: RouterHealth): Promise<void> {
+    const replaced = this.last !== undefined && this.last.pid !== health.pid;
+    this.last = health;
+    this.retryMs = FIRST_RETRY_MS;
+    this.nextAttemptAt = 0;
+    const wasDown = this.state !== 'running';
+    this.state = 'running';
+    if (replaced) {
+      this.restarts += 1;
+      try {
+        await this.options.onReplaced(health.pid);
+      } catch (error) {
+        this.problem(`the new router (pid ${health.pid}) did not take the routes: ${messageOf(error)}`);
+      }
+    }
+    const trouble = describeTrouble(health);
+    if (trouble !== null) this.problem(trouble);
+    else if (wasDown || this.error !== null)
+      this.recovered(`the router serves again (keeper pid ${health.pid})`);
+  }
+
+  private problem(message: string): void {
+    this.error = message;
+    if (this.reported === message) return;
+    this.reported = message;
+    this.options.onProblem(message);
+  }
+
+  private recovered(message: string): void {
+    this.error = null;
+    this.reported = null;
+    this.options.onRecovered(message);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.options.clock.setTimeout(() => {
+      void this.check().finally(() => this.schedule());
+    }, this.options.intervalMs ?? CHECK_EVERY_MS);
+  }
+}
+
+/** A live keeper can still be unwell: a worker crash-looping, none serving, a route without its port. */
+function describeTrouble(health: RouterHealth): string | null {
+  const looping = health.workers.filter((w) => w.crashLoop);
+  if (looping.length > 0)
+    return `router worker ${looping.map((w) => w.rank).join(', ')} keeps dying (${looping[0]!.lastExit ?? 'no exit status'}); restarting with backoff`;
+  if (health.workers.length > 0 && !health.workers.some((w) => w.state === 'up'))
+    return 'no router worker is serving; they are being restarted';
+  const unbound = health.unbound[0];
+  if (unbound !== undefined) return `route ${unbound.route} cannot listen: ${unbound.error}`;
+  return null;
+}

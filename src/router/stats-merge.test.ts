@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { addDeparted, mergeCounters, pruneDeparted, type RouteCounters } from './stats-merge.js';
+import type { BackendStats, RouteSpec } from './types.js';
+
+const spec: RouteSpec = {
+  name: 'app',
+  listen: { host: '127.0.0.1', port: 8080 },
+  backends: [
+    { id: 'a', release: 'v1', host: '127.0.0.1', port: 1, weight: 1, healthy: true },
+    { id: 'b', release: 'v2', host: '127.0.0.1', port: 2, weight: 1, healthy: true },
+  ],
+};
+
+function backend(id: string, requests: number, fiveXx = 0, inFlight = 0): BackendStats {
+  return {
+    id,
+    release: id === 'a' ? 'v1' : 'v2',
+    inFlight,
+    requests,
+    responses: { '1xx': 0, '2xx': requests - fiveXx, '3xx': 0, '4xx': 0, '5xx': fiveXx },
+    errors: 0,
+    ejectedUntil: null,
+  };
+}
+
+function counters(...backends: BackendStats[]): RouteCounters {
+  return { app: { listen: spec.listen, backends, held: 1 } };
+}
+
+describe('router counters across workers', () => {
+  it('sums the workers, and keeps a dead worker last counts so that totals never go backwards', () => {
+    const w1 = counters(backend('a', 10, 1, 2), backend('b', 5));
+    const w2 = counters(backend('a', 7, 0, 1));
+    const before = mergeCounters([spec], [w1, w2], {});
+    expect(before.app!.backends.find((b) => b.id === 'a')).toMatchObject({ requests: 17, inFlight: 3 });
+    expect(before.app!.held).toBe(2);
+    // w1 dies: its counts stay, its requests in flight do not.
+    const departed = addDeparted({}, w1);
+    const after = mergeCounters([spec], [w2], departed);
+    const a = after.app!.backends.find((b) => b.id === 'a')!;
+    expect(a).toMatchObject({ requests: 17, inFlight: 1 });
+    expect(a.responses['5xx']).toBe(1);
+    expect(after.app!.backends.find((b) => b.id === 'b')).toMatchObject({ requests: 5, inFlight: 0 });
+  });
+
+  it('lists every backend of the table, and forgets departed counts of backends that left it', () => {
+    const departed = addDeparted({}, counters(backend('a', 3), backend('gone', 9)));
+    const merged = mergeCounters([spec], [], departed);
+    expect(merged.app!.backends.map((b) => b.id).sort()).toEqual(['a', 'b']);
+    expect(pruneDeparted(departed, [spec]).app!.backends.map((b) => b.id)).toEqual(['a']);
+    expect(mergeCounters([], [], departed)).toEqual({});
+  });
+});

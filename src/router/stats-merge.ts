@@ -1,0 +1,108 @@
+/**
+ * Pure: the router's counters as one, from the counters of each worker and those of workers that
+ * are gone. Counters are cumulative per backend id; the daemon takes differences, so they must
+ * never go backwards when a worker dies: its last counts are kept ("departed") and added in.
+ */
+import type { BackendStats, ResponseCounts, RouteSpec, RouteStats } from './types.js';
+
+export type RouteCounters = Record<string, RouteStats>;
+
+const RESPONSE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+/**
+ * The routes of `table`, each with its backends' counters summed over `live` (one snapshot per
+ * running worker) and `departed`. A departed backend is kept while its id is in the route or a
+ * live worker still reports it (a drain in progress); then it is forgotten.
+ */
+export function mergeCounters(
+  table: readonly RouteSpec[],
+  live: readonly RouteCounters[],
+  departed: RouteCounters,
+): RouteCounters {
+  const merged: RouteCounters = {};
+  for (const spec of table) {
+    const backends = new Map<string, BackendStats>();
+    let held = 0;
+    for (const snapshot of live) {
+      const route = ownRoute(snapshot, spec.name);
+      if (route === undefined) continue;
+      held += route.held;
+      for (const backend of route.backends)
+        backends.set(backend.id, sumBackends(backends.get(backend.id), backend));
+    }
+    const inRoute = new Set(spec.backends.map((b) => b.id));
+    for (const backend of ownRoute(departed, spec.name)?.backends ?? []) {
+      if (!inRoute.has(backend.id) && !backends.has(backend.id)) continue;
+      backends.set(backend.id, sumBackends(backends.get(backend.id), { ...backend, inFlight: 0 }));
+    }
+    // Backends of the spec that no worker has counted yet show as zero: the daemon sees every id.
+    for (const backend of spec.backends) {
+      if (!backends.has(backend.id)) backends.set(backend.id, emptyBackend(backend.id, backend.release));
+    }
+    merged[spec.name] = { listen: { ...spec.listen }, backends: [...backends.values()], held };
+  }
+  return merged;
+}
+
+/** Adds a worker's last counters to what departed workers counted (in-flight requests are gone). */
+export function addDeparted(departed: RouteCounters, last: RouteCounters): RouteCounters {
+  const result: RouteCounters = { ...departed };
+  for (const [name, route] of Object.entries(last)) {
+    const backends = new Map((ownRoute(result, name)?.backends ?? []).map((b) => [b.id, b]));
+    for (const backend of route.backends) {
+      backends.set(backend.id, sumBackends(backends.get(backend.id), { ...backend, inFlight: 0 }));
+    }
+    result[name] = { listen: route.listen, backends: [...backends.values()], held: 0 };
+  }
+  return result;
+}
+
+/** Departed counters of the routes and backends still in `table` (what a successor carries on with). */
+export function pruneDeparted(departed: RouteCounters, table: readonly RouteSpec[]): RouteCounters {
+  const result: RouteCounters = {};
+  for (const spec of table) {
+    const route = ownRoute(departed, spec.name);
+    if (route === undefined) continue;
+    const ids = new Set(spec.backends.map((b) => b.id));
+    result[spec.name] = { ...route, backends: route.backends.filter((b) => ids.has(b.id)) };
+  }
+  return result;
+}
+
+function sumBackends(a: BackendStats | undefined, b: BackendStats): BackendStats {
+  if (a === undefined) return { ...b, responses: { ...b.responses } };
+  const responses = {} as ResponseCounts;
+  for (const key of RESPONSE_CLASSES) responses[key] = a.responses[key] + b.responses[key];
+  return {
+    id: a.id,
+    release: b.release,
+    inFlight: a.inFlight + b.inFlight,
+    requests: a.requests + b.requests,
+    responses,
+    errors: a.errors + b.errors,
+    ejectedUntil: latest(a.ejectedUntil, b.ejectedUntil),
+  };
+}
+
+function latest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
+
+function emptyBackend(id: string, release: string): BackendStats {
+  return {
+    id,
+    release,
+    inFlight: 0,
+    requests: 0,
+    responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+    errors: 0,
+    ejectedUntil: null,
+  };
+}
+
+/** Route names come from outside (the daemon): only own properties count. */
+function ownRoute(counters: RouteCounters, name: string): RouteStats | undefined {
+  return Object.hasOwn(counters, name) ? counters[name] : undefined;
+}
