@@ -5,7 +5,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFerryError } from '../errors/ferry-error.js';
 import { readPidStart } from '../supervisor/index.js';
-import { DaemonLock, isLockHeld, lockName, readLockHolder } from './lock.js';
+import { lockAddress } from '../lib/process-lock.js';
+import { DaemonLock, isLockHeld, readLockHolder } from './lock.js';
+
+const lockName = (home: string): string => lockAddress('daemon', home);
 
 let dir: string;
 beforeEach(() => {

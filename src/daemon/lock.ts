@@ -1,9 +1,9 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError } from '../errors/ferry-error.js';
+import { ProcessLock } from '../lib/process-lock.js';
 import { FERRY_VERSION } from '../lib/version.js';
-import { isProcessAlive, ownerMarker, readPidStart } from '../supervisor/index.js';
+import { isProcessAlive, readPidStart } from '../supervisor/index.js';
 
 /** Who holds a data directory's lock, as its record file (daemon.lock) names it. */
 export interface LockHolder {
@@ -20,14 +20,8 @@ export interface LockHolder {
 const HOLDER_WAIT_MS = 3_000;
 const HOLDER_POLL_MS = 50;
 
-/**
- * The lock's name: a Linux abstract-namespace unix socket named after the data directory's real path
- * (so a symlink and its target, or a directory not created yet, get the same lock). Binding it is
- * atomic, and the kernel frees it when the process dies, however it dies: no stale lock file.
- */
-export function lockName(home: string): string {
-  return `\0ferry-daemon-${ownerMarker(home)}`;
-}
+/** The kind of ProcessLock a data directory's daemon holds. */
+const LOCK_KIND = 'daemon';
 
 /**
  * One daemon per data directory: taken before the daemon touches anything, held for its life.
@@ -38,7 +32,7 @@ export class DaemonLock {
   private recordWritten = false;
 
   private constructor(
-    private readonly server: net.Server,
+    private readonly lock: ProcessLock,
     private readonly recordFile: string,
   ) {
     this.record = {
@@ -56,23 +50,10 @@ export class DaemonLock {
 
   /** Takes the lock of `home`; FERRY_E_DAEMON_RUNNING, naming the holder, when another daemon has it. */
   static async acquire(home: string, recordFile: string): Promise<DaemonLock> {
-    // Connections are only probes (isLockHeld): closed at once.
-    const server = net.createServer((socket) => socket.destroy());
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ path: lockName(home), exclusive: true }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      throw daemonRunning(home, await waitForHolder(recordFile));
-    }
-    // The lock must not keep a failed `ferry up` alive; the running daemon has other handles.
-    server.unref();
-    return new DaemonLock(server, recordFile);
+    // The socket is the lock (see ProcessLock); the record file names the holder with its start time.
+    const attempt = await ProcessLock.acquire(LOCK_KIND, home, () => ({ pid: process.pid }));
+    if (!attempt.acquired) throw daemonRunning(home, await waitForHolder(recordFile));
+    return new DaemonLock(attempt.lock, recordFile);
   }
 
   /** Writes the record naming this daemon (again once the API address is known). */
@@ -88,20 +69,13 @@ export class DaemonLock {
   async release(): Promise<void> {
     if (this.recordWritten && readLockHolder(this.recordFile)?.pid === process.pid)
       rmSync(this.recordFile, { force: true });
-    await new Promise((resolve) => this.server.close(resolve));
+    await this.lock.release();
   }
 }
 
 /** Whether a daemon holds the lock of `home` now, asked without taking it. */
 export function isLockHeld(home: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ path: lockName(home) });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  return ProcessLock.isHeld(LOCK_KIND, home);
 }
 
 /** The record of daemon.lock when it names a live process (same pid and start time). */

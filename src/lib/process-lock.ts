@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { realpathSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
-import path from 'node:path';
+import { resolveRealPath } from './real-path.js';
 
 /** What a lock's holder says about itself to whoever asks (the loser of a race, a status command). */
 export type LockHolder = Readonly<Record<string, unknown>> & { readonly pid: number };
@@ -49,6 +48,18 @@ export class ProcessLock {
     return askHolder(lockAddress(kind, dir));
   }
 
+  /** Whether some process holds the lock `kind` for `dir` now, asked without taking it. */
+  static isHeld(kind: string, dir: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = connect(lockAddress(kind, dir));
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  }
+
   /** Lets go of the lock (the process exiting does the same). */
   release(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
@@ -57,22 +68,8 @@ export class ProcessLock {
 
 /** "\0ferry-<kind>-<hash of the directory's real path>": one name per directory, whatever path leads to it. */
 export function lockAddress(kind: string, dir: string): string {
-  const digest = createHash('sha256').update(realDirectory(dir)).digest('hex').slice(0, 32);
+  const digest = createHash('sha256').update(resolveRealPath(dir)).digest('hex').slice(0, 32);
   return `\0ferry-${kind}-${digest}`;
-}
-
-/** The real path of dir, or of its nearest existing ancestor joined with the rest (dir may not exist yet). */
-function realDirectory(dir: string): string {
-  const absolute = path.resolve(dir);
-  const missing: string[] = [];
-  for (let current = absolute; ; current = path.dirname(current)) {
-    try {
-      return path.join(realpathSync(current), ...missing.reverse());
-    } catch {
-      if (path.dirname(current) === current) return absolute;
-      missing.push(path.basename(current));
-    }
-  }
 }
 
 function askHolder(address: string): Promise<LockHolder | null> {
