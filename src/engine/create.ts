@@ -68,3 +68,27 @@ function describeHold(state: DeploymentState): string {
   if (state.status === 'paused') return ' (paused)';
   return state.waitingForTraffic ? ' (waiting for enough requests)' : '';
 }
+
+/** The analysis settings a deployment persisted before they existed runs with (the config defaults). */
+const ANALYSIS_DEFAULTS = { maxWaitMs: 5 * 60_000, inconclusive: 'pause' } as const;
+
+/**
+ * A persisted state as this engine expects it. A deployment interrupted under an older Ferry resumes
+ * under this one: fields added since then get the values that mean "as before" (no after_switch
+ * phase, no retry pending, not waiting for traffic), analysis settings their defaults.
+ */
+export function upgradeDeploymentState(persisted: DeploymentState): DeploymentState {
+  const state = persisted as Partial<DeploymentState> & DeploymentState;
+  const strategy =
+    state.strategy.kind === 'canary'
+      ? { ...state.strategy, analysis: { ...ANALYSIS_DEFAULTS, ...state.strategy.analysis } }
+      : state.strategy;
+  return {
+    ...state,
+    strategy,
+    afterSwitchHook: state.afterSwitchHook ?? false,
+    waitingForTraffic: state.waitingForTraffic ?? false,
+    pauseReason: state.pauseReason ?? null,
+    retry: state.retry ?? null,
+  };
+}

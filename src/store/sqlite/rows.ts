@@ -1,4 +1,5 @@
 import type { DeploymentState } from '../../engine/types.js';
+import { upgradeDeploymentState } from '../../engine/create.js';
 import type {
   AuditEntry,
   DeploymentEvent,
@@ -85,7 +86,8 @@ export function toRelease(row: ReleaseRow): ReleaseRecord {
 
 /** The state column holds the whole DeploymentState; the other columns only index it. */
 export function toDeployment(row: StateRow): DeploymentState {
-  return JSON.parse(row.state) as DeploymentState;
+  // A state written by an older Ferry lacks the fields added since: they get their neutral values.
+  return upgradeDeploymentState(JSON.parse(row.state) as DeploymentState);
 }
 
 /** The deployment's indexed columns plus its state as JSON, as the insert and update statements bind them. */
