@@ -31,6 +31,7 @@ export function readDaemonInfo(home: string): DaemonInfo | undefined {
       url: info.url,
       startedAt: typeof info.startedAt === 'number' ? info.startedAt : 0,
       version: typeof info.version === 'string' ? info.version : 'unknown',
+      ...(typeof info.certFile === 'string' ? { certFile: info.certFile } : {}),
     };
   } catch {
     return undefined;

@@ -1,25 +1,16 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusResponse } from '../../src/api/types.js';
+import { findRouterProcesses } from '../../src/router/state-dir.js';
 import { createHarness, type FerryHarness } from '../support/ferry.js';
 import { waitFor } from '../support/wait.js';
 
-/** Router processes of a data directory, found by their command line. */
+/** Every process of the data directory's router: its keeper, workers and spare. */
 function routerPids(home: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (args.includes('--state-dir') && args.includes(path.join(home, 'router'))) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
+  return findRouterProcesses(path.join(home, 'router')).sort((a, b) => a - b);
 }
 
 /** Takes a TCP port on 127.0.0.1 the way another program would. */
@@ -86,7 +77,8 @@ describe('a failed start', () => {
     );
     await ferry.kill9();
     const routers = routerPids(ferry.home);
-    expect(routers).toHaveLength(1);
+    // The keeper, its two workers and its spare.
+    expect(routers).toHaveLength(4);
     const stored = storedDeployments(ferry.home);
     const daemonJson = readFileSync(path.join(ferry.home, 'daemon.json'), 'utf8');
 
