@@ -28,7 +28,8 @@ export class RouteListener {
   private readonly tunnels = new Set<Duplex>();
   /** The route settings last copied onto the server. */
   private applied: RouteSettings | undefined;
-  private refusalLog: { timer: NodeJS.Timeout; counts: Map<ConnectionRefusal, number> } | undefined;
+  /** Refusals counted since the last one logged, while a log window is open. */
+  private refusalsUnlogged: Map<ConnectionRefusal, number> | undefined;
 
   constructor(
     private readonly route: Route,
@@ -100,28 +101,34 @@ export class RouteListener {
     this.applied = settings;
   }
 
+  /** The first refusal is logged at once; those after it are summed up once per window. */
   private logRefusal(refusal: ConnectionRefusal): void {
-    if (this.refusalLog === undefined) {
-      const counts = new Map<ConnectionRefusal, number>();
-      const timer = setTimeout(() => {
-        this.refusalLog = undefined;
-        const settings = this.route.settings;
-        const parts = [...counts].map(([limit, count]) =>
-          limit === 'max-connections'
-            ? `${count} over max_connections (${settings.maxConnections})`
-            : `${count} over max_connections_per_client (${settings.maxConnectionsPerClient})`,
-        );
-        this.onError(
-          new Error(
-            `route ${this.route.name} refused connections in the last ${REFUSAL_LOG_WINDOW_MS / 1000}s: ${parts.join(', ')}`,
-          ),
-        );
-      }, REFUSAL_LOG_WINDOW_MS);
-      timer.unref();
-      this.refusalLog = { timer, counts };
+    const unlogged = this.refusalsUnlogged;
+    if (unlogged !== undefined) {
+      unlogged.set(refusal, (unlogged.get(refusal) ?? 0) + 1);
+      return;
     }
-    const { counts } = this.refusalLog;
-    counts.set(refusal, (counts.get(refusal) ?? 0) + 1);
+    this.onError(new Error(`route ${this.route.name} refused a connection over ${this.limitName(refusal)}`));
+    const counts = new Map<ConnectionRefusal, number>();
+    this.refusalsUnlogged = counts;
+    const timer = setTimeout(() => {
+      this.refusalsUnlogged = undefined;
+      if (counts.size === 0) return;
+      const parts = [...counts].map(([limit, count]) => `${count} over ${this.limitName(limit)}`);
+      this.onError(
+        new Error(
+          `route ${this.route.name} refused more connections in ${REFUSAL_LOG_WINDOW_MS / 1000}s: ${parts.join(', ')}`,
+        ),
+      );
+    }, REFUSAL_LOG_WINDOW_MS);
+    timer.unref();
+  }
+
+  private limitName(refusal: ConnectionRefusal): string {
+    const settings = this.route.settings;
+    return refusal === 'max-connections'
+      ? `max_connections (${settings.maxConnections})`
+      : `max_connections_per_client (${settings.maxConnectionsPerClient})`;
   }
 
   /** Starts listening; a taken port fails with FERRY_E_PORT_IN_USE naming host:port. */

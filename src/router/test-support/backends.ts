@@ -56,6 +56,12 @@ export async function startBackend(
       ? (req, res, self) => setTimeout(() => (opts.handler ?? echoRequest)(req, res, self), latencyMs)
       : (opts.handler ?? echoRequest);
   const server = createServer();
+  // Upgraded sockets are no longer the HTTP server's: kill() must end them itself.
+  const upgraded = new Set<Duplex>();
+  const track = (socket: Duplex): void => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+  };
   const backend: TestBackend = {
     name,
     port: 0,
@@ -70,14 +76,21 @@ export async function startBackend(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
       }),
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     backend.received += 1;
     handler(req, res, backend);
   });
-  if (opts.webSocketEcho === true) server.on('upgrade', (req, socket) => acceptWebSocketEcho(req, socket));
-  else if (opts.onUpgrade !== undefined) server.on('upgrade', opts.onUpgrade);
+  // Only with a listener does Node treat an Upgrade request as one (else it is an ordinary request).
+  const onUpgrade = opts.onUpgrade ?? (opts.webSocketEcho === true ? acceptWebSocketEcho : undefined);
+  if (onUpgrade !== undefined) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      track(socket);
+      onUpgrade(req, socket);
+    });
+  }
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   (backend as { port: number }).port = (server.address() as AddressInfo).port;
   return backend;
