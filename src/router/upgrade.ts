@@ -147,7 +147,11 @@ class UpgradeExchange implements BackendWaiter {
     this.clearHandshakeTimer();
     const status = res.statusCode ?? 502;
     attempt.backend.recordResponse(status, Date.now());
-    res.once('close', () => this.settle(attempt));
+    res.once('close', () => {
+      this.settle(attempt);
+      // Cut off (idle timeout, backend gone): the client cannot be told otherwise.
+      if (!res.complete) this.client.destroy();
+    });
     if (this.decided) {
       res.destroy();
       return;
@@ -183,8 +187,7 @@ class UpgradeExchange implements BackendWaiter {
       }
     });
     res.once('end', () => endConnection(client, chunked ? '0\r\n\r\n' : undefined));
-    res.once('error', () => client.destroy());
-    res.once('aborted', () => client.destroy());
+    res.on('error', () => client.destroy());
   }
 
   private failed(attempt: Attempt, error: Error): void {
