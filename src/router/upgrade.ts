@@ -70,14 +70,15 @@ class UpgradeExchange implements BackendWaiter {
       this.answer(400, 'the request has more than one Host header');
       return;
     }
-    if (this.settings.upgradeTimeoutMs > 0) {
-      this.handshakeTimer = setTimeout(() => this.timedOut(), this.settings.upgradeTimeoutMs);
-    }
     this.route.acquire(this);
   }
 
   grant(backend: Backend): void {
     if (this.decided) return;
+    // From the first connect on, across retries on other backends; a wait for one is the hold's.
+    if (this.handshakeTimer === undefined && this.settings.upgradeTimeoutMs > 0) {
+      this.handshakeTimer = setTimeout(() => this.timedOut(), this.settings.upgradeTimeoutMs);
+    }
     backend.begin();
     const socket = connect({ host: backend.host, port: backend.port });
     const upstream = httpRequest({
