@@ -361,11 +361,22 @@ export class AppHost {
         })),
         this.weights,
       );
+      const router = this.deps.app.router;
       await this.deps.router.putRoute({
         name: this.key,
         listen: this.deps.settings.listen,
         backends,
         holdTimeoutMs: this.deps.holdTimeoutMs,
+        connectTimeoutMs: router.connectTimeoutMs,
+        responseTimeoutMs: router.responseTimeoutMs,
+        idleTimeoutMs: router.idleTimeoutMs,
+        upgradeTimeoutMs: router.upgradeTimeoutMs,
+        headerTimeoutMs: router.headerTimeoutMs,
+        requestTimeoutMs: router.requestTimeoutMs,
+        maxHeaderBytes: router.maxHeaderBytes,
+        maxConnections: router.maxConnections,
+        maxConnectionsPerClient: router.maxConnectionsPerClient,
+        trustedProxies: router.trustedProxies.map((range) => ({ ...range })),
       });
     });
     this.routePush = push.catch((error: unknown) =>

@@ -5,7 +5,6 @@ import type { BackendSpec, BackendStats, ResponseCounts } from './types.js';
 
 /** How long passive health keeps new requests away from a backend that failed. */
 export const EJECT_COOLDOWN_MS = 2000;
-const CONNECT_TIMEOUT_MS = 3000;
 
 /**
  * Upstream connections use an undici Pool per backend rather than node:http's keep-alive Agent:
@@ -14,9 +13,9 @@ const CONNECT_TIMEOUT_MS = 3000;
  * skips ClientRequest/IncomingMessage objects per request. It also honours the server's Keep-Alive
  * timeout hint, which avoids most races with a backend closing an idle socket.
  */
-function createPool(host: string, port: number): Pool {
+function createPool(host: string, port: number, connectTimeoutMs: number): Pool {
   const origin = host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
-  return new Pool(origin, { connect: { timeout: CONNECT_TIMEOUT_MS } });
+  return new Pool(origin, { connect: { timeout: connectTimeoutMs } });
 }
 
 export type RequestFailure = 'connect' | 'reset' | 'timeout';
@@ -49,6 +48,7 @@ export class Backend implements Candidate {
   private readonly responses: ResponseCounts = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   private readonly serverErrors = new ServerErrorWindow();
   private pool: Pool | undefined;
+  private poolConnectTimeoutMs = 0;
 
   constructor(
     spec: BackendSpec,
@@ -75,9 +75,16 @@ export class Backend implements Candidate {
     this.retired = false;
   }
 
-  /** The connection pool, opened on first use (again after a drain closed it). */
-  dispatcher(): Pool {
-    this.pool ??= createPool(this.host, this.port);
+  /**
+   * The connection pool, opened on first use (again after a drain closed it). The connect timeout is a
+   * setting of the pool: when the route's changes, the old pool finishes its requests and a new one
+   * takes the next.
+   */
+  dispatcher(connectTimeoutMs: number): Pool {
+    if (this.pool !== undefined && this.poolConnectTimeoutMs === connectTimeoutMs) return this.pool;
+    this.closeConnections();
+    this.poolConnectTimeoutMs = connectTimeoutMs;
+    this.pool = createPool(this.host, this.port, connectTimeoutMs);
     return this.pool;
   }
 

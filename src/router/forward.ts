@@ -2,10 +2,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Backend } from './backend.js';
 import { relayResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { peerOf } from './peer.js';
 import type { BackendWaiter, Route } from './route.js';
+import type { RouteSettings } from './route-settings.js';
 import { classifyUpstreamError } from './upstream-failure.js';
 
 const MAX_RESET_RETRIES = 2;
+
+/**
+ * Methods whose request may be sent twice with the effect of once (RFC 9110 9.2.2): only these are
+ * replayed on another backend after one may have received them. POST and PATCH never are.
+ */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** Proxies one HTTP request through the route: choose, hold, retry, stream back. */
 export function forwardRequest(route: Route, req: IncomingMessage, res: ServerResponse): void {
@@ -17,9 +25,14 @@ class ForwardedRequest implements BackendWaiter {
   excluded: Set<Backend> | undefined;
   holdRetries = 0;
   holdTimer: NodeJS.Timeout | undefined;
-  readonly headers: string[];
+  /** Taken once per request: a route change applies to the next request, not halfway through one. */
+  readonly settings: RouteSettings;
+  /** Null when the request cannot be forwarded (several Host headers). */
+  readonly headers: string[] | null;
   /** A request body is streamed once, so it can only go to another backend if it was never sent. */
   readonly hasBody: boolean;
+  /** May go to another backend after one may have received it: idempotent and without a body. */
+  readonly replayable: boolean;
   clientGone = false;
   resetRetries = 0;
   private attempt: UpstreamAttempt | undefined;
@@ -29,13 +42,20 @@ class ForwardedRequest implements BackendWaiter {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
   ) {
-    this.deadline = Date.now() + route.holdTimeoutMs;
-    this.headers = upstreamRequestHeaders(req, false);
+    this.settings = route.settings;
+    this.deadline = Date.now() + this.settings.holdTimeoutMs;
+    this.headers = upstreamRequestHeaders(req, peerOf(req.socket), false);
     const length = req.headers['content-length'];
     this.hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    this.replayable = !this.hasBody && IDEMPOTENT_METHODS.has(req.method ?? '');
   }
 
   start(): void {
+    if (this.headers === null) {
+      this.res.shouldKeepAlive = false;
+      this.reply(400, 'the request has more than one Host header');
+      return;
+    }
     this.res.once('close', () => {
       if (this.res.writableFinished) return;
       this.clientGone = true;
@@ -52,7 +72,7 @@ class ForwardedRequest implements BackendWaiter {
   }
 
   expire(): void {
-    this.reply(503, `no usable backend for route ${this.route.name} within ${this.route.holdTimeoutMs}ms`);
+    this.reply(503, `no usable backend for route ${this.route.name} within ${this.settings.holdTimeoutMs}ms`);
   }
 
   /** The attempt failed before any response byte reached the client: try elsewhere or answer. */
@@ -103,15 +123,20 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
   ) {}
 
   dispatch(): void {
-    const { req, headers, hasBody } = this.request;
+    const { req, headers, hasBody, settings } = this.request;
     this.backend.begin();
     try {
-      this.backend
-        .dispatcher()
-        .dispatch(
-          { method: req.method ?? 'GET', path: req.url ?? '/', headers, body: hasBody ? req : null },
-          this,
-        );
+      this.backend.dispatcher(settings.connectTimeoutMs).dispatch(
+        {
+          method: req.method ?? 'GET',
+          path: req.url ?? '/',
+          headers: headers!,
+          body: hasBody ? req : null,
+          headersTimeout: settings.responseTimeoutMs,
+          bodyTimeout: settings.idleTimeoutMs,
+        },
+        this,
+      );
     } catch (error) {
       this.onError(error as Error);
     }
@@ -175,12 +200,13 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
       request.res.destroy();
       return;
     }
-    // Not sent: always safe. Sent and reset before any response byte: safe when there was no body to
-    // replay (a keep-alive socket the backend closed as the request went out is the usual cause).
-    // Bounded, so a request that crashes every instance it reaches cannot take them all down in turn.
+    // Not sent: always safe. Sent and reset before any response byte (a keep-alive socket the backend
+    // closed as the request went out is the usual cause): the backend may have acted on it, so only an
+    // idempotent request without a body is sent again. Bounded, so a request that crashes every
+    // instance it reaches cannot take them all down in turn.
     const retry =
       kind === 'connect' ||
-      (kind === 'reset' && !request.hasBody && request.resetRetries++ < MAX_RESET_RETRIES);
+      (kind === 'reset' && request.replayable && request.resetRetries++ < MAX_RESET_RETRIES);
     const status = kind === 'timeout' ? 504 : 502;
     request.failed(this.backend, retry, status, `backend ${this.backend.id} failed: ${error.message}`);
   }

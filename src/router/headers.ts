@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Peer } from './peer.js';
 
 /** Headers that describe one connection, not the message (RFC 9110 7.6.1), never forwarded as they are. */
 const HOP_BY_HOP = new Set([
@@ -15,44 +16,66 @@ const HOP_BY_HOP = new Set([
 
 /**
  * The request headers to send upstream, as a flat [name, value, ...] list: hop-by-hop headers (and
- * those the Connection header names) removed, Host kept, X-Forwarded-* added. An upgrade keeps its
- * Connection and Upgrade headers, since they are the point of the request.
+ * those the Connection header names) removed, Host kept, X-Forwarded-For/Proto/Host set. An upgrade
+ * keeps its Connection and Upgrade headers, since they are the point of the request.
+ *
+ * Forwarded headers are believed only from a trusted proxy: its X-Forwarded-For list is kept and the
+ * peer appended, its X-Forwarded-Proto and -Host are kept, and so are Forwarded and X-Real-IP. From
+ * anyone else those are dropped and the router's own values set (the peer, http, the Host).
+ *
+ * Returns null when the request has more than one Host header: which one a backend would believe is
+ * anyone's guess, so the request is refused rather than forwarded.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, isUpgrade: boolean): string[] {
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  peer: Peer,
+  isUpgrade: boolean,
+): string[] | null {
   const raw = req.rawHeaders;
   const listed = connectionTokens(req.headers.connection);
+  const trusted = peer.trusted;
   const headers: string[] = [];
-  const forwardedFor: string[] = [];
+  let forwardedFor: string | undefined;
   let hasProto = false;
   let hasForwardedHost = false;
-  let hasHost = false;
+  let host: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
-    if (lower === 'x-forwarded-for') {
-      forwardedFor.push(value);
-      continue;
-    }
-    if (isUpgrade && (lower === 'connection' || lower === 'upgrade')) {
+    if (lower === 'host') {
+      if (host !== undefined) return null;
+      host = value;
+    } else if (lower.startsWith('x-')) {
+      if (lower === 'x-forwarded-for') {
+        if (trusted) forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      }
+      if (lower === 'x-forwarded-proto') {
+        if (!trusted) continue;
+        hasProto = true;
+      } else if (lower === 'x-forwarded-host') {
+        if (!trusted) continue;
+        hasForwardedHost = true;
+      } else if (lower === 'x-real-ip' && !trusted) continue;
+    } else if (lower === 'forwarded') {
+      if (!trusted) continue;
+    } else if (isUpgrade && (lower === 'connection' || lower === 'upgrade')) {
       headers.push(name, value);
       continue;
+    } else if (HOP_BY_HOP.has(lower) || lower === 'expect') {
+      // Node has already answered "Expect: 100-continue"; the upstream client refuses to send it.
+      continue;
     }
-    // Node has already answered "Expect: 100-continue"; the upstream client refuses to send it.
-    if (HOP_BY_HOP.has(lower) || lower === 'expect' || listed?.has(lower)) continue;
-    if (lower === 'host') {
-      if (hasHost) continue;
-      hasHost = true;
-    }
-    if (lower === 'x-forwarded-proto') hasProto = true;
-    if (lower === 'x-forwarded-host') hasForwardedHost = true;
+    if (listed?.has(lower) === true) continue;
     headers.push(name, value);
   }
-  forwardedFor.push(clientAddress(req));
-  headers.push('x-forwarded-for', forwardedFor.join(', '));
-  // Kept when present: a TLS terminator in front of the router knows the real scheme and host.
+  headers.push(
+    'x-forwarded-for',
+    forwardedFor === undefined ? peer.address : `${forwardedFor}, ${peer.address}`,
+  );
   if (!hasProto) headers.push('x-forwarded-proto', 'http');
-  if (!hasForwardedHost && req.headers.host !== undefined) headers.push('x-forwarded-host', req.headers.host);
+  if (!hasForwardedHost && host !== undefined) headers.push('x-forwarded-host', host);
   return headers;
 }
 
@@ -80,18 +103,6 @@ export function relayResponseHeaders(raw: readonly (Buffer | string)[]): string[
     if (!listed.has(headers[i]!.toLowerCase())) kept.push(headers[i]!, headers[i + 1]!);
   }
   return kept;
-}
-
-/** Serializes an upgrade request head for a raw socket to the backend. */
-export function upgradeRequestHead(req: IncomingMessage, headers: string[]): string {
-  let head = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
-  for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return `${head}\r\n`;
-}
-
-function clientAddress(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {

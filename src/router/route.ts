@@ -1,6 +1,8 @@
 import { Backend, type BackendEvents } from './backend.js';
 import { isServing, pickBackend, type Cursor } from './balancer.js';
-import { DEFAULT_HOLD_TIMEOUT_MS, type RouteSpec, type RouteStats } from './types.js';
+import { ConnectionLimits } from './connection-limits.js';
+import { resolveRouteSettings, type RouteSettings } from './route-settings.js';
+import type { RouteSpec, RouteStats } from './types.js';
 
 const FIRST_RETRY_DELAY_MS = 50;
 const MAX_RETRY_DELAY_MS = 1000;
@@ -28,6 +30,10 @@ export interface RouteEvents {
 /** One route's backends, their selection and the requests held while none is usable. */
 export class Route {
   spec: RouteSpec;
+  /** The spec's settings with defaults applied; a new object on every change. */
+  settings: RouteSettings;
+  /** Client connections, shared by every listener of the route (an old address drains beside a new one). */
+  readonly connections = new ConnectionLimits();
   private backends: Backend[] = [];
   /** Every backend with an id in the route, plus removed ones still draining. */
   private readonly byId = new Map<string, Backend>();
@@ -39,6 +45,7 @@ export class Route {
 
   constructor(spec: RouteSpec, events: RouteEvents = {}) {
     this.spec = spec;
+    this.settings = resolveRouteSettings(spec);
     this.backendEvents = {
       ejected: (backend, reason) => events.backendEjected?.(this, backend, reason),
       drained: (backend) => this.forgetIfRetired(backend),
@@ -50,13 +57,10 @@ export class Route {
     return this.spec.name;
   }
 
-  get holdTimeoutMs(): number {
-    return this.spec.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS;
-  }
-
-  /** Replaces the backends at once for new requests; requests in flight finish where they are. */
+  /** Replaces the backends and settings at once for new requests; requests in flight finish where they are. */
   apply(spec: RouteSpec): void {
     this.spec = spec;
+    this.settings = resolveRouteSettings(spec);
     const next: Backend[] = [];
     for (const backendSpec of spec.backends) {
       let backend = this.byId.get(backendSpec.id);
@@ -128,6 +132,8 @@ export class Route {
       listen: { ...this.spec.listen },
       backends: [...this.byId.values()].map((backend) => backend.stats(now)),
       held: this.holders.size,
+      connections: this.connections.open,
+      refusedConnections: { ...this.connections.refused },
     };
   }
 

@@ -24,7 +24,15 @@ function backend(id: string, requests: number, fiveXx = 0, inFlight = 0): Backen
 }
 
 function counters(...backends: BackendStats[]): RouteCounters {
-  return { app: { listen: spec.listen, backends, held: 1 } };
+  return {
+    app: {
+      listen: spec.listen,
+      backends,
+      held: 1,
+      connections: 2,
+      refusedConnections: { maxConnections: 1, maxConnectionsPerClient: 0 },
+    },
+  };
 }
 
 describe('router counters across workers', () => {
@@ -33,7 +41,11 @@ describe('router counters across workers', () => {
     const w2 = counters(backend('a', 7, 0, 1));
     const before = mergeCounters([spec], [w1, w2], {});
     expect(before.app!.backends.find((b) => b.id === 'a')).toMatchObject({ requests: 17, inFlight: 3 });
-    expect(before.app!.held).toBe(2);
+    expect(before.app).toMatchObject({
+      held: 2,
+      connections: 4,
+      refusedConnections: { maxConnections: 2, maxConnectionsPerClient: 0 },
+    });
     // w1 dies: its counts stay, its requests in flight do not.
     const departed = addDeparted({}, w1);
     const after = mergeCounters([spec], [w2], departed);
@@ -41,6 +53,10 @@ describe('router counters across workers', () => {
     expect(a).toMatchObject({ requests: 17, inFlight: 1 });
     expect(a.responses['5xx']).toBe(1);
     expect(after.app!.backends.find((b) => b.id === 'b')).toMatchObject({ requests: 5, inFlight: 0 });
+    expect(after.app).toMatchObject({
+      connections: 2,
+      refusedConnections: { maxConnections: 2, maxConnectionsPerClient: 0 },
+    });
   });
 
   it('lists every backend of the table, and forgets departed counts of backends that left it', () => {

@@ -23,10 +23,15 @@ export function mergeCounters(
   for (const spec of table) {
     const backends = new Map<string, BackendStats>();
     let held = 0;
+    let connections = 0;
+    let refusedConnections = addRefusals(NO_REFUSALS, ownRoute(departed, spec.name)?.refusedConnections);
     for (const snapshot of live) {
       const route = ownRoute(snapshot, spec.name);
       if (route === undefined) continue;
       held += route.held;
+      // Limits are enforced per worker; what a route holds and refused is their sum.
+      connections += route.connections ?? 0;
+      refusedConnections = addRefusals(refusedConnections, route.refusedConnections);
       for (const backend of route.backends)
         backends.set(backend.id, sumBackends(backends.get(backend.id), backend));
     }
@@ -39,7 +44,13 @@ export function mergeCounters(
     for (const backend of spec.backends) {
       if (!backends.has(backend.id)) backends.set(backend.id, emptyBackend(backend.id, backend.release));
     }
-    merged[spec.name] = { listen: { ...spec.listen }, backends: [...backends.values()], held };
+    merged[spec.name] = {
+      listen: { ...spec.listen },
+      backends: [...backends.values()],
+      held,
+      connections,
+      refusedConnections,
+    };
   }
   return merged;
 }
@@ -52,7 +63,17 @@ export function addDeparted(departed: RouteCounters, last: RouteCounters): Route
     for (const backend of route.backends) {
       backends.set(backend.id, sumBackends(backends.get(backend.id), { ...backend, inFlight: 0 }));
     }
-    result[name] = { listen: route.listen, backends: [...backends.values()], held: 0 };
+    const refusedConnections = addRefusals(
+      addRefusals(NO_REFUSALS, ownRoute(result, name)?.refusedConnections),
+      route.refusedConnections,
+    );
+    result[name] = {
+      listen: route.listen,
+      backends: [...backends.values()],
+      held: 0,
+      connections: 0,
+      refusedConnections,
+    };
   }
   return result;
 }
@@ -67,6 +88,18 @@ export function pruneDeparted(departed: RouteCounters, table: readonly RouteSpec
     result[spec.name] = { ...route, backends: route.backends.filter((b) => ids.has(b.id)) };
   }
   return result;
+}
+
+type Refusals = RouteStats['refusedConnections'];
+const NO_REFUSALS: Refusals = { maxConnections: 0, maxConnectionsPerClient: 0 };
+
+/** Sums refusal counts (a router older than the limits reports none). */
+function addRefusals(a: Refusals, b: Refusals | undefined): Refusals {
+  if (b === undefined) return a;
+  return {
+    maxConnections: a.maxConnections + b.maxConnections,
+    maxConnectionsPerClient: a.maxConnectionsPerClient + b.maxConnectionsPerClient,
+  };
 }
 
 function sumBackends(a: BackendStats | undefined, b: BackendStats): BackendStats {

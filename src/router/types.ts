@@ -11,6 +11,35 @@ export interface RouteSpec {
   backends: BackendSpec[];
   /** How long a request waits for a usable backend before a 503. Default 10000. */
   holdTimeoutMs?: number;
+  // The app's `router` settings. Each is optional: the router applies DEFAULT_ROUTE_SETTINGS to what
+  // is absent, since it may outlive a daemon of another version. A timeout of 0 means none.
+  /** Connecting to a backend; then another one is tried. */
+  connectTimeoutMs?: number;
+  /** From the request sent to the response headers; 504 after. */
+  responseTimeoutMs?: number;
+  /** No body bytes moving either way for this long ends the exchange. */
+  idleTimeoutMs?: number;
+  /** Connect plus the 101 answer of an Upgrade request; 504 after. */
+  upgradeTimeoutMs?: number;
+  /** A client must send its request headers within this; 408 after. */
+  headerTimeoutMs?: number;
+  /** A client must send its whole request within this; 408 after. */
+  requestTimeoutMs?: number;
+  /** Larger request headers get 431. */
+  maxHeaderBytes?: number;
+  /** Open client connections to the route; more get 503 and are closed. */
+  maxConnections?: number;
+  /** Open client connections per client address (trusted proxies exempt); more get 429. */
+  maxConnectionsPerClient?: number;
+  /** Peers whose X-Forwarded-*, Forwarded and X-Real-IP headers are kept. */
+  trustedProxies?: IpRange[];
+}
+
+/** An IP address block, "10.0.0.0/8" as {address: '10.0.0.0', prefix: 8, family: 'ipv4'}. */
+export interface IpRange {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
 }
 
 export interface ListenAddress {
@@ -59,6 +88,10 @@ export interface RouteStats {
   backends: BackendStats[];
   /** Requests waiting for a usable backend right now. */
   held: number;
+  /** Client connections open right now. */
+  connections: number;
+  /** Client connections refused since the route was added, by the limit they hit (cumulative). */
+  refusedConnections: { maxConnections: number; maxConnectionsPerClient: number };
 }
 
 export interface RouterStats {
@@ -106,3 +139,16 @@ export interface RouterHealth {
 }
 
 export const DEFAULT_HOLD_TIMEOUT_MS = 10_000;
+
+/** The router's settings of a route when its spec does not name them (the config's defaults). */
+export const DEFAULT_ROUTE_SETTINGS = {
+  connectTimeoutMs: 5_000,
+  responseTimeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
+  upgradeTimeoutMs: 10_000,
+  headerTimeoutMs: 20_000,
+  requestTimeoutMs: 300_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 10_000,
+  maxConnectionsPerClient: 1_000,
+} as const;

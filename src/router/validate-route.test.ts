@@ -47,10 +47,53 @@ describe('parseRouteSpec', () => {
       'backends[1].id: expected an id unique within the route',
     ],
     [{ ...good, holdTimeoutMs: -5 }, 'holdTimeoutMs: expected an integer from 0 to 600000, got -5'],
+    [
+      { ...good, idleTimeoutMs: 2 ** 31 },
+      'idleTimeoutMs: expected milliseconds, an integer from 0 (none) to 2147483647, got 2147483648',
+    ],
+    [{ ...good, responseTimeoutMs: '5s' }, 'responseTimeoutMs: expected milliseconds'],
+    [{ ...good, maxConnections: 0 }, 'maxConnections: expected an integer from 1 to 2147483647, got 0'],
+    [{ ...good, maxHeaderBytes: 1.5 }, 'maxHeaderBytes: expected an integer from 1'],
+    [
+      { ...good, trustedProxies: '10.0.0.0/8' },
+      'trustedProxies: expected a list of {address, prefix, family}',
+    ],
+    [
+      { ...good, trustedProxies: [{ address: '10.0.0.300', prefix: 8, family: 'ipv4' }] },
+      'trustedProxies[0].address: expected an IP address, got "10.0.0.300"',
+    ],
+    [
+      { ...good, trustedProxies: [{ address: '10.0.0.0', prefix: 33, family: 'ipv4' }] },
+      'trustedProxies[0].prefix: expected a prefix length from 0 to 32, got 33',
+    ],
+    [
+      { ...good, trustedProxies: [{ address: 'fd00::', prefix: 8, family: 'ipv4' }] },
+      'trustedProxies[0].family: expected "ipv6" (the address\'s), got "ipv4"',
+    ],
     [{ ...good, name: 'bad name' }, 'name: expected a route name'],
     ['nope', 'body: expected a JSON object'],
   ])('refuses %j naming the field', (body, message) => {
     expect(problemsOf(body)).toContain(message);
+  });
+
+  it('keeps the router settings of a good route, and leaves absent ones absent (the router has defaults)', () => {
+    const settings = {
+      connectTimeoutMs: 5000,
+      responseTimeoutMs: 0,
+      idleTimeoutMs: 60_000,
+      upgradeTimeoutMs: 10_000,
+      headerTimeoutMs: 20_000,
+      requestTimeoutMs: 300_000,
+      maxHeaderBytes: 16_384,
+      maxConnections: 10_000,
+      maxConnectionsPerClient: 1000,
+      trustedProxies: [
+        { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+        { address: '::1', prefix: 128, family: 'ipv6' },
+      ],
+    };
+    expect(parseRouteSpec({ ...good, ...settings })).toEqual({ ...good, ...settings });
+    expect(parseRouteSpec(good)).not.toHaveProperty('idleTimeoutMs');
   });
 
   it('reports every problem at once', () => {

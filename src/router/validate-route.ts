@@ -1,8 +1,23 @@
+import { isIP } from 'node:net';
 import { FerryError, expectedGot } from '../errors/ferry-error.js';
-import type { BackendSpec, ListenAddress, RouteSpec } from './types.js';
+import type { BackendSpec, IpRange, ListenAddress, RouteSpec } from './types.js';
 
 const ROUTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const MAX_HOLD_TIMEOUT_MS = 600_000;
+/** Node's timers take at most 2^31 - 1 ms (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The route's timeouts: milliseconds, 0 for none. */
+const TIMEOUT_FIELDS = [
+  'connectTimeoutMs',
+  'responseTimeoutMs',
+  'idleTimeoutMs',
+  'upgradeTimeoutMs',
+  'headerTimeoutMs',
+  'requestTimeoutMs',
+] as const;
+/** The route's limits: whole numbers >= 1. */
+const LIMIT_FIELDS = ['maxHeaderBytes', 'maxConnections', 'maxConnectionsPerClient'] as const;
 
 type Problems = string[];
 
@@ -53,10 +68,62 @@ function readRoute(
         expectedGot('holdTimeoutMs', `an integer from 0 to ${MAX_HOLD_TIMEOUT_MS}`, body.holdTimeoutMs),
       );
   }
+  const settings: Partial<RouteSpec> = {};
+  for (const field of TIMEOUT_FIELDS) {
+    const value = body[field];
+    if (value === undefined) continue;
+    if (isIntegerIn(value, 0, MAX_TIMER_MS)) settings[field] = value;
+    else
+      problems.push(expectedGot(field, `milliseconds, an integer from 0 (none) to ${MAX_TIMER_MS}`, value));
+  }
+  for (const field of LIMIT_FIELDS) {
+    const value = body[field];
+    if (value === undefined) continue;
+    if (isIntegerIn(value, 1, MAX_TIMER_MS)) settings[field] = value;
+    else problems.push(expectedGot(field, `an integer from 1 to ${MAX_TIMER_MS}`, value));
+  }
+  if (body.trustedProxies !== undefined) {
+    const trustedProxies = readIpRanges('trustedProxies', body.trustedProxies, problems);
+    if (trustedProxies !== undefined) settings.trustedProxies = trustedProxies;
+  }
   if (typeof name !== 'string' || listen === undefined || backends === undefined) return undefined;
   const spec: RouteSpec = { name, listen, backends };
   if (holdTimeoutMs !== undefined) spec.holdTimeoutMs = holdTimeoutMs;
-  return spec;
+  return Object.assign(spec, settings);
+}
+
+function readIpRanges(path: string, value: unknown, problems: Problems): IpRange[] | undefined {
+  if (!Array.isArray(value)) {
+    problems.push(expectedGot(path, 'a list of {address, prefix, family}', value));
+    return undefined;
+  }
+  const before = problems.length;
+  const ranges: IpRange[] = [];
+  value.forEach((item: unknown, index) => {
+    const where = `${path}[${index}]`;
+    if (!isRecord(item)) {
+      problems.push(expectedGot(where, 'an object {address, prefix, family}', item));
+      return;
+    }
+    const { address, prefix, family } = item;
+    const version = typeof address === 'string' ? isIP(address) : 0;
+    if (version === 0) {
+      problems.push(expectedGot(`${where}.address`, 'an IP address', address));
+      return;
+    }
+    const expectedFamily = version === 4 ? 'ipv4' : 'ipv6';
+    if (family !== expectedFamily) {
+      problems.push(expectedGot(`${where}.family`, `"${expectedFamily}" (the address's)`, family));
+      return;
+    }
+    const max = version === 4 ? 32 : 128;
+    if (!isIntegerIn(prefix, 0, max)) {
+      problems.push(expectedGot(`${where}.prefix`, `a prefix length from 0 to ${max}`, prefix));
+      return;
+    }
+    ranges.push({ address: address as string, prefix, family: expectedFamily });
+  });
+  return problems.length > before ? undefined : ranges;
 }
 
 function readListen(value: unknown, problems: Problems): ListenAddress | undefined {

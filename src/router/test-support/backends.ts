@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export interface TestBackend {
@@ -34,10 +34,20 @@ export const echoRequest: Handler = (req, res, backend) => {
   });
 };
 
-/** A tiny node:http backend on 127.0.0.1 (port 0 unless given); with `webSocketEcho`, it also echoes WebSocket text frames. */
+/**
+ * A tiny node:http backend on 127.0.0.1 (port 0 unless given); with `webSocketEcho`, it also echoes
+ * WebSocket text frames; `onUpgrade` takes Upgrade requests instead. Without either, an Upgrade
+ * request is an ordinary request to the handler (as for an app that knows nothing of WebSockets).
+ */
 export async function startBackend(
   name: string,
-  opts: { handler?: Handler; webSocketEcho?: boolean; port?: number; latencyMs?: number } = {},
+  opts: {
+    handler?: Handler;
+    webSocketEcho?: boolean;
+    onUpgrade?: (req: IncomingMessage, socket: Duplex) => void;
+    port?: number;
+    latencyMs?: number;
+  } = {},
 ): Promise<TestBackend> {
   const latencyMs = opts.latencyMs ?? 0;
   // Simulated work, so that requests are really in flight while traffic moves.
@@ -46,6 +56,12 @@ export async function startBackend(
       ? (req, res, self) => setTimeout(() => (opts.handler ?? echoRequest)(req, res, self), latencyMs)
       : (opts.handler ?? echoRequest);
   const server = createServer();
+  // Upgraded sockets are no longer the HTTP server's: kill() must end them itself.
+  const upgraded = new Set<Duplex>();
+  const track = (socket: Duplex): void => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+  };
   const backend: TestBackend = {
     name,
     port: 0,
@@ -60,13 +76,21 @@ export async function startBackend(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
       }),
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     backend.received += 1;
     handler(req, res, backend);
   });
-  if (opts.webSocketEcho === true) server.on('upgrade', (req, socket) => acceptWebSocketEcho(req, socket));
+  // Only with a listener does Node treat an Upgrade request as one (else it is an ordinary request).
+  const onUpgrade = opts.onUpgrade ?? (opts.webSocketEcho === true ? acceptWebSocketEcho : undefined);
+  if (onUpgrade !== undefined) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      track(socket);
+      onUpgrade(req, socket);
+    });
+  }
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   (backend as { port: number }).port = (server.address() as AddressInfo).port;
   return backend;
@@ -92,4 +116,49 @@ function acceptWebSocketEcho(req: IncomingMessage, socket: Duplex): void {
     const payload = Buffer.from(frame.subarray(6, 6 + length).map((byte, i) => byte ^ mask[i % 4]!));
     socket.write(Buffer.concat([Buffer.from([0x81, length]), payload]));
   });
+}
+
+export interface ResettingBackend {
+  readonly name: string;
+  readonly port: number;
+  /** The method of every request that arrived whole, in order. */
+  readonly arrivals: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A backend that reads each request whole (headers and Content-Length body), then resets the
+ * connection without answering: the request certainly reached it, and the router cannot know
+ * whether it was acted on.
+ */
+export async function startResettingBackend(name: string): Promise<ResettingBackend> {
+  const arrivals: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = received.subarray(0, end).toString('latin1');
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      if (received.length < end + 4 + length) return;
+      arrivals.push(head.slice(0, head.indexOf(' ')));
+      socket.resetAndDestroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    name,
+    port: (server.address() as AddressInfo).port,
+    arrivals,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -40,7 +40,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export function backendSpec(backend: TestBackend, release: string, weight = 1, healthy = true): BackendSpec {
+export function backendSpec(
+  backend: Pick<TestBackend, 'name' | 'port'>,
+  release: string,
+  weight = 1,
+  healthy = true,
+): BackendSpec {
   return { id: backend.name, release, host: '127.0.0.1', port: backend.port, weight, healthy };
 }
 
@@ -49,8 +54,10 @@ export function routeSpec(
   port: number,
   backends: BackendSpec[],
   holdTimeoutMs?: number,
+  /** The app's router settings (timeouts, limits, trusted proxies). */
+  settings: Omit<Partial<RouteSpec>, 'name' | 'listen' | 'backends'> = {},
 ): RouteSpec {
-  const spec: RouteSpec = { name, listen: { host: '127.0.0.1', port }, backends };
+  const spec: RouteSpec = { name, listen: { host: '127.0.0.1', port }, backends, ...settings };
   if (holdTimeoutMs !== undefined) spec.holdTimeoutMs = holdTimeoutMs;
   return spec;
 }
