@@ -17,9 +17,14 @@ export interface RouteSettings {
   readonly trustedProxies: BlockList | undefined;
 }
 
-/** The settings a spec asks for, each absent field taking the router's default. */
-export function resolveRouteSettings(spec: RouteSpec): RouteSettings {
+/**
+ * The settings a spec asks for, each absent field taking the router's default. Connection limits
+ * are per process: each of `workers` router workers admits its share (rounded up), so an app never
+ * holds much more than its limit whichever worker the kernel hands a connection to.
+ */
+export function resolveRouteSettings(spec: RouteSpec, workers = 1): RouteSettings {
   const d = DEFAULT_ROUTE_SETTINGS;
+  const share = (limit: number): number => Math.max(1, Math.ceil(limit / Math.max(1, workers)));
   return {
     holdTimeoutMs: spec.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS,
     connectTimeoutMs: spec.connectTimeoutMs ?? d.connectTimeoutMs,
@@ -29,8 +34,8 @@ export function resolveRouteSettings(spec: RouteSpec): RouteSettings {
     headerTimeoutMs: spec.headerTimeoutMs ?? d.headerTimeoutMs,
     requestTimeoutMs: spec.requestTimeoutMs ?? d.requestTimeoutMs,
     maxHeaderBytes: spec.maxHeaderBytes ?? d.maxHeaderBytes,
-    maxConnections: spec.maxConnections ?? d.maxConnections,
-    maxConnectionsPerClient: spec.maxConnectionsPerClient ?? d.maxConnectionsPerClient,
+    maxConnections: share(spec.maxConnections ?? d.maxConnections),
+    maxConnectionsPerClient: share(spec.maxConnectionsPerClient ?? d.maxConnectionsPerClient),
     trustedProxies: toBlockList(spec.trustedProxies ?? []),
   };
 }

@@ -43,9 +43,14 @@ export class Route {
 
   private readonly backendEvents: BackendEvents;
 
-  constructor(spec: RouteSpec, events: RouteEvents = {}) {
+  /** `workers`: how many router processes serve the route; each admits its share of the connections. */
+  constructor(
+    spec: RouteSpec,
+    events: RouteEvents = {},
+    private readonly workers = 1,
+  ) {
     this.spec = spec;
-    this.settings = resolveRouteSettings(spec);
+    this.settings = resolveRouteSettings(spec, workers);
     this.backendEvents = {
       ejected: (backend, reason) => events.backendEjected?.(this, backend, reason),
       drained: (backend) => this.forgetIfRetired(backend),
@@ -60,7 +65,7 @@ export class Route {
   /** Replaces the backends and settings at once for new requests; requests in flight finish where they are. */
   apply(spec: RouteSpec): void {
     this.spec = spec;
-    this.settings = resolveRouteSettings(spec);
+    this.settings = resolveRouteSettings(spec, this.workers);
     const next: Backend[] = [];
     for (const backendSpec of spec.backends) {
       let backend = this.byId.get(backendSpec.id);

@@ -20,7 +20,8 @@ describe('router: client connections', () => {
   const clients: RawClient[] = [];
 
   beforeAll(async () => {
-    router = await startRouter();
+    // One worker: limits are per worker process (each admits its share), and these count exactly.
+    router = await startRouter({ workers: 1 });
     app = await startBackend('app');
   });
 

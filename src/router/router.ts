@@ -17,6 +17,8 @@ export interface RouterOptions {
   drainMs: number;
   /** A spare: holds the sockets without accepting until activate(). */
   standby?: boolean;
+  /** How many workers serve the routes: each admits its share of a route's connection limits. */
+  workers?: number;
 }
 
 /** 'running' serves and takes changes; 'draining' finishes what is in flight; 'stopped' is done. */
@@ -146,19 +148,23 @@ export class Router {
   }
 
   private newRoute(spec: RouteSpec): Route {
-    return new Route(spec, {
-      backendEjected: (route, backend, reason) =>
-        this.options.logger.warn(
-          {
-            route: route.name,
-            backend: backend.id,
-            release: backend.release,
-            reason,
-            cooldownMs: EJECT_COOLDOWN_MS,
-          },
-          'backend ejected by passive health',
-        ),
-    });
+    return new Route(
+      spec,
+      {
+        backendEjected: (route, backend, reason) =>
+          this.options.logger.warn(
+            {
+              route: route.name,
+              backend: backend.id,
+              release: backend.release,
+              reason,
+              cooldownMs: EJECT_COOLDOWN_MS,
+            },
+            'backend ejected by passive health',
+          ),
+      },
+      this.options.workers ?? 1,
+    );
   }
 
   private newListener(route: Route): RouteListener {

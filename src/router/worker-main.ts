@@ -51,7 +51,7 @@ async function onMessage(message: KeeperMessage, handle: SocketHandle | undefine
       epoch = message.epoch;
       workers = message.workers;
       drainMs = message.drainMs;
-      router = new Router({ logger, drainMs, standby: message.standby });
+      router = new Router({ logger, drainMs, standby: message.standby, workers });
       return;
     case 'activate':
       rank = message.rank;

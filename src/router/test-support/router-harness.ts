@@ -16,9 +16,12 @@ export interface RouterUnderTest {
 }
 
 /** Starts a real router process (from the sources) on a fresh temp state directory. */
-export async function startRouter(): Promise<RouterUnderTest> {
+export async function startRouter(opts: { workers?: number } = {}): Promise<RouterUnderTest> {
   const stateDir = mkdtempSync(join(tmpdir(), 'ferry-router-'));
-  const client = new RouterClient({ stateDir });
+  const client = new RouterClient({
+    stateDir,
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+  });
   const { pid } = await client.ensureRunning();
   return {
     stateDir,
