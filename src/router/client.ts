@@ -163,7 +163,7 @@ export class RouterClient {
       await this.stop();
       return { pid: await this.spawnKeeper(), started: true, upgradedFrom: 'unknown' };
     }
-    const entry = fileURLToPath(siblingEntry(import.meta.url, './main'));
+    const entry = fileURLToPath(siblingEntry(import.meta.url, './keeper/main'));
     this.logger?.info(
       { pid: live.pid, from: live.version, to: this.version },
       'handing the router over to this version',
@@ -182,7 +182,7 @@ export class RouterClient {
       const child = spawn(
         process.execPath,
         [
-          ...nodeArgsFor(siblingEntry(import.meta.url, './main')),
+          ...nodeArgsFor(siblingEntry(import.meta.url, './keeper/main')),
           '--state-dir',
           this.stateDir,
           '--workers',

@@ -111,7 +111,7 @@ describe('router: process lifecycle', () => {
     const { stateDir, pid } = await router();
     const second = spawnSync(
       process.execPath,
-      [...nodeArgsFor(siblingEntry(import.meta.url, './main')), '--state-dir', stateDir],
+      [...nodeArgsFor(siblingEntry(import.meta.url, './keeper/main')), '--state-dir', stateDir],
       {
         encoding: 'utf8',
         timeout: 20_000,
@@ -134,7 +134,7 @@ describe('router: process lifecycle', () => {
     expect(a.pid).toBe(b.pid);
     // The other spawned keeper finds the directory locked and exits.
     const keepers = (): string =>
-      spawnSync('pgrep', ['-f', '--', `router/main.* --state-dir ${stateDir}`], {
+      spawnSync('pgrep', ['-f', '--', `router/keeper/main.* --state-dir ${stateDir}`], {
         encoding: 'utf8',
       }).stdout.trim();
     await waitFor('a single keeper process', () => keepers() === String(a.pid));

@@ -61,7 +61,8 @@ export function findRouterProcesses(stateDir: string): number[] {
       continue;
     }
     const at = args.indexOf('--state-dir');
-    const isRouter = args.some((arg) => /router[/\\](main|worker-main)\.(js|ts)$/.test(arg));
+    // router/keeper/main and router/worker/main; router/main for a router from before the keeper.
+    const isRouter = args.some((arg) => /router[/\\](?:(?:keeper|worker)[/\\])?main\.(js|ts)$/.test(arg));
     if (isRouter && at >= 0 && args[at + 1] !== undefined && resolve(args[at + 1]!) === wanted)
       pids.push(Number(entry));
   }

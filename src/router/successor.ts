@@ -3,7 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import { nodeArgsFor } from '../lib/entry.js';
 import { isMessage, type PredecessorMessage, type SuccessorMessage } from './ipc.js';
-import type { SocketHandle } from './listen-socket.js';
+import type { SocketHandle } from './keeper/listen-socket.js';
 import { routerFiles } from './state-dir.js';
 import type { RouteSpec, RouteStats } from './types.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRouteSettings } from './route-settings.js';
-import type { RouteSpec } from './types.js';
+import type { RouteSpec } from '../types.js';
 
 const spec: RouteSpec = {
   name: 'app',

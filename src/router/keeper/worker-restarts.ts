@@ -1,5 +1,5 @@
-import { planRestart, type RestartPlan } from '../supervisor/restart-policy.js';
-import type { RestartPolicy } from '../supervisor/types.js';
+import { planRestart, type RestartPlan } from '../../supervisor/restart-policy.js';
+import type { RestartPolicy } from '../../supervisor/types.js';
 
 /** Router workers: 250 ms doubling to 30 s, and a crash loop beyond 5 restarts a minute. */
 export const WORKER_RESTARTS: RestartPolicy = {

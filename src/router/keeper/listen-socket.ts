@@ -1,8 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { FerryError } from '../errors/ferry-error.js';
-import type { ListenAddress } from './types.js';
+import { FerryError } from '../../errors/ferry-error.js';
+import type { ListenAddress } from '../types.js';
 
 /**
  * A TCP socket handle as libuv holds it. Sent to a worker over IPC, it arrives as the same kind of

@@ -2,7 +2,7 @@ import { Backend, type BackendEvents } from './backend.js';
 import { isServing, pickBackend, type Cursor } from './balancer.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { resolveRouteSettings, type RouteSettings } from './route-settings.js';
-import type { RouteSpec, RouteStats } from './types.js';
+import type { RouteSpec, RouteStats } from '../types.js';
 
 const FIRST_RETRY_DELAY_MS = 50;
 const MAX_RETRY_DELAY_MS = 1000;

@@ -1,5 +1,5 @@
 import { BlockList } from 'node:net';
-import { DEFAULT_HOLD_TIMEOUT_MS, DEFAULT_ROUTE_SETTINGS, type IpRange, type RouteSpec } from './types.js';
+import { DEFAULT_HOLD_TIMEOUT_MS, DEFAULT_ROUTE_SETTINGS, type IpRange, type RouteSpec } from '../types.js';
 
 /** A route's settings with the defaults applied, resolved once per route change (never per request). */
 export interface RouteSettings {

@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import type { Candidate } from './balancer.js';
 import { ServerErrorWindow } from './server-error-window.js';
-import type { BackendSpec, BackendStats, ResponseCounts } from './types.js';
+import type { BackendSpec, BackendStats, ResponseCounts } from '../types.js';
 
 /** How long passive health keeps new requests away from a backend that failed. */
 export const EJECT_COOLDOWN_MS = 2000;

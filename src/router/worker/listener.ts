@@ -1,16 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FerryError } from '../errors/ferry-error.js';
+import { FerryError } from '../../errors/ferry-error.js';
 import { answerClientError, closeIdleClient, refuseConnection } from './client-replies.js';
 import type { ConnectionRefusal } from './connection-limits.js';
 import { ConnectionDrain } from './drain.js';
 import { forwardRequest } from './forward.js';
-import type { SocketHandle } from './listen-socket.js';
+import type { SocketHandle } from '../keeper/listen-socket.js';
 import { identifyPeer } from './peer.js';
 import type { Route } from './route.js';
 import type { RouteSettings } from './route-settings.js';
-import type { ListenAddress } from './types.js';
+import type { ListenAddress } from '../types.js';
 import { forwardUpgrade } from './upgrade.js';
 import { errorCode } from './upstream-failure.js';
 

@@ -1,13 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { messageOf } from '../errors/ferry-error.js';
-import { siblingEntry } from '../lib/entry.js';
-import { createLogger, type Logger } from '../lib/logger.js';
-import { controlRequest } from './control-request.js';
-import { isMessage, type KeeperMessage, type WorkerMessage } from './ipc.js';
-import type { SocketHandle } from './listen-socket.js';
+import { messageOf } from '../../errors/ferry-error.js';
+import { siblingEntry } from '../../lib/entry.js';
+import { createLogger, type Logger } from '../../lib/logger.js';
+import { controlRequest } from '../control-request.js';
+import { isMessage, type KeeperMessage, type WorkerMessage } from '../ipc.js';
+import type { SocketHandle } from '../keeper/listen-socket.js';
 import { Router } from './router.js';
-import { routerFiles } from './state-dir.js';
-import { describeFailure, handOver } from './successor.js';
+import { routerFiles } from '../state-dir.js';
+import { describeFailure, handOver } from '../successor.js';
 
 /** A worker of rank r waits r times this before rescuing the sockets, so rank 0 goes first. */
 const RESCUE_DELAY_PER_RANK_MS = 2_000;
@@ -108,7 +108,7 @@ async function rescue(): Promise<void> {
   const sockets = router.sockets();
   const pid = await handOver({
     stateDir,
-    entry: siblingEntry(import.meta.url, './main'),
+    entry: siblingEntry(import.meta.url, '../keeper/main'),
     workers,
     drainMs,
     routes: sockets.map((s) => s.spec),

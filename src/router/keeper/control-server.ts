@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FerryError, isFerryError, messageOf } from '../errors/ferry-error.js';
-import type { RouterLogger } from './router.js';
-import type { RouteSpec, RouterHealth, RouterStats } from './types.js';
-import { isRouteName, parseRouteSpec } from './validate-route.js';
+import { FerryError, isFerryError, messageOf } from '../../errors/ferry-error.js';
+import type { RouterLogger } from '../worker/router.js';
+import type { RouteSpec, RouterHealth, RouterStats } from '../types.js';
+import { isRouteName, parseRouteSpec } from '../validate-route.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const ROUTE_PATH = /^\/routes\/([^/?]+)$/;

@@ -3,7 +3,7 @@
  * are gone. Counters are cumulative per backend id; the daemon takes differences, so they must
  * never go backwards when a worker dies: its last counts are kept ("departed") and added in.
  */
-import type { BackendStats, ResponseCounts, RouteSpec, RouteStats } from './types.js';
+import type { BackendStats, ResponseCounts, RouteSpec, RouteStats } from '../types.js';
 
 export type RouteCounters = Record<string, RouteStats>;
 

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { FerryError, messageOf } from '../errors/ferry-error.js';
+import { FerryError, messageOf } from '../../errors/ferry-error.js';
 import { bindListenSocket, ListenSocket, type SocketHandle } from './listen-socket.js';
-import { loadRouteTable, saveRouteTable } from './route-table-file.js';
-import type { RouterLogger } from './router.js';
-import { routerFiles } from './state-dir.js';
+import { loadRouteTable, saveRouteTable } from '../route-table-file.js';
+import type { RouterLogger } from '../worker/router.js';
+import { routerFiles } from '../state-dir.js';
 import { mergeCounters, pruneDeparted, type RouteCounters } from './stats-merge.js';
-import { handOver } from './successor.js';
-import type { ListenAddress, RouteSpec, RouterHealth, RouterStats } from './types.js';
+import { handOver } from '../successor.js';
+import type { ListenAddress, RouteSpec, RouterHealth, RouterStats } from '../types.js';
 import { WorkerPool } from './worker-pool.js';
 
 /**

@@ -1,17 +1,17 @@
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import { messageOf } from '../errors/ferry-error.js';
-import { siblingEntry } from '../lib/entry.js';
-import { createLogger, type Logger } from '../lib/logger.js';
-import { ProcessLock } from '../lib/process-lock.js';
-import { FERRY_VERSION } from '../lib/version.js';
+import { messageOf } from '../../errors/ferry-error.js';
+import { siblingEntry } from '../../lib/entry.js';
+import { createLogger, type Logger } from '../../lib/logger.js';
+import { ProcessLock } from '../../lib/process-lock.js';
+import { FERRY_VERSION } from '../../lib/version.js';
 import { createControlServer } from './control-server.js';
-import { isMessage, type PredecessorMessage, type SuccessorMessage } from './ipc.js';
+import { isMessage, type PredecessorMessage, type SuccessorMessage } from '../ipc.js';
 import { Keeper, newEpoch } from './keeper.js';
 import type { SocketHandle } from './listen-socket.js';
-import { describeFailure } from './successor.js';
-import { isRouterProcess, readPidFile, routerFiles } from './state-dir.js';
+import { describeFailure } from '../successor.js';
+import { isRouterProcess, readPidFile, routerFiles } from '../state-dir.js';
 
 const DEFAULT_DRAIN_MS = 10_000;
 /** A successor's workers must accept on every socket within this. */
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
     logger,
     drainMs,
     workers,
-    workerEntry: siblingEntry(import.meta.url, './worker-main'),
+    workerEntry: siblingEntry(import.meta.url, '../worker/main'),
     version: FERRY_VERSION,
   };
   const started = values.successor ? await takeOver(common) : await startFresh(common);

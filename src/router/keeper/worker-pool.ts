@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { FerryError, messageOf } from '../errors/ferry-error.js';
-import { nodeArgsFor } from '../lib/entry.js';
-import { isMessage, type KeeperMessage, type WorkerMessage } from './ipc.js';
+import { FerryError, messageOf } from '../../errors/ferry-error.js';
+import { nodeArgsFor } from '../../lib/entry.js';
+import { isMessage, type KeeperMessage, type WorkerMessage } from '../ipc.js';
 import type { ListenSocket } from './listen-socket.js';
-import type { RouterLogger } from './router.js';
+import type { RouterLogger } from '../worker/router.js';
 import { addDeparted, pruneDeparted, type RouteCounters } from './stats-merge.js';
-import type { RouteSpec } from './types.js';
+import type { RouteSpec } from '../types.js';
 import { planWorkerRestart } from './worker-restarts.js';
 
 /** A worker that does not answer a request within this is wedged: it is killed and restarted. */

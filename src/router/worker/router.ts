@@ -1,9 +1,9 @@
-import { FerryError, messageOf } from '../errors/ferry-error.js';
+import { FerryError, messageOf } from '../../errors/ferry-error.js';
 import { EJECT_COOLDOWN_MS } from './backend.js';
-import type { SocketHandle } from './listen-socket.js';
+import type { SocketHandle } from '../keeper/listen-socket.js';
 import { RouteListener } from './listener.js';
 import { Route } from './route.js';
-import type { RouteSpec, RouteStats } from './types.js';
+import type { RouteSpec, RouteStats } from '../types.js';
 
 export interface RouterLogger {
   info(obj: object, msg?: string): void;

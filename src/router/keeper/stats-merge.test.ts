@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addDeparted, mergeCounters, pruneDeparted, type RouteCounters } from './stats-merge.js';
-import type { BackendStats, RouteSpec } from './types.js';
+import type { BackendStats, RouteSpec } from '../types.js';
 
 const spec: RouteSpec = {
   name: 'app',
