@@ -3,7 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
 import type { ChecksumAlgorithm } from './checksum.js';
-import { RELEASE_RECORD } from './extract.js';
+import { RELEASE_RECORD } from './archive-plan.js';
 
 /** The name of the symlink (inside releasesDir) that points at the active release. */
 export const CURRENT_LINK = 'current';

@@ -111,6 +111,10 @@ async function syncRelease(
     releasesDir: stagingRoot,
     version: 'staged',
     source: { url: manifest.src, checksum: manifest.checksum },
+    // stretcher's rules: every src has a checksum (file:// too), and md5 and sha1 are accepted,
+    // as the manifests stretcher users have carry them (its own example is a sha1).
+    requireChecksum: true,
+    allowWeakChecksums: true,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs > 0 ? { timeoutMs: options.timeoutMs } : {}),
     retries: options.retries,
