@@ -10,18 +10,20 @@ export interface ScanSummary {
 }
 
 /**
- * Reads a (decompressed) tar stream without writing anything: every header goes through the plan
+ * Reads a (decompressed) tar stream without unpacking anything: every header goes through the plan
  * the extractor follows (every safety check, the entry count, the disk cost), and the bodies are
  * skipped unparsed. Resolves once the whole archive is known to be within its limits and safe.
+ * What was parsed goes to sink as it goes by (the tar without what follows its end).
  */
 export async function scanArchive(
   chunks: AsyncIterable<Buffer>,
   limits: ExtractLimits,
   label: string,
+  sink?: (chunk: Buffer) => Promise<void>,
 ): Promise<ScanSummary> {
   const planner = new ArchivePlanner(limits, label);
   const feed = new TarFeed(limits, label, (entry) => planner.plan(entry));
-  await feed.feed(chunks);
+  await feed.feed(chunks, sink);
   planner.finish();
   return planner.totals;
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +16,6 @@ import {
 } from './expected-checksums.js';
 import { ArchiveExtractor } from './extract.js';
 import { findInstalled } from './installed.js';
-import { DownloadFile, LocalFile, type LocalArtifact } from './local-artifact.js';
 import { redactUrl } from './redact.js';
 import {
   assertVersionName,
@@ -28,6 +27,7 @@ import { Deadline, withRetries, type RetryPolicy } from './retry.js';
 import { openResumable } from './resume.js';
 import { openFileHandle, type FetchedBody, type FetchRequest } from './sources/index.js';
 import { resolveInstallSettings, type InstallSettings } from './settings.js';
+import { readChunks, SpoolFile } from './spool-file.js';
 import { randomDelay, throttle } from './throttle.js';
 import type { InstalledRelease, InstallProgress, InstallReleaseOptions } from './types.js';
 
@@ -44,23 +44,22 @@ interface Job {
   progress: (progress: InstallProgress) => void;
 }
 
-/** An artifact in a local file whose checksum matched and whose scan found it safe and within limits. */
+/** The verified archive, decompressed into a file of our own: what the extraction reads. */
 interface Verified {
-  file: LocalArtifact;
+  tar: SpoolFile;
   digests: Partial<Record<ChecksumAlgorithm, string>>;
   bytes: number;
-  /** Not Ferry's file (file://): hash it again while extracting, in case it changed meanwhile. */
-  recheck: boolean;
 }
 
 /**
- * Fetches, verifies and unpacks a release into releasesDir/<version>, in two passes over a local
- * file: the first hashes the artifact and scans its headers (as it downloads, for a network
- * source), the second unpacks it, only once the checksum matched and the scan found every entry
- * safe and the whole within its limits. Nothing is written under releasesDir before that, and the
- * release becomes visible by one rename once complete; on any failure nothing is left behind.
- * Installing a version that is already there with the same checksum fetches nothing (reused:
- * true), so a crashed install can simply be repeated.
+ * Fetches, verifies and unpacks a release into releasesDir/<version> in two passes. The first
+ * reads the artifact (as it downloads, for a network source), hashes it, scans the archive's
+ * headers and spools the decompressed tar to a temp file beside releasesDir; the second unpacks
+ * that file, only once the checksum matched and the scan found every entry safe and the whole
+ * within its limits. So nothing is written under releasesDir before the artifact is verified, and
+ * what is unpacked is exactly what was verified. The release becomes visible by one rename once
+ * complete; on any failure nothing is left behind. Installing a version that is already there with
+ * the same checksum fetches nothing (reused: true), so a crashed install can simply be repeated.
  */
 export async function installRelease(options: InstallReleaseOptions): Promise<InstalledRelease> {
   const startedAt = performance.now();
@@ -97,16 +96,14 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
   } catch (error) {
     throw asDiskFull(deadline.explain(error, `fetching ${label}`), options);
   } finally {
-    await verified?.file.release();
+    await verified?.tar.release();
     deadline.dispose();
   }
 }
 
 /**
- * The first pass: a local, verified and scanned copy of the artifact. From the cache when it has
- * the checksum; a file:// artifact in place (unless it is to be cached); anything else fetched
- * into a local file (the cache entry to be, or a temp file beside releasesDir) as it is hashed
- * and scanned, retrying transient failures.
+ * The first pass, from the cache when it has the checksum, else from the source (retrying
+ * transient failures); a fetched artifact is copied into the cache as it goes by.
  */
 async function verifyArtifact(job: Job, url: URL, policy: RetryPolicy): Promise<Verified> {
   const { options, settings, label, expected } = job;
@@ -127,27 +124,20 @@ async function verifyArtifact(job: Job, url: URL, policy: RetryPolicy): Promise<
     signal,
   });
   if (url.protocol === 'file:' && cache === null) {
-    return withRetries(async () => {
-      const { handle, size } = await openFileHandle(request(job.signal));
-      return { ...(await inspectLocal(job, new LocalFile(handle), size)), recheck: true };
-    }, policy);
+    return withRetries(async () => inspectFile(job, await openFileHandle(request(job.signal))), policy);
   }
   if (url.protocol !== 'file:') await randomDelay(settings.randomDelayMs, job.signal);
   const keepAs = cache === null || key === undefined ? null : { cache, key };
-  return withRetries(
-    () => fetchToFile(job, (signal) => openPaced(request(signal), settings), keepAs),
-    policy,
-  );
+  return withRetries(() => fetchOnce(job, (signal) => openPaced(request(signal), settings), keepAs), policy);
 }
 
-/** The cache's entry for key, verified and scanned; a damaged entry is dropped (null: fetch instead). */
+/** The cache's entry for key, verified; a damaged entry is dropped (null: fetch instead). */
 async function fromCache(job: Job, cache: DownloadCache, key: Checksum): Promise<Verified | null> {
   const path = await cache.lookup(key);
   if (path === null) return null;
   try {
     const request = { url: pathToFileURL(path), label: path, headers: {}, signal: job.signal };
-    const { handle, size } = await openFileHandle(request);
-    return { ...(await inspectLocal(job, new LocalFile(handle), size)), recheck: false };
+    return await inspectFile(job, await openFileHandle(request));
   } catch (error) {
     // Only a rejected entry (damaged, evicted meanwhile) is worth a fetch; a full disk or an
     // abort would fail the fetch just the same.
@@ -157,66 +147,60 @@ async function fromCache(job: Job, cache: DownloadCache, key: Checksum): Promise
   }
 }
 
-async function inspectLocal(job: Job, file: LocalArtifact, size: number): Promise<Omit<Verified, 'recheck'>> {
+async function inspectFile(job: Job, file: { handle: FileHandle; size: number }): Promise<Verified> {
   try {
-    return { file, ...(await inspect(job, file.chunks(job.signal), size)) };
-  } catch (error) {
-    await file.release();
-    throw error;
+    return await inspect(job, readChunks(file.handle, job.signal), file.size);
+  } finally {
+    await file.handle.close();
   }
 }
 
-/**
- * One attempt at fetching: the bytes go to a new local file as they are hashed and scanned. A
- * failed scan stops the transfer at once; a mismatch removes the file.
- */
-async function fetchToFile(
+/** One attempt at fetching; a failed scan stops the transfer at once. */
+async function fetchOnce(
   job: Job,
   open: (signal: AbortSignal) => Promise<FetchedBody>,
   keepAs: { cache: DownloadCache; key: Checksum } | null,
 ): Promise<Verified> {
-  const { options } = job;
-  const besideReleases = (): Promise<DownloadFile> =>
-    DownloadFile.create(DownloadFile.besideReleases(options.releasesDir, options.version));
-  // Written into the cache directory, the copy becomes the entry by one rename once verified; a
-  // cache that cannot be written to must not fail the install.
-  const file =
+  // Written into the cache directory, the copy becomes the entry by one rename once verified. The
+  // cache is an optimisation: one that cannot be written to must not fail the install.
+  const copy =
     keepAs === null
-      ? await besideReleases()
+      ? null
       : await keepAs.cache
           .tempPath()
-          .then((path) => DownloadFile.create(path))
-          .catch(besideReleases);
+          .then((path) => SpoolFile.create(path))
+          .catch(() => null);
   const attempt = new AbortController();
   try {
     const body = await open(AbortSignal.any([job.signal, attempt.signal]));
-    async function* copied(): AsyncGenerator<Buffer> {
+    async function* copied(spool: SpoolFile): AsyncGenerator<Buffer> {
       for await (const chunk of body.chunks) {
-        await file.write(chunk);
+        await spool.write(chunk).catch(() => undefined);
         yield chunk;
       }
     }
-    const inspected = await inspect(job, copied(), body.total);
-    await file.finish();
-    if (keepAs !== null) await file.keepIn(keepAs.cache, keepAs.key);
-    return { file, ...inspected, recheck: false };
+    const verified = await inspect(job, copy === null ? body.chunks : copied(copy), body.total);
+    if (copy !== null && keepAs !== null) {
+      await copy.finish().then(
+        () => copy.keepIn(keepAs.cache, keepAs.key),
+        () => undefined,
+      );
+    }
+    return verified;
   } catch (error) {
-    // Stop the transfer before removing what it wrote.
     attempt.abort(error);
-    await file.release();
     throw error;
+  } finally {
+    await copy?.release();
   }
 }
 
 /**
- * Hashes the artifact and scans the archive in it, in one read; throws unless the whole archive
- * is safe and within its limits and every expected checksum matched.
+ * Hashes the artifact, scans the archive in it and spools the decompressed tar, in one read;
+ * throws unless the whole archive is safe and within its limits and every checksum matched.
  */
-async function inspect(
-  job: Job,
-  chunks: AsyncIterable<Buffer>,
-  total: number | null,
-): Promise<{ digests: Partial<Record<ChecksumAlgorithm, string>>; bytes: number }> {
+async function inspect(job: Job, chunks: AsyncIterable<Buffer>, total: number | null): Promise<Verified> {
+  const { options, label } = job;
   const hasher = new MultiHasher(algorithmsFor(job.expected));
   let bytes = 0;
   async function* hashed(): AsyncGenerator<Buffer> {
@@ -227,34 +211,32 @@ async function inspect(
       yield chunk;
     }
   }
-  await scanArchive(decompressArchive(hashed(), job.label), job.settings.limits, job.label);
-  const digests = hasher.digest();
-  job.progress({ phase: 'verify', bytes, total: bytes });
-  verifyDigests(job.expected, digests, job.label);
-  return { digests, bytes };
+  // Beside releasesDir, on its file system; the scan's limits bound what is spooled.
+  const tar = await SpoolFile.create(SpoolFile.besideReleases(options.releasesDir, options.version, '.tar'));
+  try {
+    await scanArchive(decompressArchive(hashed(), label), job.settings.limits, label, (chunk) =>
+      tar.write(chunk),
+    );
+    await tar.finish();
+    const digests = hasher.digest();
+    job.progress({ phase: 'verify', bytes, total: bytes });
+    verifyDigests(job.expected, digests, label);
+    return { tar, digests, bytes };
+  } catch (error) {
+    await tar.release();
+    throw error;
+  }
 }
 
-/** The second pass: unpacks the verified artifact into a fresh temp dir in releasesDir. */
+/** The second pass: unpacks the verified tar into a fresh temp dir in releasesDir. */
 async function unpack(job: Job, verified: Verified): Promise<string> {
   const { options, label } = job;
   const tmp = await mkdtemp(join(options.releasesDir, `.tmp-${options.version}-`));
   const extractor = new ArchiveExtractor(tmp, job.settings.limits, label, (bytes) =>
     job.progress({ phase: 'extract', bytes, total: null }),
   );
-  const chunks = verified.file.chunks(AbortSignal.any([job.signal, extractor.failedSignal]));
-  const rehash = verified.recheck ? new MultiHasher(['sha256']) : null;
-  async function* rehashed(): AsyncGenerator<Buffer> {
-    for await (const chunk of chunks) {
-      rehash?.update(chunk);
-      yield chunk;
-    }
-  }
   try {
-    await extractor.extract(decompressArchive(rehash === null ? chunks : rehashed(), label));
-    const sha256 = rehash?.digest().sha256;
-    if (sha256 !== undefined && sha256 !== verified.digests.sha256) {
-      throw changedMeanwhile(label, verified.digests.sha256 ?? '', sha256);
-    }
+    await extractor.extract(verified.tar.chunks(AbortSignal.any([job.signal, extractor.failedSignal])));
     return tmp;
   } catch (error) {
     // Stop every write before removing what was written.
@@ -323,14 +305,6 @@ function describe(
     reused,
     timings: { fetchMs: Math.round(fetchMs), totalMs: Math.round(performance.now() - startedAt) },
   };
-}
-
-function changedMeanwhile(label: string, verified: string, got: string): FerryError {
-  return new FerryError(
-    'FERRY_E_CHECKSUM_MISMATCH',
-    `artifact ${label} changed while it was being installed: expected sha256:${verified} (as verified), got sha256:${got}`,
-    { where: label, expected: `sha256:${verified}`, got: `sha256:${got}` },
-  );
 }
 
 function asDiskFull(error: unknown, options: InstallReleaseOptions): unknown {

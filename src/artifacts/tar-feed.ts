@@ -62,8 +62,11 @@ export class TarFeed {
     return this.failed.signal;
   }
 
-  /** Writes every chunk to the parser (waiting for it to drain) and ends it. */
-  async feed(chunks: AsyncIterable<Buffer>): Promise<void> {
+  /**
+   * Writes every chunk to the parser (waiting for it to drain) and ends it. Each chunk the parser
+   * gets goes to sink first, if given: the tar up to its end-of-archive blocks, within the bound.
+   */
+  async feed(chunks: AsyncIterable<Buffer>, sink?: (chunk: Buffer) => Promise<void>): Promise<void> {
     const maxStream = this.limits.maxBytes + this.limits.maxEntries * STREAM_OVERHEAD_PER_ENTRY;
     try {
       for await (const chunk of chunks) {
@@ -78,6 +81,7 @@ export class TarFeed {
         }
         // What follows the end-of-archive blocks is padding: hashed upstream, not worth parsing.
         if (this.sawEndOfArchive) continue;
+        await sink?.(chunk);
         if (!this.parser.write(chunk)) await this.waitFor('drain');
       }
       const ended = this.waitFor('end');

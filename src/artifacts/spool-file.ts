@@ -5,41 +5,18 @@ import type { DownloadCache } from './cache.js';
 import type { Checksum } from './checksum.js';
 import { writeAll } from './write-file.js';
 
-// Reads of the local copy: large, so each costs one system call and one trip down the pipeline.
+// Reads are large, so each costs one system call and one trip down the pipeline.
 const READ_BYTES = 1024 * 1024;
-// How far the copy may fall behind the download before the download waits for it.
+// How far the copy may fall behind the stream before the stream waits for it.
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 /**
- * An artifact in a local file, read twice through one open handle: once to verify and scan it,
- * once to extract it. A file renamed over or evicted from the cache meanwhile changes neither read.
+ * A stream spooled to a file of our own as it goes by, to be read back later: the artifact's
+ * bytes on their way into the cache, or the verified tar the extraction reads. Writes are queued
+ * behind each other so the stream does not wait for the disk, up to a bound; the first failed
+ * write fails the spool. Removed on release, unless it became a cache entry (keepIn).
  */
-export interface LocalArtifact {
-  /** The bytes from the first, with positional reads (each call starts over). */
-  chunks(signal: AbortSignal): AsyncGenerator<Buffer>;
-  /** Closes the handle, and removes the file when it was a temporary copy. */
-  release(): Promise<void>;
-}
-
-/** A file someone else owns (a file:// artifact, a cache entry): read, never removed. */
-export class LocalFile implements LocalArtifact {
-  constructor(private readonly handle: FileHandle) {}
-
-  chunks(signal: AbortSignal): AsyncGenerator<Buffer> {
-    return readChunks(this.handle, signal);
-  }
-
-  async release(): Promise<void> {
-    await this.handle.close().catch(() => undefined);
-  }
-}
-
-/**
- * The copy a fetch writes as the bytes arrive: a temporary file that either becomes a cache entry
- * (keepIn) or is removed on release. Writes are queued behind each other so the download does not
- * wait for the disk, up to a bound; the first failed write fails the copy.
- */
-export class DownloadFile implements LocalArtifact {
+export class SpoolFile {
   private writing: Promise<void> = Promise.resolve();
   private queuedBytes = 0;
   private released = false;
@@ -51,13 +28,13 @@ export class DownloadFile implements LocalArtifact {
   ) {}
 
   /** A new file at path (which must not exist), readable and writable, only by its owner. */
-  static async create(path: string): Promise<DownloadFile> {
-    return new DownloadFile(path, await open(path, 'wx+', 0o600));
+  static async create(path: string): Promise<SpoolFile> {
+    return new SpoolFile(path, await open(path, 'wx+', 0o600));
   }
 
   /** A fresh temporary name beside releasesDir: on its file system, but out of the releases. */
-  static besideReleases(releasesDir: string, version: string): string {
-    const name = `.${basename(releasesDir)}-${version}-${randomBytes(6).toString('hex')}.download`;
+  static besideReleases(releasesDir: string, version: string, suffix: string): string {
+    const name = `.${basename(releasesDir)}-${version}-${randomBytes(6).toString('hex')}${suffix}`;
     return join(dirname(releasesDir), name);
   }
 
@@ -75,16 +52,15 @@ export class DownloadFile implements LocalArtifact {
     if (this.queuedBytes > MAX_QUEUED_BYTES) await this.writing;
   }
 
-  /** Resolves once every queued write is on its way to disk; rejects with the first failure. */
+  /** Resolves once every queued write is done; rejects with the first failure. */
   async finish(): Promise<void> {
     await this.writing;
   }
 
   /**
-   * Makes the finished, verified copy the cache's entry for checksum (it stays open for the
-   * extraction). The cache is an optimisation: when that fails, the copy stays temporary. Not
-   * fsynced: every install from the cache verifies the entry again, so one torn by a crash is
-   * found and dropped.
+   * Makes the finished, verified copy the cache's entry for checksum. The cache is an
+   * optimisation: when that fails, the copy stays temporary. Not fsynced: every install from the
+   * cache verifies the entry again, so one torn by a crash is found and dropped.
    */
   async keepIn(cache: DownloadCache, checksum: Checksum): Promise<void> {
     const entry = cache.pathFor(checksum);
@@ -98,10 +74,12 @@ export class DownloadFile implements LocalArtifact {
     await cache.evict().catch(() => undefined);
   }
 
+  /** What was written, from the first byte. */
   chunks(signal: AbortSignal): AsyncGenerator<Buffer> {
     return readChunks(this.handle, signal);
   }
 
+  /** Closes the file, and removes it unless it became a cache entry. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
@@ -111,7 +89,8 @@ export class DownloadFile implements LocalArtifact {
   }
 }
 
-async function* readChunks(handle: FileHandle, signal: AbortSignal): AsyncGenerator<Buffer> {
+/** A file's bytes from the first, in large positional reads (the handle's position is not used). */
+export async function* readChunks(handle: FileHandle, signal: AbortSignal): AsyncGenerator<Buffer> {
   for (let position = 0; ;) {
     signal.throwIfAborted();
     // A fresh buffer each time: consumers may keep the chunks they are given.
