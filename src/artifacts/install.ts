@@ -211,8 +211,8 @@ async function inspect(job: Job, chunks: AsyncIterable<Buffer>, total: number | 
       yield chunk;
     }
   }
-  // Beside releasesDir, on its file system; the scan's limits bound what is spooled.
-  const tar = await SpoolFile.create(SpoolFile.besideReleases(options.releasesDir, options.version, '.tar'));
+  // The scan's limits bound what is spooled.
+  const tar = await SpoolFile.besideReleases(options.releasesDir, options.version);
   try {
     await scanArchive(decompressArchive(hashed(), label), job.settings.limits, label, (chunk) =>
       tar.write(chunk),

@@ -14,7 +14,8 @@ const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
  * A stream spooled to a file of our own as it goes by, to be read back later: the artifact's
  * bytes on their way into the cache, or the verified tar the extraction reads. Writes are queued
  * behind each other so the stream does not wait for the disk, up to a bound; the first failed
- * write fails the spool. Removed on release, unless it became a cache entry (keepIn).
+ * write fails the spool. Removed on release, unless it became a cache entry (keepIn) or never had
+ * a name (besideReleases).
  */
 export class SpoolFile {
   private writing: Promise<void> = Promise.resolve();
@@ -32,10 +33,22 @@ export class SpoolFile {
     return new SpoolFile(path, await open(path, 'wx+', 0o600));
   }
 
-  /** A fresh temporary name beside releasesDir: on its file system, but out of the releases. */
-  static besideReleases(releasesDir: string, version: string, suffix: string): string {
-    const name = `.${basename(releasesDir)}-${version}-${randomBytes(6).toString('hex')}${suffix}`;
-    return join(dirname(releasesDir), name);
+  /**
+   * A file beside releasesDir (on its file system, but out of the releases) that has no name: it
+   * is unlinked as soon as it is open, so its space is freed when it is closed, or when the
+   * process dies, whatever happens.
+   */
+  static async besideReleases(releasesDir: string, version: string): Promise<SpoolFile> {
+    const name = `.${basename(releasesDir)}-${version}-${randomBytes(6).toString('hex')}.tar`;
+    const path = join(dirname(releasesDir), name);
+    const handle = await open(path, 'wx+', 0o600);
+    try {
+      await rm(path);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return new SpoolFile(path, handle, false);
   }
 
   /** Queues chunk behind the earlier ones; waits only when the copy has fallen far behind. */
