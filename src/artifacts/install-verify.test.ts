@@ -51,7 +51,7 @@ describe('verify, then unpack: nothing reaches the releases dir before the artif
     });
     expect(written).toEqual([]);
     expect(await listTree(releasesDir)).toEqual([]);
-    // The temporary download beside the releases dir is gone too.
+    // Nothing beside it either: the spooled tar had no name, and no copy of the artifact was kept.
     expect(await listTree(sandbox.root)).toEqual(['releases']);
   });
 

@@ -102,8 +102,9 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
 }
 
 /**
- * The first pass, from the cache when it has the checksum, else from the source (retrying
- * transient failures); a fetched artifact is copied into the cache as it goes by.
+ * The first pass, from the cache when it has the checksum, else from the source, retrying
+ * transient failures: a file:// artifact is read in place, anything else (or a file:// artifact
+ * the caller wants cached) is fetched and copied into the cache as it goes by.
  */
 async function verifyArtifact(job: Job, url: URL, policy: RetryPolicy): Promise<Verified> {
   const { options, settings, label, expected } = job;
