@@ -176,13 +176,24 @@ describe('malicious archives are rejected, and nothing is written anywhere', () 
     );
   });
 
-  it('a tar bomb over the byte limit', async () => {
-    const entries = [file('a', 'x'.repeat(600)), file('b', 'y'.repeat(600))];
+  it('a tar bomb over the size limit, counted as what it costs on disk', async () => {
+    // 6,600 bytes of data, but 2 + 1 blocks and two inodes: 14 KiB on disk.
+    const entries = [file('a', 'x'.repeat(6000)), file('b', 'y'.repeat(600))];
     await expectRejected(
       gzip(buildTar(entries)),
       'FERRY_E_ARCHIVE_TOO_LARGE',
-      /expected at most 1000 bytes unpacked, got at least 1200 \(at "b"\)/,
-      { maxBytes: 1000 },
+      'expected at most 10000 bytes on disk once unpacked, got at least 14336 (at "b"; each entry counts its size in 4 KiB blocks plus 1 KiB)',
+      { maxBytes: 10_000 },
+    );
+  });
+
+  it('counts the directories an entry path implies as entries', async () => {
+    const deep = `${Array.from({ length: 30 }, (_, index) => `d${index}`).join('/')}/file`;
+    await expectRejected(
+      buildTar([file(deep)]),
+      'FERRY_E_ARCHIVE_TOO_LARGE',
+      'expected at most 10 entries, got at least 31',
+      { maxEntries: 10 },
     );
   });
 

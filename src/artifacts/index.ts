@@ -15,6 +15,5 @@ export { formatChecksum, parseChecksum, type Checksum, type ChecksumAlgorithm } 
 export { installRelease } from './install.js';
 export { activateRelease, currentRelease, listReleases, pruneReleases } from './releases.js';
 export { CURRENT_LINK, readReleaseRecord, type ReleaseRecord } from './release-record.js';
-export { RELEASE_RECORD } from './extract.js';
-export { redactUrl } from './redact.js';
+export { RELEASE_RECORD } from './archive-plan.js';
 export { fetchText } from './sources/index.js';

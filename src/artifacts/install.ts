@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { FerryError } from '../errors/ferry-error.js';
-import { DownloadCache, type CacheWriter } from './cache.js';
+import { scanArchive } from './archive-scan.js';
+import { DownloadCache } from './cache.js';
 import { coalesce } from './coalesce.js';
 import { formatChecksum, MultiHasher, type Checksum, type ChecksumAlgorithm } from './checksum.js';
 import { decompressArchive } from './decompress.js';
@@ -15,7 +16,7 @@ import {
 } from './expected-checksums.js';
 import { ArchiveExtractor } from './extract.js';
 import { findInstalled } from './installed.js';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../lib/redact.js';
 import {
   assertVersionName,
   syncDirectory,
@@ -24,31 +25,41 @@ import {
 } from './release-record.js';
 import { Deadline, withRetries, type RetryPolicy } from './retry.js';
 import { openResumable } from './resume.js';
-import { openSource, type FetchedBody } from './sources/index.js';
+import { openFileHandle, type FetchedBody, type FetchRequest } from './sources/index.js';
 import { resolveInstallSettings, type InstallSettings } from './settings.js';
+import { readChunks, SpoolFile } from './spool-file.js';
 import { randomDelay, throttle } from './throttle.js';
-import type { InstalledRelease, InstallReleaseOptions } from './types.js';
+import type { InstalledRelease, InstallProgress, InstallReleaseOptions } from './types.js';
 
 // What the pipeline takes from the network at a time; sockets deliver 64 KiB (see coalesce.ts).
 const CHUNK_BYTES = 1024 * 1024;
 
-interface Staged {
-  tmp: string;
+/** One install's fixed inputs, as every step needs them. */
+interface Job {
+  options: InstallReleaseOptions;
+  settings: InstallSettings;
+  label: string;
+  expected: Checksum[];
+  signal: AbortSignal;
+  progress: (progress: InstallProgress) => void;
+}
+
+/** The verified archive, decompressed into a file of our own: what the extraction reads. */
+interface Verified {
+  tar: SpoolFile;
   digests: Partial<Record<ChecksumAlgorithm, string>>;
   bytes: number;
 }
 
-/** Where one attempt's bytes come from, and whether to keep a copy of them in the cache. */
-interface Plan {
-  open: (signal: AbortSignal) => Promise<FetchedBody>;
-  cacheAs: { cache: DownloadCache; key: Checksum } | null;
-}
-
 /**
- * Fetches, verifies and unpacks a release into releasesDir/<version> in one streaming pass. The
- * release becomes visible (by one rename) only once the stream ended and the checksum matched;
- * on any failure nothing is left behind. Installing a version that is already there with the
- * same checksum fetches nothing (reused: true), so a crashed install can simply be repeated.
+ * Fetches, verifies and unpacks a release into releasesDir/<version> in two passes. The first
+ * reads the artifact (as it downloads, for a network source), hashes it, scans the archive's
+ * headers and spools the decompressed tar to a temp file beside releasesDir; the second unpacks
+ * that file, only once the checksum matched and the scan found every entry safe and the whole
+ * within its limits. So nothing is written under releasesDir before the artifact is verified, and
+ * what is unpacked is exactly what was verified. The release becomes visible by one rename once
+ * complete; on any failure nothing is left behind. Installing a version that is already there with
+ * the same checksum fetches nothing (reused: true), so a crashed install can simply be repeated.
  */
 export async function installRelease(options: InstallReleaseOptions): Promise<InstalledRelease> {
   const startedAt = performance.now();
@@ -64,130 +75,172 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
     waitMs: settings.retryWaitMs,
     signal: deadline.signal,
   };
+  let verified: Verified | null = null;
   try {
-    const expected = await resolveExpectedChecksums(options.source, url, policy);
+    const expected = await resolveExpectedChecksums(options.source, url, policy, {
+      requireChecksum: options.requireChecksum ?? false,
+      allowWeakChecksums: options.allowWeakChecksums ?? false,
+    });
     const installed = await findInstalled(dir, options.version, expected);
     if (installed) return describe(dir, installed, expected, true, 0, startedAt);
 
     await mkdir(options.releasesDir, { recursive: true });
-    // The cache is keyed by checksum, so it only helps when the checksum is known before fetching.
-    const key = expected[0];
-    const cache =
-      options.cacheDir === undefined || key === undefined
-        ? null
-        : new DownloadCache(options.cacheDir, settings.cacheMaxBytes);
-    let fetchStartedAt = performance.now();
-    let staged =
-      cache === null || key === undefined
-        ? null
-        : await fromCache(options, settings, label, expected, deadline.signal, cache, key);
-    if (staged === null) {
-      await randomDelay(settings.randomDelayMs, deadline.signal);
-      fetchStartedAt = performance.now();
-      const plan: Plan = {
-        open: (signal) => openNetwork(url, label, options, settings, signal),
-        cacheAs: cache === null || key === undefined ? null : { cache, key },
-      };
-      staged = await withRetries(
-        () => stage(options, settings, label, expected, deadline.signal, plan),
-        policy,
-      );
-    }
+    const progress = options.onProgress ?? (() => undefined);
+    const job: Job = { options, settings, label, expected, signal: deadline.signal, progress };
+    const fetchStartedAt = performance.now();
+    verified = await verifyArtifact(job, url, policy);
     const fetchMs = performance.now() - fetchStartedAt;
-    const { record, reused } = await commit(options, staged, expected, label);
+    const staged = await unpack(job, verified);
+    const { record, reused } = await commit(options, staged, verified, expected, label);
     return describe(dir, record, expected, reused, fetchMs, startedAt);
   } catch (error) {
     throw asDiskFull(deadline.explain(error, `fetching ${label}`), options);
   } finally {
+    await verified?.tar.release();
     deadline.dispose();
   }
 }
 
-/** The source's bytes, resumed after mid-stream failures where it can be, and paced when asked. */
-async function openNetwork(
-  url: URL,
-  label: string,
-  options: InstallReleaseOptions,
-  settings: InstallSettings,
-  signal: AbortSignal,
-): Promise<FetchedBody> {
-  const request = { url, label, headers: options.source.headers ?? {}, signal };
-  const body = await openResumable(request, { max: settings.retries, waitMs: settings.retryWaitMs });
-  if (settings.maxBytesPerSecond === 0) return { ...body, chunks: coalesce(body.chunks, CHUNK_BYTES) };
-  // A paced download is not held back by the CPU: its chunks stay small, so the pace stays smooth.
-  return { ...body, chunks: throttle(body.chunks, settings.maxBytesPerSecond, signal) };
+/**
+ * The first pass, from the cache when it has the checksum, else from the source, retrying
+ * transient failures: a file:// artifact is read in place, anything else (or a file:// artifact
+ * the caller wants cached) is fetched and copied into the cache as it goes by.
+ */
+async function verifyArtifact(job: Job, url: URL, policy: RetryPolicy): Promise<Verified> {
+  const { options, settings, label, expected } = job;
+  // The cache is keyed by checksum, so it only helps when the checksum is known before fetching.
+  const key = expected[0];
+  const cache =
+    options.cacheDir === undefined || key === undefined
+      ? null
+      : new DownloadCache(options.cacheDir, settings.cacheMaxBytes);
+  if (cache !== null && key !== undefined) {
+    const hit = await fromCache(job, cache, key);
+    if (hit !== null) return hit;
+  }
+  const request = (signal: AbortSignal): FetchRequest => ({
+    url,
+    label,
+    headers: options.source.headers ?? {},
+    signal,
+  });
+  if (url.protocol === 'file:' && cache === null) {
+    return withRetries(async () => inspectFile(job, await openFileHandle(request(job.signal))), policy);
+  }
+  if (url.protocol !== 'file:') await randomDelay(settings.randomDelayMs, job.signal);
+  const keepAs = cache === null || key === undefined ? null : { cache, key };
+  return withRetries(() => fetchOnce(job, (signal) => openPaced(request(signal), settings), keepAs), policy);
 }
 
-/** Installs from the cache entry for key, if any; a damaged entry is dropped (null: fetch instead). */
-async function fromCache(
-  options: InstallReleaseOptions,
-  settings: InstallSettings,
-  label: string,
-  expected: Checksum[],
-  signal: AbortSignal,
-  cache: DownloadCache,
-  key: Checksum,
-): Promise<Staged | null> {
+/** The cache's entry for key, verified; a damaged entry is dropped (null: fetch instead). */
+async function fromCache(job: Job, cache: DownloadCache, key: Checksum): Promise<Verified | null> {
   const path = await cache.lookup(key);
   if (path === null) return null;
-  const plan: Plan = {
-    open: (attemptSignal) =>
-      openSource({ url: pathToFileURL(path), label: path, headers: {}, signal: attemptSignal }),
-    cacheAs: null,
-  };
   try {
-    return await stage(options, settings, label, expected, signal, plan);
+    const request = { url: pathToFileURL(path), label: path, headers: {}, signal: job.signal };
+    return await inspectFile(job, await openFileHandle(request));
   } catch (error) {
     // Only a rejected entry (damaged, evicted meanwhile) is worth a fetch; a full disk or an
     // abort would fail the fetch just the same.
-    if (signal.aborted || !(error instanceof FerryError)) throw error;
+    if (job.signal.aborted || !(error instanceof FerryError)) throw error;
     await cache.remove(key).catch(() => undefined);
     return null;
   }
 }
 
-/** One attempt: stream the artifact through the hash and the extractor into a fresh temp dir. */
-async function stage(
-  options: InstallReleaseOptions,
-  settings: InstallSettings,
-  label: string,
-  expected: Checksum[],
-  signal: AbortSignal,
-  plan: Plan,
-): Promise<Staged> {
-  const progress = options.onProgress ?? (() => undefined);
-  const tmp = await mkdtemp(join(options.releasesDir, `.tmp-${options.version}-`));
-  const extractor = new ArchiveExtractor(tmp, settings.limits, label, (bytes) =>
-    progress({ phase: 'extract', bytes, total: null }),
-  );
-  const attempt = new AbortController();
-  const hasher = new MultiHasher(algorithmsFor(expected));
-  let bytes = 0;
-  let copy: CacheWriter | null = null;
+async function inspectFile(job: Job, file: { handle: FileHandle; size: number }): Promise<Verified> {
   try {
-    const body = await plan.open(AbortSignal.any([signal, attempt.signal, extractor.failedSignal]));
-    // The cache is an optimisation: one that cannot be written to must not fail the install.
-    copy = plan.cacheAs === null ? null : await plan.cacheAs.cache.startWrite().catch(() => null);
-    const writer = copy;
-    async function* hashed(): AsyncGenerator<Buffer> {
+    return await inspect(job, readChunks(file.handle, job.signal), file.size);
+  } finally {
+    await file.handle.close();
+  }
+}
+
+/** One attempt at fetching; a failed scan stops the transfer at once. */
+async function fetchOnce(
+  job: Job,
+  open: (signal: AbortSignal) => Promise<FetchedBody>,
+  keepAs: { cache: DownloadCache; key: Checksum } | null,
+): Promise<Verified> {
+  // Written into the cache directory, the copy becomes the entry by one rename once verified. The
+  // cache is an optimisation: one that cannot be written to must not fail the install.
+  const copy =
+    keepAs === null
+      ? null
+      : await keepAs.cache
+          .tempPath()
+          .then((path) => SpoolFile.create(path))
+          .catch(() => null);
+  const attempt = new AbortController();
+  try {
+    const body = await open(AbortSignal.any([job.signal, attempt.signal]));
+    async function* copied(spool: SpoolFile): AsyncGenerator<Buffer> {
       for await (const chunk of body.chunks) {
-        hasher.update(chunk);
-        await writer?.write(chunk);
-        bytes += chunk.length;
-        progress({ phase: 'download', bytes, total: body.total });
+        await spool.write(chunk).catch(() => undefined);
         yield chunk;
       }
     }
-    await extractor.extract(decompressArchive(hashed(), label));
-    const digests = hasher.digest();
-    progress({ phase: 'verify', bytes, total: bytes });
-    verifyDigests(expected, digests, label);
-    if (plan.cacheAs !== null) await copy?.commit(plan.cacheAs.key);
-    return { tmp, digests, bytes };
+    const verified = await inspect(job, copy === null ? body.chunks : copied(copy), body.total);
+    if (copy !== null && keepAs !== null) {
+      await copy.finish().then(
+        () => copy.keepIn(keepAs.cache, keepAs.key),
+        () => undefined,
+      );
+    }
+    return verified;
   } catch (error) {
-    await copy?.discard();
-    // Stop the transfer and every write before removing what was written.
     attempt.abort(error);
+    throw error;
+  } finally {
+    await copy?.release();
+  }
+}
+
+/**
+ * Hashes the artifact, scans the archive in it and spools the decompressed tar, in one read;
+ * throws unless the whole archive is safe and within its limits and every checksum matched.
+ */
+async function inspect(job: Job, chunks: AsyncIterable<Buffer>, total: number | null): Promise<Verified> {
+  const { options, label } = job;
+  const hasher = new MultiHasher(algorithmsFor(job.expected));
+  let bytes = 0;
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      hasher.update(chunk);
+      bytes += chunk.length;
+      job.progress({ phase: 'download', bytes, total });
+      yield chunk;
+    }
+  }
+  // The scan's limits bound what is spooled.
+  const tar = await SpoolFile.besideReleases(options.releasesDir, options.version);
+  try {
+    await scanArchive(decompressArchive(hashed(), label), job.settings.limits, label, (chunk) =>
+      tar.write(chunk),
+    );
+    await tar.finish();
+    const digests = hasher.digest();
+    job.progress({ phase: 'verify', bytes, total: bytes });
+    verifyDigests(job.expected, digests, label);
+    return { tar, digests, bytes };
+  } catch (error) {
+    await tar.release();
+    throw error;
+  }
+}
+
+/** The second pass: unpacks the verified tar into a fresh temp dir in releasesDir. */
+async function unpack(job: Job, verified: Verified): Promise<string> {
+  const { options, label } = job;
+  const tmp = await mkdtemp(join(options.releasesDir, `.tmp-${options.version}-`));
+  const extractor = new ArchiveExtractor(tmp, job.settings.limits, label, (bytes) =>
+    job.progress({ phase: 'extract', bytes, total: null }),
+  );
+  try {
+    await extractor.extract(verified.tar.chunks(AbortSignal.any([job.signal, extractor.failedSignal])));
+    return tmp;
+  } catch (error) {
+    // Stop every write before removing what was written.
     extractor.abort(error);
     await extractor.settled();
     await rm(tmp, { recursive: true, force: true });
@@ -195,10 +248,19 @@ async function stage(
   }
 }
 
+/** The source's bytes, resumed after mid-stream failures where it can be, and paced when asked. */
+async function openPaced(request: FetchRequest, settings: InstallSettings): Promise<FetchedBody> {
+  const body = await openResumable(request, { max: settings.retries, waitMs: settings.retryWaitMs });
+  if (settings.maxBytesPerSecond === 0) return { ...body, chunks: coalesce(body.chunks, CHUNK_BYTES) };
+  // A paced download is not held back by the CPU: its chunks stay small, so the pace stays smooth.
+  return { ...body, chunks: throttle(body.chunks, settings.maxBytesPerSecond, request.signal) };
+}
+
 /** Records the verified release and renames it into place; a concurrent install may have won. */
 async function commit(
   options: InstallReleaseOptions,
-  staged: Staged,
+  staged: string,
+  verified: Verified,
   expected: Checksum[],
   label: string,
 ): Promise<{ record: ReleaseRecord; reused: boolean }> {
@@ -206,17 +268,17 @@ async function commit(
   const primary = expected[0]?.algorithm ?? 'sha256';
   const record: ReleaseRecord = {
     version: options.version,
-    checksum: `${primary}:${staged.digests[primary] ?? ''}`,
-    checksums: staged.digests,
+    checksum: `${primary}:${verified.digests[primary] ?? ''}`,
+    checksums: verified.digests,
     url: label,
-    bytes: staged.bytes,
+    bytes: verified.bytes,
     installedAt: new Date().toISOString(),
   };
   try {
-    await writeReleaseRecord(staged.tmp, record);
-    await rename(staged.tmp, dir);
+    await writeReleaseRecord(staged, record);
+    await rename(staged, dir);
   } catch (error) {
-    await rm(staged.tmp, { recursive: true, force: true });
+    await rm(staged, { recursive: true, force: true });
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
     const other = await findInstalled(dir, options.version, expected);

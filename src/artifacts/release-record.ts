@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChecksumAlgorithm } from './checksum.js';
-import { RELEASE_RECORD } from './extract.js';
+import { RELEASE_RECORD } from './archive-plan.js';
 
 // The version validator and the name of the `current` link have one home, shared with the API.
 export { assertVersionName, CURRENT_LINK } from '../lib/release-version.js';

@@ -2,7 +2,7 @@ import { lstat, mkdir, readFile, readlink, symlink, utimes, writeFile } from 'no
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFerryError } from '../errors/ferry-error.js';
-import { RELEASE_RECORD } from './extract.js';
+import { RELEASE_RECORD } from './archive-plan.js';
 import { activateRelease, currentRelease, listReleases, pruneReleases } from './releases.js';
 import { listTree, makeTempDir } from './test-support/fs.js';
 

@@ -12,13 +12,17 @@ export interface ArtifactSource {
 
 /** Bounds on what an archive may unpack to, so a hostile or broken artifact cannot fill the disk. */
 export interface ExtractLimits {
-  /** Total bytes of regular files once unpacked. */
+  /**
+   * What the release may cost on disk: every entry its size in 4 KiB blocks (a directory and a
+   * symlink one block) plus 1 KiB for its inode and name (see archive-plan.ts).
+   */
   maxBytes: number;
-  /** Number of entries of any kind. */
+  /** Number of entries of any kind, with the directories their paths imply. */
   maxEntries: number;
 }
 
-export type InstallPhase = 'download' | 'extract' | 'verify';
+/** In this order: the artifact is fetched (or read) and scanned, verified, then extracted. */
+export type InstallPhase = 'download' | 'verify' | 'extract';
 
 export interface InstallProgress {
   phase: InstallPhase;
@@ -31,6 +35,10 @@ export interface InstallReleaseOptions {
   version: string;
   source: ArtifactSource;
   limits?: Partial<ExtractLimits>;
+  /** Refuse a remote artifact (anything but file://) that has neither checksum nor checksumsUrl. */
+  requireChecksum?: boolean;
+  /** Accept md5 and sha1 checksums; refused by default (FERRY_E_CHECKSUM_WEAK). */
+  allowWeakChecksums?: boolean;
   signal?: AbortSignal;
   /** Deadline for the whole fetch, retries and waits included. */
   timeoutMs?: number;

@@ -109,6 +109,15 @@ function compileApp(
     problems.push({ path: `${where}.run.group`, message: 'expected run.user as well, got only a group' });
   }
   const url = resolveUrl(raw.artifact.url, ctx.baseDir);
+  const requireChecksum =
+    !url.startsWith('file:') && (raw.artifact.require_checksum ?? top.artifacts.require_checksum);
+  if (requireChecksum && !raw.artifact.checksum && !raw.artifact.checksums) {
+    problems.push({
+      path: `${where}.artifact`,
+      message:
+        'expected checksum or checksums for a remote artifact (require_checksum is on), got neither; add checksum: "sha256:<hex>" or checksums: "<URL of a SHA256SUMS file>", or set require_checksum: false to install it unverified',
+    });
+  }
   return {
     name,
     artifact: {
@@ -122,8 +131,7 @@ function compileApp(
       maxBytesPerSecond: raw.artifact.max_bandwidth ?? null,
       randomDelayMs: raw.artifact.random_delay,
       limits: { maxBytes: raw.artifact.max_unpacked_size, maxEntries: raw.artifact.max_entries },
-      requireChecksum:
-        !url.startsWith('file:') && (raw.artifact.require_checksum ?? top.artifacts.require_checksum),
+      requireChecksum,
       allowWeakChecksums: raw.artifact.allow_weak_checksums,
     },
     initialRelease: raw.initial_release ?? null,

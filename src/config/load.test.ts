@@ -120,6 +120,11 @@ describe('ferry.yaml validation', () => {
       'apps.hello.artifact.max_unpacked_size: expected a size like "10M" or "2GiB", got 0',
     ],
     [
+      'a remote artifact without a checksum',
+      base.replace('url: "dist/hello-{version}.tar.gz"', 'url: "https://example.com/hello-{version}.tar.gz"'),
+      'apps.hello.artifact: expected checksum or checksums for a remote artifact (require_checksum is on), got neither; add checksum: "sha256:<hex>" or checksums: "<URL of a SHA256SUMS file>", or set require_checksum: false to install it unverified',
+    ],
+    [
       'a cache switch that is not a boolean',
       `artifacts: { cache: sometimes }\n${base}`,
       'artifacts.cache: expected true or false, got "sometimes"',
@@ -141,6 +146,19 @@ describe('ferry.yaml validation', () => {
     ],
   ])('%s', (_name, yaml, expected) => {
     expect(problems(yaml)).toContain(expected);
+  });
+
+  it('requires a checksum for remote artifacts only, unless turned off', () => {
+    const remote = (keys: string, url = 's3://bucket/hello-{version}.tar.gz') =>
+      base.replace('url: "dist/hello-{version}.tar.gz"', `url: "${url}"${keys}`);
+    const required = 'apps.hello.artifact: expected checksum or checksums';
+    expect(problems(remote('')).some((problem) => problem.startsWith(required))).toBe(true);
+    expect(problems(remote(', checksum: "sha256:' + 'a'.repeat(64) + '"'))).toEqual([]);
+    expect(problems(remote(', checksums: "https://example.com/SHA256SUMS"'))).toEqual([]);
+    expect(problems(remote(', require_checksum: false'))).toEqual([]);
+    expect(problems(`artifacts: { require_checksum: false }\n${remote('')}`)).toEqual([]);
+    expect(problems(remote('', 'file:///srv/hello-{version}.tar.gz'))).toEqual([]);
+    expect(problems(base)).toEqual([]);
   });
 
   it('reports every problem at once', () => {

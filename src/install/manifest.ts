@@ -1,5 +1,6 @@
 import { isScalar, parseDocument } from 'yaml';
-import { fetchText, redactUrl } from '../artifacts/index.js';
+import { fetchText } from '../artifacts/index.js';
+import { redactUrl } from '../lib/redact.js';
 import { describeValue, FerryError, messageOf } from '../errors/ferry-error.js';
 import { renderManifestTemplate } from './template.js';
 

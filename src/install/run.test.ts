@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +32,9 @@ function options(manifestUrl: string, extra: Partial<InstallOptions> = {}): Inst
 }
 
 /** The stretcher test archive: foo/baz and bar, plus an exclude file. */
-async function stretcherArchive(entries?: string[]): Promise<{ url: string; checksum: string }> {
+async function stretcherArchive(
+  entries?: string[],
+): Promise<{ url: string; checksum: string; bytes: Buffer }> {
   const tree = join(dir, 'tree');
   await writeTree(tree, { 'foo/baz': 'baz\n', bar: 'bar\n', 'exclude.txt': '*.pid\nbaz\n' });
   return packArchive(tree, join(dir, 'archive.tar.gz'), entries);
@@ -174,6 +176,33 @@ describe('runInstall (stretcher scenarios)', () => {
     expect(errorOf(result)).toContain(`expected sha256:${wrong}, got sha256:${checksum}`);
     expect(await exists(join(dir, 'dest'))).toBe(false);
   });
+
+  it.each(['sha1', 'md5'])(
+    'installs a %s checksum over http, as stretcher manifests carry them, and says it is weak',
+    async (algorithm) => {
+      const { bytes } = await stretcherArchive();
+      const server = createServer((_req, res) => {
+        res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const src = `http://127.0.0.1:${(server.address() as AddressInfo).port}/app.tgz`;
+        const checksum = createHash(algorithm).update(bytes).digest('hex');
+        const lines: string[] = [];
+        const result = await runInstall(
+          options(await writeManifest(`src: ${src}\nchecksum: ${checksum}\ndest: ${join(dir, 'dest')}\n`), {
+            log: quietLog(lines),
+          }),
+        );
+        expect(result.ok).toBe(true);
+        expect(await readFile(join(dir, 'dest/foo/baz'), 'utf8')).toBe('baz\n');
+        expect(lines.join('\n')).toContain(`verified ${algorithm}:${checksum}`);
+        expect(lines.join('\n')).toContain(`${algorithm} is a weak checksum`);
+      } finally {
+        server.close();
+      }
+    },
+  );
 
   it('fails at once on an HTTP 404 source, with the status', async () => {
     let requests = 0;

@@ -112,6 +112,10 @@ async function syncRelease(
     releasesDir: stagingRoot,
     version: 'staged',
     source: { url: manifest.src, checksum: manifest.checksum },
+    // stretcher's rules: every src has a checksum (file:// too), and md5 and sha1 are accepted,
+    // as the manifests stretcher users have carry them (its own example is a sha1).
+    requireChecksum: true,
+    allowWeakChecksums: true,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs > 0 ? { timeoutMs: options.timeoutMs } : {}),
     retries: options.retries,
@@ -122,6 +126,12 @@ async function syncRelease(
   const staged = installed.dir;
   await rm(join(staged, RELEASE_RECORD), { force: true });
   log.info(`verified ${installed.checksum} (${installed.bytes} bytes), unpacked`);
+  const algorithm = installed.checksum.slice(0, installed.checksum.indexOf(':'));
+  if (algorithm === 'md5' || algorithm === 'sha1') {
+    log.info(
+      `note: ${algorithm} is a weak checksum (collisions can be forged); a sha256 in the manifest is safer`,
+    );
+  }
   // Pre commands run in the unpacked release (to build or adjust it); post commands in dest.
   await runHook(hookRun('pre', manifest, options, log, { cwd: staged }));
   await chmod(staged, manifest.destMode);

@@ -55,6 +55,8 @@ export class HostEffects implements EffectPort {
       version,
       source,
       limits: artifact.limits,
+      requireChecksum: artifact.requireChecksum,
+      allowWeakChecksums: artifact.allowWeakChecksums,
       timeoutMs: artifact.timeoutMs,
       retries: artifact.retries,
       retryWaitMs: artifact.retryWaitMs,

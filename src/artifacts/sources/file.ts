@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { addAbortSignal } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FetchedBody, FetchRequest } from './source.js';
@@ -6,6 +6,13 @@ import { sourceError } from './source.js';
 
 /** Streams a local file:///abs/path artifact. */
 export async function openFile(request: FetchRequest): Promise<FetchedBody> {
+  const { handle, size } = await openFileHandle(request);
+  const stream = addAbortSignal(request.signal, handle.createReadStream({ highWaterMark: 1024 * 1024 }));
+  return { chunks: stream as AsyncIterable<Buffer>, total: size };
+}
+
+/** Opens a local file:///abs/path artifact for reading; it must be a regular file. */
+export async function openFileHandle(request: FetchRequest): Promise<{ handle: FileHandle; size: number }> {
   let path: string;
   try {
     path = fileURLToPath(request.url);
@@ -33,6 +40,5 @@ export async function openFile(request: FetchRequest): Promise<FetchedBody> {
       retryable: false,
     });
   }
-  const stream = addAbortSignal(request.signal, handle.createReadStream({ highWaterMark: 1024 * 1024 }));
-  return { chunks: stream as AsyncIterable<Buffer>, total: stats.size };
+  return { handle, size: stats.size };
 }

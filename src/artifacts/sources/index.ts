@@ -7,6 +7,7 @@ import { sourceError } from './source.js';
 
 export type { FetchedBody, FetchRequest, Source } from './source.js';
 export { isRetryable, sourceError } from './source.js';
+export { openFileHandle } from './file.js';
 
 // One module per scheme.
 const SOURCES: ReadonlyMap<string, Source> = new Map([

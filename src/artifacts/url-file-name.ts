@@ -1,6 +1,3 @@
-// URL redaction has one implementation, in src/lib; the artifact pipeline uses it from here.
-export { redactUrl } from '../lib/redact.js';
-
 /** The last path component of a URL, decoded: the name a SHA256SUMS file lists the artifact under. */
 export function urlFileName(url: URL): string {
   const last = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
