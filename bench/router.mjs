@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Router throughput and latency, side by side on the same backend (the hello app):
-//   direct to the app | through Ferry's router | through nginx (one worker, upstream keep-alive)
+//   direct to the app | Ferry's router | nginx (upstream keep-alive)
+// at equal process counts: one worker each (the comparison of record: same CPU for the proxy), and
+// two workers each (Ferry's default `router.workers: 2`; nginx `worker_processes 2`).
 // Prints requests/s and p99 for each, and the ratios. Needs wrk and nginx (installed with apt-get
 // when run as root).  Usage: node bench/router.mjs [--seconds 10] [--connections 32]
 import { writeFileSync } from 'node:fs';
@@ -36,27 +38,70 @@ execFileSync('mkdir', ['-p', release]);
 execFileSync('tar', ['-xzf', path.join(ROOT, 'examples/hello/dist/hello-1.0.0.tar.gz'), '-C', release]);
 
 const appPort = await freePort();
-const routerPort = await freePort();
-const nginxPort = await freePort();
 const app = start(process.execPath, ['server.mjs'], {
   cwd: release,
   env: { ...process.env, PORT: String(appPort) },
 });
 await waitForPort(appPort);
 
-const router = new RouterClient({ stateDir: path.join(dir, 'router') });
-await router.ensureRunning();
-await router.putRoute({
-  name: 'hello.bench',
-  listen: { host: '127.0.0.1', port: routerPort },
-  backends: [{ id: 'i1', release: '1.0.0', host: '127.0.0.1', port: appPort, weight: 100, healthy: true }],
-});
-await waitForPort(routerPort);
+const results = {};
+try {
+  results.direct = measure(appPort);
+  for (const workers of [1, 2]) {
+    results[`ferry, ${workers} worker${workers > 1 ? 's' : ''}`] = await withFerry(workers, measure);
+    results[`nginx, ${workers} worker${workers > 1 ? 's' : ''}`] = await withNginx(workers, measure);
+  }
+} finally {
+  await app.stop();
+}
 
-const nginxConf = path.join(dir, 'nginx.conf');
-writeFileSync(
-  nginxConf,
-  `worker_processes 1;
+console.log(
+  `\nrouter bench: wrk -t1 -c${connections} -d${seconds}s, backend = hello (node), same machine (${process.arch}, 2 cores)\n`,
+);
+console.log('path               requests/s   p99 (ms)   errors');
+for (const [name, r] of Object.entries(results)) {
+  console.log(
+    `${name.padEnd(18)} ${r.rps.toFixed(0).padStart(10)}   ${r.p99.toFixed(2).padStart(8)}   ${r.errors}`,
+  );
+}
+for (const workers of [1, 2]) {
+  const suffix = `${workers} worker${workers > 1 ? 's' : ''}`;
+  const ferry = results[`ferry, ${suffix}`];
+  const ng = results[`nginx, ${suffix}`];
+  console.log(
+    `\n${suffix}: ferry / nginx requests/s ${ratio(ferry.rps, ng.rps)}x (target >= 0.4x); p99 ${ratio(ferry.p99, ng.p99)}x; ferry / direct ${ratio(ferry.rps, results.direct.rps)}x`,
+  );
+}
+
+/** Warms a path up briefly, then measures it. */
+function measure(port) {
+  wrk(`http://127.0.0.1:${port}/`, { seconds: 2, connections });
+  return wrk(`http://127.0.0.1:${port}/`, { seconds, connections });
+}
+
+async function withFerry(workers, run) {
+  const port = await freePort();
+  const router = new RouterClient({ stateDir: path.join(dir, `router-${workers}`), workers });
+  await router.ensureRunning();
+  try {
+    await router.putRoute({
+      name: 'hello.bench',
+      listen: { host: '127.0.0.1', port },
+      backends: [{ id: 'i1', release: '1.0.0', host: '127.0.0.1', port: appPort, weight: 100, healthy: true }],
+    });
+    await waitForPort(port);
+    return run(port);
+  } finally {
+    await router.stop();
+  }
+}
+
+async function withNginx(workers, run) {
+  const port = await freePort();
+  const conf = path.join(dir, `nginx-${workers}.conf`);
+  writeFileSync(
+    conf,
+    `worker_processes ${workers};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/nginx-error.log;
@@ -67,42 +112,17 @@ http {
   fastcgi_temp_path ${dir}/nginx-fcgi; uwsgi_temp_path ${dir}/nginx-uwsgi; scgi_temp_path ${dir}/nginx-scgi;
   upstream hello { server 127.0.0.1:${appPort}; keepalive 64; }
   server {
-    listen 127.0.0.1:${nginxPort};
+    listen 127.0.0.1:${port};
     location / { proxy_pass http://hello; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header X-Forwarded-For $remote_addr; }
   }
 }
 `,
-);
-const nginx = start('nginx', ['-c', nginxConf, '-e', `${dir}/nginx-error.log`]);
-await waitForPort(nginxPort);
-
-try {
-  // Warm up each path briefly, then measure.
-  const results = {};
-  for (const [name, port] of [
-    ['direct', appPort],
-    ['ferry router', routerPort],
-    ['nginx (1 worker)', nginxPort],
-  ]) {
-    wrk(`http://127.0.0.1:${port}/`, { seconds: 2, connections });
-    results[name] = wrk(`http://127.0.0.1:${port}/`, { seconds, connections });
-  }
-  console.log(
-    `\nrouter bench: wrk -t1 -c${connections} -d${seconds}s, backend = hello (node), same machine (${process.arch}, 2 cores)\n`,
   );
-  console.log('path               requests/s   p99 (ms)   errors');
-  for (const [name, r] of Object.entries(results)) {
-    console.log(
-      `${name.padEnd(18)} ${r.rps.toFixed(0).padStart(10)}   ${r.p99.toFixed(2).padStart(8)}   ${r.errors}`,
-    );
+  const nginx = start('nginx', ['-c', conf, '-e', `${dir}/nginx-error.log`]);
+  await waitForPort(port);
+  try {
+    return run(port);
+  } finally {
+    await nginx.stop('SIGQUIT');
   }
-  const ferry = results['ferry router'];
-  const ng = results['nginx (1 worker)'];
-  console.log(`\nferry router / nginx requests/s: ${ratio(ferry.rps, ng.rps)}x   (target >= 0.4x)`);
-  console.log(`ferry router / direct requests/s: ${ratio(ferry.rps, results.direct.rps)}x`);
-  console.log(`p99 ferry router / nginx: ${ratio(ferry.p99, ng.p99)}x`);
-} finally {
-  await nginx.stop('SIGQUIT');
-  await router.stop();
-  await app.stop();
 }

@@ -8,7 +8,7 @@ import { adoptRunning, chooseServingRelease, releaseWeights } from './adopt-runn
 const config = parseConfig(
   `apps:
   web:
-    artifact: { url: "https://releases.example.com/web-{version}.tar.gz" }
+    artifact: { url: "https://releases.example.com/web-{version}.tar.gz", checksums: "https://releases.example.com/SHA256SUMS" }
     run: { command: node, args: [server.mjs] }
     listen: "127.0.0.1:8080"
 `,
