@@ -6,7 +6,7 @@
 // under load from 8 keep-alive and 8 new-connection loops. Prints, per case: requests, failed,
 // refused, the longest time without any successful response, the slowest request, and when the
 // dead process was replaced. Needs nginx (installed with apt-get when run as root).
-// Usage: node bench/router-crash.mjs [--seconds 3]
+// Usage: node bench/router-crash.mjs [--seconds 3] [--workers 2]
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -17,8 +17,11 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ROOT, ensureBuilt, ensureDebianPackages, freePort, start, tempDir, waitForPort } from './lib.mjs';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '3' }, workers: { type: 'string', default: '2' } },
+});
 const phaseMs = Number(values.seconds) * 1000;
+const workers = Number(values.workers);
 
 ensureDebianPackages(['nginx']);
 ensureBuilt();
@@ -61,11 +64,11 @@ async function ferryCases() {
     pathToFileURL(path.join(old, 'dist/router/client.js')).href
   );
   // Started by an "older" Ferry, so that the last case is a real upgrade.
-  const oldClient = new OldClient({ stateDir });
+  const oldClient = new OldClient({ stateDir, workers });
   await oldClient.ensureRunning();
   await oldClient.putRoute(route(port));
   await waitForPort(port);
-  const client = new RouterClient({ stateDir });
+  const client = new RouterClient({ stateDir, workers });
   const url = `http://127.0.0.1:${port}/`;
   const health = async () => (await client.health()) ?? {};
   const allUp = (h) => h.workers?.length > 0 && h.workers.every((w) => w.state === 'up');
@@ -122,7 +125,7 @@ async function nginxCases() {
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(
     conf,
-    `worker_processes 2;
+    `worker_processes ${workers};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/nginx-error.log;
@@ -142,40 +145,40 @@ http {
   const nginx = start('nginx', ['-c', conf, '-e', `${dir}/nginx-error.log`]);
   await waitForPort(port);
   const url = `http://127.0.0.1:${port}/`;
-  const workers = () => childPids(nginx.pid);
+  const nginxWorkers = () => childPids(nginx.pid);
   const cases = [];
   try {
-    await waitUntil(() => workers().length === 2);
+    await waitUntil(() => nginxWorkers().length === workers);
     cases.push(
       await measure('nginx', 'kill -9 one worker', url, async () => {
-        const before = workers();
+        const before = nginxWorkers();
         process.kill(before[0], 'SIGKILL');
         return () =>
           waitUntil(() => {
-            const now = workers();
-            return now.length === 2 && !now.includes(before[0]);
+            const now = nginxWorkers();
+            return now.length === workers && !now.includes(before[0]);
           });
       }),
     );
     cases.push(
       await measure('nginx', 'kill -9 every worker', url, async () => {
-        const before = workers();
+        const before = nginxWorkers();
         for (const pid of before) process.kill(pid, 'SIGKILL');
         return () =>
           waitUntil(() => {
-            const now = workers();
-            return now.length === 2 && now.every((p) => !before.includes(p));
+            const now = nginxWorkers();
+            return now.length === workers && now.every((p) => !before.includes(p));
           });
       }),
     );
     cases.push(
       await measure('nginx', 'reload (nginx -s reload)', url, async () => {
-        const before = workers();
+        const before = nginxWorkers();
         execFileSync('nginx', ['-c', conf, '-e', `${dir}/nginx-error.log`, '-s', 'reload']);
         return () =>
           waitUntil(() => {
-            const now = workers();
-            return now.length === 2 && now.every((p) => !before.includes(p));
+            const now = nginxWorkers();
+            return now.length === workers && now.every((p) => !before.includes(p));
           });
       }),
     );

@@ -87,7 +87,9 @@ async function withFerry(workers, run) {
     await router.putRoute({
       name: 'hello.bench',
       listen: { host: '127.0.0.1', port },
-      backends: [{ id: 'i1', release: '1.0.0', host: '127.0.0.1', port: appPort, weight: 100, healthy: true }],
+      backends: [
+        { id: 'i1', release: '1.0.0', host: '127.0.0.1', port: appPort, weight: 100, healthy: true },
+      ],
     });
     await waitForPort(port);
     return run(port);

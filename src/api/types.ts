@@ -57,6 +57,8 @@ export interface RouterStatusView {
     readonly restarts: number;
     readonly crashLoop: boolean;
   }>;
+  /** The warm spare that takes a dead worker's place at once (null from an older daemon). */
+  readonly spare?: { readonly pid: number | null; readonly state: string } | null;
   readonly error: string | null;
 }
 

@@ -26,9 +26,15 @@ function renderRouter(router: RouterStatusView | undefined): string {
     .join(', ');
   const line =
     router.state === 'running'
-      ? `router: pid ${router.pid ?? '-'}, up ${formatUptime(router.uptimeMs)}, workers ${workers || 'none'}; restarts ${router.restarts}`
+      ? `router: pid ${router.pid ?? '-'}, up ${formatUptime(router.uptimeMs)}, workers ${workers || 'none'}${spareOf(router)}; restarts ${router.restarts}`
       : `router: ${router.state.toUpperCase()} (last pid ${router.pid ?? '-'}; restarts ${router.restarts})`;
   return router.error === null ? line : `${line}\n  error: ${router.error}`;
+}
+
+function spareOf(router: RouterStatusView): string {
+  const spare = router.spare;
+  if (spare === undefined || spare === null) return '';
+  return spare.state === 'up' ? `, spare ${spare.pid ?? '-'}` : `, spare ${spare.state}`;
 }
 
 function formatUptime(ms: number | null): string {

@@ -149,8 +149,11 @@ export const configSchema = z.strictObject({
   router: z
     .strictObject({
       hold_timeout: duration.prefault('10s'),
-      /** Router worker processes sharing the listening sockets; one crashing never refuses a connection. */
-      workers: z.number().int().min(1).max(16).default(2),
+      /**
+       * Router worker processes accepting on the listening sockets; a warm spare beside them takes
+       * a dead one's place at once. More help on machines with more cores.
+       */
+      workers: z.number().int().min(1).max(16).default(1),
       /** Peers whose X-Forwarded-*, Forwarded and X-Real-IP headers are kept (IPs or CIDRs). */
       trusted_proxies: z.array(ipOrCidr).default([]),
     })

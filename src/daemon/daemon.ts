@@ -45,6 +45,7 @@ const STARTING_ROUTER: RouterStatus = {
   uptimeMs: null,
   restarts: 0,
   workers: [],
+  spare: null,
   error: null,
 };
 

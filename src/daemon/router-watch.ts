@@ -27,6 +27,8 @@ export interface RouterStatus {
     readonly restarts: number;
     readonly crashLoop: boolean;
   }>;
+  /** The warm spare that takes a dead worker's place at once. */
+  readonly spare: { readonly pid: number | null; readonly state: string } | null;
   /** Why it is not well: the keeper is down, a worker crash-loops, a route has no socket. */
   readonly error: string | null;
 }
@@ -94,6 +96,7 @@ export class RouterWatch {
         restarts: w.restarts,
         crashLoop: w.crashLoop,
       })),
+      spare: h?.spare ?? null,
       error: this.error,
     };
   }

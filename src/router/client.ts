@@ -46,7 +46,7 @@ export class RouterClient {
     this.stateDir = opts.stateDir;
     this.files = routerFiles(opts.stateDir);
     this.logger = opts.logger;
-    this.workers = opts.workers ?? 2;
+    this.workers = opts.workers ?? 1;
     this.version = opts.version ?? FERRY_VERSION;
   }
 

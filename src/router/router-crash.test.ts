@@ -31,8 +31,8 @@ describe('router: surviving its own crashes and upgrades', () => {
     return started;
   }
 
-  async function routedRouter(): Promise<{ client: RouterClient; url: string; stateDir: string }> {
-    const router = await startRouter();
+  async function routedRouter(workers = 2): Promise<{ client: RouterClient; url: string; stateDir: string }> {
+    const router = await startRouter({ workers });
     cleanups.push(() => router.cleanup());
     const [a, b] = await backends();
     const port = await freePort();
@@ -71,6 +71,24 @@ describe('router: surviving its own crashes and upgrades', () => {
     expect(report.failed, report.failures.join('\n')).toBeLessThanOrEqual(IN_FLIGHT_AT_MOST);
     expect(after.workers[0]).toMatchObject({ restarts: 1, crashLoop: false });
     expect(after.workers[1]!.pid).toBe(before.workers[1]!.pid);
+  });
+
+  it('the only worker killed with -9: the warm spare accepts in its place, no connection is refused', async () => {
+    const { client, url } = await routedRouter(1);
+    const before = await allWorkersUp(client, (h) => h.spare?.state === 'up');
+    const load = startSteadyLoad(url, LOAD);
+    await load.succeeded(300);
+    process.kill(before.workers[0]!.pid!, 'SIGKILL');
+    const after = await allWorkersUp(
+      client,
+      (h) => h.workers[0]!.pid === before.spare!.pid && h.spare?.state === 'up',
+    );
+    await load.succeeded(500);
+    const report = await load.stop();
+    expect(report.refused).toBe(0);
+    expect(report.failed, report.failures.join('\n')).toBeLessThanOrEqual(IN_FLIGHT_AT_MOST);
+    expect(after.workers[0]).toMatchObject({ restarts: 1, crashLoop: false });
+    expect(after.spare!.pid).not.toBe(before.spare!.pid);
   });
 
   it('every worker killed at once: connections wait in the queue of the socket the keeper holds', async () => {
@@ -114,8 +132,8 @@ describe('router: surviving its own crashes and upgrades', () => {
     const { RouterClient: OldClient } = (await import(old.clientModule)) as {
       RouterClient: typeof RouterClient;
     };
-    const oldClient = new OldClient({ stateDir });
-    const newClient = new RouterClient({ stateDir });
+    const oldClient = new OldClient({ stateDir, workers: 2 });
+    const newClient = new RouterClient({ stateDir, workers: 2 });
     cleanups.push(async () => {
       await newClient.stop();
       rmSync(stateDir, { recursive: true, force: true });

@@ -77,8 +77,8 @@ describe('a failed start', () => {
     );
     await ferry.kill9();
     const routers = routerPids(ferry.home);
-    // The keeper, its two workers and its spare.
-    expect(routers).toHaveLength(4);
+    // The keeper, its worker and its spare.
+    expect(routers).toHaveLength(3);
     const stored = storedDeployments(ferry.home);
     const daemonJson = readFileSync(path.join(ferry.home, 'daemon.json'), 'utf8');
 

@@ -38,7 +38,7 @@ async function main(): Promise<number> {
   });
   const stateDir = values['state-dir'];
   const drainMs = values['drain-ms'] === undefined ? DEFAULT_DRAIN_MS : Number(values['drain-ms']);
-  const workers = values.workers === undefined ? 2 : Number(values.workers);
+  const workers = values.workers === undefined ? 1 : Number(values.workers);
   if (
     stateDir === undefined ||
     !(Number.isInteger(drainMs) && drainMs >= 0) ||

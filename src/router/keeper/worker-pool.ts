@@ -418,8 +418,9 @@ export class WorkerPool {
       );
     slot.crashLoop = plan.crashLoop;
     slot.restarts += 1;
+    // A warm spare costs nothing to promote; the backoff applies to starting new processes.
     const spare = this.spare;
-    if (spare !== null && spare.state === 'up' && plan.delayMs === 0) {
+    if (spare !== null && spare.state === 'up') {
       this.spare = null;
       void this.promote(spare, slot);
       this.replaceSpare(ranMs);
