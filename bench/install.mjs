@@ -2,7 +2,8 @@
 // Installing a release over local HTTP, side by side on the same archive and server: the floor
 // (`curl | tar xz`), a stretcher-style pipeline (curl to a temp file, sha256sum, tar xz into a
 // staging dir, rsync -a --delete into place) and Ferry's installRelease (a first pass that fetches,
-// hashes, scans the archive's headers and spools the tar; a second that unpacks it once verified;
+// hashes and scans the archive's headers, keeping the download in the cache; a second that reads it
+// again and unpacks it once verified;
 // in a child process so its peak RSS is its own): a first install with an empty
 // download cache, a second into a fresh releases dir served by the warm cache, and a second into
 // the same releases dir (already installed). Prints the median of each run over the rounds, peak
@@ -51,8 +52,7 @@ async function main() {
   const work = tempDir('ferry-bench-install-');
   const fs = await statfs(work);
   const free = fs.bavail * fs.bsize;
-  // The tree and its archive, then per round 4 unpacked copies, a staging copy and 2 archives; and
-  // the tar Ferry spools while it installs.
+  // The tree and its archive, then per round 4 unpacked copies, a staging copy and 2 archives.
   const needed = 3 * size + rounds * 7 * size;
   console.log(machineNotes(work, fs.type, free));
   if (free < needed) {
@@ -283,9 +283,9 @@ function report(release, runs, rounds) {
     );
   }
   console.log(
-    '  (process: spawn to exit; 1st pass: fetch (or read the cache) + sha256 + gunzip + header scan +\n' +
-      '  spool the tar; the rest of installRelease: checksum lookup, unpacking the spooled tar with an\n' +
-      '  fsync of every file, release record, rename)',
+    '  (process: spawn to exit; 1st pass: fetch (or read the cache) + sha256 + gunzip + header scan,\n' +
+      '  the download kept in the cache; the rest of installRelease: checksum lookup, reading the kept\n' +
+      '  archive again, gunzip, unpacking with an fsync of every file, release record, rename)',
   );
 
   const ratios = (a, b) => {

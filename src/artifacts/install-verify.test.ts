@@ -109,7 +109,7 @@ describe('verify, then unpack: nothing reaches the releases dir before the artif
   });
 });
 
-describe('a file:// artifact that changes after it was verified: what is unpacked is what was verified', () => {
+describe('a file:// artifact that changes after it was verified: nothing unverified is installed', () => {
   const original = gzip(buildTar([{ path: 'app.js', body: 'verified' }]));
   const other = gzip(buildTar([{ path: 'app.js', body: 'swapped' }]));
 
@@ -128,12 +128,14 @@ describe('a file:// artifact that changes after it was verified: what is unpacke
     });
   }
 
-  it('installs what was verified when it is rewritten in place after it was verified', async () => {
+  it('fails, leaving nothing, when it is rewritten in place after it was verified', async () => {
     const path = join(sandbox.root, 'app.tgz');
     await writeFile(path, original);
-    // The same inode, new content: what copying onto the artifact in place does.
-    const release = await installSwapping(path, () => writeFileSync(path, other));
-    expect(await readFile(join(release.dir, 'app.js'), 'utf8')).toBe('verified');
+    // The same inode, new content: what copying onto the artifact in place does. The second pass
+    // reads it again and hashes it again: what it would unpack is not what was verified.
+    const error = await installSwapping(path, () => writeFileSync(path, other)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'FERRY_E_CHECKSUM_MISMATCH' });
+    expect(await listTree(join(sandbox.root, 'releases'))).toEqual([]);
   });
 
   it('installs what was verified when another file was renamed over it', async () => {

@@ -44,20 +44,34 @@ interface Job {
   progress: (progress: InstallProgress) => void;
 }
 
-/** The verified archive, decompressed into a file of our own: what the extraction reads. */
+/**
+ * The verified artifact, as the extraction reads it again: the very file it was read from (a
+ * cache entry, a file:// source, both held open so a rename over them changes nothing), or the copy
+ * of a download made as it went by. Only the compressed bytes are kept: decompressing them twice
+ * costs less than writing and reading back the whole unpacked tar.
+ */
 interface Verified {
-  tar: SpoolFile;
+  archive: KeptArchive;
   digests: Partial<Record<ChecksumAlgorithm, string>>;
   bytes: number;
 }
 
+interface KeptArchive {
+  chunks(signal: AbortSignal): AsyncGenerator<Buffer>;
+  /**
+   * True when someone else may write the file (a file:// source): the second pass hashes what it
+   * reads again, so an artifact rewritten in place after it was verified fails the install.
+   */
+  readonly foreign: boolean;
+  release(): Promise<void>;
+}
+
 /**
  * Fetches, verifies and unpacks a release into releasesDir/<version> in two passes. The first
- * reads the artifact (as it downloads, for a network source), hashes it, scans the archive's
- * headers and spools the decompressed tar to a temp file beside releasesDir; the second unpacks
- * that file, only once the checksum matched and the scan found every entry safe and the whole
- * within its limits. So nothing is written under releasesDir before the artifact is verified, and
- * what is unpacked is exactly what was verified. The release becomes visible by one rename once
+ * reads the artifact (as it downloads, for a network source, keeping a copy), hashes it and scans
+ * the archive's headers; the second reads it again and unpacks it, only once the checksum matched
+ * and the scan found every entry safe and the whole within its limits. So nothing is written under
+ * releasesDir before the artifact is verified, and what is unpacked is what was verified. The release becomes visible by one rename once
  * complete; on any failure nothing is left behind. Installing a version that is already there with
  * the same checksum fetches nothing (reused: true), so a crashed install can simply be repeated.
  */
@@ -96,7 +110,7 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
   } catch (error) {
     throw asDiskFull(deadline.explain(error, `fetching ${label}`), options);
   } finally {
-    await verified?.tar.release();
+    await verified?.archive.release();
     deadline.dispose();
   }
 }
@@ -125,7 +139,7 @@ async function verifyArtifact(job: Job, url: URL, policy: RetryPolicy): Promise<
     signal,
   });
   if (url.protocol === 'file:' && cache === null) {
-    return withRetries(async () => inspectFile(job, await openFileHandle(request(job.signal))), policy);
+    return withRetries(async () => inspectFile(job, await openFileHandle(request(job.signal)), true), policy);
   }
   if (url.protocol !== 'file:') await randomDelay(settings.randomDelayMs, job.signal);
   const keepAs = cache === null || key === undefined ? null : { cache, key };
@@ -138,7 +152,7 @@ async function fromCache(job: Job, cache: DownloadCache, key: Checksum): Promise
   if (path === null) return null;
   try {
     const request = { url: pathToFileURL(path), label: path, headers: {}, signal: job.signal };
-    return await inspectFile(job, await openFileHandle(request));
+    return await inspectFile(job, await openFileHandle(request), false);
   } catch (error) {
     // Only a rejected entry (damaged, evicted meanwhile) is worth a fetch; a full disk or an
     // abort would fail the fetch just the same.
@@ -148,60 +162,79 @@ async function fromCache(job: Job, cache: DownloadCache, key: Checksum): Promise
   }
 }
 
-async function inspectFile(job: Job, file: { handle: FileHandle; size: number }): Promise<Verified> {
+/** A local file, read in place and held open for the second pass. */
+async function inspectFile(
+  job: Job,
+  file: { handle: FileHandle; size: number },
+  foreign: boolean,
+): Promise<Verified> {
+  const archive: KeptArchive = {
+    chunks: (signal) => readChunks(file.handle, signal),
+    foreign,
+    release: () => file.handle.close().catch(() => undefined),
+  };
   try {
-    return await inspect(job, readChunks(file.handle, job.signal), file.size);
-  } finally {
-    await file.handle.close();
+    return { archive, ...(await inspect(job, readChunks(file.handle, job.signal), file.size)) };
+  } catch (error) {
+    await archive.release();
+    throw error;
   }
 }
 
-/** One attempt at fetching; a failed scan stops the transfer at once. */
+/**
+ * One attempt at fetching, copying the download as it goes by (into the cache when there is one,
+ * else into a file without a name beside releasesDir); a failed scan stops the transfer at once.
+ */
 async function fetchOnce(
   job: Job,
   open: (signal: AbortSignal) => Promise<FetchedBody>,
   keepAs: { cache: DownloadCache; key: Checksum } | null,
 ): Promise<Verified> {
-  // Written into the cache directory, the copy becomes the entry by one rename once verified. The
-  // cache is an optimisation: one that cannot be written to must not fail the install.
-  const copy =
+  const { options } = job;
+  // Written into the cache directory, the copy becomes the entry by one rename once verified.
+  const cached =
     keepAs === null
       ? null
       : await keepAs.cache
           .tempPath()
           .then((path) => SpoolFile.create(path))
           .catch(() => null);
+  const copy = cached ?? (await SpoolFile.besideReleases(options.releasesDir, options.version));
   const attempt = new AbortController();
   try {
     const body = await open(AbortSignal.any([job.signal, attempt.signal]));
-    async function* copied(spool: SpoolFile): AsyncGenerator<Buffer> {
+    async function* copied(): AsyncGenerator<Buffer> {
       for await (const chunk of body.chunks) {
-        await spool.write(chunk).catch(() => undefined);
+        await copy.write(chunk);
         yield chunk;
       }
     }
-    const verified = await inspect(job, copy === null ? body.chunks : copied(copy), body.total);
-    if (copy !== null && keepAs !== null) {
-      await copy.finish().then(
-        () => copy.keepIn(keepAs.cache, keepAs.key),
-        () => undefined,
-      );
-    }
-    return verified;
+    const verified = await inspect(job, copied(), body.total);
+    await copy.finish();
+    if (cached !== null && keepAs !== null) await cached.keepIn(keepAs.cache, keepAs.key);
+    const archive: KeptArchive = {
+      chunks: (signal) => copy.chunks(signal),
+      foreign: false,
+      release: () => copy.release(),
+    };
+    return { archive, ...verified };
   } catch (error) {
     attempt.abort(error);
+    await copy.release();
     throw error;
-  } finally {
-    await copy?.release();
   }
 }
 
 /**
- * Hashes the artifact, scans the archive in it and spools the decompressed tar, in one read;
- * throws unless the whole archive is safe and within its limits and every checksum matched.
+ * Hashes the artifact and scans the archive in it, in one read; throws unless the whole archive is
+ * safe and within its limits and every checksum matched.
  */
-async function inspect(job: Job, chunks: AsyncIterable<Buffer>, total: number | null): Promise<Verified> {
-  const { options, label } = job;
+async function inspect(
+  job: Job,
+  chunks: AsyncIterable<Buffer>,
+  total: number | null,
+): Promise<{ digests: Partial<Record<ChecksumAlgorithm, string>>; bytes: number }> {
+  const { label } = job;
   const hasher = new MultiHasher(algorithmsFor(job.expected));
   let bytes = 0;
   async function* hashed(): AsyncGenerator<Buffer> {
@@ -212,32 +245,34 @@ async function inspect(job: Job, chunks: AsyncIterable<Buffer>, total: number | 
       yield chunk;
     }
   }
-  // The scan's limits bound what is spooled.
-  const tar = await SpoolFile.besideReleases(options.releasesDir, options.version);
-  try {
-    await scanArchive(decompressArchive(hashed(), label), job.settings.limits, label, (chunk) =>
-      tar.write(chunk),
-    );
-    await tar.finish();
-    const digests = hasher.digest();
-    job.progress({ phase: 'verify', bytes, total: bytes });
-    verifyDigests(job.expected, digests, label);
-    return { tar, digests, bytes };
-  } catch (error) {
-    await tar.release();
-    throw error;
-  }
+  await scanArchive(decompressArchive(hashed(), label), job.settings.limits, label);
+  const digests = hasher.digest();
+  job.progress({ phase: 'verify', bytes, total: bytes });
+  verifyDigests(job.expected, digests, label);
+  return { digests, bytes };
 }
 
-/** The second pass: unpacks the verified tar into a fresh temp dir in releasesDir. */
+/**
+ * The second pass: unpacks the verified archive into a fresh temp dir in releasesDir. A file
+ * someone else may write is hashed again as it is read: changed since it was verified, it fails.
+ */
 async function unpack(job: Job, verified: Verified): Promise<string> {
   const { options, label } = job;
   const tmp = await mkdtemp(join(options.releasesDir, `.tmp-${options.version}-`));
   const extractor = new ArchiveExtractor(tmp, job.settings.limits, label, (bytes) =>
     job.progress({ phase: 'extract', bytes, total: null }),
   );
+  const signal = AbortSignal.any([job.signal, extractor.failedSignal]);
+  const rehash = verified.archive.foreign ? new MultiHasher(algorithmsFor(job.expected)) : null;
+  async function* read(): AsyncGenerator<Buffer> {
+    for await (const chunk of verified.archive.chunks(signal)) {
+      rehash?.update(chunk);
+      yield chunk;
+    }
+  }
   try {
-    await extractor.extract(verified.tar.chunks(AbortSignal.any([job.signal, extractor.failedSignal])));
+    await extractor.extract(decompressArchive(read(), label));
+    if (rehash !== null) verifyDigests(job.expected, rehash.digest(), `${label} (read again to unpack)`);
     return tmp;
   } catch (error) {
     // Stop every write before removing what was written.

@@ -11,8 +11,8 @@ const READ_BYTES = 1024 * 1024;
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 /**
- * A stream spooled to a file of our own as it goes by, to be read back later: the artifact's
- * bytes on their way into the cache, or the verified tar the extraction reads. Writes are queued
+ * A stream spooled to a file of our own as it goes by, to be read back later: a download on its
+ * way into the cache, or kept without a name for the second pass of an install. Writes are queued
  * behind each other so the stream does not wait for the disk, up to a bound; the first failed
  * write fails the spool. Removed on release, unless it became a cache entry (keepIn) or never had
  * a name (besideReleases).
