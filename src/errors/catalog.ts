@@ -59,7 +59,7 @@ export const catalog = {
   FERRY_E_RELEASE_BAD: {
     http: 409,
     exit: 1,
-    summary: 'the release is marked bad; name it explicitly to use it',
+    summary: 'the release is marked bad; deploy it anyway with --force (a rollback may name it with --to)',
   },
   FERRY_E_DEPLOYMENT_FAILED: { http: 500, exit: 1, summary: 'the deployment failed and was rolled back' },
 
