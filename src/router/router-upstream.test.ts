@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startBackend,
   startResettingBackend,
+  startUnreachableBackend,
   type ResettingBackend,
   type TestBackend,
 } from './test-support/backends.js';
@@ -62,6 +63,35 @@ describe('router: upstream failures and timeouts', () => {
       expect(resetter.arrivals.slice(before), method).toEqual([method]);
     }
     await waitFor('nothing in flight', async () => (await inFlight('no-replay')) === 0);
+  });
+
+  it('gives up connecting after the connect timeout and sends the request to another instance', async () => {
+    const frozen = await startUnreachableBackend('frozen');
+    backends.push(frozen);
+    const healthy = await backend('c-healthy');
+    const port = await freePort();
+    // The frozen one first and heavier, so it certainly gets the request first.
+    await router.client.putRoute(
+      routeSpec(
+        'connect-timeout',
+        port,
+        [
+          { id: 'frozen', release: 'v1', host: '127.0.0.1', port: frozen.port, weight: 5, healthy: true },
+          backendSpec(healthy, 'v1', 1),
+        ],
+        undefined,
+        { connectTimeoutMs: 500 },
+      ),
+    );
+    // Nothing was sent to the frozen one, so even a POST moves on.
+    const started = Date.now();
+    const response = await fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', body: 'x' });
+    expect(response.status).toBe(200);
+    // The route's 500 ms, not the default 5 s (a wide margin for a busy machine).
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(((await response.json()) as { backend: string }).backend).toBe('c-healthy');
+    const stats = (await router.client.stats()).routes['connect-timeout']!.backends;
+    expect(stats.find((b) => b.id === 'frozen')).toMatchObject({ requests: 1, errors: 1 });
   });
 
   it('retries a GET that was reset onto another instance, where it succeeds', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export interface TestBackend {
@@ -160,5 +161,46 @@ export async function startResettingBackend(name: string): Promise<ResettingBack
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * A backend whose listen queue is full: it listens with a backlog of one and never accepts, and
+ * its queue is filled, so a new connection's SYN is dropped and connecting hangs until the
+ * client's connect timeout (what a frozen host looks like). Python, since a Node server always
+ * accepts. `close()` ends it.
+ */
+export async function startUnreachableBackend(
+  name: string,
+): Promise<{ name: string; port: number; close(): Promise<void> }> {
+  const script = [
+    'import socket, sys, time',
+    's = socket.socket()',
+    "s.bind(('127.0.0.1', 0))",
+    's.listen(0)',
+    'print(s.getsockname()[1], flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+  });
+  // Fill the accept queue (a backlog of 0 holds one): this connection completes its handshake and
+  // waits there, never accepted; every SYN after it is dropped.
+  const filler = connect(port, '127.0.0.1');
+  filler.on('error', () => undefined);
+  await new Promise((resolve) => filler.once('connect', resolve));
+  const fillers = [filler];
+  return {
+    name,
+    port,
+    close: async () => {
+      for (const socket of fillers) socket.destroy();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin.end();
+      child.kill();
+      await exited;
+    },
   };
 }
