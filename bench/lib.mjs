@@ -1,6 +1,6 @@
 // Shared helpers of the bench scripts: installing peers, free ports, wrk runs, child processes.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -201,4 +201,33 @@ apps:
       execFileSync(bin, ['down'], { env, stdio: 'ignore' });
     },
   };
+}
+
+/**
+ * Writes an nginx configuration proxying 127.0.0.1:port to the upstream ports (keep-alive), with
+ * its files in dir; returns its path. Start it with `nginx -c <path> -e <dir>/nginx-error.log`.
+ */
+export function writeNginxConfig({ dir, name = 'nginx', workers, port, upstreams }) {
+  const conf = path.join(dir, `${name}.conf`);
+  const servers = upstreams.map((p) => `server 127.0.0.1:${p};`).join(' ');
+  writeFileSync(
+    conf,
+    `worker_processes ${workers};
+daemon off;
+pid ${dir}/${name}.pid;
+error_log ${dir}/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/nginx-body; proxy_temp_path ${dir}/nginx-proxy;
+  fastcgi_temp_path ${dir}/nginx-fcgi; uwsgi_temp_path ${dir}/nginx-uwsgi; scgi_temp_path ${dir}/nginx-scgi;
+  upstream hello { ${servers} keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://hello; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header X-Forwarded-For $remote_addr; }
+  }
+}
+`,
+  );
+  return conf;
 }

@@ -15,7 +15,16 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ROOT, ensureBuilt, ensureDebianPackages, freePort, start, tempDir, waitForPort } from './lib.mjs';
+import {
+  ROOT,
+  ensureBuilt,
+  ensureDebianPackages,
+  freePort,
+  start,
+  tempDir,
+  waitForPort,
+  writeNginxConfig,
+} from './lib.mjs';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '3' }, workers: { type: 'string', default: '2' } },
@@ -122,26 +131,7 @@ async function ferryCases() {
 
 async function nginxCases() {
   const port = await freePort();
-  const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes ${workers};
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/nginx-body; proxy_temp_path ${dir}/nginx-proxy;
-  fastcgi_temp_path ${dir}/nginx-fcgi; uwsgi_temp_path ${dir}/nginx-uwsgi; scgi_temp_path ${dir}/nginx-scgi;
-  upstream hello { server 127.0.0.1:${appPorts[0]}; server 127.0.0.1:${appPorts[1]}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://hello; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`,
-  );
+  const conf = writeNginxConfig({ dir, workers, port, upstreams: appPorts });
   const nginx = start('nginx', ['-c', conf, '-e', `${dir}/nginx-error.log`]);
   await waitForPort(port);
   const url = `http://127.0.0.1:${port}/`;

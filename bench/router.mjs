@@ -5,7 +5,6 @@
 // two workers each (Ferry's default `router.workers: 2`; nginx `worker_processes 2`).
 // Prints requests/s and p99 for each, and the ratios. Needs wrk and nginx (installed with apt-get
 // when run as root).  Usage: node bench/router.mjs [--seconds 10] [--connections 32]
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
@@ -19,6 +18,7 @@ import {
   tempDir,
   waitForPort,
   wrk,
+  writeNginxConfig,
 } from './lib.mjs';
 
 const { values } = parseArgs({
@@ -100,26 +100,7 @@ async function withFerry(workers, run) {
 
 async function withNginx(workers, run) {
   const port = await freePort();
-  const conf = path.join(dir, `nginx-${workers}.conf`);
-  writeFileSync(
-    conf,
-    `worker_processes ${workers};
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/nginx-body; proxy_temp_path ${dir}/nginx-proxy;
-  fastcgi_temp_path ${dir}/nginx-fcgi; uwsgi_temp_path ${dir}/nginx-uwsgi; scgi_temp_path ${dir}/nginx-scgi;
-  upstream hello { server 127.0.0.1:${appPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://hello; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header X-Forwarded-For $remote_addr; }
-  }
-}
-`,
-  );
+  const conf = writeNginxConfig({ dir, name: `nginx-${workers}`, workers, port, upstreams: [appPort] });
   const nginx = start('nginx', ['-c', conf, '-e', `${dir}/nginx-error.log`]);
   await waitForPort(port);
   try {

@@ -1,3 +1,4 @@
+import type { RouterStatusView } from '../api/types.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { EnsuredRouter } from '../router/client.js';
@@ -12,26 +13,8 @@ export interface WatchedRouter {
 /** running: the keeper answers; restarting: it does not, and is being brought back; down: that failed. */
 export type RouterWatchState = 'running' | 'restarting' | 'down';
 
-/** The router as `ferry status` shows it. */
-export interface RouterStatus {
-  readonly state: RouterWatchState;
-  readonly pid: number | null;
-  readonly version: string | null;
-  readonly uptimeMs: number | null;
-  /** Times this daemon saw the keeper replaced (died and came back, or handed over). */
-  readonly restarts: number;
-  readonly workers: ReadonlyArray<{
-    readonly pid: number | null;
-    readonly state: string;
-    readonly uptimeMs: number | null;
-    readonly restarts: number;
-    readonly crashLoop: boolean;
-  }>;
-  /** The warm spare that takes a dead worker's place at once. */
-  readonly spare: { readonly pid: number | null; readonly state: string } | null;
-  /** Why it is not well: the keeper is down, a worker crash-loops, a route has no socket. */
-  readonly error: string | null;
-}
+/** The router as `ferry status` shows it: the API's view, one shape for both. */
+export type RouterStatus = RouterStatusView;
 
 export interface RouterWatchOptions {
   readonly router: WatchedRouter;
