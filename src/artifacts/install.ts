@@ -104,6 +104,7 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
     const fetchStartedAt = performance.now();
     verified = await verifyArtifact(job, url, policy);
     const fetchMs = performance.now() - fetchStartedAt;
+    if (options.beforeUnpack) await deadline.paused(options.beforeUnpack);
     const staged = await unpack(job, verified);
     const { record, reused } = await commit(options, staged, verified, expected, label);
     return describe(dir, record, expected, reused, fetchMs, startedAt);

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError } from '../errors/ferry-error.js';
 import { isRetryable } from './sources/index.js';
@@ -46,7 +47,9 @@ function gaveUp(error: FerryError, attempts: number): FerryError {
 export class Deadline {
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
+  /** When the timer fires, on performance.now()'s clock. */
+  private endsAt: number;
   private readonly onParentAbort: () => void;
   private timedOut = false;
 
@@ -58,10 +61,27 @@ export class Deadline {
     this.onParentAbort = () => this.controller.abort(parent?.reason);
     if (parent?.aborted) this.onParentAbort();
     else parent?.addEventListener('abort', this.onParentAbort, { once: true });
-    this.timer = setTimeout(() => {
+    this.endsAt = performance.now() + timeoutMs;
+    this.timer = this.arm(timeoutMs);
+  }
+
+  /** Runs work with the clock stopped: the time it takes does not count toward the deadline. */
+  async paused<T>(work: () => Promise<T>): Promise<T> {
+    clearTimeout(this.timer);
+    const remainingMs = Math.max(0, this.endsAt - performance.now());
+    try {
+      return await work();
+    } finally {
+      this.endsAt = performance.now() + remainingMs;
+      this.timer = this.arm(remainingMs);
+    }
+  }
+
+  private arm(ms: number): NodeJS.Timeout {
+    return setTimeout(() => {
       this.timedOut = true;
-      this.controller.abort(new Error(`timed out after ${timeoutMs}ms`));
-    }, timeoutMs);
+      this.controller.abort(new Error(`timed out after ${this.timeoutMs}ms`));
+    }, ms);
   }
 
   /** What to throw for an error that surfaced after (and probably because of) an abort. */

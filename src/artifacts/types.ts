@@ -57,6 +57,12 @@ export interface InstallReleaseOptions {
   /** Wait a random time in [0, randomDelayMs) before a network fetch (counts toward timeoutMs). */
   randomDelayMs?: number;
   onProgress?: (progress: InstallProgress) => void;
+  /**
+   * Runs once the artifact is fetched and verified, before anything is unpacked (ferry install's
+   * pre commands); not when the release is already installed. Its time does not count toward
+   * timeoutMs; its failure fails the install with nothing unpacked.
+   */
+  beforeUnpack?: () => Promise<void>;
 }
 
 export interface InstalledRelease {

@@ -47,4 +47,11 @@ describe('readManifestUrl', () => {
       'manifest URL: expected an argument or a line on stdin',
     );
   });
+
+  it('reads a plain line when CONSUL_INDEX is set but empty, as stretcher does', () => {
+    expect(readManifestUrl(undefined, 'http://x/m.yml\n', { CONSUL_INDEX: '' })).toBe('http://x/m.yml');
+    expect(() => readManifestUrl(undefined, 'http://x/m.yml\n', { CONSUL_INDEX: '0' })).toThrow(
+      'Consul events: expected a JSON array on stdin, got invalid JSON',
+    );
+  });
 });

@@ -1,5 +1,13 @@
 import { FerryError } from '../errors/ferry-error.js';
 
+/**
+ * True when run by `consul watch`, which sets CONSUL_INDEX: set but empty counts as unset, as
+ * stretcher tests it (os.Getenv(...) != "").
+ */
+export function isUnderConsulWatch(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.CONSUL_INDEX ?? '') !== '';
+}
+
 /** One Consul watch event, as `consul watch -type=event` writes it on the handler's stdin. */
 interface ConsulEvent {
   Payload?: unknown;
@@ -7,7 +15,7 @@ interface ConsulEvent {
 
 /**
  * Finds the manifest URL the way stretcher does: the argument when given; otherwise the event on
- * stdin. A Consul watch event list (CONSUL_INDEX set, or the input starts with '[') yields the
+ * stdin. A Consul watch event list (under consul watch, or the input starts with '[') yields the
  * base64 payload of its last event; anything else (a Serf user event payload, a plain line) is
  * the URL on its first line.
  */
@@ -17,7 +25,7 @@ export function readManifestUrl(
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   if (argument !== undefined && argument.trim() !== '') return argument.trim();
-  if (env.CONSUL_INDEX !== undefined || stdin.trimStart().startsWith('[')) return fromConsulEvents(stdin);
+  if (isUnderConsulWatch(env) || stdin.trimStart().startsWith('[')) return fromConsulEvents(stdin);
   const firstLine = (stdin.split('\n')[0] ?? '').trim();
   if (firstLine === '') {
     throw new FerryError(

@@ -311,14 +311,14 @@ describe('runInstall (stretcher scenarios)', () => {
       ].join('\n'),
     );
     const result = await runInstall(options(manifest));
-    expect(errorOf(result)).toBe('pre hook failed: exit 3: exit status 3');
+    expect(errorOf(result)).toBe('failed: exit 3 exit status 3');
     expect(await exists(join(dir, 'pre1'))).toBe(true);
     expect(await exists(join(dir, 'pre2'))).toBe(false);
     expect(await exists(join(dir, 'post'))).toBe(false);
     expect(await exists(join(dir, 'success'))).toBe(false);
     expect(await exists(join(dir, 'dest'))).toBe(false);
     expect(await readFile(join(dir, 'failure.log'), 'utf8')).toContain(
-      'Deploy manifest failed: pre hook failed: exit 3: exit status 3',
+      'Deploy manifest failed: failed: exit 3 exit status 3',
     );
   });
 
@@ -329,7 +329,7 @@ describe('runInstall (stretcher scenarios)', () => {
     expect((await runInstall(options(manifest))).ok).toBe(true);
     const a = await readFile(join(dir, 'a.log'), 'utf8');
     expect(a).toContain('hello from pre');
-    expect(a).toContain('deploy manifest succeeded');
+    expect(a).toContain('Deploy manifest succeeded.');
     expect(await readFile(join(dir, 'b.log'), 'utf8')).toBe(a);
   });
 
@@ -338,6 +338,17 @@ describe('runInstall (stretcher scenarios)', () => {
       options(await writeManifest('commands:\n  pre: ["sleep 30"]\n'), { commandTimeoutMs: 200 }),
     );
     expect(errorOf(result)).toBe('pre hook failed: sleep 30: timed out after 200ms');
+  });
+
+  it('--timeout bounds the download, not the pre commands that run before unpacking', async () => {
+    const { url, checksum } = await stretcherArchive();
+    const dest = join(dir, 'dest');
+    const manifest = await writeManifest(
+      `src: ${url}\nchecksum: ${checksum}\ndest: ${dest}\ncommands:\n  pre: ["sleep 2"]\n`,
+    );
+    const result = await runInstall(options(manifest, { timeoutMs: 1500 }));
+    expect(result.ok ? null : errorOf(result)).toBeNull();
+    expect(await readFile(join(dest, 'bar'), 'utf8')).toBe('bar\n');
   });
 
   it('two concurrent installs into one dest never interleave: the second waits for the lock', async () => {

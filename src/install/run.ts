@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runHook, type HookRun } from '../agent/hooks.js';
 import { installRelease, RELEASE_RECORD } from '../artifacts/index.js';
-import { FerryError, messageOf } from '../errors/ferry-error.js';
+import { FerryError, isFerryError, messageOf } from '../errors/ferry-error.js';
 import { redactText } from '../lib/redact.js';
 import { compileExcludes, parseExcludeFile } from './excludes.js';
 import { acquireDestLock, type DestLock } from './lock.js';
@@ -36,9 +36,11 @@ export interface InstallOptions {
 export type InstallResult = { ok: true; manifest: Manifest } | { ok: false; error: unknown };
 
 /**
- * One stretcher-style deploy: manifest -> fetch, verify and unpack into a temp dir -> pre commands
- * -> chmod dest_mode -> sync to dest -> post commands; success commands on success, failure
- * commands on error, both with the run's log on stdin. Never throws: the result says how it went.
+ * One stretcher-style deploy, in stretcher's order: manifest -> fetch and verify the archive -> pre
+ * commands -> unpack into a temp dir -> chmod dest_mode -> sync to dest -> post commands; success
+ * commands on success, failure commands on error, both with the run's log on stdin. Every command
+ * runs in the caller's working directory, as stretcher's do. Never throws: the result says how it
+ * went.
  */
 export async function runInstall(options: InstallOptions): Promise<InstallResult> {
   const log = options.log ?? new InstallLog();
@@ -56,19 +58,19 @@ export async function runInstall(options: InstallOptions): Promise<InstallResult
     log.info(`Deploy manifest failed: ${messageOf(error)}`);
     if (manifest && !options.signal?.aborted) {
       try {
-        await runHook(hookRun('failure', manifest, options, log, { stdin: log.text() }));
+        await runCommands(hookRun('failure', manifest, options, log, log.text()));
       } catch (failureError) {
-        log.info(`failure command: ${messageOf(failureError)}`);
+        log.info(messageOf(failureError));
       }
     }
     return { ok: false, error };
   }
-  log.info('deploy manifest succeeded');
+  log.info('Deploy manifest succeeded.');
   try {
-    await runHook(hookRun('success', manifest, options, log, { stdin: log.text() }));
+    await runCommands(hookRun('success', manifest, options, log, log.text()));
   } catch (error) {
     // The deploy is done; a failing notification does not undo it.
-    log.info(`success command: ${messageOf(error)}`);
+    log.info(messageOf(error));
   }
   return { ok: true, manifest };
 }
@@ -76,8 +78,8 @@ export async function runInstall(options: InstallOptions): Promise<InstallResult
 async function deploy(manifest: Manifest, options: InstallOptions, log: InstallLog): Promise<void> {
   if (manifest.src === '') {
     log.info('no src: commands-only mode');
-    await runHook(hookRun('pre', manifest, options, log));
-    await runHook(hookRun('post', manifest, options, log));
+    await runCommands(hookRun('pre', manifest, options, log));
+    await runCommands(hookRun('post', manifest, options, log));
     return;
   }
   const dest = resolve(manifest.dest);
@@ -108,6 +110,7 @@ async function syncRelease(
   lock: DestLock,
 ): Promise<void> {
   log.info(redactText(`fetching ${manifest.src} (lock ${lock.path})`));
+  if (options.maxBytesPerSecond > 0) log.info(`max bandwidth ${options.maxBytesPerSecond} bytes/s`);
   const installed = await installRelease({
     releasesDir: stagingRoot,
     version: 'staged',
@@ -122,6 +125,11 @@ async function syncRelease(
     retryWaitMs: options.retryWaitMs,
     ...(options.maxBytesPerSecond > 0 ? { maxBytesPerSecond: options.maxBytesPerSecond } : {}),
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    // stretcher runs pre once the archive is fetched and its checksum matched, before unpacking it.
+    beforeUnpack: async () => {
+      log.info('checksum ok');
+      await runCommands(hookRun('pre', manifest, options, log));
+    },
   });
   const staged = installed.dir;
   await rm(join(staged, RELEASE_RECORD), { force: true });
@@ -132,8 +140,6 @@ async function syncRelease(
       `note: ${algorithm} is a weak checksum (collisions can be forged); a sha256 in the manifest is safer`,
     );
   }
-  // Pre commands run in the unpacked release (to build or adjust it); post commands in dest.
-  await runHook(hookRun('pre', manifest, options, log, { cwd: staged }));
   await chmod(staged, manifest.destMode);
   if (manifest.syncStrategy === 'mv') {
     log.info(`moving into ${dest}`);
@@ -150,7 +156,7 @@ async function syncRelease(
       `synced into ${dest}: ${stats.copied} copied, ${stats.deleted} deleted, ${stats.unchanged} unchanged`,
     );
   }
-  await runHook(hookRun('post', manifest, options, log, { cwd: dest }));
+  await runCommands(hookRun('post', manifest, options, log));
 }
 
 async function readExcludeFrom(staged: string, name: string): Promise<string> {
@@ -177,30 +183,51 @@ async function readExcludeFrom(staged: string, name: string): Promise<string> {
 }
 
 /**
- * One of the manifest's command lists as a hook: pre runs in the unpacked release, post in dest,
- * success and failure get the run's log on stdin. FERRY_SRC and FERRY_DEST name the install.
+ * One of the manifest's command lists as a hook, run in the caller's working directory with the
+ * caller's environment; success and failure commands get the run's log on stdin. FERRY_SRC and
+ * FERRY_DEST name the install.
  */
 function hookRun(
   hook: keyof Manifest['commands'],
   manifest: Manifest,
   options: InstallOptions,
   log: InstallLog,
-  extra: { cwd?: string; stdin?: string } = {},
+  stdin?: string,
 ): HookRun {
   return {
     hook,
     lines: manifest.commands[hook],
-    ...extra,
+    ...(stdin !== undefined ? { stdin } : {}),
     // A command its user runs: the lines see the caller's environment, as with stretcher.
     env: process.env,
     vars: {
       FERRY_MANIFEST_URL: options.manifestUrl,
       FERRY_SRC: manifest.src,
       FERRY_DEST: manifest.dest === '' ? '' : resolve(manifest.dest),
-      ...(extra.cwd !== undefined ? { FERRY_RELEASE_DIR: extra.cwd } : {}),
     },
     timeoutMs: options.commandTimeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
     onOutput: (line: string) => log.info(`  | ${line}`),
   };
+}
+
+/**
+ * Runs a command list; a line that exits non-zero fails in stretcher's words, `failed: <cmd> exit
+ * status N`, which handlers' log watchers may match. Timeouts and signals keep runHook's words.
+ */
+async function runCommands(run: HookRun): Promise<void> {
+  try {
+    await runHook(run);
+  } catch (error) {
+    const { line, exitCode } = isFerryError(error, 'FERRY_E_HOOK_FAILED') ? error.details : {};
+    // runHook's message for a plain non-zero exit, exactly (its output goes to the log, not here).
+    const plainExit = `${run.hook} hook failed: ${String(line)}: exit status ${String(exitCode)}`;
+    if (!isFerryError(error) || typeof exitCode !== 'number' || error.message !== plainExit) throw error;
+    throw new FerryError(
+      'FERRY_E_HOOK_FAILED',
+      `failed: ${String(line)} exit status ${exitCode}`,
+      error.details,
+      { cause: error },
+    );
+  }
 }

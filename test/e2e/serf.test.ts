@@ -108,7 +108,7 @@ describe.skipIf(!hasSerf)('ferry install as a Serf event handler', () => {
       );
       throw new Error(`${String(error)}\nhandler:\n${handlerLog}\nagent:\n${agentLog}`);
     });
-    expect(log).toContain('deploy manifest succeeded');
+    expect(log).toContain('Deploy manifest succeeded.');
     expect(await readFile(path.join(dest, 'foo/baz'), 'utf8')).toBe('baz\n');
     expect(await readFile(path.join(dest, 'bar'), 'utf8')).toBe('bar\n');
   });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,14 +49,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `ferry install ...` from source in a child process, with stdin and env. */
+/** tsx by its path, so that the CLI runs from source in any working directory. */
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** Runs `ferry install ...` from source in a child process, with stdin, env and working directory. */
 export function runFerryInstall(
   args: string[],
-  options: { stdin?: string; env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void } = {},
+  options: {
+    stdin?: string;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    onStart?: (child: ChildProcess) => void;
+  } = {},
 ): Promise<CliResult> {
   const script = fileURLToPath(new URL('./cli.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, 'install', ...args], {
-    cwd: repoRoot,
+  const child = spawn(process.execPath, ['--import', tsxLoader, script, 'install', ...args], {
+    cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
