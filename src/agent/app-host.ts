@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AppConfig, AppEnvironmentConfig } from '../config/types.js';
 import type { ReleaseObservation, TrafficWindow } from '../engine/types.js';
-import { FerryError } from '../errors/ferry-error.js';
+import { FerryError, messageOf } from '../errors/ferry-error.js';
 import { HealthMonitor } from '../health/index.js';
 import type { Logger } from '../lib/logger.js';
 import { redactText } from '../lib/redact.js';
@@ -53,6 +53,24 @@ export interface AppHookRun {
   readonly stdin?: string;
 }
 
+/** One canary step's window so far, per release (see AppHost.liveCounters). */
+export interface LiveCounters {
+  /** When the window opened: the step's start, or a router restart since (ms since the epoch). */
+  readonly since: number | null;
+  /** Why the router's counters could not be read (the counts are null then); null when they were. */
+  readonly error: string | null;
+  readonly releases: ReadonlyArray<{
+    readonly version: string;
+    /** Requests the router sent to the release since the window opened. */
+    readonly requests: number | null;
+    /** Of them, 5xx responses plus connection errors. */
+    readonly errors: number | null;
+    readonly healthy: number;
+    /** Its serving (not retiring) instances. */
+    readonly instances: number;
+  }>;
+}
+
 const LOG_TAIL_LINES = 20;
 
 /**
@@ -66,6 +84,8 @@ export class AppHost {
   private weights: Record<string, number> = {};
   private windowStart = new Map<string, number>();
   private windowEpoch: string | undefined;
+  /** When the analysis window opened (ms since the epoch); null before the first one. */
+  private windowOpenedAt: number | null = null;
   private routePush: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly secrets: readonly string[];
@@ -262,19 +282,54 @@ export class AppHost {
     const { epoch, counters } = await this.releaseCounters();
     this.windowStart = counters;
     this.windowEpoch = epoch;
+    this.windowOpenedAt = this.deps.now();
   }
 
   async trafficWindow(version: string): Promise<TrafficWindow> {
+    return (await this.windowCounters()).count(version);
+  }
+
+  /**
+   * The current analysis window as `ferry status` shows it while a canary step runs: requests and
+   * errors per release since the window opened, and each release's healthy instances. Read live
+   * from the router, with the same window the canary analysis judges; a router that cannot be read
+   * leaves the counts null and says why.
+   */
+  async liveCounters(versions: readonly string[]): Promise<LiveCounters> {
+    let window: { count(version: string): TrafficWindow } | null = null;
+    let error: string | null = null;
+    try {
+      window = await this.windowCounters();
+    } catch (failure) {
+      error = `the router's counters could not be read: ${messageOf(failure)}`;
+    }
+    const serving = [...this.instances.values()].filter((i) => i.phase === 'serving');
+    return {
+      since: window ? this.windowOpenedAt : null,
+      error,
+      releases: versions.map((version) => {
+        const mine = serving.filter((i) => i.record.version === version);
+        return {
+          version,
+          ...(window?.count(version) ?? { requests: null, errors: null }),
+          healthy: mine.filter((i) => i.health === 'healthy').length,
+          instances: mine.length,
+        };
+      }),
+    };
+  }
+
+  /** The router's counters less the window's start, per release. */
+  private async windowCounters(): Promise<{ count(version: string): TrafficWindow }> {
     const { epoch, counters } = await this.releaseCounters();
     if (epoch !== this.windowEpoch) {
       // The router's counters started afresh (a new keeper after a crash): so does the window.
       this.windowStart = new Map();
       this.windowEpoch = epoch;
+      this.windowOpenedAt = this.deps.now();
     }
-    const now = counters.get(version) ?? 0;
-    const errors =
-      (counters.get(`${version}#errors`) ?? 0) - (this.windowStart.get(`${version}#errors`) ?? 0);
-    return { requests: Math.max(0, now - (this.windowStart.get(version) ?? 0)), errors: Math.max(0, errors) };
+    const since = (key: string) => Math.max(0, (counters.get(key) ?? 0) - (this.windowStart.get(key) ?? 0));
+    return { count: (version) => ({ requests: since(version), errors: since(`${version}#errors`) }) };
   }
 
   private async releaseCounters(): Promise<{ epoch: string | undefined; counters: Map<string, number> }> {

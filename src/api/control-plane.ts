@@ -22,6 +22,8 @@ export interface ControlPlane {
     actor: string,
     opts?: { force?: boolean },
   ): Promise<Deployment>;
+  /** Sets the running canary step's share (percent, already parsed); the step starts over at it. */
+  setCanaryWeight(app: string, env: string | undefined, weight: number, actor: string): Promise<Deployment>;
   deployment(id: string): Promise<Deployment>;
   events(id: string, afterSeq?: number): Promise<DeploymentEvent[]>;
   history(app: string, env: string | undefined, limit: number): Promise<HistoryResponse>;

@@ -35,6 +35,7 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     deploy: () => Promise.resolve(deployment),
     rollback: () => Promise.resolve(deployment),
     command: () => Promise.resolve(deployment),
+    setCanaryWeight: () => Promise.resolve(deployment),
     deployment: () => Promise.resolve(deployment),
     events: () => Promise.resolve([]),
     history: () => Promise.resolve({ deployments: [], releases: [] }),
@@ -224,5 +225,46 @@ describe('API', () => {
     });
     expect(notBoolean.statusCode).toBe(400);
     expect(seen).toHaveLength(2);
+  });
+
+  it('POST /v1/apps/:app/canary parses the weight as ferry.yaml does, and refuses one outside 1-100%', async () => {
+    const seen: unknown[] = [];
+    const api = server(
+      fakeControl({
+        setCanaryWeight: (app, env, weight, actor) => (
+          seen.push({ app, env, weight, actor }),
+          fakeControl().setCanaryWeight(app, env, weight, actor)
+        ),
+      }),
+    );
+    const post = (payload: unknown) =>
+      api.inject({ method: 'POST', url: '/v1/apps/hello/canary', headers: auth, payload: payload as object });
+    for (const weight of ['30%', 30, ' 30 '])
+      expect((await post({ weight, env: 'production' })).statusCode).toBe(200);
+    expect((await post({ weight: '100%' })).statusCode).toBe(200);
+    expect(seen).toEqual([
+      { app: 'hello', env: 'production', weight: 30, actor: 'api' },
+      { app: 'hello', env: 'production', weight: 30, actor: 'api' },
+      { app: 'hello', env: 'production', weight: 30, actor: 'api' },
+      { app: 'hello', env: undefined, weight: 100, actor: 'api' },
+    ]);
+    const bad: Array<[unknown, RegExp]> = [
+      [
+        { weight: 0 },
+        /^invalid request: body\.weight: expected a percentage of traffic like "10%" \(1-100\), got 0$/,
+      ],
+      [{ weight: '101%' }, /body\.weight: expected a percentage of traffic/],
+      [{ weight: 'half' }, /body\.weight: expected a percentage of traffic/],
+      [{}, /body\.weight: expected a percentage of traffic/],
+      [{ weight: 30, force: true }, /body: Unrecognized key: "force"/],
+    ];
+    for (const [payload, message] of bad) {
+      const response = await post(payload);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json()).toMatchObject({
+        error: { code: 'FERRY_E_USAGE', message: expect.stringMatching(message) },
+      });
+    }
+    expect(seen).toHaveLength(4);
   });
 });

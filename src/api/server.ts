@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { version } from '../config/fields.js';
+import { percent, version } from '../config/fields.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
 import { authenticate } from './auth.js';
@@ -26,6 +26,7 @@ const rollbackBody = z.strictObject({
   env: z.string().min(1).optional(),
   to: version.optional(),
 });
+const canaryBody = z.strictObject({ env: z.string().min(1).optional(), weight: percent });
 const commandBody = z
   .strictObject({ env: z.string().min(1).optional(), force: z.boolean().optional() })
   .prefault({});
@@ -92,6 +93,12 @@ export function createApiServer(opts: {
     const deployment = await control.rollback(body, actor);
     void reply.status(202);
     return { deployment };
+  });
+
+  app.post('/v1/apps/:app/canary', async (request): Promise<DeploymentResponse> => {
+    const { app: name } = parse(z.strictObject({ app: z.string() }), request.params, 'path');
+    const body = parse(canaryBody, request.body, 'body');
+    return { deployment: await control.setCanaryWeight(name, body.env, body.weight, actor) };
   });
 
   app.post('/v1/apps/:app/:command', async (request): Promise<DeploymentResponse> => {

@@ -28,6 +28,35 @@ export interface AppStatus {
   readonly instances: readonly InstanceView[];
   /** The running deployment, or the last one when none runs. */
   readonly deployment: Deployment | null;
+  /**
+   * A canary step running (or paused) right now: its counters so far, read live; null otherwise
+   * (absent from an older daemon).
+   */
+  readonly canary?: CanaryLiveView | null;
+}
+
+/** The current canary step's analysis window so far, per release (the canary first). */
+export interface CanaryLiveView {
+  /** The step's index (0-based) and the canary's share now, in percent. */
+  readonly step: number;
+  readonly weight: number;
+  /** When the window opened (ms since the epoch): the step's start, or a router restart since; null if unknown. */
+  readonly since: number | null;
+  readonly releases: ReadonlyArray<{
+    readonly version: string;
+    readonly role: 'canary' | 'stable';
+    /** Its share of the requests, in percent. */
+    readonly weight: number;
+    /** Requests the router sent it since the window opened; null when the router could not be read. */
+    readonly requests: number | null;
+    /** Of them, 5xx responses and connection errors; null when the router could not be read. */
+    readonly errors: number | null;
+    /** Its healthy instances, of `instances` serving. */
+    readonly healthy: number;
+    readonly instances: number;
+  }>;
+  /** Why the router's counters could not be read; null when they were. */
+  readonly error: string | null;
 }
 
 export interface StatusResponse {
@@ -75,6 +104,13 @@ export interface RollbackBody {
   readonly app: string;
   readonly env?: string;
   readonly to?: string;
+}
+
+/** The body of POST /v1/apps/:app/canary: the running canary step's share. */
+export interface CanaryWeightBody {
+  readonly env?: string;
+  /** Percent of the requests for the canary: 30 or "30%", above 0 and at most 100. */
+  readonly weight: number | string;
 }
 
 /** The body of POST /v1/apps/:app/{pause,resume,promote,abort}. */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { percent } from '../config/fields.js';
 
 /** Commander argument parsers that name the flag and what they got. */
 export function positiveInt(flag: string) {
@@ -16,4 +17,15 @@ export type StrategyArg = (typeof STRATEGIES)[number];
 export function strategy(value: string): StrategyArg {
   if ((STRATEGIES as readonly string[]).includes(value)) return value as StrategyArg;
   throw new InvalidArgumentError(`--strategy: expected one of ${STRATEGIES.join(', ')}, got "${value}"`);
+}
+
+/** A share of traffic, parsed as ferry.yaml's step weights are: "30%" or 30, above 0 and at most 100. */
+export function trafficPercent(flag: string, zeroHint: string) {
+  return (value: string): number => {
+    const parsed = percent.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const problem = parsed.error.issues[0]?.message ?? 'expected a percentage of traffic';
+    const hint = /^\s*0+(\.0*)?\s*%?\s*$/.test(value) ? `; ${zeroHint}` : '';
+    throw new InvalidArgumentError(`${flag}: ${problem}${hint}`);
+  };
 }

@@ -1,5 +1,6 @@
 import type {
   AppStatus,
+  CanaryLiveView,
   Deployment,
   DeploymentEvent,
   HistoryResponse,
@@ -57,8 +58,40 @@ function renderApp(app: AppStatus): string {
   }
   if (app.instances.length === 0) lines.push('  no instances running');
   if (app.deployment) lines.push(`  deployment ${renderDeploymentLine(app.deployment)}`);
+  if (app.canary) lines.push(...renderCanary(app.canary, app.deployment));
   if (app.deployment?.failure) lines.push(...renderFailure(app.deployment));
   return lines.join('\n');
+}
+
+/**
+ * The running canary step's window so far, per release:
+ *   canary step 1 so far (since 10:41:07.112):
+ *     1.1.0   canary  50%  requests 1234/20  errors 3 (0.2%, max 5.0%)  healthy 2/2
+ */
+function renderCanary(canary: CanaryLiveView, deployment: Deployment | null): string[] {
+  const analysis = deployment?.strategy.kind === 'canary' ? deployment.strategy.analysis : null;
+  const since = canary.since === null ? '' : ` (since ${clockTime(canary.since)})`;
+  const lines = [`  canary step ${canary.step + 1} so far${since}:`];
+  for (const r of canary.releases) {
+    const canaryRow = r.role === 'canary' && analysis !== null;
+    const requests = `requests ${r.requests ?? '-'}${canaryRow ? `/${analysis.minRequests}` : ''}`;
+    const rate =
+      r.requests !== null && r.errors !== null && r.requests > 0
+        ? `${((100 * r.errors) / r.requests).toFixed(1)}%`
+        : null;
+    const limit = canaryRow ? `max ${(analysis.maxErrorRate * 100).toFixed(1)}%` : null;
+    const detail = [rate, limit].filter((x) => x !== null).join(', ');
+    const errors = `errors ${r.errors ?? '-'}${detail ? ` (${detail})` : ''}`;
+    lines.push(
+      `    ${r.version.padEnd(18)} ${r.role.padEnd(6)} ${`${r.weight}%`.padStart(4)}  ${requests.padEnd(18)} ${errors.padEnd(28)} healthy ${r.healthy}/${r.instances}`,
+    );
+  }
+  if (canary.error !== null) lines.push(`    ${canary.error}`);
+  return lines;
+}
+
+function clockTime(at: number): string {
+  return new Date(at).toISOString().slice(11, 23);
 }
 
 export function renderDeploymentLine(d: Deployment): string {
@@ -96,6 +129,5 @@ export function renderHistory(history: HistoryResponse): string {
 }
 
 export function renderEvent(event: DeploymentEvent): string {
-  const at = new Date(event.at).toISOString().slice(11, 23);
-  return `${at} ${event.message}`;
+  return `${clockTime(event.at)} ${event.message}`;
 }

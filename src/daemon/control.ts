@@ -2,6 +2,7 @@ import type { AppHost } from '../agent/app-host.js';
 import type { ControlPlane } from '../api/control-plane.js';
 import type {
   AppStatus,
+  CanaryLiveView,
   DeployBody,
   Deployment,
   HistoryResponse,
@@ -51,13 +52,15 @@ export class DaemonControl implements ControlPlane {
         if (filter.env !== undefined && filter.env !== env) continue;
         const host = this.host(appName, env);
         const [last] = await this.deps.store.listDeployments({ app: appName, env, limit: 1 });
+        const deployment = last ? (this.deps.deployer.run(last.id)?.current ?? last) : null;
         apps.push({
           app: appName,
           env,
           current: (await this.deps.store.getCurrent(appName, env)) ?? null,
           listen: `${settings.listen.host}:${settings.listen.port}`,
           instances: host.describe(),
-          deployment: last ? toDeployment(this.deps.deployer.run(last.id)?.current ?? last) : null,
+          deployment: deployment ? toDeployment(deployment) : null,
+          canary: deployment ? await canaryView(deployment, host) : null,
         });
       }
     }
@@ -89,6 +92,15 @@ export class DaemonControl implements ControlPlane {
     opts: { force?: boolean } = {},
   ): Promise<Deployment> {
     return toDeployment(await this.deps.deployer.command(app, env, command, actor, opts));
+  }
+
+  async setCanaryWeight(
+    app: string,
+    env: string | undefined,
+    weight: number,
+    actor: string,
+  ): Promise<Deployment> {
+    return toDeployment(await this.deps.deployer.setCanaryWeight(app, env, weight, actor));
   }
 
   async deployment(id: string): Promise<Deployment> {
@@ -140,4 +152,29 @@ export class DaemonControl implements ControlPlane {
   private resolve(app: string, env: string | undefined): { app: string; env: string } {
     return resolveAppEnv(this.deps.config, app, env);
   }
+}
+
+/**
+ * A canary step running or paused: its analysis window so far per release, read live from the
+ * router when status asks (no polling of its own), and each release's healthy instances.
+ */
+async function canaryView(state: DeploymentState, host: AppHost): Promise<CanaryLiveView | null> {
+  const shifting = state.phase === 'shifting' && (state.status === 'running' || state.status === 'paused');
+  if (!shifting || state.strategy.kind !== 'canary') return null;
+  const releases: Array<{ version: string; role: 'canary' | 'stable'; weight: number }> = [
+    { version: state.to, role: 'canary', weight: state.weight },
+  ];
+  if (state.from !== null && state.from !== state.to)
+    releases.push({ version: state.from, role: 'stable', weight: 100 - state.weight });
+  const live = await host.liveCounters(releases.map((r) => r.version));
+  return {
+    step: state.step,
+    weight: state.weight,
+    since: live.since,
+    releases: releases.map((r, n) => {
+      const { requests, errors, healthy, instances } = live.releases[n]!;
+      return { ...r, requests, errors, healthy, instances };
+    }),
+    error: live.error,
+  };
 }

@@ -14,6 +14,7 @@ export function createDeployment(plan: DeploymentPlan, now: number): DeploymentS
     phaseSince: now,
     step: 0,
     weight: 0,
+    weightOverride: null,
     pausedRemainingMs: null,
     failure: null,
     revertReason: null,
@@ -44,7 +45,7 @@ function describePhase(state: DeploymentState): string {
       return `starting ${state.to}, waiting for health`;
     case 'shifting': {
       const total = state.strategy.kind === 'canary' ? state.strategy.steps.length : 1;
-      return `canary step ${state.step + 1}/${total} at ${state.weight}%${describeHold(state)}`;
+      return `canary step ${state.step + 1}/${total} at ${state.weight}%${describeOverride(state)}${describeHold(state)}`;
     }
     case 'after-switch':
       return `100% on ${state.to}, running its after_switch hook`;
@@ -55,6 +56,13 @@ function describePhase(state: DeploymentState): string {
     case 'done':
       return state.status;
   }
+}
+
+/** A weight an operator set: by whom, and what the step's own is. */
+function describeOverride(state: DeploymentState): string {
+  if (state.weightOverride === null || state.strategy.kind !== 'canary') return '';
+  const own = state.strategy.steps[state.step]?.weight;
+  return ` (set by ${state.weightOverride.actor}${own === undefined ? '' : `; the step's own weight is ${own}%`})`;
 }
 
 /** Why a canary step is not moving on: paused (and why), or waiting for enough requests. */
@@ -75,7 +83,8 @@ const ANALYSIS_DEFAULTS = { maxWaitMs: 5 * 60_000, inconclusive: 'pause' } as co
 /**
  * A persisted state as this engine expects it. A deployment interrupted under an older Ferry resumes
  * under this one: fields added since then get the values that mean "as before" (no after_switch
- * phase, no retry pending, not waiting for traffic), analysis settings their defaults.
+ * phase, no retry pending, not waiting for traffic, the step's own weight), analysis settings their
+ * defaults.
  */
 export function upgradeDeploymentState(persisted: DeploymentState): DeploymentState {
   const state = persisted as Partial<DeploymentState> & DeploymentState;
@@ -90,5 +99,6 @@ export function upgradeDeploymentState(persisted: DeploymentState): DeploymentSt
     waitingForTraffic: state.waitingForTraffic ?? false,
     pauseReason: state.pauseReason ?? null,
     retry: state.retry ?? null,
+    weightOverride: state.weightOverride ?? null,
   };
 }

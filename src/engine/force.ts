@@ -32,6 +32,7 @@ export function endAtOnce(state: DeploymentState, now: number, actor: string): S
         phase: 'done',
         phaseSince: now,
         weight,
+        weightOverride: null,
         retry: null,
         pausedRemainingMs: null,
         pauseReason: null,

@@ -1,5 +1,6 @@
 export { step } from './step.js';
 export { applyCommand, commandError } from './commands.js';
+export { canaryWeightError, isCanaryWeight, setCanaryWeight } from './canary-weight.js';
 export { createDeployment, describeProgress, type DeploymentPlan } from './create.js';
 export {
   chooseRollbackTarget,

@@ -165,6 +165,7 @@ function enterStep(state: DeploymentState, index: number, now: number, why: stri
       phase: 'shifting',
       step: index,
       weight: stepSpec.weight,
+      weightOverride: null,
       phaseSince: now,
       waitingForTraffic: false,
       pauseReason: null,

@@ -1,3 +1,4 @@
+import { setCanaryWeight } from './canary-weight.js';
 import { applyCommand } from './commands.js';
 import {
   observeAfterSwitch,
@@ -77,6 +78,8 @@ function apply(state: DeploymentState, event: EngineEvent, now: number): StepRes
       const observed = observe(due.state, event, now);
       return result(observed.state, ...due.effects, ...observed.effects);
     }
+    case 'set-weight':
+      return setCanaryWeight(state, event.weight, now, event.actor ?? 'request');
     case 'command':
       return applyCommand(state, event.command, now, {
         ...(event.actor !== undefined ? { actor: event.actor } : {}),

@@ -141,6 +141,11 @@ export interface DeploymentState {
   readonly step: number;
   /** Percent of traffic on the new release. */
   readonly weight: number;
+  /**
+   * While shifting: an operator set the current canary step's weight (`weight` holds it) instead of
+   * the step's own; null otherwise. The next step goes back to its own weight.
+   */
+  readonly weightOverride: WeightOverride | null;
   /** While paused in a canary step: how much of the step's pause was left. */
   readonly pausedRemainingMs: number | null;
   /** Why the deployment is reverting or failed. */
@@ -159,6 +164,13 @@ export interface DeploymentState {
   readonly retry: RetryState | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+/** Who set a canary step's weight at runtime (`ferry canary APP --weight P`), and when. */
+export interface WeightOverride {
+  readonly actor: string;
+  /** ms since the epoch */
+  readonly at: number;
 }
 
 /** The health of one release's instances as the runtime sees it at a moment. */
@@ -211,6 +223,11 @@ export type EngineEvent =
       readonly previous: ReleaseObservation | null;
       readonly traffic: TrafficWindow;
     }
+  /**
+   * An operator sets the share of the running canary step (`ferry canary APP --weight P`): the step
+   * starts over at that weight, its pause and its analysis window with it.
+   */
+  | { readonly type: 'set-weight'; readonly weight: number; readonly actor?: string }
   | {
       readonly type: 'command';
       readonly command: DeploymentCommand;

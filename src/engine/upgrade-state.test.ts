@@ -39,6 +39,7 @@ describe('a deployment persisted by an older Ferry', () => {
       waitingForTraffic: false,
       pauseReason: null,
       retry: null,
+      weightOverride: null,
     });
     expect(state.strategy.kind === 'canary' && state.strategy.analysis).toEqual({
       maxErrorRate: 0.05,
@@ -48,6 +49,7 @@ describe('a deployment persisted by an older Ferry', () => {
     });
     const resumed = step(state, { type: 'recover' }, 2_000);
     expect(resumed.state.status).toBe('running');
+    expect(resumed.effects).toContainEqual({ type: 'set-traffic', weights: { '1.1.0': 10, '1.0.0': 90 } });
     const ticked = step(resumed.state, { type: 'tick' }, 2_500);
     expect(ticked.state.phase).toBe('shifting');
   });

@@ -140,3 +140,87 @@ describe('Deployer', () => {
     expect(await store.getCurrent('hello', 'production')).toBe('1.1.0');
   });
 });
+
+describe('Deployer.setCanaryWeight (ferry canary APP --weight P)', () => {
+  async function inPhase(id: string, phase: string): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const check = () => (deployer.run(id)?.current.phase === phase ? resolve() : setTimeout(check, 5));
+      check();
+    });
+  }
+
+  it("sets the running canary step's share: traffic, persisted state, event and audit with the actor", async () => {
+    await history('1.0.0');
+    const running = await deployer.deploy({
+      app: 'hello',
+      version: '1.1.0',
+      strategy: 'canary',
+      actor: 'cli',
+    });
+    await inPhase(running.id, 'shifting');
+    const windows = effects.count('open-window ');
+    const state = await deployer.setCanaryWeight('hello', undefined, 30, 'alice');
+    expect(state).toMatchObject({ step: 0, weight: 30, weightOverride: { actor: 'alice' } });
+    // Applied before the answer: the router has the new weights and the window was reopened.
+    expect(effects.weights).toEqual({ '1.1.0': 30, '1.0.0': 70 });
+    expect(effects.count('open-window ')).toBe(windows + 1);
+    expect(await store.getDeployment(running.id)).toMatchObject({
+      weight: 30,
+      weightOverride: { actor: 'alice' },
+    });
+    expect((await store.listEvents(running.id)).map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/^canary step 1 set to 30% by alice \(was 10%, the step's own 10%\)/),
+    );
+    expect((await store.listAudit(10))[0]).toMatchObject({
+      actor: 'alice',
+      action: 'canary',
+      target: 'hello.production',
+      detail: { deployment: running.id, step: 0, weight: 30, previous: 10 },
+    });
+    await deployer.command('hello', undefined, 'abort', 'cli', { force: true });
+  });
+
+  it('refuses a weight outside 1-100% with FERRY_E_USAGE, and changes nothing', async () => {
+    await history('1.0.0');
+    const running = await deployer.deploy({
+      app: 'hello',
+      version: '1.1.0',
+      strategy: 'canary',
+      actor: 'cli',
+    });
+    await inPhase(running.id, 'shifting');
+    const audits = (await store.listAudit(100)).length;
+    for (const weight of [0, -10, 101, Number.NaN]) {
+      const error = await thrown(deployer.setCanaryWeight('hello', undefined, weight, 'alice'));
+      expect(isFerryError(error, 'FERRY_E_USAGE'), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(
+        /^weight: expected a percentage of traffic like "10%" \(1-100\)/,
+      );
+    }
+    const zero = await thrown(deployer.setCanaryWeight('hello', undefined, 0, 'alice'));
+    expect((zero as Error).message).toMatch(
+      /; to take all traffic off the canary: ferry abort hello --env production$/,
+    );
+    expect(deployer.run(running.id)?.current.weight).toBe(10);
+    expect((await store.listAudit(100)).length).toBe(audits);
+    await deployer.command('hello', undefined, 'abort', 'cli', { force: true });
+  });
+
+  it('refuses with FERRY_E_ILLEGAL_STATE when no canary is shifting, naming the state and a command', async () => {
+    await history('1.0.0');
+    const none = await thrown(deployer.setCanaryWeight('hello', undefined, 30, 'alice'));
+    expect(isFerryError(none, 'FERRY_E_ILLEGAL_STATE')).toBe(true);
+    expect((none as Error).message).toBe(
+      'no deployment of hello in production is running; no canary share to set; start a canary with: ferry deploy hello VERSION --env production --strategy canary',
+    );
+    effects.failNext('retire', '1.0.0', Infinity);
+    const blueGreen = await deployer.deploy({ app: 'hello', version: '1.1.0', actor: 'cli' });
+    await inPhase(blueGreen.id, 'retiring');
+    const refused = await thrown(deployer.setCanaryWeight('hello', undefined, 30, 'alice'));
+    expect(isFerryError(refused, 'FERRY_E_ILLEGAL_STATE')).toBe(true);
+    expect((refused as Error).message).toMatch(
+      /^cannot set the canary weight: deployment d-\w+ is running \(phase retiring\): a blue-green deploy has no canary steps; to end it: ferry abort hello --env production --force$/,
+    );
+    await deployer.command('hello', undefined, 'abort', 'cli', { force: true });
+  });
+});

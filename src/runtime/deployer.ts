@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { compileStrategyKind } from './strategy.js';
+import { percent } from '../config/fields.js';
 import { resolveAppEnv } from '../config/resolve.js';
 import type { FerryConfig } from '../config/types.js';
 import { chooseRollbackTarget } from '../engine/ledger.js';
+import { canaryWeightError } from '../engine/canary-weight.js';
 import { commandError } from '../engine/commands.js';
 import { createDeployment } from '../engine/create.js';
 import type { DeploymentCommand, DeploymentKind, DeploymentState, StrategyKind } from '../engine/types.js';
@@ -110,14 +112,7 @@ export class Deployer {
     opts: { force?: boolean } = {},
   ): Promise<DeploymentState> {
     const { env } = this.resolve(app, envName);
-    const active = await this.deps.store.activeDeployment(app, env);
-    const run = active ? this.runs.get(active.id) : undefined;
-    if (!active || !run)
-      throw new FerryError(
-        'FERRY_E_ILLEGAL_STATE',
-        `no deployment of ${app} in ${env} is running; nothing to ${cmd}`,
-        { app, env },
-      );
+    const run = await this.activeRun(app, env, `nothing to ${cmd}`);
     const force = opts.force === true;
     if (force && cmd !== 'abort')
       throw new FerryError('FERRY_E_USAGE', `force: only abort can be forced, got it with ${cmd}`, {
@@ -125,22 +120,69 @@ export class Deployer {
         got: cmd,
       });
     const why = commandError(run.current, cmd, { force });
-    if (why)
-      throw new FerryError('FERRY_E_ILLEGAL_STATE', `cannot ${cmd}: ${why}`, {
-        app,
-        env,
-        status: run.current.status,
-        phase: run.current.phase,
-      });
+    if (why) throw illegalState(`cannot ${cmd}: ${why}`, run.current);
     await this.deps.store.audit({
       at: this.deps.now(),
       actor,
       action: force ? `${cmd} --force` : cmd,
       target: `${app}.${env}`,
-      detail: { deployment: active.id, ...(force ? { force } : {}) },
+      detail: { deployment: run.current.id, ...(force ? { force } : {}) },
     });
     await run.dispatch({ type: 'command', command: cmd, actor, ...(force ? { force } : {}) });
     return run.current;
+  }
+
+  /**
+   * `ferry canary APP --weight P`: the running (or paused) canary step's share of the traffic. The
+   * step starts over at it (the engine's setCanaryWeight says why); later steps keep their own.
+   */
+  async setCanaryWeight(
+    app: string,
+    envName: string | undefined,
+    weight: number,
+    actor: string,
+  ): Promise<DeploymentState> {
+    const { env } = this.resolve(app, envName);
+    const parsed = percent.safeParse(weight);
+    if (!parsed.success) {
+      const problem = parsed.error.issues[0]?.message ?? 'expected a percentage of traffic';
+      // 0 is what interstellar's quota takes for "no traffic": here that is an abort.
+      const hint =
+        weight === 0 ? `; to take all traffic off the canary: ferry abort ${app} --env ${env}` : '';
+      throw new FerryError('FERRY_E_USAGE', `weight: ${problem}${hint}`, {
+        expected: 'a percentage of traffic above 0 and at most 100',
+        got: String(weight),
+      });
+    }
+    const run = await this.activeRun(
+      app,
+      env,
+      `no canary share to set; start a canary with: ferry deploy ${app} VERSION --env ${env} --strategy canary`,
+    );
+    const before = run.current;
+    const why = canaryWeightError(before);
+    if (why) throw illegalState(`cannot set the canary weight: ${why}`, before);
+    await this.deps.store.audit({
+      at: this.deps.now(),
+      actor,
+      action: 'canary',
+      target: `${app}.${env}`,
+      detail: { deployment: before.id, step: before.step, weight: parsed.data, previous: before.weight },
+    });
+    await run.dispatch({ type: 'set-weight', weight: parsed.data, actor });
+    return run.current;
+  }
+
+  /** The run of the app's active deployment in the environment; FERRY_E_ILLEGAL_STATE when none. */
+  private async activeRun(app: string, env: string, then: string): Promise<DeploymentRun> {
+    const active = await this.deps.store.activeDeployment(app, env);
+    const run = active ? this.runs.get(active.id) : undefined;
+    if (!run)
+      throw new FerryError('FERRY_E_ILLEGAL_STATE', `no deployment of ${app} in ${env} is running; ${then}`, {
+        app,
+        env,
+      });
+    return run;
   }
 
   /** After a daemon restart: every deployment that was not final resumes where it was persisted. */
@@ -246,4 +288,13 @@ export class Deployer {
   private resolve(app: string, env: string | undefined): { app: string; env: string } {
     return resolveAppEnv(this.deps.config, app, env);
   }
+}
+
+function illegalState(message: string, state: DeploymentState): FerryError {
+  return new FerryError('FERRY_E_ILLEGAL_STATE', message, {
+    app: state.app,
+    env: state.env,
+    status: state.status,
+    phase: state.phase,
+  });
 }

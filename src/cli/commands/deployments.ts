@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { CommandBody, DeployBody, DeploymentResponse } from '../../api/types.js';
-import { strategy, type StrategyArg } from '../args.js';
+import type { CanaryWeightBody, CommandBody, DeployBody, DeploymentResponse } from '../../api/types.js';
+import { strategy, trafficPercent, type StrategyArg } from '../args.js';
 import { clientOf, printJson } from '../context.js';
 import { renderDeploymentLine } from '../render.js';
 import { waitForDeployment } from '../wait.js';
@@ -13,7 +13,7 @@ interface DeployOptions {
   json?: boolean;
 }
 
-/** deploy, rollback, pause, resume, promote, abort. */
+/** deploy, rollback, pause, resume, promote, abort, canary. */
 export function registerDeploymentCommands(program: Command): void {
   program
     .command('deploy')
@@ -47,6 +47,29 @@ export function registerDeploymentCommands(program: Command): void {
     .action(async (app: string, opts: DeployOptions & { to?: string }, command: Command) => {
       const body = { app, ...(opts.env ? { env: opts.env } : {}), ...(opts.to ? { to: opts.to } : {}) };
       await started(command, opts, await clientOf(command).post<DeploymentResponse>('/v1/rollbacks', body));
+    });
+
+  program
+    .command('canary')
+    .description(
+      'set the share of the running canary step (its pause and analysis window start over at it; later steps keep their own)',
+    )
+    .argument('<app>')
+    .requiredOption(
+      '--weight <percent>',
+      'percent of the requests for the new release, like 30% (above 0, at most 100)',
+      trafficPercent('--weight', 'to take all traffic off the canary, abort it: ferry abort APP'),
+    )
+    .option('--env <env>', 'environment (default: the first one)')
+    .option('--wait', 'show progress and exit with the outcome')
+    .option('--json', 'print the API response as JSON')
+    .action(async (app: string, opts: DeployOptions & { weight: number }, command: Command) => {
+      const body: CanaryWeightBody = { weight: opts.weight, ...(opts.env ? { env: opts.env } : {}) };
+      await started(
+        command,
+        opts,
+        await clientOf(command).post<DeploymentResponse>(`/v1/apps/${encodeURIComponent(app)}/canary`, body),
+      );
     });
 
   const commands = {

@@ -27,6 +27,7 @@ if (state === undefined) {
     phaseSince: 0,
     step: 0,
     weight: 0,
+    weightOverride: null,
     pausedRemainingMs: null,
     failure: null,
     revertReason: null,
