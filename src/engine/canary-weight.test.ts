@@ -213,6 +213,18 @@ describe('ferry canary --weight: the step starts over at the new share', () => {
     expect(resumed.state).toMatchObject({ status: 'running', step: 0, weight: 90, phaseSince: 500_000 });
   });
 
+  it('meant for a step that has ended, it leaves the step that runs now at its own weight', () => {
+    const start = inFirstStep();
+    const meantForStep0: EngineEvent = { type: 'set-weight', weight: 80, actor: 'alice', step: 0 };
+    const later = { ...start, step: 1, weight: 50 };
+    const out = step(later, meantForStep0, SET_AT);
+    expect(out.state).toEqual(later);
+    expect(out.effects).toEqual([
+      { type: 'record', message: '80% asked by alice for canary step 1 not applied: step 2 runs now' },
+    ]);
+    expect(step(start, meantForStep0, SET_AT).state.weight).toBe(80);
+  });
+
   it('the same weight again changes nothing, on the record', () => {
     const start = inFirstStep();
     const out = step(start, setWeight(10, 'bob'), SET_AT);

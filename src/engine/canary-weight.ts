@@ -51,8 +51,17 @@ export function setCanaryWeight(
   weight: number,
   now: number,
   actor: string,
+  /** The step the operator meant; a later one keeps its own weight. */
+  forStep: number = state.step,
 ): StepResult {
   if (canaryWeightError(state) !== null || !isCanaryWeight(weight)) return result(state);
+  if (forStep !== state.step)
+    return result(
+      state,
+      record(
+        `${weight}% asked by ${actor} for canary step ${forStep + 1} not applied: step ${state.step + 1} runs now`,
+      ),
+    );
   const stepName = `canary step ${state.step + 1}`;
   if (weight === state.weight)
     return result(state, record(`${stepName} is at ${weight}% already (asked by ${actor}); nothing changed`));

@@ -79,7 +79,7 @@ function apply(state: DeploymentState, event: EngineEvent, now: number): StepRes
       return result(observed.state, ...due.effects, ...observed.effects);
     }
     case 'set-weight':
-      return setCanaryWeight(state, event.weight, now, event.actor ?? 'request');
+      return setCanaryWeight(state, event.weight, now, event.actor ?? 'request', event.step);
     case 'command':
       return applyCommand(state, event.command, now, {
         ...(event.actor !== undefined ? { actor: event.actor } : {}),

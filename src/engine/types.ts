@@ -227,7 +227,13 @@ export type EngineEvent =
    * An operator sets the share of the running canary step (`ferry canary APP --weight P`): the step
    * starts over at that weight, its pause and its analysis window with it.
    */
-  | { readonly type: 'set-weight'; readonly weight: number; readonly actor?: string }
+  | {
+      readonly type: 'set-weight';
+      readonly weight: number;
+      readonly actor?: string;
+      /** The canary step the operator saw: once another step runs, the change does not apply. */
+      readonly step?: number;
+    }
   | {
       readonly type: 'command';
       readonly command: DeploymentCommand;

@@ -7,7 +7,7 @@ import type { FerryConfig } from '../config/types.js';
 import { chooseRollbackTarget } from '../engine/ledger.js';
 import { canaryWeightError } from '../engine/canary-weight.js';
 import { commandError } from '../engine/commands.js';
-import { createDeployment } from '../engine/create.js';
+import { createDeployment, describeProgress } from '../engine/create.js';
 import type { DeploymentCommand, DeploymentKind, DeploymentState, StrategyKind } from '../engine/types.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
@@ -169,8 +169,15 @@ export class Deployer {
       target: `${app}.${env}`,
       detail: { deployment: before.id, step: before.step, weight: parsed.data, previous: before.weight },
     });
-    await run.dispatch({ type: 'set-weight', weight: parsed.data, actor });
-    return run.current;
+    await run.dispatch({ type: 'set-weight', weight: parsed.data, actor, step: before.step });
+    const after = run.current;
+    // The step passed (or the deployment moved on) between the check and the engine: say so.
+    if (after.phase !== 'shifting' || after.step !== before.step)
+      throw illegalState(
+        `cannot set the canary weight: canary step ${before.step + 1} ended meanwhile (now ${describeProgress(after)}); run the command again for the step that runs now`,
+        after,
+      );
+    return after;
   }
 
   /** The run of the app's active deployment in the environment; FERRY_E_ILLEGAL_STATE when none. */
