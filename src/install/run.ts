@@ -139,9 +139,12 @@ async function syncRelease(
     log.info(`moving into ${dest}`);
     await moveTree(staged, dest);
   } else {
-    const patterns = [...manifest.excludes];
-    if (manifest.excludeFrom !== '')
-      patterns.push(...parseExcludeFile(await readExcludeFrom(staged, manifest.excludeFrom)));
+    // stretcher's order: --exclude-from first, then one --exclude per item (the first match wins).
+    const patterns =
+      manifest.excludeFrom === ''
+        ? []
+        : parseExcludeFile(await readExcludeFrom(staged, manifest.excludeFrom));
+    patterns.push(...manifest.excludes);
     const stats = await syncTree(staged, dest, compileExcludes(patterns), {
       consumeSource: true,
       ...(options.signal ? { signal: options.signal } : {}),
