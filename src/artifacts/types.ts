@@ -57,6 +57,11 @@ export interface InstallReleaseOptions {
   /** Wait a random time in [0, randomDelayMs) before a network fetch (counts toward timeoutMs). */
   randomDelayMs?: number;
   onProgress?: (progress: InstallProgress) => void;
+  /**
+   * Run as root, give the unpacked entries the archive's owners as tar does for root (see
+   * ArchiveOwners); otherwise, and by default, they belong to the user unpacking them.
+   */
+  keepOwners?: boolean;
 }
 
 export interface InstalledRelease {

@@ -15,14 +15,23 @@ export interface OwnerChange {
 export class OwnershipPolicy {
   private constructor(
     private readonly isRoot: boolean,
+    private readonly uid: number,
     private readonly groups: ReadonlySet<number>,
   ) {}
 
   /** The policy of this process, by its effective uid and its groups. */
   static forThisProcess(): OwnershipPolicy {
-    const isRoot = process.geteuid?.() === 0;
+    const uid = process.geteuid?.() ?? -1;
     const groups = new Set([...(process.getgroups?.() ?? []), process.getegid?.() ?? -1]);
-    return new OwnershipPolicy(isRoot, groups);
+    return new OwnershipPolicy(uid === 0, uid, groups);
+  }
+
+  /**
+   * Whether the source's inode, moved into dest as it is, has the owner rsync would give the copy:
+   * always for root; for anyone else only an inode of theirs in one of their groups.
+   */
+  keepsOwnerWhenMoved(source: Stats): boolean {
+    return this.isRoot || (source.uid === this.uid && this.groups.has(source.gid));
   }
 
   /**

@@ -116,6 +116,8 @@ async function syncRelease(
     // as the manifests stretcher users have carry them (its own example is a sha1).
     requireChecksum: true,
     allowWeakChecksums: true,
+    // stretcher's `tar xf` as root keeps the archive's owners, and its rsync -a keeps them in dest.
+    keepOwners: true,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs > 0 ? { timeoutMs: options.timeoutMs } : {}),
     retries: options.retries,

@@ -163,7 +163,7 @@ async function syncEntry(
   if (existing?.isDirectory() && !(await makeRoom(dest, relative, existing, run))) return;
   // A hard-linked file is copied: moved in, its other names would share dest's inode, and rsync -a
   // (without -H) makes each name a file of its own.
-  if (run.options.consumeSource === true && source.nlink === 1) {
+  if (run.options.consumeSource === true && source.nlink === 1 && owners.keepsOwnerWhenMoved(source)) {
     // The inode moves with its owner, mode and mtimes; rename replaces a file atomically.
     await rename(src, dest);
     stats.copied++;
