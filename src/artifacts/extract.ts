@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { chmod, link, mkdir, open, symlink, unlink } from 'node:fs/promises';
+import { chmod, lchown, link, mkdir, open, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReadEntry } from 'tar';
+import type { ArchiveOwners, Owner } from './archive-owners.js';
 import { ArchivePlanner, type EntryAction } from './archive-plan.js';
 import { unsafeEntry } from './archive-tree.js';
 import { formatError, TarFeed } from './tar-feed.js';
@@ -22,13 +23,16 @@ export interface ExtractSummary {
  * touches the disk; files are created with O_EXCL|O_NOFOLLOW below directories the extractor made
  * itself, so nothing is ever written through a link or outside the destination. The install scans
  * the archive with the same plan before extracting it; the checks here still hold if the bytes
- * read now are not the ones scanned.
+ * read now are not the ones scanned. Entries belong to the user extracting them, unless owners are
+ * given: then each gets the archive's owner, as tar run as root gives it (the directories an
+ * entry's path implies stay the extracting user's, as with tar).
  */
 export class ArchiveExtractor {
   private readonly feed: TarFeed;
   private readonly planner: ArchivePlanner;
   private readonly syncer = new FileSyncer();
   private readonly directoryModes = new Map<string, number>();
+  private readonly directoryOwners = new Map<string, Owner>();
   private chain: Promise<void> = Promise.resolve();
   private entries = 0;
   private bytes = 0;
@@ -38,6 +42,7 @@ export class ArchiveExtractor {
     limits: ExtractLimits,
     private readonly label: string,
     private readonly onBytes: (bytes: number) => void = () => undefined,
+    private readonly owners: ArchiveOwners | null = null,
   ) {
     this.planner = new ArchivePlanner(limits, label);
     this.feed = new TarFeed(limits, label);
@@ -87,8 +92,13 @@ export class ArchiveExtractor {
     if (action.replace) await unlink(this.abs(action.parts));
     const path = this.abs(action.parts);
     if (action.kind === 'file') return this.writeFile(entry, path);
-    if (action.kind === 'symlink') await this.create(entry.path, () => symlink(action.target, path));
-    else await this.create(entry.path, () => link(this.abs(action.targetParts), path));
+    if (action.kind === 'symlink') {
+      await this.create(entry.path, () => symlink(action.target, path));
+      if (this.owners) {
+        const { uid, gid } = this.owners.ownerOf(entry);
+        await lchown(path, uid, gid);
+      }
+    } else await this.create(entry.path, () => link(this.abs(action.targetParts), path));
   }
 
   private async makeDirectory(
@@ -96,6 +106,7 @@ export class ArchiveExtractor {
     action: Extract<EntryAction, { kind: 'directory' }>,
   ): Promise<void> {
     this.directoryModes.set(action.parts.join('/'), action.mode);
+    if (this.owners) this.directoryOwners.set(action.parts.join('/'), this.owners.ownerOf(entry));
     // Owner-only while it is filled; its own mode is set once everything is in.
     if (action.create) await this.create(entry.path, () => mkdir(this.abs(action.parts), 0o700));
   }
@@ -112,7 +123,11 @@ export class ArchiveExtractor {
     }
     this.bytes += entry.size;
     // Never setuid, setgid or sticky: a release does not get to raise privileges.
-    await this.syncer.finishAndClose(handle, { mode: (entry.mode ?? 0o644) & 0o777, mtime: entry.mtime });
+    await this.syncer.finishAndClose(handle, {
+      mode: (entry.mode ?? 0o644) & 0o777,
+      mtime: entry.mtime,
+      owner: this.owners?.ownerOf(entry) ?? null,
+    });
     this.onBytes(this.bytes);
   }
 
@@ -140,7 +155,10 @@ export class ArchiveExtractor {
       ([a], [b]) => b.split('/').length - a.split('/').length,
     );
     for (const [key, mode] of deepestFirst) {
-      await chmod(key === '' ? this.dest : join(this.dest, key), (mode & 0o777) | 0o700);
+      const path = key === '' ? this.dest : join(this.dest, key);
+      const owner = this.directoryOwners.get(key);
+      if (owner) await lchown(path, owner.uid, owner.gid);
+      await chmod(path, (mode & 0o777) | 0o700);
     }
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { FerryError } from '../errors/ferry-error.js';
+import { ArchiveOwners } from './archive-owners.js';
 import { scanArchive } from './archive-scan.js';
 import { DownloadCache } from './cache.js';
 import { coalesce } from './coalesce.js';
@@ -260,8 +261,14 @@ async function inspect(
 async function unpack(job: Job, verified: Verified): Promise<string> {
   const { options, label } = job;
   const tmp = await mkdtemp(join(options.releasesDir, `.tmp-${options.version}-`));
-  const extractor = new ArchiveExtractor(tmp, job.settings.limits, label, (bytes) =>
-    job.progress({ phase: 'extract', bytes, total: null }),
+  // The archive's owners, as tar keeps them for root; nobody else may give files away.
+  const owners = options.keepOwners === true && process.geteuid?.() === 0 ? await ArchiveOwners.load() : null;
+  const extractor = new ArchiveExtractor(
+    tmp,
+    job.settings.limits,
+    label,
+    (bytes) => job.progress({ phase: 'extract', bytes, total: null }),
+    owners,
   );
   const signal = AbortSignal.any([job.signal, extractor.failedSignal]);
   const rehash = verified.archive.foreign ? new MultiHasher(algorithmsFor(job.expected)) : null;

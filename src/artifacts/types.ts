@@ -63,6 +63,11 @@ export interface InstallReleaseOptions {
    * timeoutMs; its failure fails the install with nothing unpacked.
    */
   beforeUnpack?: () => Promise<void>;
+  /**
+   * Run as root, give the unpacked entries the archive's owners as tar does for root (see
+   * ArchiveOwners); otherwise, and by default, they belong to the user unpacking them.
+   */
+  keepOwners?: boolean;
 }
 
 export interface InstalledRelease {

@@ -63,10 +63,14 @@ export async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void>
 
 const MAX_PENDING_SYNCS = 8;
 
-/** What a written file gets before it is flushed: its mode and, when the archive has one, its mtime. */
+/**
+ * What a written file gets before it is flushed: its mode, when the archive has one its mtime, and
+ * when the archive's owners are kept its owner.
+ */
 export interface FileAttributes {
   mode: number;
   mtime: Date | undefined;
+  owner?: { uid: number; gid: number } | null;
 }
 
 /**
@@ -87,6 +91,8 @@ export class FileSyncer {
     }
     while (this.pending.size >= MAX_PENDING_SYNCS) await Promise.race(this.pending);
     const finish = async (): Promise<void> => {
+      // Owner before mode: a chown clears setuid and setgid bits.
+      if (attributes.owner) await handle.chown(attributes.owner.uid, attributes.owner.gid);
       await handle.chmod(attributes.mode);
       if (attributes.mtime) await handle.utimes(attributes.mtime, attributes.mtime);
       await handle.datasync();

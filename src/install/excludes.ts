@@ -1,78 +1,59 @@
+import { FerryError } from '../errors/ferry-error.js';
+import { compilePattern, type PathMatcher } from './rsync-pattern.js';
+
 /**
- * rsync-style exclude patterns: a pattern without a slash matches a name at any depth; one with a
- * slash matches the end of the path ("/"-anchored: the whole path from the root); a trailing
- * slash matches only directories; `*` stays within a name, `**` crosses slashes, `?` is one
- * character, `[...]` a class. An excluded directory excludes all beneath it.
+ * Whether a path below the transfer root (`a/b/c`, no leading slash) is excluded: not copied from
+ * the release, and protected from deletion in dest. An excluded directory is not entered.
  */
 export type ExcludeMatcher = (relativePath: string, isDirectory: boolean) => boolean;
 
-interface CompiledPattern {
-  regex: RegExp;
-  directoryOnly: boolean;
-  basenameOnly: boolean;
+interface ExcludeRule {
+  include: boolean;
+  matches: PathMatcher;
 }
 
-export function compileExcludes(patterns: readonly string[]): ExcludeMatcher {
-  const compiled = patterns
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
-    .map(compilePattern);
-  if (compiled.length === 0) return () => false;
+/**
+ * Compiles an rsync exclude list as stretcher hands it to rsync (`--exclude-from=<file>` first, then
+ * `--exclude=<item>` per item, in this order): each item is one rule; `- PATTERN` excludes,
+ * `+ PATTERN` includes, anything else is an exclude pattern as it is (spaces kept), and `!` alone
+ * clears the rules before it. The first rule that matches a path decides; no match: included.
+ * rsync reads no other prefix in these lists: `exclude x`, `-, x` or `P x` are patterns.
+ */
+export function compileExcludes(items: readonly string[]): ExcludeMatcher {
+  let rules: ExcludeRule[] = [];
+  for (const item of items) {
+    const rule = parseRule(item);
+    if (rule === 'clear') rules = [];
+    else if (rule !== null) rules.push(rule);
+  }
+  if (rules.length === 0) return () => false;
   return (relativePath, isDirectory) => {
-    const basename = relativePath.slice(relativePath.lastIndexOf('/') + 1);
-    return compiled.some(
-      (p) => (!p.directoryOnly || isDirectory) && p.regex.test(p.basenameOnly ? basename : relativePath),
-    );
+    for (const rule of rules) {
+      if (rule.matches(relativePath, isDirectory)) return !rule.include;
+    }
+    return false;
   };
 }
 
-/** The lines of an rsync --exclude-from file: blank lines and lines starting with # or ; are skipped. */
+/**
+ * The rules of an rsync --exclude-from file: one per line (ended by LF, CR or CRLF), as they are
+ * (no trimming); blank lines and lines starting with `#` or `;` are skipped.
+ */
 export function parseExcludeFile(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith(';'));
+  return text.split(/[\r\n]/).filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith(';'));
 }
 
-function compilePattern(pattern: string): CompiledPattern {
-  const directoryOnly = pattern.endsWith('/');
-  let body = directoryOnly ? pattern.replace(/\/+$/, '') : pattern;
-  const anchored = body.startsWith('/');
-  if (anchored) body = body.slice(1);
-  const basenameOnly = !anchored && !body.includes('/');
-  const source = globToRegex(body);
-  const prefix = anchored || basenameOnly ? '^' : '^(?:.*/)?';
-  return { regex: new RegExp(`${prefix}${source}$`), directoryOnly, basenameOnly };
-}
-
-function globToRegex(glob: string): string {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] ?? '';
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        out += '.*';
-        i++;
-      } else out += '[^/]*';
-    } else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end === -1) out += '\\[';
-      else {
-        const inner = glob
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\');
-        out += `[${inner}]`;
-        i = end;
-      }
-    } else if (c === '\\' && i + 1 < glob.length) {
-      out += escapeRegex(glob[++i] ?? '');
-    } else out += escapeRegex(c);
+function parseRule(item: string): ExcludeRule | 'clear' | null {
+  if (item === '') return null;
+  if (item === '!') return 'clear';
+  const prefix = item.startsWith('- ') || item.startsWith('+ ') ? item.slice(0, 2) : '';
+  const pattern = item.slice(prefix.length);
+  if (pattern === '') {
+    throw new FerryError(
+      'FERRY_E_MANIFEST_INVALID',
+      `exclude rule ${JSON.stringify(item)}: expected a pattern after ${JSON.stringify(prefix)}, got nothing`,
+      { where: 'excludes', expected: `${JSON.stringify(prefix)} followed by a pattern`, got: item },
+    );
   }
-  return out;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return { include: prefix === '+ ', matches: compilePattern(pattern) };
 }

@@ -119,6 +119,8 @@ async function syncRelease(
     // as the manifests stretcher users have carry them (its own example is a sha1).
     requireChecksum: true,
     allowWeakChecksums: true,
+    // stretcher's `tar xf` as root keeps the archive's owners, and its rsync -a keeps them in dest.
+    keepOwners: true,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs > 0 ? { timeoutMs: options.timeoutMs } : {}),
     retries: options.retries,
@@ -145,9 +147,12 @@ async function syncRelease(
     log.info(`moving into ${dest}`);
     await moveTree(staged, dest);
   } else {
-    const patterns = [...manifest.excludes];
-    if (manifest.excludeFrom !== '')
-      patterns.push(...parseExcludeFile(await readExcludeFrom(staged, manifest.excludeFrom)));
+    // stretcher's order: --exclude-from first, then one --exclude per item (the first match wins).
+    const patterns =
+      manifest.excludeFrom === ''
+        ? []
+        : parseExcludeFile(await readExcludeFrom(staged, manifest.excludeFrom));
+    patterns.push(...manifest.excludes);
     const stats = await syncTree(staged, dest, compileExcludes(patterns), {
       consumeSource: true,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -16,6 +16,7 @@ import {
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
 import type { ExcludeMatcher } from './excludes.js';
+import { OwnershipPolicy } from './ownership.js';
 
 export interface SyncStats {
   copied: number;
@@ -32,13 +33,25 @@ export interface SyncOptions {
   consumeSource?: boolean;
 }
 
+/** What every step of one sync shares. */
+interface SyncRun {
+  isExcluded: ExcludeMatcher;
+  options: SyncOptions;
+  owners: OwnershipPolicy;
+  stats: SyncStats;
+  /** Entries rsync would report and go on past (exit code 23); the sync fails once it is done. */
+  blocked: string[];
+}
+
 const CONCURRENCY = 16;
 
 /**
  * Makes dest like `rsync -a --delete src/ dest/`: files whose size or mtime differ are copied
- * (through a temp name, then renamed, so a reader never sees half a file) or moved, modes, mtimes
- * and symlinks are preserved, entries absent from src are deleted. Excluded entries are neither
- * copied nor deleted (rsync's receiver-side protection). Ownership is not changed.
+ * (through a temp name, then renamed, so a reader never sees half a file) or moved, modes, mtimes,
+ * symlinks and owners (as `rsync -a` keeps them: see OwnershipPolicy) are preserved, entries absent
+ * from src are deleted. Excluded entries are neither copied nor deleted (rsync's receiver-side
+ * protection), not even inside a directory being deleted, which then stays. Hard-linked files of
+ * src become separate files, as `rsync -a` (without -H) makes them.
  */
 export async function syncTree(
   src: string,
@@ -46,24 +59,36 @@ export async function syncTree(
   isExcluded: ExcludeMatcher,
   options: SyncOptions = {},
 ): Promise<SyncStats> {
-  const stats: SyncStats = { copied: 0, deleted: 0, unchanged: 0 };
+  const run: SyncRun = {
+    isExcluded,
+    options,
+    owners: OwnershipPolicy.forThisProcess(),
+    stats: { copied: 0, deleted: 0, unchanged: 0 },
+    blocked: [],
+  };
   const root = await lstat(src);
-  await ensureDirectory(dest);
-  await syncDirectory(src, dest, '', isExcluded, stats, options);
+  const existing = await ensureDirectory(dest);
+  await syncDirectory(src, dest, '', run);
+  await run.owners.apply(dest, root, existing);
   await chmod(dest, root.mode & 0o7777);
   await utimes(dest, root.atime, root.mtime);
-  return stats;
+  if (run.blocked.length > 0) {
+    const [first] = run.blocked;
+    throw new FerryError(
+      'FERRY_E_DEST_NOT_EMPTY',
+      `rsync strategy: cannot replace the directory ${first} of ${dest} by the release's file: it holds excluded entries, which are kept${run.blocked.length > 1 ? ` (and ${run.blocked.length - 1} more)` : ''}`,
+      {
+        where: join(dest, first ?? ''),
+        expected: 'a directory without excluded entries',
+        got: 'excluded entries',
+      },
+    );
+  }
+  return run.stats;
 }
 
-async function syncDirectory(
-  src: string,
-  dest: string,
-  relative: string,
-  isExcluded: ExcludeMatcher,
-  stats: SyncStats,
-  options: SyncOptions,
-): Promise<void> {
-  options.signal?.throwIfAborted();
+async function syncDirectory(src: string, dest: string, relative: string, run: SyncRun): Promise<void> {
+  run.options.signal?.throwIfAborted();
   const [sourceEntries, destEntries] = await Promise.all([
     readdir(src, { withFileTypes: true }),
     readdir(dest, { withFileTypes: true }),
@@ -73,29 +98,17 @@ async function syncDirectory(
   const work: (() => Promise<void>)[] = [];
   for (const entry of sourceEntries) {
     const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-    if (isExcluded(rel, entry.isDirectory())) continue;
+    if (run.isExcluded(rel, entry.isDirectory())) continue;
     wanted.add(entry.name);
     const inDest = destNames.has(entry.name);
-    work.push(() =>
-      syncEntry(
-        join(src, entry.name),
-        join(dest, entry.name),
-        rel,
-        entry,
-        inDest,
-        isExcluded,
-        stats,
-        options,
-      ),
-    );
+    work.push(() => syncEntry(join(src, entry.name), join(dest, entry.name), rel, entry, inDest, run));
   }
   for (const entry of destEntries) {
     if (wanted.has(entry.name)) continue;
     const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-    if (isExcluded(rel, entry.isDirectory())) continue;
+    if (run.isExcluded(rel, entry.isDirectory())) continue;
     work.push(async () => {
-      await rm(join(dest, entry.name), { recursive: true, force: true });
-      stats.deleted++;
+      await deleteEntry(join(dest, entry.name), rel, entry.isDirectory(), run);
     });
   }
   await runLimited(work, CONCURRENCY);
@@ -107,17 +120,18 @@ async function syncEntry(
   relative: string,
   entry: Dirent,
   inDest: boolean,
-  isExcluded: ExcludeMatcher,
-  stats: SyncStats,
-  options: SyncOptions,
+  run: SyncRun,
 ): Promise<void> {
-  options.signal?.throwIfAborted();
+  run.options.signal?.throwIfAborted();
+  const { owners, stats } = run;
   // A name the dest listing does not have needs no lstat (the first sync of a tree is all such).
   const [source, existing] = await Promise.all([lstat(src), inDest ? lstat(dest).catch(() => null) : null]);
   if (entry.isDirectory()) {
-    if (existing && !existing.isDirectory()) await rm(dest, { force: true });
-    if (!existing?.isDirectory()) await mkdir(dest);
-    await syncDirectory(src, dest, relative, isExcluded, stats, options);
+    if (existing && !existing.isDirectory() && !(await makeRoom(dest, relative, existing, run))) return;
+    const kept = existing?.isDirectory() === true ? existing : null;
+    if (kept === null) await mkdir(dest);
+    await syncDirectory(src, dest, relative, run);
+    await owners.apply(dest, source, kept);
     await chmod(dest, source.mode & 0o7777);
     await utimes(dest, source.atime, source.mtime);
     return;
@@ -125,33 +139,42 @@ async function syncEntry(
   if (entry.isSymbolicLink()) {
     const target = await readlink(src);
     if (existing?.isSymbolicLink() && (await readlink(dest)) === target) {
+      await owners.apply(dest, source, existing);
       stats.unchanged++;
       return;
     }
+    if (existing?.isDirectory() && !(await makeRoom(dest, relative, existing, run))) return;
     const temp = tempName(dest);
     await symlink(target, temp);
+    await owners.apply(temp, source, null);
     await lutimes(temp, source.atime, source.mtime).catch(() => undefined);
-    await replace(temp, dest, existing);
+    await rename(temp, dest);
     stats.copied++;
     return;
   }
   if (!entry.isFile()) return; // devices, sockets, fifos: not part of a release
   if (existing?.isFile() && isSameFile(source, existing)) {
+    // Owner first: a chown clears setuid and setgid bits, which the chmod then restores.
+    await owners.apply(dest, source, existing);
     if ((existing.mode & 0o7777) !== (source.mode & 0o7777)) await chmod(dest, source.mode & 0o7777);
     stats.unchanged++;
     return;
   }
-  if (options.consumeSource === true) {
-    // The inode moves with its mode and mtimes; rename replaces a file atomically.
-    await replace(src, dest, existing);
+  if (existing?.isDirectory() && !(await makeRoom(dest, relative, existing, run))) return;
+  // A hard-linked file is copied: moved in, its other names would share dest's inode, and rsync -a
+  // (without -H) makes each name a file of its own.
+  if (run.options.consumeSource === true && source.nlink === 1 && owners.keepsOwnerWhenMoved(source)) {
+    // The inode moves with its owner, mode and mtimes; rename replaces a file atomically.
+    await rename(src, dest);
     stats.copied++;
     return;
   }
   const temp = tempName(dest);
   await copyFile(src, temp);
+  await owners.apply(temp, source, null);
   await chmod(temp, source.mode & 0o7777);
   await utimes(temp, source.atime, source.mtime);
-  await replace(temp, dest, existing);
+  await rename(temp, dest);
   stats.copied++;
 }
 
@@ -160,9 +183,46 @@ function isSameFile(a: Stats, b: Stats): boolean {
   return a.size === b.size && Math.floor(a.mtimeMs / 1000) === Math.floor(b.mtimeMs / 1000);
 }
 
-async function replace(temp: string, dest: string, existing: Stats | null): Promise<void> {
-  if (existing?.isDirectory()) await rm(dest, { recursive: true, force: true });
-  await rename(temp, dest);
+/**
+ * Removes what stands where an entry of another type goes. A directory holding excluded entries
+ * stays (rsync: "could not make way"): the entry is skipped and the sync fails once done.
+ */
+async function makeRoom(dest: string, relative: string, existing: Stats, run: SyncRun): Promise<boolean> {
+  if (!existing.isDirectory()) {
+    await rm(dest, { force: true });
+    return true;
+  }
+  if (await deleteEntry(dest, relative, true, run)) return true;
+  run.blocked.push(relative);
+  return false;
+}
+
+/**
+ * Deletes a dest entry the release does not have. A directory goes entry by entry: excluded ones
+ * are protected there too, and a directory left non-empty stays (rsync: "cannot delete non-empty
+ * directory"). True when it is gone.
+ */
+async function deleteEntry(
+  path: string,
+  relative: string,
+  isDirectory: boolean,
+  run: SyncRun,
+): Promise<boolean> {
+  if (isDirectory) {
+    let kept = false;
+    for (const entry of await readdir(path, { withFileTypes: true })) {
+      const rel = `${relative}/${entry.name}`;
+      const isDir = entry.isDirectory();
+      if (run.isExcluded(rel, isDir) || !(await deleteEntry(join(path, entry.name), rel, isDir, run)))
+        kept = true;
+    }
+    if (kept) return false;
+    await rmdir(path);
+  } else {
+    await rm(path, { force: true });
+  }
+  run.stats.deleted++;
+  return true;
 }
 
 function tempName(path: string): string {
@@ -170,10 +230,13 @@ function tempName(path: string): string {
   return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.ferry-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-async function ensureDirectory(path: string): Promise<void> {
+/** Makes path a directory; returns its stat when it already was one, null when it was made. */
+async function ensureDirectory(path: string): Promise<Stats | null> {
   const existing = await lstat(path).catch(() => null);
-  if (existing && !existing.isDirectory()) await rm(path, { force: true });
-  if (!existing?.isDirectory()) await mkdir(path, { recursive: true });
+  if (existing?.isDirectory()) return existing;
+  if (existing) await rm(path, { force: true });
+  await mkdir(path, { recursive: true });
+  return null;
 }
 
 async function runLimited(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
