@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFerryError } from '../errors/ferry-error.js';
 import { hookVariables, runHook, type HookRun } from './hooks.js';
@@ -23,6 +25,12 @@ const hook = (lines: string[], extra: Partial<HookRun> = {}): HookRun => ({
   timeoutMs: 5000,
   ...extra,
 });
+
+/** Waits until a line has created `file`; bounded. */
+async function waitForFile(file: string): Promise<void> {
+  for (let i = 0; i < 1_500 && !existsSync(file); i++) await sleep(20);
+  if (!existsSync(file)) throw new Error(`timed out waiting for ${file}`);
+}
 
 async function failure(run: HookRun): Promise<string> {
   try {
@@ -73,7 +81,9 @@ describe('runHook', () => {
     const started = Date.now();
     const message = await failure(hook(['sh -c "sleep 30" & sleep 30'], { timeoutMs: 200 }));
     expect(message).toBe('before_start hook failed: sh -c "sleep 30" & sleep 30: timed out after 200ms');
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // The hook ends once every process holding its output is gone: left alive, the background
+    // sleep would have held it for 30 s. A generous bound against that, not a measure of speed.
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('forwards output lines instead of quoting them when asked', async () => {
@@ -87,8 +97,10 @@ describe('runHook', () => {
 
   it('stops when cancelled', async () => {
     const controller = new AbortController();
-    const running = runHook(hook(['sleep 30'], { signal: controller.signal }));
-    setTimeout(() => controller.abort(new Error('shutting down')), 100);
+    const running = runHook(hook(['touch started; sleep 30'], { signal: controller.signal }));
+    // Cancelled while the line runs, however long it took to start.
+    await waitForFile(join(dir, 'started'));
+    controller.abort(new Error('shutting down'));
     await expect(running).rejects.toThrow('shutting down');
   });
 

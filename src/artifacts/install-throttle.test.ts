@@ -14,8 +14,12 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/**
+ * The pacing itself is tested on a fake clock (throttle.test.ts). Here only what the install wires:
+ * lower bounds on the wall clock, which a busy machine can only exceed, never upper bounds.
+ */
 describe('pacing downloads', () => {
-  it('keeps to maxBytesPerSecond', async () => {
+  it('keeps to maxBytesPerSecond: a download of 2 seconds at that pace takes at least 1.5 s', async () => {
     // Random data does not compress: the artifact is about 256 KiB on the wire.
     const artifact = gzip(buildTar([{ path: 'data', body: randomBytes(256 * 1024) }]));
     const server = await sandbox.serve((_request, response) => {
@@ -31,7 +35,6 @@ describe('pacing downloads', () => {
     });
     const seconds = (performance.now() - startedAt) / 1000;
     expect(seconds).toBeGreaterThanOrEqual(1.5);
-    expect(seconds).toBeLessThanOrEqual(4);
   });
 
   it('waits a random time before fetching when randomDelayMs is set', async () => {
@@ -66,11 +69,11 @@ describe('pacing downloads', () => {
       randomDelayMs: 2 ** 31 - 1,
       signal: controller.signal,
     });
-    setTimeout(() => controller.abort(new Error('operator said stop')), 50);
-    const startedAt = performance.now();
+    // Wherever the abort finds the install (before or in its 24-day wait; throttle.test.ts aborts
+    // the wait itself), the install ends with the caller's reason and never fetches.
+    controller.abort(new Error('operator said stop'));
     const error = await pending.catch((caught: unknown) => caught);
     expect((error as Error).message).toBe('operator said stop');
-    expect(performance.now() - startedAt).toBeLessThan(5000);
     expect(server.requests).toHaveLength(0);
     expect(await listTree(join(sandbox.root, 'releases'))).toEqual([]);
   });

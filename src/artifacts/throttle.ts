@@ -1,5 +1,4 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep, systemClock, type Clock } from '../lib/clock.js';
 
 /**
  * Paces chunks to at most bytesPerSecond on average since the start. Big chunks are cut into
@@ -10,23 +9,28 @@ export async function* throttle(
   chunks: AsyncIterable<Buffer>,
   bytesPerSecond: number,
   signal: AbortSignal,
+  clock: Clock = systemClock,
 ): AsyncGenerator<Buffer> {
   const slice = Math.max(1, Math.floor(bytesPerSecond / 10));
-  const startedAt = performance.now();
+  const startedAt = clock.now();
   let passed = 0;
   for await (const chunk of chunks) {
     for (let start = 0; start < chunk.length; start += slice) {
       const part = chunk.subarray(start, start + slice);
       passed += part.length;
-      const wait = startedAt + (passed / bytesPerSecond) * 1000 - performance.now();
-      if (wait > 0) await sleep(wait, undefined, { signal });
+      const wait = startedAt + (passed / bytesPerSecond) * 1000 - clock.now();
+      if (wait > 0) await sleep(clock, wait, signal);
       yield part;
     }
   }
 }
 
 /** Waits a random time in [0, maxMs) so that many hosts do not all hit the source at once. */
-export async function randomDelay(maxMs: number, signal: AbortSignal): Promise<void> {
+export async function randomDelay(
+  maxMs: number,
+  signal: AbortSignal,
+  clock: Clock = systemClock,
+): Promise<void> {
   if (maxMs <= 0) return;
-  await sleep(Math.floor(Math.random() * maxMs), undefined, { signal });
+  await sleep(clock, Math.floor(Math.random() * maxMs), signal);
 }

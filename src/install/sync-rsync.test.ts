@@ -8,14 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../errors/ferry-error.js';
 import { compileExcludes, parseExcludeFile } from './excludes.js';
 import { syncTree } from './sync.js';
-import { ensureDebianPackages, rsyncArchive } from './test-support/rsync.js';
+import { requireProgram } from '../lib/test-support/required-program.js';
+import { rsyncArchive } from './test-support/rsync.js';
 import { buildTree, describeTree, type TreeSpec } from './test-support/tree-spec.js';
 
-/** Debian packages this test compares with (for the setup script that runs before `npm run check`). */
-export const DEBIAN_PACKAGES = [{ name: 'rsync', command: 'rsync' }] as const;
-
 const exec = promisify(execFile);
-const hasRsync = await ensureDebianPackages(DEBIAN_PACKAGES);
+// Real rsync to compare with (installed by `npm test`'s scripts/test-deps.mjs).
+requireProgram('rsync');
 
 /** A release with something for every pattern form below. */
 const RELEASE: TreeSpec = {
@@ -169,7 +168,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe.skipIf(!hasRsync)('the rsync strategy against rsync -a --delete', () => {
+describe('the rsync strategy against rsync -a --delete', () => {
   let work: string;
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'ferry-sync-rsync-'));
@@ -271,7 +270,7 @@ const randomRule = fc
       `${prefix}${anchored ? '/' : ''}${tokens.join('')}${directoryOnly ? '/' : ''}`,
   );
 
-describe.skipIf(!hasRsync)('random rule lists against rsync -a --delete', () => {
+describe('random rule lists against rsync -a --delete', () => {
   let work: string;
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'ferry-sync-random-'));

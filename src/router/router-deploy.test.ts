@@ -47,8 +47,8 @@ describe('router: traffic under load', () => {
     const load = runLoad({
       url: `http://127.0.0.1:${port}/`,
       concurrency: 32,
-      durationMs: 40_000,
-      maxRequests: 200_000,
+      durationMs: 100_000,
+      maxRequests: 1_000_000,
       stopWhen: () => !switching,
       postBody: Buffer.alloc(4096, 1),
     });
@@ -111,8 +111,8 @@ describe('router: traffic under load', () => {
     const load = runLoad({
       url: `http://127.0.0.1:${port}/`,
       concurrency: 16,
-      durationMs: 30_000,
-      maxRequests: 200_000,
+      durationMs: 100_000,
+      maxRequests: 1_000_000,
       stopWhen: () => !running,
     });
     await waitFor('load on both backends', () => doomed.received > 500 && survivor.received > 500);
@@ -144,8 +144,8 @@ describe('router: traffic under load', () => {
     const load = runLoad({
       url: `http://127.0.0.1:${port}/`,
       concurrency: 8,
-      durationMs: 30_000,
-      maxRequests: 100_000,
+      durationMs: 100_000,
+      maxRequests: 1_000_000,
       stopWhen: () => !running,
     });
     await waitFor('load on the backend', () => first.received > 300);

@@ -89,8 +89,8 @@ describe('router: process lifecycle', () => {
     const load = runLoad({
       url: `http://127.0.0.1:${port}/`,
       concurrency: 8,
-      durationMs: 20_000,
-      maxRequests: 100_000,
+      durationMs: 100_000,
+      maxRequests: 1_000_000,
       stopWhen: () => !running,
     });
     await waitFor('load through the router', () => app.received > 300);

@@ -51,7 +51,7 @@ describe('router: routing', () => {
     const load = await runLoad({
       url: `http://127.0.0.1:${port}/`,
       concurrency: 8,
-      durationMs: 20_000,
+      durationMs: 100_000,
       maxRequests: 1000,
     });
     expect(load.failed).toBe(0);
@@ -77,7 +77,7 @@ describe('router: routing', () => {
     const load = await runLoad({
       url: `http://127.0.0.1:${port}/`,
       concurrency: 4,
-      durationMs: 10_000,
+      durationMs: 100_000,
       maxRequests: 100,
     });
     expect(load.failed).toBe(0);

@@ -123,8 +123,8 @@ describe('router: upstream failures and timeouts', () => {
     expect(response.status).toBe(504);
     expect(await response.text()).toMatch(/backend hung failed/);
     expect(elapsed).toBeGreaterThanOrEqual(900);
-    // Undici's timers tick coarsely (about 1 s); far below the 300 s default either way.
-    expect(elapsed).toBeLessThan(10_000);
+    // The route's 1 s, not the 60 s default: half of it is a margin no busy machine eats up.
+    expect(elapsed).toBeLessThan(30_000);
     await waitFor('nothing in flight', async () => (await inFlight('response-timeout')) === 0);
   });
 
@@ -149,7 +149,8 @@ describe('router: upstream failures and timeouts', () => {
     const elapsed = Date.now() - started;
     expect(outcome).toBe('cut');
     expect(elapsed).toBeGreaterThanOrEqual(900);
-    expect(elapsed).toBeLessThan(10_000);
+    // The route's 1 s, not the 60 s default.
+    expect(elapsed).toBeLessThan(30_000);
     await waitFor('nothing in flight', async () => (await inFlight('idle-timeout')) === 0);
   });
 

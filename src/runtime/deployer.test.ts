@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import { isFerryError } from '../errors/ferry-error.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { silentLogger } from '../lib/logger.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -21,13 +22,16 @@ const config = parseConfig(
 let store: Store;
 let effects: FakeEffects;
 let deployer: Deployer;
-let clock: number;
+let time: number;
 
 beforeEach(() => {
   store = openSqliteStore(':memory:');
   effects = new FakeEffects(store);
-  clock = 1_000;
-  deployer = new Deployer({ config, store, effects, logger: silentLogger(), now: () => clock++, tickMs: 5 });
+  time = 1_000;
+  // Real ticks (nothing here waits on a deadline or a retry); every reading of the time differs, so
+  // records keep their order.
+  const clock: Clock = { ...systemClock, now: () => time++ };
+  deployer = new Deployer({ config, store, effects, logger: silentLogger(), clock, tickMs: 5 });
 });
 
 afterEach(async () => {
@@ -44,9 +48,9 @@ async function history(...versions: string[]): Promise<void> {
       version,
       artifactUrl: `file:///releases/hello-${version}.tar.gz`,
       checksum: null,
-      createdAt: clock++,
+      createdAt: time++,
     });
-    await store.markRelease('hello', 'production', version, 'good', 'deployed', clock++);
+    await store.markRelease('hello', 'production', version, 'good', 'deployed', time++);
   }
   await store.setCurrent('hello', 'production', versions.at(-1)!);
   effects.seed(versions.at(-1)!, 2);
@@ -78,7 +82,7 @@ describe('Deployer', () => {
       version: '2.0.1',
       artifactUrl: 'file:///releases/hello-2.0.1.tar.gz',
       checksum: null,
-      createdAt: clock++,
+      createdAt: time++,
     });
     await store.markRelease(
       'hello',
@@ -86,7 +90,7 @@ describe('Deployer', () => {
       '2.0.1',
       'bad',
       'canary step 1 at 10%: 9/10 errors',
-      clock++,
+      time++,
     );
     const error = await thrown(deployer.deploy({ app: 'hello', version: '2.0.1', actor: 'cli' }));
     expect(isFerryError(error, 'FERRY_E_RELEASE_BAD')).toBe(true);

@@ -10,6 +10,7 @@ import { commandError } from '../engine/commands.js';
 import { createDeployment, describeProgress } from '../engine/create.js';
 import type { DeploymentCommand, DeploymentKind, DeploymentState, StrategyKind } from '../engine/types.js';
 import { FerryError } from '../errors/ferry-error.js';
+import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { assertVersionName } from '../lib/release-version.js';
 import type { Store } from '../store/store.js';
@@ -50,7 +51,8 @@ export class Deployer {
       readonly store: Store;
       readonly effects: EffectPort;
       readonly logger: Logger;
-      readonly now: () => number;
+      /** Deployments' time and their ticker. */
+      readonly clock: Clock;
       readonly tickMs: number;
     },
   ) {
@@ -122,7 +124,7 @@ export class Deployer {
     const why = commandError(run.current, cmd, { force });
     if (why) throw illegalState(`cannot ${cmd}: ${why}`, run.current);
     await this.deps.store.audit({
-      at: this.deps.now(),
+      at: this.deps.clock.now(),
       actor,
       action: force ? `${cmd} --force` : cmd,
       target: `${app}.${env}`,
@@ -163,7 +165,7 @@ export class Deployer {
     const why = canaryWeightError(before);
     if (why) throw illegalState(`cannot set the canary weight: ${why}`, before);
     await this.deps.store.audit({
-      at: this.deps.now(),
+      at: this.deps.clock.now(),
       actor,
       action: 'canary',
       target: `${app}.${env}`,
@@ -228,13 +230,18 @@ export class Deployer {
     const id = `d-${randomBytes(5).toString('hex')}`;
     const state = createDeployment(
       { id, app, env, kind, from, to, strategy, instances, afterSwitchHook },
-      this.deps.now(),
+      this.deps.clock.now(),
     );
     await this.deps.store.createDeployment(state);
     for (const message of notes)
-      await this.deps.store.appendEvent({ deploymentId: id, at: this.deps.now(), type: 'record', message });
+      await this.deps.store.appendEvent({
+        deploymentId: id,
+        at: this.deps.clock.now(),
+        type: 'record',
+        message,
+      });
     await this.deps.store.audit({
-      at: this.deps.now(),
+      at: this.deps.clock.now(),
       actor,
       action: kind,
       target: `${app}.${env}`,

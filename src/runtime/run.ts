@@ -9,6 +9,7 @@ import {
   type Phase,
 } from '../engine/types.js';
 import { messageOf } from '../errors/ferry-error.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
 import type { EffectPort } from './effects.js';
@@ -17,7 +18,8 @@ export interface RunDeps {
   readonly store: Store;
   readonly effects: EffectPort;
   readonly logger: Logger;
-  readonly now: () => number;
+  /** The run's time: the engine's `now` and the ticker (a fake clock in tests). */
+  readonly clock: Clock;
   /**
    * How often the run ticks: it observes the releases in the phases that watch them, and gives the
    * engine the time in every phase (deadlines, retries).
@@ -39,7 +41,7 @@ const OBSERVED_PHASES: ReadonlySet<Phase> = new Set(['starting', 'shifting', 'af
  */
 export class DeploymentRun {
   private queue: Promise<void> = Promise.resolve();
-  private ticker: NodeJS.Timeout | null = null;
+  private ticker: TimerHandle | null = null;
   private ticking = false;
   private readonly finished: Promise<DeploymentState>;
   private resolveFinished!: (state: DeploymentState) => void;
@@ -61,7 +63,7 @@ export class DeploymentRun {
   }
 
   start(first: 'begin' | 'recover'): void {
-    this.ticker = setInterval(() => this.tick(), this.deps.tickMs);
+    this.ticker = this.deps.clock.setInterval(() => this.tick(), this.deps.tickMs);
     void this.dispatch({ type: first });
   }
 
@@ -77,7 +79,7 @@ export class DeploymentRun {
   private async apply(event: EngineEvent): Promise<void> {
     if (FINAL_STATUSES.has(this.state.status)) return;
     const before = this.state;
-    const { state, effects } = step(before, event, this.deps.now());
+    const { state, effects } = step(before, event, this.deps.clock.now());
     if (state !== before) {
       // The current release moves first: a crash before the next line replays the last phase,
       // which ends in the same place, so the ledger never names a release that is not serving.
@@ -211,7 +213,7 @@ export class DeploymentRun {
   ): Promise<void> {
     const event = await this.deps.store.appendEvent({
       deploymentId: this.state.id,
-      at: this.deps.now(),
+      at: this.deps.clock.now(),
       type,
       message,
       ...(data ? { data } : {}),
@@ -221,14 +223,14 @@ export class DeploymentRun {
   }
 
   private finish(): void {
-    if (this.ticker) clearInterval(this.ticker);
+    if (this.ticker) this.deps.clock.clearInterval(this.ticker);
     this.ticker = null;
     this.resolveFinished(this.state);
   }
 
   /** Daemon shutdown: stop ticking; the persisted state lets the next daemon resume. */
   stop(): void {
-    if (this.ticker) clearInterval(this.ticker);
+    if (this.ticker) this.deps.clock.clearInterval(this.ticker);
     this.ticker = null;
   }
 }

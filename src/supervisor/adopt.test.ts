@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../lib/clock.js';
 import { findMarkedProcesses, ownerMarker } from './markers.js';
 import { allocatePort } from './port.js';
 import { isProcessAlive, readPidStart } from './proc.js';
@@ -60,7 +61,9 @@ describe('adoption after a daemon restart', () => {
     supervisor.detach();
     expect(isProcessAlive(pid, pidStart)).toBe(true);
 
-    const restarted = newSupervisor();
+    // The new daemon's supervisor polls adopted processes on a fake clock: the test says when.
+    const clock = new FakeClock();
+    const restarted = newSupervisor({ clock, adoptPollMs: 500, restart: { initialDelayMs: 20 } });
     expect(await restarted.supervisor.findMarkedProcesses()).toEqual([
       {
         pid,
@@ -79,9 +82,15 @@ describe('adoption after a daemon restart', () => {
     await connectOnce(spec.port);
 
     process.kill(pid, 'SIGKILL');
-    await waitFor('the exit to be noticed and the instance restarted', () =>
-      restarted.events.some((e) => e.type === 'started'),
-    );
+    await waitFor('the process to be gone', () => !isProcessAlive(pid, pidStart));
+    // Not our child, so no exit event: the exit is noticed at the next poll, and only then.
+    await clock.advance(499);
+    expect(restarted.events).toEqual([]);
+    expect(restarted.supervisor.state(spec.id)).toBe('running');
+    await clock.advance(1);
+    expect(restarted.supervisor.state(spec.id)).toBe('crashed');
+    await clock.advance(20);
+    await waitFor('the instance to be restarted', () => restarted.events.some((e) => e.type === 'started'));
     expect(restarted.events[0]).toEqual({
       type: 'exited',
       id: spec.id,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isFerryError } from '../errors/ferry-error.js';
+import { FakeClock } from '../lib/clock.js';
 import { ownerMarker } from './markers.js';
 import { allocatePort } from './port.js';
 import { isProcessAlive, readPidStart, readProcessStat } from './proc.js';
@@ -63,16 +64,23 @@ describe('Supervisor.start and stop', () => {
     expect(logOf(spec.logFile)).toContain('bye');
   });
 
-  it('SIGKILLs a process that ignores SIGTERM once the grace period is over', async () => {
-    const { dir, supervisor, events } = supervisedHome();
+  it('SIGKILLs a process that ignores SIGTERM once the grace period is over, not before', async () => {
+    const clock = new FakeClock();
+    const { dir, supervisor, events } = supervisedHome({}, clock);
     const spec = specFor(dir, 'stubborn');
     const { pid, pidStart } = await supervisor.start(spec);
-    await waitFor('the process to be up', () => logOf(spec.logFile).includes('up'));
-    const started = Date.now();
-    expect(await supervisor.stop(spec.id, { graceMs: 300, reason: 'test' })).toEqual({ killed: true });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    await waitForLog(spec.logFile, 'up');
+    let outcome: { killed: boolean } | null = null;
+    const stopping = supervisor.stop(spec.id, { graceMs: 10_000, reason: 'test' }).then((o) => (outcome = o));
+    // SIGTERM was sent and ignored; the grace period runs on the fake clock, which has not moved.
+    await waitForLog(spec.logFile, 'ignoring SIGTERM');
+    await clock.advance(9_999);
+    expect(isProcessAlive(pid, pidStart)).toBe(true);
+    expect(outcome).toBeNull();
+    expect(supervisor.state(spec.id)).toBe('stopping');
+    await clock.advance(1);
+    expect(await stopping).toEqual({ killed: true });
     expect(isProcessAlive(pid, pidStart)).toBe(false);
-    expect(logOf(spec.logFile)).toContain('ignoring SIGTERM');
     expect(events.at(-1)).toMatchObject({ type: 'stopped', killed: true });
   });
 
@@ -139,23 +147,39 @@ describe('Supervisor.start and stop', () => {
   });
 });
 
+/**
+ * Restarts on a fake clock: each exit is real (a fixture process crashing), each delay and window
+ * passes only when the test advances the clock, so no test races node's start-up time.
+ */
 describe('Supervisor restarts', () => {
+  const restartsOf = (events: SupervisorEvent[]) =>
+    events.flatMap((e) => (e.type === 'restarting' ? [e] : []));
+
+  /** Waits for restart `n` to be scheduled (the nth unexpected exit), then lets its delay pass. */
+  async function passRestart(clock: FakeClock, events: SupervisorEvent[], n: number): Promise<void> {
+    const restarting = await waitFor(`restart ${n} to be scheduled`, () => restartsOf(events)[n - 1]);
+    await clock.advance(restarting.inMs);
+  }
+
   it('restarts a crashing process with doubling backoff, then marks it crash-looping and keeps trying', async () => {
-    const { dir, supervisor, events } = supervisedHome({
-      initialDelayMs: 20,
-      maxDelayMs: 400,
-      crashLoopRestarts: 3,
-      crashLoopWindowMs: 60_000,
-    });
+    const clock = new FakeClock();
+    const { dir, supervisor, events } = supervisedHome(
+      { initialDelayMs: 20, maxDelayMs: 400, crashLoopRestarts: 3, crashLoopWindowMs: 60_000 },
+      clock,
+    );
     const spec = specFor(dir, 'crash');
     await supervisor.start(spec);
-    await waitFor('the crash loop', () => events.some((e) => e.type === 'crash-loop'));
-    await waitFor(
-      'a restart inside the crash loop',
-      () => events.filter((e) => e.type === 'started').length >= 5,
-    );
-    const delays = events.flatMap((e) => (e.type === 'restarting' ? [e.inMs] : []));
-    expect(delays.slice(0, 4)).toEqual([20, 40, 80, 400]);
+    await waitFor('the first restart to be scheduled', () => restartsOf(events).length === 1);
+    // Nothing restarts before its delay has passed.
+    expect(supervisor.state(spec.id)).toBe('crashed');
+    await clock.advance(19);
+    expect(supervisor.list()[0]).toMatchObject({ state: 'crashed', restarts: 0 });
+    await clock.advance(1);
+    expect(supervisor.list()[0]).toMatchObject({ restarts: 1 });
+    for (const n of [2, 3, 4]) await passRestart(clock, events, n);
+    await waitFor('the fifth start', () => events.filter((e) => e.type === 'started').length === 5);
+
+    expect(restartsOf(events).map((e) => e.inMs)).toEqual([20, 40, 80, 400]);
     expect(events.find((e) => e.type === 'crash-loop')).toEqual({
       type: 'crash-loop',
       id: spec.id,
@@ -173,29 +197,47 @@ describe('Supervisor restarts', () => {
     expect(supervisor.list()[0]).toMatchObject({ id: spec.id, state: 'crash-loop', restarts: 4 });
   });
 
-  it('leaves the crash loop once a restarted process has run for a whole window', async () => {
-    const { dir, supervisor, events } = supervisedHome({
-      initialDelayMs: 10,
-      maxDelayMs: 50,
-      crashLoopRestarts: 2,
-      crashLoopWindowMs: 400,
-    });
+  it('leaves the crash loop once a restarted process has run for a whole window, and backs off afresh', async () => {
+    const clock = new FakeClock();
+    const { dir, supervisor, events } = supervisedHome(
+      { initialDelayMs: 10, maxDelayMs: 50, crashLoopRestarts: 2, crashLoopWindowMs: 400 },
+      clock,
+    );
     const spec = specFor(dir, 'flaky', { envVars: { CRASHES: '4' } });
     await supervisor.start(spec);
-    await waitFor('the crash loop', () => events.some((e) => e.type === 'crash-loop'));
-    await waitFor('the fifth run to be up', () => readFileSync(spec.logFile, 'utf8').includes('run 5 up'));
+    for (const n of [1, 2, 3, 4]) await passRestart(clock, events, n);
+    expect(restartsOf(events).map((e) => e.inMs)).toEqual([10, 20, 50, 50]);
+    await waitForLog(spec.logFile, 'run 5 up');
+    await waitFor('the fifth start', () => events.filter((e) => e.type === 'started').length === 5);
+    expect(events.filter((e) => e.type === 'crash-loop')).toHaveLength(1);
+
+    // Up, but still in the crash loop until it has run for the whole window.
+    await clock.advance(399);
     expect(supervisor.state(spec.id)).toBe('crash-loop');
-    await waitFor('the recovery', () => supervisor.state(spec.id) === 'running');
+    await clock.advance(1);
+    expect(supervisor.state(spec.id)).toBe('running');
     expect(supervisor.list()[0]).toMatchObject({ restarts: 4 });
+
+    // A crash after a whole window of running counts as the first: the initial delay again.
+    const { pid, pidStart } = supervisor.list()[0]!;
+    process.kill(pid!, 'SIGKILL');
+    await waitFor('the restart to be scheduled', () => restartsOf(events).length === 5);
+    expect(restartsOf(events)[4]).toMatchObject({ inMs: 10 });
+    expect(supervisor.state(spec.id)).toBe('crashed');
+    expect(isProcessAlive(pid!, pidStart!)).toBe(false);
   });
 
   it('cancels a pending restart on stop', async () => {
-    const { dir, supervisor, events } = supervisedHome({ initialDelayMs: 60_000 });
+    const clock = new FakeClock();
+    const { dir, supervisor, events } = supervisedHome({ initialDelayMs: 60_000 }, clock);
     const spec = specFor(dir, 'crash');
     await supervisor.start(spec);
     await waitFor('the restart to be scheduled', () => events.some((e) => e.type === 'restarting'));
     expect(supervisor.state(spec.id)).toBe('crashed');
+    expect(clock.pending).toBe(1);
     expect(await supervisor.stop(spec.id, { graceMs: 1_000, reason: 'given up' })).toEqual({ killed: false });
+    expect(clock.pending).toBe(0);
+    await clock.advance(60_000);
     expect(supervisor.state(spec.id)).toBe('stopped');
     expect(types(events)).toEqual(['started', 'exited', 'restarting', 'stopped']);
   });

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError } from '../errors/ferry-error.js';
+import { sleep, systemClock, type Clock } from '../lib/clock.js';
 import { findMarkedProcesses, type MarkedProcess } from './markers.js';
 import { isProcessAlive } from './proc.js';
 import { planRestart } from './restart-policy.js';
@@ -30,6 +30,11 @@ export interface SupervisorOptions {
   readonly onEvent?: (event: SupervisorEvent) => void;
   /** How often an adopted process (not our child, so no exit event) is checked; default 500ms. */
   readonly adoptPollMs?: number;
+  /**
+   * Drives every delay and window: restart backoff, the crash-loop window, adoption polling, the
+   * stop's grace period. The system clock unless a test passes a fake one.
+   */
+  readonly clock?: Clock;
 }
 
 /** watching: supervises instances; detached: the daemon is shutting down and let go of them. */
@@ -44,10 +49,12 @@ export class Supervisor {
   private readonly instances = new Map<string, WatchedInstance>();
   private readonly policy: RestartPolicy;
   private readonly adoptPollMs: number;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.policy = { ...DEFAULT_RESTART_POLICY, ...opts.restart };
     this.adoptPollMs = opts.adoptPollMs ?? 500;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Spawns an instance; fails with FERRY_E_PROCESS_START when it cannot (no command, no release dir). */
@@ -83,9 +90,9 @@ export class Supervisor {
     if (!isProcessAlive(pid, pidStart)) return false;
     const instance = newWatchedInstance(spec, 'running');
     this.instances.set(spec.id, instance);
-    const proc = newWatchedProcess(pid, pidStart, null);
-    const poll = setInterval(() => this.checkAdopted(instance, proc), this.adoptPollMs).unref();
-    proc.unwatch = () => clearInterval(poll);
+    const proc = newWatchedProcess(pid, pidStart, null, this.clock.now());
+    const poll = this.clock.setInterval(() => this.checkAdopted(instance, proc), this.adoptPollMs);
+    proc.unwatch = () => this.clock.clearInterval(poll);
     instance.process = proc;
     return true;
   }
@@ -135,7 +142,7 @@ export class Supervisor {
   detach(): void {
     this.lifecycle = 'detached';
     for (const instance of this.instances.values()) {
-      clearTimers(instance);
+      clearTimers(instance, this.clock);
       instance.process?.unwatch();
     }
     this.instances.clear();
@@ -156,7 +163,7 @@ export class Supervisor {
     // No exit can be missed: spawnInstance resolves within the tick of the spawn, and Node reports
     // a child's exit only in a later turn of the event loop.
     const { child, pid, pidStart } = await spawnInstance(instance.spec, this.opts.ferryHome);
-    const proc = newWatchedProcess(pid, pidStart, child);
+    const proc = newWatchedProcess(pid, pidStart, child, this.clock.now());
     const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
       this.onExit(instance, proc, code, signal);
     child.once('exit', onExit);
@@ -164,10 +171,10 @@ export class Supervisor {
     instance.process = proc;
     if (instance.state !== 'stopping') instance.state = instance.crashLoop ? 'crash-loop' : 'running';
     if (instance.crashLoop) {
-      instance.stableTimer = setTimeout(
+      instance.stableTimer = this.clock.setTimeout(
         () => this.leaveCrashLoop(instance),
         this.policy.crashLoopWindowMs,
-      ).unref();
+      );
     }
     this.emit({ type: 'started', id: instance.spec.id, pid, pidStart, restarts: instance.restarts });
     return proc;
@@ -186,7 +193,7 @@ export class Supervisor {
     if (instance.process !== proc || this.lifecycle === 'detached') return;
     proc.unwatch();
     instance.process = null;
-    if (instance.stableTimer) clearTimeout(instance.stableTimer);
+    if (instance.stableTimer) this.clock.clearTimeout(instance.stableTimer);
     instance.stableTimer = null;
     const expected = instance.state === 'stopping';
     this.emit({ type: 'exited', id: instance.spec.id, pid: proc.pid, code, signal, expected });
@@ -194,12 +201,12 @@ export class Supervisor {
     if (expected) return;
     // Whatever the crashed process left in its group (workers, helpers) would hold its port.
     const leftovers = { pid: proc.pid, pidStart: proc.pidStart, leadsGroup: true };
-    if (hasLiveParts(leftovers)) void terminate(leftovers, 0).catch(() => undefined);
-    this.scheduleRestart(instance, Date.now() - proc.startedAt);
+    if (hasLiveParts(leftovers)) void terminate(leftovers, 0, this.clock).catch(() => undefined);
+    this.scheduleRestart(instance, this.clock.now() - proc.startedAt);
   }
 
   private scheduleRestart(instance: WatchedInstance, ranMs: number): void {
-    const plan = planRestart(instance.recentRestarts, { at: Date.now(), ranMs }, this.policy);
+    const plan = planRestart(instance.recentRestarts, { at: this.clock.now(), ranMs }, this.policy);
     instance.recentRestarts = plan.recent;
     const entersCrashLoop = plan.crashLoop && !instance.crashLoop;
     instance.crashLoop = plan.crashLoop;
@@ -211,14 +218,14 @@ export class Supervisor {
       inMs: plan.delayMs,
       restarts: instance.restarts + 1,
     });
-    instance.restartTimer = setTimeout(() => {
+    instance.restartTimer = this.clock.setTimeout(() => {
       instance.restartTimer = null;
       instance.restarts += 1;
       this.launch(instance).catch(() => {
         // The release dir or command is gone: count it as another crash, so the backoff applies.
         if (instance.state !== 'stopping' && this.lifecycle === 'watching') this.scheduleRestart(instance, 0);
       });
-    }, plan.delayMs).unref();
+    }, plan.delayMs);
   }
 
   private leaveCrashLoop(instance: WatchedInstance): void {
@@ -232,7 +239,7 @@ export class Supervisor {
     instance: WatchedInstance,
     opts: { graceMs: number; reason: string },
   ): Promise<{ killed: boolean }> {
-    clearTimers(instance);
+    clearTimers(instance, this.clock);
     instance.state = 'stopping';
     await instance.launching?.catch(() => undefined);
     const proc = instance.process;
@@ -241,13 +248,14 @@ export class Supervisor {
       ({ killed } = await terminate(
         { pid: proc.pid, pidStart: proc.pidStart, leadsGroup: true },
         opts.graceMs,
+        this.clock,
       ));
       if (!proc.child) this.checkAdopted(instance, proc);
       // Our child's exit event follows the kernel's exit closely; bounded for a process stuck in D state.
       const report = new AbortController();
       await Promise.race([
         proc.exited,
-        sleep(EXIT_REPORT_MS, undefined, { signal: report.signal }).catch(() => undefined),
+        sleep(this.clock, EXIT_REPORT_MS, report.signal).catch(() => undefined),
       ]);
       report.abort();
       proc.unwatch();

@@ -1,6 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as pollPause } from 'node:timers/promises';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { isLiveStat, liveGroupMembers, readProcessStat } from './proc.js';
 
+/** How often /proc is read while waiting for an exit: observation, not timing logic. */
 const POLL_MS = 50;
 /** After SIGKILL the kernel needs a moment; longer than this means a process stuck in the kernel. */
 const KILL_WAIT_MS = 5_000;
@@ -13,15 +15,19 @@ export interface TerminateTarget {
 }
 
 /**
- * Terminates in layers: SIGTERM, up to `graceMs` for everything to exit, then SIGKILL.
+ * Terminates in layers: SIGTERM, up to `graceMs` on `clock` for everything to exit, then SIGKILL.
  * `killed` tells whether SIGKILL was needed. Nothing is signalled unless the process is the one
  * identified (same start time), so a reused pid is never hit.
  */
-export async function terminate(target: TerminateTarget, graceMs: number): Promise<{ killed: boolean }> {
+export async function terminate(
+  target: TerminateTarget,
+  graceMs: number,
+  clock: Clock = systemClock,
+): Promise<{ killed: boolean }> {
   if (!sendSignal(target, 'SIGTERM')) return { killed: false };
-  if (await waitUntil(() => !hasLiveParts(target), graceMs)) return { killed: false };
+  if (await waitUntil(() => !hasLiveParts(target), graceMs, clock)) return { killed: false };
   sendSignal(target, 'SIGKILL');
-  await waitUntil(() => !hasLiveParts(target), KILL_WAIT_MS);
+  await waitUntil(() => !hasLiveParts(target), KILL_WAIT_MS, clock);
   return { killed: true };
 }
 
@@ -64,12 +70,26 @@ function sendSignal(target: TerminateTarget, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Polls `done` until it holds or `timeoutMs` passed; true when it held. */
-async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() >= deadline) return false;
-    await sleep(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
+/**
+ * Polls `done` until it holds or `timeoutMs` passed on `clock`; true when it held. The deadline is
+ * the clock's (a fake one decides when a grace period is over); the polling only looks at /proc.
+ */
+async function waitUntil(done: () => boolean, timeoutMs: number, clock: Clock): Promise<boolean> {
+  if (done()) return true;
+  if (timeoutMs <= 0) return false;
+  let expired = false;
+  const deadline = new AbortController();
+  const timer = clock.setTimeout(() => {
+    expired = true;
+    deadline.abort();
+  }, timeoutMs);
+  try {
+    while (!done()) {
+      if (expired) return false;
+      await pollPause(POLL_MS, undefined, { signal: deadline.signal }).catch(() => undefined);
+    }
+    return true;
+  } finally {
+    clock.clearTimeout(timer);
   }
-  return true;
 }

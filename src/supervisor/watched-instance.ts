@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { InstanceLifecycle, InstanceSpec } from './types.js';
 
 /** One incarnation of an instance: the process the supervisor watches right now. */
@@ -26,9 +27,9 @@ export interface WatchedInstance {
   crashLoop: boolean;
   /** Set while a spawn is under way, so that stop() can wait for its process. */
   launching: Promise<unknown> | null;
-  restartTimer: NodeJS.Timeout | null;
+  restartTimer: TimerHandle | null;
   /** Leaves the crash loop once a process has run for a whole window. */
-  stableTimer: NodeJS.Timeout | null;
+  stableTimer: TimerHandle | null;
   stopping: Promise<{ killed: boolean }> | null;
 }
 
@@ -47,15 +48,20 @@ export function newWatchedInstance(spec: InstanceSpec, state: InstanceLifecycle)
   };
 }
 
-export function newWatchedProcess(pid: number, pidStart: number, child: ChildProcess | null): WatchedProcess {
+export function newWatchedProcess(
+  pid: number,
+  pidStart: number,
+  child: ChildProcess | null,
+  startedAt: number,
+): WatchedProcess {
   let markExited: () => void = () => undefined;
   const exited = new Promise<void>((resolve) => (markExited = resolve));
-  return { pid, pidStart, child, startedAt: Date.now(), exited, markExited, unwatch: () => undefined };
+  return { pid, pidStart, child, startedAt, exited, markExited, unwatch: () => undefined };
 }
 
-export function clearTimers(instance: WatchedInstance): void {
-  if (instance.restartTimer) clearTimeout(instance.restartTimer);
-  if (instance.stableTimer) clearTimeout(instance.stableTimer);
+export function clearTimers(instance: WatchedInstance, clock: Clock): void {
+  if (instance.restartTimer) clock.clearTimeout(instance.restartTimer);
+  if (instance.stableTimer) clock.clearTimeout(instance.stableTimer);
   instance.restartTimer = null;
   instance.stableTimer = null;
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResponse } from '../../src/api/types.js';
+import { requireProgram } from '../../src/lib/test-support/required-program.js';
 import { createHarness, type FerryHarness } from '../support/ferry.js';
 
 const run = promisify(execFile);
@@ -16,6 +17,7 @@ describe('API TLS', () => {
   let cert: string;
 
   beforeAll(async () => {
+    requireProgram('openssl');
     certs = mkdtempSync(path.join(os.tmpdir(), 'ferry-tls-'));
     cert = path.join(certs, 'cert.pem');
     const key = path.join(certs, 'key.pem');

@@ -3,16 +3,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResponse } from '../../src/api/types.js';
 import { createHarness, type FerryHarness } from '../support/ferry.js';
+import { waitFor } from '../support/wait.js';
 
 /** The CLI as users meet it: exit codes, messages that name what was wrong, --json, the token. */
 describe('ferry CLI against a running daemon', () => {
   let ferry: FerryHarness;
 
   beforeAll(async () => {
-    // Long canary steps: abort, pause and promote must find the canary running even on a busy machine.
+    // Canary steps that never end by themselves here: abort, pause and promote find the canary
+    // running however slow the machine is; the test ends each deployment it starts.
     ferry = await createHarness({
       instances: 1,
-      canarySteps: '[{ weight: 10%, pause: 60s }, { weight: 50%, pause: 60s }]',
+      canarySteps: '[{ weight: 10%, pause: 10m }, { weight: 50%, pause: 10m }]',
     });
     await ferry.start();
   });
@@ -74,9 +76,11 @@ describe('ferry CLI against a running daemon', () => {
 
   it('pauses, resumes and promotes a canary', async () => {
     expect((await ferry.cli('deploy', 'hello', '1.1.0', '--strategy', 'canary')).code).toBe(0);
-    const deadline = Date.now() + 20_000;
-    let paused = await ferry.cli('pause', 'hello');
-    while (paused.code !== 0 && Date.now() < deadline) paused = await ferry.cli('pause', 'hello');
+    await waitFor(
+      'the canary step',
+      async () => (await ferry.json<StatusResponse>('status')).apps[0]!.deployment?.phase === 'shifting',
+    );
+    const paused = await ferry.cli('pause', 'hello');
     expect(paused.code, paused.stderr).toBe(0);
     let status = await ferry.json<StatusResponse>('status');
     expect(status.apps[0]!.deployment).toMatchObject({ status: 'paused', phase: 'shifting', weight: 10 });

@@ -65,16 +65,20 @@ describe('a failed start', () => {
   });
 
   it('API port taken after a crash mid-deployment: the deployment is still as it was, the router serves on', async () => {
-    ferry = await createHarness({ extraVersions: ['1.1.0-slow'], health: 'start_period: 5s' });
+    // The gated release stays starting until the test opens its gate: the crash is mid-deployment
+    // however long each step takes here.
+    ferry = await createHarness({
+      extraVersions: ['1.1.0-gated'],
+      health: 'start_period: 10m',
+      healthDeadline: '10m',
+    });
     await ferry.start();
-    const deploy = await ferry.cli('deploy', 'hello', '1.1.0-slow');
+    const deploy = await ferry.cli('deploy', 'hello', '1.1.0-gated');
     expect(deploy.code, deploy.stderr).toBe(0);
-    await waitFor(
-      'the deployment to start instances',
-      async () => (await ferry!.json<StatusResponse>('status')).apps[0]!.deployment?.phase === 'starting',
-      20_000,
-      20,
-    );
+    await waitFor('the deployment to start instances and the router its spare', async () => {
+      const status = await ferry!.json<StatusResponse>('status');
+      return status.apps[0]!.deployment?.phase === 'starting' && status.router.spare?.state === 'up';
+    });
     await ferry.kill9();
     const routers = routerPids(ferry.home);
     // The keeper, its worker and its spare.
@@ -91,11 +95,14 @@ describe('a failed start', () => {
     expect(readFileSync(path.join(ferry.home, 'daemon.json'), 'utf8')).toBe(daemonJson);
     expect(await (await fetch(`http://127.0.0.1:${ferry.appPort}/`)).text()).toContain('hello from 1.0.0');
 
-    // Once the port is free, the next start resumes the deployment and finishes it.
+    // Once the port is free, the next start resumes the deployment and finishes it (it says it is
+    // up once no deployment runs).
     await new Promise((resolve) => blocker!.close(resolve));
     blocker = undefined;
+    ferry.openGate();
     await ferry.start();
     const app = (await ferry.json<StatusResponse>('status')).apps[0]!;
-    expect(app.current).toBe('1.1.0-slow');
+    expect(app.current).toBe('1.1.0-gated');
+    expect(app.deployment).toMatchObject({ id: deploy.stdout.split(' ')[0], status: 'succeeded' });
   });
 });

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packArchive, writeTree } from '../../src/install/test-support/fixtures.js';
+import { requireProgram } from '../../src/lib/test-support/required-program.js';
 import { assertBuilt, freePort } from '../support/ferry.js';
 import { waitFor } from '../support/wait.js';
 
@@ -14,32 +15,7 @@ const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'ferry.js');
 
-/** serf on PATH; installed with apt-get when missing and root. Under CI a missing serf fails. */
-async function ensureSerf(): Promise<boolean> {
-  const found = async () =>
-    run('serf', ['version']).then(
-      () => true,
-      () => false,
-    );
-  if (await found()) return true;
-  if (process.getuid?.() === 0) {
-    const install = () =>
-      run('apt-get', ['install', '-y', 'serf'], {
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      });
-    await install().catch(async () => {
-      await run('apt-get', ['update']);
-      await install();
-    });
-    if (await found()) return true;
-  }
-  if (process.env.CI === 'true') throw new Error('serf is required under CI=true and could not be installed');
-  return false;
-}
-
-const hasSerf = await ensureSerf();
-
-describe.skipIf(!hasSerf)('ferry install as a Serf event handler', () => {
+describe('ferry install as a Serf event handler', () => {
   let dir: string;
   let agent: ChildProcess | undefined;
   let agentLog = '';
@@ -47,6 +23,8 @@ describe.skipIf(!hasSerf)('ferry install as a Serf event handler', () => {
 
   beforeAll(async () => {
     assertBuilt();
+    // A real serf agent, installed by `npm test` (scripts/test-deps.mjs): never skipped.
+    requireProgram('serf');
     dir = await mkdtemp(path.join(tmpdir(), 'ferry-serf-'));
     const [bindPort, rpcPort] = [await freePort(), await freePort()];
     rpcAddr = `127.0.0.1:${rpcPort}`;

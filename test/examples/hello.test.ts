@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,11 +43,11 @@ interface Release {
 }
 
 /** Unpacks hello-<version>.tar.gz into a fresh directory and starts its server.mjs on a free port. */
-async function startRelease(version: string): Promise<Release> {
+async function startRelease(version: string, env: Record<string, string> = {}): Promise<Release> {
   const dir = mkdtempSync(join(work, `run-${version}-`));
   await tar.x({ file: join(dist, `hello-${version}.tar.gz`), cwd: dir });
   const child = spawn(process.execPath, [join(dir, 'server.mjs')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.push(child);
@@ -94,7 +94,7 @@ function waitForOutput(release: Release, text: string): Promise<void> {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ferry-hello-test-'));
   dist = join(work, 'dist');
-  await build('--out', dist, '--version', '3.0.0-test');
+  await build('--out', dist, '--version', '3.0.0-test', '--version', '3.0.1-gated');
 });
 
 afterEach(() => {
@@ -108,7 +108,9 @@ afterAll(() => {
 
 describe('examples/hello build', () => {
   it('builds one tarball per version, listed in SHA256SUMS with their real checksums', () => {
-    const expected = [...DEFAULT_VERSIONS, '3.0.0-test'].map((v) => `hello-${v}.tar.gz`).sort();
+    const expected = [...DEFAULT_VERSIONS, '3.0.0-test', '3.0.1-gated']
+      .map((v) => `hello-${v}.tar.gz`)
+      .sort();
     expect(
       readdirSync(dist)
         .filter((name) => name.endsWith('.tar.gz'))
@@ -158,6 +160,33 @@ describe('examples/hello server', () => {
       expect(await get(release.port, '/healthz')).toMatchObject({ status: 503, body: 'unhealthy build\n' });
     }
     expect(await get(release.port, '/')).toMatchObject({ status: 200, body: 'hello from 2.0.0-unhealthy\n' });
+  });
+
+  it('a -gated build fails /healthz until its gate file exists, then stays healthy', async () => {
+    const gate = join(work, 'gate');
+    const release = await startRelease('3.0.1-gated', { HELLO_GATE: gate });
+    expect(await get(release.port, '/healthz')).toMatchObject({ status: 503, body: `waiting for ${gate}\n` });
+    expect(await get(release.port, '/')).toMatchObject({ status: 200, body: 'hello from 3.0.1-gated\n' });
+    writeFileSync(gate, '');
+    expect(await get(release.port, '/healthz')).toMatchObject({ status: 200, body: 'ok\n' });
+    // Opened once is open for good: the test may close the gate for the next release.
+    rmSync(gate);
+    expect(await get(release.port, '/healthz')).toMatchObject({ status: 200, body: 'ok\n' });
+  });
+
+  it('a -gated build without HELLO_GATE says what it needs and exits 1', async () => {
+    const dir = mkdtempSync(join(work, 'run-ungated-'));
+    await tar.x({ file: join(dist, 'hello-3.0.1-gated.tar.gz'), cwd: dir });
+    const child = spawn(process.execPath, [join(dir, 'server.mjs')], {
+      env: { ...process.env, PORT: '0', HELLO_GATE: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // 'close': the exit and every byte of its output.
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('a -gated build needs HELLO_GATE');
   });
 
   it('an -errors build stays healthy but fails 9 of 10 requests to /', async () => {

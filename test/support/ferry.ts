@@ -57,8 +57,16 @@ export interface FerryHarness {
   readonly configPath: string;
   daemon: ChildProcess | null;
   output: string;
-  /** Starts `ferry up [args]` and waits until it is up (it becomes `daemon`); fails if it exits. */
+  /**
+   * Starts `ferry up [args]` and waits until it is up, which it says once no deployment runs (it
+   * becomes `daemon`); fails if it exits.
+   */
   start(...args: string[]): Promise<void>;
+  /**
+   * Starts `ferry up [args]` and waits until its API serves, while a resumed deployment may still
+   * run (one held by the test, e.g. a gated release); fails if it exits.
+   */
+  startServing(...args: string[]): Promise<void>;
   /** Starts `ferry up [args]` without waiting; it is killed (-9) at cleanup unless it exits. */
   spawnUp(...args: string[]): UpProcess;
   /** Runs `ferry up [args]` expecting it to refuse: its exit code and output; fails if it comes up. */
@@ -69,6 +77,12 @@ export interface FerryHarness {
   json<T>(...args: string[]): Promise<T>;
   /** pids of processes carrying this home's instance marker. */
   instancePids(): number[];
+  /**
+   * The gate of hello's -gated releases (HELLO_GATE): closed, their new instances fail /healthz;
+   * opened, they pass from then on. It starts closed.
+   */
+  openGate(): void;
+  closeGate(): void;
   cleanup(): Promise<void>;
 }
 
@@ -82,9 +96,11 @@ export interface HarnessOptions {
   readonly analysis?: string;
   /** Extra health settings, e.g. "start_period: 5s". */
   readonly health?: string;
+  /** The health deadline of a deployment's start; 15s unless set. */
+  readonly healthDeadline?: string;
   /** Extra lines for the app's block, indented as its keys (4 spaces). */
   readonly appExtra?: string;
-  /** The app's run mapping (YAML flow style), instead of `{ command: node, args: [server.mjs] }`. */
+  /** The app's run mapping (YAML flow style), instead of node server.mjs with HELLO_GATE set. */
   readonly run?: string;
   /** The health check (YAML flow style, e.g. `command: "..."`), instead of `http: { path: /healthz }`. */
   readonly healthCheck?: string;
@@ -104,6 +120,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<FerryHar
   const apiPort = await freePort();
   const appPort = await freePort();
   const configPath = path.join(dir, 'ferry.yaml');
+  const gate = path.join(dir, 'gate');
   const initial = opts.initialRelease === undefined ? '1.0.0' : opts.initialRelease;
   writeFileSync(
     configPath,
@@ -111,10 +128,10 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<FerryHar
 apps:
   hello:
     artifact: ${opts.artifact ?? '{ url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }'}
-${initial ? `    initial_release: ${initial}\n` : ''}    run: ${opts.run ?? '{ command: node, args: [server.mjs] }'}
+${initial ? `    initial_release: ${initial}\n` : ''}    run: ${opts.run ?? `{ command: node, args: [server.mjs], env: { HELLO_GATE: "${gate}" } }`}
     instances: ${opts.instances ?? 2}
     listen: "127.0.0.1:${appPort}"
-    health: { ${opts.healthCheck ?? 'http: { path: /healthz }'}, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3, deadline: 15s${opts.health ? `, ${opts.health}` : ''} }
+    health: { ${opts.healthCheck ?? 'http: { path: /healthz }'}, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3, deadline: ${opts.healthDeadline ?? '15s'}${opts.health ? `, ${opts.health}` : ''} }
     strategy:
       kind: ${opts.strategy ?? 'blue-green'}
       steps: ${opts.canarySteps ?? '[{ weight: 10%, pause: 1s }, { weight: 50%, pause: 1s }]'}
@@ -123,6 +140,13 @@ ${initial ? `    initial_release: ${initial}\n` : ''}    run: ${opts.run ?? '{ c
 ${opts.appExtra ?? ''}`,
   );
   const started = new Set<ChildProcess>();
+  const becomeDaemon = (up: UpProcess): UpProcess => {
+    harness.daemon = up.child;
+    harness.output = '';
+    up.child.stdout?.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
+    up.child.stderr?.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
+    return up;
+  };
   const harness: FerryHarness = {
     home,
     dir,
@@ -132,13 +156,24 @@ ${opts.appExtra ?? ''}`,
     daemon: null,
     output: '',
     async start(...args: string[]) {
-      const up = harness.spawnUp(...args);
-      harness.daemon = up.child;
-      harness.output = '';
-      up.child.stdout?.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
-      up.child.stderr?.on('data', (chunk: Buffer) => (harness.output += chunk.toString()));
+      const up = becomeDaemon(harness.spawnUp(...args));
       const outcome = await up.outcome;
       if (outcome !== 'up') throw new Error(`ferry up exited with ${outcome.code}:\n${up.output()}`);
+    },
+    async startServing(...args: string[]) {
+      const up = becomeDaemon(harness.spawnUp(...args));
+      // It says it is up only once no deployment runs, which may be long after this returns.
+      up.outcome.catch(() => undefined);
+      const serving = await waitFor(
+        'the API of ferry up to serve',
+        async () =>
+          up.child.exitCode !== null || up.child.signalCode !== null
+            ? 'exited'
+            : (await harness.cli('status', '--json')).code === 0,
+        60_000,
+        100,
+      );
+      if (serving === 'exited') throw new Error(`ferry up exited:\n${up.output()}`);
     },
     spawnUp(...args: string[]) {
       const child = spawn(process.execPath, [BIN, 'up', '--config', configPath, ...args], {
@@ -201,6 +236,12 @@ ${opts.appExtra ?? ''}`,
     },
     instancePids() {
       return markedPids(home);
+    },
+    openGate() {
+      writeFileSync(gate, '');
+    },
+    closeGate() {
+      rmSync(gate, { force: true });
     },
     async cleanup() {
       await harness.kill9();

@@ -5,10 +5,12 @@
 //   GET /healthz   -> 200 "ok"
 // A version containing "-unhealthy" fails /healthz with 503 for its whole life; one containing
 // "-errors" stays healthy but answers 500 to 9 of every 10 requests to /; one containing "-slow"
-// answers /healthz with 503 "warming up" for its first 3 seconds (a slow starter).
+// answers /healthz with 503 "warming up" for its first 3 seconds (a slow starter); one containing
+// "-gated" answers /healthz with 503 until the file named by HELLO_GATE exists, then 200 for the
+// rest of its life (a starter that is ready when a test says so, not after a time it hopes is enough).
 import { Buffer } from 'node:buffer';
 import console from 'node:console';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import process from 'node:process';
 import { setInterval, setTimeout } from 'node:timers';
@@ -21,6 +23,8 @@ const version = readVersion();
 const unhealthy = version.includes('-unhealthy');
 const failing = version.includes('-errors');
 const warmUntil = version.includes('-slow') ? Date.now() + 3_000 : 0;
+const gate = version.includes('-gated') ? readGate() : null;
+let gateOpened = false;
 const port = readPort();
 const host = process.env.HOST || '127.0.0.1';
 
@@ -34,6 +38,10 @@ const server = http.createServer((req, res) => {
   if (url.pathname === '/healthz') {
     if (unhealthy) return reply(res, 503, 'unhealthy build\n');
     if (Date.now() < warmUntil) return reply(res, 503, 'warming up\n');
+    if (gate !== null && !gateOpened) {
+      gateOpened = existsSync(gate);
+      if (!gateOpened) return reply(res, 503, `waiting for ${gate}\n`);
+    }
     return reply(res, 200, 'ok\n');
   }
   if (url.pathname === '/') {
@@ -57,6 +65,7 @@ server.listen(port, host, () => {
   console.log(`hello ${version} listening on http://${host}:${bound} (pid ${process.pid})`);
   if (unhealthy) console.log('this build is unhealthy on purpose: /healthz answers 503');
   if (failing) console.log('this build fails on purpose: 9 of 10 requests to / answer 500');
+  if (gate !== null) console.log(`this build is gated: /healthz answers 503 until ${gate} exists`);
 });
 
 process.on('SIGTERM', () => {
@@ -104,6 +113,13 @@ function readVersion() {
   console.error(
     `hello: no version in ${file.pathname}; run examples/hello/build.mjs and start the unpacked release`,
   );
+  process.exit(1);
+}
+
+function readGate() {
+  const file = process.env.HELLO_GATE;
+  if (file) return file;
+  console.error(`hello: a -gated build needs HELLO_GATE, the file whose existence opens its gate`);
   process.exit(1);
 }
 

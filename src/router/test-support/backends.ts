@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { spawn } from 'node:child_process';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { requireProgram } from '../../lib/test-support/required-program.js';
 
 export interface TestBackend {
   readonly name: string;
@@ -181,6 +182,7 @@ export async function startUnreachableBackend(
     'print(s.getsockname()[1], flush=True)',
     'sys.stdin.read()',
   ].join('\n');
+  requireProgram('python3');
   const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);

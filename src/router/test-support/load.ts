@@ -12,7 +12,10 @@ export interface LoadOptions {
   url: string;
   /** Parallel request loops, each on its own keep-alive connection. */
   concurrency: number;
-  /** The load stops after this long ... */
+  /**
+   * The load stops after this long ... A safety bound, never what a test waits for: a load that
+   * should run until a condition uses stopWhen, with a duration far beyond it (a busy machine is slow).
+   */
   durationMs: number;
   /** ... or after this many requests, whichever comes first ... */
   maxRequests: number;

@@ -1,4 +1,5 @@
 import { afterEach, expect } from 'vitest';
+import type { Clock } from '../../lib/clock.js';
 import { findMarkedProcesses } from '../markers.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor.js';
 import { killProcessTree } from '../terminate.js';
@@ -22,8 +23,11 @@ export function cleanUpAfterEach(): void {
   });
 }
 
-/** A fresh Ferry home with the fixture scripts, and a supervisor on it that records its events. */
-export function supervisedHome(restart: SupervisorOptions['restart'] = {}) {
+/**
+ * A fresh Ferry home with the fixture scripts, and a supervisor on it that records its events. With
+ * a clock (a FakeClock), every delay and window of its supervisors waits for the test to advance it.
+ */
+export function supervisedHome(restart: SupervisorOptions['restart'] = {}, clock?: Clock) {
   const fixtures = fixtureDir();
   const home = { ...fixtures, supervisors: [] as Supervisor[] };
   homes.push(home);
@@ -34,6 +38,7 @@ export function supervisedHome(restart: SupervisorOptions['restart'] = {}) {
       restart,
       onEvent: (e) => events.push(e),
       adoptPollMs: 50,
+      ...(clock ? { clock } : {}),
       ...opts,
     });
     home.supervisors.push(supervisor);
