@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { readGnuOwnerNames } from './gnu-owner-names.js';
 
 /** A uid and gid. */
 export interface Owner {
@@ -17,9 +18,8 @@ export interface OwnerHeader {
 /**
  * The owners GNU tar gives extracted entries when run as root (its --same-owner default): the
  * archive's user and group names when this host has them, else the archive's numeric ids (0 when
- * the header has none). Names are looked up in /etc/passwd and /etc/group. Only archives whose
- * headers node-tar reads names from carry them here (POSIX ustar and pax: `tar --format=posix`,
- * bsdtar, node-tar); a GNU-format header's names are not read, so its numeric ids are used.
+ * the header has none). Names are looked up in /etc/passwd and /etc/group. Names are read from
+ * POSIX (ustar, pax) and GNU-format headers alike (see readGnuOwnerNames).
  */
 export class ArchiveOwners {
   private constructor(
@@ -29,6 +29,7 @@ export class ArchiveOwners {
 
   /** Reads this host's user and group names. */
   static async load(): Promise<ArchiveOwners> {
+    readGnuOwnerNames();
     const [users, groups] = await Promise.all([readIds('/etc/passwd'), readIds('/etc/group')]);
     return new ArchiveOwners(users, groups);
   }

@@ -115,6 +115,23 @@ describe('ferry install (CLI)', () => {
     expect(bad.stderr).toContain('--rsync-verbose: expected "", -v, -vv or -vvv, got "-q"');
   });
 
+  it('lists the files the sync changed as rsync -v does (stretcher\'s default), none with ""', async () => {
+    const { good, dest } = await manifests();
+    await mkdir(dest);
+    await writeFile(join(dest, 'stale'), 'gone soon');
+    const listed = await runFerryInstall([good]);
+    expect(listed.code).toBe(0);
+    const lines = listed.stderr.split('\n').map((line) => line.replace(/^\S+ /, ''));
+    expect(lines).toEqual(expect.arrayContaining(['deleting stale', 'bar', 'foo/', 'foo/baz']));
+    expect(lines.indexOf('deleting stale')).toBeLessThan(lines.indexOf('bar'));
+    const again = await runFerryInstall(['-rsync-verbose', '-vv', good]);
+    expect(again.stderr).toContain(' foo/baz is uptodate\n');
+    const quiet = await runFerryInstall(['-rsync-verbose=', good]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toMatch(/ (bar|foo\/baz)( is uptodate)?\n/);
+    expect(quiet.stderr).toContain(': 0 copied, 0 deleted, 2 unchanged');
+  });
+
   it('reads -max-bandwidth as go-humanize does: 10M is 10,000,000 B/s, 10Mi 10,485,760', async () => {
     const { good } = await manifests();
     for (const [flags, rate] of [

@@ -5,10 +5,19 @@ import { compilePattern, type PathMatcher } from './rsync-pattern.js';
  * Whether a path below the transfer root (`a/b/c`, no leading slash) is excluded: not copied from
  * the release, and protected from deletion in dest. An excluded directory is not entered.
  */
-export type ExcludeMatcher = (relativePath: string, isDirectory: boolean) => boolean;
+export interface ExcludeMatcher {
+  (relativePath: string, isDirectory: boolean): boolean;
+  /** The rule that decides a path (for rsync -vv's filter report); null when none matches. */
+  ruleFor?: (relativePath: string, isDirectory: boolean) => DecidingRule | null;
+}
 
-interface ExcludeRule {
+/** A rule that matched: whether it includes, and its pattern as written (without its prefix). */
+export interface DecidingRule {
   include: boolean;
+  pattern: string;
+}
+
+interface ExcludeRule extends DecidingRule {
   matches: PathMatcher;
 }
 
@@ -27,12 +36,12 @@ export function compileExcludes(items: readonly string[]): ExcludeMatcher {
     else if (rule !== null) rules.push(rule);
   }
   if (rules.length === 0) return () => false;
-  return (relativePath, isDirectory) => {
-    for (const rule of rules) {
-      if (rule.matches(relativePath, isDirectory)) return !rule.include;
-    }
-    return false;
-  };
+  const ruleFor = (relativePath: string, isDirectory: boolean): ExcludeRule | null =>
+    rules.find((rule) => rule.matches(relativePath, isDirectory)) ?? null;
+  const isExcluded: ExcludeMatcher = (relativePath, isDirectory) =>
+    ruleFor(relativePath, isDirectory)?.include === false;
+  isExcluded.ruleFor = ruleFor;
+  return isExcluded;
 }
 
 /**
@@ -55,5 +64,5 @@ function parseRule(item: string): ExcludeRule | 'clear' | null {
       { where: 'excludes', expected: `${JSON.stringify(prefix)} followed by a pattern`, got: item },
     );
   }
-  return { include: prefix === '+ ', matches: compilePattern(pattern) };
+  return { include: prefix === '+ ', pattern, matches: compilePattern(pattern) };
 }

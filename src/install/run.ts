@@ -7,10 +7,11 @@ import { installRelease, RELEASE_RECORD } from '../artifacts/index.js';
 import { FerryError, isFerryError, messageOf } from '../errors/ferry-error.js';
 import { redactText } from '../lib/redact.js';
 import { compileExcludes, parseExcludeFile } from './excludes.js';
+import { FileList } from './file-list.js';
 import { acquireDestLock, type DestLock } from './lock.js';
 import { InstallLog } from './log.js';
 import { fetchManifestText, parseManifest, type Manifest } from './manifest.js';
-import { moveTree, syncTree } from './sync.js';
+import { moveTree, syncTree, type SyncChange } from './sync.js';
 
 export interface InstallOptions {
   manifestUrl: string;
@@ -29,6 +30,12 @@ export interface InstallOptions {
   lockWaitMs: number;
   /** The host's download cache (by checksum); null or unset: none. */
   cacheDir?: string | null;
+  /**
+   * stretcher's -rsync-verbose as a count of v's: 1 (its default) logs each entry the rsync
+   * strategy transfers or deletes, as `rsync -v` lists them; 2 and 3 also those up to date; 0 or
+   * unset: the summary line only.
+   */
+  rsyncVerbosity?: number;
   env?: NodeJS.ProcessEnv;
   log?: InstallLog;
 }
@@ -153,10 +160,13 @@ async function syncRelease(
         ? []
         : parseExcludeFile(await readExcludeFrom(staged, manifest.excludeFrom));
     patterns.push(...manifest.excludes);
+    const listed = new FileList(options.rsyncVerbosity ?? 0);
     const stats = await syncTree(staged, dest, compileExcludes(patterns), {
       consumeSource: true,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(listed.wanted ? { onChange: (change: SyncChange) => listed.add(change) } : {}),
     });
+    for (const line of listed.lines()) log.info(line);
     log.info(
       `synced into ${dest}: ${stats.copied} copied, ${stats.deleted} deleted, ${stats.unchanged} unchanged`,
     );

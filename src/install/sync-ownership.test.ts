@@ -90,26 +90,21 @@ describe.skipIf(!isRoot)('owners and hard links, as root, against rsync -a --del
       'sys/daemon.conf': { file: 'owned by daemon', uid: 1, gid: 1 },
     });
     await chown(tree, 1600, 1601);
-    // GNU tar's own format with numeric owners, and POSIX with names this host maps to other ids.
+    // GNU tar's own format (its default) with numeric owners and with names this host maps to
+    // other ids, and POSIX with such names.
     const archives = {
       gnu: join(root, 'gnu.tar'),
+      'gnu-names': join(root, 'gnu-names.tar'),
       posix: join(root, 'posix.tar.gz'),
     };
     // The dest root's owner: the archive's ./ entry's, names mapped (daemon is 1, nogroup 65534 here).
-    const rootOwner = { gnu: '1600:1601', posix: '1:65534' };
+    const rootOwner = { gnu: '1600:1601', 'gnu-names': '1:65534', posix: '1:65534' };
+    const mappedNames = ['--owner=daemon:4242', '--group=nogroup:4343'];
     await exec('tar', ['-cf', archives.gnu, '-C', tree, '.']);
-    await exec('tar', [
-      '--format=posix',
-      '-czf',
-      archives.posix,
-      '-C',
-      tree,
-      '--owner=daemon:4242',
-      '--group=nogroup:4343',
-      '.',
-    ]);
+    await exec('tar', ['-cf', archives['gnu-names'], '-C', tree, ...mappedNames, '.']);
+    await exec('tar', ['--format=posix', '-czf', archives.posix, '-C', tree, ...mappedNames, '.']);
 
-    for (const format of ['gnu', 'posix'] as const) {
+    for (const format of ['gnu', 'gnu-names', 'posix'] as const) {
       const archive = archives[format];
       const [stretcherDest, ferryDest, unpacked] = ['dest-stretcher', 'dest-ferry', 'unpacked'].map((name) =>
         join(root, format, name),

@@ -15,7 +15,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
-import type { ExcludeMatcher } from './excludes.js';
+import type { DecidingRule, ExcludeMatcher } from './excludes.js';
 import { OwnershipPolicy } from './ownership.js';
 
 export interface SyncStats {
@@ -24,8 +24,31 @@ export interface SyncStats {
   unchanged: number;
 }
 
+/**
+ * One entry the sync changed or checked, as `rsync -v` lists them (and -vv: those up to date, and
+ * the filter rule that decided an entry).
+ */
+export type SyncChange =
+  | {
+      action: 'transfer' | 'delete' | 'uptodate';
+      /** Below the transfer root, `a/b`; a directory's ends with `/` as rsync prints it. */
+      path: string;
+      /** A symlink's target. */
+      target?: string;
+    }
+  | {
+      /** A rule matched a release entry (hide: not copied) or a dest entry (protect: not deleted). */
+      action: 'filter';
+      side: 'release' | 'dest';
+      path: string;
+      isDirectory: boolean;
+      rule: DecidingRule;
+    };
+
 export interface SyncOptions {
   signal?: AbortSignal;
+  /** Told of every entry as it is handled (in no set order: the sync works on many at once). */
+  onChange?: (change: SyncChange) => void;
   /**
    * src is a staging tree on dest's filesystem that nobody needs afterwards: files that differ are
    * moved into dest by rename (one atomic step, no copy) instead of copied.
@@ -98,7 +121,7 @@ async function syncDirectory(src: string, dest: string, relative: string, run: S
   const work: (() => Promise<void>)[] = [];
   for (const entry of sourceEntries) {
     const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-    if (run.isExcluded(rel, entry.isDirectory())) continue;
+    if (isExcluded(run, 'release', rel, entry.isDirectory())) continue;
     wanted.add(entry.name);
     const inDest = destNames.has(entry.name);
     work.push(() => syncEntry(join(src, entry.name), join(dest, entry.name), rel, entry, inDest, run));
@@ -106,7 +129,7 @@ async function syncDirectory(src: string, dest: string, relative: string, run: S
   for (const entry of destEntries) {
     if (wanted.has(entry.name)) continue;
     const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-    if (run.isExcluded(rel, entry.isDirectory())) continue;
+    if (isExcluded(run, 'dest', rel, entry.isDirectory())) continue;
     work.push(async () => {
       await deleteEntry(join(dest, entry.name), rel, entry.isDirectory(), run);
     });
@@ -129,7 +152,10 @@ async function syncEntry(
   if (entry.isDirectory()) {
     if (existing && !existing.isDirectory() && !(await makeRoom(dest, relative, existing, run))) return;
     const kept = existing?.isDirectory() === true ? existing : null;
-    if (kept === null) await mkdir(dest);
+    if (kept === null) {
+      await mkdir(dest);
+      note(run, 'transfer', `${relative}/`);
+    }
     await syncDirectory(src, dest, relative, run);
     await owners.apply(dest, source, kept);
     await chmod(dest, source.mode & 0o7777);
@@ -141,6 +167,7 @@ async function syncEntry(
     if (existing?.isSymbolicLink() && (await readlink(dest)) === target) {
       await owners.apply(dest, source, existing);
       stats.unchanged++;
+      note(run, 'uptodate', relative);
       return;
     }
     if (existing?.isDirectory() && !(await makeRoom(dest, relative, existing, run))) return;
@@ -150,6 +177,7 @@ async function syncEntry(
     await lutimes(temp, source.atime, source.mtime).catch(() => undefined);
     await rename(temp, dest);
     stats.copied++;
+    run.options.onChange?.({ action: 'transfer', path: relative, target });
     return;
   }
   if (!entry.isFile()) return; // devices, sockets, fifos: not part of a release
@@ -158,6 +186,7 @@ async function syncEntry(
     await owners.apply(dest, source, existing);
     if ((existing.mode & 0o7777) !== (source.mode & 0o7777)) await chmod(dest, source.mode & 0o7777);
     stats.unchanged++;
+    note(run, 'uptodate', relative);
     return;
   }
   if (existing?.isDirectory() && !(await makeRoom(dest, relative, existing, run))) return;
@@ -167,6 +196,7 @@ async function syncEntry(
     // The inode moves with its owner, mode and mtimes; rename replaces a file atomically.
     await rename(src, dest);
     stats.copied++;
+    note(run, 'transfer', relative);
     return;
   }
   const temp = tempName(dest);
@@ -176,6 +206,7 @@ async function syncEntry(
   await utimes(temp, source.atime, source.mtime);
   await rename(temp, dest);
   stats.copied++;
+  note(run, 'transfer', relative);
 }
 
 /** rsync's quick check: same size and same modification time (to the second, as rsync compares). */
@@ -213,7 +244,10 @@ async function deleteEntry(
     for (const entry of await readdir(path, { withFileTypes: true })) {
       const rel = `${relative}/${entry.name}`;
       const isDir = entry.isDirectory();
-      if (run.isExcluded(rel, isDir) || !(await deleteEntry(join(path, entry.name), rel, isDir, run)))
+      if (
+        isExcluded(run, 'dest', rel, isDir) ||
+        !(await deleteEntry(join(path, entry.name), rel, isDir, run))
+      )
         kept = true;
     }
     if (kept) return false;
@@ -222,7 +256,20 @@ async function deleteEntry(
     await rm(path, { force: true });
   }
   run.stats.deleted++;
+  note(run, 'delete', isDirectory ? `${relative}/` : relative);
   return true;
+}
+
+/** Whether the rules exclude an entry; the rule that decided is told to onChange. */
+function isExcluded(run: SyncRun, side: 'release' | 'dest', path: string, isDirectory: boolean): boolean {
+  const { onChange } = run.options;
+  const rule = onChange ? run.isExcluded.ruleFor?.(path, isDirectory) : undefined;
+  if (rule) onChange?.({ action: 'filter', side, path, isDirectory, rule });
+  return rule ? !rule.include : run.isExcluded(path, isDirectory);
+}
+
+function note(run: SyncRun, action: 'transfer' | 'delete' | 'uptodate', path: string): void {
+  run.options.onChange?.({ action, path });
 }
 
 function tempName(path: string): string {

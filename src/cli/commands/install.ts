@@ -111,9 +111,10 @@ async function install(argument: string | undefined, flags: InstallFlags): Promi
 
 /** The flags, validated; throws FERRY_E_USAGE naming the flag. */
 function parseOptions(flags: InstallFlags): Omit<InstallOptions, 'manifestUrl' | 'signal'> {
-  // -rsync-verbose is checked as stretcher checks it; the native sync logs a summary line either way.
-  parseRsyncVerbose(flags.rsyncVerbose, '--rsync-verbose');
+  // -rsync-verbose as stretcher checks it; its v's say how much of the file list the log gets.
+  const rsyncVerbosity = parseRsyncVerbose(flags.rsyncVerbose, '--rsync-verbose').length - 1;
   return {
+    rsyncVerbosity: Math.max(0, rsyncVerbosity),
     timeoutMs: parseDuration(flags.timeout, '--timeout', 'int'),
     randomDelayMs: parseDuration(flags.randomDelay, '--random-delay', 'decimal'),
     retries: parseCount(flags.retry, '--retry'),
