@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs the Debian packages the tests need (real serf, rsync, openssl, python3: the tests run
-// real programs, never stand-ins). `npm test` runs it first (pretest), so `npm install && npm run
+// real programs, never stand-ins). `npm test` runs it first (pretest), so `npm ci && npm run
 // check` and .ci/run prepare the host before any test runs; the tests themselves only check and
 // fail clearly, they never change the host.
 //
