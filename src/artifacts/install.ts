@@ -88,6 +88,7 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
   const policy: RetryPolicy = {
     retries: settings.retries,
     waitMs: settings.retryWaitMs,
+    maxWaitMs: settings.retryMaxWaitMs,
     signal: deadline.signal,
   };
   let verified: Verified | null = null;
