@@ -146,6 +146,25 @@ describe('a version that does not exist: FERRY_E_RELEASE_UNKNOWN', () => {
     expect(server.requests.map((r) => r.url)).toEqual(['/v9.9.9/SHA256SUMS']);
   });
 
+  it('a version its checksums file does not list, and no file of it: an unknown release', async () => {
+    const dist = join(root.path, 'dist');
+    await mkdir(dist);
+    await writeFile(join(dist, 'hello-1.0.0.tgz'), artifact);
+    await writeFile(join(dist, 'SHA256SUMS'), `${sha256(artifact)}  hello-1.0.0.tgz\n`);
+    const templates = {
+      url: `${pathToFileURL(dist).href}/hello-{version}.tgz`,
+      checksumsUrl: `${pathToFileURL(dist).href}/SHA256SUMS`,
+    };
+    const error = await deploy('9.9.9', templates);
+    expect(error.code).toBe('FERRY_E_RELEASE_UNKNOWN');
+    expect(error.message).toBe(
+      `no release "9.9.9" of hello: ${templates.checksumsUrl}: expected an entry for "hello-9.9.9.tgz", got 1 entries for other files; versions found in ${dist}: 1.0.0`,
+    );
+    // The file is there but not listed: that is the checksums file's problem, not the version's.
+    await writeFile(join(dist, 'hello-2.0.0.tgz'), artifact);
+    expect((await deploy('2.0.0', templates)).code).toBe('FERRY_E_CHECKSUM_INVALID');
+  });
+
   it('a missing URL that does not depend on the version stays a source error', async () => {
     const server = await serve((_request, response) => response.writeHead(404).end());
     const error = await deploy('9.9.9', { url: `${server.origin}/latest.tgz` });

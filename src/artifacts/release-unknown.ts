@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FerryError } from '../errors/ferry-error.js';
+import { FerryError, isFerryError } from '../errors/ferry-error.js';
 import { redactUrl } from '../lib/redact.js';
 import { isValidVersion } from '../lib/release-version.js';
 import { isMissing } from './sources/index.js';
@@ -24,19 +24,16 @@ export interface ReleaseLookup {
 
 /**
  * An install's failure in the words of the deployment: when the source says the artifact (or its
- * checksums file) does not exist and its URL is made from the version, no release of that version
- * exists: FERRY_E_RELEASE_UNKNOWN, naming where it was looked for (redacted) and, for a file://
- * source, the versions found there. Any other failure is returned as it is.
+ * checksums file) does not exist and its URL is made from the version, or the checksums file has
+ * no line for an artifact made from the version (and, on this host, no such file exists either),
+ * no release of that version exists: FERRY_E_RELEASE_UNKNOWN, naming where it was looked for
+ * (redacted) and, for a file:// source, the versions found there. Any other failure is returned
+ * as it is.
  */
 export async function explainMissingRelease(error: unknown, lookup: ReleaseLookup): Promise<unknown> {
-  if (!isMissing(error)) return error;
-  const asked = [
-    { template: lookup.templates.url, filled: lookup.source.url },
-    { template: lookup.templates.checksumsUrl, filled: lookup.source.checksumsUrl ?? null },
-  ].find((url) => url.filled !== null && redactUrl(url.filled) === error.details.where);
-  if (asked?.template == null || !asked.template.includes('{version}')) return error;
-
-  const where = redactUrl(asked.filled ?? '');
+  const asked = await whatWasMissing(error, lookup);
+  if (asked === null || !(error instanceof FerryError)) return error;
+  const where = redactUrl(asked.filled);
   const listing = asked.template.startsWith('file:') ? await listFileVersions(asked.template) : null;
   const { app, env, version } = lookup;
   let found = '';
@@ -61,6 +58,29 @@ export async function explainMissingRelease(error: unknown, lookup: ReleaseLooku
     },
     { cause: error },
   );
+}
+
+/** The URL (template and filled) that the error says is missing, when made from the version. */
+async function whatWasMissing(
+  error: unknown,
+  lookup: ReleaseLookup,
+): Promise<{ template: string; filled: string } | null> {
+  const artifact = { template: lookup.templates.url, filled: lookup.source.url };
+  if (isMissing(error)) {
+    const sums = lookup.templates.checksumsUrl;
+    const filledSums = lookup.source.checksumsUrl ?? null;
+    const asked = [
+      artifact,
+      ...(sums !== null && filledSums !== null ? [{ template: sums, filled: filledSums }] : []),
+    ];
+    const found = asked.find((url) => redactUrl(url.filled) === error.details.where);
+    return found?.template.includes('{version}') === true ? found : null;
+  }
+  const unlisted = isFerryError(error, 'FERRY_E_CHECKSUM_INVALID') && error.details.unlisted === true;
+  if (!unlisted || !artifact.template.includes('{version}')) return null;
+  // An artifact on this host that its checksums file does not list is a checksum problem.
+  if (artifact.filled.startsWith('file:') && (await fileUrlExists(artifact.filled))) return null;
+  return artifact;
 }
 
 /**
@@ -114,6 +134,14 @@ function fill(parts: string[], version: string): string[] {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function fileUrlExists(url: string): Promise<boolean> {
+  try {
+    return await exists(fileURLToPath(url));
+  } catch {
+    return false;
+  }
 }
 
 async function exists(file: string): Promise<boolean> {
