@@ -89,6 +89,7 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
     retries: settings.retries,
     waitMs: settings.retryWaitMs,
     maxWaitMs: settings.retryMaxWaitMs,
+    ...(options.retryMissingFile === true ? { retryMissingFile: true } : {}),
     signal: deadline.signal,
   };
   let verified: Verified | null = null;

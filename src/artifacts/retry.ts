@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { FerryError } from '../errors/ferry-error.js';
 import { sleep, systemClock, type Clock } from '../lib/clock.js';
-import { isRetryable } from './sources/index.js';
+import { isMissingFile, isRetryable } from './sources/index.js';
 
 export interface RetryPolicy {
   retries: number;
@@ -9,6 +9,8 @@ export interface RetryPolicy {
   waitMs: number;
   /** The longest pause; equal to waitMs (or unset), every pause is waitMs. */
   maxWaitMs?: number;
+  /** Retry a missing file:// artifact too (see InstallReleaseOptions.retryMissingFile). */
+  retryMissingFile?: boolean;
   signal: AbortSignal;
   clock?: Clock;
 }
@@ -32,7 +34,8 @@ export async function withRetries<T>(
     try {
       return await attempt(attemptNumber);
     } catch (error) {
-      if (!isRetryable(error) || policy.signal.aborted) throw error;
+      const transient = isRetryable(error) || (policy.retryMissingFile === true && isMissingFile(error));
+      if (!transient || policy.signal.aborted) throw error;
       if (attemptNumber > policy.retries) throw gaveUp(error as FerryError, attemptNumber);
       await sleep(policy.clock ?? systemClock, retryWait(policy, attemptNumber), policy.signal);
     }

@@ -49,6 +49,11 @@ export interface InstallReleaseOptions {
   /** The longest pause between retries (30 s by default); retryWaitMs here makes every pause equal. */
   retryMaxWaitMs?: number;
   /**
+   * Retry a missing file:// artifact like a transient failure instead of failing at once
+   * (ferry install: stretcher retries it, for an archive still being copied into place).
+   */
+  retryMissingFile?: boolean;
+  /**
    * Keep verified artifacts here as <algo>-<hex>, and read them from here instead of the network
    * when the checksum is known before fetching. No cache when unset.
    */

@@ -7,7 +7,7 @@ import type { FetchedBody, FetchRequest, Source } from './source.js';
 import { sourceError } from './source.js';
 
 export type { FetchedBody, FetchRequest, Source } from './source.js';
-export { isMissing, isRetryable, sourceError } from './source.js';
+export { isMissing, isMissingFile, isRetryable, sourceError } from './source.js';
 export { openFileHandle } from './file.js';
 
 // One module per scheme (the list is ARTIFACT_SCHEMES).

@@ -43,6 +43,11 @@ export function sourceError(
   return new FerryError('FERRY_E_ARTIFACT_SOURCE', message, details, { cause });
 }
 
+/** True for a local file:// artifact that does not exist (file sources name its path). */
+export function isMissingFile(error: unknown): boolean {
+  return isMissing(error) && typeof error.details.path === 'string';
+}
+
 /** True for a source's answer that what it was asked for does not exist (see sourceError). */
 export function isMissing(error: unknown): error is FerryError {
   return (
