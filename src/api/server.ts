@@ -5,7 +5,8 @@ import { FerryError } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
 import { authenticate } from './auth.js';
 import type { ControlPlane } from './control-plane.js';
-import { errorHandler } from './errors.js';
+import { clientErrorHandler, errorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
+import { answerMethodNotAllowed } from './method-not-allowed.js';
 import { refuseWhileStarting } from './starting.js';
 import type { ApiTls } from './tls.js';
 import { streamDeployment, streamLogs } from './streams.js';
@@ -53,7 +54,15 @@ export function createApiServer(opts: {
 }): FastifyInstance {
   const { control } = opts;
   const isReady = opts.isReady ?? (() => true);
-  const settings = { bodyLimit: BODY_LIMIT, logger: false, forceCloseConnections: true } as const;
+  const settings = {
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // What fails before routing or before there is a request answers Ferry's envelope too.
+    frameworkErrors,
+    clientErrorHandler,
+  } as const;
   // Same routes either way; only the server under them differs.
   const app = opts.https
     ? (Fastify({ ...settings, https: opts.https }) as unknown as FastifyInstance)
@@ -61,11 +70,16 @@ export function createApiServer(opts: {
   app.addHook('onRequest', authenticate(opts.token));
   app.addHook('onRequest', refuseWhileStarting(isReady));
   app.setErrorHandler(errorHandler(opts.logger));
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      error: { code: 'FERRY_E_USAGE', message: `no route ${request.method} ${request.url.split('?')[0]}` },
-    }),
-  );
+  // Bodies are JSON: text/plain (which Fastify parses by default) is 415 like any other type.
+  app.removeContentTypeParser('text/plain');
+  app.setNotFoundHandler((request) => {
+    const path = request.url.split('?')[0] ?? '';
+    const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+    throw new FerryError('FERRY_E_ROUTE_UNKNOWN', `no route ${request.method} ${shown}`, {
+      got: `${request.method} ${shown}`,
+    });
+  });
+  const answerOtherMethods = answerMethodNotAllowed(app);
   const actor = 'api';
 
   app.get('/healthz', (_request, reply) =>
@@ -154,5 +168,6 @@ export function createApiServer(opts: {
     return control.logs(name, query.env, query.lines);
   });
 
+  answerOtherMethods();
   return app;
 }

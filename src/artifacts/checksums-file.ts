@@ -41,7 +41,8 @@ export function findChecksumFor(entries: ChecksumsEntry[], fileName: string, whe
     throw new FerryError(
       'FERRY_E_CHECKSUM_INVALID',
       `${where}: expected an entry for ${JSON.stringify(fileName)}, got ${entries.length} entries for other files`,
-      { where, expected: fileName },
+      // unlisted: the file may not exist at all (a version that does not exist; see release-unknown.ts).
+      { where, expected: fileName, unlisted: true },
     );
   }
   if (distinct.size > 1) {

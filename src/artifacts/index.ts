@@ -13,6 +13,7 @@ export type {
 export { DEFAULT_FETCH, DEFAULT_LIMITS } from './types.js';
 export { formatChecksum, parseChecksum, type Checksum, type ChecksumAlgorithm } from './checksum.js';
 export { installRelease } from './install.js';
+export { explainMissingRelease, listFileVersions } from './release-unknown.js';
 export { activateRelease, currentRelease, listReleases, pruneReleases } from './releases.js';
 export { CURRENT_LINK, readReleaseRecord, type ReleaseRecord } from './release-record.js';
 export { RELEASE_RECORD } from './archive-plan.js';

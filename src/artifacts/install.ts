@@ -88,6 +88,8 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
   const policy: RetryPolicy = {
     retries: settings.retries,
     waitMs: settings.retryWaitMs,
+    maxWaitMs: settings.retryMaxWaitMs,
+    ...(options.retryMissingFile === true ? { retryMissingFile: true } : {}),
     signal: deadline.signal,
   };
   let verified: Verified | null = null;

@@ -1,17 +1,30 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError } from '../errors/ferry-error.js';
-import { isRetryable } from './sources/index.js';
+import { sleep, systemClock, type Clock } from '../lib/clock.js';
+import { isMissingFile, isRetryable } from './sources/index.js';
 
 export interface RetryPolicy {
   retries: number;
+  /** The first pause; each next one doubles, up to maxWaitMs. */
   waitMs: number;
+  /** The longest pause; equal to waitMs (or unset), every pause is waitMs. */
+  maxWaitMs?: number;
+  /** Retry a missing file:// artifact too (see InstallReleaseOptions.retryMissingFile). */
+  retryMissingFile?: boolean;
   signal: AbortSignal;
+  clock?: Clock;
+}
+
+/** The pause before retry number `retry` (1-based): waitMs, doubling, capped at maxWaitMs. */
+export function retryWait(policy: Pick<RetryPolicy, 'waitMs' | 'maxWaitMs'>, retry: number): number {
+  const cap = Math.max(policy.waitMs, policy.maxWaitMs ?? policy.waitMs);
+  return Math.min(cap, policy.waitMs * 2 ** Math.min(retry - 1, 30));
 }
 
 /**
- * Runs attempt until it succeeds, retrying transient source failures `retries` times with a pause
- * between; anything else fails at once.
+ * Runs attempt until it succeeds, retrying transient source failures (network errors, timeouts,
+ * 5xx) `retries` times with a growing pause between; anything else (a missing file, 404, 403)
+ * fails at once.
  */
 export async function withRetries<T>(
   attempt: (attemptNumber: number) => Promise<T>,
@@ -21,9 +34,10 @@ export async function withRetries<T>(
     try {
       return await attempt(attemptNumber);
     } catch (error) {
-      if (!isRetryable(error) || policy.signal.aborted) throw error;
+      const transient = isRetryable(error) || (policy.retryMissingFile === true && isMissingFile(error));
+      if (!transient || policy.signal.aborted) throw error;
       if (attemptNumber > policy.retries) throw gaveUp(error as FerryError, attemptNumber);
-      await sleep(policy.waitMs, undefined, { signal: policy.signal });
+      await sleep(policy.clock ?? systemClock, retryWait(policy, attemptNumber), policy.signal);
     }
   }
 }

@@ -7,6 +7,7 @@ export interface InstallSettings {
   timeoutMs: number;
   retries: number;
   retryWaitMs: number;
+  retryMaxWaitMs: number;
   cacheMaxBytes: number;
   /** 0: unlimited. */
   maxBytesPerSecond: number;
@@ -37,6 +38,7 @@ export function resolveInstallSettings(options: InstallReleaseOptions): InstallS
     timeoutMs: pick('timeoutMs', options.timeoutMs, DEFAULT_FETCH.timeoutMs, 1, 2 ** 31 - 1),
     retries: pick('retries', options.retries, DEFAULT_FETCH.retries, 0),
     retryWaitMs: pick('retryWaitMs', options.retryWaitMs, DEFAULT_FETCH.retryWaitMs, 0),
+    retryMaxWaitMs: pick('retryMaxWaitMs', options.retryMaxWaitMs, DEFAULT_FETCH.retryMaxWaitMs, 0),
     cacheMaxBytes: pick('cacheMaxBytes', options.cacheMaxBytes, DEFAULT_FETCH.cacheMaxBytes, 0),
     maxBytesPerSecond: pick('maxBytesPerSecond', options.maxBytesPerSecond, 0, 1),
     randomDelayMs: pick('randomDelayMs', options.randomDelayMs, 0, 0, 2 ** 31 - 1),

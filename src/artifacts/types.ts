@@ -42,9 +42,17 @@ export interface InstallReleaseOptions {
   signal?: AbortSignal;
   /** Deadline for the whole fetch, retries and waits included. */
   timeoutMs?: number;
-  /** How many times a transient failure (network error, 5xx) is retried. */
+  /** How many times a transient failure (network error, timeout, 5xx) is retried. */
   retries?: number;
+  /** The first pause before a retry; each next one doubles, up to retryMaxWaitMs. */
   retryWaitMs?: number;
+  /** The longest pause between retries (30 s by default); retryWaitMs here makes every pause equal. */
+  retryMaxWaitMs?: number;
+  /**
+   * Retry a missing file:// artifact like a transient failure instead of failing at once
+   * (ferry install: stretcher retries it, for an archive still being copied into place).
+   */
+  retryMissingFile?: boolean;
   /**
    * Keep verified artifacts here as <algo>-<hex>, and read them from here instead of the network
    * when the checksum is known before fetching. No cache when unset.
@@ -91,5 +99,6 @@ export const DEFAULT_FETCH = Object.freeze({
   timeoutMs: 60 * 60_000,
   retries: 3,
   retryWaitMs: 1000,
+  retryMaxWaitMs: 30_000,
   cacheMaxBytes: 5 * 1024 ** 3,
 });

@@ -122,3 +122,77 @@ describe('ferry status: a running canary step', () => {
     expect(renderStatus(status({}))).not.toContain('so far');
   });
 });
+
+describe('ferry status: a failure', () => {
+  const failure = {
+    code: 'FERRY_E_UNHEALTHY',
+    message: 'instance hello-1.1.0-a crashed 6 times in 60s',
+    evidence: {
+      health: 'GET /healthz -> connection refused',
+      instanceId: 'hello-1.1.0-a',
+      logTail: [
+        'TypeError: Cannot read properties of undefined (reading "port")',
+        '    at start (/srv/releases/1.1.0/server.mjs:12:20)',
+        '    at main (/srv/releases/1.1.0/server.mjs:30:3)',
+      ],
+    },
+  };
+  const healthy = [
+    {
+      id: 'hello-1.0.0-b',
+      version: '1.0.0',
+      port: 40001,
+      pid: 4242,
+      state: 'running',
+      health: 'healthy',
+      lastFailure: null,
+    },
+  ];
+
+  it('of a past deployment is one line pointing to ferry show, with no stack trace, while all is healthy', () => {
+    const text = renderStatus(
+      status({
+        instances: healthy,
+        deployment: { ...deployment, status: 'rolled-back', phase: 'done', failure } as unknown as Deployment,
+      }),
+    );
+    expect(text).not.toMatch(/TypeError|server\.mjs|connection refused/);
+    const lines = text.split('\n').filter((l) => l.includes('FERRY_E_UNHEALTHY'));
+    expect(lines).toEqual([
+      '    last failure: FERRY_E_UNHEALTHY: instance hello-1.1.0-a crashed 6 times in 60s (details: ferry show d-1)',
+    ]);
+  });
+
+  it('of a past deployment keeps to one line however long its message', () => {
+    const long = { ...failure, message: `hook failed:\n${'output line\n'.repeat(40)}` };
+    const text = renderStatus(
+      status({
+        instances: healthy,
+        deployment: {
+          ...deployment,
+          status: 'failed',
+          phase: 'done',
+          failure: long,
+        } as unknown as Deployment,
+      }),
+    );
+    expect(text).not.toContain('output line');
+    expect(text).toContain('    last failure: FERRY_E_UNHEALTHY: hook failed:… (details: ferry show d-1)');
+  });
+
+  it('of the deployment rolling back now shows its evidence', () => {
+    const text = renderStatus(
+      status({
+        instances: healthy,
+        deployment: {
+          ...deployment,
+          status: 'rolling-back',
+          phase: 'reverting',
+          failure,
+        } as unknown as Deployment,
+      }),
+    );
+    expect(text).toContain('    failure: FERRY_E_UNHEALTHY: instance hello-1.1.0-a crashed 6 times in 60s');
+    expect(text).toContain('      | TypeError: Cannot read properties of undefined (reading "port")');
+  });
+});

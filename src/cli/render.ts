@@ -7,6 +7,7 @@ import type {
   RouterStatusView,
   StatusResponse,
 } from '../api/types.js';
+import { FINAL_DEPLOYMENT_STATUSES } from '../api/types.js';
 
 /** Human output of the read commands; `--json` prints the API's response instead. */
 
@@ -59,8 +60,20 @@ function renderApp(app: AppStatus): string {
   if (app.instances.length === 0) lines.push('  no instances running');
   if (app.deployment) lines.push(`  deployment ${renderDeploymentLine(app.deployment)}`);
   if (app.canary) lines.push(...renderCanary(app.canary, app.deployment));
-  if (app.deployment?.failure) lines.push(...renderFailure(app.deployment));
+  if (app.deployment?.failure) lines.push(...renderStatusFailure(app.deployment));
   return lines.join('\n');
+}
+
+/**
+ * A failure while its deployment runs (a revert under way) with its evidence; a past one in one
+ * line: the instances above show what is true now, and `ferry show` keeps the evidence.
+ */
+function renderStatusFailure(d: Deployment): string[] {
+  if (!FINAL_DEPLOYMENT_STATUSES.includes(d.status)) return renderFailure(d);
+  const [first = '', ...more] = (d.failure?.message ?? '').split('\n');
+  const text = `${d.failure?.code ?? ''}: ${first}`;
+  const line = text.length > 160 || more.length > 0 ? `${text.slice(0, 160)}…` : text;
+  return [`    last failure: ${line} (details: ferry show ${d.id})`];
 }
 
 /**

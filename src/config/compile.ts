@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StrategySpec } from '../engine/types.js';
+import { closest } from '../lib/closest.js';
+import { checkApp } from './checks.js';
 import type { RawApp, RawConfig } from './schema.js';
 import type { AppConfig, AppEnvironmentConfig, FerryConfig, HealthCheckConfig } from './types.js';
 
@@ -81,9 +83,10 @@ function compileApp(
   const perEnv = ownRecord<AppEnvironmentConfig>([]);
   for (const env of Object.keys(raw.environments)) {
     if (!environments.includes(env)) {
+      const near = closest(env, environments);
       problems.push({
         path: `${where}.environments.${env}`,
-        message: `expected one of the declared environments (${environments.join(', ')}), got "${env}"`,
+        message: `expected one of the declared environments (${environments.join(', ')}), got "${env}"${near === null ? '' : `; did you mean "${near}"?`}`,
       });
     }
   }
@@ -109,9 +112,14 @@ function compileApp(
     problems.push({ path: `${where}.run.group`, message: 'expected run.user as well, got only a group' });
   }
   const url = resolveUrl(raw.artifact.url, ctx.baseDir);
+  const checksumsUrl = raw.artifact.checksums ? resolveUrl(raw.artifact.checksums, ctx.baseDir) : null;
+  const checked = checkApp(where, raw, { url, checksumsUrl });
+  problems.push(...checked);
   const requireChecksum =
     !url.startsWith('file:') && (raw.artifact.require_checksum ?? top.artifacts.require_checksum);
-  if (requireChecksum && !raw.artifact.checksum && !raw.artifact.checksums) {
+  // Whether a URL Ferry cannot fetch needs a checksum is beside the point.
+  const fetchable = !checked.some((p) => p.path === `${where}.artifact.url`);
+  if (fetchable && requireChecksum && !raw.artifact.checksum && !raw.artifact.checksums) {
     problems.push({
       path: `${where}.artifact`,
       message:
@@ -123,7 +131,7 @@ function compileApp(
     artifact: {
       url,
       checksum: raw.artifact.checksum ?? null,
-      checksumsUrl: raw.artifact.checksums ? resolveUrl(raw.artifact.checksums, ctx.baseDir) : null,
+      checksumsUrl,
       headers: ownRecord(Object.entries(raw.artifact.headers ?? {})),
       timeoutMs: raw.artifact.timeout,
       retries: raw.artifact.retries,

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from '../lib/duration.js';
+import { NAME_PATTERN } from '../lib/names.js';
 import { versionProblem } from '../lib/release-version.js';
 import { parseSize } from '../lib/size.js';
 import { describeValue } from '../errors/ferry-error.js';
@@ -118,7 +119,7 @@ export function parseListen(value: unknown): ListenAddress | undefined {
 
 /** A name usable in URLs, file names and route names. */
 export const name = (what: string) =>
-  z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, `expected ${what} of lowercase letters, digits, "-" or "_"`);
+  z.string().regex(NAME_PATTERN, `expected ${what} of lowercase letters, digits, "-" or "_"`);
 
 export const shellLines = z.array(z.string().min(1, 'expected a shell command'));
 

@@ -58,7 +58,84 @@ describe('ferry.yaml validation', () => {
       `${base}    instances: 0`,
       'apps.hello.instances: expected a number of instances (a whole number >= 1), got 0',
     ],
-    ['a misspelt key', `${base}    helth: {}`, 'apps.hello.helth: unknown key'],
+    [
+      'a misspelt key',
+      `${base}    helth: {}`,
+      'apps.hello.helth: unknown key "helth"; did you mean "health"?',
+    ],
+    [
+      'a misspelt top-level key',
+      `artifact: { cache: false }\n${base}`,
+      'artifact: unknown key "artifact"; did you mean "artifacts"?',
+    ],
+    [
+      'a misspelt nested key',
+      `${base}    health: { healthy-threshold: 2 }`,
+      'apps.hello.health.healthy-threshold: unknown key "healthy-threshold"; did you mean "healthy_threshold"?',
+    ],
+    [
+      'an unknown key like none it knows',
+      `${base}    stop: { politely: true }`,
+      'apps.hello.stop.politely: unknown key "politely"; expected one of grace',
+    ],
+    [
+      'a misspelt strategy',
+      `${base}    strategy: { kind: bluegreen }`,
+      'apps.hello.strategy.kind: expected one of "blue-green", "canary", "all-at-once", got "bluegreen"; did you mean "blue-green"?',
+    ],
+    [
+      'a misspelt environment override',
+      `environments: { production: {}, staging: {} }\n${base}    environments: { stagin: { listen: 9000 } }`,
+      'apps.hello.environments.stagin: expected one of the declared environments (production, staging), got "stagin"; did you mean "staging"?',
+    ],
+    [
+      'an artifact URL of a scheme Ferry cannot fetch, shown without its credentials',
+      base.replace(
+        'url: "dist/hello-{version}.tar.gz"',
+        'url: "ftp://deploy:hunter2@example.com/hello-{version}.tgz"',
+      ),
+      'apps.hello.artifact.url: expected a URL of file://, http://, https://, s3://, gs:// (or a file path), got "ftp://example.com/hello-{version}.tgz"',
+    ],
+    [
+      'an s3 URL without a key',
+      base.replace('url: "dist/hello-{version}.tar.gz"', 'url: "s3://releases", require_checksum: false'),
+      'apps.hello.artifact.url: expected s3://bucket/key, got "s3://releases"',
+    ],
+    [
+      'a checksums URL of a scheme Ferry cannot fetch',
+      withArtifact('checksums: "sftp://example.com/SHA256SUMS"'),
+      'apps.hello.artifact.checksums: expected a URL of file://, http://, https://, s3://, gs:// (or a file path), got "sftp://example.com/SHA256SUMS"',
+    ],
+    [
+      'a checksum that is not one',
+      withArtifact('checksum: "sha256:abc123"'),
+      'apps.hello.artifact.checksum: expected hex of 32 (md5), 40 (sha1), 64 (sha256) or 128 (sha512) digits, got "sha256:abc123"',
+    ],
+    [
+      'a checksum whose algorithm does not fit its length',
+      withArtifact(`checksum: "sha512:${'a'.repeat(64)}"`),
+      `apps.hello.artifact.checksum: expected sha512 with 128 hex digits, got "sha512:${'a'.repeat(64)}"`,
+    ],
+    [
+      'a weak checksum without allow_weak_checksums',
+      withArtifact(`checksum: "md5:${'a'.repeat(32)}"`),
+      'apps.hello.artifact.checksum: expected a sha256 or sha512 checksum (md5 collisions can be forged; allow_weak_checksums: true accepts it), got md5',
+    ],
+    [
+      'canary steps that take traffic back',
+      `${base}    strategy: { kind: canary, steps: [{ weight: 50% }, { weight: 10% }] }`,
+      'apps.hello.strategy.steps.1.weight: expected more than the step before (50%), got 10%',
+    ],
+    [
+      'a health deadline no instance can meet',
+      `${base}    health: { interval: 10s, healthy_threshold: 3, deadline: 20s }`,
+      'apps.hello.health.deadline: expected at least healthy_threshold × interval (3 × 10.0s = 30.0s) for a new instance to ever pass its checks, got 20.0s',
+    ],
+    [
+      'a header timeout above the whole request timeout',
+      `${base}    router: { header_timeout: 2m, request_timeout: 1m }`,
+      'apps.hello.router.header_timeout: expected at most router.request_timeout (1m00s), got 2m00s',
+    ],
     [
       'an error rate that is not a percentage',
       `${base}    strategy: { analysis: { max_error_rate: lots } }`,
@@ -167,8 +244,30 @@ describe('ferry.yaml validation', () => {
     );
   });
 
-  it('reports YAML syntax errors', () => {
-    expect(problems('apps: [')[0]).toMatch(/^\(yaml\): /);
+  it('reports cross-field problems beside the field problems of the same file', () => {
+    const web = `  web:\n    artifact: { url: "ftp://x/{version}" }\n    run: { command: x }\n    listen: 8080\n    instances: 0\n    helth: {}\n`;
+    expect(problems(`${base}    strategy: { kind: rolling }\n${web}`)).toEqual([
+      'apps.hello.strategy.kind: expected one of "blue-green", "canary", "all-at-once", got "rolling"',
+      'apps.web.instances: expected a number of instances (a whole number >= 1), got 0',
+      'apps.web.helth: unknown key "helth"; did you mean "health"?',
+      'apps.web.artifact.url: expected a URL of file://, http://, https://, s3://, gs:// (or a file path), got "ftp://x/{version}"',
+      'apps.web.environments.production.listen: expected a port of its own, got 8080 which apps.hello.environments.production.listen uses',
+    ]);
+  });
+
+  it('keeps variables named like prototype keys as plain keys while it looks for cross-field problems', () => {
+    const yaml = `${base.replace('args: [server.mjs]', 'env: { __proto__: x, BAD: [1] }').replace('8080', '7070')}    instances: 0`;
+    expect(problems(yaml)).toEqual([
+      'apps.hello.run.env.BAD: expected a valid value, got a list',
+      'apps.hello.instances: expected a number of instances (a whole number >= 1), got 0',
+      'apps.hello.environments.production.listen: expected a port of its own, got 7070 which api.listen uses',
+    ]);
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+  });
+
+  it('accepts a checksum made from the version, and a weak one when told to', () => {
+    expect(problems(withArtifact('checksum: "{version}"'))).toEqual([]);
+    expect(problems(withArtifact(`checksum: "${'a'.repeat(40)}", allow_weak_checksums: true`))).toEqual([]);
   });
 
   it('compiles defaults into plain units, with a default environment and absolute artifact paths', () => {
@@ -267,5 +366,54 @@ describe('ferry.yaml validation', () => {
     expect('constructor' in config.apps).toBe(false);
     expect('toString' in app.run.env).toBe(false);
     expect(app.run.env.GREETING).toBe('hi');
+  });
+});
+
+describe('YAML syntax errors', () => {
+  function syntaxError(yaml: string): string {
+    try {
+      parseConfig(yaml, { configPath: '/etc/ferry/ferry.yaml', env: {} });
+    } catch (error) {
+      if (isFerryError(error, 'FERRY_E_CONFIG_INVALID')) return error.message;
+      throw error;
+    }
+    throw new Error('expected a syntax error');
+  }
+
+  it('an unquoted {version} in a flow mapping: one message, the line, a caret and the fix', () => {
+    const yaml = base.replace(
+      '{ url: "dist/hello-{version}.tar.gz" }',
+      '{ url: dist/hello-{version}.tar.gz }',
+    );
+    expect(syntaxError(yaml)).toBe(
+      [
+        '/etc/ferry/ferry.yaml:4:33: YAML syntax error: unexpected "{"',
+        '    4 |     artifact: { url: dist/hello-{version}.tar.gz }',
+        '      |                                 ^',
+        '  hint: inside { ... } braces start a mapping, so a value holding them must be quoted: url: "dist/hello-{version}.tar.gz"',
+      ].join('\n'),
+    );
+  });
+
+  it('a value starting with {version} in a flow mapping gets the same hint', () => {
+    const yaml = base.replace('{ url: "dist/hello-{version}.tar.gz" }', '{ url: {version}.tgz }');
+    expect(syntaxError(yaml)).toMatch(/hint: .* must be quoted: url: "\{version\}\.tgz"$/);
+  });
+
+  it.each([
+    ['a tab as indentation', 'apps:\n\thello: {}\n', ':2:1: ', 'indent with spaces'],
+    ['a key twice', 'apps:\n  hello: {}\n  hello: {}\n', ':3:3: ', 'a key may appear once in a mapping'],
+    [
+      'a mapping that loses its column',
+      'apps:\n  hello:\n    run: x\n   listen: 1\n',
+      ':4:1: ',
+      'start at the same column',
+    ],
+    ['an open bracket', 'apps: [\n', ':2:1: ', 'must be closed'],
+  ])('%s: the position and a hint', (_name, yaml, position, hint) => {
+    const message = syntaxError(yaml);
+    expect(message.split('\n')).toHaveLength(4);
+    expect(message).toContain(`/etc/ferry/ferry.yaml${position}YAML syntax error: `);
+    expect(message.split('\n')[3]).toContain(hint);
   });
 });

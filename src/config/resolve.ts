@@ -1,4 +1,5 @@
 import { FerryError } from '../errors/ferry-error.js';
+import { closest } from '../lib/closest.js';
 import type { FerryConfig } from './types.js';
 
 /** Checks an app and environment name against the config; the environment defaults to the first one. */
@@ -12,16 +13,25 @@ export function resolveAppEnv(
     throw new FerryError(
       'FERRY_E_APP_UNKNOWN',
       `no app named "${app}" is configured (known: ${known.join(', ') || 'none'})`,
-      { got: app },
+      { got: app, known },
     );
   }
   const name = env ?? config.environments[0]!;
-  if (!config.environments.includes(name)) {
-    throw new FerryError(
-      'FERRY_E_ENV_UNKNOWN',
-      `no environment named "${name}" (known: ${config.environments.join(', ')})`,
-      { got: name },
-    );
-  }
+  assertEnvironment(config, name);
   return { app, env: name };
+}
+
+/**
+ * Throws FERRY_E_ENV_UNKNOWN naming the environment and the known ones unless the config declares
+ * it: a filter by an environment that does not exist is an error, not an empty answer.
+ */
+export function assertEnvironment(config: FerryConfig, env: string): void {
+  if (config.environments.includes(env)) return;
+  const known = [...config.environments];
+  const near = closest(env, known);
+  throw new FerryError(
+    'FERRY_E_ENV_UNKNOWN',
+    `no environment named ${JSON.stringify(env)} (known: ${known.join(', ')})${near === null ? '' : `; did you mean "${near}"?`}`,
+    { got: env, known },
+  );
 }

@@ -11,7 +11,7 @@ import type {
   RouterStatusView,
   StatusResponse,
 } from '../api/types.js';
-import { resolveAppEnv } from '../config/resolve.js';
+import { assertEnvironment, resolveAppEnv } from '../config/resolve.js';
 import type { FerryConfig } from '../config/types.js';
 import { describeProgress } from '../engine/create.js';
 import type { DeploymentCommand, DeploymentState } from '../engine/types.js';
@@ -45,6 +45,7 @@ export class DaemonControl implements ControlPlane {
 
   async status(filter: { app?: string; env?: string }): Promise<StatusResponse> {
     if (filter.app !== undefined) this.resolve(filter.app, filter.env);
+    else if (filter.env !== undefined) assertEnvironment(this.deps.config, filter.env);
     const apps: AppStatus[] = [];
     for (const [appName, app] of Object.entries(this.deps.config.apps)) {
       if (filter.app !== undefined && filter.app !== appName) continue;

@@ -24,6 +24,32 @@ export const catalog = {
   // API and daemon
   FERRY_E_UNAUTHORIZED: { http: 401, exit: 2, summary: 'the API token is missing or wrong' },
   FERRY_E_BODY_TOO_LARGE: { http: 413, exit: 2, summary: 'the request body is larger than the API accepts' },
+  FERRY_E_ROUTE_UNKNOWN: { http: 404, exit: 2, summary: 'the API has no route of that path' },
+  FERRY_E_METHOD_NOT_ALLOWED: {
+    http: 405,
+    exit: 2,
+    summary: 'the API route does not take that method (the Allow header lists those it takes)',
+  },
+  FERRY_E_UNSUPPORTED_MEDIA_TYPE: {
+    http: 415,
+    exit: 2,
+    summary: 'the request body is not JSON (Content-Type application/json)',
+  },
+  FERRY_E_URL_TOO_LONG: {
+    http: 414,
+    exit: 2,
+    summary: 'a path parameter of the request is longer than the API accepts',
+  },
+  FERRY_E_HEADERS_TOO_LARGE: {
+    http: 431,
+    exit: 2,
+    summary: "the request's URL and headers are larger than the API accepts",
+  },
+  FERRY_E_REQUEST_TIMEOUT: {
+    http: 408,
+    exit: 1,
+    summary: 'the client did not send its whole request in time',
+  },
   FERRY_E_DAEMON_UNREACHABLE: { http: 503, exit: 1, summary: 'the CLI cannot reach the Ferry daemon' },
   FERRY_E_DAEMON_RUNNING: {
     http: 409,

@@ -156,7 +156,7 @@ describe('runInstall (stretcher scenarios)', () => {
     expect(await readFile(join(dest, 'foo/baz'), 'utf8')).toBe('baz\n');
   });
 
-  it('retries a missing source, then fails', async () => {
+  it('retries a missing source file, then fails (stretcher)', async () => {
     const missing = pathToFileURL(join(dir, 'missing.tgz')).href;
     const result = await runInstall(
       options(
@@ -164,7 +164,7 @@ describe('runInstall (stretcher scenarios)', () => {
         { retries: 2 },
       ),
     );
-    expect(errorOf(result)).toMatch(/does not exist \(gave up after 3 attempts\)$/);
+    expect(errorOf(result)).toMatch(/missing\.tgz does not exist \(gave up after 3 attempts\)$/);
   });
 
   it('fails a checksum mismatch with expected and got', async () => {

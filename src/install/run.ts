@@ -132,6 +132,10 @@ async function syncRelease(
     ...(options.timeoutMs > 0 ? { timeoutMs: options.timeoutMs } : {}),
     retries: options.retries,
     retryWaitMs: options.retryWaitMs,
+    // stretcher waits the same time before every retry.
+    retryMaxWaitMs: options.retryWaitMs,
+    // stretcher retries a source file that is not there (yet): an archive still being copied.
+    retryMissingFile: true,
     ...(options.maxBytesPerSecond > 0 ? { maxBytesPerSecond: options.maxBytesPerSecond } : {}),
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     // stretcher runs pre once the archive is fetched and its checksum matched, before unpacking it.

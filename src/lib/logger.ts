@@ -1,29 +1,41 @@
 import { destination, pino, type Logger as PinoLogger } from 'pino';
+import { isName } from './names.js';
 
 export type Logger = Pick<PinoLogger, 'info' | 'warn' | 'error' | 'debug' | 'child'>;
 
+const CENSOR = '[redacted]';
+
 /**
- * The daemon's JSON logger. Fields that can hold secrets are redacted wherever they appear, so a
- * token, an auth header or an app's environment never reaches a log line.
+ * Fields that can hold secrets, hidden wherever they appear: a token, an auth header, an app's
+ * variables. `env` is both an environment's name (`{ app, env }` on most lines) and, as `run.env`
+ * or a bare map, the variables an instance gets; only a name is kept.
  */
+export const LOG_REDACTION = {
+  paths: [
+    'token',
+    '*.token',
+    'headers.authorization',
+    '*.headers.authorization',
+    'authorization',
+    'env',
+    '*.env',
+    'run.env',
+    '*.run.env',
+    'headers',
+    '*.headers',
+  ],
+  censor: (value: unknown, path: string[]): unknown => {
+    const isEnvironmentName = path.at(-1) === 'env' && path.at(-2) !== 'run' && isName(value);
+    return isEnvironmentName ? value : CENSOR;
+  },
+};
+
+/** The daemon's JSON logger, with LOG_REDACTION. */
 export function createLogger(opts: { level?: string; destination?: number | string } = {}): Logger {
   return pino(
     {
       level: opts.level ?? process.env.FERRY_LOG_LEVEL ?? 'info',
-      redact: {
-        paths: [
-          'token',
-          '*.token',
-          'headers.authorization',
-          '*.headers.authorization',
-          'authorization',
-          'env',
-          '*.env',
-          'headers',
-          '*.headers',
-        ],
-        censor: '[redacted]',
-      },
+      redact: LOG_REDACTION,
       base: { pid: process.pid },
     },
     destination({ dest: opts.destination ?? 1, sync: false, mkdir: true }),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import { activateRelease, installRelease } from '../artifacts/index.js';
+import { activateRelease, explainMissingRelease, installRelease } from '../artifacts/index.js';
 import type { AppConfig, FerryConfig } from '../config/types.js';
 import type { DeploymentHook, DeploymentState, EngineEvent, ReleaseVerdict } from '../engine/types.js';
 import { redactUrl } from '../lib/redact.js';
@@ -63,6 +63,10 @@ export class HostEffects implements EffectPort {
       randomDelayMs: artifact.randomDelayMs,
       ...(artifact.maxBytesPerSecond !== null ? { maxBytesPerSecond: artifact.maxBytesPerSecond } : {}),
       ...(cached ? { cacheDir, cacheMaxBytes } : {}),
+    }).catch(async (error: unknown) => {
+      const { app: appName, env } = state;
+      const templates = { url: artifact.url, checksumsUrl: artifact.checksumsUrl };
+      throw await explainMissingRelease(error, { app: appName, env, version, templates, source });
     });
     // Into the ledger only now, installed and verified: a failed install leaves no release behind.
     const release = await this.deps.store.getRelease(state.app, state.env, version);

@@ -28,15 +28,21 @@ export async function openFileHandle(request: FetchRequest): Promise<{ handle: F
     handle = await open(path, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code ?? String(error)})`;
-    // A missing file may still be on its way (a copy in progress, a network mount): worth a retry.
-    throw sourceError(`artifact file ${path} ${why}`, { where: path, retryable: code === 'ENOENT' }, error);
+    const missing = code === 'ENOENT' || code === 'ENOTDIR';
+    const why = missing ? 'does not exist' : `cannot be opened (${code ?? String(error)})`;
+    // Neither a missing file nor a denied one changes by asking again a second later.
+    throw sourceError(
+      `artifact file ${path} ${why}`,
+      { where: request.label, path, retryable: false, missing },
+      error,
+    );
   }
   const stats = await handle.stat();
   if (!stats.isFile()) {
     await handle.close();
     throw sourceError(`artifact file ${path}: expected a regular file, got something else`, {
-      where: path,
+      where: request.label,
+      path,
       retryable: false,
     });
   }

@@ -92,7 +92,7 @@ function gcsError(fetch: FetchRequest, error: unknown): Error {
   if (status === 404) {
     return sourceError(
       `GET ${fetch.label}: expected an object, got 404 (no such object or bucket)`,
-      { where: fetch.label, status, retryable: false },
+      { where: fetch.label, status, retryable: false, missing: true },
       error,
     );
   }

@@ -40,7 +40,8 @@ export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
     if (offset > 0) return resumed(fetch, offset, response);
     if (statusCode !== 200) {
       await discard(response.body);
-      // 4xx will not change by asking again, except "too many requests" and "request timeout".
+      // 4xx (401, 403, 404, 410...) will not change by asking again, except "too many requests"
+      // and "request timeout"; 5xx are the server's trouble of the moment.
       const retryable = statusCode >= 500 || statusCode === 408 || statusCode === 429;
       const got = `${statusCode}${statusText ? ` ${statusText}` : ''}`;
       throw sourceError(`GET ${fetch.label}: expected HTTP 200, got ${got}`, {
@@ -49,6 +50,7 @@ export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
         got,
         status: statusCode,
         retryable,
+        missing: statusCode === 404 || statusCode === 410,
       });
     }
     const length = Number(firstValue(response.headers['content-length']));

@@ -2,30 +2,30 @@ import { openFile } from './file.js';
 import { openGcs } from './gcs.js';
 import { openHttp } from './http.js';
 import { openS3 } from './s3.js';
+import { describeSchemes, isArtifactScheme, type ArtifactScheme } from './schemes.js';
 import type { FetchedBody, FetchRequest, Source } from './source.js';
 import { sourceError } from './source.js';
 
 export type { FetchedBody, FetchRequest, Source } from './source.js';
-export { isRetryable, sourceError } from './source.js';
+export { isMissing, isMissingFile, isRetryable, sourceError } from './source.js';
 export { openFileHandle } from './file.js';
 
-// One module per scheme.
-const SOURCES: ReadonlyMap<string, Source> = new Map([
-  ['file:', openFile],
-  ['http:', openHttp],
-  ['https:', openHttp],
-  ['s3:', openS3],
-  ['gs:', openGcs],
-]);
+// One module per scheme (the list is ARTIFACT_SCHEMES).
+const SOURCES: Readonly<Record<ArtifactScheme, Source>> = {
+  'file:': openFile,
+  'http:': openHttp,
+  'https:': openHttp,
+  's3:': openS3,
+  'gs:': openGcs,
+};
 
 /** Opens the artifact at request.url with the source for its scheme. */
 export function openSource(request: FetchRequest): Promise<FetchedBody> {
-  const source = SOURCES.get(request.url.protocol);
-  if (source === undefined) {
-    const schemes = [...SOURCES.keys()].map((scheme) => `${scheme}//`).join(', ');
+  const { protocol } = request.url;
+  if (!isArtifactScheme(protocol)) {
     return Promise.reject(
       sourceError(
-        `artifact URL ${request.label}: expected a scheme of ${schemes}, got ${request.url.protocol}//`,
+        `artifact URL ${request.label}: expected a scheme of ${describeSchemes()}, got ${protocol}//`,
         {
           where: request.label,
           retryable: false,
@@ -33,7 +33,7 @@ export function openSource(request: FetchRequest): Promise<FetchedBody> {
       ),
     );
   }
-  return source(request);
+  return SOURCES[protocol](request);
 }
 
 /** Fetches a small text document (a checksums file), refusing anything larger than maxBytes. */

@@ -82,6 +82,7 @@ function s3Error(fetch: FetchRequest, error: unknown): Error {
         where: fetch.label,
         status: 404,
         retryable: false,
+        missing: name !== 'NoSuchBucket',
       },
       error,
     );

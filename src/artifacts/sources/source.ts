@@ -30,13 +30,29 @@ export interface FetchedBody {
 
 export type Source = (request: FetchRequest) => Promise<FetchedBody>;
 
-/** A source failure; `retryable` marks transient ones (network errors, 5xx) the pipeline retries. */
+/**
+ * A source failure. `retryable` marks transient ones (network errors, timeouts, 5xx) the pipeline
+ * retries; `missing` marks an answer that the thing asked for does not exist there (no such file,
+ * HTTP 404 or 410, no such object), which no retry changes. `where` is the request's label.
+ */
 export function sourceError(
   message: string,
-  details: { where: string; retryable: boolean; [key: string]: unknown },
+  details: { where: string; retryable: boolean; missing?: boolean; [key: string]: unknown },
   cause?: unknown,
 ): FerryError {
   return new FerryError('FERRY_E_ARTIFACT_SOURCE', message, details, { cause });
+}
+
+/** True for a local file:// artifact that does not exist (file sources name its path). */
+export function isMissingFile(error: unknown): boolean {
+  return isMissing(error) && typeof error.details.path === 'string';
+}
+
+/** True for a source's answer that what it was asked for does not exist (see sourceError). */
+export function isMissing(error: unknown): error is FerryError {
+  return (
+    error instanceof FerryError && error.code === 'FERRY_E_ARTIFACT_SOURCE' && error.details.missing === true
+  );
 }
 
 export function isRetryable(error: unknown): boolean {
