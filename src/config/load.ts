@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { core } from 'zod';
@@ -7,11 +6,6 @@ import { FerryError, describeValue } from '../errors/ferry-error.js';
 import { compileConfig, type ConfigProblem } from './compile.js';
 import { configSchema } from './schema.js';
 import type { FerryConfig } from './types.js';
-
-/** FERRY_HOME, else ~/.ferry: where the daemon keeps its state and the CLI finds its token. */
-export function defaultFerryHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FERRY_HOME ? path.resolve(env.FERRY_HOME) : path.join(os.homedir(), '.ferry');
-}
 
 /** Reads, validates and compiles ferry.yaml. Every problem is reported at once, each with its path. */
 export function loadConfig(configPath: string, env: NodeJS.ProcessEnv = process.env): FerryConfig {
@@ -53,7 +47,7 @@ export function parseConfig(
   const { config, problems } = compileConfig(parsed.data, {
     configPath: opts.configPath,
     baseDir,
-    defaultDataDir: defaultFerryHome(opts.env),
+    env: opts.env ?? process.env,
   });
   if (problems.length > 0) throw configInvalid(where, problems);
   return config;

@@ -1,14 +1,17 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { findConfigFile, isDefaultConfigFile, type ConfigFile } from '../config/config-file.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
 import type { DeploymentEvent } from '../store/store.js';
 import { createLogger } from '../lib/logger.js';
+import { shellWord } from '../lib/shell-word.js';
 import { Daemon } from './daemon.js';
 import type { Recovery } from './earlier-state.js';
 
 export interface UpOptions {
+  /** -c: the configuration file (else ./ferry.yaml when present). */
   readonly config?: string;
+  /** --home: the data directory, over FERRY_HOME and data_dir. */
   readonly home?: string;
   /** `--adopt` or `--reset`: how to start on a lost store. */
   readonly recovery?: Recovery;
@@ -22,7 +25,7 @@ export interface UpOptions {
  */
 export async function up(opts: UpOptions): Promise<void> {
   const out = opts.out ?? process.stdout;
-  const config = readConfig(opts);
+  const { config, file } = readConfig(opts);
   const daemon = new Daemon({
     config,
     openLog: (file) => createLogger({ destination: file }),
@@ -44,17 +47,30 @@ export async function up(opts: UpOptions): Promise<void> {
     if (event.type !== 'phase') out.write(`  [${event.deploymentId}] ${event.message}\n`);
   });
   await daemon.idle();
-  out.write(banner(config, daemon.apiUrl));
+  out.write(banner(config, daemon.apiUrl, clientFlags(config, file, opts)));
 }
 
-function readConfig(opts: UpOptions): FerryConfig {
+function readConfig(opts: UpOptions): { config: FerryConfig; file: ConfigFile | null } {
   const env = opts.home ? { ...process.env, FERRY_HOME: opts.home } : process.env;
-  if (opts.config) return loadConfig(opts.config, env);
-  if (existsSync('ferry.yaml')) return loadConfig('ferry.yaml', env);
-  return parseConfig('{}', { configPath: null, env });
+  const file = findConfigFile(opts.config);
+  const config = file ? loadConfig(file.path, env) : parseConfig('{}', { configPath: null, env });
+  return { config, file };
 }
 
-function banner(config: FerryConfig, apiUrl: string): string {
+/**
+ * What another command needs, run in this directory, to find this daemon as ferry up did: -c for
+ * a file other than ./ferry.yaml, --home when the data directory came from --home or FERRY_HOME
+ * (another terminal may not have that variable).
+ */
+function clientFlags(config: FerryConfig, file: ConfigFile | null, opts: UpOptions): string {
+  const homeGiven = opts.home !== undefined || Boolean(process.env.FERRY_HOME);
+  return [
+    file && !isDefaultConfigFile(file) ? ` -c ${shellWord(file.shown)}` : '',
+    homeGiven ? ` --home ${shellWord(config.dataDir)}` : '',
+  ].join('');
+}
+
+function banner(config: FerryConfig, apiUrl: string, flags: string): string {
   const lines = ['', 'Ferry is up.', `  API:  ${apiUrl}  (token: ${path.join(config.dataDir, 'api-token')})`];
   const first = Object.keys(config.apps)[0];
   for (const app of Object.values(config.apps)) {
@@ -68,13 +84,13 @@ function banner(config: FerryConfig, apiUrl: string): string {
       '',
       'Try, in another terminal:',
       `  curl http://${host}:${port}/`,
-      `  ferry status`,
-      `  ferry deploy ${first} <version> --wait`,
-      `  ferry rollback ${first} --wait`,
-      `  ferry history ${first}`,
+      `  ferry status${flags}`,
+      `  ferry deploy ${first} <version> --wait${flags}`,
+      `  ferry rollback ${first} --wait${flags}`,
+      `  ferry history ${first}${flags}`,
     );
   } else {
-    lines.push('', 'No apps configured: see docs/configuration.md, then ferry up --config ferry.yaml');
+    lines.push('', 'No apps configured: see docs/configuration.md, then ferry up -c ferry.yaml');
   }
   return `${lines.join('\n')}\n\n`;
 }
