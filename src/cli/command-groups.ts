@@ -11,7 +11,7 @@ interface CommandGroup {
  * is loaded only when the command runs, see lazy-action.ts). A new command goes in a group here:
  * one not listed still works (an unknown word loads every group), at the cost of loading them all.
  */
-const GROUPS: readonly CommandGroup[] = [
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { names: ['up', 'down'], load: () => import('./commands/up.js') },
   { names: ['config'], load: () => import('./commands/config.js') },
   {
@@ -33,8 +33,8 @@ export async function registerCommands(program: Command, argv: readonly string[]
   const word = commandWord(argv);
   const asksVersion = argv.includes('--version') || argv.includes('-V');
   if (word === undefined && asksVersion && !argv.includes('--help') && !argv.includes('-h')) return;
-  const group = GROUPS.find((g) => word !== undefined && g.names.includes(word));
-  for (const { load } of group ? [group] : GROUPS) (await load()).register(program);
+  const group = COMMAND_GROUPS.find((g) => word !== undefined && g.names.includes(word));
+  for (const { load } of group ? [group] : COMMAND_GROUPS) (await load()).register(program);
 }
 
 function commandWord(argv: readonly string[]): string | undefined {
