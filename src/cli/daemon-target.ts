@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { readDaemonInfo, readToken } from '../api/discovery.js';
-import { findConfigFile, isDefaultConfigFile, type ConfigFile } from '../config/config-file.js';
+import { configFlag, findConfigFile, type ConfigFile } from '../config/config-file.js';
 import type { DaemonSettings } from '../config/daemon-settings.js';
 import { resolveDataDir } from '../config/home.js';
 import { FerryError } from '../errors/ferry-error.js';
@@ -46,7 +46,7 @@ export async function resolveDaemonTarget(command: Command): Promise<DaemonTarge
   // A file named with -c is always read: a wrong path or a broken file is said, never ignored.
   if (config.file?.explicit) await config.settings();
   const { home, from } = await resolveHome(command, config);
-  const upCommand = `ferry up${config.file && !isDefaultConfigFile(config.file) ? ` -c ${shellWord(config.file.shown)}` : ''}${opts.home ? ` --home ${shellWord(opts.home)}` : ''}`;
+  const upCommand = `ferry up${configFlag(config.file)}${opts.home ? ` --home ${shellWord(opts.home)}` : ''}`;
   const info = readDaemonInfo(home);
   const located = await locate();
   const token = opts.token ?? readToken(home);

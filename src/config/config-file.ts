@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { shellWord } from '../lib/shell-word.js';
 
 /** The configuration file a command reads, and how the user named it. */
 export interface ConfigFile {
@@ -29,4 +30,12 @@ export function findConfigFile(flag: string | undefined, cwd: string = process.c
 /** Whether a command run in cwd without -c would read this same file. */
 export function isDefaultConfigFile(file: ConfigFile, cwd: string = process.cwd()): boolean {
   return file.path === path.join(cwd, DEFAULT_CONFIG_FILE);
+}
+
+/**
+ * The -c a printed command needs to read this same file when run in cwd: none for ./ferry.yaml
+ * (or no file), else " -c FILE" as the user named it.
+ */
+export function configFlag(file: ConfigFile | null, cwd: string = process.cwd()): string {
+  return file && !isDefaultConfigFile(file, cwd) ? ` -c ${shellWord(file.shown)}` : '';
 }

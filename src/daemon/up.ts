@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { findConfigFile, isDefaultConfigFile, type ConfigFile } from '../config/config-file.js';
+import { configFlag, findConfigFile, type ConfigFile } from '../config/config-file.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
 import type { DeploymentEvent } from '../store/store.js';
@@ -69,10 +69,7 @@ function readConfig(opts: UpOptions): { config: FerryConfig; file: ConfigFile | 
  */
 function clientFlags(config: FerryConfig, file: ConfigFile | null, opts: UpOptions): string {
   const homeGiven = opts.home !== undefined || Boolean(process.env.FERRY_HOME);
-  return [
-    file && !isDefaultConfigFile(file) ? ` -c ${shellWord(file.shown)}` : '',
-    homeGiven ? ` --home ${shellWord(config.dataDir)}` : '',
-  ].join('');
+  return [configFlag(file), homeGiven ? ` --home ${shellWord(config.dataDir)}` : ''].join('');
 }
 
 function banner(config: FerryConfig, apiUrl: string, flags: string): string {
