@@ -3,6 +3,71 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/**
+ * What src/cli may import, statically, besides its own files: the API's wire types and the
+ * discovery of the local daemon (daemon.json, api-token), errors, src/lib (but the daemon's
+ * logger), the light parts of src/config that find a daemon from a ferry.yaml, and the flag
+ * parsers of `ferry install` (commander calls them while parsing).
+ */
+const CLI_STATIC =
+  '(api/(types|discovery)|errors/[\\w-]+|lib/(?!logger\\.)[\\w-]+|config/(config-file|home|listen-address|traffic-percent)|install/(flags|event))\\.js$';
+
+/**
+ * Local code a command runs itself, loaded with import() by that command only, never on the path
+ * of the commands that talk to a daemon:
+ * - daemon/up: `ferry up` runs the daemon in its own process;
+ * - daemon/down: `ferry down` stops local processes (the daemon may be gone);
+ * - install/run: `ferry install` runs a stretcher manifest here, without a daemon;
+ * - config/load: `ferry config check` validates a whole file with the schema;
+ * - config/daemon-settings: data_dir and api of a ferry.yaml (the YAML parser), read only when a
+ *   command needs them to find its daemon.
+ */
+const CLI_LAZY = '(daemon/(up|down)|install/run|config/(load|daemon-settings))\\.js$';
+
+/** The CLI's import fence for files `up` levels below src/ (up: '../' or '../../'). */
+function cliFence(files, up) {
+  const out = up.replaceAll('.', '\\.');
+  const outJs = up.replaceAll('.', '\\.').replaceAll('/', '\\/');
+  return [
+    {
+      files: [files],
+      ignores: ['**/*.test.ts'],
+      rules: {
+        '@typescript-eslint/no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                regex: `^${out}(?!${CLI_STATIC})`,
+                allowTypeImports: true,
+                message:
+                  'the CLI talks to the daemon through the API: it imports the API client and wire types, src/lib, src/errors and the light parts of src/config (see CLI_STATIC in eslint.config.js).',
+              },
+              {
+                regex: '^(?!node:|commander$|\\.)',
+                allowTypeImports: true,
+                message: 'the CLI loads no package but commander: each costs every command its start-up.',
+              },
+            ],
+          },
+        ],
+        'no-restricted-syntax': [
+          'error',
+          {
+            selector: `ImportExpression[source.value=/^${outJs}(?!${CLI_LAZY.replaceAll('/', '\\/')})/]`,
+            message:
+              'a command loads local code only through a narrow entry listed in CLI_LAZY (eslint.config.js), with the reason.',
+          },
+          {
+            selector: 'ImportExpression[source.value=/^(?!node:|\\.)/]',
+            message: 'the CLI loads no package but commander.',
+          },
+        ],
+      },
+    },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'examples/**/dist/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
@@ -18,6 +83,24 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': [
         'error',
         { allowNumber: true, allowBoolean: true },
+      ],
+    },
+  },
+  {
+    // The daemon side (and everything but the CLI) never depends on the CLI.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**', '**/*.test.ts', '**/test-support/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+cli/', message: 'only the CLI imports src/cli.' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^(\\.\\.\\/)+cli\\//]',
+          message: 'only the CLI imports src/cli.',
+        },
       ],
     },
   },
@@ -44,22 +127,12 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'Date', 'fetch', 'process'],
     },
   },
+  ...cliFence('src/cli/*.ts', '../'),
+  ...cliFence('src/cli/*/*.ts', '../../'),
   {
-    // The CLI speaks only the API's types: it never reaches into the runtime or the store.
-    files: ['src/cli/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../runtime/*', '../store/*', '../engine/*', '../agent/*', '../supervisor/*'],
-              message: 'the CLI talks to the daemon through the API only.',
-            },
-          ],
-        },
-      ],
-    },
+    // src/cli has two levels (commands/, actions/): a deeper file would escape the fence above.
+    files: ['src/cli/*/*/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', { selector: 'Program', message: 'src/cli has two levels.' }] },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

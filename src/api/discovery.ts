@@ -1,5 +1,4 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
 
@@ -85,7 +84,8 @@ export function readTokenFile(home: string): string | undefined {
 /** Creates a new token (0600, in a 0700 directory); fails if the file appeared meanwhile. */
 export function createToken(home: string): string {
   mkdirSync(home, { recursive: true, mode: 0o700 });
-  const token = randomBytes(24).toString('base64url');
+  // Web Crypto's CSPRNG: node:crypto would be loaded by every CLI command that reads daemon.json.
+  const token = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
   const file = path.join(home, 'api-token');
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { percent } from '../config/fields.js';
+import { parseTrafficPercent, trafficPercentProblem } from '../config/traffic-percent.js';
 
 /** Commander argument parsers that name the flag and what they got. */
 export function positiveInt(flag: string) {
@@ -22,9 +22,9 @@ export function strategy(value: string): StrategyArg {
 /** A share of traffic, parsed as ferry.yaml's step weights are: "30%" or 30, above 0 and at most 100. */
 export function trafficPercent(flag: string, zeroHint: string) {
   return (value: string): number => {
-    const parsed = percent.safeParse(value);
-    if (parsed.success) return parsed.data;
-    const problem = parsed.error.issues[0]?.message ?? 'expected a percentage of traffic';
+    const parsed = parseTrafficPercent(value);
+    if (parsed !== undefined) return parsed;
+    const problem = trafficPercentProblem(value);
     const hint = /^\s*0+(\.0*)?\s*%?\s*$/.test(value) ? `; ${zeroHint}` : '';
     throw new InvalidArgumentError(`${flag}: ${problem}${hint}`);
   };

@@ -1,44 +1,38 @@
-import { readDaemonInfo, readToken } from '../api/discovery.js';
+import type { IncomingMessage } from 'node:http';
 import type { ErrorResponse } from '../api/types.js';
-import type { ErrorCode } from '../errors/catalog.js';
-import { FerryError, messageOf } from '../errors/ferry-error.js';
+import { catalog, type ErrorCode } from '../errors/catalog.js';
+import { FerryError, isFerryError, messageOf } from '../errors/ferry-error.js';
+import type { DaemonTarget } from './daemon-target.js';
+import { send } from './http-transport.js';
+import { UnknownCodeError } from './unknown-code-error.js';
 
-export interface ClientOptions {
-  readonly home: string;
-  readonly url?: string;
-  readonly token?: string;
-}
+/**
+ * Codes whose message depends on which daemon answered (an app it does not know, a token it
+ * refuses): their errors also say which daemon was asked and why that one.
+ */
+const DAEMON_SPECIFIC = new Set<string>([
+  'FERRY_E_APP_UNKNOWN',
+  'FERRY_E_ENV_UNKNOWN',
+  'FERRY_E_DEPLOYMENT_UNKNOWN',
+  'FERRY_E_UNAUTHORIZED',
+  'FERRY_E_DAEMON_STARTING',
+]);
 
-/** The CLI's HTTP client for the daemon's API. Finds the local daemon and its token without flags. */
+/** The CLI's HTTP client for the daemon's API (see daemon-target.ts for which daemon). */
 export class ApiClient {
   readonly url: string;
   private readonly token: string;
-  /** The daemon's own certificate, trusted for its https URL. */
   private readonly certFile: string | undefined;
-  private fetcher: Promise<typeof fetch> | undefined;
 
-  constructor(opts: ClientOptions) {
-    const info = readDaemonInfo(opts.home);
-    const url = opts.url ?? process.env.FERRY_URL ?? info?.url;
-    if (!url) {
-      throw new FerryError(
-        'FERRY_E_DAEMON_UNREACHABLE',
-        `no Ferry daemon found for ${opts.home} (no daemon.json); start one with: ferry up`,
-        { where: opts.home },
-      );
-    }
-    const token = opts.token ?? process.env.FERRY_TOKEN ?? readToken(opts.home);
-    if (!token) {
-      throw new FerryError(
-        'FERRY_E_UNAUTHORIZED',
-        `no API token: expected ${opts.home}/api-token or FERRY_TOKEN`,
-        { where: opts.home },
-      );
-    }
-    this.url = url.replace(/\/$/, '');
-    this.token = token;
-    this.certFile =
-      info?.certFile !== undefined && sameOrigin(this.url, info.url) ? info.certFile : undefined;
+  constructor(private readonly target: DaemonTarget) {
+    this.url = target.url;
+    this.token = target.token;
+    this.certFile = target.certFile;
+  }
+
+  /** "asked the daemon at URL (where that choice came from)", for error messages. */
+  get asked(): string {
+    return `asked the daemon at ${this.url} (${this.target.source})`;
   }
 
   get<T>(path: string): Promise<T> {
@@ -50,99 +44,148 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.fetch(path, {
+    const response = await this.send(
       method,
-      headers: {
-        authorization: `Bearer ${this.token}`,
+      path,
+      {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    const parsed: unknown = text ? JSON.parse(text) : {};
-    if (!response.ok) throw fromErrorResponse(parsed, response.status);
+      body === undefined ? undefined : JSON.stringify(body),
+    );
+    const text = await this.lostIsUnreachable(readText(response));
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = undefined;
+    }
+    if (!isOk(response)) throw this.fromErrorResponse(parsed, response.statusCode);
+    if (parsed === undefined)
+      throw new FerryError(
+        'FERRY_E_INTERNAL',
+        `the daemon answered something other than JSON\n  ${this.asked}`,
+      );
     return parsed as T;
   }
 
   /** Opens a server-sent events stream and yields each message's data, parsed. */
   async *stream<T>(path: string, signal?: AbortSignal): AsyncGenerator<T> {
-    const response = await this.fetch(path, {
-      headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
-      ...(signal ? { signal } : {}),
-    });
-    if (!response.ok || !response.body)
-      throw fromErrorResponse(await response.json().catch(() => ({})), response.status);
+    const response = await this.send('GET', path, { accept: 'text/event-stream' }, undefined, signal);
+    if (!isOk(response)) {
+      const text = await this.lostIsUnreachable(readText(response));
+      throw this.fromErrorResponse(parseOrNothing(text), response.statusCode);
+    }
     const decoder = new TextDecoder();
     let buffer = '';
-    for await (const chunk of this.lostIsUnreachable(response.body, signal)) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const message = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = message
-          .split('\n')
-          .filter((line) => line.startsWith('data: '))
-          .map((line) => line.slice(6))
-          .join('\n');
-        if (data) yield JSON.parse(data) as T;
-      }
-    }
-  }
-
-  /** A stream cut by the daemon going away (kill -9, restart) is reported as unreachable. */
-  private async *lostIsUnreachable(
-    body: AsyncIterable<unknown>,
-    signal?: AbortSignal,
-  ): AsyncGenerator<unknown> {
     try {
-      yield* body;
+      for await (const chunk of response as AsyncIterable<Buffer>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = message
+            .split('\n')
+            .filter((line) => line.startsWith('data: '))
+            .map((line) => line.slice(6))
+            .join('\n');
+          if (data) yield JSON.parse(data) as T;
+        }
+      }
     } catch (error) {
       if (signal?.aborted) throw error;
-      throw new FerryError(
-        'FERRY_E_DAEMON_UNREACHABLE',
-        `the connection to the daemon at ${this.url} was lost (${messageOf(error)})`,
-        { where: this.url },
-        { cause: error },
-      );
+      throw this.lost(error);
+    } finally {
+      response.destroy();
     }
+    // The daemon ended the stream without saying so (it stopped): as a lost connection.
+    if (!response.complete) throw this.lost(new Error('the response ended early'));
   }
 
-  private async fetch(path: string, init: RequestInit): Promise<Response> {
-    const fetcher = await this.fetcherFor();
+  private async send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
     try {
-      return await fetcher(`${this.url}${path}`, init);
+      return await send(
+        {
+          method,
+          url: `${this.url}${path}`,
+          headers: { authorization: `Bearer ${this.token}`, ...headers },
+          ...(body !== undefined ? { body } : {}),
+          ...(signal ? { signal } : {}),
+        },
+        this.certFile,
+      );
     } catch (error) {
-      if (init.signal?.aborted) throw error;
+      if (signal?.aborted || isFerryError(error)) throw error;
       throw new FerryError(
         'FERRY_E_DAEMON_UNREACHABLE',
-        `no Ferry daemon answers at ${this.url} (${messageOf((error as { cause?: unknown }).cause ?? error)}); start one with: ferry up`,
+        `no Ferry daemon answers (${messageOf(error)}); start one with: ${this.target.upCommand}\n  ${this.asked}`,
         { where: this.url },
         { cause: error },
       );
     }
   }
 
-  /** The global fetch, or one trusting the daemon's certificate (loaded only for https). */
-  private fetcherFor(): Promise<typeof fetch> {
-    if (this.certFile === undefined || !this.url.startsWith('https:')) return Promise.resolve(fetch);
-    const certFile = this.certFile;
-    this.fetcher ??= import('./trusted-fetch.js').then((m) => m.trustedFetch(certFile));
-    return this.fetcher;
+  /** A response cut by the daemon going away (kill -9, restart) is reported as unreachable. */
+  private async lostIsUnreachable<R>(reading: Promise<R>): Promise<R> {
+    try {
+      return await reading;
+    } catch (error) {
+      throw this.lost(error);
+    }
+  }
+
+  private lost(error: unknown): FerryError {
+    return new FerryError(
+      'FERRY_E_DAEMON_UNREACHABLE',
+      `the connection to the daemon was lost (${messageOf(error)})\n  ${this.asked}`,
+      { where: this.url },
+      { cause: error },
+    );
+  }
+
+  /** A FerryError for a code this CLI knows; the message and code as given for one it does not. */
+  private fromErrorResponse(body: unknown, status: number | undefined): Error {
+    const error = (body as Partial<ErrorResponse> | null)?.error;
+    if (typeof error?.code !== 'string' || typeof error.message !== 'string')
+      return new FerryError(
+        'FERRY_E_INTERNAL',
+        `the daemon answered HTTP ${status ?? '(no status)'}\n  ${this.asked}`,
+      );
+    const details = error.details ?? {};
+    if (!isKnownCode(error.code)) return new UnknownCodeError(error.code, error.message, details);
+    const message = DAEMON_SPECIFIC.has(error.code) ? `${error.message}\n  ${this.asked}` : error.message;
+    return new FerryError(error.code, message, details);
   }
 }
 
-function sameOrigin(a: string, b: string): boolean {
+/** Codes of a newer daemon are not in this CLI's catalog. */
+function isKnownCode(code: string): code is ErrorCode {
+  return Object.hasOwn(catalog, code);
+}
+
+function isOk(response: IncomingMessage): boolean {
+  const status = response.statusCode ?? 0;
+  return status >= 200 && status < 300;
+}
+
+async function readText(response: IncomingMessage): Promise<string> {
+  let text = '';
+  response.setEncoding('utf8');
+  for await (const chunk of response as AsyncIterable<string>) text += chunk;
+  if (!response.complete) throw new Error('the response ended early');
+  return text;
+}
+
+function parseOrNothing(text: string): unknown {
   try {
-    return new URL(a).origin === new URL(b).origin;
+    return JSON.parse(text);
   } catch {
-    return false;
+    return undefined;
   }
-}
-
-function fromErrorResponse(body: unknown, status: number): FerryError {
-  const error = (body as Partial<ErrorResponse>).error;
-  if (error?.code?.startsWith('FERRY_E_'))
-    return new FerryError(error.code as ErrorCode, error.message, error.details ?? {});
-  return new FerryError('FERRY_E_INTERNAL', `the daemon answered HTTP ${status}`);
 }

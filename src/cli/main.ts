@@ -1,35 +1,53 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isFerryError, messageOf } from '../errors/ferry-error.js';
 import { FERRY_VERSION } from '../lib/version.js';
-import { registerConfigCommands } from './commands/config.js';
-import { registerDeploymentCommands } from './commands/deployments.js';
-import { registerInstallCommand } from './commands/install.js';
-import { registerReadCommands } from './commands/read.js';
-import { registerUpCommand } from './commands/up.js';
+import { registerCommands } from './command-groups.js';
+import { UnknownCodeError } from './unknown-code-error.js';
+
+/** stretcher's flags are its own: `-c` would swallow `-command-timeout`. */
+const WITHOUT_CONFIG_OPTION = new Set(['install']);
 
 /** Exit codes: 0 ok, 1 the operation failed (e.g. the deployment was rolled back), 2 usage or config. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('ferry')
     .description('Ferry: continuous deployment to your own hosts, with zero failed requests')
     .version(FERRY_VERSION)
-    .addOption(new Option('--home <dir>', 'data directory of the daemon (default: $FERRY_HOME or ~/.ferry)'))
     .addOption(
-      new Option('--url <url>', 'the daemon API address (default: from <home>/daemon.json)').env('FERRY_URL'),
+      new Option(
+        '--home <dir>',
+        'data directory of the daemon (default: $FERRY_HOME, else data_dir, else ~/.ferry)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--url <url>',
+        'the daemon API address (default: from <home>/daemon.json, else api.listen)',
+      ).env('FERRY_URL'),
     )
     .addOption(new Option('--token <token>', 'API token (default: <home>/api-token)').env('FERRY_TOKEN'))
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .showHelpAfterError('(run with --help for usage)');
-  registerUpCommand(program);
-  registerConfigCommands(program);
-  registerDeploymentCommands(program);
-  registerReadCommands(program);
-  registerInstallCommand(program);
+  await registerCommands(program, argv);
+  addConfigOption(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
     return reportError(error);
+  }
+}
+
+/**
+ * Every command reads a configuration (-c FILE, else ./ferry.yaml when present) to find its daemon
+ * as `ferry up` does; registered here once, so a new command cannot miss it.
+ */
+function addConfigOption(parent: Command): void {
+  for (const command of parent.commands) {
+    if (WITHOUT_CONFIG_OPTION.has(command.name())) continue;
+    if (command.commands.length > 0) addConfigOption(command);
+    else if (!command.options.some((o) => o.long === '--config'))
+      command.option('-c, --config <file>', 'the configuration file (default: ./ferry.yaml if present)');
   }
 }
 
@@ -43,7 +61,7 @@ function reportError(error: unknown): number {
       ? 0
       : 2;
   }
-  if (isFerryError(error)) {
+  if (isFerryError(error) || error instanceof UnknownCodeError) {
     process.stderr.write(`ferry: ${error.message}\n  (${error.code})\n`);
     return error.exitCode;
   }

@@ -3,6 +3,7 @@ import { FINAL_DEPLOYMENT_STATUSES } from '../api/types.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isFerryError } from '../errors/ferry-error.js';
 import type { ApiClient } from './client.js';
+import { printJsonLine } from './json-output.js';
 import { renderEvent, renderFailure } from './render.js';
 
 /** How long --wait keeps trying to reach a daemon that went away (it may be restarting). */
@@ -10,14 +11,16 @@ const RECONNECT_MS = 60_000;
 
 /**
  * Follows a deployment until it is final: a live progress line on a terminal, plain lines
- * otherwise. Returns the exit code: 0 when it succeeded, 1 when it failed, rolled back or aborted.
+ * otherwise; with json, one JSON object per event as it arrives, then the result (NDJSON). Returns
+ * the exit code: 0 when it succeeded, 1 when it failed, rolled back or aborted.
  */
 export async function waitForDeployment(
   client: ApiClient,
   deployment: Deployment,
   out: NodeJS.WriteStream = process.stdout,
+  { json = false }: { json?: boolean } = {},
 ): Promise<number> {
-  const live = out.isTTY === true;
+  const live = out.isTTY === true && !json;
   let last = deployment;
   let progressShown = false;
   const clearProgress = () => {
@@ -35,6 +38,8 @@ export async function waitForDeployment(
   const isFinal = () => FINAL_DEPLOYMENT_STATUSES.includes(last.status);
   const reconnectBy = () => Date.now() + RECONNECT_MS;
   let giveUpAt = reconnectBy();
+  // After a reconnect the stream starts from the first event again: each is printed once.
+  let printedSeq = 0;
   try {
     while (!isFinal()) {
       try {
@@ -43,6 +48,12 @@ export async function waitForDeployment(
         )) {
           giveUpAt = reconnectBy();
           if (message.kind === 'event') {
+            if (message.event.seq <= printedSeq) continue;
+            printedSeq = message.event.seq;
+          }
+          if (message.kind === 'event' && json) {
+            printJsonLine({ kind: 'event', event: message.event }, out);
+          } else if (message.kind === 'event') {
             // Phase changes are for programs; the records say the same in words.
             if (message.event.type === 'phase') continue;
             clearProgress();
@@ -69,9 +80,14 @@ export async function waitForDeployment(
     if (ticker) clearInterval(ticker);
     clearProgress();
   }
-  out.write(`deployment ${last.id} ${last.status}: ${last.from ?? 'nothing'} -> ${last.to}\n`);
-  for (const line of renderFailure(last)) out.write(`${line}\n`);
-  return last.status === 'succeeded' ? 0 : 1;
+  const succeeded = last.status === 'succeeded';
+  if (json) {
+    printJsonLine({ kind: 'result', succeeded, deployment: last }, out);
+  } else {
+    out.write(`deployment ${last.id} ${last.status}: ${last.from ?? 'nothing'} -> ${last.to}\n`);
+    for (const line of renderFailure(last)) out.write(`${line}\n`);
+  }
+  return succeeded ? 0 : 1;
 }
 
 function seconds(ms: number): string {

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { StrategySpec } from '../engine/types.js';
 import { closest } from '../lib/closest.js';
 import { checkApp } from './checks.js';
+import { resolveDataDir } from './home.js';
 import type { RawApp, RawConfig } from './schema.js';
 import type { AppConfig, AppEnvironmentConfig, FerryConfig, HealthCheckConfig } from './types.js';
 
@@ -21,8 +22,8 @@ export interface CompileContext {
   readonly configPath: string | null;
   /** Directory relative paths in the file are resolved against. */
   readonly baseDir: string;
-  /** FERRY_HOME or ~/.ferry, used when data_dir is not set. */
-  readonly defaultDataDir: string;
+  /** FERRY_HOME (set by --home too) wins over data_dir; ~/.ferry when neither is set. */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 /** Turns a validated raw config into frozen options in plain units; cross-field problems are returned. */
@@ -41,7 +42,7 @@ export function compileConfig(
   );
   checkListenConflicts(apps, raw, problems);
   checkApiExposure(raw, problems);
-  const dataDir = raw.data_dir ? path.resolve(ctx.baseDir, raw.data_dir) : ctx.defaultDataDir;
+  const dataDir = resolveDataDir(raw.data_dir, ctx.baseDir, ctx.env);
   const config: FerryConfig = {
     configPath: ctx.configPath,
     dataDir,

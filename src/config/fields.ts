@@ -5,6 +5,10 @@ import { NAME_PATTERN } from '../lib/names.js';
 import { versionProblem } from '../lib/release-version.js';
 import { parseSize } from '../lib/size.js';
 import { describeValue } from '../errors/ferry-error.js';
+import { parseListen, type ListenAddress } from './listen-address.js';
+import { parseTrafficPercent, trafficPercentProblem } from './traffic-percent.js';
+
+export { parseListen, type ListenAddress };
 
 /** Field types with human units, each failing with `expected ..., got ...`. */
 
@@ -59,13 +63,9 @@ function parseRatio(value: unknown): number | undefined {
 
 /** A percent of traffic: 10, "10%" -> 10. */
 export const percent = z.unknown().transform((value, ctx) => {
-  const text = typeof value === 'string' ? value.trim().replace(/%$/, '') : value;
-  const n = typeof text === 'string' && text !== '' ? Number(text) : text;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 100) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a percentage of traffic like "10%" (1-100), got ${describeValue(value)}`,
-    });
+  const n = parseTrafficPercent(value);
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: trafficPercentProblem(value) });
     return z.NEVER;
   }
   return n;
@@ -87,11 +87,6 @@ const wholeNumber = (what: string, min: number) =>
 export const count = (what: string) => wholeNumber(what, 0);
 export const positiveInt = (what: string) => wholeNumber(what, 1);
 
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
 /** "127.0.0.1:8080", "8080", ":8080" or 8080 -> { host, port } (host defaults to 127.0.0.1). */
 export const listen = z.unknown().transform((value, ctx): ListenAddress => {
   const parsed = parseListen(value);
@@ -104,18 +99,6 @@ export const listen = z.unknown().transform((value, ctx): ListenAddress => {
   }
   return parsed;
 });
-
-export function parseListen(value: unknown): ListenAddress | undefined {
-  const text =
-    typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
-  if (text === undefined) return undefined;
-  const match = /^(?:(\[[0-9a-fA-F:]+\]|[\w.-]+)?:)?(\d{1,5})$/.exec(text);
-  if (!match) return undefined;
-  const port = Number(match[2]);
-  if (port < 1 || port > 65535) return undefined;
-  const host = (match[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '');
-  return { host, port };
-}
 
 /** A name usable in URLs, file names and route names. */
 export const name = (what: string) =>

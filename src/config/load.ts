@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { core } from 'zod';
@@ -10,11 +9,6 @@ import { configSchema } from './schema.js';
 import { knownKeys, validPart } from './schema-walk.js';
 import type { FerryConfig } from './types.js';
 import { yamlSyntaxError } from './yaml-error.js';
-
-/** FERRY_HOME, else ~/.ferry: where the daemon keeps its state and the CLI finds its token. */
-export function defaultFerryHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FERRY_HOME ? path.resolve(env.FERRY_HOME) : path.join(os.homedir(), '.ferry');
-}
 
 /** Reads, validates and compiles ferry.yaml. Every problem is reported at once, each with its path. */
 export function loadConfig(configPath: string, env: NodeJS.ProcessEnv = process.env): FerryConfig {
@@ -55,7 +49,7 @@ export function parseConfig(
   const ctx: CompileContext = {
     configPath: opts.configPath,
     baseDir: opts.baseDir ?? (opts.configPath ? path.dirname(opts.configPath) : process.cwd()),
-    defaultDataDir: defaultFerryHome(opts.env),
+    env: opts.env ?? process.env,
   };
   const parsed = configSchema.safeParse(input);
   if (parsed.success) {

@@ -14,6 +14,7 @@ import {
   shellLines,
   size,
 } from './fields.js';
+import { DEFAULT_API_LISTEN } from './listen-address.js';
 
 /**
  * The one schema of ferry.yaml. Raw values with human units ("5s", "10%") are validated here and
@@ -139,7 +140,7 @@ export const configSchema = z.strictObject({
   data_dir: z.string().optional(),
   api: z
     .strictObject({
-      listen: listen.prefault('127.0.0.1:7070'),
+      listen: listen.prefault(DEFAULT_API_LISTEN),
       /** Serve HTTPS with this certificate and key (PEM files). */
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
       /** A listen address other than loopback without TLS is refused unless this is set. */

@@ -5,6 +5,7 @@ import type { AppHost } from '../agent/app-host.js';
 import { createToken, readTokenFile, writeDaemonInfo } from '../api/discovery.js';
 import { createApiServer } from '../api/server.js';
 import { loadApiTls, type ApiTls } from '../api/tls.js';
+import { apiUrlOf } from '../config/listen-address.js';
 import type { FerryConfig } from '../config/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
@@ -223,7 +224,7 @@ export class Daemon {
         { cause: error },
       );
     }
-    this.apiUrl = `${this.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.apiUrl = apiUrlOf({ host, port }, this.tls !== null);
     withDataDirWrites(this.paths.home, () => this.lock!.writeRecord(this.apiUrl));
   }
 

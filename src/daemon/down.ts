@@ -1,4 +1,4 @@
-import { defaultFerryHome } from '../config/load.js';
+import { defaultFerryHome } from '../config/home.js';
 import { readDaemonInfo } from '../api/discovery.js';
 import { isProcessAlive, killProcessTree, readPidStart } from '../supervisor/index.js';
 import { isLockHeld, readLockHolder } from './lock.js';
@@ -25,9 +25,10 @@ export async function down(home: string = defaultFerryHome()): Promise<DownRepor
     await killProcessTree(daemon.pid, daemon.pidStart, STOP_ALL_GRACE_MS);
     stopped.push(`daemon (pid ${daemon.pid})`);
   }
-  const { instances, router } = await stopInstancesAndRouter(paths);
+  const { instances, routerPid, routerOthers } = await stopInstancesAndRouter(paths);
   if (instances > 0) stopped.push(`${instances} instance(s)`);
-  if (router) stopped.push('router');
+  if (routerPid !== null) stopped.push(`router (pid ${routerPid})`);
+  if (routerOthers > 0) stopped.push(`${routerOthers} router process(es) left by an earlier router`);
   return { stopped, notes };
 }
 

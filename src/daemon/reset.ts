@@ -26,6 +26,6 @@ export async function resetDataDir(deps: {
     actor: 'ferry up',
     action: 'reset',
     target: 'data directory',
-    detail: stopped,
+    detail: { ...stopped },
   });
 }

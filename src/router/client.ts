@@ -108,11 +108,14 @@ export class RouterClient {
   /**
    * Sends SIGTERM to the keeper (its workers finish their requests and exit with it) and waits
    * (SIGKILL after a deadline); then stops any router process of the state directory still left,
-   * such as the workers of a keeper that was killed.
+   * such as the workers of a keeper that was killed. Says what it stopped: the keeper's pid (null
+   * when none ran) and how many processes were left besides.
    */
-  async stop(): Promise<void> {
+  async stop(): Promise<{ keeperPid: number | null; others: number }> {
     const pid = (await this.livePid()) ?? this.keeperPid();
+    let keeperPid: number | null = null;
     if (pid !== undefined && isAlive(pid)) {
+      keeperPid = pid;
       process.kill(pid, 'SIGTERM');
       if (!(await waitForExit(pid, STOP_DEADLINE_MS))) {
         this.logger?.warn({ pid }, 'router did not stop in time; killing it');
@@ -125,6 +128,7 @@ export class RouterClient {
     for (const other of left) {
       if (!(await waitForExit(other, STOP_DEADLINE_MS))) signal(other, 'SIGKILL');
     }
+    return { keeperPid, others: left.length };
   }
 
   private async startOrReuse(): Promise<EnsuredRouter> {

@@ -1,9 +1,17 @@
-import { statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StatusResponse } from '../../src/api/types.js';
+import type { Deployment, DeploymentEvent, StatusResponse } from '../../src/api/types.js';
 import { createHarness, type FerryHarness } from '../support/ferry.js';
 import { waitFor } from '../support/wait.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
 
 /** The CLI as users meet it: exit codes, messages that name what was wrong, --json, the token. */
 describe('ferry CLI against a running daemon', () => {
@@ -118,4 +126,128 @@ describe('ferry CLI against a running daemon', () => {
     const good = await ferry.cli('config', 'check', '-c', ferry.configPath);
     expect(good.code).toBe(0);
   });
+
+  it('deploy --wait --json streams one JSON object per event, then the result; times also in ISO 8601', async () => {
+    const result = await ferry.cli('deploy', 'hello', '1.0.0', '--wait', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ kind: 'started', deployment: { app: 'hello', to: '1.0.0' } });
+    const events = lines.slice(1, -1);
+    expect(events.length).toBeGreaterThan(2);
+    for (const line of events) {
+      expect(line.kind).toBe('event');
+      const event = line.event as DeploymentEvent & { atIso: string };
+      expect(event.atIso).toBe(new Date(event.at).toISOString());
+    }
+    // Each event once, in order.
+    const seqs = events.map((line) => (line.event as DeploymentEvent).seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(lines.at(-1)).toMatchObject({
+      kind: 'result',
+      succeeded: true,
+      deployment: { status: 'succeeded' },
+    });
+    const status = await ferry.json<StatusResponse>('status');
+    const deployment = status.apps[0]!.deployment as Deployment & { createdAtIso: string };
+    expect(deployment.createdAtIso).toBe(new Date(deployment.createdAt).toISOString());
+  });
+
+  it("config check --json prints an invalid file's problems as JSON and exits 2", async () => {
+    const bad = path.join(ferry.dir, 'bad-json.yaml');
+    writeFileSync(
+      bad,
+      'apps:\n  web:\n    artifact: { url: x }\n    run: { command: x }\n    listen: 1\n    health: { interval: fast }\n',
+    );
+    const result = await ferry.cli('config', 'check', '-c', bad, '--json');
+    expect(result.code).toBe(2);
+    const report = JSON.parse(result.stdout) as {
+      valid: boolean;
+      file: string;
+      code: string;
+      problems: unknown[];
+    };
+    expect(report).toMatchObject({ valid: false, file: bad, code: 'FERRY_E_CONFIG_INVALID' });
+    expect(report.problems).toContainEqual({
+      path: 'apps.web.health.interval',
+      message: 'expected a duration like "5s", got "fast"',
+    });
+    const missing = await ferry.cli('config', 'check', '-c', path.join(ferry.dir, 'none.yaml'), '--json');
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ valid: false, code: 'FERRY_E_CONFIG_NOT_FOUND' });
+  });
+
+  it('loads no daemon, store, runtime, AWS or GCS code on the client path', async () => {
+    const forbidden = [
+      /\/dist\/(daemon|store|runtime|engine|agent|supervisor|router|artifacts|health|install)\//,
+      /\/dist\/config\/(load|schema|compile|fields)\.js$/,
+      /\/node_modules\/(@aws-sdk|@google-cloud|better-sqlite3|fastify|pino|zod|tar|undici|fzstd)\//,
+    ];
+    const config = path.join(ferry.dir, 'client.yaml');
+    writeFileSync(config, `api: { listen: "127.0.0.1:${ferry.apiPort}" }\n`);
+    const commands = [
+      ['--version'],
+      ['status'],
+      ['status', '--json'],
+      ['history', 'hello'],
+      ['deploy', 'hello', '1.1.0', '--wait', '--json'],
+      // A ferry.yaml is read for its data_dir and api only: the YAML parser, not the schema.
+      ['status', '-c', config],
+    ];
+    for (const args of commands) {
+      const loaded = await traceImports(ferry.home, args);
+      expect(loaded, args.join(' ')).toContain(`file://${ROOT}/dist/cli/main.js`);
+      for (const pattern of forbidden)
+        expect(
+          loaded.filter((url) => pattern.test(url)),
+          `ferry ${args.join(' ')}`,
+        ).toEqual([]);
+      const yaml = loaded.some((url) => url.includes('/node_modules/yaml/'));
+      expect(yaml, `ferry ${args.join(' ')} loads the YAML parser`).toBe(args.includes('-c'));
+    }
+  });
+
+  it('prints an error code it does not know as given, with its message, and exits 1', async () => {
+    // A newer daemon, answering with a code this CLI has never heard of.
+    const server = http.createServer((_request, response) => {
+      response.writeHead(409, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ error: { code: 'FERRY_E_FROM_THE_FUTURE', message: 'the flux capacitor is busy' } }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const result = await ferry.cli('status', '--url', `http://127.0.0.1:${port}`, '--token', 'x');
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe('ferry: the flux capacitor is busy\n  (FERRY_E_FROM_THE_FUTURE)\n');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
+
+/** The modules `ferry ARGS` resolves, as file:// URLs (see test/support/trace-imports.mjs). */
+async function traceImports(home: string, args: string[]): Promise<string[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-trace-'));
+  const file = path.join(dir, 'imports.txt');
+  try {
+    // The exit code does not matter here: what was loaded to get there does.
+    await run(
+      process.execPath,
+      [
+        '--import',
+        path.join(ROOT, 'test/support/trace-imports.mjs'),
+        path.join(ROOT, 'bin/ferry.js'),
+        ...args,
+      ],
+      { env: { ...process.env, FERRY_HOME: home, FERRY_TRACE_IMPORTS: file } },
+    ).catch(() => undefined);
+    return [...new Set(readFileSync(file, 'utf8').trim().split('\n'))];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,20 +1,12 @@
 import type { Command } from 'commander';
-import type { CanaryWeightBody, CommandBody, DeployBody, DeploymentResponse } from '../../api/types.js';
-import { strategy, trafficPercent, type StrategyArg } from '../args.js';
-import { clientOf, printJson } from '../context.js';
-import { renderDeploymentLine } from '../render.js';
-import { waitForDeployment } from '../wait.js';
+import { strategy, trafficPercent } from '../args.js';
+import { lazyAction } from '../lazy-action.js';
+import { COMMANDS } from '../../api/types.js';
 
-interface DeployOptions {
-  env?: string;
-  strategy?: StrategyArg;
-  force?: boolean;
-  wait?: boolean;
-  json?: boolean;
-}
+const deployment = () => import('../actions/deployment.js');
 
 /** deploy, rollback, pause, resume, promote, abort, canary. */
-export function registerDeploymentCommands(program: Command): void {
+export function register(program: Command): void {
   program
     .command('deploy')
     .description('deploy a release of an app; refused while another deployment of it runs')
@@ -25,16 +17,7 @@ export function registerDeploymentCommands(program: Command): void {
     .option('--force', 'deploy it even if the release ledger marks it bad')
     .option('--wait', 'show progress and exit with the outcome (0 succeeded, 1 failed or rolled back)')
     .option('--json', 'print the API response as JSON')
-    .action(async (app: string, version: string, opts: DeployOptions, command: Command) => {
-      const body: DeployBody = {
-        app,
-        version,
-        ...(opts.env ? { env: opts.env } : {}),
-        ...(opts.strategy ? { strategy: opts.strategy } : {}),
-        ...(opts.force ? { force: true } : {}),
-      };
-      await started(command, opts, await clientOf(command).post<DeploymentResponse>('/v1/deployments', body));
-    });
+    .action(lazyAction(async () => (await deployment()).deploy));
 
   program
     .command('rollback')
@@ -44,10 +27,7 @@ export function registerDeploymentCommands(program: Command): void {
     .option('--to <version>', 'roll back to this release (even one marked bad)')
     .option('--wait', 'show progress and exit with the outcome')
     .option('--json', 'print the API response as JSON')
-    .action(async (app: string, opts: DeployOptions & { to?: string }, command: Command) => {
-      const body = { app, ...(opts.env ? { env: opts.env } : {}), ...(opts.to ? { to: opts.to } : {}) };
-      await started(command, opts, await clientOf(command).post<DeploymentResponse>('/v1/rollbacks', body));
-    });
+    .action(lazyAction(async () => (await deployment()).rollback));
 
   program
     .command('canary')
@@ -63,14 +43,7 @@ export function registerDeploymentCommands(program: Command): void {
     .option('--env <env>', 'environment (default: the first one)')
     .option('--wait', 'show progress and exit with the outcome')
     .option('--json', 'print the API response as JSON')
-    .action(async (app: string, opts: DeployOptions & { weight: number }, command: Command) => {
-      const body: CanaryWeightBody = { weight: opts.weight, ...(opts.env ? { env: opts.env } : {}) };
-      await started(
-        command,
-        opts,
-        await clientOf(command).post<DeploymentResponse>(`/v1/apps/${encodeURIComponent(app)}/canary`, body),
-      );
-    });
+    .action(lazyAction(async () => (await deployment()).canary));
 
   const commands = {
     pause: 'pause a canary at its current step',
@@ -78,7 +51,8 @@ export function registerDeploymentCommands(program: Command): void {
     promote: 'skip the remaining canary steps: 100% to the new release',
     abort: 'stop the deployment and go back to the previous release (--force: end it at once in any phase)',
   } as const;
-  for (const [name, description] of Object.entries(commands)) {
+  for (const name of COMMANDS) {
+    const description = commands[name];
     const sub = program
       .command(name)
       .description(description)
@@ -92,25 +66,6 @@ export function registerDeploymentCommands(program: Command): void {
     sub
       .option('--wait', 'show progress and exit with the outcome')
       .option('--json', 'print the API response as JSON')
-      .action(async (app: string, opts: DeployOptions, command: Command) => {
-        const body: CommandBody = {
-          ...(opts.env ? { env: opts.env } : {}),
-          ...(opts.force ? { force: true } : {}),
-        };
-        await started(
-          command,
-          opts,
-          await clientOf(command).post<DeploymentResponse>(
-            `/v1/apps/${encodeURIComponent(app)}/${name}`,
-            body,
-          ),
-        );
-      });
+      .action(lazyAction(async () => (await deployment()).steer(name)));
   }
-}
-
-async function started(command: Command, opts: DeployOptions, response: DeploymentResponse): Promise<void> {
-  if (opts.json && !opts.wait) return printJson(response);
-  process.stdout.write(`${renderDeploymentLine(response.deployment)}\n`);
-  if (opts.wait) process.exitCode = await waitForDeployment(clientOf(command), response.deployment);
 }

@@ -1,14 +1,11 @@
 import { Option, type Command } from 'commander';
-import { down } from '../../daemon/down.js';
-import { up } from '../../daemon/up.js';
-import type { GlobalOptions } from '../context.js';
+import { lazyAction } from '../lazy-action.js';
 
 /** ferry up / ferry down: the all-in-one daemon on this host. */
-export function registerUpCommand(program: Command): void {
+export function register(program: Command): void {
   program
     .command('up')
     .description('run Ferry on this host in the foreground: control plane, agent, router, API')
-    .option('-c, --config <file>', 'the configuration file (default: ./ferry.yaml if present)')
     .addOption(
       new Option(
         '--adopt',
@@ -21,25 +18,10 @@ export function registerUpCommand(program: Command): void {
         'the store was lost: stop the instances and the router, clear the routes, start as a fresh install',
       ),
     )
-    .action(async (opts: { config?: string; adopt?: boolean; reset?: boolean }, command: Command) => {
-      const { home } = command.optsWithGlobals<GlobalOptions>();
-      const recovery = opts.adopt ? 'adopt' : opts.reset ? 'reset' : undefined;
-      await up({
-        ...(opts.config ? { config: opts.config } : {}),
-        ...(home ? { home } : {}),
-        ...(recovery ? { recovery } : {}),
-      });
-      // The daemon runs until a signal stops it.
-      await new Promise<never>(() => {});
-    });
+    .action(lazyAction(async () => (await import('../actions/up.js')).up));
 
   program
     .command('down')
     .description('stop the daemon, the router and every app instance of this data directory')
-    .action(async (_opts: unknown, command: Command) => {
-      const { home } = command.optsWithGlobals<GlobalOptions>();
-      const { stopped, notes } = await down(home);
-      for (const note of notes) process.stderr.write(`ferry: ${note}\n`);
-      process.stdout.write(`stopped: ${stopped.join(', ') || 'nothing was running'}\n`);
-    });
+    .action(lazyAction(async () => (await import('../actions/down.js')).down));
 }

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import type {
+  CanaryWeightBody,
+  CommandBody,
+  DeployBody,
+  DeploymentResponse,
+  RollbackBody,
+} from '../../api/types.js';
+import type { StrategyArg } from '../args.js';
+import type { ApiClient } from '../client.js';
+import { clientOf } from '../context.js';
+import { printJson, printJsonLine } from '../json-output.js';
+import { renderDeploymentLine } from '../render.js';
+import { waitForDeployment } from '../wait.js';
+
+export interface DeploymentOptions {
+  env?: string;
+  strategy?: StrategyArg;
+  force?: boolean;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** ferry deploy APP VERSION */
+export async function deploy(
+  app: string,
+  version: string,
+  opts: DeploymentOptions,
+  command: Command,
+): Promise<void> {
+  const body: DeployBody = {
+    app,
+    version,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.strategy ? { strategy: opts.strategy } : {}),
+    ...(opts.force ? { force: true } : {}),
+  };
+  const client = await clientOf(command);
+  await started(client, opts, await client.post<DeploymentResponse>('/v1/deployments', body));
+}
+
+/** ferry rollback APP [--to VERSION] */
+export async function rollback(
+  app: string,
+  opts: DeploymentOptions & { to?: string },
+  command: Command,
+): Promise<void> {
+  const body: RollbackBody = {
+    app,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.to ? { to: opts.to } : {}),
+  };
+  const client = await clientOf(command);
+  await started(client, opts, await client.post<DeploymentResponse>('/v1/rollbacks', body));
+}
+
+/** ferry canary APP --weight P */
+export async function canary(
+  app: string,
+  opts: DeploymentOptions & { weight: number },
+  command: Command,
+): Promise<void> {
+  const body: CanaryWeightBody = { weight: opts.weight, ...(opts.env ? { env: opts.env } : {}) };
+  const client = await clientOf(command);
+  await started(
+    client,
+    opts,
+    await client.post<DeploymentResponse>(`/v1/apps/${encodeURIComponent(app)}/canary`, body),
+  );
+}
+
+/** ferry pause|resume|promote|abort APP: steers the running deployment. */
+export function steer(name: 'pause' | 'resume' | 'promote' | 'abort') {
+  return async (app: string, opts: DeploymentOptions, command: Command): Promise<void> => {
+    const body: CommandBody = {
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.force ? { force: true } : {}),
+    };
+    const client = await clientOf(command);
+    await started(
+      client,
+      opts,
+      await client.post<DeploymentResponse>(`/v1/apps/${encodeURIComponent(app)}/${name}`, body),
+    );
+  };
+}
+
+/**
+ * What the commands print once the daemon took them: the deployment (its line, or the response
+ * with --json), then with --wait its progress and outcome (with --json: NDJSON, see docs/cli.md).
+ */
+async function started(
+  client: ApiClient,
+  opts: DeploymentOptions,
+  response: DeploymentResponse,
+): Promise<void> {
+  if (opts.json && !opts.wait) return printJson(response);
+  if (opts.json) printJsonLine({ kind: 'started', deployment: response.deployment });
+  else process.stdout.write(`${renderDeploymentLine(response.deployment)}\n`);
+  if (opts.wait)
+    process.exitCode = await waitForDeployment(client, response.deployment, process.stdout, {
+      json: opts.json === true,
+    });
+}

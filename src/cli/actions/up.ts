@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import type { GlobalOptions } from '../daemon-target.js';
+
+/** ferry up: runs the daemon in this process, until a signal stops it. */
+export async function up(opts: { adopt?: boolean; reset?: boolean }, command: Command): Promise<never> {
+  const { home, config } = command.optsWithGlobals<GlobalOptions>();
+  const recovery = opts.adopt ? 'adopt' : opts.reset ? 'reset' : undefined;
+  // The daemon's code, loaded by this command only (see the CLI's import fence in eslint.config.js).
+  const daemon = await import('../../daemon/up.js');
+  await daemon.up({
+    ...(config ? { config } : {}),
+    ...(home ? { home } : {}),
+    ...(recovery ? { recovery } : {}),
+  });
+  return new Promise<never>(() => {});
+}
