@@ -27,7 +27,7 @@ export function hasCommand(name) {
 }
 
 export function ensureBuilt() {
-  if (!existsSync(path.join(ROOT, 'dist/cli/main.js')))
+  if (!existsSync(path.join(ROOT, 'dist/cli-bundle/main.js')))
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   execFileSync(process.execPath, [path.join(ROOT, 'examples/hello/build.mjs')], {
     cwd: ROOT,

@@ -4,6 +4,6 @@
 // No V8 flags here: --optimize-for-size and --max-semi-space-size=1 each added about 11 ms to every
 // command's start; `ferry up` sets --optimize-for-size for itself (src/daemon/up.ts), which keeps
 // the daemon's memory as low as both flags did (bench/deploy.mjs, bench/cli.mjs).
-import { main } from '../dist/cli/main.js';
+import { main } from '../dist/cli-bundle/main.js';
 
 process.exitCode = await main(process.argv.slice(2));

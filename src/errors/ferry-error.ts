@@ -14,12 +14,24 @@ export interface ErrorDetails {
  * The one error type Ferry throws on purpose. Each has a stable code from the catalog; it becomes an
  * HTTP status only at the API edge and an exit code only in the CLI's top-level catch.
  */
+/**
+ * Marks every FerryError, whichever copy of this module made it: the CLI's bundle
+ * (scripts/bundle-cli.mjs) has its own copy, and `ferry up` runs the daemon's code beside it.
+ */
+const BRAND = Symbol.for('ferry.FerryError');
+
 export class FerryError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails;
 
+  /** `instanceof FerryError` holds for a FerryError of any copy of this module. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
     super(message, options);
+    Object.defineProperty(this, BRAND, { value: true });
     this.name = 'FerryError';
     this.code = code;
     this.details = details;

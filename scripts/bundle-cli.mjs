@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// Bundles the CLI's client side (dist/cli/main.js, the command modules, their handlers, what they
+// import from dist/, and commander) into one file, dist/cli-bundle/main.js, and the ferry.yaml
+// reader it loads when there is a file (with the YAML parser) into another: a command loads one
+// or two modules instead of about 25 (or 80 with YAML), each resolved and read by the ES module loader (bench/cli.mjs).
+// The handlers are still initialised only when their command runs, and V8 compiles a function
+// only when it is called. What the CLI imports dynamically from outside src/cli (the daemon for
+// `ferry up`, `ferry install`'s runner, the full config loader: the lint fence lists them) stays
+// in dist/ and is imported from there: daemon code runs as it was built. Code both sides share may
+// then exist twice in a process; FerryError is recognised across the copies by a brand
+// (src/errors/ferry-error.ts), and nothing else shared holds state. Other packages stay imports
+// of node_modules. The bundle sits one directory below dist/, as dist/lib/ does, so paths read
+// relative to import.meta.url (src/lib/version.ts: ../../package.json) resolve the same.
+import { build } from 'esbuild';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const outdir = path.join(dist, 'cli-bundle');
+const cliDir = path.join(dist, 'cli') + path.sep;
+rmSync(outdir, { recursive: true, force: true });
+
+/**
+ * The bundles: the CLI, with commander; and the light ferry.yaml reader with the YAML parser, which
+ * only a command run with a configuration file loads (it is a third of the CLI's code).
+ */
+const BUNDLES = [
+  { entry: path.join(dist, 'cli', 'main.js'), out: 'main.js', packages: ['commander'] },
+  { entry: path.join(dist, 'config', 'daemon-settings.js'), out: 'daemon-settings.js', packages: ['yaml'] },
+];
+
+/**
+ * Keeps out of a bundle: packages it does not take in, and what it imports dynamically from dist/
+ * (outside dist/cli): the other bundle, or dist/'s own file (the daemon side).
+ */
+function keepOutside(packages) {
+  return {
+    name: 'keep-outside',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) =>
+        packages.some((name) => args.path === name || args.path.startsWith(`${name}/`))
+          ? undefined
+          : { path: args.path, external: true },
+      );
+      build.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
+        if (args.kind !== 'dynamic-import' || !args.importer.startsWith(dist + path.sep)) return undefined;
+        const target = path.resolve(args.resolveDir, args.path);
+        if (target.startsWith(cliDir)) return undefined;
+        const bundle = BUNDLES.find((candidate) => candidate.entry === target);
+        if (bundle) return { path: `./${bundle.out}`, external: true };
+        const relative = path.relative(outdir, target).split(path.sep).join('/');
+        return { path: relative.startsWith('.') ? relative : `./${relative}`, external: true };
+      });
+    },
+  };
+}
+
+const inputs = {};
+for (const bundle of BUNDLES) {
+  const result = await build({
+    entryPoints: [bundle.entry],
+    outfile: path.join(outdir, bundle.out),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // commander is CommonJS: give its require() calls a real require in the ESM bundle.
+    banner: {
+      js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+    metafile: true,
+    plugins: [keepOutside(bundle.packages)],
+  });
+  Object.assign(inputs, result.metafile.inputs);
+}
+// What went into the bundles, for the test that keeps daemon code off the client path.
+writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify({ inputs }));
