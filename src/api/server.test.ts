@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../errors/ferry-error.js';
+import { EventPublisher } from '../events/publisher.js';
 import { silentLogger } from '../lib/logger.js';
 import type { ControlPlane } from './control-plane.js';
 import { createApiServer } from './server.js';
@@ -17,7 +17,9 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     progress: 'installing 1.1.0',
   } as unknown as Deployment;
   return {
-    bus: new EventEmitter(),
+    events: new EventPublisher({ now: () => 0 }),
+    checkEventFilter: () => undefined,
+    metrics: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4', text: '# none\n' }),
     status: () =>
       Promise.resolve({
         daemon: { pid: 1, version: '0', uptimeMs: 0, routerPid: null },
@@ -37,7 +39,7 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     command: () => Promise.resolve(deployment),
     setCanaryWeight: () => Promise.resolve(deployment),
     deployment: () => Promise.resolve(deployment),
-    events: () => Promise.resolve([]),
+    deploymentEvents: () => Promise.resolve([]),
     history: () => Promise.resolve({ deployments: [], releases: [] }),
     logs: () => Promise.resolve({ lines: [] }),
     logFiles: () => Promise.resolve([]),

@@ -16,12 +16,17 @@ export function resolveAppEnv(
     );
   }
   const name = env ?? config.environments[0]!;
-  if (!config.environments.includes(name)) {
+  assertEnvironment(config, name);
+  return { app, env: name };
+}
+
+/** Checks an environment's name against the config: FERRY_E_ENV_UNKNOWN naming the known ones. */
+export function assertEnvironment(config: FerryConfig, env: string): void {
+  if (!config.environments.includes(env)) {
     throw new FerryError(
       'FERRY_E_ENV_UNKNOWN',
-      `no environment named "${name}" (known: ${config.environments.join(', ')})`,
-      { got: name },
+      `no environment named "${env}" (known: ${config.environments.join(', ')})`,
+      { got: env },
     );
   }
-  return { app, env: name };
 }
