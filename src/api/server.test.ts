@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../errors/ferry-error.js';
 import { EventPublisher } from '../events/publisher.js';
@@ -268,5 +270,42 @@ describe('API', () => {
       });
     }
     expect(seen).toHaveLength(4);
+  });
+
+  it('cuts a client off the event stream that reads slower than events come, instead of holding them', async () => {
+    const control = fakeControl();
+    const api = server(control);
+    await api.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = api.server.address() as AddressInfo;
+      const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get(`http://127.0.0.1:${port}/v1/events`, { headers: auth }, resolve).on('error', reject),
+      );
+      expect(response.statusCode).toBe(200);
+      response.pause(); // reads nothing from here on
+      const connections = () =>
+        new Promise<number>((resolve, reject) =>
+          api.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+        );
+      const message = 'x'.repeat(64 * 1024);
+      let published = 0;
+      // Bounded: far more than the 8 MiB limit plus what the sockets' buffers take.
+      while (published < 2000 && (await connections()) > 0) {
+        control.events.publish({
+          kind: 'router',
+          app: null,
+          env: null,
+          change: 'trouble',
+          pid: null,
+          message,
+        });
+        published++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      response.destroy();
+      expect(published).toBeLessThan(2000);
+    } finally {
+      await api.close();
+    }
   });
 });

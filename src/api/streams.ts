@@ -11,6 +11,12 @@ import {
   type FerryEvent,
 } from './types.js';
 
+/**
+ * A client reading slower than events come is cut off past this much unsent data rather than
+ * held in memory: it reconnects with Last-Event-ID and resumes (or is told what it lost).
+ */
+const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
+
 /** Opens a server-sent events response; the stream is closed when the client goes away. */
 function openStream(
   request: FastifyRequest,
@@ -34,8 +40,11 @@ function openStream(
   request.raw.on('close', end);
   return {
     send: (data, id) => {
-      if (!abort.signal.aborted)
-        res.write(`${id !== undefined ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
+      if (abort.signal.aborted) return;
+      res.write(`${id !== undefined ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
+      if (res.writableLength <= MAX_UNSENT_BYTES) return;
+      end();
+      res.destroy();
     },
     end,
     closed: abort.signal,
