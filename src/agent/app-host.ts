@@ -5,6 +5,7 @@ import type { AppConfig, AppEnvironmentConfig } from '../config/types.js';
 import type { ReleaseObservation, TrafficWindow } from '../engine/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import { HealthMonitor } from '../health/index.js';
+import type { EventSink } from '../events/publisher.js';
 import type { Logger } from '../lib/logger.js';
 import { redactText } from '../lib/redact.js';
 import type { RouterClient } from '../router/client.js';
@@ -41,6 +42,8 @@ export interface AppHostDeps {
   readonly account?: RunAccount | null;
   /** Secrets of the daemon (the API token) that the app's evidence must never quote. */
   readonly knownSecrets?: readonly string[];
+  /** Where instance and health changes are published (the daemon's event publisher). */
+  readonly events?: EventSink;
 }
 
 /** One of the app's hooks for one release; see runHook. */
@@ -162,6 +165,7 @@ export class AppHost {
       };
       await this.deps.store.putInstance(started);
       this.track(started, spec, opts.quickHealth);
+      this.publishInstance(started, 'started', null);
     } catch (error) {
       await this.deps.store.deleteInstance(id);
       throw error;
@@ -195,6 +199,15 @@ export class AppHost {
         if (status === 'healthy') tracked.everHealthy = true;
         if (!probe.ok) tracked.lastFailure = probe;
         this.deps.logger.info({ instance: record.id, health: status, probe: probe.detail }, 'health changed');
+        this.deps.events?.publish({
+          kind: 'health',
+          app: this.deps.app.name,
+          env: this.deps.env,
+          instance: record.id,
+          version: record.version,
+          health: status,
+          detail: probe.detail,
+        });
         void this.pushRoute();
       },
       onResult: (probe) => {
@@ -348,6 +361,7 @@ export class AppHost {
   onSupervisorEvent(event: SupervisorEvent): void {
     const instance = this.instances.get(event.id);
     if (!instance) return;
+    if (event.type === 'stopped') this.publishInstance(instance.record, 'stopped', event.reason);
     const state =
       event.type === 'started'
         ? 'running'
@@ -360,9 +374,49 @@ export class AppHost {
     const pid =
       event.type === 'started' ? { pid: event.pid, pidStart: event.pidStart, restarts: event.restarts } : {};
     instance.record = { ...instance.record, ...pid, state, updatedAt: this.deps.now() };
+    this.publishSupervisorEvent(instance.record, event);
     this.deps.store
       .putInstance(instance.record)
       .catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not persist instance'));
+  }
+
+  /** The instance changes the events show (a first start is published by startInstance). */
+  private publishSupervisorEvent(record: InstanceRecord, event: SupervisorEvent): void {
+    if (event.type === 'started' && event.restarts > 0) this.publishInstance(record, 'restarted', null);
+    else if (event.type === 'crash-loop')
+      this.publishInstance(
+        record,
+        'crash-loop',
+        `restarted ${event.restarts} times within the crash-loop window`,
+      );
+    else if (event.type === 'exited' && !event.expected)
+      this.publishInstance(
+        record,
+        'crashed',
+        event.signal !== null
+          ? `killed by ${event.signal}`
+          : event.code !== null
+            ? `exited with code ${event.code}`
+            : 'exited',
+      );
+  }
+
+  private publishInstance(
+    record: InstanceRecord,
+    state: 'started' | 'restarted' | 'crashed' | 'crash-loop' | 'stopped',
+    detail: string | null,
+  ): void {
+    this.deps.events?.publish({
+      kind: 'instance',
+      app: this.deps.app.name,
+      env: this.deps.env,
+      instance: record.id,
+      version: record.version,
+      state,
+      pid: record.pid,
+      restarts: record.restarts,
+      detail,
+    });
   }
 
   /** What `ferry status` shows of this app in this environment. */

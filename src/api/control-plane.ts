@@ -1,5 +1,5 @@
-import type { EventEmitter } from 'node:events';
 import type { DeploymentCommand } from '../engine/types.js';
+import type { EventFilter, EventPublisher } from '../events/publisher.js';
 import type {
   DeployBody,
   Deployment,
@@ -25,7 +25,7 @@ export interface ControlPlane {
   /** Sets the running canary step's share (percent, already parsed); the step starts over at it. */
   setCanaryWeight(app: string, env: string | undefined, weight: number, actor: string): Promise<Deployment>;
   deployment(id: string): Promise<Deployment>;
-  events(id: string, afterSeq?: number): Promise<DeploymentEvent[]>;
+  deploymentEvents(id: string, afterSeq?: number): Promise<readonly DeploymentEvent[]>;
   history(app: string, env: string | undefined, limit: number): Promise<HistoryResponse>;
   logs(app: string, env: string | undefined, lines: number): Promise<LogsResponse>;
   /** Log files of the app's instances, for `ferry logs -f`. */
@@ -33,6 +33,13 @@ export interface ControlPlane {
     app: string,
     env: string | undefined,
   ): Promise<Array<{ instance: string; version: string; file: string }>>;
-  /** Emits 'deployment' (DeploymentState) and 'event' (DeploymentEvent) as they are persisted. */
-  readonly bus: EventEmitter;
+  /**
+   * The daemon's events as they happen: deployment states and events (once persisted), instance
+   * and health changes, router restarts, config applies.
+   */
+  readonly events: EventPublisher;
+  /** Checks a stream's filter against the config: FERRY_E_APP_UNKNOWN, FERRY_E_ENV_UNKNOWN. */
+  checkEventFilter(filter: EventFilter): void;
+  /** Prometheus metrics in the text exposition format, and its content type. */
+  metrics(): Promise<{ contentType: string; text: string }>;
 }

@@ -1,6 +1,8 @@
-import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../errors/ferry-error.js';
+import { EventPublisher } from '../events/publisher.js';
 import { silentLogger } from '../lib/logger.js';
 import type { ControlPlane } from './control-plane.js';
 import { createApiServer } from './server.js';
@@ -17,7 +19,9 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     progress: 'installing 1.1.0',
   } as unknown as Deployment;
   return {
-    bus: new EventEmitter(),
+    events: new EventPublisher({ now: () => 0 }),
+    checkEventFilter: () => undefined,
+    metrics: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4', text: '# none\n' }),
     status: () =>
       Promise.resolve({
         daemon: { pid: 1, version: '0', uptimeMs: 0, routerPid: null },
@@ -37,7 +41,7 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     command: () => Promise.resolve(deployment),
     setCanaryWeight: () => Promise.resolve(deployment),
     deployment: () => Promise.resolve(deployment),
-    events: () => Promise.resolve([]),
+    deploymentEvents: () => Promise.resolve([]),
     history: () => Promise.resolve({ deployments: [], releases: [] }),
     logs: () => Promise.resolve({ lines: [] }),
     logFiles: () => Promise.resolve([]),
@@ -266,5 +270,42 @@ describe('API', () => {
       });
     }
     expect(seen).toHaveLength(4);
+  });
+
+  it('cuts a client off the event stream that reads slower than events come, instead of holding them', async () => {
+    const control = fakeControl();
+    const api = server(control);
+    await api.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = api.server.address() as AddressInfo;
+      const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get(`http://127.0.0.1:${port}/v1/events`, { headers: auth }, resolve).on('error', reject),
+      );
+      expect(response.statusCode).toBe(200);
+      response.pause(); // reads nothing from here on
+      const connections = () =>
+        new Promise<number>((resolve, reject) =>
+          api.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+        );
+      const message = 'x'.repeat(64 * 1024);
+      let published = 0;
+      // Bounded: far more than the 8 MiB limit plus what the sockets' buffers take.
+      while (published < 2000 && (await connections()) > 0) {
+        control.events.publish({
+          kind: 'router',
+          app: null,
+          env: null,
+          change: 'trouble',
+          pid: null,
+          message,
+        });
+        published++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      response.destroy();
+      expect(published).toBeLessThan(2000);
+    } finally {
+      await api.close();
+    }
   });
 });

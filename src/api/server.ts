@@ -1,36 +1,33 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { percent, version } from '../config/fields.js';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { z } from 'zod';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
+import { FERRY_VERSION } from '../lib/version.js';
 import { authenticate } from './auth.js';
 import type { ControlPlane } from './control-plane.js';
 import { clientErrorHandler, errorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
 import { answerMethodNotAllowed } from './method-not-allowed.js';
+import { openApiDocument } from './openapi.js';
+import { API_ROUTES, type ApiRoute, type OperationId } from './routes.js';
 import { refuseWhileStarting } from './starting.js';
 import type { ApiTls } from './tls.js';
-import { streamDeployment, streamLogs } from './streams.js';
-import { COMMANDS, type DeploymentResponse, type DeploymentDetailResponse } from './types.js';
+import { streamDeployment, streamEvents, streamLogs } from './streams.js';
+import type { DeploymentDetailResponse, DeploymentResponse, HealthzResponse } from './types.js';
+import {
+  appParamsSchema,
+  canaryBodySchema,
+  commandBodySchema,
+  commandParamsSchema,
+  deployBodySchema,
+  eventsQuerySchema,
+  historyQuerySchema,
+  idParamsSchema,
+  logsQuerySchema,
+  rollbackBodySchema,
+  statusQuerySchema,
+} from './wire/requests.js';
 
 const BODY_LIMIT = 64 * 1024;
-
-const envQuery = z.strictObject({ env: z.string().min(1).optional() });
-const deployBody = z.strictObject({
-  app: z.string().min(1),
-  env: z.string().min(1).optional(),
-  version,
-  strategy: z.enum(['blue-green', 'canary', 'all-at-once']).optional(),
-  force: z.boolean().optional(),
-});
-const rollbackBody = z.strictObject({
-  app: z.string().min(1),
-  env: z.string().min(1).optional(),
-  to: version.optional(),
-});
-const canaryBody = z.strictObject({ env: z.string().min(1).optional(), weight: percent });
-const commandBody = z
-  .strictObject({ env: z.string().min(1).optional(), force: z.boolean().optional() })
-  .prefault({});
 
 /** Validates a request part, naming every wrong field: `body.version: expected a string`. */
 function parse<T>(schema: z.ZodType<T>, value: unknown, part: string): T {
@@ -40,9 +37,12 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, part: string): T {
   throw new FerryError('FERRY_E_USAGE', `invalid request: ${problems.join('; ')}`, { problems });
 }
 
+type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
+
 /**
  * The daemon's HTTP API (JSON, SSE for live progress); HTTPS when given a certificate and key (see
- * loadApiTls). Every route but /healthz needs the token.
+ * loadApiTls). Every route but /healthz needs the token. The routes are those of API_ROUTES, each
+ * with its handler here, so the OpenAPI document lists exactly what is served.
  */
 export function createApiServer(opts: {
   control: ControlPlane;
@@ -51,6 +51,8 @@ export function createApiServer(opts: {
   /** False while the daemon starts: routes answer 503 FERRY_E_DAEMON_STARTING. Default: ready. */
   isReady?: () => boolean;
   https?: ApiTls | null;
+  /** The version the OpenAPI document names. */
+  version?: string;
 }): FastifyInstance {
   const { control } = opts;
   const isReady = opts.isReady ?? (() => true);
@@ -82,91 +84,88 @@ export function createApiServer(opts: {
   const answerOtherMethods = answerMethodNotAllowed(app);
   const actor = 'api';
 
-  app.get('/healthz', (_request, reply) =>
-    isReady() ? { ok: true, state: 'running' } : reply.status(503).send({ ok: false, state: 'starting' }),
-  );
+  const handlers: Record<OperationId, Handler> = {
+    healthz: (_request, reply): HealthzResponse | FastifyReply =>
+      isReady() ? { ok: true, state: 'running' } : reply.status(503).send({ ok: false, state: 'starting' }),
 
-  app.get('/v1/status', (request) => {
-    const query = parse(
-      z.strictObject({ app: z.string().optional(), env: z.string().optional() }),
-      request.query,
-      'query',
-    );
-    return control.status(query);
-  });
+    status: (request) => control.status(parse(statusQuerySchema, request.query, 'query')),
 
-  app.post('/v1/deployments', async (request, reply): Promise<DeploymentResponse> => {
-    const body = parse(deployBody, request.body, 'body');
-    const deployment = await control.deploy(body, actor);
-    void reply.status(202);
-    return { deployment };
-  });
+    deploy: async (request, reply): Promise<DeploymentResponse> => {
+      const body = parse(deployBodySchema, request.body, 'body');
+      const deployment = await control.deploy(body, actor);
+      void reply.status(202);
+      return { deployment };
+    },
 
-  app.post('/v1/rollbacks', async (request, reply): Promise<DeploymentResponse> => {
-    const body = parse(rollbackBody, request.body, 'body');
-    const deployment = await control.rollback(body, actor);
-    void reply.status(202);
-    return { deployment };
-  });
+    rollback: async (request, reply): Promise<DeploymentResponse> => {
+      const body = parse(rollbackBodySchema, request.body, 'body');
+      const deployment = await control.rollback(body, actor);
+      void reply.status(202);
+      return { deployment };
+    },
 
-  app.post('/v1/apps/:app/canary', async (request): Promise<DeploymentResponse> => {
-    const { app: name } = parse(z.strictObject({ app: z.string() }), request.params, 'path');
-    const body = parse(canaryBody, request.body, 'body');
-    return { deployment: await control.setCanaryWeight(name, body.env, body.weight, actor) };
-  });
+    canary: async (request): Promise<DeploymentResponse> => {
+      const { app: name } = parse(appParamsSchema, request.params, 'path');
+      const body = parse(canaryBodySchema, request.body, 'body');
+      return { deployment: await control.setCanaryWeight(name, body.env, body.weight, actor) };
+    },
 
-  app.post('/v1/apps/:app/:command', async (request): Promise<DeploymentResponse> => {
-    const params = parse(
-      z.strictObject({ app: z.string(), command: z.enum(COMMANDS) }),
-      request.params,
-      'path',
-    );
-    const body = parse(commandBody, request.body, 'body');
-    if (body.force !== undefined && params.command !== 'abort')
-      throw new FerryError(
-        'FERRY_E_USAGE',
-        `invalid request: body.force: only abort takes force, got it with ${params.command}`,
-        { expected: 'abort', got: params.command },
-      );
-    const opts = body.force !== undefined ? { force: body.force } : {};
-    return { deployment: await control.command(params.app, body.env, params.command, actor, opts) };
-  });
+    command: async (request): Promise<DeploymentResponse> => {
+      const params = parse(commandParamsSchema, request.params, 'path');
+      const body = parse(commandBodySchema, request.body, 'body');
+      if (body.force !== undefined && params.command !== 'abort')
+        throw new FerryError(
+          'FERRY_E_USAGE',
+          `invalid request: body.force: only abort takes force, got it with ${params.command}`,
+          { expected: 'abort', got: params.command },
+        );
+      const options = body.force !== undefined ? { force: body.force } : {};
+      return { deployment: await control.command(params.app, body.env, params.command, actor, options) };
+    },
 
-  app.get('/v1/deployments/:id', async (request): Promise<DeploymentDetailResponse> => {
-    const { id } = parse(z.strictObject({ id: z.string() }), request.params, 'path');
-    return { deployment: await control.deployment(id), events: await control.events(id) };
-  });
+    deployment: async (request): Promise<DeploymentDetailResponse> => {
+      const { id } = parse(idParamsSchema, request.params, 'path');
+      return { deployment: await control.deployment(id), events: await control.deploymentEvents(id) };
+    },
 
-  app.get('/v1/deployments/:id/events', async (request, reply) => {
-    const { id } = parse(z.strictObject({ id: z.string() }), request.params, 'path');
-    await control.deployment(id);
-    return streamDeployment(control, id, request, reply);
-  });
+    deploymentEvents: async (request, reply) => {
+      const { id } = parse(idParamsSchema, request.params, 'path');
+      await control.deployment(id);
+      return streamDeployment(control, id, request, reply);
+    },
 
-  app.get('/v1/apps/:app/history', (request) => {
-    const { app: name } = parse(z.strictObject({ app: z.string() }), request.params, 'path');
-    const query = parse(
-      envQuery.extend({ limit: z.coerce.number().int().min(1).max(1000).default(20) }),
-      request.query,
-      'query',
-    );
-    return control.history(name, query.env, query.limit);
-  });
+    events: (request, reply) => {
+      const query = parse(eventsQuerySchema, request.query, 'query');
+      const filter = { ...(query.app ? { app: query.app } : {}), ...(query.env ? { env: query.env } : {}) };
+      control.checkEventFilter(filter);
+      streamEvents(control, filter, request, reply);
+      return reply;
+    },
 
-  app.get('/v1/apps/:app/logs', async (request, reply) => {
-    const { app: name } = parse(z.strictObject({ app: z.string() }), request.params, 'path');
-    const query = parse(
-      envQuery.extend({
-        lines: z.coerce.number().int().min(1).max(10_000).default(100),
-        follow: z.enum(['0', '1', 'true', 'false']).optional(),
-      }),
-      request.query,
-      'query',
-    );
-    if (query.follow === '1' || query.follow === 'true')
-      return streamLogs(control, name, query.env, query.lines, request, reply);
-    return control.logs(name, query.env, query.lines);
-  });
+    history: (request) => {
+      const { app: name } = parse(appParamsSchema, request.params, 'path');
+      const query = parse(historyQuerySchema, request.query, 'query');
+      return control.history(name, query.env, query.limit);
+    },
+
+    logs: async (request, reply) => {
+      const { app: name } = parse(appParamsSchema, request.params, 'path');
+      const query = parse(logsQuerySchema, request.query, 'query');
+      if (query.follow === '1' || query.follow === 'true')
+        return streamLogs(control, name, query.env, query.lines, request, reply);
+      return control.logs(name, query.env, query.lines);
+    },
+
+    openapi: () => openApiDocument(opts.version ?? FERRY_VERSION),
+
+    metrics: async (_request, reply) => {
+      const { contentType, text } = await control.metrics();
+      return reply.type(contentType).send(text);
+    },
+  };
+
+  for (const [operationId, route] of Object.entries(API_ROUTES) as Array<[OperationId, ApiRoute]>)
+    app.route({ method: route.method, url: route.url, handler: handlers[operationId] });
 
   answerOtherMethods();
   return app;

@@ -1,16 +1,27 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FINAL_STATUSES, type DeploymentState } from '../engine/types.js';
-import { describeProgress } from '../engine/create.js';
-import type { DeploymentEvent } from '../store/store.js';
+import { matchesFilter, type EventFilter } from '../events/publisher.js';
 import { followLog } from '../supervisor/index.js';
 import type { ControlPlane } from './control-plane.js';
-import type { DeploymentStreamMessage } from './types.js';
+import {
+  FINAL_DEPLOYMENT_STATUSES,
+  type Deployment,
+  type DeploymentEvent,
+  type DeploymentStreamMessage,
+  type EventStreamMessage,
+  type FerryEvent,
+} from './types.js';
+
+/**
+ * A client reading slower than events come is cut off past this much unsent data rather than
+ * held in memory: it reconnects with Last-Event-ID and resumes (or is told what it lost).
+ */
+const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
 
 /** Opens a server-sent events response; the stream is closed when the client goes away. */
 function openStream(
   request: FastifyRequest,
   reply: FastifyReply,
-): { send: (data: unknown, id?: number) => void; end: () => void; closed: AbortSignal } {
+): { send: (data: unknown, id?: string) => void; end: () => void; closed: AbortSignal } {
   const abort = new AbortController();
   reply.hijack();
   const res = reply.raw;
@@ -29,15 +40,22 @@ function openStream(
   request.raw.on('close', end);
   return {
     send: (data, id) => {
-      if (!abort.signal.aborted)
-        res.write(`${id !== undefined ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
+      if (abort.signal.aborted) return;
+      res.write(`${id !== undefined ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
+      if (res.writableLength <= MAX_UNSENT_BYTES) return;
+      end();
+      res.destroy();
     },
     end,
     closed: abort.signal,
   };
 }
 
-/** Streams a deployment's events (past ones first) and states until it is final. */
+/**
+ * Streams a deployment's events (past ones first, from the store: `id:` is the event's seq, so
+ * Last-Event-ID resumes) and its states, until it is final. Live ones come from the daemon's event
+ * publisher, the one the global stream reads too.
+ */
 export async function streamDeployment(
   control: ControlPlane,
   id: string,
@@ -49,25 +67,46 @@ export async function streamDeployment(
   const sendEvent = (event: DeploymentEvent) => {
     if (event.deploymentId !== id || event.seq <= lastSeq) return;
     lastSeq = event.seq;
-    stream.send({ kind: 'event', event } satisfies DeploymentStreamMessage, event.seq);
+    stream.send({ kind: 'event', event } satisfies DeploymentStreamMessage, String(event.seq));
   };
-  const sendState = (state: DeploymentState) => {
-    if (state.id !== id) return;
-    stream.send({
-      kind: 'state',
-      deployment: { ...state, progress: describeProgress(state) },
-    } satisfies DeploymentStreamMessage);
-    if (FINAL_STATUSES.has(state.status)) setImmediate(stream.end);
+  const sendState = (deployment: Deployment) => {
+    if (deployment.id !== id) return;
+    stream.send({ kind: 'state', deployment } satisfies DeploymentStreamMessage);
+    if (FINAL_DEPLOYMENT_STATUSES.includes(deployment.status)) setImmediate(stream.end);
   };
   // Subscribe first, then replay: nothing falls in between (duplicates are dropped by seq).
-  control.bus.on('event', sendEvent);
-  control.bus.on('deployment', sendState);
-  stream.closed.addEventListener('abort', () => {
-    control.bus.off('event', sendEvent);
-    control.bus.off('deployment', sendState);
+  const unsubscribe = control.events.subscribe((event) => {
+    if (event.kind === 'deployment-event') sendEvent(event.event);
+    else if (event.kind === 'deployment') sendState(event.deployment);
   });
-  for (const event of await control.events(id, lastSeq)) sendEvent(event);
+  stream.closed.addEventListener('abort', unsubscribe);
+  for (const event of await control.deploymentEvents(id, lastSeq)) sendEvent(event);
   sendState(await control.deployment(id));
+}
+
+/**
+ * The global stream: every event the daemon publishes from now on that matches the filter; after a
+ * Last-Event-ID, first the kept events after it, and a gap event when some are no longer kept.
+ */
+export function streamEvents(
+  control: ControlPlane,
+  filter: EventFilter,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const lastEventId = request.headers['last-event-id'];
+  const stream = openStream(request, reply);
+  const send = (event: FerryEvent) => {
+    if (matchesFilter(event, filter)) stream.send(event satisfies EventStreamMessage, event.id);
+  };
+  // Replay and subscribe in one turn: the publisher hands out events synchronously, so none is missed.
+  if (typeof lastEventId === 'string' && lastEventId !== '') {
+    const { gap, events } = control.events.replay(lastEventId);
+    if (gap !== null) stream.send(gap satisfies EventStreamMessage);
+    for (const event of events) send(event);
+  }
+  const unsubscribe = control.events.subscribe(send);
+  stream.closed.addEventListener('abort', unsubscribe);
 }
 
 /** Streams new log lines of an app's instances (`ferry logs -f`), after the last `lines` lines. */

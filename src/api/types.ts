@@ -1,159 +1,84 @@
 /**
- * The HTTP API's request and response shapes. The CLI and the UI speak only these types.
- * docs/api.md documents every route.
+ * The HTTP API's request and response shapes. The CLI and the UI speak only these types. Each is
+ * derived from its zod schema in ./wire/, the same schemas that validate requests and generate the
+ * OpenAPI document (GET /v1/openapi.json), so the code, the document and docs/api.md cannot drift.
+ * This module loads no schema at run time (type imports only): the CLI stays light.
  */
-import type { DeploymentState, StrategyKind } from '../engine/types.js';
-import type { DeploymentEvent, ReleaseRecord } from '../store/store.js';
+import type { z } from 'zod';
+import type { StrategyKind } from '../engine/types.js';
+import type { deploymentEventSchema, deploymentSchema, releaseSchema } from './wire/deployment.js';
+import type {
+  deploymentStreamMessageSchema,
+  eventGapSchema,
+  eventStreamMessageSchema,
+  ferryEventSchema,
+} from './wire/events.js';
+import type {
+  canaryBodySchema,
+  commandBodySchema,
+  deployBodySchema,
+  rollbackBodySchema,
+} from './wire/requests.js';
+import type {
+  deploymentDetailResponseSchema,
+  deploymentResponseSchema,
+  errorResponseSchema,
+  healthzResponseSchema,
+  historyResponseSchema,
+  logsResponseSchema,
+} from './wire/responses.js';
+import type {
+  appStatusSchema,
+  canaryLiveSchema,
+  instanceViewSchema,
+  routerStatusSchema,
+  statusResponseSchema,
+} from './wire/status.js';
 
-export type Deployment = DeploymentState & { readonly progress: string };
-export type { DeploymentEvent, ReleaseRecord as Release, StrategyKind };
+/** A wire shape as the code holds it: read-only all the way down. */
+export type Wire<S extends z.ZodType> = DeepReadonly<z.output<S>>;
+type DeepReadonly<T> = T extends (infer U)[]
+  ? ReadonlyArray<DeepReadonly<U>>
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
-export interface InstanceView {
-  readonly id: string;
-  readonly version: string;
-  readonly port: number;
-  readonly pid: number | null;
-  /** Process state: starting, running, crashed, crash-loop, retiring. */
-  readonly state: string;
-  /** starting, healthy or unhealthy. */
-  readonly health: string;
-  readonly lastFailure: string | null;
-}
+export type { StrategyKind };
+export type Deployment = Wire<typeof deploymentSchema>;
+export type DeploymentEvent = Wire<typeof deploymentEventSchema>;
+export type Release = Wire<typeof releaseSchema>;
 
-export interface AppStatus {
-  readonly app: string;
-  readonly env: string;
-  readonly current: string | null;
-  readonly listen: string;
-  readonly instances: readonly InstanceView[];
-  /** The running deployment, or the last one when none runs. */
-  readonly deployment: Deployment | null;
-  /**
-   * A canary step running (or paused) right now: its counters so far, read live; null otherwise
-   * (absent from an older daemon).
-   */
-  readonly canary?: CanaryLiveView | null;
-}
-
+export type InstanceView = Wire<typeof instanceViewSchema>;
+export type AppStatus = Wire<typeof appStatusSchema>;
 /** The current canary step's analysis window so far, per release (the canary first). */
-export interface CanaryLiveView {
-  /** The step's index (0-based) and the canary's share now, in percent. */
-  readonly step: number;
-  readonly weight: number;
-  /** When the window opened (ms since the epoch): the step's start, or a router restart since; null if unknown. */
-  readonly since: number | null;
-  readonly releases: ReadonlyArray<{
-    readonly version: string;
-    readonly role: 'canary' | 'stable';
-    /** Its share of the requests, in percent. */
-    readonly weight: number;
-    /** Requests the router sent it since the window opened; null when the router could not be read. */
-    readonly requests: number | null;
-    /** Of them, 5xx responses and connection errors; null when the router could not be read. */
-    readonly errors: number | null;
-    /** Its healthy instances, of `instances` serving. */
-    readonly healthy: number;
-    readonly instances: number;
-  }>;
-  /** Why the router's counters could not be read; null when they were. */
-  readonly error: string | null;
-}
+export type CanaryLiveView = Wire<typeof canaryLiveSchema>;
+export type StatusResponse = Wire<typeof statusResponseSchema>;
+/** The router process tree: its keeper, workers, restarts, and what is wrong with it, if anything. */
+export type RouterStatusView = Wire<typeof routerStatusSchema>;
+export type HealthzResponse = Wire<typeof healthzResponseSchema>;
 
-export interface StatusResponse {
-  readonly daemon: {
-    readonly pid: number;
-    readonly version: string;
-    readonly uptimeMs: number;
-    readonly routerPid: number | null;
-  };
-  /** The router process tree: its keeper, workers, restarts, and what is wrong with it, if anything. */
-  readonly router: RouterStatusView;
-  readonly apps: readonly AppStatus[];
-}
-
-export interface RouterStatusView {
-  /** running, restarting (the keeper does not answer and is being brought back), or down. */
-  readonly state: string;
-  readonly pid: number | null;
-  readonly version: string | null;
-  readonly uptimeMs: number | null;
-  /** Times the daemon saw the keeper replaced since it started. */
-  readonly restarts: number;
-  readonly workers: ReadonlyArray<{
-    readonly pid: number | null;
-    readonly state: string;
-    readonly uptimeMs: number | null;
-    readonly restarts: number;
-    readonly crashLoop: boolean;
-  }>;
-  /** The warm spare that takes a dead worker's place at once (null from an older daemon). */
-  readonly spare?: { readonly pid: number | null; readonly state: string } | null;
-  readonly error: string | null;
-}
-
-export interface DeployBody {
-  readonly app: string;
-  readonly env?: string;
-  readonly version: string;
-  readonly strategy?: StrategyKind;
-  /** Deploy a release the ledger marks bad (refused otherwise: FERRY_E_RELEASE_BAD). */
-  readonly force?: boolean;
-}
-
-export interface RollbackBody {
-  readonly app: string;
-  readonly env?: string;
-  readonly to?: string;
-}
-
-/** The body of POST /v1/apps/:app/canary: the running canary step's share. */
-export interface CanaryWeightBody {
-  readonly env?: string;
-  /** Percent of the requests for the canary: 30 or "30%", above 0 and at most 100. */
+export type DeployBody = z.output<typeof deployBodySchema>;
+export type RollbackBody = z.output<typeof rollbackBodySchema>;
+/** The body of POST /v1/apps/:app/canary: the running canary step's share, 30 or "30%". */
+export type CanaryWeightBody = Omit<z.input<typeof canaryBodySchema>, 'weight'> & {
   readonly weight: number | string;
-}
-
+};
 /** The body of POST /v1/apps/:app/{pause,resume,promote,abort}. */
-export interface CommandBody {
-  readonly env?: string;
-  /** abort only: end the deployment at once in any phase, without waiting on what is failing. */
-  readonly force?: boolean;
-}
+export type CommandBody = z.output<typeof commandBodySchema>;
 
-export interface DeploymentResponse {
-  readonly deployment: Deployment;
-}
-
-export interface DeploymentDetailResponse {
-  readonly deployment: Deployment;
-  readonly events: readonly DeploymentEvent[];
-}
-
-export interface HistoryResponse {
-  readonly deployments: readonly Deployment[];
-  readonly releases: readonly ReleaseRecord[];
-}
-
-export interface LogsResponse {
-  readonly lines: ReadonlyArray<{
-    readonly instance: string;
-    readonly version: string;
-    readonly line: string;
-  }>;
-}
-
-export interface ErrorResponse {
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    readonly details?: Record<string, unknown>;
-  };
-}
+export type DeploymentResponse = Wire<typeof deploymentResponseSchema>;
+export type DeploymentDetailResponse = Wire<typeof deploymentDetailResponseSchema>;
+export type HistoryResponse = Wire<typeof historyResponseSchema>;
+export type LogsResponse = Wire<typeof logsResponseSchema>;
+export type ErrorResponse = Wire<typeof errorResponseSchema>;
 
 /** Server-sent events on /v1/deployments/:id/events. */
-export type DeploymentStreamMessage =
-  | { readonly kind: 'event'; readonly event: DeploymentEvent }
-  | { readonly kind: 'state'; readonly deployment: Deployment };
+export type DeploymentStreamMessage = Wire<typeof deploymentStreamMessageSchema>;
+/** One event of the global stream, GET /v1/events. */
+export type FerryEvent = Wire<typeof ferryEventSchema>;
+export type EventGap = Wire<typeof eventGapSchema>;
+/** Server-sent events on /v1/events: the events, and a gap when some could not be replayed. */
+export type EventStreamMessage = Wire<typeof eventStreamMessageSchema>;
 
 export const COMMANDS = ['pause', 'resume', 'promote', 'abort'] as const;
 

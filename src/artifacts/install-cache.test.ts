@@ -51,14 +51,20 @@ describe('the download cache', () => {
     const artifact = artifactOf('v1');
     const server = await serveBytes(artifact);
     const source = { url: `${server.origin}/a.tgz`, checksum: sha256(artifact) };
-    await install('1.0.0', 'host-a', { source });
+    const first = await install('1.0.0', 'host-a', { source });
+    expect(first).toMatchObject({ readFrom: 'source', bytes: artifact.length });
     expect(await readdir(cacheDir)).toEqual([`sha256-${sha256(artifact)}`]);
     expect(await readFile(join(cacheDir, `sha256-${sha256(artifact)}`))).toEqual(artifact);
 
     const again = await install('1.0.0', 'host-b', { source });
     expect(server.requests).toHaveLength(1);
-    expect(again.reused).toBe(false);
+    expect(again).toMatchObject({ reused: false, readFrom: 'cache' });
     expect(await readFile(join(again.dir, 'app.js'), 'utf8')).toBe('v1');
+    // Installed already: nothing is read at all.
+    expect(await install('1.0.0', 'host-b', { source })).toMatchObject({
+      reused: true,
+      readFrom: 'installed',
+    });
   });
 
   it('caches nothing when the checksum is not known up front', async () => {
@@ -85,6 +91,7 @@ describe('the download cache', () => {
     await writeFile(join(cacheDir, `sha256-${sha256(artifact)}`), artifactOf('tampered'));
 
     const release = await install('1.0.0', 'host-b', { source });
+    expect(release.readFrom).toBe('source');
     expect(server.requests).toHaveLength(2);
     expect(await readFile(join(release.dir, 'app.js'), 'utf8')).toBe('v1');
     // The fresh, verified download replaced the damaged entry.

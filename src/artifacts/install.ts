@@ -55,6 +55,7 @@ interface Verified {
   archive: KeptArchive;
   digests: Partial<Record<ChecksumAlgorithm, string>>;
   bytes: number;
+  readFrom: 'cache' | 'source';
 }
 
 interface KeptArchive {
@@ -99,7 +100,7 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
       allowWeakChecksums: options.allowWeakChecksums ?? false,
     });
     const installed = await findInstalled(dir, options.version, expected);
-    if (installed) return describe(dir, installed, expected, true, 0, startedAt);
+    if (installed) return describe(dir, installed, expected, true, 'installed', 0, startedAt);
 
     await mkdir(options.releasesDir, { recursive: true });
     const progress = options.onProgress ?? (() => undefined);
@@ -110,7 +111,7 @@ export async function installRelease(options: InstallReleaseOptions): Promise<In
     if (options.beforeUnpack) await deadline.paused(options.beforeUnpack);
     const staged = await unpack(job, verified);
     const { record, reused } = await commit(options, staged, verified, expected, label);
-    return describe(dir, record, expected, reused, fetchMs, startedAt);
+    return describe(dir, record, expected, reused, verified.readFrom, fetchMs, startedAt);
   } catch (error) {
     throw asDiskFull(deadline.explain(error, `fetching ${label}`), options);
   } finally {
@@ -143,7 +144,10 @@ async function verifyArtifact(job: Job, url: URL, policy: RetryPolicy): Promise<
     signal,
   });
   if (url.protocol === 'file:' && cache === null) {
-    return withRetries(async () => inspectFile(job, await openFileHandle(request(job.signal)), true), policy);
+    return withRetries(
+      async () => inspectFile(job, await openFileHandle(request(job.signal)), true, 'source'),
+      policy,
+    );
   }
   if (url.protocol !== 'file:') await randomDelay(settings.randomDelayMs, job.signal);
   const keepAs = cache === null || key === undefined ? null : { cache, key };
@@ -156,7 +160,7 @@ async function fromCache(job: Job, cache: DownloadCache, key: Checksum): Promise
   if (path === null) return null;
   try {
     const request = { url: pathToFileURL(path), label: path, headers: {}, signal: job.signal };
-    return await inspectFile(job, await openFileHandle(request), false);
+    return await inspectFile(job, await openFileHandle(request), false, 'cache');
   } catch (error) {
     // Only a rejected entry (damaged, evicted meanwhile) is worth a fetch; a full disk or an
     // abort would fail the fetch just the same.
@@ -171,6 +175,7 @@ async function inspectFile(
   job: Job,
   file: { handle: FileHandle; size: number },
   foreign: boolean,
+  readFrom: Verified['readFrom'],
 ): Promise<Verified> {
   const archive: KeptArchive = {
     chunks: (signal) => readChunks(file.handle, signal),
@@ -178,7 +183,7 @@ async function inspectFile(
     release: () => file.handle.close().catch(() => undefined),
   };
   try {
-    return { archive, ...(await inspect(job, readChunks(file.handle, job.signal), file.size)) };
+    return { archive, readFrom, ...(await inspect(job, readChunks(file.handle, job.signal), file.size)) };
   } catch (error) {
     await archive.release();
     throw error;
@@ -221,7 +226,7 @@ async function fetchOnce(
       foreign: false,
       release: () => copy.release(),
     };
-    return { archive, ...verified };
+    return { archive, readFrom: 'source', ...verified };
   } catch (error) {
     attempt.abort(error);
     await copy.release();
@@ -339,6 +344,7 @@ function describe(
   record: ReleaseRecord,
   expected: Checksum[],
   reused: boolean,
+  readFrom: InstalledRelease['readFrom'],
   fetchMs: number,
   startedAt: number,
 ): InstalledRelease {
@@ -349,6 +355,7 @@ function describe(
     checksum: first ? formatChecksum(first) : record.checksum,
     bytes: record.bytes,
     reused,
+    readFrom,
     timings: { fetchMs: Math.round(fetchMs), totalMs: Math.round(performance.now() - startedAt) },
   };
 }

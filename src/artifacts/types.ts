@@ -87,6 +87,11 @@ export interface InstalledRelease {
   bytes: number;
   /** True when the release was already installed with a matching checksum and nothing was fetched. */
   reused: boolean;
+  /**
+   * Where the artifact's bytes were read from: nowhere (`installed`: the release was there), the
+   * download cache, or its source (a network fetch, or a file:// artifact read in place).
+   */
+  readFrom: 'installed' | 'cache' | 'source';
   timings: { fetchMs: number; totalMs: number };
 }
 

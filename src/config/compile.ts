@@ -61,6 +61,7 @@ export function compileConfig(
         : null,
       allowInsecure: raw.api.allow_insecure,
     },
+    metrics: { listen: raw.metrics.listen ?? null },
     router: {
       holdTimeoutMs: raw.router.hold_timeout,
       workers: raw.router.workers,
@@ -218,6 +219,16 @@ function checkListenConflicts(
   problems: ConfigProblem[],
 ): void {
   const taken = new Map<string, string>([[`${raw.api.listen.port}`, 'api.listen']]);
+  const metrics = raw.metrics.listen;
+  if (metrics !== undefined && metrics.port !== 0) {
+    const owner = taken.get(`${metrics.port}`);
+    if (owner)
+      problems.push({
+        path: 'metrics.listen',
+        message: `expected a port of its own, got ${metrics.port} which ${owner} uses`,
+      });
+    else taken.set(`${metrics.port}`, 'metrics.listen');
+  }
   for (const app of Object.values(apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {
       if (settings.listen.port === 0) continue;

@@ -167,6 +167,16 @@ describe('ferry.yaml validation', () => {
       'apps.hello.environments.production.listen: expected a port of its own, got 7070 which api.listen uses',
     ],
     [
+      'metrics on the API port',
+      `metrics: { listen: "127.0.0.1:7070" }\n${base}`,
+      'metrics.listen: expected a port of its own, got 7070 which api.listen uses',
+    ],
+    [
+      'an app on the metrics port',
+      `metrics: { listen: 8080 }\n${base}`,
+      'apps.hello.environments.production.listen: expected a port of its own, got 8080 which metrics.listen uses',
+    ],
+    [
       'an override for an undeclared environment',
       `environments: { production: {} }\n${base}    environments: { staging: { listen: 9000 } }`,
       'apps.hello.environments.staging: expected one of the declared environments (production), got "staging"',
@@ -277,6 +287,12 @@ describe('ferry.yaml validation', () => {
     });
     expect(config.environments).toEqual(['production']);
     expect(config.dataDir).toBe('/var/lib/ferry');
+    expect(config.metrics).toEqual({ listen: null });
+    expect(parseConfig(`metrics: { listen: "0.0.0.0:9464" }\n${base}`, { configPath: null }).metrics).toEqual(
+      {
+        listen: { host: '0.0.0.0', port: 9464 },
+      },
+    );
     const hello = config.apps.hello!;
     expect(hello.artifact.url).toBe('file:///etc/ferry/dist/hello-{version}.tar.gz');
     expect(hello.health).toMatchObject({

@@ -147,6 +147,15 @@ export const configSchema = z.strictObject({
       allow_insecure: z.boolean().default(false),
     })
     .prefault({}),
+  metrics: z
+    .strictObject({
+      /**
+       * Also serve GET /metrics here, without the API token, for Prometheus scrapers (the API
+       * serves it with the token in any case).
+       */
+      listen: listen.optional(),
+    })
+    .prefault({}),
   router: z
     .strictObject({
       hold_timeout: duration.prefault('10s'),

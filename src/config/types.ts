@@ -13,6 +13,10 @@ export interface FerryConfig {
     readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
     readonly allowInsecure: boolean;
   };
+  readonly metrics: {
+    /** A second address serving GET /metrics without the token; null when not set. */
+    readonly listen: ListenAddress | null;
+  };
   readonly router: {
     readonly holdTimeoutMs: number;
     /** Worker processes behind the router's listening sockets. */

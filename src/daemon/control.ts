@@ -13,16 +13,13 @@ import type {
 } from '../api/types.js';
 import { assertEnvironment, resolveAppEnv } from '../config/resolve.js';
 import type { FerryConfig } from '../config/types.js';
-import { describeProgress } from '../engine/create.js';
 import type { DeploymentCommand, DeploymentState } from '../engine/types.js';
 import { FerryError } from '../errors/ferry-error.js';
+import type { EventFilter, EventPublisher } from '../events/publisher.js';
 import type { Deployer } from '../runtime/deployer.js';
+import { toDeployment } from '../runtime/deployment-view.js';
 import type { Store } from '../store/store.js';
 import { tailLog } from '../supervisor/index.js';
-
-export function toDeployment(state: DeploymentState): Deployment {
-  return { ...state, progress: describeProgress(state) };
-}
 
 /** The daemon as the API sees it. */
 export class DaemonControl implements ControlPlane {
@@ -36,11 +33,22 @@ export class DaemonControl implements ControlPlane {
       readonly startedAt: number;
       readonly routerPid: () => number | null;
       readonly routerStatus: () => RouterStatusView;
+      readonly events: EventPublisher;
+      readonly metrics: { exposition(): Promise<{ contentType: string; text: string }> };
     },
   ) {}
 
-  get bus() {
-    return this.deps.deployer.bus;
+  metrics(): Promise<{ contentType: string; text: string }> {
+    return this.deps.metrics.exposition();
+  }
+
+  get events(): EventPublisher {
+    return this.deps.events;
+  }
+
+  checkEventFilter(filter: EventFilter): void {
+    if (filter.app !== undefined) this.resolve(filter.app, filter.env);
+    else if (filter.env !== undefined) assertEnvironment(this.deps.config, filter.env);
   }
 
   async status(filter: { app?: string; env?: string }): Promise<StatusResponse> {
@@ -112,7 +120,7 @@ export class DaemonControl implements ControlPlane {
     return toDeployment(state);
   }
 
-  events(id: string, afterSeq?: number) {
+  deploymentEvents(id: string, afterSeq?: number) {
     return this.deps.store.listEvents(id, afterSeq);
   }
 

@@ -3,6 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { AppHost } from '../agent/app-host.js';
 import { createToken, readTokenFile, writeDaemonInfo } from '../api/discovery.js';
+import { listenMetrics, type MetricsServer } from '../api/metrics-server.js';
 import { createApiServer } from '../api/server.js';
 import { loadApiTls, type ApiTls } from '../api/tls.js';
 import { apiUrlOf } from '../config/listen-address.js';
@@ -12,6 +13,9 @@ import type { Logger } from '../lib/logger.js';
 import { systemClock } from '../lib/clock.js';
 import { resolveRealPath } from '../lib/real-path.js';
 import { FERRY_VERSION } from '../lib/version.js';
+import { publishConfigApplied } from '../events/config-applied.js';
+import type { EventPublisher } from '../events/publisher.js';
+import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { RouterClient } from '../router/client.js';
 import type { Deployer } from '../runtime/deployer.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -77,6 +81,9 @@ export class Daemon {
   private routerStarted = false;
   private api: FastifyInstance | null = null;
   private deployer: Deployer | null = null;
+  private publisher: EventPublisher | null = null;
+  private metrics: DaemonMetrics | null = null;
+  private metricsServer: MetricsServer | null = null;
   private supervisor: Supervisor | null = null;
   private hosts = new Map<string, AppHost>();
   private routerPid: number | null = null;
@@ -95,11 +102,11 @@ export class Daemon {
     this.paths = daemonPaths(opts.config.dataDir);
   }
 
-  /** Deployment states and events as they are persisted (for printing and streaming). */
-  get bus(): EventEmitter {
-    if (!this.deployer)
-      throw new FerryError('FERRY_E_ILLEGAL_STATE', `daemon is ${this.state}; it has no event bus yet`);
-    return this.deployer.bus;
+  /** The daemon's events as they happen (deployments, instances, health, router, config). */
+  get events(): EventPublisher {
+    if (!this.publisher)
+      throw new FerryError('FERRY_E_ILLEGAL_STATE', `daemon is ${this.state}; it has no events yet`);
+    return this.publisher;
   }
 
   /**
@@ -192,6 +199,8 @@ export class Daemon {
     this.supervisor = parts.supervisor;
     this.hosts = parts.hosts;
     this.deployer = parts.deployer;
+    this.publisher = parts.events;
+    this.metrics = parts.metrics;
   }
 
   /** The API, listening from here on; until the daemon is ready it answers 503 FERRY_E_DAEMON_STARTING. */
@@ -205,6 +214,8 @@ export class Daemon {
       startedAt: Date.now(),
       routerPid: () => this.routerPid,
       routerStatus: () => this.routerWatch?.status() ?? STARTING_ROUTER,
+      events: this.publisher!,
+      metrics: this.metrics!,
     });
     const api = (this.api = createApiServer({
       control,
@@ -226,6 +237,8 @@ export class Daemon {
     }
     this.apiUrl = apiUrlOf({ host, port }, this.tls !== null);
     withDataDirWrites(this.paths.home, () => this.lock!.writeRecord(this.apiUrl));
+    const metricsListen = this.opts.config.metrics.listen;
+    if (metricsListen !== null) this.metricsServer = await listenMetrics(this.metrics!, metricsListen);
   }
 
   /**
@@ -289,6 +302,7 @@ export class Daemon {
         logger.info({ router: this.routerPid }, message);
         this.notices.emit('notice', { level: 'info', message });
       },
+      onChange: (change) => this.publisher!.publish({ kind: 'router', app: null, env: null, ...change }),
     }));
     watch.start(await this.router!.health());
   }
@@ -345,6 +359,7 @@ export class Daemon {
     );
     this.daemonFileWritten = true;
     this.state = 'running';
+    publishConfigApplied(this.publisher!, this.opts.config, 'start');
   }
 
   /** Apps with no running deployment: their current release runs its configured instances again. */
@@ -400,6 +415,8 @@ export class Daemon {
   /** Stops what the daemon runs itself; never a router or an instance (they outlive the daemon). */
   private async detachParts(): Promise<void> {
     await this.api?.close();
+    await this.metricsServer?.close();
+    this.metrics?.close();
     this.routerWatch?.stop();
     this.deployer?.stop();
     this.rotator?.stop();

@@ -1,5 +1,7 @@
 import { AppHost } from '../agent/app-host.js';
 import type { FerryConfig } from '../config/types.js';
+import { EventPublisher } from '../events/publisher.js';
+import { DaemonMetrics, type InstanceSample } from '../metrics/daemon-metrics.js';
 import { systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { RouterClient } from '../router/client.js';
@@ -17,6 +19,9 @@ export interface DaemonParts {
   /** One per app and environment, by "app.env". */
   readonly hosts: Map<string, AppHost>;
   readonly deployer: Deployer;
+  /** The daemon's one event publisher: deployments, instances, health, router, config. */
+  readonly events: EventPublisher;
+  readonly metrics: DaemonMetrics;
 }
 
 /**
@@ -38,6 +43,7 @@ export function assembleParts(opts: {
   const hosts = new Map<string, AppHost>();
   const router = new RouterClient({ stateDir: paths.routerDir, logger });
   const clock = systemClock;
+  const events = new EventPublisher({ now: () => clock.now() });
   const supervisor = new Supervisor({
     ferryHome: paths.home,
     clock,
@@ -62,20 +68,50 @@ export function assembleParts(opts: {
         holdTimeoutMs: config.router.holdTimeoutMs,
         logger: logger.child({ app: appName, env }),
         now,
+        events,
       });
       hosts.set(host.key, host);
     }
   }
   const hostFor = (app: string, env: string) => hosts.get(`${app}.${env}`)!;
+  const metrics = new DaemonMetrics({
+    router,
+    events,
+    logger,
+    instances: () => instanceSamples(hosts, supervisor),
+  });
   const effects = new HostEffects({
     store,
     hostFor,
     appFor: (app) => config.apps[app]!,
     artifactCache: config.artifacts,
     now,
+    onInstalled: (state, installed, cacheAsked) =>
+      metrics.artifactInstalled(state.app, state.env, installed, cacheAsked),
   });
-  const deployer = new Deployer({ config, store, effects, logger, clock, tickMs: opts.tickMs });
+  const deployer = new Deployer({ config, store, effects, logger, clock, tickMs: opts.tickMs, events });
   deployer.onFinished = (final) =>
     finishDeployment(final, { config, store, host: hostFor(final.app, final.env), logger });
-  return { router, supervisor, hosts, deployer };
+  return { router, supervisor, hosts, deployer, events, metrics };
+}
+
+/** Every instance the hosts serve or retire, with its process as the supervisor knows it. */
+function instanceSamples(hosts: ReadonlyMap<string, AppHost>, supervisor: Supervisor): InstanceSample[] {
+  const processes = new Map(supervisor.list().map((p) => [p.id, p]));
+  return [...hosts.values()].flatMap((host) => {
+    const [app, env] = host.key.split('.') as [string, string];
+    return host.describe().map((instance) => {
+      const process = processes.get(instance.id);
+      return {
+        app,
+        env,
+        release: instance.version,
+        instance: instance.id,
+        pid: process?.pid ?? null,
+        pidStart: process?.pidStart ?? null,
+        health: instance.health,
+        restarts: process?.restarts ?? 0,
+      };
+    });
+  });
 }

@@ -47,6 +47,7 @@ class ScriptedRouter implements WatchedRouter {
 
 function watch(router: ScriptedRouter, clock: FakeClock) {
   const events: string[] = [];
+  const changes: string[] = [];
   const replaced: number[] = [];
   const w = new RouterWatch({
     router,
@@ -57,9 +58,10 @@ function watch(router: ScriptedRouter, clock: FakeClock) {
     },
     onProblem: (message) => events.push(`problem: ${message}`),
     onRecovered: (message) => events.push(`recovered: ${message}`),
+    onChange: (change) => changes.push(`${change.change} ${change.pid}: ${change.message}`),
   });
   w.start(router.alive);
-  return { w, events, replaced };
+  return { w, events, changes, replaced };
 }
 
 describe('the daemon watching its router', () => {
@@ -124,5 +126,28 @@ describe('the daemon watching its router', () => {
     expect(w.status().error).toBeNull();
     expect(events.at(-1)).toBe('recovered: the router serves again (keeper pid 100)');
     w.stop();
+  });
+
+  it('tells the event stream of every change: a keeper down and replaced, a worker replaced, trouble and recovery', async () => {
+    const clock = new FakeClock();
+    const router = new ScriptedRouter();
+    const { changes } = watch(router, clock);
+    router.alive = health(100, { pid: 150, restarts: 1, lastExit: 'killed by SIGKILL' });
+    await clock.advance(1000);
+    router.alive = health(100, { pid: 150, restarts: 1, crashLoop: true, lastExit: 'killed by SIGKILL' });
+    await clock.advance(1000);
+    await clock.advance(1000);
+    router.alive = health(100, { pid: 150, restarts: 1 });
+    await clock.advance(1000);
+    router.alive = undefined;
+    await clock.advance(1000);
+    expect(changes).toEqual([
+      'worker-restarted 150: router worker 0 was replaced (pid 101 -> 150; killed by SIGKILL), restart 1',
+      'trouble 100: router worker 0 keeps dying (killed by SIGKILL); restarting with backoff',
+      'recovered 100: the router serves again (keeper pid 100)',
+      'keeper-down 100: the router (keeper pid 100) does not answer; bringing it back',
+      'keeper-replaced 201: the router keeper was replaced (pid 100 -> 201); every route is pushed again',
+      'recovered 201: the router serves again (keeper pid 201)',
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import type { RouterStatusView } from '../api/types.js';
+import type { ROUTER_CHANGES } from '../api/wire/events.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { EnsuredRouter } from '../router/client.js';
@@ -24,7 +25,17 @@ export interface RouterWatchOptions {
   /** Something worth an operator's eye (also printed by `ferry up`), and its end. */
   readonly onProblem: (message: string) => void;
   readonly onRecovered: (message: string) => void;
+  /** Each change of the router process tree, for the event stream. */
+  readonly onChange?: (change: RouterChange) => void;
   readonly intervalMs?: number;
+}
+
+/** A change of the router process tree as the event stream shows it. */
+export interface RouterChange {
+  readonly change: (typeof ROUTER_CHANGES)[number];
+  /** The keeper's pid, or the restarted worker's. */
+  readonly pid: number | null;
+  readonly message: string;
 }
 
 const CHECK_EVERY_MS = 1_000;
@@ -91,7 +102,9 @@ export class RouterWatch {
     const now = this.options.clock.now();
     if (this.state === 'running') {
       this.state = 'restarting';
-      this.problem(`the router (keeper pid ${this.last?.pid ?? '?'}) does not answer; bringing it back`);
+      const message = `the router (keeper pid ${this.last?.pid ?? '?'}) does not answer; bringing it back`;
+      this.problem(message);
+      this.options.onChange?.({ change: 'keeper-down', pid: this.last?.pid ?? null, message });
     }
     if (now < this.nextAttemptAt) return;
     try {
@@ -102,20 +115,30 @@ export class RouterWatch {
     } catch (error) {
       this.state = 'down';
       this.nextAttemptAt = now + this.retryMs;
-      this.problem(`the router cannot come back: ${messageOf(error)}; next try in ${this.retryMs / 1000}s`);
+      const message = `the router cannot come back: ${messageOf(error)}; next try in ${this.retryMs / 1000}s`;
+      if (this.reported !== message)
+        this.options.onChange?.({ change: 'keeper-unrecoverable', pid: null, message });
+      this.problem(message);
       this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
     }
   }
 
   private async seen(health: RouterHealth): Promise<void> {
-    const replaced = this.last !== undefined && this.last.pid !== health.pid;
+    const before = this.last;
+    const replaced = before !== undefined && before.pid !== health.pid;
     this.last = health;
+    if (before !== undefined && !replaced) this.reportWorkerRestarts(before, health);
     this.retryMs = FIRST_RETRY_MS;
     this.nextAttemptAt = 0;
     const wasDown = this.state !== 'running';
     this.state = 'running';
     if (replaced) {
       this.restarts += 1;
+      this.options.onChange?.({
+        change: 'keeper-replaced',
+        pid: health.pid,
+        message: `the router keeper was replaced (pid ${before.pid} -> ${health.pid}); every route is pushed again`,
+      });
       try {
         await this.options.onReplaced(health.pid);
       } catch (error) {
@@ -123,9 +146,28 @@ export class RouterWatch {
       }
     }
     const trouble = describeTrouble(health);
-    if (trouble !== null) this.problem(trouble);
-    else if (wasDown || this.error !== null)
-      this.recovered(`the router serves again (keeper pid ${health.pid})`);
+    if (trouble !== null) {
+      if (this.reported !== trouble)
+        this.options.onChange?.({ change: 'trouble', pid: health.pid, message: trouble });
+      this.problem(trouble);
+    } else if (wasDown || this.error !== null) {
+      const message = `the router serves again (keeper pid ${health.pid})`;
+      this.recovered(message);
+      this.options.onChange?.({ change: 'recovered', pid: health.pid, message });
+    }
+  }
+
+  /** A worker of the same keeper counted more restarts than at the last look: it died and was replaced. */
+  private reportWorkerRestarts(before: RouterHealth, now: RouterHealth): void {
+    for (const worker of now.workers) {
+      const earlier = before.workers.find((w) => w.rank === worker.rank);
+      if (earlier === undefined || worker.restarts <= earlier.restarts) continue;
+      this.options.onChange?.({
+        change: 'worker-restarted',
+        pid: worker.pid,
+        message: `router worker ${worker.rank} was replaced (pid ${earlier.pid ?? '?'} -> ${worker.pid ?? '?'}; ${worker.lastExit ?? 'no exit status'}), restart ${worker.restarts}`,
+      });
+    }
   }
 
   private problem(message: string): void {

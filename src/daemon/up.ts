@@ -3,7 +3,6 @@ import { setFlagsFromString } from 'node:v8';
 import { configFlag, findConfigFile, type ConfigFile } from '../config/config-file.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
-import type { DeploymentEvent } from '../store/store.js';
 import { createLogger } from '../lib/logger.js';
 import { shellWord } from '../lib/shell-word.js';
 import { Daemon } from './daemon.js';
@@ -31,9 +30,12 @@ export async function up(opts: UpOptions): Promise<void> {
   setFlagsFromString('--optimize-for-size');
   const out = opts.out ?? process.stdout;
   const { config, file } = readConfig(opts);
+  // On a terminal the daemon's log is shown as it is written, one readable line per entry (the
+  // file keeps JSON); it says what the event and notice lines below would, so they are left out.
+  const terminal = opts.out === undefined && process.stdout.isTTY ? process.stdout : undefined;
   const daemon = new Daemon({
     config,
-    openLog: (file) => createLogger({ destination: file }),
+    openLog: (file) => createLogger({ destination: file, ...(terminal ? { terminal } : {}) }),
     ...(opts.recovery ? { recovery: opts.recovery } : {}),
   });
   const stop = async (signal: string) => {
@@ -44,13 +46,17 @@ export async function up(opts: UpOptions): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   out.write(`ferry: starting (data in ${config.dataDir})\n`);
-  daemon.notices.on('notice', (notice: { level: string; message: string }) =>
-    out.write(`  [router] ${notice.level === 'error' ? 'ERROR: ' : ''}${notice.message}\n`),
-  );
+  if (!terminal)
+    daemon.notices.on('notice', (notice: { level: string; message: string }) =>
+      out.write(`  [router] ${notice.level === 'error' ? 'ERROR: ' : ''}${notice.message}\n`),
+    );
   await daemon.start();
-  daemon.bus.on('event', (event: DeploymentEvent) => {
-    if (event.type !== 'phase') out.write(`  [${event.deploymentId}] ${event.message}\n`);
-  });
+  if (!terminal)
+    daemon.events.subscribe((published) => {
+      if (published.kind !== 'deployment-event') return;
+      const { event } = published;
+      if (event.type !== 'phase') out.write(`  [${event.deploymentId}] ${event.message}\n`);
+    });
   await daemon.idle();
   out.write(banner(config, daemon.apiUrl, clientFlags(config, file, opts)));
 }

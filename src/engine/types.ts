@@ -48,8 +48,17 @@ export type DeploymentKind = 'deploy' | 'rollback';
 export type ReleaseVerdict = 'good' | 'bad' | 'rolled-back';
 
 /** A deployment's lifecycle as users see it (ferry status, the API, the UI). */
-export type DeploymentStatus =
-  'pending' | 'running' | 'paused' | 'succeeded' | 'failed' | 'rolling-back' | 'rolled-back' | 'aborted';
+export const DEPLOYMENT_STATUSES = [
+  'pending',
+  'running',
+  'paused',
+  'succeeded',
+  'failed',
+  'rolling-back',
+  'rolled-back',
+  'aborted',
+] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 export const FINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
   'succeeded',
@@ -75,15 +84,17 @@ export const FINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
  *   stops (health deadline for `from`; a failed retire is retried with backoff).
  * - done: the deployment reached a final status.
  */
-export type Phase =
-  | 'installing'
-  | 'stopping-old'
-  | 'starting'
-  | 'shifting'
-  | 'after-switch'
-  | 'retiring'
-  | 'reverting'
-  | 'done';
+export const PHASES = [
+  'installing',
+  'stopping-old',
+  'starting',
+  'shifting',
+  'after-switch',
+  'retiring',
+  'reverting',
+  'done',
+] as const;
+export type Phase = (typeof PHASES)[number];
 
 /** Why a deployment is paused: an operator asked, or a canary step had too few requests to judge. */
 export type PauseReason =

@@ -43,7 +43,8 @@ export interface ProbeResult {
 }
 
 /** starting: not yet proven; healthy: gets traffic; unhealthy: failed its threshold. */
-export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+export const HEALTH_STATUSES = ['starting', 'healthy', 'unhealthy'] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
 export interface HealthState {
   readonly status: HealthStatus;

@@ -1,4 +1,5 @@
-import { destination, pino, type Logger as PinoLogger } from 'pino';
+import { destination, multistream, pino, type Logger as PinoLogger } from 'pino';
+import { readableLogStream } from './log-format.js';
 import { isName } from './names.js';
 
 export type Logger = Pick<PinoLogger, 'info' | 'warn' | 'error' | 'debug' | 'child'>;
@@ -30,15 +31,39 @@ export const LOG_REDACTION = {
   },
 };
 
-/** The daemon's JSON logger, with LOG_REDACTION. */
-export function createLogger(opts: { level?: string; destination?: number | string } = {}): Logger {
+/**
+ * The daemon's JSON logger, with LOG_REDACTION. With `terminal`, each entry is also printed there as
+ * one readable line (formatted from the redacted JSON).
+ */
+export function createLogger(
+  opts: {
+    level?: string;
+    destination?: number | string;
+    /** A terminal to print readable lines on, besides the JSON destination. */
+    terminal?: NodeJS.WritableStream & { isTTY?: boolean };
+  } = {},
+): Logger {
+  const json = destination({ dest: opts.destination ?? 1, sync: false, mkdir: true });
+  const level = opts.level ?? process.env.FERRY_LOG_LEVEL ?? 'info';
+  const stream =
+    opts.terminal === undefined
+      ? json
+      : multistream([
+          { stream: json, level: level as 'info' },
+          {
+            stream: readableLogStream(opts.terminal, {
+              color: opts.terminal.isTTY === true && !process.env.NO_COLOR,
+            }),
+            level: level as 'info',
+          },
+        ]);
   return pino(
     {
-      level: opts.level ?? process.env.FERRY_LOG_LEVEL ?? 'info',
+      level,
       redact: LOG_REDACTION,
       base: { pid: process.pid },
     },
-    destination({ dest: opts.destination ?? 1, sync: false, mkdir: true }),
+    stream,
   );
 }
 

@@ -41,6 +41,7 @@ export class RouterClient {
   private readonly workers: number;
   private readonly version: string;
   private starting: Promise<EnsuredRouter> | undefined;
+  private readonly statsReaders = new Set<(stats: RouterStats) => void>();
 
   constructor(opts: { stateDir: string; logger?: RouterClientLogger; workers?: number; version?: string }) {
     this.stateDir = opts.stateDir;
@@ -90,7 +91,18 @@ export class RouterClient {
   }
 
   async stats(): Promise<RouterStats> {
-    return (await this.call('GET', '/stats')) as RouterStats;
+    const stats = (await this.call('GET', '/stats')) as RouterStats;
+    for (const reader of this.statsReaders) reader(stats);
+    return stats;
+  }
+
+  /**
+   * Calls `reader` with every reading of the stats, whoever asked for it (the canary analysis, a
+   * drain, a metrics scrape): the metrics' totals see every count a reading saw.
+   */
+  onStats(reader: (stats: RouterStats) => void): () => void {
+    this.statsReaders.add(reader);
+    return () => this.statsReaders.delete(reader);
   }
 
   /** Polls the stats until none of the named backends has a request in flight; false on timeout. */

@@ -80,7 +80,26 @@ export interface BackendStats {
   errors: number;
   /** Epoch ms until which passive health keeps new requests away, or null. */
   ejectedUntil: number | null;
+  /** How long the responses relayed from it took (absent from routers before it was counted). */
+  latency?: LatencyHistogram;
 }
+
+/**
+ * Durations as a histogram: `counts[i]` responses took at most `le[i]` seconds (and more than
+ * `le[i - 1]`); the last count, one more than `le` has, is for longer ones. Cumulative like the
+ * other counters.
+ */
+export interface LatencyHistogram {
+  le: number[];
+  counts: number[];
+  /** Seconds, all responses together. */
+  sum: number;
+}
+
+/** The router's latency buckets, in seconds: from the request's arrival to its response's end. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
 
 export interface RouteStats {
   listen: ListenAddress;

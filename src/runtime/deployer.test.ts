@@ -5,6 +5,8 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { silentLogger } from '../lib/logger.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
+import { EventPublisher } from '../events/publisher.js';
+import { FINAL_STATUSES } from '../engine/types.js';
 import { Deployer } from './deployer.js';
 import { FakeEffects } from './test-support/fake-effects.js';
 
@@ -23,6 +25,7 @@ let store: Store;
 let effects: FakeEffects;
 let deployer: Deployer;
 let time: number;
+let events: EventPublisher;
 
 beforeEach(() => {
   store = openSqliteStore(':memory:');
@@ -31,7 +34,8 @@ beforeEach(() => {
   // Real ticks (nothing here waits on a deadline or a retry); every reading of the time differs, so
   // records keep their order.
   const clock: Clock = { ...systemClock, now: () => time++ };
-  deployer = new Deployer({ config, store, effects, logger: silentLogger(), clock, tickMs: 5 });
+  events = new EventPublisher({ now: () => clock.now() });
+  deployer = new Deployer({ config, store, effects, logger: silentLogger(), clock, tickMs: 5, events });
 });
 
 afterEach(async () => {
@@ -58,8 +62,13 @@ async function history(...versions: string[]): Promise<void> {
 
 async function finished(id: string) {
   return new Promise<string>((resolve) =>
-    deployer.bus.on('finished', (state: { id: string; status: string }) => {
-      if (state.id === id) resolve(state.status);
+    events.subscribe((event) => {
+      if (
+        event.kind === 'deployment' &&
+        event.deployment.id === id &&
+        FINAL_STATUSES.has(event.deployment.status)
+      )
+        resolve(event.deployment.status);
     }),
   );
 }

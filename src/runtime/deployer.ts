@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { compileStrategyKind } from './strategy.js';
 import { percent } from '../config/fields.js';
 import { resolveAppEnv } from '../config/resolve.js';
@@ -13,6 +12,7 @@ import { FerryError } from '../errors/ferry-error.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { assertVersionName } from '../lib/release-version.js';
+import type { EventPublisher } from '../events/publisher.js';
 import type { Store } from '../store/store.js';
 import type { EffectPort } from './effects.js';
 import { DeploymentRun } from './run.js';
@@ -40,7 +40,6 @@ export interface RollbackRequest {
  * deploy silently runs minutes later on top of a state they did not see.
  */
 export class Deployer {
-  readonly bus = new EventEmitter();
   private readonly runs = new Map<string, DeploymentRun>();
   /** Finishing work after a deployment ended (current release, symlink, pruning, hooks). */
   onFinished: (state: DeploymentState) => Promise<void> = () => Promise.resolve();
@@ -54,10 +53,10 @@ export class Deployer {
       /** Deployments' time and their ticker. */
       readonly clock: Clock;
       readonly tickMs: number;
+      /** Every deployment's states and events are published here. */
+      readonly events: EventPublisher;
     },
-  ) {
-    this.bus.setMaxListeners(0);
-  }
+  ) {}
 
   async deploy(request: DeployRequest): Promise<DeploymentState> {
     const { app, env } = this.resolve(request.app, request.env);
@@ -252,14 +251,13 @@ export class Deployer {
   }
 
   private launch(state: DeploymentState, first: 'begin' | 'recover'): void {
-    const run = new DeploymentRun(state, { ...this.deps, bus: this.bus });
+    const run = new DeploymentRun(state, this.deps);
     this.runs.set(state.id, run);
     void run.whenFinished().then(async (final) => {
       this.runs.delete(final.id);
       await this.onFinished(final).catch((error: unknown) =>
         this.deps.logger.error({ err: error, deployment: final.id }, 'finishing a deployment failed'),
       );
-      this.bus.emit('finished', final);
     });
     run.start(first);
   }

@@ -1,6 +1,11 @@
 import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import { activateRelease, explainMissingRelease, installRelease } from '../artifacts/index.js';
+import {
+  activateRelease,
+  explainMissingRelease,
+  installRelease,
+  type InstalledRelease,
+} from '../artifacts/index.js';
 import type { AppConfig, FerryConfig } from '../config/types.js';
 import type { DeploymentHook, DeploymentState, EngineEvent, ReleaseVerdict } from '../engine/types.js';
 import { redactUrl } from '../lib/redact.js';
@@ -39,6 +44,12 @@ export class HostEffects implements EffectPort {
       readonly appFor: (app: string) => AppConfig;
       readonly artifactCache: FerryConfig['artifacts'];
       readonly now: () => number;
+      /** Told of every install: what was read, from where, and whether the cache was asked (metrics). */
+      readonly onInstalled?: (
+        state: DeploymentState,
+        installed: InstalledRelease,
+        cacheAsked: boolean,
+      ) => void;
     },
   ) {}
 
@@ -68,6 +79,7 @@ export class HostEffects implements EffectPort {
       const templates = { url: artifact.url, checksumsUrl: artifact.checksumsUrl };
       throw await explainMissingRelease(error, { app: appName, env, version, templates, source });
     });
+    this.deps.onInstalled?.(state, installed, cached);
     // Into the ledger only now, installed and verified: a failed install leaves no release behind.
     const release = await this.deps.store.getRelease(state.app, state.env, version);
     await this.deps.store.upsertRelease({

@@ -1,7 +1,7 @@
-import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeployment } from '../engine/create.js';
 import type { DeploymentState, StrategySpec } from '../engine/types.js';
+import { EventPublisher } from '../events/publisher.js';
 import { FakeClock } from '../lib/clock.js';
 import { silentLogger } from '../lib/logger.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -54,7 +54,7 @@ function launch(state: DeploymentState, first: 'begin' | 'recover'): DeploymentR
     logger: silentLogger(),
     clock,
     tickMs: TICK_MS,
-    bus: new EventEmitter(),
+    events: new EventPublisher({ now: () => clock.now() }),
   });
   run.start(first);
   return run;

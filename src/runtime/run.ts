@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { step } from '../engine/step.js';
 import {
   FINAL_STATUSES,
@@ -11,7 +10,9 @@ import {
 import { messageOf } from '../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { EventPublisher } from '../events/publisher.js';
 import type { Store } from '../store/store.js';
+import { toDeployment } from './deployment-view.js';
 import type { EffectPort } from './effects.js';
 
 export interface RunDeps {
@@ -25,8 +26,8 @@ export interface RunDeps {
    * engine the time in every phase (deadlines, retries).
    */
   readonly tickMs: number;
-  /** Receives every persisted state and event (for SSE streams and the UI). */
-  readonly bus: EventEmitter;
+  /** Receives every persisted state and event (for the event streams, metrics and `ferry up`). */
+  readonly events: EventPublisher;
 }
 
 /** The phases whose releases the run observes at every tick (health, canary traffic). */
@@ -110,7 +111,7 @@ export class DeploymentRun {
       }
     }
     // Announced after the effects, so that a stream ending on a final state has all its events.
-    if (state !== before) this.deps.bus.emit('deployment', state);
+    if (state !== before) this.publishState(state);
     if (FINAL_STATUSES.has(this.state.status)) this.finish();
   }
 
@@ -219,7 +220,16 @@ export class DeploymentRun {
       ...(data ? { data } : {}),
     });
     this.deps.logger.info({ deployment: this.state.id, app: this.state.app, env: this.state.env }, message);
-    this.deps.bus.emit('event', event);
+    this.deps.events.publish({ kind: 'deployment-event', app: this.state.app, env: this.state.env, event });
+  }
+
+  private publishState(state: DeploymentState): void {
+    this.deps.events.publish({
+      kind: 'deployment',
+      app: state.app,
+      env: state.env,
+      deployment: toDeployment(state),
+    });
   }
 
   private finish(): void {

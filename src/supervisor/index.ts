@@ -1,6 +1,7 @@
 export { Supervisor, type SupervisorLifecycle, type SupervisorOptions } from './supervisor.js';
 export { killProcessTree } from './terminate.js';
 export { readPidStart, isProcessAlive } from './proc.js';
+export { readProcessUsage, type ProcessUsage } from './process-usage.js';
 export { findMarkedProcesses, ownerMarker, type InstanceLabels, type MarkedProcess } from './markers.js';
 export { allocatePort } from './port.js';
 export { baseEnvironment, instanceEnvironment } from './spawn.js';

@@ -8,6 +8,9 @@ export interface ProcessStat {
   readonly ppid: number;
   /** The process group id; an instance is the leader of its own group (pgrp === pid). */
   readonly pgrp: number;
+  /** CPU time in user and kernel mode, in clock ticks (fields 14 and 15). */
+  readonly utime: number;
+  readonly stime: number;
   readonly starttime: number;
 }
 
@@ -24,7 +27,15 @@ export function readProcessStat(pid: number): ProcessStat | null {
   const [state, ppid, pgrp] = fields;
   const starttime = Number(fields[19]);
   if (state === undefined || !Number.isFinite(starttime)) return null;
-  return { pid, state, ppid: Number(ppid), pgrp: Number(pgrp), starttime };
+  return {
+    pid,
+    state,
+    ppid: Number(ppid),
+    pgrp: Number(pgrp),
+    utime: Number(fields[11]),
+    stime: Number(fields[12]),
+    starttime,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { emptyLatency, recordLatency } from '../latency.js';
 import { addDeparted, mergeCounters, pruneDeparted, type RouteCounters } from './stats-merge.js';
 import type { BackendStats, RouteSpec } from '../types.js';
 
@@ -65,5 +66,27 @@ describe('router counters across workers', () => {
     expect(merged.app!.backends.map((b) => b.id).sort()).toEqual(['a', 'b']);
     expect(pruneDeparted(departed, [spec]).app!.backends.map((b) => b.id)).toEqual(['a']);
     expect(mergeCounters([], [], departed)).toEqual({});
+  });
+
+  it("sums latency histograms across workers and keeps a dead worker's, like the other counters", () => {
+    const timed = (id: string, ...seconds: number[]): BackendStats => {
+      const latency = emptyLatency();
+      for (const s of seconds) recordLatency(latency, s);
+      return { ...backend(id, seconds.length), latency };
+    };
+    const w1 = counters(timed('a', 0.001, 0.2));
+    const w2 = counters(timed('a', 0.2, 70));
+    const departed = addDeparted({}, w1);
+    const a = mergeCounters([spec], [w2], departed).app!.backends.find((b) => b.id === 'a')!;
+    const { le, counts, sum } = a.latency!;
+    expect(counts[0]).toBe(1);
+    expect(counts[le.indexOf(0.25)]).toBe(2);
+    expect(counts[le.length]).toBe(1);
+    expect(counts.reduce((x, y) => x + y)).toBe(4);
+    expect(sum).toBeCloseTo(70.401);
+    // A worker of a router from before latency was counted adds nothing and removes nothing.
+    const old = mergeCounters([spec], [w2, counters(backend('a', 5))], {}).app!.backends[0]!;
+    expect(old.latency!.counts.reduce((x, y) => x + y)).toBe(2);
+    expect(old.requests).toBe(7);
   });
 });

@@ -3,6 +3,7 @@
  * are gone. Counters are cumulative per backend id; the daemon takes differences, so they must
  * never go backwards when a worker dies: its last counts are kept ("departed") and added in.
  */
+import { addLatency } from '../latency.js';
 import type { BackendStats, ResponseCounts, RouteSpec, RouteStats } from '../types.js';
 
 export type RouteCounters = Record<string, RouteStats>;
@@ -103,7 +104,7 @@ function addRefusals(a: Refusals, b: Refusals | undefined): Refusals {
 }
 
 function sumBackends(a: BackendStats | undefined, b: BackendStats): BackendStats {
-  if (a === undefined) return { ...b, responses: { ...b.responses } };
+  if (a === undefined) return { ...b, responses: { ...b.responses }, ...latencyOf(undefined, b) };
   const responses = {} as ResponseCounts;
   for (const key of RESPONSE_CLASSES) responses[key] = a.responses[key] + b.responses[key];
   return {
@@ -114,7 +115,14 @@ function sumBackends(a: BackendStats | undefined, b: BackendStats): BackendStats
     responses,
     errors: a.errors + b.errors,
     ejectedUntil: latest(a.ejectedUntil, b.ejectedUntil),
+    ...latencyOf(a, b),
   };
+}
+
+/** The summed latency, as a field only when either side counted it (an older router does not). */
+function latencyOf(a: BackendStats | undefined, b: BackendStats): Pick<BackendStats, 'latency'> {
+  const latency = addLatency(a?.latency, b.latency);
+  return latency === undefined ? {} : { latency };
 }
 
 function latest(a: number | null, b: number | null): number | null {

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { Candidate } from './balancer.js';
 import { ServerErrorWindow } from './server-error-window.js';
+import { copyLatency, emptyLatency, recordLatency } from '../latency.js';
 import type { BackendSpec, BackendStats, ResponseCounts } from '../types.js';
 
 /** How long passive health keeps new requests away from a backend that failed. */
@@ -46,6 +47,7 @@ export class Backend implements Candidate {
   requests = 0;
   errors = 0;
   private readonly responses: ResponseCounts = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+  private readonly latency = emptyLatency();
   private readonly serverErrors = new ServerErrorWindow();
   private pool: Pool | undefined;
   private poolConnectTimeoutMs = 0;
@@ -113,6 +115,11 @@ export class Backend implements Candidate {
       this.eject(now, 'at least half of its recent responses were 5xx');
   }
 
+  /** A response relayed from this backend ended, `seconds` after its request arrived. */
+  recordDuration(seconds: number): void {
+    recordLatency(this.latency, seconds);
+  }
+
   recordFailure(failure: RequestFailure, now: number): void {
     this.errors += 1;
     this.eject(now, `${failure} failure`);
@@ -133,6 +140,7 @@ export class Backend implements Candidate {
       responses: { ...this.responses },
       errors: this.errors,
       ejectedUntil: ejected ? this.ejectedUntil : null,
+      latency: copyLatency(this.latency),
     };
   }
 

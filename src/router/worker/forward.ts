@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Backend } from './backend.js';
 import { relayResponseHeaders, upstreamRequestHeaders } from './headers.js';
@@ -21,6 +22,8 @@ export function forwardRequest(route: Route, req: IncomingMessage, res: ServerRe
 }
 
 class ForwardedRequest implements BackendWaiter {
+  /** When the request arrived (performance.now()), for the latency of its response. */
+  readonly arrivedAt = performance.now();
   readonly deadline: number;
   excluded: Set<Backend> | undefined;
   holdRetries = 0;
@@ -182,6 +185,7 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.backend.recordDuration((performance.now() - this.request.arrivedAt) / 1000);
     this.settle();
     this.request.res.end();
   }

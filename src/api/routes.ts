@@ -1,0 +1,173 @@
+/**
+ * Every route of the API, with the schemas its requests are validated with and its answers are
+ * described by. The server registers exactly these routes (a handler per operation, checked by the
+ * compiler) and the OpenAPI document is generated from this table: nothing is documented twice.
+ */
+import type { z } from 'zod';
+import { deploymentStreamMessageSchema, eventStreamMessageSchema } from './wire/events.js';
+import {
+  appParamsSchema,
+  canaryBodySchema,
+  commandBodySchema,
+  commandParamsSchema,
+  deployBodySchema,
+  eventsQuerySchema,
+  historyQuerySchema,
+  idParamsSchema,
+  logsQuerySchema,
+  rollbackBodySchema,
+  statusQuerySchema,
+} from './wire/requests.js';
+import {
+  deploymentDetailResponseSchema,
+  deploymentResponseSchema,
+  healthzResponseSchema,
+  historyResponseSchema,
+  logLineSchema,
+  logsResponseSchema,
+} from './wire/responses.js';
+import { statusResponseSchema } from './wire/status.js';
+
+/** One answer of a route: JSON, a server-sent event stream (the schema of each event's data), or text. */
+export type RouteAnswer =
+  | { readonly json: z.ZodType; readonly description: string }
+  | { readonly events: z.ZodType; readonly json?: z.ZodType; readonly description: string }
+  | { readonly text: string; readonly description: string };
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST';
+  /** In fastify's form, `/v1/apps/:app/history`. */
+  readonly url: string;
+  readonly summary: string;
+  /** False only for /healthz: every other route needs the token. */
+  readonly token: boolean;
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  /** The answers when all goes well, by status; errors answer the error envelope. */
+  readonly answers: Readonly<Record<number, RouteAnswer>>;
+}
+
+export const API_ROUTES = {
+  healthz: {
+    method: 'GET',
+    url: '/healthz',
+    summary: 'Whether the daemon serves: 200 running, 503 while it starts',
+    token: false,
+    answers: {
+      200: { json: healthzResponseSchema, description: 'The daemon serves.' },
+      503: { json: healthzResponseSchema, description: 'The daemon is starting.' },
+    },
+  },
+  status: {
+    method: 'GET',
+    url: '/v1/status',
+    summary: 'The daemon, the router and every app in every environment',
+    token: true,
+    query: statusQuerySchema,
+    answers: { 200: { json: statusResponseSchema, description: 'The status.' } },
+  },
+  deploy: {
+    method: 'POST',
+    url: '/v1/deployments',
+    summary: 'Deploys a release of an app',
+    token: true,
+    body: deployBodySchema,
+    answers: { 202: { json: deploymentResponseSchema, description: 'The deployment started.' } },
+  },
+  rollback: {
+    method: 'POST',
+    url: '/v1/rollbacks',
+    summary: 'Rolls an app back to its last good release (or `to`)',
+    token: true,
+    body: rollbackBodySchema,
+    answers: { 202: { json: deploymentResponseSchema, description: 'The rollback started.' } },
+  },
+  canary: {
+    method: 'POST',
+    url: '/v1/apps/:app/canary',
+    summary: "Sets the running canary step's share of the requests; the step starts over at it",
+    token: true,
+    params: appParamsSchema,
+    body: canaryBodySchema,
+    answers: { 200: { json: deploymentResponseSchema, description: 'The deployment at its new share.' } },
+  },
+  command: {
+    method: 'POST',
+    url: '/v1/apps/:app/:command',
+    summary: "Pauses, resumes, promotes or aborts the app's running deployment",
+    token: true,
+    params: commandParamsSchema,
+    body: commandBodySchema,
+    answers: { 200: { json: deploymentResponseSchema, description: 'The deployment after the command.' } },
+  },
+  deployment: {
+    method: 'GET',
+    url: '/v1/deployments/:id',
+    summary: 'A deployment and its event log',
+    token: true,
+    params: idParamsSchema,
+    answers: { 200: { json: deploymentDetailResponseSchema, description: 'The deployment.' } },
+  },
+  deploymentEvents: {
+    method: 'GET',
+    url: '/v1/deployments/:id/events',
+    summary: "A deployment's events (past ones first) and states, until it is final (Last-Event-ID resumes)",
+    token: true,
+    params: idParamsSchema,
+    answers: {
+      200: { events: deploymentStreamMessageSchema, description: 'Server-sent events.' },
+    },
+  },
+  events: {
+    method: 'GET',
+    url: '/v1/events',
+    summary:
+      'Every deployment event, instance and health change, router restart and config apply (Last-Event-ID resumes)',
+    token: true,
+    query: eventsQuerySchema,
+    answers: { 200: { events: eventStreamMessageSchema, description: 'Server-sent events.' } },
+  },
+  history: {
+    method: 'GET',
+    url: '/v1/apps/:app/history',
+    summary: "An app's deployments (newest first) and its release ledger",
+    token: true,
+    params: appParamsSchema,
+    query: historyQuerySchema,
+    answers: { 200: { json: historyResponseSchema, description: 'The history.' } },
+  },
+  logs: {
+    method: 'GET',
+    url: '/v1/apps/:app/logs',
+    summary: "The last lines of an app's instances; follow=1 streams new ones",
+    token: true,
+    params: appParamsSchema,
+    query: logsQuerySchema,
+    answers: {
+      200: {
+        json: logsResponseSchema,
+        events: logLineSchema,
+        description: 'The lines as JSON, or (follow=1) as server-sent events.',
+      },
+    },
+  },
+  openapi: {
+    method: 'GET',
+    url: '/v1/openapi.json',
+    summary: 'This document',
+    token: true,
+    answers: { 200: { text: 'application/json', description: 'The OpenAPI 3.1 document of the API.' } },
+  },
+  metrics: {
+    method: 'GET',
+    url: '/metrics',
+    summary: 'Prometheus metrics (docs/metrics.md); also on metrics.listen without a token',
+    token: true,
+    answers: {
+      200: { text: 'text/plain; version=0.0.4', description: 'The Prometheus text exposition format.' },
+    },
+  },
+} as const satisfies Record<string, ApiRoute>;
+
+export type OperationId = keyof typeof API_ROUTES;

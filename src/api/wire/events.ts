@@ -1,0 +1,100 @@
+/**
+ * The event streams as they go over the wire: the global one (GET /v1/events) and a deployment's
+ * (GET /v1/deployments/:id/events). See deployment.ts for why schemas.
+ */
+import { z } from 'zod';
+import { HEALTH_STATUSES } from '../../health/types.js';
+import { deploymentEventSchema, deploymentSchema } from './deployment.js';
+
+const ms = z.number().int();
+
+/** What every published event carries: its stream id (`id:` of the SSE event), order and time. */
+const published = {
+  id: z.string().meta({ description: 'Opaque; send it back as Last-Event-ID to resume after it.' }),
+  seq: z.number().int().min(1).meta({ description: "Order within the daemon's run (1, 2, 3...)." }),
+  at: ms,
+};
+/** Events of one app in one environment. */
+const ofApp = { ...published, app: z.string(), env: z.string() };
+/** Events of the host as a whole (they pass every ?app= and ?env= filter). */
+const ofHost = { ...published, app: z.null(), env: z.null() };
+
+/** An instance's process: started, restarted after a crash, crashed, crash-looping, stopped. */
+export const INSTANCE_CHANGES = ['started', 'restarted', 'crashed', 'crash-loop', 'stopped'] as const;
+/** The router process tree as the daemon watches it. */
+export const ROUTER_CHANGES = [
+  'keeper-down',
+  'keeper-replaced',
+  'keeper-unrecoverable',
+  'worker-restarted',
+  'trouble',
+  'recovered',
+] as const;
+/** Where an applied configuration came from: the daemon's start, `ferry apply`, SIGHUP. */
+export const CONFIG_SOURCES = ['start', 'apply', 'reload'] as const;
+
+export const ferryEventSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ ...ofApp, kind: z.literal('deployment'), deployment: deploymentSchema }),
+    z.object({ ...ofApp, kind: z.literal('deployment-event'), event: deploymentEventSchema }),
+    z.object({
+      ...ofApp,
+      kind: z.literal('instance'),
+      instance: z.string(),
+      version: z.string(),
+      state: z.enum(INSTANCE_CHANGES),
+      pid: z.number().int().nullable(),
+      restarts: z.number().int().min(0),
+      detail: z.string().nullable(),
+    }),
+    z.object({
+      ...ofApp,
+      kind: z.literal('health'),
+      instance: z.string(),
+      version: z.string(),
+      health: z.enum(HEALTH_STATUSES),
+      detail: z.string().nullable(),
+    }),
+    z.object({
+      ...ofHost,
+      kind: z.literal('router'),
+      change: z.enum(ROUTER_CHANGES),
+      pid: z.number().int().nullable(),
+      message: z.string(),
+    }),
+    z.object({
+      ...ofHost,
+      kind: z.literal('config'),
+      source: z.enum(CONFIG_SOURCES),
+      path: z.string().nullable(),
+      apps: z.array(z.string()),
+      message: z.string(),
+    }),
+  ])
+  .meta({ id: 'FerryEvent', description: 'One event of the global stream (docs/api.md#events).' });
+
+/** Said instead of replaying when the events after a Last-Event-ID are no longer all kept. */
+export const eventGapSchema = z
+  .object({
+    kind: z.literal('gap'),
+    lastEventId: z.string(),
+    reason: z.enum(['expired', 'restarted', 'unknown']),
+    /** The oldest event still kept (replayed next), null when none is. */
+    oldest: z.string().nullable(),
+    message: z.string(),
+  })
+  .meta({ id: 'EventGap', description: 'Events after lastEventId were lost to this stream.' });
+
+export const eventStreamMessageSchema = z
+  .union([ferryEventSchema, eventGapSchema])
+  .meta({ id: 'EventStreamMessage', description: 'The data of one server-sent event of GET /v1/events.' });
+
+export const deploymentStreamMessageSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('event'), event: deploymentEventSchema }),
+    z.object({ kind: z.literal('state'), deployment: deploymentSchema }),
+  ])
+  .meta({
+    id: 'DeploymentStreamMessage',
+    description: 'The data of one server-sent event of GET /v1/deployments/{id}/events.',
+  });

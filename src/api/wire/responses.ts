@@ -1,0 +1,35 @@
+/** The API's answers besides the status (see deployment.ts for why schemas). */
+import { z } from 'zod';
+import { deploymentEventSchema, deploymentSchema, releaseSchema } from './deployment.js';
+
+export const healthzResponseSchema = z
+  .object({ ok: z.boolean(), state: z.enum(['running', 'starting']) })
+  .meta({ id: 'HealthzResponse' });
+
+export const deploymentResponseSchema = z
+  .object({ deployment: deploymentSchema })
+  .meta({ id: 'DeploymentResponse' });
+
+export const deploymentDetailResponseSchema = z
+  .object({ deployment: deploymentSchema, events: z.array(deploymentEventSchema) })
+  .meta({ id: 'DeploymentDetailResponse' });
+
+export const historyResponseSchema = z
+  .object({ deployments: z.array(deploymentSchema), releases: z.array(releaseSchema) })
+  .meta({ id: 'HistoryResponse', description: 'Newest first; the release ledger.' });
+
+export const logLineSchema = z
+  .object({ instance: z.string(), version: z.string(), line: z.string() })
+  .meta({ id: 'LogLine' });
+
+export const logsResponseSchema = z.object({ lines: z.array(logLineSchema) }).meta({ id: 'LogsResponse' });
+
+export const errorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'A code of the error catalog (docs/errors.md).' }),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .meta({ id: 'ErrorResponse' });

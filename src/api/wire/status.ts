@@ -1,0 +1,89 @@
+/** The API's status answer as it goes over the wire (see deployment.ts for why schemas). */
+import { z } from 'zod';
+import { deploymentSchema } from './deployment.js';
+
+const ms = z.number().int();
+const count = z.number().int().min(0);
+
+export const instanceViewSchema = z
+  .object({
+    id: z.string(),
+    version: z.string(),
+    port: z.number().int(),
+    pid: z.number().int().nullable(),
+    state: z
+      .string()
+      .meta({ description: 'Process state: starting, running, crashed, crash-loop, retiring.' }),
+    health: z.string().meta({ description: 'starting, healthy or unhealthy.' }),
+    lastFailure: z.string().nullable(),
+  })
+  .meta({ id: 'Instance', description: 'One running process of a release.' });
+
+export const canaryLiveSchema = z
+  .object({
+    step: count,
+    weight: z.number(),
+    since: ms.nullable(),
+    releases: z.array(
+      z.object({
+        version: z.string(),
+        role: z.enum(['canary', 'stable']),
+        weight: z.number(),
+        requests: count.nullable(),
+        errors: count.nullable(),
+        healthy: count,
+        instances: count,
+      }),
+    ),
+    error: z.string().nullable(),
+  })
+  .meta({
+    id: 'CanaryLive',
+    description: "The running canary step's analysis window so far, per release (the canary first).",
+  });
+
+export const appStatusSchema = z
+  .object({
+    app: z.string(),
+    env: z.string(),
+    current: z.string().nullable(),
+    listen: z.string(),
+    instances: z.array(instanceViewSchema),
+    deployment: deploymentSchema.nullable().meta({ description: 'The running deployment, or the last one.' }),
+    canary: canaryLiveSchema.nullable().optional(),
+  })
+  .meta({ id: 'AppStatus', description: 'One app in one environment.' });
+
+export const routerStatusSchema = z
+  .object({
+    state: z.string().meta({ description: 'running, restarting or down.' }),
+    pid: z.number().int().nullable(),
+    version: z.string().nullable(),
+    uptimeMs: ms.nullable(),
+    restarts: count,
+    workers: z.array(
+      z.object({
+        pid: z.number().int().nullable(),
+        state: z.string(),
+        uptimeMs: ms.nullable(),
+        restarts: count,
+        crashLoop: z.boolean(),
+      }),
+    ),
+    spare: z.object({ pid: z.number().int().nullable(), state: z.string() }).nullable().optional(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'RouterStatus', description: 'The router process tree: keeper, workers, spare, restarts.' });
+
+export const statusResponseSchema = z
+  .object({
+    daemon: z.object({
+      pid: z.number().int(),
+      version: z.string(),
+      uptimeMs: ms,
+      routerPid: z.number().int().nullable(),
+    }),
+    router: routerStatusSchema,
+    apps: z.array(appStatusSchema),
+  })
+  .meta({ id: 'StatusResponse' });
