@@ -128,6 +128,25 @@ describe('router: upstream failures and timeouts', () => {
     await waitFor('nothing in flight', async () => (await inFlight('response-timeout')) === 0);
   });
 
+  it("relays a response's headers as soon as the backend sends them, before any body (an event stream)", async () => {
+    let finish = (): void => undefined;
+    const streaming = await backend('headers-first', {
+      handler: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flushHeaders();
+        finish = () => res.end('data: done\n\n');
+      },
+    });
+    const port = await freePort();
+    await router.client.putRoute(routeSpec('headers-first', port, [backendSpec(streaming, 'v1')]));
+    // fetch resolves on the headers: with none relayed until the body, this would never resolve.
+    const response = await fetch(`http://127.0.0.1:${port}/events`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    finish();
+    expect(await response.text()).toBe('data: done\n\n');
+  });
+
   it('ends an exchange whose backend sent headers and then stalled, after the idle timeout', async () => {
     const stalled = await backend('stalled', {
       handler: (_req, res) => {

@@ -117,6 +117,8 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private resumeUpstream: (() => void) | undefined;
   private sent = false;
   private responded = false;
+  /** Whether body bytes were relayed (they carry the headers with them). */
+  private bodyStarted = false;
   private settled = false;
   private aborted = false;
 
@@ -173,10 +175,17 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
       return false;
     }
     this.resumeUpstream = resume;
+    // Headers go out with the first body bytes, in one packet, when those are already here (they
+    // usually are). A backend that sends its headers and then waits (an event stream, a long poll)
+    // would hold the client without them: send them once the bytes that came with them are relayed.
+    setImmediate(() => {
+      if (!this.bodyStarted && !res.writableEnded && !this.request.clientGone) res.flushHeaders();
+    });
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    this.bodyStarted = true;
     // Backpressure: a slow client pauses the upstream read instead of buffering the whole body.
     const res = this.request.res;
     if (res.write(chunk) || this.resumeUpstream === undefined) return true;
