@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AppConfig, AppEnvironmentConfig } from '../config/types.js';
+import type { OutcomeReading } from '../engine/served-report.js';
 import type { ReleaseObservation, TrafficWindow } from '../engine/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import { HealthMonitor } from '../health/index.js';
@@ -22,6 +23,7 @@ import { appSecrets } from './app-secrets.js';
 import { toHealthSpec } from './health-spec.js';
 import { hookVariables, runHook } from './hooks.js';
 import { isFailed, isRunning, type TrackedInstance } from './instance.js';
+import { toOutcomeCounts } from './request-outcomes.js';
 import { planBackends, routeName } from './traffic.js';
 
 export interface AppHostDeps {
@@ -330,6 +332,13 @@ export class AppHost {
     }
     const since = (key: string) => Math.max(0, (counters.get(key) ?? 0) - (this.windowStart.get(key) ?? 0));
     return { count: (version) => ({ requests: since(version), errors: since(`${version}#errors`) }) };
+  }
+
+  /** The router's cumulative request outcomes of this app's route, with the router's counter epoch. */
+  async readOutcomes(): Promise<OutcomeReading> {
+    const stats = await this.deps.router.stats();
+    const route = Object.hasOwn(stats.routes, this.key) ? stats.routes[this.key] : undefined;
+    return { epoch: stats.epoch ?? null, counts: toOutcomeCounts(route?.outcomes) };
   }
 
   private async releaseCounters(): Promise<{ epoch: string | undefined; counters: Map<string, number> }> {

@@ -2,11 +2,20 @@
  * The HTTP API's request and response shapes. The CLI and the UI speak only these types.
  * docs/api.md documents every route.
  */
+import type { ServedReport } from '../engine/served-report.js';
 import type { DeploymentState, StrategyKind } from '../engine/types.js';
 import type { DeploymentEvent, ReleaseRecord } from '../store/store.js';
 
-export type Deployment = DeploymentState & { readonly progress: string };
-export type { DeploymentEvent, ReleaseRecord as Release, StrategyKind };
+export type Deployment = DeploymentState & {
+  readonly progress: string;
+  /**
+   * The served-request report: requests served and failed from the deployment's start to its end,
+   * per release and per step (docs/api.md). Null when none was kept (a deployment of an older
+   * Ferry); absent from an older daemon.
+   */
+  readonly served?: ServedReport | null;
+};
+export type { DeploymentEvent, ReleaseRecord as Release, ServedReport, StrategyKind };
 
 export interface InstanceView {
   readonly id: string;

@@ -7,6 +7,7 @@ import type {
   RouterStatusView,
   StatusResponse,
 } from '../api/types.js';
+import { renderServedSummary } from './render-report.js';
 
 /** Human output of the read commands; `--json` prints the API's response instead. */
 
@@ -57,7 +58,11 @@ function renderApp(app: AppStatus): string {
     );
   }
   if (app.instances.length === 0) lines.push('  no instances running');
-  if (app.deployment) lines.push(`  deployment ${renderDeploymentLine(app.deployment)}`);
+  if (app.deployment)
+    lines.push(
+      `  deployment ${renderDeploymentLine(app.deployment)}`,
+      ...renderServedSummary(app.deployment),
+    );
   if (app.canary) lines.push(...renderCanary(app.canary, app.deployment));
   if (app.deployment?.failure) lines.push(...renderFailure(app.deployment));
   return lines.join('\n');
@@ -119,6 +124,7 @@ export function renderHistory(history: HistoryResponse): string {
   const lines = ['deployments (newest first):'];
   for (const d of history.deployments) {
     lines.push(`  ${renderDeploymentLine(d)}`);
+    lines.push(...renderServedSummary(d));
     lines.push(...renderFailure(d));
   }
   if (history.deployments.length === 0) lines.push('  none');

@@ -108,6 +108,8 @@ export interface HarnessOptions {
   readonly artifact?: string;
   /** Extra keys of the top-level api mapping (YAML flow style), e.g. `tls: { cert: c.pem, key: k.pem }`. */
   readonly api?: string;
+  /** The top-level router mapping (YAML flow style), e.g. `{ hold_timeout: 500ms }`. */
+  readonly router?: string;
   /** More environment variables for the daemon (`ferry up`) only. */
   readonly daemonEnv?: Readonly<Record<string, string>>;
 }
@@ -125,7 +127,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<FerryHar
   writeFileSync(
     configPath,
     `api: { listen: "127.0.0.1:${apiPort}"${opts.api ? `, ${opts.api}` : ''} }
-apps:
+${opts.router ? `router: ${opts.router}\n` : ''}apps:
   hello:
     artifact: ${opts.artifact ?? '{ url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }'}
 ${initial ? `    initial_release: ${initial}\n` : ''}    run: ${opts.run ?? `{ command: node, args: [server.mjs], env: { HELLO_GATE: "${gate}" } }`}

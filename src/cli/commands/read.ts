@@ -7,6 +7,7 @@ import type {
 } from '../../api/types.js';
 import { clientOf, envQuery, printJson } from '../context.js';
 import { renderDeploymentLine, renderEvent, renderFailure, renderHistory, renderStatus } from '../render.js';
+import { renderServedReport } from '../render-report.js';
 import { positiveInt } from '../args.js';
 
 /** status, history, logs: read commands, each with --json. */
@@ -55,6 +56,7 @@ export function registerReadCommands(program: Command): void {
       const lines = [
         renderDeploymentLine(detail.deployment),
         ...renderFailure(detail.deployment),
+        ...renderServedReport(detail.deployment),
         '',
         'events:',
       ];

@@ -146,6 +146,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX releases_by_age ON releases (app, env, created_at);
     `,
   },
+  {
+    // The served-request report, written by the runtime beside the engine's state (never part of it).
+    name: 'deployment served-request report',
+    sql: `ALTER TABLE deployments ADD COLUMN served_report TEXT CHECK (served_report IS NULL OR json_valid(served_report));`,
+  },
 ];
 
 /** The schema version a database has, from its header. */
