@@ -9,7 +9,7 @@ import { HealthMonitor } from '../health/index.js';
 import type { Logger } from '../lib/logger.js';
 import { redactText } from '../lib/redact.js';
 import type { RouterClient } from '../router/client.js';
-import type { InstanceRecord, Store } from '../store/store.js';
+import type { InstanceExit, InstanceRecord, Store } from '../store/store.js';
 import {
   allocatePort,
   baseEnvironment,
@@ -73,6 +73,25 @@ export interface LiveCounters {
   }>;
 }
 
+/** One instance as `ferry status` shows it. */
+export interface InstanceDescription {
+  readonly id: string;
+  readonly version: string;
+  readonly port: number;
+  readonly pid: number | null;
+  readonly state: string;
+  readonly health: string;
+  readonly lastFailure: string | null;
+  /** Since its process started (from /proc); null when it does not run. */
+  readonly uptimeMs: number | null;
+  readonly restarts: number;
+  readonly lastExit: InstanceExit | null;
+  /** Percent of one CPU over the last sampling interval; null until two samples. */
+  readonly cpuPercent: number | null;
+  /** Resident memory (RSS) of its process, in bytes. */
+  readonly memoryBytes: number | null;
+}
+
 const LOG_TAIL_LINES = 20;
 
 /**
@@ -101,6 +120,24 @@ export class AppHost {
     return routeName(this.deps.app.name, this.deps.env);
   }
 
+  get appName(): string {
+    return this.deps.app.name;
+  }
+
+  get envName(): string {
+    return this.deps.env;
+  }
+
+  /** How an instance's process last ended, if it did. */
+  lastExitOf(instanceId: string): InstanceExit | null {
+    return this.instances.get(instanceId)?.record.lastExit ?? null;
+  }
+
+  /** The release an instance of this app runs; undefined for an instance it does not know. */
+  versionOf(instanceId: string): string | undefined {
+    return this.instances.get(instanceId)?.record.version;
+  }
+
   owns(instanceId: string): boolean {
     return this.instances.has(instanceId);
   }
@@ -112,7 +149,7 @@ export class AppHost {
       const alive =
         record.pid !== null &&
         record.pidStart !== null &&
-        this.deps.supervisor.adopt(spec, record.pid, record.pidStart);
+        this.deps.supervisor.adopt(spec, record.pid, record.pidStart, record.restarts);
       if (!alive) {
         this.deps.logger.warn({ instance: record.id }, 'instance process is gone; forgetting it');
         await this.deps.store.deleteInstance(record.id);
@@ -357,6 +394,10 @@ export class AppHost {
   onSupervisorEvent(event: SupervisorEvent): void {
     const instance = this.instances.get(event.id);
     if (!instance) return;
+    if (event.type === 'exited') {
+      const lastExit: InstanceExit = { code: event.code, signal: event.signal, at: this.deps.now() };
+      instance.record = { ...instance.record, lastExit };
+    }
     const state =
       event.type === 'started'
         ? 'running'
@@ -374,25 +415,26 @@ export class AppHost {
       .catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not persist instance'));
   }
 
-  /** What `ferry status` shows of this app in this environment. */
-  describe(): Array<{
-    id: string;
-    version: string;
-    port: number;
-    pid: number | null;
-    state: string;
-    health: string;
-    lastFailure: string | null;
-  }> {
-    return [...this.instances.values()].map((i) => ({
-      id: i.record.id,
-      version: i.record.version,
-      port: i.record.port,
-      pid: i.record.pid,
-      state: i.phase === 'retiring' ? 'retiring' : i.record.state,
-      health: i.health,
-      lastFailure: i.lastFailure?.detail ?? null,
-    }));
+  /** What `ferry status` shows of this app in this environment (with each process's usage, as `pm2 ls`). */
+  describe(): InstanceDescription[] {
+    const now = this.deps.now();
+    return [...this.instances.values()].map((i) => {
+      const usage = this.deps.supervisor.usage(i.record.id);
+      return {
+        id: i.record.id,
+        version: i.record.version,
+        port: i.record.port,
+        pid: i.record.pid,
+        state: i.phase === 'retiring' ? 'retiring' : i.record.state,
+        health: i.health,
+        lastFailure: i.lastFailure?.detail ?? null,
+        uptimeMs: usage?.startedAt != null ? Math.max(0, now - usage.startedAt) : null,
+        restarts: i.record.restarts,
+        lastExit: i.record.lastExit ?? null,
+        cpuPercent: usage?.cpuPercent ?? null,
+        memoryBytes: usage?.rssBytes ?? null,
+      };
+    });
   }
 
   logFiles(): string[] {

@@ -27,6 +27,21 @@ export interface InstanceView {
   /** starting, healthy or unhealthy. */
   readonly health: string;
   readonly lastFailure: string | null;
+  // The process view (as `pm2 ls`); each absent from an older daemon.
+  /** Since its process started; null when it does not run. */
+  readonly uptimeMs?: number | null;
+  /** Times the supervisor restarted it after a crash. */
+  readonly restarts?: number;
+  /** How its process last ended: exit code or signal (both null: an adopted process, status unknown) and when; null if never. */
+  readonly lastExit?: {
+    readonly code: number | null;
+    readonly signal: string | null;
+    readonly at: number;
+  } | null;
+  /** Percent of one CPU over the last sampling interval (2 s); null until sampled twice. */
+  readonly cpuPercent?: number | null;
+  /** Resident memory (RSS) of its process, in bytes; null when it does not run. */
+  readonly memoryBytes?: number | null;
 }
 
 export interface AppStatus {

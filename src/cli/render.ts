@@ -7,6 +7,8 @@ import type {
   RouterStatusView,
   StatusResponse,
 } from '../api/types.js';
+import { formatUptime } from './format.js';
+import { renderInstanceLine } from './render-instances.js';
 import { renderServedSummary } from './render-report.js';
 
 /** Human output of the read commands; `--json` prints the API's response instead. */
@@ -39,24 +41,11 @@ function spareOf(router: RouterStatusView): string {
   return spare.state === 'up' ? `, spare ${spare.pid ?? '-'}` : `, spare ${spare.state}`;
 }
 
-function formatUptime(ms: number | null): string {
-  if (ms === null) return '-';
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
-}
-
 function renderApp(app: AppStatus): string {
   const lines = [
     `${app.app} (${app.env})  current: ${app.current ?? 'none'}  listening on http://${app.listen}`,
   ];
-  for (const i of app.instances) {
-    const failure = i.lastFailure && i.health !== 'healthy' ? `  last check: ${i.lastFailure}` : '';
-    lines.push(
-      `  ${i.id.padEnd(28)} ${i.version.padEnd(18)} pid ${String(i.pid ?? '-').padEnd(8)} port ${String(i.port).padEnd(6)} ${i.state.padEnd(10)} ${i.health}${failure}`,
-    );
-  }
+  for (const i of app.instances) lines.push(renderInstanceLine(i));
   if (app.instances.length === 0) lines.push('  no instances running');
   if (app.deployment)
     lines.push(

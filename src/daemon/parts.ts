@@ -8,6 +8,7 @@ import { HostEffects } from '../runtime/effects.js';
 import type { Store } from '../store/store.js';
 import { Supervisor, type RunAccount } from '../supervisor/index.js';
 import { finishDeployment } from './finish.js';
+import { recordInstanceEvents } from './instance-events.js';
 import type { DaemonPaths } from './paths.js';
 
 /** The daemon's working parts on one store. */
@@ -42,7 +43,11 @@ export function assembleParts(opts: {
     ferryHome: paths.home,
     clock,
     onEvent: (event) => {
-      for (const host of hosts.values()) if (host.owns(event.id)) host.onSupervisorEvent(event);
+      for (const host of hosts.values()) {
+        if (!host.owns(event.id)) continue;
+        host.onSupervisorEvent(event);
+        instanceEvents(host, event);
+      }
     },
   });
   const now = () => clock.now();
@@ -75,6 +80,8 @@ export function assembleParts(opts: {
     now,
   });
   const deployer = new Deployer({ config, store, effects, logger, clock, tickMs: opts.tickMs });
+  // Crashes and restarts of instances are events of their app, on the deployer's bus like the rest.
+  const instanceEvents = recordInstanceEvents({ store, bus: deployer.bus, logger, now });
   deployer.onFinished = (final) =>
     finishDeployment(final, { config, store, host: hostFor(final.app, final.env), logger });
   return { router, supervisor, hosts, deployer };

@@ -133,6 +133,19 @@ export interface InstanceRecord {
   readonly restarts: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** How its process last ended, if it ever did (absent when it never exited). */
+  readonly lastExit?: InstanceExit | null;
+}
+
+/**
+ * How an instance's process ended: its exit code or the signal that ended it. Both null for an
+ * adopted process (not the daemon's child): only its parent could see its status.
+ */
+export interface InstanceExit {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** ms since the epoch */
+  readonly at: number;
 }
 
 export interface LockRecord {

@@ -14,6 +14,7 @@ export {
   type RotationOptions,
 } from './logs.js';
 export { planRestart, type RestartPlan } from './restart-policy.js';
+export type { ProcessUsage } from './usage-sampler.js';
 export {
   DEFAULT_RESTART_POLICY,
   type InstanceLifecycle,

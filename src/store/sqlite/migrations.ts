@@ -147,9 +147,13 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // The served-request report, written by the runtime beside the engine's state (never part of it).
-    name: 'deployment served-request report',
-    sql: `ALTER TABLE deployments ADD COLUMN served_report TEXT CHECK (served_report IS NULL OR json_valid(served_report));`,
+    // The served-request report, written by the runtime beside the engine's state (never part of
+    // it); and how each instance's process last ended, for the process view.
+    name: 'deployment served-request report; instance last exit',
+    sql: `
+      ALTER TABLE deployments ADD COLUMN served_report TEXT CHECK (served_report IS NULL OR json_valid(served_report));
+      ALTER TABLE instances ADD COLUMN last_exit TEXT CHECK (last_exit IS NULL OR json_valid(last_exit));
+    `,
   },
 ];
 

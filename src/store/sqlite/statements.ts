@@ -70,8 +70,8 @@ export function prepareStatements(db: Database.Database) {
     ),
 
     putInstance: db.prepare<InstanceRow>(`
-      INSERT OR REPLACE INTO instances (id, app, env, version, port, pid, pid_start, state, restarts, created_at, updated_at)
-      VALUES (@id, @app, @env, @version, @port, @pid, @pid_start, @state, @restarts, @created_at, @updated_at)`),
+      INSERT OR REPLACE INTO instances (id, app, env, version, port, pid, pid_start, state, restarts, created_at, updated_at, last_exit)
+      VALUES (@id, @app, @env, @version, @port, @pid, @pid_start, @state, @restarts, @created_at, @updated_at, @last_exit)`),
     getInstance: db.prepare<{ id: string }, InstanceRow>('SELECT * FROM instances WHERE id = @id'),
     deleteInstance: db.prepare<{ id: string }>('DELETE FROM instances WHERE id = @id'),
 
