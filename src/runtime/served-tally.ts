@@ -38,7 +38,8 @@ export interface ServedTallyDeps {
 export class ServedTally {
   private record: ServedReportRecord | null = null;
   private work: Promise<void> = Promise.resolve();
-  private reading = false;
+  /** A periodic reading is queued or under way: another one would only pile up behind it. */
+  private periodicQueued = false;
   private lastReadingAt = Number.NEGATIVE_INFINITY;
 
   private readonly id: string;
@@ -80,8 +81,13 @@ export class ServedTally {
     const key = stepKeyOf(state);
     const moved = open !== undefined && !isSameStep(open, key);
     const due = this.deps.clock.now() - this.lastReadingAt >= READING_INTERVAL_MS;
-    if (!moved && (!due || this.reading)) return;
-    void this.enqueue(() => this.read(key));
+    if (moved) {
+      void this.enqueue(() => this.read(key));
+      return;
+    }
+    if (!due || this.periodicQueued) return;
+    this.periodicQueued = true;
+    void this.enqueue(() => this.read(key).finally(() => (this.periodicQueued = false)));
   }
 
   /**
@@ -107,14 +113,9 @@ export class ServedTally {
   private async read(key: StepKey, save = true): Promise<void> {
     if (this.record === null) return;
     const at = this.deps.clock.now();
-    this.reading = true;
-    try {
-      const reading = await this.readOutcomes();
-      this.record = recordReading(this.record, reading, at, key);
-      this.lastReadingAt = at;
-    } finally {
-      this.reading = false;
-    }
+    const reading = await this.readOutcomes();
+    this.record = recordReading(this.record, reading, at, key);
+    this.lastReadingAt = at;
     if (save) await this.save();
   }
 
