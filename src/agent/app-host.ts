@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AppConfig, AppEnvironmentConfig } from '../config/types.js';
+import type { OutcomeReading } from '../engine/served-report.js';
 import type { ReleaseObservation, TrafficWindow } from '../engine/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import { HealthMonitor } from '../health/index.js';
@@ -9,7 +10,7 @@ import type { EventSink } from '../events/publisher.js';
 import type { Logger } from '../lib/logger.js';
 import { redactText } from '../lib/redact.js';
 import type { RouterClient } from '../router/client.js';
-import type { InstanceRecord, Store } from '../store/store.js';
+import type { InstanceExit, InstanceRecord, Store } from '../store/store.js';
 import {
   allocatePort,
   baseEnvironment,
@@ -23,6 +24,7 @@ import { appSecrets } from './app-secrets.js';
 import { toHealthSpec } from './health-spec.js';
 import { hookVariables, runHook } from './hooks.js';
 import { isFailed, isRunning, type TrackedInstance } from './instance.js';
+import { toOutcomeCounts } from './request-outcomes.js';
 import { planBackends, routeName } from './traffic.js';
 
 export interface AppHostDeps {
@@ -74,6 +76,25 @@ export interface LiveCounters {
   }>;
 }
 
+/** One instance as `ferry status` shows it. */
+export interface InstanceDescription {
+  readonly id: string;
+  readonly version: string;
+  readonly port: number;
+  readonly pid: number | null;
+  readonly state: string;
+  readonly health: string;
+  readonly lastFailure: string | null;
+  /** Since its process started (from /proc); null when it does not run. */
+  readonly uptimeMs: number | null;
+  readonly restarts: number;
+  readonly lastExit: InstanceExit | null;
+  /** Percent of one CPU over the last sampling interval; null until two samples. */
+  readonly cpuPercent: number | null;
+  /** Resident memory (RSS) of its process, in bytes. */
+  readonly memoryBytes: number | null;
+}
+
 const LOG_TAIL_LINES = 20;
 
 /**
@@ -102,6 +123,24 @@ export class AppHost {
     return routeName(this.deps.app.name, this.deps.env);
   }
 
+  get appName(): string {
+    return this.deps.app.name;
+  }
+
+  get envName(): string {
+    return this.deps.env;
+  }
+
+  /** How an instance's process last ended, if it did. */
+  lastExitOf(instanceId: string): InstanceExit | null {
+    return this.instances.get(instanceId)?.record.lastExit ?? null;
+  }
+
+  /** The release an instance of this app runs; undefined for an instance it does not know. */
+  versionOf(instanceId: string): string | undefined {
+    return this.instances.get(instanceId)?.record.version;
+  }
+
   owns(instanceId: string): boolean {
     return this.instances.has(instanceId);
   }
@@ -113,7 +152,7 @@ export class AppHost {
       const alive =
         record.pid !== null &&
         record.pidStart !== null &&
-        this.deps.supervisor.adopt(spec, record.pid, record.pidStart);
+        this.deps.supervisor.adopt(spec, record.pid, record.pidStart, record.restarts);
       if (!alive) {
         this.deps.logger.warn({ instance: record.id }, 'instance process is gone; forgetting it');
         await this.deps.store.deleteInstance(record.id);
@@ -345,6 +384,13 @@ export class AppHost {
     return { count: (version) => ({ requests: since(version), errors: since(`${version}#errors`) }) };
   }
 
+  /** The router's cumulative request outcomes of this app's route, with the router's counter epoch. */
+  async readOutcomes(): Promise<OutcomeReading> {
+    const stats = await this.deps.router.stats();
+    const route = Object.hasOwn(stats.routes, this.key) ? stats.routes[this.key] : undefined;
+    return { epoch: stats.epoch ?? null, counts: toOutcomeCounts(route?.outcomes) };
+  }
+
   private async releaseCounters(): Promise<{ epoch: string | undefined; counters: Map<string, number> }> {
     const stats = await this.deps.router.stats();
     const counters = new Map<string, number>();
@@ -362,6 +408,10 @@ export class AppHost {
     const instance = this.instances.get(event.id);
     if (!instance) return;
     if (event.type === 'stopped') this.publishInstance(instance.record, 'stopped', event.reason);
+    if (event.type === 'exited') {
+      const lastExit: InstanceExit = { code: event.code, signal: event.signal, at: this.deps.now() };
+      instance.record = { ...instance.record, lastExit };
+    }
     const state =
       event.type === 'started'
         ? 'running'
@@ -419,25 +469,26 @@ export class AppHost {
     });
   }
 
-  /** What `ferry status` shows of this app in this environment. */
-  describe(): Array<{
-    id: string;
-    version: string;
-    port: number;
-    pid: number | null;
-    state: string;
-    health: string;
-    lastFailure: string | null;
-  }> {
-    return [...this.instances.values()].map((i) => ({
-      id: i.record.id,
-      version: i.record.version,
-      port: i.record.port,
-      pid: i.record.pid,
-      state: i.phase === 'retiring' ? 'retiring' : i.record.state,
-      health: i.health,
-      lastFailure: i.lastFailure?.detail ?? null,
-    }));
+  /** What `ferry status` shows of this app in this environment (with each process's usage, as `pm2 ls`). */
+  describe(): InstanceDescription[] {
+    const now = this.deps.now();
+    return [...this.instances.values()].map((i) => {
+      const usage = this.deps.supervisor.usage(i.record.id);
+      return {
+        id: i.record.id,
+        version: i.record.version,
+        port: i.record.port,
+        pid: i.record.pid,
+        state: i.phase === 'retiring' ? 'retiring' : i.record.state,
+        health: i.health,
+        lastFailure: i.lastFailure?.detail ?? null,
+        uptimeMs: usage?.startedAt != null ? Math.max(0, now - usage.startedAt) : null,
+        restarts: i.record.restarts,
+        lastExit: i.record.lastExit ?? null,
+        cpuPercent: usage?.cpuPercent ?? null,
+        memoryBytes: usage?.rssBytes ?? null,
+      };
+    });
   }
 
   logFiles(): string[] {

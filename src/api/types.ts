@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { StrategyKind } from '../engine/types.js';
 import type { deploymentEventSchema, deploymentSchema, releaseSchema } from './wire/deployment.js';
+import type { servedReportSchema } from './wire/served.js';
 import type {
   deploymentStreamMessageSchema,
   eventGapSchema,
@@ -47,6 +48,7 @@ export type { StrategyKind };
 export type Deployment = Wire<typeof deploymentSchema>;
 export type DeploymentEvent = Wire<typeof deploymentEventSchema>;
 export type Release = Wire<typeof releaseSchema>;
+export type ServedReport = Wire<typeof servedReportSchema>;
 
 export type InstanceView = Wire<typeof instanceViewSchema>;
 export type AppStatus = Wire<typeof appStatusSchema>;

@@ -8,6 +8,9 @@ import type {
   StatusResponse,
 } from '../api/types.js';
 import { FINAL_DEPLOYMENT_STATUSES } from '../api/types.js';
+import { formatUptime } from './format.js';
+import { renderInstanceLine } from './render-instances.js';
+import { renderServedSummary } from './render-report.js';
 
 /** Human output of the read commands; `--json` prints the API's response instead. */
 
@@ -39,26 +42,17 @@ function spareOf(router: RouterStatusView): string {
   return spare.state === 'up' ? `, spare ${spare.pid ?? '-'}` : `, spare ${spare.state}`;
 }
 
-function formatUptime(ms: number | null): string {
-  if (ms === null) return '-';
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
-}
-
 function renderApp(app: AppStatus): string {
   const lines = [
     `${app.app} (${app.env})  current: ${app.current ?? 'none'}  listening on http://${app.listen}`,
   ];
-  for (const i of app.instances) {
-    const failure = i.lastFailure && i.health !== 'healthy' ? `  last check: ${i.lastFailure}` : '';
-    lines.push(
-      `  ${i.id.padEnd(28)} ${i.version.padEnd(18)} pid ${String(i.pid ?? '-').padEnd(8)} port ${String(i.port).padEnd(6)} ${i.state.padEnd(10)} ${i.health}${failure}`,
-    );
-  }
+  for (const i of app.instances) lines.push(renderInstanceLine(i));
   if (app.instances.length === 0) lines.push('  no instances running');
-  if (app.deployment) lines.push(`  deployment ${renderDeploymentLine(app.deployment)}`);
+  if (app.deployment)
+    lines.push(
+      `  deployment ${renderDeploymentLine(app.deployment)}`,
+      ...renderServedSummary(app.deployment),
+    );
   if (app.canary) lines.push(...renderCanary(app.canary, app.deployment));
   if (app.deployment?.failure) lines.push(...renderStatusFailure(app.deployment));
   return lines.join('\n');
@@ -132,6 +126,7 @@ export function renderHistory(history: HistoryResponse): string {
   const lines = ['deployments (newest first):'];
   for (const d of history.deployments) {
     lines.push(`  ${renderDeploymentLine(d)}`);
+    lines.push(...renderServedSummary(d));
     lines.push(...renderFailure(d));
   }
   if (history.deployments.length === 0) lines.push('  none');

@@ -68,7 +68,7 @@ export class DaemonControl implements ControlPlane {
           current: (await this.deps.store.getCurrent(appName, env)) ?? null,
           listen: `${settings.listen.host}:${settings.listen.port}`,
           instances: host.describe(),
-          deployment: deployment ? toDeployment(deployment) : null,
+          deployment: deployment ? await this.withReport(deployment) : null,
           canary: deployment ? await canaryView(deployment, host) : null,
         });
       }
@@ -117,7 +117,7 @@ export class DaemonControl implements ControlPlane {
     const state = live ?? (await this.deps.store.getDeployment(id));
     if (!state)
       throw new FerryError('FERRY_E_DEPLOYMENT_UNKNOWN', `no deployment with id "${id}"`, { got: id });
-    return toDeployment(state);
+    return this.withReport(state);
   }
 
   deploymentEvents(id: string, afterSeq?: number) {
@@ -128,7 +128,7 @@ export class DaemonControl implements ControlPlane {
     const resolved = this.resolve(app, env);
     const deployments = await this.deps.store.listDeployments({ ...resolved, limit });
     return {
-      deployments: deployments.map(toDeployment),
+      deployments: await Promise.all(deployments.map((d) => this.withReport(d))),
       releases: await this.deps.store.listReleases(resolved.app, resolved.env),
     };
   }
@@ -150,6 +150,13 @@ export class DaemonControl implements ControlPlane {
     return Promise.resolve(
       host.describe().map((i, n) => ({ instance: i.id, version: i.version, file: host.logFiles()[n]! })),
     );
+  }
+
+  /** The deployment with its served-request report: live while it runs, as persisted after. */
+  private async withReport(state: DeploymentState): Promise<Deployment> {
+    const live = this.deps.deployer.run(state.id)?.servedReport;
+    const served = live ?? (await this.deps.store.getServedReport(state.id))?.report ?? null;
+    return toDeployment(state, served);
   }
 
   private host(app: string, env: string): AppHost {

@@ -22,6 +22,9 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { LogRotator, resolveAppAccounts, type RunAccount, type Supervisor } from '../supervisor/index.js';
 import { adoptRunning, type AdoptedApp } from './adopt-running.js';
+
+/** How often the supervisor samples each instance's CPU time and memory from /proc. */
+const USAGE_SAMPLE_MS = 2_000;
 import { DaemonControl } from './control.js';
 import { protectDataDir } from './data-dir-access.js';
 import { inspectDataDir, prepareDataDir, withDataDirWrites } from './data-dir.js';
@@ -328,6 +331,8 @@ export class Daemon {
     for (const { app, env, weights } of this.adopted) {
       if (weights.size > 0) await this.hosts.get(`${app}.${env}`)?.setTraffic(Object.fromEntries(weights));
     }
+    // The process view of `ferry status` (CPU over the last interval, memory), as pm2 ls shows it.
+    this.supervisor!.startSampling(USAGE_SAMPLE_MS);
   }
 
   /** Every deployment that was not final resumes; apps without one run their current release again. */

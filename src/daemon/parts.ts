@@ -10,6 +10,7 @@ import { HostEffects } from '../runtime/effects.js';
 import type { Store } from '../store/store.js';
 import { Supervisor, type RunAccount } from '../supervisor/index.js';
 import { finishDeployment } from './finish.js';
+import { recordInstanceEvents } from './instance-events.js';
 import type { DaemonPaths } from './paths.js';
 
 /** The daemon's working parts on one store. */
@@ -48,7 +49,11 @@ export function assembleParts(opts: {
     ferryHome: paths.home,
     clock,
     onEvent: (event) => {
-      for (const host of hosts.values()) if (host.owns(event.id)) host.onSupervisorEvent(event);
+      for (const host of hosts.values()) {
+        if (!host.owns(event.id)) continue;
+        host.onSupervisorEvent(event);
+        instanceEvents(host, event);
+      }
     },
   });
   const now = () => clock.now();
@@ -90,6 +95,8 @@ export function assembleParts(opts: {
       metrics.artifactInstalled(state.app, state.env, installed, cacheAsked),
   });
   const deployer = new Deployer({ config, store, effects, logger, clock, tickMs: opts.tickMs, events });
+  // Crashes and restarts of instances are events of their app, published like the rest.
+  const instanceEvents = recordInstanceEvents({ store, events, logger, now });
   deployer.onFinished = (final) =>
     finishDeployment(final, { config, store, host: hostFor(final.app, final.env), logger });
   return { router, supervisor, hosts, deployer, events, metrics };

@@ -9,7 +9,7 @@ import { findRouterProcesses } from './state-dir.js';
 import { startBackend, type TestBackend } from './test-support/backends.js';
 import { backendSpec, freePort, routeSpec, startRouter, waitFor } from './test-support/router-harness.js';
 import { startSteadyLoad } from './test-support/steady-load.js';
-import type { RouterHealth } from './types.js';
+import type { RouterHealth, RouterStats } from './types.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** Keep-alive and new-connection loops: a request in flight on a dying process is the most that may fail. */
@@ -62,6 +62,7 @@ describe('router: surviving its own crashes and upgrades', () => {
     expect(before.workers).toHaveLength(2);
     const load = startSteadyLoad(url, LOAD);
     await load.succeeded(300);
+    const answeredBefore = answered(await client.stats());
     const victim = before.workers[0]!;
     process.kill(victim.pid!, 'SIGKILL');
     const after = await allWorkersUp(client, (h) => h.workers[0]!.pid !== victim.pid);
@@ -69,6 +70,10 @@ describe('router: surviving its own crashes and upgrades', () => {
     const report = await load.stop();
     expect(report.refused).toBe(0);
     expect(report.failed, report.failures.join('\n')).toBeLessThanOrEqual(IN_FLIGHT_AT_MOST);
+    // The dead worker's last counts stay: the requests answered never go backwards.
+    const answeredAfter = answered(await client.stats());
+    expect(answeredAfter).toBeGreaterThanOrEqual(answeredBefore + 500);
+    expect(answeredAfter).toBeLessThanOrEqual(report.ok);
     expect(after.workers[0]).toMatchObject({ restarts: 1, crashLoop: false });
     expect(after.workers[1]!.pid).toBe(before.workers[1]!.pid);
   });
@@ -148,6 +153,7 @@ describe('router: surviving its own crashes and upgrades', () => {
     await load.succeeded(500);
     const oldStats = await oldClient.stats();
     const counted = oldStats.routes.app!.backends.reduce((n, x) => n + x.requests, 0);
+    expect(answered(oldStats)).toBeGreaterThanOrEqual(500);
 
     const ensured = await newClient.ensureRunning();
     expect(ensured).toMatchObject({ started: false, upgradedFrom: '0.0.1-old' });
@@ -163,8 +169,16 @@ describe('router: surviving its own crashes and upgrades', () => {
     const stats = await newClient.stats();
     expect(stats.epoch).toBe(oldStats.epoch);
     expect(stats.routes.app!.backends.reduce((n, x) => n + x.requests, 0)).toBeGreaterThan(counted);
+    expect(answered(stats)).toBeGreaterThan(answered(oldStats));
   });
 });
+
+/** Requests of route `app` whose answer reached the client whole (the request outcomes). */
+function answered(stats: RouterStats): number {
+  const outcomes = stats.routes.app!.outcomes!;
+  const classes = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+  return outcomes.releases.reduce((n, r) => n + classes.reduce((sum, c) => sum + r.responses[c], 0), 0);
+}
 
 /** A copy of the built router claiming another version: a router left running by an older Ferry. */
 function oldBuild(version: string): { dir: string; clientModule: string } {

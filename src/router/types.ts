@@ -111,6 +111,36 @@ export interface RouteStats {
   connections: number;
   /** Client connections refused since the route was added, by the limit they hit (cumulative). */
   refusedConnections: { maxConnections: number; maxConnectionsPerClient: number };
+  /**
+   * What became of the route's client requests, each counted once when it ended (cumulative within
+   * an epoch, like every counter here). Absent from routers before it existed.
+   */
+  outcomes?: RequestOutcomes;
+}
+
+/**
+ * Client requests by how they ended. Unlike a backend's `requests` and `errors`, which count tries
+ * (a request retried on another instance is counted on both), a request is counted here once.
+ */
+export interface RequestOutcomes {
+  /** Per release, the requests that reached one of its instances. Never forgotten while the route exists. */
+  releases: ReleaseOutcomes[];
+  /** Held while no instance was usable, then answered 503 by the router at the route's hold timeout. */
+  held: number;
+  /** Answered 400 by the router: not valid to forward (two Host headers, a malformed body). */
+  rejected: number;
+  /** The client went away before its answer was complete. */
+  abandoned: number;
+}
+
+export interface ReleaseOutcomes {
+  release: string;
+  /** Responses of the release's instances that reached the client whole, by status class. */
+  responses: ResponseCounts;
+  /** Answered 502 by the router, or a response cut short: the connection to the instance broke. */
+  reset: number;
+  /** Answered 504 by the router, or a response cut short: the instance did not answer in time. */
+  timeout: number;
 }
 
 export interface RouterStats {

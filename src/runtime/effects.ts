@@ -7,6 +7,7 @@ import {
   type InstalledRelease,
 } from '../artifacts/index.js';
 import type { AppConfig, FerryConfig } from '../config/types.js';
+import type { OutcomeReading } from '../engine/served-report.js';
 import type { DeploymentHook, DeploymentState, EngineEvent, ReleaseVerdict } from '../engine/types.js';
 import { redactUrl } from '../lib/redact.js';
 import type { Store } from '../store/store.js';
@@ -33,6 +34,8 @@ export interface EffectPort {
     reason: string,
   ): Promise<void>;
   observe(state: DeploymentState): Promise<Extract<EngineEvent, { type: 'observed' }>>;
+  /** The router's cumulative request outcomes of the app's route (for the served-request report). */
+  readOutcomes(state: DeploymentState): Promise<OutcomeReading>;
 }
 
 /** The effect port on this host: artifacts, the app's AppHost, the store. */
@@ -138,6 +141,10 @@ export class HostEffects implements EffectPort {
     reason: string,
   ): Promise<void> {
     return this.deps.store.markRelease(state.app, state.env, version, verdict, reason, this.deps.now());
+  }
+
+  readOutcomes(state: DeploymentState): Promise<OutcomeReading> {
+    return this.deps.hostFor(state.app, state.env).readOutcomes();
   }
 
   async observe(state: DeploymentState): Promise<Extract<EngineEvent, { type: 'observed' }>> {

@@ -1,3 +1,4 @@
+import type { ServedReport } from '../engine/served-report.js';
 import { step } from '../engine/step.js';
 import {
   FINAL_STATUSES,
@@ -14,6 +15,7 @@ import type { EventPublisher } from '../events/publisher.js';
 import type { Store } from '../store/store.js';
 import { toDeployment } from './deployment-view.js';
 import type { EffectPort } from './effects.js';
+import { ServedTally } from './served-tally.js';
 
 export interface RunDeps {
   readonly store: Store;
@@ -46,12 +48,20 @@ export class DeploymentRun {
   private ticking = false;
   private readonly finished: Promise<DeploymentState>;
   private resolveFinished!: (state: DeploymentState) => void;
+  /** The deployment's served-request report, read from the router beside the run. */
+  private readonly served: ServedTally;
 
   constructor(
     private state: DeploymentState,
     private readonly deps: RunDeps,
   ) {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.served = new ServedTally(state, deps);
+  }
+
+  /** The served-request report so far (null until its first reading is under way). */
+  get servedReport(): ServedReport | null {
+    return this.served.report;
   }
 
   get current(): DeploymentState {
@@ -64,6 +74,7 @@ export class DeploymentRun {
   }
 
   start(first: 'begin' | 'recover'): void {
+    void this.served.start(this.state);
     this.ticker = this.deps.clock.setInterval(() => this.tick(), this.deps.tickMs);
     void this.dispatch({ type: first });
   }
@@ -88,6 +99,8 @@ export class DeploymentRun {
       // Persisted before any effect runs: a crash from here on resumes from this state.
       await this.deps.store.saveDeployment(state);
       this.state = state;
+      // A step that ended is read now, before the next one's effects move traffic.
+      if (!FINAL_STATUSES.has(state.status)) this.served.observe(state);
       if (state.phase !== before.phase || state.status !== before.status) {
         await this.emitEvent('phase', `${state.status}: ${state.phase}`, {
           status: state.status,
@@ -110,6 +123,8 @@ export class DeploymentRun {
         break;
       }
     }
+    // The report is complete before the end is announced (`deploy --wait` then `show` finds it so).
+    if (state !== before && FINAL_STATUSES.has(state.status)) await this.served.finish();
     // Announced after the effects, so that a stream ending on a final state has all its events.
     if (state !== before) this.publishState(state);
     if (FINAL_STATUSES.has(this.state.status)) this.finish();
@@ -194,6 +209,7 @@ export class DeploymentRun {
   private tick(): void {
     const { phase, status } = this.state;
     if (this.ticking || status === 'pending' || FINAL_STATUSES.has(status)) return;
+    this.served.observe(this.state);
     this.ticking = true;
     const event: Promise<EngineEvent> = OBSERVED_PHASES.has(phase)
       ? this.deps.effects.observe(this.state).catch((error: unknown) => {

@@ -1,3 +1,4 @@
+import type { ServedReportRecord } from '../engine/served-report.js';
 import type { DeploymentState, ReleaseVerdict } from '../engine/types.js';
 
 /**
@@ -34,6 +35,13 @@ export interface Store {
   /** Persists a state the engine produced; must be called before its effects run. */
   saveDeployment(state: DeploymentState): Promise<void>;
   getDeployment(id: string): Promise<DeploymentState | undefined>;
+  /**
+   * Persists a deployment's served-request report (written by the runtime as the deployment runs,
+   * kept with it for ever). Throws FERRY_E_DEPLOYMENT_UNKNOWN for a deployment never created.
+   */
+  saveServedReport(id: string, record: ServedReportRecord): Promise<void>;
+  /** The deployment's report as last saved; undefined when none was (or no such deployment). */
+  getServedReport(id: string): Promise<ServedReportRecord | undefined>;
   /** The one non-final deployment of app+env, if any. */
   activeDeployment(app: string, env: string): Promise<DeploymentState | undefined>;
   /** Every non-final deployment (for crash recovery). */
@@ -125,6 +133,19 @@ export interface InstanceRecord {
   readonly restarts: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** How its process last ended, if it ever did (absent when it never exited). */
+  readonly lastExit?: InstanceExit | null;
+}
+
+/**
+ * How an instance's process ended: its exit code or the signal that ended it. Both null for an
+ * adopted process (not the daemon's child): only its parent could see its status.
+ */
+export interface InstanceExit {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** ms since the epoch */
+  readonly at: number;
 }
 
 export interface LockRecord {

@@ -1,7 +1,7 @@
 export { Supervisor, type SupervisorLifecycle, type SupervisorOptions } from './supervisor.js';
 export { killProcessTree } from './terminate.js';
 export { readPidStart, isProcessAlive } from './proc.js';
-export { readProcessUsage, type ProcessUsage } from './process-usage.js';
+export { readProcessUsage, type ProcessTotals } from './process-usage.js';
 export { findMarkedProcesses, ownerMarker, type InstanceLabels, type MarkedProcess } from './markers.js';
 export { allocatePort } from './port.js';
 export { baseEnvironment, instanceEnvironment } from './spawn.js';
@@ -15,6 +15,7 @@ export {
   type RotationOptions,
 } from './logs.js';
 export { planRestart, type RestartPlan } from './restart-policy.js';
+export type { ProcessUsage } from './usage-sampler.js';
 export {
   DEFAULT_RESTART_POLICY,
   type InstanceLifecycle,

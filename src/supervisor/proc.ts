@@ -22,6 +22,11 @@ export function readProcessStat(pid: number): ProcessStat | null {
   } catch {
     return null;
   }
+  return parseProcessStat(pid, text);
+}
+
+/** The fields of a /proc/<pid>/stat text; null when it makes no sense. */
+export function parseProcessStat(pid: number, text: string): ProcessStat | null {
   // The command name (field 2) is in parentheses and may itself contain spaces and parentheses.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const [state, ppid, pgrp] = fields;

@@ -4,6 +4,7 @@ import { findMarkedProcesses, type MarkedProcess } from './markers.js';
 import { isProcessAlive } from './proc.js';
 import { planRestart } from './restart-policy.js';
 import { spawnInstance } from './spawn.js';
+import { UsageSampler, type ProcessUsage } from './usage-sampler.js';
 import { hasLiveParts, terminate } from './terminate.js';
 import {
   DEFAULT_RESTART_POLICY,
@@ -50,11 +51,32 @@ export class Supervisor {
   private readonly policy: RestartPolicy;
   private readonly adoptPollMs: number;
   private readonly clock: Clock;
+  private readonly sampler: UsageSampler;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.policy = { ...DEFAULT_RESTART_POLICY, ...opts.restart };
     this.adoptPollMs = opts.adoptPollMs ?? 500;
     this.clock = opts.clock ?? systemClock;
+    this.sampler = new UsageSampler(this.clock, () =>
+      [...this.instances.values()].flatMap((i) => (i.process ? [{ id: i.spec.id, pid: i.process.pid }] : [])),
+    );
+  }
+
+  /** Samples every instance's CPU and memory from /proc every `intervalMs` of the clock (see usage). */
+  startSampling(intervalMs: number): void {
+    this.assertWatching('sample processes');
+    this.sampler.start(intervalMs);
+  }
+
+  /**
+   * The instance's process as last sampled: when it started, its CPU share over the last interval
+   * and its resident memory; null when it is not running or was not sampled since it started.
+   */
+  usage(id: string): ProcessUsage | null {
+    const pid = this.instances.get(id)?.process?.pid ?? null;
+    if (pid === null) return null;
+    // A process not sampled yet (it just started) is sampled now: its CPU share follows later.
+    return this.sampler.usage(id, pid) ?? this.sampler.sampleOne(id, pid);
   }
 
   /** Spawns an instance; fails with FERRY_E_PROCESS_START when it cannot (no command, no release dir). */
@@ -76,9 +98,10 @@ export class Supervisor {
 
   /**
    * Watches a process that survived a daemon restart. False when it is gone, or when the pid now
-   * belongs to another process (a different start time).
+   * belongs to another process (a different start time). `restarts`: how many times it was
+   * restarted before (the count goes on from there).
    */
-  adopt(spec: InstanceSpec, pid: number, pidStart: number): boolean {
+  adopt(spec: InstanceSpec, pid: number, pidStart: number, restarts = 0): boolean {
     this.assertWatching(`adopt instance ${spec.id}`);
     const existing = this.instances.get(spec.id);
     if (existing && existing.state !== 'stopped') {
@@ -89,6 +112,7 @@ export class Supervisor {
     }
     if (!isProcessAlive(pid, pidStart)) return false;
     const instance = newWatchedInstance(spec, 'running');
+    instance.restarts = restarts;
     this.instances.set(spec.id, instance);
     const proc = newWatchedProcess(pid, pidStart, null, this.clock.now());
     const poll = this.clock.setInterval(() => this.checkAdopted(instance, proc), this.adoptPollMs);
@@ -141,6 +165,7 @@ export class Supervisor {
   /** Daemon shutdown: stop watching and cancel timers; never kill anything (instances outlive us). */
   detach(): void {
     this.lifecycle = 'detached';
+    this.sampler.stop();
     for (const instance of this.instances.values()) {
       clearTimers(instance, this.clock);
       instance.process?.unwatch();

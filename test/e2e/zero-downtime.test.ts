@@ -79,6 +79,12 @@ describe('zero failed requests on one host', () => {
     );
     expect(report.failures, `failures: ${report.samples.join('\n')}`).toBe(0);
     expect(report.requests).toBeGreaterThan(1000);
+    // Each deployment's own report agrees: none failed a request, and together (their windows are
+    // apart, all inside the load) they served at most what the load sent.
+    const { deployments } = await ferry.json<HistoryResponse>('history', 'hello', '--limit', '100');
+    const reports = deployments.slice(0, 33).map((d) => d.served!);
+    expect(reports.every((r) => r.final && r.failed === 0)).toBe(true);
+    expect(reports.reduce((n, r) => n + r.served, 0)).toBeLessThanOrEqual(report.requests);
     const status = await current();
     expect(status.instances.filter((i) => i.version === '1.0.0')).toHaveLength(2);
     expect(ferry.instancePids()).toHaveLength(2);

@@ -110,6 +110,8 @@ export interface HarnessOptions {
   readonly api?: string;
   /** Extra top-level keys of ferry.yaml (YAML lines), e.g. `metrics: { listen: "127.0.0.1:9464" }`. */
   readonly top?: string;
+  /** The top-level router mapping (YAML flow style), e.g. `{ hold_timeout: 500ms }`. */
+  readonly router?: string;
   /** More environment variables for the daemon (`ferry up`) only. */
   readonly daemonEnv?: Readonly<Record<string, string>>;
 }
@@ -127,7 +129,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<FerryHar
   writeFileSync(
     configPath,
     `api: { listen: "127.0.0.1:${apiPort}"${opts.api ? `, ${opts.api}` : ''} }
-${opts.top ? `${opts.top}\n` : ''}apps:
+${opts.top ? `${opts.top}\n` : ''}${opts.router ? `router: ${opts.router}\n` : ''}apps:
   hello:
     artifact: ${opts.artifact ?? '{ url: "dist/hello-{version}.tar.gz", checksums: dist/SHA256SUMS }'}
 ${initial ? `    initial_release: ${initial}\n` : ''}    run: ${opts.run ?? `{ command: node, args: [server.mjs], env: { HELLO_GATE: "${gate}" } }`}

@@ -4,6 +4,7 @@
  * document (src/api/openapi.ts): one description of each shape.
  */
 import { z } from 'zod';
+import { servedReportSchema } from './served.js';
 import { DEPLOYMENT_STATUSES, PHASES } from '../../engine/types.js';
 import { RELEASE_STATUSES } from '../../store/store.js';
 
@@ -94,6 +95,10 @@ export const deploymentSchema = z
     updatedAt: ms,
     /** A one-line summary: "canary step 2/3 at 50%". */
     progress: z.string(),
+    served: servedReportSchema
+      .nullable()
+      .optional()
+      .meta({ description: 'The served-request report; null when none was kept (an older deployment).' }),
   })
   .meta({ id: 'Deployment', description: 'A deployment: docs/api.md#a-deployment.' });
 

@@ -16,6 +16,30 @@ export const instanceViewSchema = z
       .meta({ description: 'Process state: starting, running, crashed, crash-loop, retiring.' }),
     health: z.string().meta({ description: 'starting, healthy or unhealthy.' }),
     lastFailure: z.string().nullable(),
+    // The process view (as `pm2 ls`).
+    uptimeMs: z
+      .number()
+      .nullable()
+      .optional()
+      .meta({ description: 'Since its process started; null when it does not run.' }),
+    restarts: count.optional().meta({ description: 'Times the supervisor restarted it after a crash.' }),
+    lastExit: z
+      .object({ code: z.number().int().nullable(), signal: z.string().nullable(), at: ms })
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          'How its process last ended: exit code or signal (both null: an adopted process, status unknown) and when; null if never.',
+      }),
+    cpuPercent: z.number().nullable().optional().meta({
+      description: 'Percent of one CPU over the last sampling interval (2 s); null until sampled twice.',
+    }),
+    memoryBytes: z
+      .number()
+      .int()
+      .nullable()
+      .optional()
+      .meta({ description: 'Resident memory (RSS) of its process, in bytes; null when it does not run.' }),
   })
   .meta({ id: 'Instance', description: 'One running process of a release.' });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyLatency, recordLatency } from '../latency.js';
 import { addDeparted, mergeCounters, pruneDeparted, type RouteCounters } from './stats-merge.js';
-import type { BackendStats, RouteSpec } from '../types.js';
+import type { BackendStats, RequestOutcomes, RouteSpec } from '../types.js';
 
 const spec: RouteSpec = {
   name: 'app',
@@ -88,5 +88,58 @@ describe('router counters across workers', () => {
     const old = mergeCounters([spec], [w2, counters(backend('a', 5))], {}).app!.backends[0]!;
     expect(old.latency!.counts.reduce((x, y) => x + y)).toBe(2);
     expect(old.requests).toBe(7);
+  });
+
+  it('sums request outcomes per release over the workers, keeps a dead worker last ones, and those of retired releases', () => {
+    const outcomes = (v1: number, v2: number, held: number): RequestOutcomes => ({
+      releases: [
+        {
+          release: 'v1',
+          responses: { '1xx': 0, '2xx': v1, '3xx': 0, '4xx': 0, '5xx': 1 },
+          reset: 1,
+          timeout: 0,
+        },
+        {
+          release: 'v2',
+          responses: { '1xx': 0, '2xx': v2, '3xx': 0, '4xx': 0, '5xx': 0 },
+          reset: 0,
+          timeout: 2,
+        },
+      ],
+      held,
+      rejected: 1,
+      abandoned: 0,
+    });
+    const w1 = { app: { ...counters(backend('a', 1)).app!, outcomes: outcomes(10, 5, 1) } };
+    const w2 = { app: { ...counters(backend('a', 1)).app!, outcomes: outcomes(7, 0, 0) } };
+    const sum = mergeCounters([spec], [w1, w2], {}).app!.outcomes!;
+    expect(sum.releases).toEqual([
+      {
+        release: 'v1',
+        responses: { '1xx': 0, '2xx': 17, '3xx': 0, '4xx': 0, '5xx': 2 },
+        reset: 2,
+        timeout: 0,
+      },
+      {
+        release: 'v2',
+        responses: { '1xx': 0, '2xx': 5, '3xx': 0, '4xx': 0, '5xx': 0 },
+        reset: 0,
+        timeout: 4,
+      },
+    ]);
+    expect(sum).toMatchObject({ held: 1, rejected: 2, abandoned: 0 });
+    // w1 dies; then every backend leaves the route: the outcomes stay with the route.
+    const departed = addDeparted({}, w1);
+    expect(mergeCounters([spec], [w2], departed).app!.outcomes).toEqual(sum);
+    const empty: RouteSpec = { ...spec, backends: [] };
+    const pruned = pruneDeparted(departed, [empty]);
+    expect(mergeCounters([empty], [w2], pruned).app!.outcomes).toEqual(sum);
+    // A router older than outcomes reports none: the sum is empty, not missing.
+    expect(mergeCounters([spec], [counters(backend('a', 1))], {}).app!.outcomes).toEqual({
+      releases: [],
+      held: 0,
+      rejected: 0,
+      abandoned: 0,
+    });
   });
 });

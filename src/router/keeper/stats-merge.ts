@@ -4,7 +4,14 @@
  * never go backwards when a worker dies: its last counts are kept ("departed") and added in.
  */
 import { addLatency } from '../latency.js';
-import type { BackendStats, ResponseCounts, RouteSpec, RouteStats } from '../types.js';
+import type {
+  BackendStats,
+  ReleaseOutcomes,
+  RequestOutcomes,
+  ResponseCounts,
+  RouteSpec,
+  RouteStats,
+} from '../types.js';
 
 export type RouteCounters = Record<string, RouteStats>;
 
@@ -26,6 +33,7 @@ export function mergeCounters(
     let held = 0;
     let connections = 0;
     let refusedConnections = addRefusals(NO_REFUSALS, ownRoute(departed, spec.name)?.refusedConnections);
+    let outcomes = addOutcomes(NO_OUTCOMES, ownRoute(departed, spec.name)?.outcomes);
     for (const snapshot of live) {
       const route = ownRoute(snapshot, spec.name);
       if (route === undefined) continue;
@@ -33,6 +41,7 @@ export function mergeCounters(
       // Limits are enforced per worker; what a route holds and refused is their sum.
       connections += route.connections ?? 0;
       refusedConnections = addRefusals(refusedConnections, route.refusedConnections);
+      outcomes = addOutcomes(outcomes, route.outcomes);
       for (const backend of route.backends)
         backends.set(backend.id, sumBackends(backends.get(backend.id), backend));
     }
@@ -51,6 +60,7 @@ export function mergeCounters(
       held,
       connections,
       refusedConnections,
+      outcomes,
     };
   }
   return merged;
@@ -74,6 +84,8 @@ export function addDeparted(departed: RouteCounters, last: RouteCounters): Route
       held: 0,
       connections: 0,
       refusedConnections,
+      // Outcomes are kept per route and release, never per backend: they outlive retired instances.
+      outcomes: addOutcomes(addOutcomes(NO_OUTCOMES, ownRoute(result, name)?.outcomes), route.outcomes),
     };
   }
   return result;
@@ -100,6 +112,35 @@ function addRefusals(a: Refusals, b: Refusals | undefined): Refusals {
   return {
     maxConnections: a.maxConnections + b.maxConnections,
     maxConnectionsPerClient: a.maxConnectionsPerClient + b.maxConnectionsPerClient,
+  };
+}
+
+const NO_OUTCOMES: RequestOutcomes = { releases: [], held: 0, rejected: 0, abandoned: 0 };
+
+/** Sums request outcomes, release by release (a router older than them reports none). */
+function addOutcomes(a: RequestOutcomes, b: RequestOutcomes | undefined): RequestOutcomes {
+  if (b === undefined) return a;
+  const releases = new Map<string, ReleaseOutcomes>(a.releases.map((r) => [r.release, r]));
+  for (const r of b.releases) {
+    const sum = releases.get(r.release);
+    if (sum === undefined) {
+      releases.set(r.release, { ...r, responses: { ...r.responses } });
+      continue;
+    }
+    const responses = {} as ResponseCounts;
+    for (const key of RESPONSE_CLASSES) responses[key] = sum.responses[key] + r.responses[key];
+    releases.set(r.release, {
+      release: r.release,
+      responses,
+      reset: sum.reset + r.reset,
+      timeout: sum.timeout + r.timeout,
+    });
+  }
+  return {
+    releases: [...releases.values()],
+    held: a.held + b.held,
+    rejected: a.rejected + b.rejected,
+    abandoned: a.abandoned + b.abandoned,
   };
 }
 

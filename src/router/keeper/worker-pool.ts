@@ -88,6 +88,8 @@ export class WorkerPool {
   private spareTimer: NodeJS.Timeout | null = null;
   private spareRecent: readonly number[] = [];
   private departed: RouteCounters;
+  /** Workers told to drain: still counted live until they exit (then their last counts depart). */
+  private readonly draining = new Set<Worker>();
   private seq = 0;
   private stopping = false;
 
@@ -148,7 +150,9 @@ export class WorkerPool {
 
   /** Every live worker's counters (a silent one is represented by its last answer) and the departed ones. */
   async counters(): Promise<{ live: RouteCounters[]; departed: RouteCounters }> {
-    const workers = this.activeWorkers();
+    // A draining worker still finishes requests: leaving it out would make the sums dip until it exits.
+    const leaving = [...this.draining].filter((worker) => worker.state === 'draining');
+    const workers = [...this.activeWorkers(), ...leaving];
     const live = await Promise.all(
       workers.map(async (worker) => {
         try {
@@ -465,9 +469,11 @@ export class WorkerPool {
   private async drainWorker(worker: Worker, drainMs: number): Promise<void> {
     if (worker.state === 'gone') return;
     worker.state = 'draining';
+    this.draining.add(worker);
     this.post(worker, { type: 'drain', drainMs });
     const kill = setTimeout(() => worker.child.kill('SIGKILL'), drainMs + EXIT_GRACE_MS);
     await worker.exited;
     clearTimeout(kill);
+    this.draining.delete(worker);
   }
 }

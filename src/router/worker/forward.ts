@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { Backend } from './backend.js';
 import { relayResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { peerOf } from './peer.js';
+import type { RequestOutcomeCounter } from './request-outcomes.js';
 import type { BackendWaiter, Route } from './route.js';
 import type { RouteSettings } from './route-settings.js';
 import { classifyUpstreamError } from './upstream-failure.js';
@@ -39,6 +40,7 @@ class ForwardedRequest implements BackendWaiter {
   clientGone = false;
   resetRetries = 0;
   private attempt: UpstreamAttempt | undefined;
+  private counted = false;
 
   constructor(
     readonly route: Route,
@@ -56,12 +58,14 @@ class ForwardedRequest implements BackendWaiter {
   start(): void {
     if (this.headers === null) {
       this.res.shouldKeepAlive = false;
+      this.count((outcomes) => outcomes.refused());
       this.reply(400, 'the request has more than one Host header');
       return;
     }
     this.res.once('close', () => {
       if (this.res.writableFinished) return;
       this.clientGone = true;
+      this.count((outcomes) => outcomes.gone());
       this.route.release(this);
       this.attempt?.abort();
     });
@@ -75,6 +79,7 @@ class ForwardedRequest implements BackendWaiter {
   }
 
   expire(): void {
+    this.count((outcomes) => outcomes.expired());
     this.reply(503, `no usable backend for route ${this.route.name} within ${this.settings.holdTimeoutMs}ms`);
   }
 
@@ -87,6 +92,13 @@ class ForwardedRequest implements BackendWaiter {
       return;
     }
     this.reply(status, message);
+  }
+
+  /** Records how the request ended in the route's outcomes; only the first call counts. */
+  count(record: (outcomes: RequestOutcomeCounter) => void): void {
+    if (this.counted) return;
+    this.counted = true;
+    record(this.route.outcomes);
   }
 
   reply(status: number, message: string): void {
@@ -119,6 +131,8 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private responded = false;
   /** Whether body bytes were relayed (they carry the headers with them). */
   private bodyStarted = false;
+  /** The final status the backend answered (relayed to the client). */
+  private status = 0;
   private settled = false;
   private aborted = false;
 
@@ -164,6 +178,7 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.responded = true;
     // Informational responses (103 Early Hints) are not relayed; the final response follows.
     if (statusCode < 200) return true;
+    this.status = statusCode;
     this.backend.recordResponse(statusCode, Date.now());
     const res = this.request.res;
     if (this.request.clientGone) return true;
@@ -196,6 +211,7 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
   onComplete(): void {
     this.backend.recordDuration((performance.now() - this.request.arrivedAt) / 1000);
     this.settle();
+    this.request.count((outcomes) => outcomes.answered(this.backend.release, this.status));
     this.request.res.end();
   }
 
@@ -205,11 +221,14 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.aborted || request.clientGone || request.req.errored) return;
     const kind = classifyUpstreamError(error, this.sent);
     if (kind === 'bad-request') {
+      request.count((outcomes) => outcomes.refused());
       request.failed(this.backend, false, 400, `the request cannot be forwarded: ${error.message}`);
       return;
     }
     this.backend.recordFailure(kind, Date.now());
+    const release = this.backend.release;
     if (this.responded) {
+      request.count((outcomes) => outcomes.failed(release, kind === 'timeout' ? 'timeout' : 'reset'));
       request.res.destroy();
       return;
     }
@@ -221,6 +240,8 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
       kind === 'connect' ||
       (kind === 'reset' && request.replayable && request.resetRetries++ < MAX_RESET_RETRIES);
     const status = kind === 'timeout' ? 504 : 502;
+    if (!retry)
+      request.count((outcomes) => outcomes.failed(release, kind === 'timeout' ? 'timeout' : 'reset'));
     request.failed(this.backend, retry, status, `backend ${this.backend.id} failed: ${error.message}`);
   }
 

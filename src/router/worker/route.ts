@@ -1,6 +1,7 @@
 import { Backend, type BackendEvents } from './backend.js';
 import { isServing, pickBackend, type Cursor } from './balancer.js';
 import { ConnectionLimits } from './connection-limits.js';
+import { RequestOutcomeCounter } from './request-outcomes.js';
 import { resolveRouteSettings, type RouteSettings } from './route-settings.js';
 import type { RouteSpec, RouteStats } from '../types.js';
 
@@ -34,6 +35,8 @@ export class Route {
   settings: RouteSettings;
   /** Client connections, shared by every listener of the route (an old address drains beside a new one). */
   readonly connections = new ConnectionLimits();
+  /** What became of each client request (requests and upgrades count themselves here once). */
+  readonly outcomes = new RequestOutcomeCounter();
   private backends: Backend[] = [];
   /** Every backend with an id in the route, plus removed ones still draining. */
   private readonly byId = new Map<string, Backend>();
@@ -139,6 +142,7 @@ export class Route {
       held: this.holders.size,
       connections: this.connections.open,
       refusedConnections: { ...this.connections.refused },
+      outcomes: this.outcomes.snapshot(),
     };
   }
 

@@ -5,6 +5,7 @@ import type { Backend } from './backend.js';
 import { endConnection, plainReply } from './client-replies.js';
 import { relayResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { peerOf } from './peer.js';
+import type { RequestOutcomeCounter } from './request-outcomes.js';
 import type { BackendWaiter, Route } from './route.js';
 import type { RouteSettings } from './route-settings.js';
 
@@ -42,6 +43,9 @@ class UpgradeExchange implements BackendWaiter {
   private handshakeTimer: NodeJS.Timeout | undefined;
   /** The client was answered, the tunnel is up, or the client went away: nothing more to decide. */
   private decided = false;
+  /** The release of the last backend tried, for a timeout that finds no attempt running. */
+  private lastRelease: string | undefined;
+  private counted = false;
 
   constructor(
     private readonly route: Route,
@@ -57,6 +61,7 @@ class UpgradeExchange implements BackendWaiter {
   start(): void {
     this.client.on('error', () => this.client.destroy());
     this.client.once('close', () => {
+      if (!this.decided) this.count((outcomes) => outcomes.gone());
       this.decided = true;
       this.clearHandshakeTimer();
       this.route.release(this);
@@ -67,6 +72,7 @@ class UpgradeExchange implements BackendWaiter {
       }
     });
     if (this.headers === null) {
+      this.count((outcomes) => outcomes.refused());
       this.answer(400, 'the request has more than one Host header');
       return;
     }
@@ -80,6 +86,7 @@ class UpgradeExchange implements BackendWaiter {
       this.handshakeTimer = setTimeout(() => this.timedOut(), this.settings.upgradeTimeoutMs);
     }
     backend.begin();
+    this.lastRelease = backend.release;
     const socket = connect({ host: backend.host, port: backend.port });
     const upstream = httpRequest({
       method: this.req.method,
@@ -109,6 +116,7 @@ class UpgradeExchange implements BackendWaiter {
   }
 
   expire(): void {
+    if (!this.decided) this.count((outcomes) => outcomes.expired());
     this.answer(
       503,
       `no usable backend for route ${this.route.name} within ${this.settings.holdTimeoutMs}ms`,
@@ -127,6 +135,7 @@ class UpgradeExchange implements BackendWaiter {
       return;
     }
     this.decided = true;
+    this.count((outcomes) => outcomes.answered(attempt.backend.release, 101));
     // The 101's headers go through as they are: its Connection and Upgrade are the point of it.
     let responseHead = `HTTP/1.1 101 ${res.statusMessage}\r\n`;
     const raw = res.rawHeaders;
@@ -151,7 +160,10 @@ class UpgradeExchange implements BackendWaiter {
     res.once('close', () => {
       this.settle(attempt);
       // Cut off (idle timeout, backend gone): the client cannot be told otherwise.
-      if (!res.complete) this.client.destroy();
+      if (!res.complete) {
+        this.count((outcomes) => outcomes.failed(attempt.backend.release, 'reset'));
+        this.client.destroy();
+      }
     });
     if (this.decided) {
       res.destroy();
@@ -187,7 +199,10 @@ class UpgradeExchange implements BackendWaiter {
         client.once('drain', () => res.resume());
       }
     });
-    res.once('end', () => endConnection(client, chunked ? '0\r\n\r\n' : undefined));
+    res.once('end', () => {
+      this.count((outcomes) => outcomes.answered(attempt.backend.release, status));
+      endConnection(client, chunked ? '0\r\n\r\n' : undefined);
+    });
     res.on('error', () => client.destroy());
   }
 
@@ -197,6 +212,7 @@ class UpgradeExchange implements BackendWaiter {
     this.attempt = undefined;
     if (attempt.answered) {
       // The response broke off halfway: the client cannot be told otherwise.
+      this.count((outcomes) => outcomes.failed(attempt.backend.release, 'reset'));
       this.client.destroy();
       return;
     }
@@ -209,6 +225,7 @@ class UpgradeExchange implements BackendWaiter {
       this.route.acquire(this);
       return;
     }
+    this.count((outcomes) => outcomes.failed(backend.release, 'reset'));
     this.answer(502, `backend ${backend.id} failed during the upgrade: ${error.message}`);
   }
 
@@ -223,6 +240,10 @@ class UpgradeExchange implements BackendWaiter {
       this.settle(attempt);
       attempt.upstream.destroy();
     }
+    const release = attempt?.backend.release ?? this.lastRelease;
+    this.count((outcomes) =>
+      release === undefined ? outcomes.expired() : outcomes.failed(release, 'timeout'),
+    );
     this.answer(504, `no answer to the upgrade within ${this.settings.upgradeTimeoutMs}ms`);
   }
 
@@ -231,6 +252,13 @@ class UpgradeExchange implements BackendWaiter {
     this.decided = true;
     this.clearHandshakeTimer();
     endConnection(this.client, plainReply(status, message));
+  }
+
+  /** Records how the exchange ended in the route's outcomes; only the first call counts. */
+  private count(record: (outcomes: RequestOutcomeCounter) => void): void {
+    if (this.counted) return;
+    this.counted = true;
+    record(this.route.outcomes);
   }
 
   private settle(attempt: Attempt): void {

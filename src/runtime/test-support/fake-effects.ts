@@ -1,3 +1,4 @@
+import type { OutcomeCounts, OutcomeReading } from '../../engine/served-report.js';
 import type {
   DeploymentHook,
   DeploymentState,
@@ -22,6 +23,8 @@ export class FakeEffects implements EffectPort {
   readonly failures = new Map<string, number>();
   traffic: TrafficWindow = { requests: 0, errors: 0 };
   weights: Readonly<Record<string, number>> = {};
+  /** What the router has counted so far (readOutcomes answers it); a string makes the reading fail. */
+  outcomes: OutcomeCounts | string = { releases: [], held: 0, rejected: 0, abandoned: 0 };
   private readonly running = new Map<string, number>();
 
   /** With a store, verdicts go into its release ledger as HostEffects' do. */
@@ -91,6 +94,12 @@ export class FakeEffects implements EffectPort {
       previous,
       traffic: this.traffic,
     });
+  }
+
+  readOutcomes(): Promise<OutcomeReading> {
+    if (typeof this.outcomes === 'string')
+      return Promise.reject(new FerryError('FERRY_E_ROUTER_UNREACHABLE', this.outcomes));
+    return Promise.resolve({ epoch: 'fake', counts: this.outcomes });
   }
 
   private release(version: string): ReleaseObservation {

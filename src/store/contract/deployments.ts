@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { openServedReport, recordReading } from '../../engine/served-report.js';
 import type { DeploymentState } from '../../engine/types.js';
 import type { Store } from '../store.js';
 import { aDeployment, deploymentStates, expectFerryError, useFreshStore } from './fixtures.js';
@@ -63,6 +64,33 @@ export function describeDeployments(open: () => Promise<Store>): void {
         }),
         { numRuns: 60 },
       );
+    });
+
+    it("keeps a deployment's served-request report beside its state, the last one saved", async () => {
+      await store().createDeployment(aDeployment());
+      expect(await store().getServedReport('d-1')).toBeUndefined();
+      const key = { phase: 'shifting', step: 0, weight: 10 } as const;
+      const first = openServedReport(1_000, key);
+      await store().saveServedReport('d-1', first);
+      const counts = {
+        releases: [{ version: '1.0.0', answered: 41_220, serverError: 1, reset: 0, timeout: 0 }],
+        held: 2,
+        rejected: 0,
+        abandoned: 0,
+      };
+      const later = recordReading(
+        recordReading(first, { epoch: 'e', counts: { ...counts, releases: [] } }, 1_000, key),
+        { epoch: 'e', counts },
+        2_000,
+        { phase: 'retiring', step: null, weight: 100 },
+      );
+      await store().saveServedReport('d-1', later);
+      expect(await store().getServedReport('d-1')).toStrictEqual(later);
+      // Saving the engine's state leaves the report alone.
+      await store().saveDeployment(aDeployment({ phase: 'retiring', updatedAt: 3_000 }));
+      expect(await store().getServedReport('d-1')).toStrictEqual(later);
+      await expectFerryError(store().saveServedReport('d-ghost', first), 'FERRY_E_DEPLOYMENT_UNKNOWN');
+      expect(await store().getServedReport('d-ghost')).toBeUndefined();
     });
 
     it('saves each new state over the last one', async () => {

@@ -19,6 +19,14 @@ export function describeInstancesAndCurrent(open: () => Promise<Store>): void {
       await store().putInstance(spawned);
       expect(await store().getInstance('i-1')).toStrictEqual(spawned);
       expect(await store().listInstances()).toStrictEqual([spawned]);
+      // A crash: how it ended is kept with it (code or signal, and when).
+      const crashed = {
+        ...spawned,
+        state: 'crashed' as const,
+        lastExit: { code: null, signal: 'SIGKILL', at: 3_000 },
+      };
+      await store().putInstance(crashed);
+      expect(await store().getInstance('i-1')).toStrictEqual(crashed);
       expect(await store().getInstance('i-unknown')).toBeUndefined();
     });
 

@@ -146,6 +146,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX releases_by_age ON releases (app, env, created_at);
     `,
   },
+  {
+    // The served-request report, written by the runtime beside the engine's state (never part of
+    // it); and how each instance's process last ended, for the process view.
+    name: 'deployment served-request report; instance last exit',
+    sql: `
+      ALTER TABLE deployments ADD COLUMN served_report TEXT CHECK (served_report IS NULL OR json_valid(served_report));
+      ALTER TABLE instances ADD COLUMN last_exit TEXT CHECK (last_exit IS NULL OR json_valid(last_exit));
+    `,
+  },
 ];
 
 /** The schema version a database has, from its header. */

@@ -3,6 +3,7 @@ import { upgradeDeploymentState } from '../../engine/create.js';
 import type {
   AuditEntry,
   DeploymentEvent,
+  InstanceExit,
   InstanceRecord,
   InstanceState,
   LockRecord,
@@ -50,6 +51,8 @@ export interface InstanceRow {
   restarts: number;
   created_at: number;
   updated_at: number;
+  /** JSON of InstanceExit, or null. */
+  last_exit: string | null;
 }
 
 export interface LockRow {
@@ -136,6 +139,7 @@ export function toInstance(row: InstanceRow): InstanceRecord {
     restarts: row.restarts,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    ...(row.last_exit === null ? {} : { lastExit: JSON.parse(row.last_exit) as InstanceExit }),
   };
 }
 
@@ -152,6 +156,7 @@ export function instanceParams(instance: InstanceRecord): InstanceRow {
     restarts: instance.restarts,
     created_at: instance.createdAt,
     updated_at: instance.updatedAt,
+    last_exit: instance.lastExit ? JSON.stringify(instance.lastExit) : null,
   };
 }
 

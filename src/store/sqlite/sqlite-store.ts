@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { ServedReportRecord } from '../../engine/served-report.js';
 import type { DeploymentState } from '../../engine/types.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type {
@@ -150,6 +151,20 @@ export class SqliteStore implements Store {
     return this.#run('getDeployment', () => {
       const row = this.#sql.getDeployment.get({ id });
       return row && rows.toDeployment(row);
+    });
+  }
+
+  saveServedReport(id: string, record: ServedReportRecord): Promise<void> {
+    return this.#run('saveServedReport', () => {
+      const { changes } = this.#sql.saveServedReport.run({ id, report: JSON.stringify(record) });
+      if (changes === 0) throw unknownDeployment(id, 'save the report of');
+    });
+  }
+
+  getServedReport(id: string): Promise<ServedReportRecord | undefined> {
+    return this.#run('getServedReport', () => {
+      const text = this.#sql.getServedReport.get({ id })?.served_report;
+      return text == null ? undefined : (JSON.parse(text) as ServedReportRecord);
     });
   }
 

@@ -46,6 +46,12 @@ export function prepareStatements(db: Database.Database) {
         created_at = @created_at, updated_at = @updated_at
       WHERE id = @id`),
     getDeployment: db.prepare<{ id: string }, StateRow>('SELECT state FROM deployments WHERE id = @id'),
+    saveServedReport: db.prepare<{ id: string; report: string }>(
+      'UPDATE deployments SET served_report = @report WHERE id = @id',
+    ),
+    getServedReport: db.prepare<{ id: string }, { served_report: string | null }>(
+      'SELECT served_report FROM deployments WHERE id = @id',
+    ),
     activeDeployment: db.prepare<Key, StateRow>(
       `SELECT state FROM deployments WHERE app = @app AND env = @env AND ${ACTIVE_DEPLOYMENT_SQL}`,
     ),
@@ -64,8 +70,8 @@ export function prepareStatements(db: Database.Database) {
     ),
 
     putInstance: db.prepare<InstanceRow>(`
-      INSERT OR REPLACE INTO instances (id, app, env, version, port, pid, pid_start, state, restarts, created_at, updated_at)
-      VALUES (@id, @app, @env, @version, @port, @pid, @pid_start, @state, @restarts, @created_at, @updated_at)`),
+      INSERT OR REPLACE INTO instances (id, app, env, version, port, pid, pid_start, state, restarts, created_at, updated_at, last_exit)
+      VALUES (@id, @app, @env, @version, @port, @pid, @pid_start, @state, @restarts, @created_at, @updated_at, @last_exit)`),
     getInstance: db.prepare<{ id: string }, InstanceRow>('SELECT * FROM instances WHERE id = @id'),
     deleteInstance: db.prepare<{ id: string }>('DELETE FROM instances WHERE id = @id'),
 

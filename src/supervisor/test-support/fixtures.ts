@@ -17,6 +17,8 @@ export const SCRIPTS = {
   flaky: `const fs=require('fs');const n=fs.existsSync('runs')?+fs.readFileSync('runs','utf8')+1:1;fs.writeFileSync('runs',String(n));if(n<=+process.env.CRASHES){console.log('run '+n+' crashes');process.exit(1)}console.log('run '+n+' up');setInterval(()=>{},1000);`,
   /** Prints a numbered line every 5ms. */
   ticker: `let i=0;setInterval(()=>console.log('tick '+(++i)),5);`,
+  /** Keeps one core busy (for CPU sampling). */
+  spin: `console.log('spinning');for(;;){}`,
   /** Prints its environment as JSON, then idles. */
   printenv: `console.log(JSON.stringify(process.env));setInterval(()=>{},1000);`,
 } as const;
