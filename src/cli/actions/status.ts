@@ -80,6 +80,7 @@ async function watch(client: ApiClient, query: string, json: boolean): Promise<v
   };
 
   let lastEventId: string | undefined;
+  let opened = false;
   try {
     while (!signal.aborted) {
       try {
@@ -87,6 +88,7 @@ async function watch(client: ApiClient, query: string, json: boolean): Promise<v
           signal,
           ...(lastEventId !== undefined ? { lastEventId } : {}),
           onOpen: () => {
+            opened = true;
             reconnector.connected();
             refresh(lastEventId === undefined ? 'now' : 'reconnected');
           },
@@ -96,6 +98,8 @@ async function watch(client: ApiClient, query: string, json: boolean): Promise<v
         }
       } catch (error) {
         if (signal.aborted) break;
+        // No daemon to begin with is said at once, as by `ferry status`; only a lost one is waited for.
+        if (!opened) throw error;
         await reconnector.retry(error, signal).catch((retryError: unknown) => {
           if (!signal.aborted) throw retryError;
         });
