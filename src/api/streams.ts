@@ -9,6 +9,7 @@ import {
   type DeploymentStreamMessage,
   type EventStreamMessage,
   type FerryEvent,
+  type LogLine,
 } from './types.js';
 
 /**
@@ -109,7 +110,18 @@ export function streamEvents(
   stream.closed.addEventListener('abort', unsubscribe);
 }
 
-/** Streams new log lines of an app's instances (`ferry logs -f`), after the last `lines` lines. */
+/**
+ * A follow stream reads at most this many instances' logs at once (an app's instances during a
+ * deployment are at most twice its count): beyond, new instances are skipped and it says so.
+ */
+const MAX_FOLLOWED_LOGS = 64;
+
+/**
+ * Streams new log lines of an app's instances (`ferry logs -f`), after the last `lines` lines:
+ * those of the instances running when it opens, and of every instance of the app and environment
+ * started afterwards (a deployment's new release), from its first line. An instance that stops is
+ * read to its end and then let go, so the stream follows only what runs.
+ */
 export async function streamLogs(
   control: ControlPlane,
   app: string,
@@ -119,16 +131,44 @@ export async function streamLogs(
   reply: FastifyReply,
 ): Promise<void> {
   const recent = await control.logs(app, env, lines);
-  const files = await control.logFiles(app, env);
   const stream = openStream(request, reply);
-  for (const line of recent.lines) stream.send(line);
-  for (const { instance, version, file } of files) {
+  const followed = new Map<string, AbortController>();
+  const follow = (instance: string, version: string, file: string, from: 'start' | 'end') => {
+    if (followed.has(instance)) return;
+    if (followed.size >= MAX_FOLLOWED_LOGS) {
+      const line = `[ferry] not following ${instance}: already following ${MAX_FOLLOWED_LOGS} instances`;
+      stream.send({ instance, version, line, at: Date.now() } satisfies LogLine);
+      return;
+    }
+    const finish = new AbortController();
+    followed.set(instance, finish);
     void followLog(
       file,
       (newLines: string[]) => {
-        for (const line of newLines) stream.send({ instance, version, line });
+        const at = Date.now();
+        for (const line of newLines) stream.send({ instance, version, line, at } satisfies LogLine);
       },
       stream.closed,
+      { from, finish: finish.signal },
+    ).finally(() => followed.delete(instance));
+  };
+  // Subscribed before the instances are listed: one starting in between is not missed.
+  const unsubscribe = control.events.subscribe((event) => {
+    if (event.kind !== 'instance' || event.app !== app) return;
+    if (event.state === 'stopped') followed.get(event.instance)?.abort();
+    if (event.state !== 'started' || followed.has(event.instance)) return;
+    // The app's instances in the stream's environment: one of another environment is not there.
+    void control.logFiles(app, env).then(
+      (files) => {
+        const started = files.find((f) => f.instance === event.instance);
+        if (started && !stream.closed.aborted)
+          follow(started.instance, started.version, started.file, 'start');
+      },
+      () => undefined,
     );
-  }
+  });
+  stream.closed.addEventListener('abort', unsubscribe);
+  for (const line of recent.lines) stream.send(line);
+  for (const { instance, version, file } of await control.logFiles(app, env))
+    follow(instance, version, file, 'end');
 }

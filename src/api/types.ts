@@ -72,6 +72,8 @@ export type DeploymentResponse = Wire<typeof deploymentResponseSchema>;
 export type DeploymentDetailResponse = Wire<typeof deploymentDetailResponseSchema>;
 export type HistoryResponse = Wire<typeof historyResponseSchema>;
 export type LogsResponse = Wire<typeof logsResponseSchema>;
+/** One line of an instance's log; followed lines carry when the daemon read them. */
+export type LogLine = LogsResponse['lines'][number];
 export type ErrorResponse = Wire<typeof errorResponseSchema>;
 
 /** Server-sent events on /v1/deployments/:id/events. */

@@ -70,11 +70,31 @@ export class ApiClient {
 
   /** Opens a server-sent events stream and yields each message's data, parsed. */
   async *stream<T>(path: string, signal?: AbortSignal): AsyncGenerator<T> {
-    const response = await this.send('GET', path, { accept: 'text/event-stream' }, undefined, signal);
+    for await (const message of this.messages<T>(path, { ...(signal ? { signal } : {}) })) yield message.data;
+  }
+
+  /**
+   * Opens a server-sent events stream (after `lastEventId` when given, as EventSource resumes) and
+   * yields each message: its `id:` if it has one, and its data, parsed. `onOpen` is called once the
+   * daemon accepted the stream (from then on, nothing it publishes is missed).
+   */
+  async *messages<T>(
+    path: string,
+    opts: { signal?: AbortSignal; lastEventId?: string; onOpen?: () => void } = {},
+  ): AsyncGenerator<{ id: string | undefined; data: T }> {
+    const { signal, lastEventId } = opts;
+    const response = await this.send(
+      'GET',
+      path,
+      { accept: 'text/event-stream', ...(lastEventId !== undefined ? { 'last-event-id': lastEventId } : {}) },
+      undefined,
+      signal,
+    );
     if (!isOk(response)) {
       const text = await this.lostIsUnreachable(readText(response));
       throw this.fromErrorResponse(parseOrNothing(text), response.statusCode);
     }
+    opts.onOpen?.();
     const decoder = new TextDecoder();
     let buffer = '';
     try {
@@ -84,12 +104,13 @@ export class ApiClient {
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const message = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = message
-            .split('\n')
-            .filter((line) => line.startsWith('data: '))
-            .map((line) => line.slice(6))
-            .join('\n');
-          if (data) yield JSON.parse(data) as T;
+          let id: string | undefined;
+          const data: string[] = [];
+          for (const line of message.split('\n')) {
+            if (line.startsWith('id: ')) id = line.slice(4);
+            else if (line.startsWith('data: ')) data.push(line.slice(6));
+          }
+          if (data.length > 0) yield { id, data: JSON.parse(data.join('\n')) as T };
         }
       }
     } catch (error) {
@@ -100,6 +121,14 @@ export class ApiClient {
     }
     // The daemon ended the stream without saying so (it stopped): as a lost connection.
     if (!response.complete) throw this.lost(new Error('the response ended early'));
+  }
+
+  /**
+   * The flags a printed `ferry` command needs to ask this same daemon from the same directory
+   * (-c, --home, --url as the user gave them), e.g. " -c deploy/ferry.yaml".
+   */
+  get flags(): string {
+    return this.target.flags;
   }
 
   private async send(

@@ -25,6 +25,11 @@ export interface DaemonTarget {
   readonly source: string;
   /** The command that starts this daemon, e.g. "ferry up -c deploy/ferry.yaml". */
   readonly upCommand: string;
+  /**
+   * What a printed command needs to ask this daemon (as in `ferry up`'s banner): -c unless the file
+   * is ./ferry.yaml, --home and --url when given as flags, e.g. " -c deploy/ferry.yaml".
+   */
+  readonly flags: string;
 }
 
 /** The data directory of a command and where that choice came from. */
@@ -46,7 +51,10 @@ export async function resolveDaemonTarget(command: Command): Promise<DaemonTarge
   // A file named with -c is always read: a wrong path or a broken file is said, never ignored.
   if (config.file?.explicit) await config.settings();
   const { home, from } = await resolveHome(command, config);
-  const upCommand = `ferry up${configFlag(config.file)}${opts.home ? ` --home ${shellWord(opts.home)}` : ''}`;
+  const homeFlags = `${configFlag(config.file)}${opts.home ? ` --home ${shellWord(opts.home)}` : ''}`;
+  const upCommand = `ferry up${homeFlags}`;
+  const urlFlag =
+    opts.url && rootOf(command).getOptionValueSource('url') !== 'env' ? ` --url ${shellWord(opts.url)}` : '';
   const info = readDaemonInfo(home);
   const located = await locate();
   const token = opts.token ?? readToken(home);
@@ -57,9 +65,9 @@ export async function resolveDaemonTarget(command: Command): Promise<DaemonTarge
       { where: home },
     );
   }
-  return { ...located, token, upCommand };
+  return { ...located, token, upCommand, flags: `${homeFlags}${urlFlag}` };
 
-  async function locate(): Promise<Omit<DaemonTarget, 'token' | 'upCommand'>> {
+  async function locate(): Promise<Omit<DaemonTarget, 'token' | 'upCommand' | 'flags'>> {
     if (opts.url) {
       const url = trimSlash(opts.url);
       const flag = rootOf(command).getOptionValueSource('url') === 'env' ? 'FERRY_URL' : '--url';

@@ -7,7 +7,10 @@ import { UnknownCodeError } from './unknown-code-error.js';
 /** stretcher's flags are its own: `-c` would swallow `-command-timeout`. */
 const WITHOUT_CONFIG_OPTION = new Set(['install']);
 
-/** Exit codes: 0 ok, 1 the operation failed (e.g. the deployment was rolled back), 2 usage or config. */
+/**
+ * Exit codes: 0 ok, 1 the operation failed (e.g. the deployment was rolled back), 2 usage or config,
+ * 130 Ctrl-C stopped a --wait (the deployment goes on).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('ferry')
     .description('Ferry: continuous deployment to your own hosts, with zero failed requests')

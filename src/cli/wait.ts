@@ -1,24 +1,34 @@
 import type { Deployment, DeploymentStreamMessage } from '../api/types.js';
 import { FINAL_DEPLOYMENT_STATUSES } from '../api/types.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isFerryError } from '../errors/ferry-error.js';
 import type { ApiClient } from './client.js';
+import { INTERRUPTED_EXIT_CODE, onInterrupt } from './interrupt.js';
 import { printJsonLine } from './json-output.js';
+import { Reconnector } from './reconnect.js';
 import { renderEvent, renderFailure } from './render.js';
 
-/** How long --wait keeps trying to reach a daemon that went away (it may be restarting). */
-const RECONNECT_MS = 60_000;
+export interface WaitOptions {
+  /** One JSON object per event, then the result (NDJSON). */
+  readonly json?: boolean;
+  /** The reconnects after the daemon went away (a default one unless given; tests give a clock). */
+  readonly reconnector?: Reconnector;
+}
 
 /**
- * Follows a deployment until it is final: a live progress line on a terminal, plain lines
- * otherwise; with json, one JSON object per event as it arrives, then the result (NDJSON). Returns
- * the exit code: 0 when it succeeded, 1 when it failed, rolled back or aborted.
+ * Follows a deployment until it is final, from its first event: a live progress line on a
+ * terminal, plain lines otherwise; with json, one JSON object per event as it arrives, then the
+ * result (NDJSON). Returns the exit code: 0 when it succeeded, 1 when it failed, rolled back or
+ * aborted, 130 when Ctrl-C stopped the waiting (the deployment goes on; stderr says how to follow
+ * it again).
+ *
+ * A stream lost because the daemon restarted is opened again (see Reconnector) with Last-Event-ID:
+ * the daemon resumes after the last event printed (a deployment's events are kept in its store,
+ * so nothing is lost in between), and each event is printed once.
  */
 export async function waitForDeployment(
   client: ApiClient,
   deployment: Deployment,
   out: NodeJS.WriteStream = process.stdout,
-  { json = false }: { json?: boolean } = {},
+  { json = false, reconnector = new Reconnector() }: WaitOptions = {},
 ): Promise<number> {
   const live = out.isTTY === true && !json;
   let last = deployment;
@@ -36,18 +46,21 @@ export async function waitForDeployment(
   // On a terminal the progress line ticks, so a long canary pause visibly counts down.
   const ticker = live ? setInterval(() => showProgress(last), 250) : undefined;
   const isFinal = () => FINAL_DEPLOYMENT_STATUSES.includes(last.status);
-  const reconnectBy = () => Date.now() + RECONNECT_MS;
-  let giveUpAt = reconnectBy();
-  // After a reconnect the stream starts from the first event again: each is printed once.
+  const interrupt = onInterrupt();
+  const { signal } = interrupt;
+  const path = `/v1/deployments/${encodeURIComponent(deployment.id)}/events`;
   let printedSeq = 0;
   try {
-    while (!isFinal()) {
+    while (!isFinal() && !signal.aborted) {
       try {
-        for await (const message of client.stream<DeploymentStreamMessage>(
-          `/v1/deployments/${deployment.id}/events`,
-        )) {
-          giveUpAt = reconnectBy();
+        const lastEventId = printedSeq > 0 ? String(printedSeq) : undefined;
+        for await (const { data: message } of client.messages<DeploymentStreamMessage>(path, {
+          signal,
+          ...(lastEventId !== undefined ? { lastEventId } : {}),
+        })) {
+          reconnector.connected();
           if (message.kind === 'event') {
+            // The daemon resumes after Last-Event-ID; this guards against one that does not.
             if (message.event.seq <= printedSeq) continue;
             printedSeq = message.event.seq;
           }
@@ -65,20 +78,31 @@ export async function waitForDeployment(
             if (isFinal()) break;
           }
         }
-        if (!isFinal())
-          last = (await client.get<{ deployment: Deployment }>(`/v1/deployments/${deployment.id}`))
-            .deployment;
+        if (!isFinal() && !signal.aborted)
+          last = (
+            await client.get<{ deployment: Deployment }>(
+              `/v1/deployments/${encodeURIComponent(deployment.id)}`,
+            )
+          ).deployment;
       } catch (error) {
+        if (signal.aborted) break;
         // The daemon restarted (or was killed and is coming back): it resumes the deployment, so wait for it.
-        const restarting =
-          isFerryError(error, 'FERRY_E_DAEMON_UNREACHABLE') || isFerryError(error, 'FERRY_E_DAEMON_STARTING');
-        if (!restarting || Date.now() > giveUpAt) throw error;
-        await sleep(250);
+        await reconnector.retry(error, signal).catch((retryError: unknown) => {
+          if (!signal.aborted) throw retryError;
+        });
       }
     }
   } finally {
+    interrupt.dispose();
     if (ticker) clearInterval(ticker);
     clearProgress();
+  }
+  if (signal.aborted && !isFinal()) {
+    process.stderr.write(
+      `ferry: stopped waiting; deployment ${last.id} of ${last.app} goes on (${last.status}: ${last.progress})\n` +
+        `  follow it again with: ${followCommand(client, last.id)}\n`,
+    );
+    return INTERRUPTED_EXIT_CODE;
   }
   const succeeded = last.status === 'succeeded';
   if (json) {
@@ -88,6 +112,11 @@ export async function waitForDeployment(
     for (const line of renderFailure(last)) out.write(`${line}\n`);
   }
   return succeeded ? 0 : 1;
+}
+
+/** The command that follows the deployment again, asking the same daemon as this one did. */
+export function followCommand(client: ApiClient, id: string): string {
+  return `ferry show ${id} --follow${client.flags}`;
 }
 
 function seconds(ms: number): string {

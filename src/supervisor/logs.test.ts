@@ -158,4 +158,23 @@ describe('followLog', () => {
     await following;
     expect(seen).toEqual(['first']);
   });
+
+  it('after finish, reads what was written up to then (an unfinished last line too) and returns', async () => {
+    writeFileSync(file, 'before\n');
+    const seen: string[] = [];
+    const abort = new AbortController();
+    const finish = new AbortController();
+    // A long poll: the finish must wake it, not the next poll.
+    const following = followLog(file, (lines) => seen.push(...lines), abort.signal, {
+      pollMs: 60_000,
+      from: 'start',
+      finish: finish.signal,
+    });
+    await waitFor('the first line', () => seen.length > 0);
+    appendFileSync(file, 'last words\nno newline');
+    finish.abort();
+    await following;
+    expect(seen).toEqual(['before', 'last words', 'no newline']);
+    expect(abort.signal.aborted).toBe(false);
+  });
 });

@@ -108,20 +108,24 @@ export async function tailLog(file: string, lines: number): Promise<string[]> {
 /**
  * Calls `onLines` with the complete lines appended to the file from now on (or from its start),
  * until the signal aborts (`ferry logs -f`); never rejects. A file that shrank (copytruncate) or
- * was replaced (rename rotation) is read again from its start; a missing file is waited for.
+ * was replaced (rename rotation) is read again from its start; a missing file is waited for. Once
+ * `finish` aborts (its instance stopped), what was written up to then is read and it returns.
  */
 export async function followLog(
   file: string,
   onLines: (lines: string[]) => void,
   signal: AbortSignal,
-  opts: { pollMs?: number; from?: 'end' | 'start' } = {},
+  opts: { pollMs?: number; from?: 'end' | 'start'; finish?: AbortSignal } = {},
 ): Promise<void> {
   const pollMs = opts.pollMs ?? 250;
+  const wake = opts.finish ? AbortSignal.any([signal, opts.finish]) : signal;
   let current = await stat(file).catch(() => null);
   let position = opts.from === 'start' ? 0 : (current?.size ?? 0);
   let decoder = new StringDecoder('utf8');
   let partial = '';
   while (!signal.aborted) {
+    // Read after the finish was seen: what the instance wrote before it stopped is all there.
+    const last = opts.finish?.aborted === true;
     const next = await stat(file).catch(() => null);
     if (!next || next.size < position || (current && next.ino !== current.ino)) {
       position = 0;
@@ -141,7 +145,11 @@ export async function followLog(
         if (chunk.length > 0 && position < next.size) continue;
       }
     }
-    await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+    if (last) {
+      if (partial !== '') onLines([partial]);
+      return;
+    }
+    await sleep(pollMs, undefined, { signal: wake }).catch(() => undefined);
   }
 }
 

@@ -49,6 +49,14 @@ export interface UpProcess {
   readonly outcome: Promise<'up' | { code: number | null }>;
 }
 
+/** A running `ferry` command: its output so far and its exit code once it exits. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  readonly exited: Promise<number | null>;
+}
+
 export interface FerryHarness {
   readonly home: string;
   readonly dir: string;
@@ -74,6 +82,11 @@ export interface FerryHarness {
   /** kill -9 of the daemon process only (the router and the apps keep running). */
   kill9(): Promise<void>;
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /**
+   * Starts `ferry args...` without waiting (a command that follows something: --wait, --follow,
+   * --watch, logs -f); it is killed (-9) at cleanup unless it exits.
+   */
+  spawnCli(...args: string[]): CliProcess;
   json<T>(...args: string[]): Promise<T>;
   /** pids of processes carrying this home's instance marker. */
   instancePids(): number[];
@@ -231,6 +244,24 @@ ${opts.appExtra ?? ''}`,
           stderr: e.stderr ?? '',
         };
       }
+    },
+    spawnCli(...args: string[]) {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { ...process.env, FERRY_HOME: home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      started.add(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) =>
+        child.once('exit', (code) => {
+          started.delete(child);
+          resolve(code);
+        }),
+      );
+      return { child, stdout: () => stdout, stderr: () => stderr, exited };
     },
     async json<T>(...args: string[]): Promise<T> {
       const result = await harness.cli(...args, '--json');

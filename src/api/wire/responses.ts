@@ -19,7 +19,15 @@ export const historyResponseSchema = z
   .meta({ id: 'HistoryResponse', description: 'Newest first; the release ledger.' });
 
 export const logLineSchema = z
-  .object({ instance: z.string(), version: z.string(), line: z.string() })
+  .object({
+    instance: z.string(),
+    version: z.string(),
+    line: z.string(),
+    at: z.number().optional().meta({
+      description:
+        'When the daemon read the line (ms since the epoch): on followed lines only; an instance writes its output without times.',
+    }),
+  })
   .meta({ id: 'LogLine' });
 
 export const logsResponseSchema = z.object({ lines: z.array(logLineSchema) }).meta({ id: 'LogsResponse' });

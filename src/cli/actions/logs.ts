@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import type { LogsResponse } from '../../api/types.js';
+import type { LogLine, LogsResponse } from '../../api/types.js';
 import { clientOf, envQuery } from '../context.js';
+import { onInterrupt } from '../interrupt.js';
 import { printJson, printJsonLine } from '../json-output.js';
 
 export interface LogsOptions {
@@ -10,27 +11,36 @@ export interface LogsOptions {
   json?: boolean;
 }
 
-/** ferry logs APP: its instances' recent lines, or (-f) those as they come. */
+/**
+ * ferry logs APP: its instances' recent lines, or (-f) those and then new ones as they come, of
+ * the instances started later too (a deployment's new release): each with the time the daemon
+ * read it (blank for the recent lines, written without a time), the instance and its version.
+ */
 export async function logs(app: string, opts: LogsOptions, command: Command): Promise<void> {
   const client = await clientOf(command);
   const query = [envQuery(opts.env), `lines=${opts.lines}`].filter(Boolean).join('&');
-  const print = (l: LogsResponse['lines'][number]) =>
-    opts.json ? printJsonLine(l) : process.stdout.write(`${l.instance} | ${l.line}\n`);
+  const path = `/v1/apps/${encodeURIComponent(app)}/logs?${query}`;
   if (!opts.follow) {
-    const response = await client.get<LogsResponse>(`/v1/apps/${encodeURIComponent(app)}/logs?${query}`);
+    const response = await client.get<LogsResponse>(path);
     if (opts.json) printJson(response);
-    else response.lines.forEach(print);
+    else for (const l of response.lines) process.stdout.write(`${l.instance} | ${l.line}\n`);
     return;
   }
-  const abort = new AbortController();
-  process.once('SIGINT', () => abort.abort());
+  const print = (l: LogLine) =>
+    opts.json
+      ? printJsonLine(l)
+      : process.stdout.write(`${timeOf(l.at)} ${l.instance} ${l.version} | ${l.line}\n`);
+  const interrupt = onInterrupt();
   try {
-    for await (const line of client.stream<LogsResponse['lines'][number]>(
-      `/v1/apps/${encodeURIComponent(app)}/logs?${query}&follow=1`,
-      abort.signal,
-    ))
-      print(line);
+    for await (const line of client.stream<LogLine>(`${path}&follow=1`, interrupt.signal)) print(line);
   } catch (error) {
-    if (!abort.signal.aborted) throw error;
+    if (!interrupt.signal.aborted) throw error;
+  } finally {
+    interrupt.dispose();
   }
+}
+
+/** ISO 8601 as everywhere else in Ferry's output; as wide, blank, when the line has no time. */
+function timeOf(at: number | undefined): string {
+  return at === undefined ? ' '.repeat(24) : new Date(at).toISOString();
 }

@@ -9,7 +9,8 @@ export function register(program: Command): void {
     .description('what runs: current release, instances and their health, the running or last deployment')
     .argument('[app]', 'only this app')
     .option('--env <env>', 'only this environment')
-    .option('--json', 'print the API response as JSON')
+    .option('--watch', 'show it again whenever something changes (from the event stream); Ctrl-C ends')
+    .option('--json', 'print the API response as JSON (with --watch: one line per change)')
     .action(lazyAction(async () => (await import('../actions/status.js')).status));
 
   program
@@ -25,7 +26,11 @@ export function register(program: Command): void {
     .command('show')
     .description('one deployment: its state, failure evidence and full event log')
     .argument('<deployment>', 'the deployment id (from status or history)')
-    .option('--json', 'print the API response as JSON')
+    .option(
+      '--follow',
+      'if it runs: its events so far, then each as it comes until it ends (exit code as deploy --wait)',
+    )
+    .option('--json', 'print the API response as JSON (with --follow: NDJSON as deploy --wait --json)')
     .action(lazyAction(async () => (await import('../actions/show.js')).show));
 
   program
@@ -34,7 +39,10 @@ export function register(program: Command): void {
     .argument('<app>')
     .option('--env <env>', 'environment (default: the first one)')
     .option('-n, --lines <n>', 'how many recent lines per instance', positiveInt('--lines'), 100)
-    .option('-f, --follow', 'keep printing new lines')
+    .option(
+      '-f, --follow',
+      'keep printing new lines, of instances started later too, each with its time, instance and version',
+    )
     .option('--json', 'print JSON lines')
     .action(lazyAction(async () => (await import('../actions/logs.js')).logs));
 }
