@@ -34,6 +34,13 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
       }),
     deploy: () => Promise.resolve(deployment),
     rollback: () => Promise.resolve(deployment),
+    restart: () => Promise.resolve(deployment),
+    planConfig: () => Promise.resolve({ id: 'p', path: null, prune: false, changes: [], refused: [] }),
+    applyConfig: () =>
+      Promise.resolve({
+        plan: { id: 'p', path: null, prune: false, changes: [], refused: [] },
+        deployments: [],
+      }),
     command: () => Promise.resolve(deployment),
     setCanaryWeight: () => Promise.resolve(deployment),
     deployment: () => Promise.resolve(deployment),

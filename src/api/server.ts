@@ -9,7 +9,13 @@ import { errorHandler } from './errors.js';
 import { refuseWhileStarting } from './starting.js';
 import type { ApiTls } from './tls.js';
 import { streamDeployment, streamLogs } from './streams.js';
-import { COMMANDS, type DeploymentResponse, type DeploymentDetailResponse } from './types.js';
+import {
+  COMMANDS,
+  type ConfigApplyResponse,
+  type ConfigPlanView,
+  type DeploymentResponse,
+  type DeploymentDetailResponse,
+} from './types.js';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -26,6 +32,15 @@ const rollbackBody = z.strictObject({
   env: z.string().min(1).optional(),
   to: version.optional(),
 });
+const restartBody = z.strictObject({ env: z.string().min(1).optional() }).prefault({});
+const configBody = z
+  .strictObject({
+    config: z.string().optional(),
+    path: z.string().startsWith('/', 'expected an absolute path').optional(),
+    prune: z.boolean().optional(),
+    expect: z.string().min(1).optional(),
+  })
+  .prefault({});
 const canaryBody = z.strictObject({ env: z.string().min(1).optional(), weight: percent });
 const commandBody = z
   .strictObject({ env: z.string().min(1).optional(), force: z.boolean().optional() })
@@ -99,6 +114,28 @@ export function createApiServer(opts: {
     const { app: name } = parse(z.strictObject({ app: z.string() }), request.params, 'path');
     const body = parse(canaryBody, request.body, 'body');
     return { deployment: await control.setCanaryWeight(name, body.env, body.weight, actor) };
+  });
+
+  app.post('/v1/apps/:app/restart', async (request, reply): Promise<DeploymentResponse> => {
+    const { app: name } = parse(z.strictObject({ app: z.string() }), request.params, 'path');
+    const body = parse(restartBody, request.body, 'body');
+    const deployment = await control.restart(name, body.env, actor);
+    void reply.status(202);
+    return { deployment };
+  });
+
+  // The body carries the configuration's text (its secrets included): neither it nor any value of it
+  // is logged or answered; the plan names fields by their paths only.
+  app.post('/v1/config/plan', (request): Promise<ConfigPlanView> => {
+    const body = parse(configBody, request.body, 'body');
+    if (body.expect !== undefined)
+      throw new FerryError('FERRY_E_USAGE', 'invalid request: body.expect: only apply takes expect');
+    return control.planConfig(body);
+  });
+
+  app.post('/v1/config/apply', (request): Promise<ConfigApplyResponse> => {
+    const body = parse(configBody, request.body, 'body');
+    return control.applyConfig(body, actor);
   });
 
   app.post('/v1/apps/:app/:command', async (request): Promise<DeploymentResponse> => {

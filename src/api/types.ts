@@ -33,6 +33,11 @@ export interface AppStatus {
    * (absent from an older daemon).
    */
   readonly canary?: CanaryLiveView | null;
+  /**
+   * False for an app that left ferry.yaml but keeps running (`ferry apply` without --prune): it is
+   * still served and supervised until `ferry apply --prune` stops it. Absent from an older daemon.
+   */
+  readonly inConfig?: boolean;
 }
 
 /** The current canary step's analysis window so far, per release (the canary first). */
@@ -118,6 +123,57 @@ export interface CommandBody {
   readonly env?: string;
   /** abort only: end the deployment at once in any phase, without waiting on what is failing. */
   readonly force?: boolean;
+}
+
+/** The body of POST /v1/apps/:app/restart. */
+export interface RestartBody {
+  readonly env?: string;
+}
+
+/**
+ * The body of POST /v1/config/plan and /v1/config/apply. Without `config` the daemon reads the file
+ * it was started with again (as SIGHUP does).
+ */
+export interface ConfigApplyBody {
+  /** The text of a ferry.yaml (the CLI sends the file it was given). */
+  readonly config?: string;
+  /** The file's absolute path: relative paths in it are resolved against its directory. */
+  readonly path?: string;
+  /** Stop the apps that left the file (otherwise they keep running, shown as not in config). */
+  readonly prune?: boolean;
+  /** apply only: the plan's id as POST /v1/config/plan returned it; refused if the plan changed since. */
+  readonly expect?: string;
+}
+
+/** What applying a configuration does (or did) to one app in one environment. */
+export interface ConfigChangeView {
+  readonly app: string;
+  readonly env: string;
+  /** add, remove (--prune), keep (left the file, keeps running), replace (instances), update (settings). */
+  readonly action: 'add' | 'remove' | 'keep' | 'replace' | 'update';
+  /** What changed, as ferry.yaml paths within the app; never values. */
+  readonly fields: readonly string[];
+  /** What applying does, in words ("replaces 2 instance(s) of 1.1.0, 1 at a time, health-gated"). */
+  readonly effect: string;
+}
+
+/** The plan of `ferry apply`: like `terraform plan`, printed before anything changes. */
+export interface ConfigPlanView {
+  /** A digest of the plan: apply with `expect` set to it acts only if nothing changed meanwhile. */
+  readonly id: string;
+  /** The file compared with what runs (null: the configuration was sent without a path). */
+  readonly path: string | null;
+  readonly prune: boolean;
+  /** Unchanged apps are left out: no changes, nothing to do. */
+  readonly changes: readonly ConfigChangeView[];
+  /** Refusals: settings that need a daemon restart, ports still held, deployments running. */
+  readonly refused: ReadonlyArray<{ readonly code: string; readonly path: string; readonly message: string }>;
+}
+
+export interface ConfigApplyResponse {
+  readonly plan: ConfigPlanView;
+  /** The deployments applying started (initial releases, restarts), to follow with --wait. */
+  readonly deployments: readonly Deployment[];
 }
 
 export interface DeploymentResponse {

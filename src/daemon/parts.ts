@@ -1,5 +1,5 @@
 import { AppHost } from '../agent/app-host.js';
-import type { FerryConfig } from '../config/types.js';
+import type { AppConfig, AppEnvironmentConfig, ConfigSource } from '../config/types.js';
 import { systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { RouterClient } from '../router/client.js';
@@ -17,6 +17,8 @@ export interface DaemonParts {
   /** One per app and environment, by "app.env". */
   readonly hosts: Map<string, AppHost>;
   readonly deployer: Deployer;
+  /** Builds the host of an app in an environment (`ferry apply` adds apps while the daemon runs). */
+  readonly createHost: (app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost;
 }
 
 /**
@@ -24,7 +26,8 @@ export interface DaemonParts {
  * driving them. None of them acts (spawns, signals, routes, resumes) until the daemon tells it to.
  */
 export function assembleParts(opts: {
-  readonly config: FerryConfig;
+  /** The configuration in effect (`ferry apply` replaces it). */
+  readonly config: ConfigSource;
   readonly paths: DaemonPaths;
   readonly store: Store;
   readonly logger: Logger;
@@ -46,23 +49,25 @@ export function assembleParts(opts: {
     },
   });
   const now = () => clock.now();
-  for (const [appName, app] of Object.entries(config.apps)) {
+  const createHost = (app: AppConfig, env: string, settings: AppEnvironmentConfig): AppHost =>
+    new AppHost({
+      app,
+      env,
+      settings,
+      dir: paths.appDir(app.name, env),
+      ferryHome: paths.home,
+      account: opts.accounts.get(app.name) ?? null,
+      knownSecrets: opts.knownSecrets,
+      store,
+      supervisor,
+      router,
+      holdTimeoutMs: config.current.router.holdTimeoutMs,
+      logger: logger.child({ app: app.name, env }),
+      now,
+    });
+  for (const app of Object.values(config.current.apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {
-      const host = new AppHost({
-        app,
-        env,
-        settings,
-        dir: paths.appDir(appName, env),
-        ferryHome: paths.home,
-        account: opts.accounts.get(appName) ?? null,
-        knownSecrets: opts.knownSecrets,
-        store,
-        supervisor,
-        router,
-        holdTimeoutMs: config.router.holdTimeoutMs,
-        logger: logger.child({ app: appName, env }),
-        now,
-      });
+      const host = createHost(app, env, settings);
       hosts.set(host.key, host);
     }
   }
@@ -70,12 +75,11 @@ export function assembleParts(opts: {
   const effects = new HostEffects({
     store,
     hostFor,
-    appFor: (app) => config.apps[app]!,
-    artifactCache: config.artifacts,
+    artifactCache: () => config.current.artifacts,
     now,
   });
   const deployer = new Deployer({ config, store, effects, logger, clock, tickMs: opts.tickMs });
   deployer.onFinished = (final) =>
-    finishDeployment(final, { config, store, host: hostFor(final.app, final.env), logger });
-  return { router, supervisor, hosts, deployer };
+    finishDeployment(final, { store, host: hostFor(final.app, final.env), logger });
+  return { router, supervisor, hosts, deployer, createHost };
 }

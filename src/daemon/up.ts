@@ -4,6 +4,8 @@ import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
 import type { DeploymentEvent } from '../store/store.js';
 import { createLogger } from '../lib/logger.js';
+import { messageOf } from '../errors/ferry-error.js';
+import { CONFIG_APPLIED, type ConfigAppliedEvent } from './config-apply.js';
 import { Daemon } from './daemon.js';
 import type { Recovery } from './earlier-state.js';
 
@@ -39,6 +41,13 @@ export async function up(opts: UpOptions): Promise<void> {
   daemon.notices.on('notice', (notice: { level: string; message: string }) =>
     out.write(`  [router] ${notice.level === 'error' ? 'ERROR: ' : ''}${notice.message}\n`),
   );
+  daemon.notices.on(CONFIG_APPLIED, (event: ConfigAppliedEvent) =>
+    out.write(`  [config] applied by ${event.actor}: ${describeApplied(event)}\n`),
+  );
+  // SIGHUP: the file ferry up was started with, read again and applied (as ferry apply, without --prune).
+  process.on('SIGHUP', () => {
+    daemon.reload().catch((error: unknown) => out.write(`  [config] SIGHUP: ${messageOf(error)}\n`));
+  });
   await daemon.start();
   daemon.bus.on('event', (event: DeploymentEvent) => {
     if (event.type !== 'phase') out.write(`  [${event.deploymentId}] ${event.message}\n`);
@@ -52,6 +61,11 @@ function readConfig(opts: UpOptions): FerryConfig {
   if (opts.config) return loadConfig(opts.config, env);
   if (existsSync('ferry.yaml')) return loadConfig('ferry.yaml', env);
   return parseConfig('{}', { configPath: null, env });
+}
+
+function describeApplied(event: ConfigAppliedEvent): string {
+  if (event.changes.length === 0) return 'no changes';
+  return event.changes.map((c) => `${c.action} ${c.app} (${c.env})`).join(', ');
 }
 
 function banner(config: FerryConfig, apiUrl: string): string {

@@ -121,7 +121,7 @@ export function observeReplacing(
       record(
         `batch ${replace.batch + 1}/${batchCount(state)}: ${target.healthy} new instance(s) healthy; ${Math.max(0, leaving)} old one(s) draining`,
       ),
-      ...replacingEffects(next),
+      { type: 'retire-instances', version: state.to, ids: oldRetiredBy(state, replace, replace.batch) },
     );
   }
   if (now - state.phaseSince > state.strategy.healthDeadlineMs) {
