@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isFerryError, messageOf } from '../errors/ferry-error.js';
 import { FERRY_VERSION } from '../lib/version.js';
+import { registerChangeCommands } from './commands/changes.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDeploymentCommands } from './commands/deployments.js';
 import { registerInstallCommand } from './commands/install.js';
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerDeploymentCommands(program);
   registerReadCommands(program);
   registerInstallCommand(program);
+  registerChangeCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);

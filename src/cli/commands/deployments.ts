@@ -22,7 +22,10 @@ export function registerDeploymentCommands(program: Command): void {
     .argument('<version>')
     .option('--env <env>', 'environment (default: the first one)')
     .option('--strategy <kind>', "blue-green, canary or all-at-once (default: the app's)", strategy)
-    .option('--force', 'deploy it even if the release ledger marks it bad')
+    .option(
+      '--force',
+      'deploy it even if the ledger marks it bad, or if it serves already (its instances replaced)',
+    )
     .option('--wait', 'show progress and exit with the outcome (0 succeeded, 1 failed or rolled back)')
     .option('--json', 'print the API response as JSON')
     .action(async (app: string, version: string, opts: DeployOptions, command: Command) => {
