@@ -106,7 +106,8 @@ export class ConfigApplier {
       ...plan.needsRestart.map((path) => ({
         code: 'FERRY_E_CONFIG_NEEDS_RESTART',
         path,
-        message: `${path} cannot change while the daemon runs; restart it (ferry up) to use the new value`,
+        message:
+          'the daemon took it at start and cannot change it while it runs: stop the daemon and run ferry up with the file again to use the new value (the apps keep serving meanwhile)',
       })),
       ...plan.conflicts.map((c) => ({ code: 'FERRY_E_CONFIG_INVALID', ...c })),
       ...[...active.values()].map((d) => ({

@@ -39,7 +39,7 @@ export function describeProgress(state: DeploymentState): string {
 function describePhase(state: DeploymentState): string {
   switch (state.phase) {
     case 'installing':
-      return `installing ${state.to}`;
+      return state.kind === 'restart' ? `restarting ${state.to}` : `installing ${state.to}`;
     case 'stopping-old':
       return `stopping ${state.from ?? ''}`;
     case 'starting':
