@@ -20,7 +20,10 @@ function toFerryError(error: FastifyError | Error): FerryError {
   if (error instanceof FerryError) return error;
   const fastify = error as FastifyError;
   if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-    return new FerryError('FERRY_E_BODY_TOO_LARGE', 'request body is larger than the API accepts (64 KiB)');
+    return new FerryError(
+      'FERRY_E_BODY_TOO_LARGE',
+      'request body is larger than the API accepts (64 KiB; 1 MiB for a configuration)',
+    );
   if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
     return new FerryError('FERRY_E_USAGE', 'request body: expected application/json');
   if (fastify.statusCode === 400) return new FerryError('FERRY_E_USAGE', `bad request: ${error.message}`);

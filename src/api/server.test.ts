@@ -100,6 +100,45 @@ describe('API', () => {
     expect(called).toBe(false);
   });
 
+  it('plans and applies a configuration sent as text; refuses a relative path and expect on a plan', async () => {
+    const bodies: unknown[] = [];
+    const api = server(
+      fakeControl({
+        planConfig: (body) => (bodies.push(body), fakeControl().planConfig(body)),
+        applyConfig: (body, actor) => (
+          bodies.push({ ...body, actor }),
+          fakeControl().applyConfig(body, actor)
+        ),
+      }),
+    );
+    const config = `apps: {}\n# ${'x'.repeat(100_000)}`;
+    const plan = await api.inject({
+      method: 'POST',
+      url: '/v1/config/plan',
+      headers: auth,
+      payload: { config, path: '/srv/ferry.yaml', prune: true },
+    });
+    expect(plan.statusCode).toBe(200);
+    expect(plan.json()).toMatchObject({ id: 'p', changes: [] });
+    const apply = await api.inject({
+      method: 'POST',
+      url: '/v1/config/apply',
+      headers: auth,
+      payload: { expect: 'p' },
+    });
+    expect(apply.statusCode).toBe(200);
+    expect(bodies).toEqual([
+      { config, path: '/srv/ferry.yaml', prune: true },
+      { expect: 'p', actor: 'api' },
+    ]);
+    for (const payload of [{ path: 'ferry.yaml' }, { expect: 'p' }]) {
+      const refused = await api.inject({ method: 'POST', url: '/v1/config/plan', headers: auth, payload });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ error: { code: 'FERRY_E_USAGE' } });
+    }
+    expect(bodies).toHaveLength(2);
+  });
+
   it('maps catalog errors to their status', async () => {
     const busy = new FerryError(
       'FERRY_E_DEPLOYMENT_IN_PROGRESS',

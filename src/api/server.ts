@@ -18,6 +18,8 @@ import {
 } from './types.js';
 
 const BODY_LIMIT = 64 * 1024;
+/** A configuration file sent to plan or apply may be larger than any other request. */
+const CONFIG_BODY_LIMIT = 1024 * 1024;
 
 const envQuery = z.strictObject({ env: z.string().min(1).optional() });
 const deployBody = z.strictObject({
@@ -126,14 +128,14 @@ export function createApiServer(opts: {
 
   // The body carries the configuration's text (its secrets included): neither it nor any value of it
   // is logged or answered; the plan names fields by their paths only.
-  app.post('/v1/config/plan', (request): Promise<ConfigPlanView> => {
+  app.post('/v1/config/plan', { bodyLimit: CONFIG_BODY_LIMIT }, (request): Promise<ConfigPlanView> => {
     const body = parse(configBody, request.body, 'body');
     if (body.expect !== undefined)
       throw new FerryError('FERRY_E_USAGE', 'invalid request: body.expect: only apply takes expect');
     return control.planConfig(body);
   });
 
-  app.post('/v1/config/apply', (request): Promise<ConfigApplyResponse> => {
+  app.post('/v1/config/apply', { bodyLimit: CONFIG_BODY_LIMIT }, (request): Promise<ConfigApplyResponse> => {
     const body = parse(configBody, request.body, 'body');
     return control.applyConfig(body, actor);
   });
