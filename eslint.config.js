@@ -18,7 +18,8 @@ const CLI_STATIC =
  * - daemon/up: `ferry up` runs the daemon in its own process;
  * - daemon/down: `ferry down` stops local processes (the daemon may be gone);
  * - install/run: `ferry install` runs a stretcher manifest here, without a daemon;
- * - config/load: `ferry config check` validates a whole file with the schema;
+ * - config/load: `ferry config check` validates a whole file with the schema (and `ferry init` what
+ *   it writes);
  * - config/daemon-settings: data_dir and api of a ferry.yaml (the YAML parser), read only when a
  *   command needs them to find its daemon.
  */

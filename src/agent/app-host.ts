@@ -14,6 +14,9 @@ import type { InstanceExit, InstanceRecord, Store } from '../store/store.js';
 import {
   allocatePort,
   baseEnvironment,
+  readEnviron,
+  RUN_DIGEST_VAR,
+  runDigest,
   tailLog,
   type InstanceSpec,
   type RunAccount,
@@ -112,11 +115,64 @@ export class AppHost {
   private windowOpenedAt: number | null = null;
   private routePush: Promise<void> = Promise.resolve();
   private closed = false;
-  private readonly secrets: readonly string[];
+  private secrets: readonly string[];
 
-  constructor(private readonly deps: AppHostDeps) {
+  constructor(private deps: AppHostDeps) {
     this.releasesDir = path.join(deps.dir, 'releases');
     this.secrets = appSecrets(deps.app, deps.settings.env, deps.knownSecrets ?? []);
+  }
+
+  /** The app's configuration this host runs with (the last applied). */
+  get app(): AppConfig {
+    return this.deps.app;
+  }
+
+  get env(): string {
+    return this.deps.env;
+  }
+
+  get settings(): AppEnvironmentConfig {
+    return this.deps.settings;
+  }
+
+  /**
+   * `ferry apply`: the app's new configuration. Instances started from now on run with it; running
+   * ones keep theirs until a restart replaces them. The route (listen address, router settings)
+   * changes at once.
+   */
+  async reconfigure(
+    next: Pick<AppHostDeps, 'app' | 'settings' | 'holdTimeoutMs' | 'account'>,
+  ): Promise<void> {
+    this.deps = { ...this.deps, ...next };
+    this.secrets = appSecrets(next.app, next.settings.env, this.deps.knownSecrets ?? []);
+    await this.pushRoute();
+  }
+
+  /** The run digest (see runDigest) an instance started now would carry. */
+  desiredRunDigest(): string {
+    return runDigest(this.specFor('digest', '', 0));
+  }
+
+  /**
+   * Serving instances of the release whose run configuration differs from the app's now (an
+   * instance adopted without a digest, started by an older Ferry, is taken as it is).
+   */
+  staleInstances(version: string): string[] {
+    const desired = this.desiredRunDigest();
+    return this.serving(version)
+      .filter((i) => i.runDigest !== null && i.runDigest !== desired)
+      .map((i) => i.record.id);
+  }
+
+  /** The ids of the release's serving instances. */
+  instanceIds(version: string): string[] {
+    return this.serving(version).map((i) => i.record.id);
+  }
+
+  private serving(version: string, exclude: readonly string[] = []): TrackedInstance[] {
+    return [...this.instances.values()].filter(
+      (i) => i.record.version === version && i.phase === 'serving' && !exclude.includes(i.record.id),
+    );
   }
 
   get key(): string {
@@ -158,17 +214,23 @@ export class AppHost {
         await this.deps.store.deleteInstance(record.id);
         continue;
       }
-      this.track(record, spec);
+      // How it was run, as the process says: what a changed ferry.yaml is compared with.
+      this.track(record, spec, false, readEnviron(record.pid)?.get(RUN_DIGEST_VAR) ?? null);
     }
     if (current) this.weights = { [current]: 100 };
     await this.pushRoute();
   }
 
-  /** Makes `count` instances of the release run; running ones are kept. */
-  async ensureInstances(version: string, count: number, opts: { quickHealth?: boolean } = {}): Promise<void> {
-    const have = [...this.instances.values()].filter(
-      (i) => i.record.version === version && i.phase === 'serving',
-    );
+  /**
+   * Makes `count` instances of the release run; running ones are kept. The instances named in
+   * `exclude` (a restart's old ones) do not count.
+   */
+  async ensureInstances(
+    version: string,
+    count: number,
+    opts: { quickHealth?: boolean; exclude?: readonly string[] } = {},
+  ): Promise<void> {
+    const have = this.serving(version, opts.exclude);
     for (let n = have.length; n < count; n++) await this.startInstance(version, opts);
     await this.pushRoute();
   }
@@ -203,7 +265,7 @@ export class AppHost {
         updatedAt: this.deps.now(),
       };
       await this.deps.store.putInstance(started);
-      this.track(started, spec, opts.quickHealth);
+      this.track(started, spec, opts.quickHealth, runDigest(spec));
       this.publishInstance(started, 'started', null);
     } catch (error) {
       await this.deps.store.deleteInstance(id);
@@ -211,10 +273,16 @@ export class AppHost {
     }
   }
 
-  private track(record: InstanceRecord, spec: InstanceSpec, quickHealth = false): void {
+  private track(
+    record: InstanceRecord,
+    spec: InstanceSpec,
+    quickHealth = false,
+    digest: string | null = null,
+  ): void {
     const tracked: TrackedInstance = {
       record,
       spec,
+      runDigest: digest,
       monitor: null,
       health: 'starting',
       everHealthy: false,
@@ -269,14 +337,45 @@ export class AppHost {
    */
   async retire(version: string, opts: { drain?: boolean } = {}): Promise<void> {
     const leaving = [...this.instances.values()].filter((i) => i.record.version === version);
+    await this.retireSome(leaving, `release ${version}`, opts);
+  }
+
+  /** Drains and stops these instances of the release (a restart's old ones); ids gone already are skipped. */
+  retireInstances(version: string, ids: readonly string[]): Promise<void> {
+    const leaving = [...this.instances.values()].filter(
+      (i) => i.record.version === version && ids.includes(i.record.id),
+    );
+    return this.retireSome(leaving, `replaced instance(s) of ${version}`);
+  }
+
+  /**
+   * Keeps at most `count` serving instances of the release besides those in `exclude`: the others
+   * drain and stop, unhealthy ones first, then the newest (a restart that ends keeps its finished batches).
+   */
+  trimInstances(version: string, exclude: readonly string[], count: number): Promise<void> {
+    const rank = (i: TrackedInstance) => (i.health === 'healthy' ? 1 : 0);
+    const kept = this.serving(version, exclude).sort(
+      (a, b) => rank(b) - rank(a) || a.record.createdAt - b.record.createdAt,
+    );
+    return this.retireSome(kept.slice(count), `stopped instance(s) of ${version} (restart ended)`);
+  }
+
+  /** Every instance: `ferry apply --prune` stops an app that left the configuration. */
+  retireAll(): Promise<void> {
+    return this.retireSome([...this.instances.values()], `${this.key} left the configuration`);
+  }
+
+  private async retireSome(
+    leaving: TrackedInstance[],
+    what: string,
+    opts: { drain?: boolean } = {},
+  ): Promise<void> {
     if (leaving.length === 0) return;
     for (const instance of leaving) instance.phase = 'retiring';
     if (opts.drain === false) {
       // pushRoute logs its own failure; the router being gone is often why the operator forced the end.
       await this.pushRoute().catch(() => undefined);
-      await Promise.all(
-        leaving.map((instance) => this.stopInstance(instance, `release ${version} stopped at once`)),
-      );
+      await Promise.all(leaving.map((instance) => this.stopInstance(instance, `${what} stopped at once`)));
       await this.pushRoute().catch(() => undefined);
       return;
     }
@@ -287,11 +386,8 @@ export class AppHost {
       this.deps.app.stopGraceMs,
     );
     if (!drained)
-      this.deps.logger.warn(
-        { release: version },
-        'requests still in flight after the grace period; stopping anyway',
-      );
-    await Promise.all(leaving.map((instance) => this.stopInstance(instance, `release ${version} retired`)));
+      this.deps.logger.warn({ what }, 'requests still in flight after the grace period; stopping anyway');
+    await Promise.all(leaving.map((instance) => this.stopInstance(instance, `${what} retired`)));
     await this.pushRoute();
   }
 
@@ -303,10 +399,12 @@ export class AppHost {
   }
 
   /** The release's instances as the engine needs to see them. */
-  async observe(version: string, desired: number): Promise<ReleaseObservation> {
-    const mine = [...this.instances.values()].filter(
-      (i) => i.record.version === version && i.phase === 'serving',
-    );
+  async observe(
+    version: string,
+    desired: number,
+    exclude: readonly string[] = [],
+  ): Promise<ReleaseObservation> {
+    const mine = this.serving(version, exclude);
     const failing = mine.find(isFailed) ?? mine.find((i) => i.lastFailure !== null && i.health !== 'healthy');
     const observation: ReleaseObservation = {
       version,

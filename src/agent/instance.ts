@@ -10,6 +10,8 @@ import type { InstanceSpec } from '../supervisor/index.js';
 export interface TrackedInstance {
   record: InstanceRecord;
   readonly spec: InstanceSpec;
+  /** How it was run (see runDigest); null for an adopted instance that does not say (an older Ferry). */
+  readonly runDigest: string | null;
   monitor: HealthMonitor | null;
   health: HealthStatus;
   /** Set once the instance has passed its checks; a later 'unhealthy' then counts as a failure. */

@@ -1,6 +1,9 @@
 import type { DeploymentCommand } from '../engine/types.js';
 import type { EventFilter, EventPublisher } from '../events/publisher.js';
 import type {
+  ConfigApplyBody,
+  ConfigApplyResponse,
+  ConfigPlanView,
   DeployBody,
   Deployment,
   DeploymentEvent,
@@ -15,6 +18,12 @@ export interface ControlPlane {
   status(filter: { app?: string; env?: string }): Promise<StatusResponse>;
   deploy(body: DeployBody, actor: string): Promise<Deployment>;
   rollback(body: RollbackBody, actor: string): Promise<Deployment>;
+  /** Replaces the serving release's instances batch by batch (`ferry restart`). */
+  restart(app: string, env: string | undefined, actor: string): Promise<Deployment>;
+  /** What applying the configuration would do (`ferry apply --dry-run`); changes nothing. */
+  planConfig(body: ConfigApplyBody): Promise<ConfigPlanView>;
+  /** Applies the configuration as planned; refused (nothing changed) when the plan has refusals. */
+  applyConfig(body: ConfigApplyBody, actor: string): Promise<ConfigApplyResponse>;
   command(
     app: string,
     env: string | undefined,

@@ -4,17 +4,20 @@
  * compiler) and the OpenAPI document is generated from this table: nothing is documented twice.
  */
 import type { z } from 'zod';
+import { configApplyResponseSchema, configPlanSchema } from './wire/config.js';
 import { deploymentStreamMessageSchema, eventStreamMessageSchema } from './wire/events.js';
 import {
   appParamsSchema,
   canaryBodySchema,
   commandBodySchema,
   commandParamsSchema,
+  configBodySchema,
   deployBodySchema,
   eventsQuerySchema,
   historyQuerySchema,
   idParamsSchema,
   logsQuerySchema,
+  restartBodySchema,
   rollbackBodySchema,
   statusQuerySchema,
 } from './wire/requests.js';
@@ -44,9 +47,14 @@ export interface ApiRoute {
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
+  /** The largest body taken, in bytes, when more than the API's 64 KiB. */
+  readonly bodyLimit?: number;
   /** The answers when all goes well, by status; errors answer the error envelope. */
   readonly answers: Readonly<Record<number, RouteAnswer>>;
 }
+
+/** A configuration file sent to plan or apply may be larger than any other request. */
+export const CONFIG_BODY_LIMIT = 1024 * 1024;
 
 export const API_ROUTES = {
   healthz: {
@@ -91,6 +99,36 @@ export const API_ROUTES = {
     params: appParamsSchema,
     body: canaryBodySchema,
     answers: { 200: { json: deploymentResponseSchema, description: 'The deployment at its new share.' } },
+  },
+  restart: {
+    method: 'POST',
+    url: '/v1/apps/:app/restart',
+    summary:
+      "Replaces the serving release's instances batch by batch, each batch healthy before old ones drain",
+    token: true,
+    params: appParamsSchema,
+    body: restartBodySchema,
+    answers: { 202: { json: deploymentResponseSchema, description: 'The restart started.' } },
+  },
+  configPlan: {
+    method: 'POST',
+    url: '/v1/config/plan',
+    summary: 'What applying a configuration would do; changes nothing',
+    token: true,
+    body: configBodySchema,
+    bodyLimit: CONFIG_BODY_LIMIT,
+    answers: { 200: { json: configPlanSchema, description: 'The plan.' } },
+  },
+  configApply: {
+    method: 'POST',
+    url: '/v1/config/apply',
+    summary: 'Applies a configuration (ferry apply): its plan, and the deployments it started',
+    token: true,
+    body: configBodySchema,
+    bodyLimit: CONFIG_BODY_LIMIT,
+    answers: {
+      200: { json: configApplyResponseSchema, description: 'The plan applied and its deployments.' },
+    },
   },
   command: {
     method: 'POST',

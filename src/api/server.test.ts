@@ -38,6 +38,13 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
       }),
     deploy: () => Promise.resolve(deployment),
     rollback: () => Promise.resolve(deployment),
+    restart: () => Promise.resolve(deployment),
+    planConfig: () => Promise.resolve({ id: 'p', path: null, prune: false, changes: [], refused: [] }),
+    applyConfig: () =>
+      Promise.resolve({
+        plan: { id: 'p', path: null, prune: false, changes: [], refused: [] },
+        deployments: [],
+      }),
     command: () => Promise.resolve(deployment),
     setCanaryWeight: () => Promise.resolve(deployment),
     deployment: () => Promise.resolve(deployment),
@@ -95,6 +102,45 @@ describe('API', () => {
     expect(error.message).toMatch(/body\.strategy/);
     expect(error.message).toMatch(/verison/);
     expect(called).toBe(false);
+  });
+
+  it('plans and applies a configuration sent as text; refuses a relative path and expect on a plan', async () => {
+    const bodies: unknown[] = [];
+    const api = server(
+      fakeControl({
+        planConfig: (body) => (bodies.push(body), fakeControl().planConfig(body)),
+        applyConfig: (body, actor) => (
+          bodies.push({ ...body, actor }),
+          fakeControl().applyConfig(body, actor)
+        ),
+      }),
+    );
+    const config = `apps: {}\n# ${'x'.repeat(100_000)}`;
+    const plan = await api.inject({
+      method: 'POST',
+      url: '/v1/config/plan',
+      headers: auth,
+      payload: { config, path: '/srv/ferry.yaml', prune: true },
+    });
+    expect(plan.statusCode).toBe(200);
+    expect(plan.json()).toMatchObject({ id: 'p', changes: [] });
+    const apply = await api.inject({
+      method: 'POST',
+      url: '/v1/config/apply',
+      headers: auth,
+      payload: { expect: 'p' },
+    });
+    expect(apply.statusCode).toBe(200);
+    expect(bodies).toEqual([
+      { config, path: '/srv/ferry.yaml', prune: true },
+      { expect: 'p', actor: 'api' },
+    ]);
+    for (const payload of [{ path: 'ferry.yaml' }, { expect: 'p' }]) {
+      const refused = await api.inject({ method: 'POST', url: '/v1/config/plan', headers: auth, payload });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ error: { code: 'FERRY_E_USAGE' } });
+    }
+    expect(bodies).toHaveLength(2);
   });
 
   it('maps catalog errors to their status', async () => {

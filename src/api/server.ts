@@ -12,17 +12,25 @@ import { API_ROUTES, type ApiRoute, type OperationId } from './routes.js';
 import { refuseWhileStarting } from './starting.js';
 import type { ApiTls } from './tls.js';
 import { streamDeployment, streamEvents, streamLogs } from './streams.js';
-import type { DeploymentDetailResponse, DeploymentResponse, HealthzResponse } from './types.js';
+import type {
+  ConfigApplyResponse,
+  ConfigPlanView,
+  DeploymentDetailResponse,
+  DeploymentResponse,
+  HealthzResponse,
+} from './types.js';
 import {
   appParamsSchema,
   canaryBodySchema,
   commandBodySchema,
   commandParamsSchema,
+  configBodySchema,
   deployBodySchema,
   eventsQuerySchema,
   historyQuerySchema,
   idParamsSchema,
   logsQuerySchema,
+  restartBodySchema,
   rollbackBodySchema,
   statusQuerySchema,
 } from './wire/requests.js';
@@ -110,6 +118,31 @@ export function createApiServer(opts: {
       return { deployment: await control.setCanaryWeight(name, body.env, body.weight, actor) };
     },
 
+    restart: async (request, reply): Promise<DeploymentResponse> => {
+      const { app: name } = parse(appParamsSchema, request.params, 'path');
+      const body = parse(restartBodySchema, request.body, 'body');
+      const deployment = await control.restart(name, body.env, actor);
+      void reply.status(202);
+      return { deployment };
+    },
+
+    // The body carries the configuration's text (its secrets included): neither it nor any value of
+    // it is logged or answered; the plan names fields by their paths only.
+    configPlan: (request): Promise<ConfigPlanView> => {
+      const body = parse(configBodySchema, request.body, 'body');
+      if (body.expect !== undefined)
+        throw new FerryError('FERRY_E_USAGE', 'invalid request: body.expect: only apply takes expect', {
+          expected: 'no expect',
+          got: 'expect',
+        });
+      return control.planConfig(body);
+    },
+
+    configApply: (request): Promise<ConfigApplyResponse> => {
+      const body = parse(configBodySchema, request.body, 'body');
+      return control.applyConfig(body, actor);
+    },
+
     command: async (request): Promise<DeploymentResponse> => {
       const params = parse(commandParamsSchema, request.params, 'path');
       const body = parse(commandBodySchema, request.body, 'body');
@@ -165,7 +198,12 @@ export function createApiServer(opts: {
   };
 
   for (const [operationId, route] of Object.entries(API_ROUTES) as Array<[OperationId, ApiRoute]>)
-    app.route({ method: route.method, url: route.url, handler: handlers[operationId] });
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: handlers[operationId],
+      ...('bodyLimit' in route ? { bodyLimit: route.bodyLimit } : {}),
+    });
 
   answerOtherMethods();
   return app;

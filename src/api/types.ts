@@ -17,9 +17,12 @@ import type {
 import type {
   canaryBodySchema,
   commandBodySchema,
+  configBodySchema,
   deployBodySchema,
+  restartBodySchema,
   rollbackBodySchema,
 } from './wire/requests.js';
+import type { configApplyResponseSchema, configChangeSchema, configPlanSchema } from './wire/config.js';
 import type {
   deploymentDetailResponseSchema,
   deploymentResponseSchema,
@@ -67,6 +70,19 @@ export type CanaryWeightBody = Omit<z.input<typeof canaryBodySchema>, 'weight'> 
 };
 /** The body of POST /v1/apps/:app/{pause,resume,promote,abort}. */
 export type CommandBody = z.output<typeof commandBodySchema>;
+
+/** The body of POST /v1/apps/:app/restart. */
+export type RestartBody = z.output<typeof restartBodySchema>;
+/**
+ * The body of POST /v1/config/plan and /v1/config/apply. Without `config` the daemon reads the file
+ * it was started with again (as SIGHUP does).
+ */
+export type ConfigApplyBody = z.output<typeof configBodySchema>;
+/** What applying a configuration does (or did) to one app in one environment. */
+export type ConfigChangeView = Wire<typeof configChangeSchema>;
+/** The plan of `ferry apply`: like `terraform plan`, printed before anything changes. */
+export type ConfigPlanView = Wire<typeof configPlanSchema>;
+export type ConfigApplyResponse = Wire<typeof configApplyResponseSchema>;
 
 export type DeploymentResponse = Wire<typeof deploymentResponseSchema>;
 export type DeploymentDetailResponse = Wire<typeof deploymentDetailResponseSchema>;

@@ -25,7 +25,7 @@ describe('command groups', () => {
       ],
       [
         ['--url', 'http://x', 'deploy', 'hello', '1.0.0'],
-        ['deploy', 'rollback', 'canary', 'pause', 'resume', 'promote', 'abort'],
+        ['deploy', 'rollback', 'restart', 'canary', 'pause', 'resume', 'promote', 'abort'],
       ],
       [['--version'], []],
     ];

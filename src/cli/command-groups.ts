@@ -15,11 +15,13 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { names: ['up', 'down'], load: () => import('./commands/up.js') },
   { names: ['config'], load: () => import('./commands/config.js') },
   {
-    names: ['deploy', 'rollback', 'canary', 'pause', 'resume', 'promote', 'abort'],
+    names: ['deploy', 'rollback', 'restart', 'canary', 'pause', 'resume', 'promote', 'abort'],
     load: () => import('./commands/deployments.js'),
   },
   { names: ['status', 'history', 'show', 'logs'], load: () => import('./commands/read.js') },
   { names: ['install'], load: () => import('./commands/install.js') },
+  { names: ['apply'], load: () => import('./commands/apply.js') },
+  { names: ['init'], load: () => import('./commands/init.js') },
 ];
 
 /** The program's options that take a value: the word after them is not the command. */

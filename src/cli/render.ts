@@ -44,7 +44,7 @@ function spareOf(router: RouterStatusView): string {
 
 function renderApp(app: AppStatus): string {
   const lines = [
-    `${app.app} (${app.env})  current: ${app.current ?? 'none'}  listening on http://${app.listen}`,
+    `${app.app} (${app.env})  current: ${app.current ?? 'none'}  listening on http://${app.listen}${app.inConfig === false ? '  NOT IN CONFIG: keeps running; ferry apply --prune stops it' : ''}`,
   ];
   for (const i of app.instances) lines.push(renderInstanceLine(i));
   if (app.instances.length === 0) lines.push('  no instances running');
@@ -104,7 +104,9 @@ function clockTime(at: number): string {
 export function renderDeploymentLine(d: Deployment): string {
   const when = new Date(d.createdAt).toISOString().replace('T', ' ').slice(0, 19);
   const progress = d.phase === 'done' ? '' : `: ${d.progress}`;
-  return `${d.id} ${d.kind} ${d.from ?? 'nothing'} -> ${d.to} (${d.strategy.kind}) ${d.status}${progress}  ${when}`;
+  // A restart (or the serving release deployed again) replaces instances in batches, whatever the strategy.
+  const how = d.replace ? `${d.replace.batchSize} instance(s) at a time` : d.strategy.kind;
+  return `${d.id} ${d.kind} ${d.from ?? 'nothing'} -> ${d.to} (${how}) ${d.status}${progress}  ${when}`;
 }
 
 export function renderFailure(d: Deployment): string[] {

@@ -33,6 +33,14 @@ export interface FerryConfig {
   readonly apps: Readonly<Record<string, AppConfig>>;
 }
 
+/**
+ * The configuration in effect now. `ferry apply` (and SIGHUP) replace it while the daemon runs, so
+ * parts that outlive one configuration read it here at each use rather than keep a copy.
+ */
+export interface ConfigSource {
+  readonly current: FerryConfig;
+}
+
 /** The same shape the health monitor takes: config compiles straight into it. */
 export type HealthCheckConfig = HealthCheckSpec;
 

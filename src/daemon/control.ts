@@ -3,6 +3,9 @@ import type { ControlPlane } from '../api/control-plane.js';
 import type {
   AppStatus,
   CanaryLiveView,
+  ConfigApplyBody,
+  ConfigApplyResponse,
+  ConfigPlanView,
   DeployBody,
   Deployment,
   HistoryResponse,
@@ -12,7 +15,7 @@ import type {
   StatusResponse,
 } from '../api/types.js';
 import { assertEnvironment, resolveAppEnv } from '../config/resolve.js';
-import type { FerryConfig } from '../config/types.js';
+import type { ConfigSource, FerryConfig } from '../config/types.js';
 import type { DeploymentCommand, DeploymentState } from '../engine/types.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { EventFilter, EventPublisher } from '../events/publisher.js';
@@ -20,15 +23,21 @@ import type { Deployer } from '../runtime/deployer.js';
 import { toDeployment } from '../runtime/deployment-view.js';
 import type { Store } from '../store/store.js';
 import { tailLog } from '../supervisor/index.js';
+import { isInConfig, type ConfigApplier } from './config-apply.js';
 
 /** The daemon as the API sees it. */
 export class DaemonControl implements ControlPlane {
   constructor(
     private readonly deps: {
-      readonly config: FerryConfig;
+      /** The configuration in effect (`ferry apply` replaces it). */
+      readonly config: ConfigSource;
       readonly store: Store;
       readonly deployer: Deployer;
+      /** Every app host, those that left the configuration but still run included. */
       readonly hosts: ReadonlyMap<string, AppHost>;
+      readonly applier: ConfigApplier;
+      /** The configuration a plan or apply request names: the text it sent, or the daemon's own file. */
+      readonly readConfig: (body: ConfigApplyBody) => FerryConfig;
       readonly version: string;
       readonly startedAt: number;
       readonly routerPid: () => number | null;
@@ -48,30 +57,40 @@ export class DaemonControl implements ControlPlane {
 
   checkEventFilter(filter: EventFilter): void {
     if (filter.app !== undefined) this.resolve(filter.app, filter.env);
-    else if (filter.env !== undefined) assertEnvironment(this.deps.config, filter.env);
+    else if (filter.env !== undefined) assertEnvironment(this.deps.config.current, filter.env);
   }
 
   async status(filter: { app?: string; env?: string }): Promise<StatusResponse> {
-    if (filter.app !== undefined) this.resolve(filter.app, filter.env);
-    else if (filter.env !== undefined) assertEnvironment(this.deps.config, filter.env);
+    const config = this.deps.config.current;
+    const hosts = [...this.deps.hosts.values()];
+    const shown = (host: AppHost) =>
+      (filter.app === undefined || filter.app === host.app.name) &&
+      (filter.env === undefined || filter.env === host.env);
+    // An app that left the configuration but still runs is named too (not in config).
+    if (!hosts.some(shown)) {
+      if (filter.app !== undefined) this.resolve(filter.app, filter.env);
+      else if (filter.env !== undefined) assertEnvironment(config, filter.env);
+    }
     const apps: AppStatus[] = [];
-    for (const [appName, app] of Object.entries(this.deps.config.apps)) {
-      if (filter.app !== undefined && filter.app !== appName) continue;
-      for (const [env, settings] of Object.entries(app.environments)) {
-        if (filter.env !== undefined && filter.env !== env) continue;
-        const host = this.host(appName, env);
-        const [last] = await this.deps.store.listDeployments({ app: appName, env, limit: 1 });
-        const deployment = last ? (this.deps.deployer.run(last.id)?.current ?? last) : null;
-        apps.push({
-          app: appName,
-          env,
-          current: (await this.deps.store.getCurrent(appName, env)) ?? null,
-          listen: `${settings.listen.host}:${settings.listen.port}`,
-          instances: host.describe(),
-          deployment: deployment ? await this.withReport(deployment) : null,
-          canary: deployment ? await canaryView(deployment, host) : null,
-        });
-      }
+    // The configuration's order first, then the apps that left it.
+    const inConfig = hosts.filter((h) => isInConfig(config, h));
+    const leftOver = hosts.filter((h) => !isInConfig(config, h));
+    for (const host of [...inConfig, ...leftOver]) {
+      if (!shown(host)) continue;
+      const { name: appName } = host.app;
+      const { env, settings } = host;
+      const [last] = await this.deps.store.listDeployments({ app: appName, env, limit: 1 });
+      const deployment = last ? (this.deps.deployer.run(last.id)?.current ?? last) : null;
+      apps.push({
+        app: appName,
+        env,
+        current: (await this.deps.store.getCurrent(appName, env)) ?? null,
+        listen: `${settings.listen.host}:${settings.listen.port}`,
+        instances: host.describe(),
+        deployment: deployment ? await this.withReport(deployment) : null,
+        canary: deployment ? await canaryView(deployment, host) : null,
+        inConfig: isInConfig(config, host),
+      });
     }
     return {
       daemon: {
@@ -87,6 +106,27 @@ export class DaemonControl implements ControlPlane {
 
   async deploy(body: DeployBody, actor: string): Promise<Deployment> {
     return toDeployment(await this.deps.deployer.deploy({ ...body, actor }));
+  }
+
+  async restart(app: string, env: string | undefined, actor: string): Promise<Deployment> {
+    return toDeployment(await this.deps.deployer.restart({ app, ...(env ? { env } : {}), actor }));
+  }
+
+  planConfig(body: ConfigApplyBody): Promise<ConfigPlanView> {
+    return this.deps.applier.plan(this.deps.readConfig(body), { prune: body.prune === true });
+  }
+
+  async applyConfig(body: ConfigApplyBody, actor: string): Promise<ConfigApplyResponse> {
+    const applied = await this.deps.applier.apply(this.deps.readConfig(body), {
+      prune: body.prune === true,
+      actor,
+      source: 'apply',
+      ...(body.expect !== undefined ? { expect: body.expect } : {}),
+    });
+    return {
+      plan: applied.plan,
+      deployments: await Promise.all(applied.deployments.map((d) => this.withReport(d))),
+    };
   }
 
   async rollback(body: RollbackBody, actor: string): Promise<Deployment> {
@@ -165,8 +205,13 @@ export class DaemonControl implements ControlPlane {
     return host;
   }
 
+  /** An app and environment of the configuration, or one that left it but still runs (logs, history). */
   private resolve(app: string, env: string | undefined): { app: string; env: string } {
-    return resolveAppEnv(this.deps.config, app, env);
+    const running = [...this.deps.hosts.values()].find(
+      (h) => h.app.name === app && (env === undefined || h.env === env),
+    );
+    if (running && !Object.hasOwn(this.deps.config.current.apps, app)) return { app, env: running.env };
+    return resolveAppEnv(this.deps.config.current, app, env);
   }
 }
 

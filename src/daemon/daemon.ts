@@ -7,7 +7,8 @@ import { listenMetrics, type MetricsServer } from '../api/metrics-server.js';
 import { createApiServer } from '../api/server.js';
 import { loadApiTls, type ApiTls } from '../api/tls.js';
 import { apiUrlOf } from '../config/listen-address.js';
-import type { FerryConfig } from '../config/types.js';
+import { loadConfig, parseConfig } from '../config/load.js';
+import type { AppConfig, AppEnvironmentConfig, FerryConfig } from '../config/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
 import { systemClock } from '../lib/clock.js';
@@ -19,12 +20,17 @@ import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { RouterClient } from '../router/client.js';
 import type { Deployer } from '../runtime/deployer.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { Store } from '../store/store.js';
-import { LogRotator, resolveAppAccounts, type RunAccount, type Supervisor } from '../supervisor/index.js';
+import type { InstanceRecord, Store } from '../store/store.js';
+import {
+  LogRotator,
+  resolveAppAccounts,
+  resolveRunAccount,
+  type RunAccount,
+  type Supervisor,
+} from '../supervisor/index.js';
+import { ConfigApplier, type ConfigApplied } from './config-apply.js';
+import { unconfiguredApp } from './unconfigured-app.js';
 import { adoptRunning, type AdoptedApp } from './adopt-running.js';
-
-/** How often the supervisor samples each instance's CPU time and memory from /proc. */
-const USAGE_SAMPLE_MS = 2_000;
 import { DaemonControl } from './control.js';
 import { protectDataDir } from './data-dir-access.js';
 import { inspectDataDir, prepareDataDir, withDataDirWrites } from './data-dir.js';
@@ -42,6 +48,9 @@ import { assembleParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
 import { RouterWatch, type RouterStatus } from './router-watch.js';
+
+/** How often the supervisor samples each instance's CPU time and memory from /proc. */
+const USAGE_SAMPLE_MS = 2_000;
 
 export type DaemonState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -89,6 +98,11 @@ export class Daemon {
   private metricsServer: MetricsServer | null = null;
   private supervisor: Supervisor | null = null;
   private hosts = new Map<string, AppHost>();
+  private createHost: ((app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost) | null =
+    null;
+  private applier: ConfigApplier | null = null;
+  /** The configuration in effect: the file `ferry up` read, until `ferry apply` (or SIGHUP) replaces it. */
+  private readonly live: { current: FerryConfig };
   private routerPid: number | null = null;
   private routerWatch: RouterWatch | null = null;
   private rotator: LogRotator | null = null;
@@ -103,6 +117,12 @@ export class Daemon {
 
   constructor(private readonly opts: DaemonOptions) {
     this.paths = daemonPaths(opts.config.dataDir);
+    this.live = { current: opts.config };
+  }
+
+  /** The configuration in effect now. */
+  get config(): FerryConfig {
+    return this.live.current;
   }
 
   /** The daemon's events as they happen (deployments, instances, health, router, config). */
@@ -135,7 +155,10 @@ export class Daemon {
       await this.watchRouter();
       await this.resumeDeployments();
       this.markReady();
-      if (mode !== 'adopt') await this.deployInitialReleases();
+      if (mode !== 'adopt') {
+        await this.reconcileRunConfig();
+        await this.deployInitialReleases();
+      }
     } catch (error) {
       await this.undoStart(error);
       throw error;
@@ -190,7 +213,7 @@ export class Daemon {
   private assemble(): void {
     const logger = (this.logger = this.opts.openLog(this.paths.log));
     const parts = assembleParts({
-      config: this.opts.config,
+      config: this.live,
       paths: this.paths,
       store: this.store!,
       logger,
@@ -204,15 +227,31 @@ export class Daemon {
     this.deployer = parts.deployer;
     this.publisher = parts.events;
     this.metrics = parts.metrics;
+    this.createHost = parts.createHost;
+    this.applier = new ConfigApplier({
+      live: this.live,
+      hosts: this.hosts,
+      createHost: parts.createHost,
+      accounts: this.accounts,
+      deployer: parts.deployer,
+      store: this.store!,
+      router: parts.router,
+      logger,
+      protect: (config, accounts) => protectDataDir(this.paths, config, accounts),
+      events: parts.events,
+      now: () => Date.now(),
+    });
   }
 
   /** The API, listening from here on; until the daemon is ready it answers 503 FERRY_E_DAEMON_STARTING. */
   private async listenApi(): Promise<void> {
     const control = new DaemonControl({
-      config: this.opts.config,
+      config: this.live,
       store: this.store!,
       deployer: this.deployer!,
       hosts: this.hosts,
+      applier: this.applier!,
+      readConfig: (body) => this.readConfig(body),
       version: FERRY_VERSION,
       startedAt: Date.now(),
       routerPid: () => this.routerPid,
@@ -320,6 +359,7 @@ export class Daemon {
     const adopted = await reapOrphans(this.supervisor!, records, this.logger!, {
       stopOrphans: mode !== 'adopt',
     });
+    await this.hostUnconfigured(adopted);
     for (const host of this.hosts.values()) {
       const [app, env] = host.key.split('.') as [string, string];
       await host.adopt(
@@ -333,6 +373,39 @@ export class Daemon {
     }
     // The process view of `ferry status` (CPU over the last interval, memory), as pm2 ls shows it.
     this.supervisor!.startSampling(USAGE_SAMPLE_MS);
+  }
+
+  /**
+   * Apps that left ferry.yaml (`ferry apply` without --prune) but whose instances still run get a
+   * host again, configured from their processes and their route: they stay served, supervised and
+   * shown as "not in config" until `ferry apply --prune` stops them.
+   */
+  private async hostUnconfigured(records: readonly InstanceRecord[]): Promise<void> {
+    const routes = await this.router!.routes().catch(() => []);
+    const byKey = new Map<string, InstanceRecord[]>();
+    for (const record of records) {
+      const key = `${record.app}.${record.env}`;
+      if (this.hosts.has(key)) continue;
+      byKey.set(key, [...(byKey.get(key) ?? []), record]);
+    }
+    for (const [key, mine] of byKey) {
+      const { app: name, env } = mine[0]!;
+      const found = unconfiguredApp(
+        name,
+        env,
+        mine,
+        routes.find((r) => r.name === key),
+        process.getuid?.() ?? 0,
+      );
+      if (!found) continue;
+      const account = resolveRunAccount(found.app.run, `apps.${name}.run`);
+      if (account) this.accounts.set(name, account);
+      this.hosts.set(key, this.createHost!(found.app, env, found.settings));
+      this.logger!.warn(
+        { app: name, env },
+        'not in the configuration but still running; ferry apply --prune stops it',
+      );
+    }
   }
 
   /** Every deployment that was not final resumes; apps without one run their current release again. */
@@ -364,16 +437,17 @@ export class Daemon {
     );
     this.daemonFileWritten = true;
     this.state = 'running';
-    publishConfigApplied(this.publisher!, this.opts.config, 'start');
+    publishConfigApplied(this.publisher!, this.live.current, 'start');
   }
 
   /** Apps with no running deployment: their current release runs its configured instances again. */
   private async restoreSteadyState(): Promise<void> {
     for (const host of this.hosts.values()) {
-      const [app, env] = host.key.split('.') as [string, string];
+      const { name: app } = host.app;
+      const { env } = host;
       const current = await this.store!.getCurrent(app, env);
       if (!current || (await this.store!.activeDeployment(app, env))) continue;
-      const count = this.opts.config.apps[app]!.environments[env]!.instances;
+      const count = host.settings.instances;
       await host
         .ensureInstances(current, count)
         .catch((error: unknown) =>
@@ -382,8 +456,57 @@ export class Daemon {
     }
   }
 
+  /**
+   * ferry.yaml changed while the daemon was down: apps whose instances run an earlier run
+   * configuration (their digest differs) or more instances than configured are restarted, batch by
+   * batch, like `ferry apply` does. An app with a deployment running keeps its change for `ferry
+   * apply` once that deployment ended.
+   */
+  private async reconcileRunConfig(): Promise<void> {
+    for (const host of this.hosts.values()) {
+      const { name: app } = host.app;
+      const { env } = host;
+      if (!Object.hasOwn(this.live.current.apps, app)) continue;
+      const current = await this.store!.getCurrent(app, env);
+      if (!current || (await this.store!.activeDeployment(app, env))) continue;
+      const stale = host.staleInstances(current).length;
+      const extra = host.instanceIds(current).length > host.settings.instances;
+      if (stale === 0 && !extra) continue;
+      this.logger!.info({ app, env, stale }, 'ferry.yaml changed how the app runs: restarting it');
+      await this.deployer!.restart({ app, env, actor: 'ferry up' }).catch((error: unknown) =>
+        this.logger!.error({ err: error, app, env }, 'could not restart the app with its new configuration'),
+      );
+    }
+  }
+
+  /**
+   * `ferry apply` without a file, and SIGHUP: the file the daemon was started with, read again and
+   * applied (without pruning). Refused (nothing changed) like any apply.
+   */
+  async reload(actor = 'SIGHUP'): Promise<ConfigApplied> {
+    if (this.state !== 'running')
+      throw new FerryError('FERRY_E_ILLEGAL_STATE', `daemon is ${this.state}; cannot apply a configuration`);
+    return this.applier!.apply(this.readConfig({}), { prune: false, actor, source: 'reload' });
+  }
+
+  /**
+   * A configuration to apply: the text a client sent (relative paths against `path`'s directory),
+   * or the file the daemon was started with. An unset data_dir means this daemon's.
+   */
+  private readConfig(body: { config?: string; path?: string }): FerryConfig {
+    const env = { ...process.env, FERRY_HOME: this.paths.home };
+    if (body.config !== undefined) return parseConfig(body.config, { configPath: body.path ?? null, env });
+    const file = this.live.current.configPath;
+    if (file === null)
+      throw new FerryError(
+        'FERRY_E_CONFIG_NOT_FOUND',
+        'the daemon was started without a configuration file: send one (ferry apply -c ferry.yaml)',
+      );
+    return loadConfig(file, env);
+  }
+
   private async deployInitialReleases(): Promise<void> {
-    for (const [appName, app] of Object.entries(this.opts.config.apps)) {
+    for (const [appName, app] of Object.entries(this.live.current.apps)) {
       if (!app.initialRelease) continue;
       for (const env of Object.keys(app.environments)) {
         if (

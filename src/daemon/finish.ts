@@ -1,7 +1,7 @@
 import type { AppHost } from '../agent/app-host.js';
 import path from 'node:path';
 import { activateRelease, pruneReleases } from '../artifacts/index.js';
-import type { AppConfig, FerryConfig } from '../config/types.js';
+import type { AppConfig } from '../config/types.js';
 import type { DeploymentState } from '../engine/types.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
@@ -9,7 +9,6 @@ import { deploymentHookVariables } from '../runtime/hook-variables.js';
 import type { Store } from '../store/store.js';
 
 interface FinishDeps {
-  readonly config: FerryConfig;
   readonly store: Store;
   readonly host: AppHost;
   readonly logger: Logger;
@@ -24,7 +23,7 @@ interface FinishDeps {
  * it runs inside the deployment (the engine's after-switch phase) and a failure rolls it back.
  */
 export async function finishDeployment(state: DeploymentState, deps: FinishDeps): Promise<void> {
-  const app = deps.config.apps[state.app]!;
+  const app = deps.host.app;
   if (state.status === 'succeeded') {
     await activateRelease(deps.host.releasesDir, state.to);
     await prune(state, app, deps);

@@ -1,5 +1,5 @@
 import { AppHost } from '../agent/app-host.js';
-import type { FerryConfig } from '../config/types.js';
+import type { AppConfig, AppEnvironmentConfig, ConfigSource } from '../config/types.js';
 import { EventPublisher } from '../events/publisher.js';
 import { DaemonMetrics, type InstanceSample } from '../metrics/daemon-metrics.js';
 import { systemClock } from '../lib/clock.js';
@@ -23,6 +23,8 @@ export interface DaemonParts {
   /** The daemon's one event publisher: deployments, instances, health, router, config. */
   readonly events: EventPublisher;
   readonly metrics: DaemonMetrics;
+  /** Builds the host of an app in an environment (`ferry apply` adds apps while the daemon runs). */
+  readonly createHost: (app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost;
 }
 
 /**
@@ -30,7 +32,8 @@ export interface DaemonParts {
  * driving them. None of them acts (spawns, signals, routes, resumes) until the daemon tells it to.
  */
 export function assembleParts(opts: {
-  readonly config: FerryConfig;
+  /** The configuration in effect (`ferry apply` replaces it). */
+  readonly config: ConfigSource;
   readonly paths: DaemonPaths;
   readonly store: Store;
   readonly logger: Logger;
@@ -57,24 +60,26 @@ export function assembleParts(opts: {
     },
   });
   const now = () => clock.now();
-  for (const [appName, app] of Object.entries(config.apps)) {
+  const createHost = (app: AppConfig, env: string, settings: AppEnvironmentConfig): AppHost =>
+    new AppHost({
+      app,
+      env,
+      settings,
+      dir: paths.appDir(app.name, env),
+      ferryHome: paths.home,
+      account: opts.accounts.get(app.name) ?? null,
+      knownSecrets: opts.knownSecrets,
+      store,
+      supervisor,
+      router,
+      holdTimeoutMs: config.current.router.holdTimeoutMs,
+      logger: logger.child({ app: app.name, env }),
+      now,
+      events,
+    });
+  for (const app of Object.values(config.current.apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {
-      const host = new AppHost({
-        app,
-        env,
-        settings,
-        dir: paths.appDir(appName, env),
-        ferryHome: paths.home,
-        account: opts.accounts.get(appName) ?? null,
-        knownSecrets: opts.knownSecrets,
-        store,
-        supervisor,
-        router,
-        holdTimeoutMs: config.router.holdTimeoutMs,
-        logger: logger.child({ app: appName, env }),
-        now,
-        events,
-      });
+      const host = createHost(app, env, settings);
       hosts.set(host.key, host);
     }
   }
@@ -88,8 +93,7 @@ export function assembleParts(opts: {
   const effects = new HostEffects({
     store,
     hostFor,
-    appFor: (app) => config.apps[app]!,
-    artifactCache: config.artifacts,
+    artifactCache: () => config.current.artifacts,
     now,
     onInstalled: (state, installed, cacheAsked) =>
       metrics.artifactInstalled(state.app, state.env, installed, cacheAsked),
@@ -98,8 +102,8 @@ export function assembleParts(opts: {
   // Crashes and restarts of instances are events of their app, published like the rest.
   const instanceEvents = recordInstanceEvents({ store, events, logger, now });
   deployer.onFinished = (final) =>
-    finishDeployment(final, { config, store, host: hostFor(final.app, final.env), logger });
-  return { router, supervisor, hosts, deployer, events, metrics };
+    finishDeployment(final, { store, host: hostFor(final.app, final.env), logger });
+  return { router, supervisor, hosts, deployer, events, metrics, createHost };
 }
 
 /** Every instance the hosts serve or retire, with its process as the supervisor knows it. */

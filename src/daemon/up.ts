@@ -5,6 +5,7 @@ import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
 import { createLogger } from '../lib/logger.js';
 import { shellWord } from '../lib/shell-word.js';
+import { messageOf } from '../errors/ferry-error.js';
 import { Daemon } from './daemon.js';
 import type { Recovery } from './earlier-state.js';
 
@@ -50,9 +51,15 @@ export async function up(opts: UpOptions): Promise<void> {
     daemon.notices.on('notice', (notice: { level: string; message: string }) =>
       out.write(`  [router] ${notice.level === 'error' ? 'ERROR: ' : ''}${notice.message}\n`),
     );
+  // SIGHUP: the file ferry up was started with, read again and applied (as ferry apply, without --prune).
+  process.on('SIGHUP', () => {
+    daemon.reload().catch((error: unknown) => out.write(`  [config] SIGHUP: ${messageOf(error)}\n`));
+  });
   await daemon.start();
   if (!terminal)
     daemon.events.subscribe((published) => {
+      if (published.kind === 'config' && published.source !== 'start')
+        out.write(`  [config] ${published.message}\n`);
       if (published.kind !== 'deployment-event') return;
       const { event } = published;
       if (event.type !== 'phase') out.write(`  [${event.deploymentId}] ${event.message}\n`);

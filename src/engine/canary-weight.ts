@@ -23,6 +23,7 @@ export function canaryWeightError(state: DeploymentState): string | null {
   if (FINAL_STATUSES.has(state.status)) return `${where}: it has ended; no canary share to set`;
   if (state.phase === 'shifting' && (state.status === 'running' || state.status === 'paused')) return null;
   const abort = commandError(state, 'abort') === null ? `ferry abort ${on}` : `ferry abort ${on} --force`;
+  if (state.replace !== null) return `${where}: a restart has no canary steps; to end it: ${abort}`;
   if (state.strategy.kind !== 'canary')
     return `${where}: a ${state.strategy.kind} ${state.kind} has no canary steps; to end it: ${abort}`;
   switch (state.phase) {

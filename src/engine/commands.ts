@@ -1,4 +1,5 @@
 import { endAtOnce } from './force.js';
+import { failRestart } from './restart.js';
 import { currentPauseMs, passStep } from './observe.js';
 import { beginRevert, cutOver, moveTo, record, result } from './transitions.js';
 import {
@@ -16,6 +17,7 @@ const ABORTABLE: ReadonlySet<Phase> = new Set([
   'starting',
   'shifting',
   'after-switch',
+  'replacing',
 ]);
 
 /**
@@ -45,6 +47,8 @@ export function commandError(
       if (opts.force || ABORTABLE.has(state.phase)) return null;
       if (state.phase === 'retiring')
         return `${where}: all traffic is on ${state.to} already and ${state.from ?? 'the old release'} is retiring; wait for it, or end the deployment at once (${state.to} keeps serving) with: ferry abort ${on} --force`;
+      if (state.replace !== null)
+        return `${where}: it is already stopping its unfinished batch; end it at once with: ferry abort ${on} --force`;
       return `${where}: it is already going back to ${state.from ?? 'nothing'}; finish the revert at once with: ferry abort ${on} --force`;
   }
 }
@@ -76,6 +80,7 @@ export function applyCommand(
       return cutOver(state, now, `promoted by ${actor}, skipping the remaining steps`);
     case 'abort':
       if (opts.force) return endAtOnce(state, now, actor);
+      if (state.phase === 'replacing') return failRestart(state, now, null, actor);
       if (state.phase === 'installing') {
         return result(
           moveTo(state, { status: 'aborted', phase: 'done', phaseSince: now, retry: null }, now),

@@ -3,12 +3,13 @@ import type { DeploymentState } from './types.js';
 export type DeploymentPlan = Pick<
   DeploymentState,
   'id' | 'app' | 'env' | 'kind' | 'from' | 'to' | 'strategy' | 'instances' | 'afterSwitchHook'
->;
+> & { readonly replace?: DeploymentState['replace'] };
 
 /** A new deployment, pending until the runtime persists it and sends 'begin'. */
 export function createDeployment(plan: DeploymentPlan, now: number): DeploymentState {
   return {
     ...plan,
+    replace: plan.replace ?? null,
     status: 'pending',
     phase: 'installing',
     phaseSince: now,
@@ -38,7 +39,7 @@ export function describeProgress(state: DeploymentState): string {
 function describePhase(state: DeploymentState): string {
   switch (state.phase) {
     case 'installing':
-      return `installing ${state.to}`;
+      return state.kind === 'restart' ? `restarting ${state.to}` : `installing ${state.to}`;
     case 'stopping-old':
       return `stopping ${state.from ?? ''}`;
     case 'starting':
@@ -52,7 +53,17 @@ function describePhase(state: DeploymentState): string {
     case 'retiring':
       return `100% on ${state.to}, draining ${state.from ?? ''}`;
     case 'reverting':
+      if (state.replace) return `stopping the unfinished batch of the restart of ${state.to}`;
       return `rolling back to ${state.from ?? 'nothing'}`;
+    case 'replacing': {
+      const replace = state.replace;
+      if (!replace) return `replacing ${state.to}`;
+      const total = Math.max(1, Math.ceil(state.instances / replace.batchSize));
+      const doing = replace.retiring
+        ? 'draining old instances'
+        : 'waiting for the new instances to be healthy';
+      return `replacing the instances of ${state.to}: batch ${replace.batch + 1}/${total}, ${doing}`;
+    }
     case 'done':
       return state.status;
   }
@@ -100,5 +111,6 @@ export function upgradeDeploymentState(persisted: DeploymentState): DeploymentSt
     pauseReason: state.pauseReason ?? null,
     retry: state.retry ?? null,
     weightOverride: state.weightOverride ?? null,
+    replace: state.replace ?? null,
   };
 }

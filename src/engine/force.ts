@@ -1,3 +1,4 @@
+import { endRestartAtOnce } from './restart.js';
 import {
   hasPrevious,
   markLeftBehind,
@@ -40,6 +41,8 @@ export function endAtOnce(state: DeploymentState, now: number, actor: string): S
       },
       now,
     );
+  if (state.replace !== null && (state.phase === 'replacing' || state.phase === 'reverting'))
+    return endRestartAtOnce(state, now, actor);
   switch (state.phase) {
     case 'installing':
       return result(end('aborted', 0), record(`${by} before anything changed`));
@@ -85,6 +88,7 @@ export function endAtOnce(state: DeploymentState, now: number, actor: string): S
         record(`deployment ${status}`),
       );
     }
+    case 'replacing':
     case 'done':
       return result(state);
   }

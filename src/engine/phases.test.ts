@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { commandError } from './commands.js';
 import { retryDelayMs } from './retry.js';
 import { step } from './step.js';
-import { allAtOnce, blueGreen, canary, drive, obs, observed, plan } from './test-support/drive.js';
+import {
+  allAtOnce,
+  blueGreen,
+  canary,
+  drive,
+  obs,
+  observed,
+  plan,
+  restartPlan,
+} from './test-support/drive.js';
 import type { DeploymentState, EngineEffect, EngineEvent, Phase } from './types.js';
 
 const routerGone = { code: 'FERRY_E_ROUTER_UNREACHABLE', message: 'router control socket: ECONNREFUSED' };
@@ -21,6 +30,7 @@ const reach: Record<Exclude<Phase, 'done'>, () => DeploymentState> = {
     drive(plan(blueGreen, '1.0.0', { afterSwitchHook: true }), [begin, installed, healthy]).state,
   retiring: () => drive(plan(blueGreen), [begin, installed, healthy]).state,
   reverting: () => drive(plan(blueGreen), [begin, installed, unhealthyNew]).state,
+  replacing: () => drive(restartPlan(), [begin]).state,
 };
 
 /** Ticks every 100 ms from `from` to `to`, with `extra` events at their times. */
@@ -112,6 +122,15 @@ describe('every phase has a way out by itself: a deadline or a retry with backof
       phase: 'reverting',
       how: 'the previous release never healthy by the health deadline: failed (and says so)',
       events: [[10_100, observed(obs('1.1.0', 0, 1), obs('1.0.0', 0))]],
+      expect: { status: 'failed', phase: 'done' },
+    },
+    {
+      phase: 'replacing',
+      how: 'a batch not healthy by the health deadline: its new instances stop, the old ones keep serving',
+      events: [
+        [10_021, observed(obs('1.1.0', 0), null)],
+        [10_500, { type: 'retired', version: '1.1.0' }],
+      ],
       expect: { status: 'failed', phase: 'done' },
     },
   ];
@@ -297,6 +316,12 @@ describe('every phase has a way out by an operator', () => {
         { type: 'activate', version: '1.0.0' },
         { type: 'stop-instances', version: '1.1.0' },
       ],
+    },
+    {
+      phase: 'replacing',
+      abort: { status: 'rolling-back', phase: 'reverting' },
+      forced: { status: 'aborted', phase: 'done' },
+      effects: [{ type: 'trim-instances', version: '1.1.0', exclude: ['old-a', 'old-b'], count: 0 }],
     },
   ];
 

@@ -1,3 +1,4 @@
+import { replacingEffects } from './restart.js';
 import { afterSwitchEffects, hasPrevious, revertEffects, trafficAt } from './transitions.js';
 import type { DeploymentState, EngineEffect } from './types.js';
 
@@ -8,6 +9,8 @@ import type { DeploymentState, EngineEffect } from './types.js';
  * the crash or the failure hit. The after_switch hook runs again too: hooks must be idempotent.
  */
 export function recoverEffects(state: DeploymentState): EngineEffect[] {
+  if (state.replace !== null && (state.phase === 'replacing' || state.phase === 'reverting'))
+    return replacingEffects(state);
   switch (state.phase) {
     case 'installing':
       return [{ type: 'install', version: state.to }];
@@ -34,6 +37,7 @@ export function recoverEffects(state: DeploymentState): EngineEffect[] {
         : [trafficAt(state, 100)];
     case 'reverting':
       return revertEffects(state);
+    case 'replacing':
     case 'done':
       return [];
   }

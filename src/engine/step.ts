@@ -8,6 +8,7 @@ import {
   unobservedShifting,
 } from './observe.js';
 import { recoverEffects } from './recover.js';
+import { beginReplacing, failRestart, observeReplacing, retiredReplacing } from './restart.js';
 import { dropStaleRetry, retryIfDue, scheduleRetry } from './retry.js';
 import {
   beginRevert,
@@ -51,6 +52,8 @@ function apply(state: DeploymentState, event: EngineEvent, now: number): StepRes
     case 'install-failed':
       return state.phase === 'installing' ? failUnchanged(state, now, event.failure) : result(state);
     case 'start-failed':
+      if (state.replace !== null)
+        return state.phase === 'replacing' ? failRestart(state, now, event.failure) : result(state);
       if (state.phase === 'starting' || state.phase === 'shifting')
         return beginRevert(state, now, { failure: event.failure });
       if (state.phase === 'reverting') return giveUp(state, now, event.failure.message);
@@ -74,6 +77,11 @@ function apply(state: DeploymentState, event: EngineEvent, now: number): StepRes
       return unobservedShifting(state, now, event.unobserved);
     }
     case 'observed': {
+      if (state.replace !== null) {
+        const due = retryIfDue(state, now);
+        const observed = observeReplacing(due.state, event, now);
+        return result(observed.state, ...due.effects, ...observed.effects);
+      }
       const due = retryIfDue(state, now);
       const observed = observe(due.state, event, now);
       return result(observed.state, ...due.effects, ...observed.effects);
@@ -109,6 +117,8 @@ function observe(
 
 function begin(state: DeploymentState, now: number): StepResult {
   if (state.status !== 'pending') return result(state);
+  // A restart has nothing to install: the release serves already.
+  if (state.kind === 'restart') return beginReplacing(state, now);
   const next = moveTo(state, { status: 'running', phase: 'installing', phaseSince: now }, now);
   const verb = state.kind === 'rollback' ? 'rolling back' : 'deploying';
   const from = state.from ?? 'nothing';
@@ -138,6 +148,8 @@ function recover(state: DeploymentState, now: number): StepResult {
 
 function installed(state: DeploymentState, now: number): StepResult {
   if (state.phase !== 'installing') return result(state);
+  // The serving release deployed again (forced): installed (its before_start ran), it restarts.
+  if (state.replace !== null) return beginReplacing(state, now);
   if (state.strategy.kind === 'all-at-once' && state.from !== null && state.from !== state.to) {
     const next = moveTo(state, { phase: 'stopping-old', phaseSince: now }, now);
     return result(next, record(`stopping ${state.from} first (all-at-once)`), {
@@ -166,6 +178,7 @@ function retiring(state: DeploymentState): string | null {
 }
 
 function retired(state: DeploymentState, version: string, now: number): StepResult {
+  if (state.replace !== null) return version === state.to ? retiredReplacing(state, now) : result(state);
   if (version !== retiring(state)) return result(state);
   if (state.phase === 'stopping-old') return startNew(state, now);
   if (state.phase === 'retiring') return succeed(state, now);
@@ -177,6 +190,12 @@ function retired(state: DeploymentState, version: string, now: number): StepResu
 
 function retireFailed(state: DeploymentState, version: string, failure: Failure, now: number): StepResult {
   const message = `could not retire ${version}: ${failure.message}`;
+  if (state.replace !== null) {
+    const waiting = state.phase === 'reverting' || (state.phase === 'replacing' && state.replace.retiring);
+    return waiting
+      ? scheduleRetry(state, now, { ...failure, message })
+      : result(state, record(message, { failure }));
+  }
   if (version !== retiring(state)) return result(state, record(message, { failure }));
   return scheduleRetry(state, now, { ...failure, message });
 }

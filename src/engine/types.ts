@@ -39,7 +39,12 @@ export interface AnalysisSpec {
   readonly inconclusive: 'pause' | 'fail';
 }
 
-export type DeploymentKind = 'deploy' | 'rollback';
+/**
+ * deploy and rollback move an app from one release to another; restart replaces the instances of
+ * the release that serves (`ferry restart`, a changed run configuration), batch by batch.
+ */
+export const DEPLOYMENT_KINDS = ['deploy', 'rollback', 'restart'] as const;
+export type DeploymentKind = (typeof DEPLOYMENT_KINDS)[number];
 
 /**
  * What the release ledger records about a release: good (it passed every gate of a deployment), bad
@@ -81,7 +86,11 @@ export const FINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
  *   runs; the after_switch hook runs (its timeout). Only for apps with that hook.
  * - retiring: all traffic is on the new release; the old one drains and stops (retried with backoff).
  * - reverting: going back to `from`: its instances start (if needed), traffic returns, the new one
- *   stops (health deadline for `from`; a failed retire is retried with backoff).
+ *   stops (health deadline for `from`; a failed retire is retried with backoff). A restart that fails
+ *   stops the instances its unfinished batch started; the ones it has not replaced keep serving.
+ * - replacing: a restart (`replace` holds its progress): a batch of new instances of the serving
+ *   release starts beside the old ones; once healthy (health deadline per batch), as many old ones
+ *   drain and stop; then the next batch.
  * - done: the deployment reached a final status.
  */
 export const PHASES = [
@@ -92,6 +101,7 @@ export const PHASES = [
   'after-switch',
   'retiring',
   'reverting',
+  'replacing',
   'done',
 ] as const;
 export type Phase = (typeof PHASES)[number];
@@ -173,8 +183,25 @@ export interface DeploymentState {
   readonly pauseReason: PauseReason | null;
   /** A failed effect of this phase being retried with backoff; null when none failed. */
   readonly retry: RetryState | null;
+  /** A restart's batches (kind restart, or a deploy of the serving release again); null otherwise. */
+  readonly replace: ReplaceState | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+/**
+ * How far a restart got. The instances that ran when it began are named, so that new instances of
+ * the same release are told apart from them after any crash; they retire in the order listed.
+ */
+export interface ReplaceState {
+  /** The release's instances when the restart began: each batch retires some of them. */
+  readonly old: readonly string[];
+  /** Instances started (then old ones retired) per batch. */
+  readonly batchSize: number;
+  /** The batch under way, from 0. */
+  readonly batch: number;
+  /** The batch's new instances are healthy and its old ones drain. */
+  readonly retiring: boolean;
 }
 
 /** Who set a canary step's weight at runtime (`ferry canary APP --weight P`), and when. */
@@ -256,8 +283,28 @@ export type EngineEvent =
 
 export type EngineEffect =
   | { readonly type: 'install'; readonly version: string }
-  /** Make `count` instances of the release run (start the missing ones; keep running ones). */
-  | { readonly type: 'ensure-instances'; readonly version: string; readonly count: number }
+  /**
+   * Make `count` instances of the release run (start the missing ones; keep running ones); the
+   * instances named in `exclude` (a restart's old ones) do not count.
+   */
+  | {
+      readonly type: 'ensure-instances';
+      readonly version: string;
+      readonly count: number;
+      readonly exclude?: readonly string[];
+    }
+  /** Take these instances out of the router, wait for their requests to finish, stop them (a restart's old ones). */
+  | { readonly type: 'retire-instances'; readonly version: string; readonly ids: readonly string[] }
+  /**
+   * Keep at most `count` instances of the release not named in `exclude`: the others (unhealthy
+   * ones first, then the newest) drain and stop. A restart that ends early keeps its finished batches.
+   */
+  | {
+      readonly type: 'trim-instances';
+      readonly version: string;
+      readonly exclude: readonly string[];
+      readonly count: number;
+    }
   /** Percent of traffic per release; releases not named get 0. */
   | { readonly type: 'set-traffic'; readonly weights: Readonly<Record<string, number>> }
   /** Take the release out of the router, wait for its requests to finish, stop its instances. */

@@ -15,6 +15,12 @@ export const catalog = {
     exit: 2,
     summary: 'the configuration file does not exist or cannot be read',
   },
+  FERRY_E_CONFIG_NEEDS_RESTART: {
+    http: 409,
+    exit: 2,
+    summary:
+      'ferry apply changes a setting the daemon took at start (data_dir, api.*, router.workers); nothing was applied',
+  },
   FERRY_E_USAGE: { http: 400, exit: 2, summary: 'a command line argument or API request field is wrong' },
   FERRY_E_APP_UNKNOWN: { http: 404, exit: 2, summary: 'no app of that name is configured' },
   FERRY_E_ENV_UNKNOWN: { http: 404, exit: 2, summary: 'no environment of that name is configured' },

@@ -60,7 +60,7 @@ export class DaemonMetrics {
     const registers = [this.registry];
     this.deployments = new Counter({
       name: 'ferry_deployments_total',
-      help: 'Deployments that ended, by kind (deploy, rollback) and outcome (succeeded, failed, rolled-back, aborted).',
+      help: 'Deployments that ended, by kind (deploy, rollback, restart) and outcome (succeeded, failed, rolled-back, aborted).',
       labelNames: ['app', 'env', 'kind', 'outcome'],
       registers,
     });

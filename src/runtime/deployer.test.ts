@@ -35,7 +35,15 @@ beforeEach(() => {
   // records keep their order.
   const clock: Clock = { ...systemClock, now: () => time++ };
   events = new EventPublisher({ now: () => clock.now() });
-  deployer = new Deployer({ config, store, effects, logger: silentLogger(), clock, tickMs: 5, events });
+  deployer = new Deployer({
+    config: { current: config },
+    store,
+    effects,
+    logger: silentLogger(),
+    clock,
+    tickMs: 5,
+    events,
+  });
 });
 
 afterEach(async () => {
@@ -235,5 +243,59 @@ describe('Deployer.setCanaryWeight (ferry canary APP --weight P)', () => {
       /^cannot set the canary weight: deployment d-\w+ is running \(phase retiring\): a blue-green deploy has no canary steps; to end it: ferry abort hello --env production --force$/,
     );
     await deployer.command('hello', undefined, 'abort', 'cli', { force: true });
+  });
+});
+
+describe('Deployer.restart (ferry restart APP) and a forced deploy of the serving release', () => {
+  it('replaces the serving release’s instances one batch at a time: new ones started before old ones retire', async () => {
+    await history('1.1.0');
+    const restart = await deployer.restart({ app: 'hello', actor: 'cli' });
+    expect(restart).toMatchObject({
+      kind: 'restart',
+      from: '1.1.0',
+      to: '1.1.0',
+      replace: { old: ['1.1.0-old-0', '1.1.0-old-1'], batchSize: 1 },
+    });
+    expect(await finished(restart.id)).toBe('succeeded');
+    const steps = effects.calls.filter((c) => /^(ensure-instances|retire-instances)/.test(c));
+    expect(steps).toEqual([
+      'ensure-instances 1.1.0',
+      'retire-instances 1.1.0:1.1.0-old-0',
+      'ensure-instances 1.1.0',
+      'retire-instances 1.1.0:1.1.0-old-0,1.1.0-old-1',
+    ]);
+    // The release did not change: no verdict, no install.
+    expect(effects.marks).toEqual([]);
+    expect(effects.count('install 1.1.0')).toBe(0);
+    expect((await store.listAudit(1))[0]).toMatchObject({ action: 'restart', target: 'hello.production' });
+  });
+
+  it('deploying the serving release again is refused without --force, naming restart; with it, it installs and restarts', async () => {
+    await history('1.1.0');
+    const refused = await thrown(deployer.deploy({ app: 'hello', version: '1.1.0', actor: 'cli' }));
+    expect(isFerryError(refused, 'FERRY_E_ILLEGAL_STATE')).toBe(true);
+    expect((refused as Error).message).toBe(
+      '1.1.0 already serves hello in production; nothing to deploy (to replace its instances: ferry restart hello --env production; to deploy it again: --force)',
+    );
+    const forced = await deployer.deploy({ app: 'hello', version: '1.1.0', actor: 'cli', force: true });
+    expect(forced).toMatchObject({ kind: 'deploy', replace: { batch: 0 } });
+    expect(await finished(forced.id)).toBe('succeeded');
+    expect(effects.count('install 1.1.0')).toBe(1);
+    expect(effects.calls.filter((c) => c.startsWith('retire-instances'))).toHaveLength(2);
+  });
+
+  it('refuses a restart when nothing serves, or while a deployment runs', async () => {
+    const nothing = await thrown(deployer.restart({ app: 'hello', actor: 'cli' }));
+    expect((nothing as Error).message).toBe(
+      'no release serves hello in production; nothing to restart (deploy one with: ferry deploy hello VERSION --env production)',
+    );
+    await history('1.0.0');
+    effects.failNext('retire', '1.0.0', Infinity);
+    const running = await deployer.deploy({ app: 'hello', version: '1.1.0', actor: 'cli' });
+    const busy = await thrown(deployer.restart({ app: 'hello', actor: 'cli' }));
+    expect(isFerryError(busy, 'FERRY_E_DEPLOYMENT_IN_PROGRESS')).toBe(true);
+    const done = finished(running.id);
+    await deployer.command('hello', undefined, 'abort', 'cli', { force: true });
+    await done;
   });
 });

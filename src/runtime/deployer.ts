@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { compileStrategyKind } from './strategy.js';
 import { percent } from '../config/fields.js';
 import { resolveAppEnv } from '../config/resolve.js';
-import type { FerryConfig } from '../config/types.js';
+import type { ConfigSource } from '../config/types.js';
 import { chooseRollbackTarget } from '../engine/ledger.js';
 import { canaryWeightError } from '../engine/canary-weight.js';
 import { commandError } from '../engine/commands.js';
@@ -27,6 +27,15 @@ export interface DeployRequest {
   readonly actor: string;
 }
 
+export interface RestartRequest {
+  readonly app: string;
+  readonly env?: string;
+  readonly actor: string;
+}
+
+/** Instances a restart starts (then as many old ones retire) per batch: one at a time, as PM2's reload does. */
+export const RESTART_BATCH_SIZE = 1;
+
 export interface RollbackRequest {
   readonly app: string;
   readonly env?: string;
@@ -46,7 +55,8 @@ export class Deployer {
 
   constructor(
     private readonly deps: {
-      readonly config: FerryConfig;
+      /** The configuration in effect (`ferry apply` replaces it). */
+      readonly config: ConfigSource;
       readonly store: Store;
       readonly effects: EffectPort;
       readonly logger: Logger;
@@ -65,16 +75,64 @@ export class Deployer {
     const notes = await this.assertDeployable(app, env, request);
     const current = (await this.deps.store.getCurrent(app, env)) ?? null;
     if (current === request.version) {
+      if (request.force)
+        // Deployed again: installed (before_start runs), then its instances replaced batch by batch.
+        return this.beginRestart('deploy', app, env, current, request.actor);
       throw new FerryError(
         'FERRY_E_ILLEGAL_STATE',
-        `${request.version} already serves ${app} in ${env}; nothing to deploy`,
+        `${request.version} already serves ${app} in ${env}; nothing to deploy (to replace its instances: ferry restart ${app} --env ${env}; to deploy it again: --force)`,
         { app, env, version: request.version },
       );
     }
     // The release enters the ledger once it is installed and verified (the install effect), never before.
-    const appConfig = this.deps.config.apps[app]!;
+    const appConfig = this.deps.config.current.apps[app]!;
     const strategy = compileStrategyKind(appConfig, request.strategy ?? appConfig.strategy.kind);
     return this.begin('deploy', app, env, current, request.version, strategy, request.actor, notes);
+  }
+
+  /**
+   * `ferry restart` (and `ferry apply` when an app's run configuration changed): the serving
+   * release's instances replaced with the app's configuration now, batch by batch, each batch
+   * healthy before as many old instances drain and stop. Refused while a deployment runs.
+   */
+  async restart(request: RestartRequest): Promise<DeploymentState> {
+    const { app, env } = this.resolve(request.app, request.env);
+    await this.assertIdle(app, env);
+    const current = (await this.deps.store.getCurrent(app, env)) ?? null;
+    if (current === null)
+      throw new FerryError(
+        'FERRY_E_ILLEGAL_STATE',
+        `no release serves ${app} in ${env}; nothing to restart (deploy one with: ferry deploy ${app} VERSION --env ${env})`,
+        { app, env },
+      );
+    return this.beginRestart('restart', app, env, current, request.actor);
+  }
+
+  private beginRestart(
+    kind: 'restart' | 'deploy',
+    app: string,
+    env: string,
+    version: string,
+    actor: string,
+  ): Promise<DeploymentState> {
+    const appConfig = this.deps.config.current.apps[app]!;
+    const old = this.deps.effects.instanceIds(app, env, version);
+    return this.begin(
+      kind,
+      app,
+      env,
+      version,
+      version,
+      compileStrategyKind(appConfig, 'blue-green'),
+      actor,
+      [],
+      {
+        old,
+        batchSize: RESTART_BATCH_SIZE,
+        batch: 0,
+        retiring: false,
+      },
+    );
   }
 
   async rollback(request: RollbackRequest): Promise<DeploymentState> {
@@ -90,7 +148,7 @@ export class Deployer {
           : 'FERRY_E_NOTHING_TO_ROLL_BACK_TO';
       throw new FerryError(code, `cannot roll back ${app} in ${env}: ${choice.reason}`, { app, env });
     }
-    const appConfig = this.deps.config.apps[app]!;
+    const appConfig = this.deps.config.current.apps[app]!;
     // No gates on a rollback: the release is on disk and proven here. Side by side unless the app cannot.
     const kind = appConfig.strategy.kind === 'all-at-once' ? 'all-at-once' : 'blue-green';
     return this.begin(
@@ -222,13 +280,15 @@ export class Deployer {
     strategy: DeploymentState['strategy'],
     actor: string,
     notes: readonly string[] = [],
+    replace: DeploymentState['replace'] = null,
   ): Promise<DeploymentState> {
-    const appConfig = this.deps.config.apps[app]!;
+    const appConfig = this.deps.config.current.apps[app]!;
     const instances = appConfig.environments[env]!.instances;
-    const afterSwitchHook = appConfig.hooks.afterSwitch.length > 0;
+    // A restart runs no after_switch hook: no traffic moves to another release.
+    const afterSwitchHook = replace === null && appConfig.hooks.afterSwitch.length > 0;
     const id = `d-${randomBytes(5).toString('hex')}`;
     const state = createDeployment(
-      { id, app, env, kind, from, to, strategy, instances, afterSwitchHook },
+      { id, app, env, kind, from, to, strategy, instances, afterSwitchHook, replace },
       this.deps.clock.now(),
     );
     await this.deps.store.createDeployment(state);
@@ -244,7 +304,12 @@ export class Deployer {
       actor,
       action: kind,
       target: `${app}.${env}`,
-      detail: { deployment: id, from, to, strategy: strategy.kind },
+      detail: {
+        deployment: id,
+        from,
+        to,
+        ...(replace ? { replaces: replace.old.length, instances } : { strategy: strategy.kind }),
+      },
     });
     this.launch(state, 'begin');
     return state;
@@ -298,7 +363,7 @@ export class Deployer {
   }
 
   private resolve(app: string, env: string | undefined): { app: string; env: string } {
-    return resolveAppEnv(this.deps.config, app, env);
+    return resolveAppEnv(this.deps.config.current, app, env);
   }
 }
 

@@ -6,7 +6,7 @@ import {
   installRelease,
   type InstalledRelease,
 } from '../artifacts/index.js';
-import type { AppConfig, FerryConfig } from '../config/types.js';
+import type { FerryConfig } from '../config/types.js';
 import type { OutcomeReading } from '../engine/served-report.js';
 import type { DeploymentHook, DeploymentState, EngineEvent, ReleaseVerdict } from '../engine/types.js';
 import { redactUrl } from '../lib/redact.js';
@@ -17,7 +17,24 @@ import { deploymentHookVariables } from './hook-variables.js';
 /** What the deployment run needs from the outside world; each call is idempotent. */
 export interface EffectPort {
   install(state: DeploymentState, version: string): Promise<void>;
-  ensureInstances(state: DeploymentState, version: string, count: number): Promise<void>;
+  /** `exclude`: instances that do not count (a restart's old ones). */
+  ensureInstances(
+    state: DeploymentState,
+    version: string,
+    count: number,
+    exclude?: readonly string[],
+  ): Promise<void>;
+  /** Drains and stops these instances of the release (a restart's old ones). */
+  retireInstances(state: DeploymentState, version: string, ids: readonly string[]): Promise<void>;
+  /** Keeps at most `count` instances of the release not named in `exclude`; the others drain and stop. */
+  trimInstances(
+    state: DeploymentState,
+    version: string,
+    exclude: readonly string[],
+    count: number,
+  ): Promise<void>;
+  /** The ids of the release's serving instances now (what a restart replaces). */
+  instanceIds(app: string, env: string, version: string): string[];
   setTraffic(state: DeploymentState, weights: Readonly<Record<string, number>>): Promise<void>;
   retire(state: DeploymentState, version: string): Promise<void>;
   /** Out of the router and stopped without waiting for the drain (a forced end). */
@@ -44,8 +61,8 @@ export class HostEffects implements EffectPort {
     private readonly deps: {
       readonly store: Store;
       readonly hostFor: (app: string, env: string) => AppHost;
-      readonly appFor: (app: string) => AppConfig;
-      readonly artifactCache: FerryConfig['artifacts'];
+      /** The download cache settings in effect (`ferry apply` may change them). */
+      readonly artifactCache: () => FerryConfig['artifacts'];
       readonly now: () => number;
       /** Told of every install: what was read, from where, and whether the cache was asked (metrics). */
       readonly onInstalled?: (
@@ -58,11 +75,12 @@ export class HostEffects implements EffectPort {
 
   async install(state: DeploymentState, version: string): Promise<void> {
     const host = this.deps.hostFor(state.app, state.env);
-    const app = this.deps.appFor(state.app);
+    // The app's configuration as its host runs it (the one `ferry apply` applied last).
+    const app = host.app;
     const { artifact } = app;
     const source = artifactSource(artifact, version);
     // A file:// artifact is on this host already: a cached copy would only double the disk it takes.
-    const { cacheDir, cacheMaxBytes } = this.deps.artifactCache;
+    const { cacheDir, cacheMaxBytes } = this.deps.artifactCache();
     const cached = cacheDir !== null && !source.url.startsWith('file:');
     const installed = await installRelease({
       releasesDir: host.releasesDir,
@@ -97,11 +115,33 @@ export class HostEffects implements EffectPort {
     await host.runHook({ hook: 'before_start', lines: app.hooks.beforeStart, version });
   }
 
-  ensureInstances(state: DeploymentState, version: string, count: number): Promise<void> {
+  ensureInstances(
+    state: DeploymentState,
+    version: string,
+    count: number,
+    exclude: readonly string[] = [],
+  ): Promise<void> {
     // A rollback goes to a release proven on this host: one passing check admits its instances.
     return this.deps
       .hostFor(state.app, state.env)
-      .ensureInstances(version, count, { quickHealth: state.kind === 'rollback' });
+      .ensureInstances(version, count, { quickHealth: state.kind === 'rollback', exclude });
+  }
+
+  retireInstances(state: DeploymentState, version: string, ids: readonly string[]): Promise<void> {
+    return this.deps.hostFor(state.app, state.env).retireInstances(version, ids);
+  }
+
+  trimInstances(
+    state: DeploymentState,
+    version: string,
+    exclude: readonly string[],
+    count: number,
+  ): Promise<void> {
+    return this.deps.hostFor(state.app, state.env).trimInstances(version, exclude, count);
+  }
+
+  instanceIds(app: string, env: string, version: string): string[] {
+    return this.deps.hostFor(app, env).instanceIds(version);
   }
 
   setTraffic(state: DeploymentState, weights: Readonly<Record<string, number>>): Promise<void> {
@@ -121,10 +161,9 @@ export class HostEffects implements EffectPort {
   }
 
   async runHook(state: DeploymentState, hook: DeploymentHook, version: string): Promise<void> {
-    const app = this.deps.appFor(state.app);
-    const lines = hook === 'after_switch' ? app.hooks.afterSwitch : [];
-    if (lines.length === 0) return;
     const host = this.deps.hostFor(state.app, state.env);
+    const lines = hook === 'after_switch' ? host.app.hooks.afterSwitch : [];
+    if (lines.length === 0) return;
     // Through the app's host: the clean environment, its account, and evidence without secrets.
     const releaseDir = path.join(host.releasesDir, version);
     await host.runHook({ hook, lines, version, vars: deploymentHookVariables(state, version, releaseDir) });
@@ -149,7 +188,11 @@ export class HostEffects implements EffectPort {
 
   async observe(state: DeploymentState): Promise<Extract<EngineEvent, { type: 'observed' }>> {
     const host = this.deps.hostFor(state.app, state.env);
-    const target = await host.observe(state.to, state.instances);
+    // A restart watches its new instances only: the old ones are the same release.
+    const exclude = state.replace?.old ?? [];
+    const target = await host.observe(state.to, state.instances, exclude);
+    if (state.replace)
+      return { type: 'observed', target, previous: null, traffic: { requests: 0, errors: 0 } };
     const previous =
       state.from !== null && state.from !== state.to ? await host.observe(state.from, state.instances) : null;
     const traffic =

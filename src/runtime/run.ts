@@ -33,7 +33,13 @@ export interface RunDeps {
 }
 
 /** The phases whose releases the run observes at every tick (health, canary traffic). */
-const OBSERVED_PHASES: ReadonlySet<Phase> = new Set(['starting', 'shifting', 'after-switch', 'reverting']);
+const OBSERVED_PHASES: ReadonlySet<Phase> = new Set([
+  'starting',
+  'shifting',
+  'after-switch',
+  'reverting',
+  'replacing',
+]);
 
 /**
  * Drives one deployment: feeds events to the pure engine one at a time, persists each new state
@@ -149,6 +155,20 @@ export class DeploymentRun {
           (failure) => ({ type: 'retire-failed', version: effect.version, failure }),
         );
         return;
+      case 'retire-instances':
+        this.background(
+          effects.retireInstances(this.state, effect.version, effect.ids),
+          () => ({ type: 'retired', version: effect.version }),
+          (failure) => ({ type: 'retire-failed', version: effect.version, failure }),
+        );
+        return;
+      case 'trim-instances':
+        this.background(
+          effects.trimInstances(this.state, effect.version, effect.exclude, effect.count),
+          () => ({ type: 'retired', version: effect.version }),
+          (failure) => ({ type: 'retire-failed', version: effect.version, failure }),
+        );
+        return;
       case 'stop-instances':
         // A forced end: the deployment is final already and waits for nothing.
         effects
@@ -171,7 +191,7 @@ export class DeploymentRun {
         return;
       case 'ensure-instances':
         try {
-          await effects.ensureInstances(this.state, effect.version, effect.count);
+          await effects.ensureInstances(this.state, effect.version, effect.count, effect.exclude);
           await this.emitEvent('effect', `${effect.count} instance(s) of ${effect.version} running`);
         } catch (error) {
           void this.dispatch({

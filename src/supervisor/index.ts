@@ -4,7 +4,9 @@ export { readPidStart, isProcessAlive } from './proc.js';
 export { readProcessUsage, type ProcessTotals } from './process-usage.js';
 export { findMarkedProcesses, ownerMarker, type InstanceLabels, type MarkedProcess } from './markers.js';
 export { allocatePort } from './port.js';
-export { baseEnvironment, instanceEnvironment } from './spawn.js';
+export { BASE_VARS, baseEnvironment, instanceEnvironment } from './spawn.js';
+export { RUN_DIGEST_VAR, runDigest } from './run-digest.js';
+export { readCmdline, readEnviron, readOwner } from './proc.js';
 export { accountSpawnOptions, resolveAppAccounts, resolveRunAccount, type RunAccount } from './account.js';
 export {
   LogRotator,

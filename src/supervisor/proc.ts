@@ -98,3 +98,29 @@ export function readEnviron(pid: number): Map<string, string> | null {
   }
   return vars;
 }
+
+/** The arguments a process was started with (argv), or null when it is gone or not ours to read. */
+export function readCmdline(pid: number): string[] | null {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const args = raw.split('\0');
+    if (args.at(-1) === '') args.pop();
+    return args.length > 0 ? args : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The real user and group ids of a process, from /proc/<pid>/status; null when it is gone. */
+export function readOwner(pid: number): { uid: number; gid: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const id = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1]);
+  const uid = id('Uid');
+  const gid = id('Gid');
+  return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid } : null;
+}

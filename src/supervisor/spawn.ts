@@ -5,10 +5,22 @@ import { FerryError, messageOf } from '../errors/ferry-error.js';
 import { accountSpawnOptions, type RunAccount } from './account.js';
 import { ownerMarker } from './markers.js';
 import { readPidStart } from './proc.js';
+import { RUN_DIGEST_VAR, runDigest } from './run-digest.js';
 import type { InstanceSpec } from './types.js';
 
 /** The only variables of the daemon's own environment an app's processes inherit. */
-const BASE_VARS = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR'];
+export const BASE_VARS: readonly string[] = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+];
 
 /**
  * The clean base environment of every process Ferry runs for an app (instances, hooks, command
@@ -41,6 +53,8 @@ export function instanceEnvironment(
     FERRY_APP: spec.app,
     FERRY_ENV: spec.env,
     FERRY_VERSION: spec.version,
+    // How it was run: a daemon that restarts under a changed ferry.yaml replaces what differs.
+    [RUN_DIGEST_VAR]: runDigest(spec),
     // The markers by which a restarted daemon finds its instances (and orphans) in /proc. The
     // owner is opaque: FERRY_HOME would tell the app where the daemon's API token is.
     FERRY_INSTANCE_ID: spec.id,

@@ -14,7 +14,7 @@ export interface InstanceSpec {
   /**
    * The instance's environment variables, merged over a clean base (PATH, HOME, LANG...: never the
    * daemon's whole environment, which may hold secrets). Ferry adds PORT, FERRY_APP, FERRY_ENV,
-   * FERRY_VERSION, FERRY_INSTANCE_ID and FERRY_OWNER last, so they cannot be overridden.
+   * FERRY_VERSION, FERRY_RUN (see runDigest), FERRY_INSTANCE_ID and FERRY_OWNER last, so they cannot be overridden.
    */
   readonly envVars: Readonly<Record<string, string>>;
   readonly port: number;

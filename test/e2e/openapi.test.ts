@@ -213,7 +213,37 @@ describe('the OpenAPI document', () => {
       { params: { id: (blueGreen.body.deployment as Json).id as string } },
       (seen) => seen.some((e) => e.kind === 'state' && (e.deployment as Json).status === 'succeeded'),
     );
-    expect((await call('rollback', { body: { app: 'hello' } })).status).toBe(202);
+    const rollback = await call('rollback', { body: { app: 'hello' } });
+    expect(rollback.status).toBe(202);
+    await stream(
+      'deploymentEvents',
+      { params: { id: (rollback.body.deployment as Json).id as string } },
+      (seen) => seen.some((e) => e.kind === 'state' && (e.deployment as Json).status === 'succeeded'),
+    );
+
+    // A restart: a deployment of kind restart, its batches in `replace`, the replacing phase.
+    const restart = await call('restart', { params: { app: 'hello' }, body: {} });
+    expect(restart.status).toBe(202);
+    expect(restart.body.deployment).toMatchObject({ kind: 'restart' });
+    const restartStates = await stream(
+      'deploymentEvents',
+      { params: { id: (restart.body.deployment as Json).id as string } },
+      (seen) => seen.some((e) => e.kind === 'state' && (e.deployment as Json).status === 'succeeded'),
+    );
+    expect(
+      restartStates.some((e) => e.kind === 'state' && (e.deployment as Json).phase === 'replacing'),
+    ).toBe(true);
+
+    // The configuration: the daemon's own file planned, then the same text applied (no changes).
+    const plan = await call('configPlan', { body: {} });
+    expect(plan.status).toBe(200);
+    const text = readFileSync(ferry.configPath, 'utf8');
+    const applied = await call('configApply', {
+      body: { config: text, path: ferry.configPath, expect: plan.body.id },
+    });
+    expect(applied.status).toBe(200);
+    expect(applied.body).toMatchObject({ deployments: [] });
+    expect((await call('configApply', { body: { expect: 'not-the-plan' } })).status).toBe(409);
 
     // Errors answer the documented envelope.
     expect((await call('status', { token: false })).status).toBe(401);

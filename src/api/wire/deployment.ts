@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { servedReportSchema } from './served.js';
-import { DEPLOYMENT_STATUSES, PHASES } from '../../engine/types.js';
+import { DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES, PHASES } from '../../engine/types.js';
 import { RELEASE_STATUSES } from '../../store/store.js';
 
 /** Milliseconds, or a moment in ms since the epoch. */
@@ -62,12 +62,26 @@ export const failureSchema = z
     description: 'Why a deployment failed or an effect is retried, with its evidence.',
   });
 
+export const replaceSchema = z
+  .object({
+    old: z.array(z.string()).meta({ description: "The release's instances when the restart began." }),
+    batchSize: count.meta({ description: 'Instances started (then old ones retired) per batch.' }),
+    batch: count.meta({ description: 'The batch under way, from 0.' }),
+    retiring: z
+      .boolean()
+      .meta({ description: "The batch's new instances are healthy and its old ones drain." }),
+  })
+  .meta({
+    id: 'Replace',
+    description: "How far a restart got: its batches of the serving release's instances.",
+  });
+
 export const deploymentSchema = z
   .object({
     id: z.string(),
     app: z.string(),
     env: z.string(),
-    kind: z.enum(['deploy', 'rollback']),
+    kind: z.enum(DEPLOYMENT_KINDS),
     from: z.string().nullable(),
     to: z.string(),
     strategy: strategySchema,
@@ -91,6 +105,9 @@ export const deploymentSchema = z
       ])
       .nullable(),
     retry: z.object({ attempt: count, at: ms.nullable(), failure: failureSchema }).nullable(),
+    replace: replaceSchema
+      .nullable()
+      .meta({ description: "A restart's batches; null for another deployment." }),
     createdAt: ms,
     updatedAt: ms,
     /** A one-line summary: "canary step 2/3 at 50%". */

@@ -45,6 +45,37 @@ export const commandBodySchema = z
   .prefault({})
   .meta({ id: 'CommandBody' });
 
+/** The body of POST /v1/apps/:app/restart. */
+export const restartBodySchema = z
+  .strictObject({ env: envName.optional() })
+  .prefault({})
+  .meta({ id: 'RestartBody' });
+
+/**
+ * The body of POST /v1/config/plan and /v1/config/apply. Without `config` the daemon reads the file
+ * it was started with again (as SIGHUP does).
+ */
+export const configBodySchema = z
+  .strictObject({
+    /** The text of a ferry.yaml (the CLI sends the file it was given). */
+    config: z
+      .string()
+      .optional()
+      .meta({ description: 'The text of a ferry.yaml (its secrets included: never logged or answered).' }),
+    path: z.string().startsWith('/', 'expected an absolute path').optional().meta({
+      description: "The file's absolute path: relative paths in it are resolved against its directory.",
+    }),
+    prune: z.boolean().optional().meta({
+      description: 'Stop the apps that left the file (otherwise they keep running, shown as not in config).',
+    }),
+    expect: z.string().min(1).optional().meta({
+      description:
+        "apply only: the plan's id as /v1/config/plan returned it; refused if the plan changed since.",
+    }),
+  })
+  .prefault({})
+  .meta({ id: 'ConfigBody' });
+
 export const appParamsSchema = z.strictObject({ app: z.string() });
 export const commandParamsSchema = z.strictObject({ app: z.string(), command: z.enum(COMMANDS) });
 export const idParamsSchema = z.strictObject({ id: z.string() });

@@ -75,6 +75,10 @@ export const appStatusSchema = z
     instances: z.array(instanceViewSchema),
     deployment: deploymentSchema.nullable().meta({ description: 'The running deployment, or the last one.' }),
     canary: canaryLiveSchema.nullable().optional(),
+    inConfig: z.boolean().optional().meta({
+      description:
+        'False for an app that left ferry.yaml but keeps running (ferry apply without prune); absent from an older daemon.',
+    }),
   })
   .meta({ id: 'AppStatus', description: 'One app in one environment.' });
 

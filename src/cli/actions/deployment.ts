@@ -4,6 +4,7 @@ import type {
   CommandBody,
   DeployBody,
   DeploymentResponse,
+  RestartBody,
   RollbackBody,
 } from '../../api/types.js';
 import type { StrategyArg } from '../args.js';
@@ -83,6 +84,17 @@ export function steer(name: 'pause' | 'resume' | 'promote' | 'abort') {
       await client.post<DeploymentResponse>(`/v1/apps/${encodeURIComponent(app)}/${name}`, body),
     );
   };
+}
+
+/** ferry restart APP: the serving release's instances replaced batch by batch, health-gated. */
+export async function restart(app: string, opts: DeploymentOptions, command: Command): Promise<void> {
+  const body: RestartBody = opts.env ? { env: opts.env } : {};
+  const client = await clientOf(command);
+  await started(
+    client,
+    opts,
+    await client.post<DeploymentResponse>(`/v1/apps/${encodeURIComponent(app)}/restart`, body),
+  );
 }
 
 /**

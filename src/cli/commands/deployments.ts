@@ -5,7 +5,7 @@ import { COMMANDS } from '../../api/types.js';
 
 const deployment = () => import('../actions/deployment.js');
 
-/** deploy, rollback, pause, resume, promote, abort, canary. */
+/** deploy, rollback, restart, canary, pause, resume, promote, abort. */
 export function register(program: Command): void {
   program
     .command('deploy')
@@ -14,7 +14,10 @@ export function register(program: Command): void {
     .argument('<version>')
     .option('--env <env>', 'environment (default: the first one)')
     .option('--strategy <kind>', "blue-green, canary or all-at-once (default: the app's)", strategy)
-    .option('--force', 'deploy it even if the release ledger marks it bad')
+    .option(
+      '--force',
+      'deploy it even if the ledger marks it bad, or if it serves already (its instances replaced)',
+    )
     .option('--wait', 'show progress and exit with the outcome (0 succeeded, 1 failed or rolled back)')
     .option('--json', 'print the API response as JSON')
     .action(lazyAction(async () => (await deployment()).deploy));
@@ -28,6 +31,17 @@ export function register(program: Command): void {
     .option('--wait', 'show progress and exit with the outcome')
     .option('--json', 'print the API response as JSON')
     .action(lazyAction(async () => (await deployment()).rollback));
+
+  program
+    .command('restart')
+    .description(
+      "replace the serving release's instances one at a time, each new one healthy before an old one drains and stops (zero failed requests)",
+    )
+    .argument('<app>')
+    .option('--env <env>', 'environment (default: the first one)')
+    .option('--wait', 'show progress and exit with the outcome (0 succeeded, 1 failed or aborted)')
+    .option('--json', 'print the API response as JSON')
+    .action(lazyAction(async () => (await deployment()).restart));
 
   program
     .command('canary')

@@ -62,6 +62,32 @@ export function traffic(requests: number, errors = 0): EngineEvent {
   return observed(obs('1.1.0', 2), obs('1.0.0', 2), requests, errors);
 }
 
+/**
+ * A restart of hello 1.1.0 (its old instances named; `instances` new ones wanted, one per batch),
+ * not begun yet, at time 0. `kind: 'deploy'` is the serving release deployed again (forced).
+ */
+export function restartPlan(
+  old: readonly string[] = ['old-a', 'old-b'],
+  instances = 2,
+  kind: 'restart' | 'deploy' = 'restart',
+): DeploymentState {
+  return createDeployment(
+    {
+      id: 'r1',
+      app: 'hello',
+      env: 'production',
+      kind,
+      from: '1.1.0',
+      to: '1.1.0',
+      strategy: blueGreen,
+      instances,
+      afterSwitchHook: false,
+      replace: { old, batchSize: 1, batch: 0, retiring: false },
+    },
+    0,
+  );
+}
+
 /** Runs events through the engine, collecting every effect. */
 export function drive(start: DeploymentState, events: ReadonlyArray<readonly [number, EngineEvent]>) {
   let state = start;

@@ -48,6 +48,24 @@ export class FakeEffects implements EffectPort {
     this.running.set(version, count);
   }
 
+  async retireInstances(_state: DeploymentState, version: string, ids: readonly string[]): Promise<void> {
+    await this.call('retire-instances', `${version}:${ids.join(',')}`);
+  }
+
+  async trimInstances(
+    _state: DeploymentState,
+    version: string,
+    _exclude: readonly string[],
+    count: number,
+  ): Promise<void> {
+    await this.call('trim-instances', `${version}:${count}`);
+    this.running.set(version, count);
+  }
+
+  instanceIds(_app: string, _env: string, version: string): string[] {
+    return Array.from({ length: this.running.get(version) ?? 0 }, (_, n) => `${version}-old-${n}`);
+  }
+
   async setTraffic(_state: DeploymentState, weights: Readonly<Record<string, number>>): Promise<void> {
     await this.call('set-traffic', Object.keys(weights).join(','));
     this.weights = weights;

@@ -36,6 +36,7 @@ if (state === undefined) {
     waitingForTraffic: false,
     pauseReason: null,
     retry: null,
+    replace: null,
     createdAt: 0,
     updatedAt: 0,
   };

@@ -1,0 +1,270 @@
+import { createHash } from 'node:crypto';
+import type { AppHost } from '../agent/app-host.js';
+import type { ConfigChangeView, ConfigPlanView } from '../api/types.js';
+import { planConfigChange, type AppEnvChange, type ConfigPlan } from '../config/plan.js';
+import type { AppConfig, AppEnvironmentConfig, FerryConfig } from '../config/types.js';
+import type { DeploymentState } from '../engine/types.js';
+import { FerryError } from '../errors/ferry-error.js';
+import { publishConfigApplied } from '../events/config-applied.js';
+import type { EventSink } from '../events/publisher.js';
+import type { Logger } from '../lib/logger.js';
+import type { RouterClient } from '../router/client.js';
+import { RESTART_BATCH_SIZE, type Deployer } from '../runtime/deployer.js';
+import type { Store } from '../store/store.js';
+import { resolveAppAccounts, type RunAccount } from '../supervisor/index.js';
+
+/** What an apply did: its plan and the deployments it started (initial releases, restarts). */
+export interface ConfigApplied {
+  readonly plan: ConfigPlanView;
+  readonly deployments: readonly DeploymentState[];
+}
+
+export interface ApplyOptions {
+  readonly prune: boolean;
+  readonly actor: string;
+  /** The plan's id as shown: refused if the plan is another now. */
+  readonly expect?: string;
+  /** `ferry apply` (through the API) or a reload of the daemon's own file (SIGHUP). */
+  readonly source: 'apply' | 'reload';
+}
+
+export interface ConfigApplierDeps {
+  /** The configuration in effect; applying replaces `current`. */
+  readonly live: { current: FerryConfig };
+  /** Every app host by "app.env", those that left the configuration but still run included. */
+  readonly hosts: Map<string, AppHost>;
+  readonly createHost: (app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost;
+  /** Per app, the account its processes run as; replaced in place when run.user changes. */
+  readonly accounts: Map<string, RunAccount>;
+  readonly deployer: Deployer;
+  readonly store: Store;
+  readonly router: RouterClient;
+  readonly logger: Logger;
+  /** Sets the data directory's modes for the apps and their accounts (protectDataDir). */
+  readonly protect: (config: FerryConfig, accounts: ReadonlyMap<string, RunAccount>) => void;
+  /** The daemon's events: each apply is published there (what changed by name, never a value). */
+  readonly events: EventSink;
+  readonly now: () => number;
+}
+
+/**
+ * `ferry apply` and SIGHUP: compares a configuration with what runs (planConfigChange) and applies
+ * that same plan. Nothing changes when the plan is refused: a global setting that needs a restart,
+ * a listen port still held by an app kept running, or a deployment running for an app that would
+ * change (the change is refused rather than queued: run it again once the deployment ended). One
+ * apply at a time.
+ */
+export class ConfigApplier {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: ConfigApplierDeps) {}
+
+  /** The plan for `next`, with what applying it would do and why it would be refused. */
+  plan(next: FerryConfig, opts: { prune: boolean }): Promise<ConfigPlanView> {
+    return this.serial(async () => (await this.planFor(next, opts)).view);
+  }
+
+  /**
+   * Applies `next` as its plan says; refused (nothing changed) when the plan has refusals. `source`:
+   * `ferry apply` (the API) or a reload of the daemon's own file (SIGHUP).
+   */
+  apply(next: FerryConfig, opts: ApplyOptions): Promise<ConfigApplied> {
+    return this.serial(() => this.applyNow(next, opts));
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async planFor(
+    next: FerryConfig,
+    opts: { prune: boolean },
+  ): Promise<{ plan: ConfigPlan; view: ConfigPlanView; active: Map<string, DeploymentState> }> {
+    const { live, hosts, store } = this.deps;
+    const appEnvs = await Promise.all(
+      [...hosts.values()].map(async (host) => {
+        const current = (await store.getCurrent(host.app.name, host.env)) ?? null;
+        return {
+          app: host.app,
+          env: host.env,
+          settings: host.settings,
+          inConfig: isInConfig(live.current, host),
+          stale: current !== null && host.staleInstances(current).length > 0,
+        };
+      }),
+    );
+    const plan = planConfigChange({ config: live.current, appEnvs }, next, opts);
+    const active = new Map<string, DeploymentState>();
+    const changes: ConfigChangeView[] = [];
+    for (const change of plan.changes) {
+      const deployment = await store.activeDeployment(change.app, change.env);
+      if (deployment && change.action !== 'keep') active.set(`${change.app}.${change.env}`, deployment);
+      changes.push({ ...change, effect: await this.describe(change, next) });
+    }
+    const refused: Array<ConfigPlanView['refused'][number]> = [
+      ...plan.needsRestart.map((path) => ({
+        code: 'FERRY_E_CONFIG_NEEDS_RESTART',
+        path,
+        message:
+          'the daemon took it at start and cannot change it while it runs: stop the daemon and run ferry up with the file again to use the new value (the apps keep serving meanwhile)',
+      })),
+      ...plan.conflicts.map((c) => ({ code: 'FERRY_E_CONFIG_INVALID', ...c })),
+      ...[...active.values()].map((d) => ({
+        code: 'FERRY_E_DEPLOYMENT_IN_PROGRESS',
+        path: `apps.${d.app}`,
+        message: `deployment ${d.id} of ${d.app} in ${d.env} (${d.from ?? 'nothing'} -> ${d.to}) is ${d.status}; apply again once it ended (or end it with: ferry abort ${d.app} --env ${d.env})`,
+      })),
+    ];
+    const body = { path: next.configPath, prune: opts.prune, changes, refused };
+    const id = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 12);
+    return { plan, view: { id, ...body }, active };
+  }
+
+  /** What applying does to one app in one environment, in words (no values). */
+  private async describe(change: AppEnvChange, next: FerryConfig): Promise<string> {
+    const { app, env } = change;
+    const current = (await this.deps.store.getCurrent(app, env)) ?? null;
+    const wanted = Object.hasOwn(next.apps, app) ? next.apps[app]!.environments[env]?.instances : undefined;
+    switch (change.action) {
+      case 'add': {
+        const initial = next.apps[app]!.initialRelease;
+        if (current) return `starts ${wanted ?? 0} instance(s) of ${current} (its current release)`;
+        return initial
+          ? `deploys ${initial} (initial_release)`
+          : `serves nothing until a release is deployed (ferry deploy ${app} VERSION --env ${env})`;
+      }
+      case 'remove':
+        return `drains and stops its instances and removes its route (--prune)`;
+      case 'keep':
+        return `keeps running as "not in config" (would stop with --prune)`;
+      case 'replace':
+        if (!current) return 'no release runs: the next deployment uses the new settings';
+        return `replaces the instances of ${current} with ${wanted ?? 0} new one(s), ${RESTART_BATCH_SIZE} at a time, each healthy before an old one stops`;
+      case 'update':
+        return change.fields.some((f) => f === 'listen' || f.startsWith('router.'))
+          ? 'applies the router settings at once; the rest at the next deployment'
+          : 'takes effect at the next deployment';
+    }
+  }
+
+  private async applyNow(next: FerryConfig, opts: ApplyOptions): Promise<ConfigApplied> {
+    const { view } = await this.planFor(next, opts);
+    if (opts.expect !== undefined && opts.expect !== view.id)
+      throw new FerryError(
+        'FERRY_E_ILLEGAL_STATE',
+        `the plan changed since it was shown (expected plan ${opts.expect}, got ${view.id}): review it again with ferry apply`,
+        { expected: opts.expect, got: view.id },
+      );
+    refuse(view);
+    // Every account must resolve before anything changes.
+    const accounts = resolveAppAccounts(next);
+    const { deps } = this;
+    deps.live.current = next;
+    for (const name of [...deps.accounts.keys()])
+      if (Object.hasOwn(next.apps, name)) deps.accounts.delete(name);
+    for (const [name, account] of accounts) deps.accounts.set(name, account);
+    const started: DeploymentState[] = [];
+    // Removals first: an app added in the same apply may take the port a pruned one frees.
+    const ordered = [...view.changes].sort(
+      (a, b) => Number(b.action === 'remove') - Number(a.action === 'remove'),
+    );
+    for (const change of ordered) {
+      const deployment = await this.applyChange(change, next, opts.actor);
+      if (deployment) started.push(deployment);
+    }
+    deps.protect(next, deps.accounts);
+    const changes = view.changes.map(({ app, env, action, fields }) => ({ app, env, action, fields }));
+    const deployments = started.map((d) => d.id);
+    await deps.store.audit({
+      at: deps.now(),
+      actor: opts.actor,
+      action: 'apply',
+      target: 'config',
+      detail: { path: next.configPath, changes, deployments },
+    });
+    deps.logger.info({ actor: opts.actor, changes, deployments }, 'configuration applied');
+    publishConfigApplied(deps.events, next, opts.source, {
+      apps: [...new Set(changes.map((c) => c.app))],
+      summary: describeChanges(changes),
+    });
+    return { plan: view, deployments: started };
+  }
+
+  private async applyChange(
+    change: ConfigChangeView,
+    next: FerryConfig,
+    actor: string,
+  ): Promise<DeploymentState | null> {
+    const { hosts, deployer, store } = this.deps;
+    const key = `${change.app}.${change.env}`;
+    const current = (await store.getCurrent(change.app, change.env)) ?? null;
+    switch (change.action) {
+      case 'keep':
+        return null;
+      case 'remove': {
+        const host = hosts.get(key)!;
+        await host.retireAll();
+        await this.deps.router.deleteRoute(key);
+        host.close();
+        hosts.delete(key);
+        return null;
+      }
+      case 'add': {
+        const app = next.apps[change.app]!;
+        const settings = app.environments[change.env]!;
+        const host = this.deps.createHost(app, change.env, settings);
+        hosts.set(key, host);
+        await host.republishRoute();
+        if (current) {
+          await host.ensureInstances(current, settings.instances);
+          return null;
+        }
+        if (!app.initialRelease) return null;
+        return deployer.deploy({ app: change.app, env: change.env, version: app.initialRelease, actor });
+      }
+      case 'update':
+      case 'replace': {
+        const app = next.apps[change.app]!;
+        await hosts.get(key)!.reconfigure({
+          app,
+          settings: app.environments[change.env]!,
+          holdTimeoutMs: next.router.holdTimeoutMs,
+          account: this.deps.accounts.get(change.app) ?? null,
+        });
+        if (change.action === 'update' || !current) return null;
+        return deployer.restart({ app: change.app, env: change.env, actor });
+      }
+    }
+  }
+}
+
+/** What an apply changed, in a line: "replace hello (production), keep old (production)". */
+function describeChanges(changes: ReadonlyArray<Pick<ConfigChangeView, 'app' | 'env' | 'action'>>): string {
+  if (changes.length === 0) return 'no changes';
+  return changes.map((c) => `${c.action} ${c.app} (${c.env})`).join(', ');
+}
+
+/** An app host whose app and environment are in the configuration in effect. */
+export function isInConfig(config: FerryConfig, host: AppHost): boolean {
+  return (
+    Object.hasOwn(config.apps, host.app.name) &&
+    Object.hasOwn(config.apps[host.app.name]!.environments, host.env)
+  );
+}
+
+/** A refused plan becomes one error naming every refusal; the most fundamental kind gives the code. */
+function refuse(view: ConfigPlanView): void {
+  if (view.refused.length === 0) return;
+  const order = [
+    'FERRY_E_CONFIG_NEEDS_RESTART',
+    'FERRY_E_CONFIG_INVALID',
+    'FERRY_E_DEPLOYMENT_IN_PROGRESS',
+  ] as const;
+  const code = order.find((c) => view.refused.some((r) => r.code === c)) ?? 'FERRY_E_CONFIG_INVALID';
+  const lines = view.refused.map((r) => `  ${r.path}: ${r.message}`);
+  throw new FerryError(code, `the configuration was not applied (nothing changed):\n${lines.join('\n')}`, {
+    problems: view.refused.map(({ path, message }) => ({ path, message })),
+  });
+}
