@@ -11,8 +11,20 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'ferry.js');
 const run = promisify(execFile);
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
+/** Ports this process handed out: the kernel may offer a closed one again before it is used. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1, never one this process was given before. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.listen(0, '127.0.0.1', () => {
