@@ -10,6 +10,7 @@ import type { EventSink } from '../events/publisher.js';
 import type { Logger } from '../lib/logger.js';
 import { redactText } from '../lib/redact.js';
 import type { RouterClient } from '../router/client.js';
+import { RouteCounters, type WindowCounts } from './route-counters.js';
 import type { InstanceExit, InstanceRecord, Store } from '../store/store.js';
 import {
   allocatePort,
@@ -27,7 +28,6 @@ import { appSecrets } from './app-secrets.js';
 import { toHealthSpec } from './health-spec.js';
 import { hookVariables, runHook } from './hooks.js';
 import { isFailed, isRunning, type TrackedInstance } from './instance.js';
-import { toOutcomeCounts } from './request-outcomes.js';
 import { planBackends, routeName } from './traffic.js';
 
 export interface AppHostDeps {
@@ -109,10 +109,8 @@ export class AppHost {
   readonly releasesDir: string;
   private readonly instances = new Map<string, TrackedInstance>();
   private weights: Record<string, number> = {};
-  private windowStart = new Map<string, number>();
-  private windowEpoch: string | undefined;
-  /** When the analysis window opened (ms since the epoch); null before the first one. */
-  private windowOpenedAt: number | null = null;
+  /** The router's counters of this app's route: the canary's analysis window, the outcomes. */
+  private readonly counters: RouteCounters;
   private routePush: Promise<void> = Promise.resolve();
   private closed = false;
   private secrets: readonly string[];
@@ -120,6 +118,7 @@ export class AppHost {
   constructor(private deps: AppHostDeps) {
     this.releasesDir = path.join(deps.dir, 'releases');
     this.secrets = appSecrets(deps.app, deps.settings.env, deps.knownSecrets ?? []);
+    this.counters = new RouteCounters(deps.router, routeName(deps.app.name, deps.env), () => this.deps.now());
   }
 
   /** The app's configuration this host runs with (the last applied). */
@@ -428,15 +427,12 @@ export class AppHost {
   }
 
   /** Starts a new analysis window: the router's counters for the app are remembered as they are now. */
-  async openWindow(): Promise<void> {
-    const { epoch, counters } = await this.releaseCounters();
-    this.windowStart = counters;
-    this.windowEpoch = epoch;
-    this.windowOpenedAt = this.deps.now();
+  openWindow(): Promise<void> {
+    return this.counters.openWindow();
   }
 
   async trafficWindow(version: string): Promise<TrafficWindow> {
-    return (await this.windowCounters()).count(version);
+    return (await this.counters.window()).count(version);
   }
 
   /**
@@ -446,16 +442,16 @@ export class AppHost {
    * leaves the counts null and says why.
    */
   async liveCounters(versions: readonly string[]): Promise<LiveCounters> {
-    let window: { count(version: string): TrafficWindow } | null = null;
+    let window: WindowCounts | null = null;
     let error: string | null = null;
     try {
-      window = await this.windowCounters();
+      window = await this.counters.window();
     } catch (failure) {
       error = `the router's counters could not be read: ${messageOf(failure)}`;
     }
     const serving = [...this.instances.values()].filter((i) => i.phase === 'serving');
     return {
-      since: window ? this.windowOpenedAt : null,
+      since: window ? this.counters.openedAt : null,
       error,
       releases: versions.map((version) => {
         const mine = serving.filter((i) => i.record.version === version);
@@ -469,36 +465,9 @@ export class AppHost {
     };
   }
 
-  /** The router's counters less the window's start, per release. */
-  private async windowCounters(): Promise<{ count(version: string): TrafficWindow }> {
-    const { epoch, counters } = await this.releaseCounters();
-    if (epoch !== this.windowEpoch) {
-      // The router's counters started afresh (a new keeper after a crash): so does the window.
-      this.windowStart = new Map();
-      this.windowEpoch = epoch;
-      this.windowOpenedAt = this.deps.now();
-    }
-    const since = (key: string) => Math.max(0, (counters.get(key) ?? 0) - (this.windowStart.get(key) ?? 0));
-    return { count: (version) => ({ requests: since(version), errors: since(`${version}#errors`) }) };
-  }
-
   /** The router's cumulative request outcomes of this app's route, with the router's counter epoch. */
-  async readOutcomes(): Promise<OutcomeReading> {
-    const stats = await this.deps.router.stats();
-    const route = Object.hasOwn(stats.routes, this.key) ? stats.routes[this.key] : undefined;
-    return { epoch: stats.epoch ?? null, counts: toOutcomeCounts(route?.outcomes) };
-  }
-
-  private async releaseCounters(): Promise<{ epoch: string | undefined; counters: Map<string, number> }> {
-    const stats = await this.deps.router.stats();
-    const counters = new Map<string, number>();
-    const route = Object.hasOwn(stats.routes, this.key) ? stats.routes[this.key] : undefined;
-    for (const backend of route?.backends ?? []) {
-      const add = (key: string, n: number) => counters.set(key, (counters.get(key) ?? 0) + n);
-      add(backend.release, backend.requests);
-      add(`${backend.release}#errors`, backend.responses['5xx'] + backend.errors);
-    }
-    return { epoch: stats.epoch, counters };
+  readOutcomes(): Promise<OutcomeReading> {
+    return this.counters.readOutcomes();
   }
 
   /** Updates an instance record from the supervisor's events (restarts, crash loops, exits). */
