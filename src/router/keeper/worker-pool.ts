@@ -19,7 +19,12 @@ const SPARE = -1;
 
 /** What the pool needs from the keeper's table: every route with the socket it is served on. */
 export interface ServedRoutes {
-  served(): Array<{ spec: RouteSpec; socket: ListenSocket }>;
+  served(): ServedRoute[];
+}
+
+export interface ServedRoute {
+  readonly spec: RouteSpec;
+  readonly socket: ListenSocket;
 }
 
 /**
@@ -90,6 +95,11 @@ export class WorkerPool {
   private departed: RouteCounters;
   /** Workers told to drain: still counted live until they exit (then their last counts depart). */
   private readonly draining = new Set<Worker>();
+  /**
+   * Routes being applied, not yet in the keeper's table: a worker that syncs meanwhile was not
+   * among those applyRoute sent them to, so it takes them from here (or it would never get them).
+   */
+  private readonly applying = new Map<string, ServedRoute>();
   private seq = 0;
   private stopping = false;
 
@@ -136,7 +146,13 @@ export class WorkerPool {
 
   /** Sends a route to every worker (and the spare) and waits: then it is served everywhere. */
   async applyRoute(spec: RouteSpec, socket: ListenSocket): Promise<void> {
-    await Promise.all(this.syncedWorkers().map((worker) => this.sendRoute(worker, spec, socket)));
+    const route = { spec, socket };
+    this.applying.set(spec.name, route);
+    try {
+      await Promise.all(this.syncedWorkers().map((worker) => this.sendRoute(worker, spec, socket)));
+    } finally {
+      if (this.applying.get(spec.name) === route) this.applying.delete(spec.name);
+    }
   }
 
   async removeRoute(name: string): Promise<void> {
@@ -291,7 +307,9 @@ export class WorkerPool {
       epoch: this.options.epoch,
     });
     try {
-      for (const { spec, socket } of this.options.routes.served()) await this.sendRoute(worker, spec, socket);
+      const table = new Map(this.options.routes.served().map((route) => [route.spec.name, route]));
+      for (const [name, route] of this.applying) table.set(name, route);
+      for (const { spec, socket } of table.values()) await this.sendRoute(worker, spec, socket);
       if (worker.state === 'syncing') worker.state = 'up';
       this.options.logger.info(
         { worker: worker.pid, rank: worker.rank },
