@@ -1,0 +1,77 @@
+/**
+ * The agent protocol's first message: what one host should run, written by the control plane and
+ * reconciled by that host's agent. It is declarative on purpose: the control plane never calls into
+ * a host, it edits this document (compare-and-swap on its store revision) and reads the host's
+ * reports (report.ts). The same messages go over HTTP(S) to a `ferry agent` and through the
+ * in-process transport inside `ferry up`.
+ */
+import { z } from 'zod';
+
+const name = z.string().min(1).max(200);
+const id = z.string().min(1).max(200);
+
+/**
+ * How the app runs on this host: its section of ferry.yaml as the server has it, compiled by the
+ * agent with the one config schema (so no second copy of the schema exists), and its digest (the
+ * agent restarts instances whose run digest differs).
+ */
+export const appSpecSchema = z.object({
+  config: z.record(z.string(), z.unknown()),
+  digest: z.string().min(1),
+});
+
+/** One release the host should hold, with what should run of it. */
+export const releaseOnHostSchema = z.object({
+  version: z.string().min(1).max(128),
+  /** Where the agent fetches it (credentials in the URL stay out of reports and logs). */
+  artifact: z.object({ url: z.string().min(1), checksum: z.string().nullable() }),
+  /** Serving instances wanted, not counting `retire` (0: installed, nothing runs). */
+  instances: z.number().int().min(0),
+  /** Instances to take out of the route, drain and stop (a restart's old ones). */
+  retire: z.array(id),
+  /** The release's share of the app's traffic on this host (weights are relative). */
+  weight: z.number().min(0),
+});
+
+/**
+ * Work the host does once and acknowledges by id (a hook run, pruning): re-sent until a report
+ * carries its result, never run twice for one id (the agent keeps the results it reported).
+ */
+export const hostTaskSchema = z.discriminatedUnion('type', [
+  z.object({
+    id,
+    type: z.literal('run-hook'),
+    hook: z.string().min(1),
+    version: z.string().min(1),
+    /** What the hook gets on stdin (a deployment's event log for success and failure hooks). */
+    stdin: z.string().optional(),
+    /** Variables naming the deployment (FERRY_DEPLOYMENT_ID...). */
+    vars: z.record(z.string(), z.string()),
+  }),
+  z.object({ id, type: z.literal('prune'), keep: z.number().int().min(0), protect: z.array(z.string()) }),
+]);
+
+export const appOnHostSchema = z.object({
+  app: name,
+  env: name,
+  spec: appSpecSchema,
+  releases: z.array(releaseOnHostSchema),
+  /** The release the `current` symlink points at (null: leave it). */
+  current: z.string().nullable(),
+  /** Releases leaving at once, without waiting for their requests to drain (a forced end). */
+  stopNow: z.array(z.string()),
+  tasks: z.array(hostTaskSchema),
+});
+
+export const hostDesiredStateSchema = z.object({
+  host: id,
+  /** The store revision of this document: reports say which one they reflect. */
+  revision: z.number().int().min(0),
+  apps: z.array(appOnHostSchema),
+});
+
+export type AppSpec = z.infer<typeof appSpecSchema>;
+export type ReleaseOnHost = z.infer<typeof releaseOnHostSchema>;
+export type HostTask = z.infer<typeof hostTaskSchema>;
+export type AppOnHost = z.infer<typeof appOnHostSchema>;
+export type HostDesiredState = z.infer<typeof hostDesiredStateSchema>;

@@ -1,0 +1,75 @@
+/**
+ * The agent protocol's second message: what one host runs, sent by its agent on every change and
+ * at least every heartbeat. Effects of the control plane are acknowledged here: an effect is done
+ * when a report at or after the desired revision that asked for it says so.
+ */
+import { z } from 'zod';
+
+const id = z.string().min(1).max(200);
+const count = z.number().int().min(0);
+const failureSchema = z.object({ code: z.string(), message: z.string() });
+
+export const INSTANCE_STATES = ['starting', 'running', 'stopping', 'crash-loop', 'exited'] as const;
+export const HEALTH_STATES = ['unknown', 'healthy', 'unhealthy'] as const;
+export const INSTALL_STATES = ['installing', 'installed', 'failed'] as const;
+export const TASK_STATES = ['running', 'passed', 'failed'] as const;
+
+export const instanceReportSchema = z.object({
+  id,
+  version: z.string(),
+  state: z.enum(INSTANCE_STATES),
+  health: z.enum(HEALTH_STATES),
+  pid: z.number().int().nullable(),
+  startedAt: z.number().int().nullable(),
+  restarts: count,
+  lastExit: z.string().nullable(),
+  cpuPercent: z.number().nullable(),
+  rssBytes: count.nullable(),
+  /** Why it is failing (health detail, its log's last lines, secrets redacted): the rollback's evidence. */
+  evidence: z.object({ health: z.string().optional(), logTail: z.array(z.string()) }).optional(),
+});
+
+export const releaseReportSchema = z.object({
+  version: z.string(),
+  install: z.enum(INSTALL_STATES),
+  failure: failureSchema.optional(),
+});
+
+/** The router's cumulative counters of the app's route per release, within one counter epoch. */
+export const routeCountersSchema = z.object({
+  epoch: z.string(),
+  releases: z.array(z.object({ version: z.string(), requests: count, errors: count })),
+});
+
+export const taskReportSchema = z.object({
+  id,
+  state: z.enum(TASK_STATES),
+  failure: failureSchema.optional(),
+});
+
+export const appReportSchema = z.object({
+  app: z.string(),
+  env: z.string(),
+  releases: z.array(releaseReportSchema),
+  instances: z.array(instanceReportSchema),
+  current: z.string().nullable(),
+  route: routeCountersSchema.nullable(),
+  tasks: z.array(taskReportSchema),
+});
+
+export const hostReportSchema = z.object({
+  host: id,
+  agentVersion: z.string(),
+  /** The desired revision this report reflects (the agent has applied it, or is applying it). */
+  revision: z.number().int().min(0),
+  /** When the agent wrote it (ms since the epoch, the agent's clock). */
+  at: z.number().int(),
+  labels: z.record(z.string(), z.string()),
+  apps: z.array(appReportSchema),
+});
+
+export type InstanceReport = z.infer<typeof instanceReportSchema>;
+export type ReleaseReport = z.infer<typeof releaseReportSchema>;
+export type TaskReport = z.infer<typeof taskReportSchema>;
+export type AppReport = z.infer<typeof appReportSchema>;
+export type HostReport = z.infer<typeof hostReportSchema>;
