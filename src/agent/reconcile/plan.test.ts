@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import type { AppOnHost, ReleaseOnHost } from '../../protocol/desired-state.js';
+import { planApp, type ActualApp } from './plan.js';
+
+function release(version: string, instances: number, weight: number, retire: string[] = []): ReleaseOnHost {
+  return {
+    version,
+    artifact: { url: `file:///r/${version}.tgz`, checksum: null },
+    instances,
+    retire,
+    weight,
+  };
+}
+
+function desired(releases: ReleaseOnHost[], extra: Partial<AppOnHost> = {}): AppOnHost {
+  return {
+    app: 'hello',
+    env: 'production',
+    spec: { config: {}, digest: 'd1' },
+    releases,
+    current: null,
+    stopNow: [],
+    tasks: [],
+    ...extra,
+  };
+}
+
+function actual(extra: Partial<ActualApp> = {}): ActualApp {
+  return {
+    installed: new Set(),
+    instances: [],
+    weights: new Map(),
+    current: null,
+    tasksDone: new Set(),
+    ...extra,
+  };
+}
+
+const serving = (id: string, version: string) => ({ id, version, serving: true });
+
+describe('planApp: from what runs to what is desired', () => {
+  it('a first release: install, start, route; current once installed', () => {
+    expect(
+      planApp(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), actual()).map((a) => a.type),
+    ).toEqual(['install', 'start', 'set-traffic']);
+    const installed = actual({ installed: new Set(['1.0.0']) });
+    expect(planApp(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), installed)).toEqual([
+      { type: 'start', version: '1.0.0', count: 2 },
+      { type: 'set-traffic', weights: new Map([['1.0.0', 1]]) },
+      { type: 'activate', version: '1.0.0' },
+    ]);
+  });
+
+  it('nothing to do when the host runs what is desired', () => {
+    const running = actual({
+      installed: new Set(['1.0.0']),
+      instances: [serving('a', '1.0.0'), serving('b', '1.0.0')],
+      weights: new Map([['1.0.0', 1]]),
+      current: '1.0.0',
+    });
+    expect(planApp(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), running)).toEqual([]);
+  });
+
+  it('blue-green switch: new instances before traffic, the old release retired after it, drained', () => {
+    const running = actual({
+      installed: new Set(['1.0.0', '1.1.0']),
+      instances: [serving('a', '1.0.0'), serving('c', '1.1.0')],
+      weights: new Map([
+        ['1.0.0', 1],
+        ['1.1.0', 0],
+      ]),
+    });
+    expect(planApp(desired([release('1.1.0', 2, 1)]), running)).toEqual([
+      { type: 'start', version: '1.1.0', count: 1 },
+      { type: 'set-traffic', weights: new Map([['1.1.0', 1]]) },
+      { type: 'retire-release', version: '1.0.0', drain: true },
+    ]);
+  });
+
+  it('a forced end stops the leaving release without draining', () => {
+    const running = actual({ installed: new Set(['1.0.0', '1.1.0']), instances: [serving('c', '1.1.0')] });
+    const plan = planApp(desired([release('1.0.0', 0, 1)], { stopNow: ['1.1.0'] }), running);
+    expect(plan).toContainEqual({ type: 'retire-release', version: '1.1.0', drain: false });
+  });
+
+  it('a restart batch: one more new instance, then the named old one leaves', () => {
+    const running = actual({
+      installed: new Set(['1.0.0']),
+      instances: [serving('a', '1.0.0'), serving('b', '1.0.0'), serving('n1', '1.0.0')],
+      weights: new Map([['1.0.0', 1]]),
+    });
+    expect(planApp(desired([release('1.0.0', 2, 1, ['a', 'b'])]), running)).toEqual([
+      { type: 'start', version: '1.0.0', count: 1 },
+      { type: 'retire-instances', version: '1.0.0', ids: ['a', 'b'] },
+    ]);
+  });
+
+  it('fewer instances wanted: trimmed, never counting the ones already retiring', () => {
+    const running = actual({
+      installed: new Set(['1.0.0']),
+      instances: [
+        serving('a', '1.0.0'),
+        serving('b', '1.0.0'),
+        { id: 'z', version: '1.0.0', serving: false },
+      ],
+      weights: new Map([['1.0.0', 1]]),
+    });
+    expect(planApp(desired([release('1.0.0', 1, 1)]), running)).toEqual([
+      { type: 'trim', version: '1.0.0', keep: 1, exclude: [] },
+    ]);
+  });
+
+  it('tasks run once each, in order, after everything else', () => {
+    const hook = { id: 't1', type: 'run-hook' as const, hook: 'after_switch', version: '1.0.0', vars: {} };
+    const prune = { id: 't2', type: 'prune' as const, keep: 3, protect: ['1.0.0'] };
+    const running = actual({
+      installed: new Set(['1.0.0']),
+      instances: [serving('a', '1.0.0')],
+      weights: new Map([['1.0.0', 1]]),
+      tasksDone: new Set(['t1']),
+    });
+    expect(planApp(desired([release('1.0.0', 1, 1)], { tasks: [hook, prune] }), running)).toEqual([
+      { type: 'run-task', task: prune },
+    ]);
+  });
+
+  it('versions from outside input are plain map keys', () => {
+    const running = actual({ installed: new Set(['__proto__']), instances: [serving('a', 'constructor')] });
+    const plan = planApp(desired([release('__proto__', 1, 1)]), running);
+    expect(plan).toEqual([
+      { type: 'start', version: '__proto__', count: 1 },
+      { type: 'set-traffic', weights: new Map([['__proto__', 1]]) },
+      { type: 'retire-release', version: 'constructor', drain: true },
+    ]);
+  });
+});
