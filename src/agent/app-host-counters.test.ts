@@ -60,7 +60,7 @@ function hostWithStats() {
     settings: app.environments.production!,
     dir: '/nonexistent/apps/hello/production',
     ferryHome: '/nonexistent',
-    store: {} as never,
+    records: {} as never,
     supervisor: {} as never,
     router: {
       stats: () =>

@@ -11,7 +11,7 @@ import type { Logger } from '../lib/logger.js';
 import { redactText } from '../lib/redact.js';
 import type { RouterClient } from '../router/client.js';
 import { RouteCounters, type WindowCounts } from './route-counters.js';
-import type { InstanceExit, InstanceRecord, Store } from '../store/store.js';
+import type { InstanceExit, InstanceRecord, InstanceStore } from '../store/store.js';
 import {
   allocatePort,
   baseEnvironment,
@@ -37,7 +37,8 @@ export interface AppHostDeps {
   /** apps/<app>/<env> under the data dir: releases/ and logs/ live here. */
   readonly dir: string;
   readonly ferryHome: string;
-  readonly store: Store;
+  /** This host's instance records (pids): host-local, never the control plane's. */
+  readonly records: InstanceStore;
   readonly supervisor: Supervisor;
   readonly router: RouterClient;
   readonly holdTimeoutMs: number;
@@ -210,7 +211,7 @@ export class AppHost {
         this.deps.supervisor.adopt(spec, record.pid, record.pidStart, record.restarts);
       if (!alive) {
         this.deps.logger.warn({ instance: record.id }, 'instance process is gone; forgetting it');
-        await this.deps.store.deleteInstance(record.id);
+        await this.deps.records.deleteInstance(record.id);
         continue;
       }
       // How it was run, as the process says: what a changed ferry.yaml is compared with.
@@ -252,7 +253,7 @@ export class AppHost {
       createdAt: now,
       updatedAt: now,
     };
-    await this.deps.store.putInstance(record);
+    await this.deps.records.putInstance(record);
     const spec = this.specFor(id, version, port);
     try {
       const { pid, pidStart } = await this.deps.supervisor.start(spec);
@@ -263,11 +264,11 @@ export class AppHost {
         state: 'running',
         updatedAt: this.deps.now(),
       };
-      await this.deps.store.putInstance(started);
+      await this.deps.records.putInstance(started);
       this.track(started, spec, opts.quickHealth, runDigest(spec));
       this.publishInstance(started, 'started', null);
     } catch (error) {
-      await this.deps.store.deleteInstance(id);
+      await this.deps.records.deleteInstance(id);
       throw error;
     }
   }
@@ -394,7 +395,7 @@ export class AppHost {
     instance.monitor?.stop();
     await this.deps.supervisor.stop(instance.record.id, { graceMs: this.deps.app.stopGraceMs, reason });
     this.instances.delete(instance.record.id);
-    await this.deps.store.deleteInstance(instance.record.id);
+    await this.deps.records.deleteInstance(instance.record.id);
   }
 
   /** The release's instances as the engine needs to see them. */
@@ -492,7 +493,7 @@ export class AppHost {
       event.type === 'started' ? { pid: event.pid, pidStart: event.pidStart, restarts: event.restarts } : {};
     instance.record = { ...instance.record, ...pid, state, updatedAt: this.deps.now() };
     this.publishSupervisorEvent(instance.record, event);
-    this.deps.store
+    this.deps.records
       .putInstance(instance.record)
       .catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not persist instance'));
   }

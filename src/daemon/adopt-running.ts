@@ -4,7 +4,7 @@ import type { RouteSpec } from '../router/types.js';
 import { redactUrl } from '../lib/redact.js';
 import { isValidVersion } from '../lib/release-version.js';
 import { artifactSource } from '../runtime/artifact-source.js';
-import type { Store } from '../store/store.js';
+import type { InstanceStore, Store } from '../store/store.js';
 import type { InstanceLabels, MarkedProcess } from '../supervisor/index.js';
 
 /** An app in an environment taken over by `ferry up --adopt`. */
@@ -24,7 +24,7 @@ export interface AdoptedApp {
  * environment, the release its instances serve becomes current and is marked good ("adopted").
  */
 export async function adoptRunning(deps: {
-  readonly store: Store;
+  readonly store: Store & InstanceStore;
   readonly config: FerryConfig;
   readonly processes: readonly MarkedProcess[];
   readonly routes: readonly RouteSpec[];

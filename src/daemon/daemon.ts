@@ -20,7 +20,7 @@ import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { RouterClient } from '../router/client.js';
 import type { Deployer } from '../runtime/deployer.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { InstanceRecord, Store } from '../store/store.js';
+import type { InstanceRecord, InstanceStore, Store } from '../store/store.js';
 import {
   LogRotator,
   resolveAppAccounts,
@@ -85,7 +85,8 @@ export class Daemon {
   state: DaemonState = 'stopped';
   private lock: DaemonLock | null = null;
   private token = '';
-  private store: Store | null = null;
+  /** In `ferry up` one SQLite file holds the control plane's records and this host's instance records. */
+  private store: (Store & InstanceStore) | null = null;
   private earlier: EarlierState | null = null;
   private logger: Logger | null = null;
   private router: RouterClient | null = null;
@@ -216,6 +217,7 @@ export class Daemon {
       config: this.live,
       paths: this.paths,
       store: this.store!,
+      records: this.store!,
       logger,
       tickMs: this.opts.tickMs ?? 100,
       accounts: this.accounts,

@@ -6,7 +6,7 @@ import { FerryError } from '../errors/ferry-error.js';
 import { loadRouteTable } from '../router/route-table-file.js';
 import { isRouterProcess, readPidFile, routerFiles } from '../router/state-dir.js';
 import type { RouteSpec } from '../router/types.js';
-import type { Store } from '../store/store.js';
+import type { InstanceStore, Store } from '../store/store.js';
 import { findMarkedProcesses, type MarkedProcess } from '../supervisor/index.js';
 import type { DaemonPaths } from './paths.js';
 
@@ -62,7 +62,7 @@ export function hasEarlierState(state: EarlierState): boolean {
  * A store is new when it records nothing that a daemon ever did: no deployment, no audit entry, no
  * instance, and no release or current release for a configured app.
  */
-export async function isStoreNew(store: Store, config: FerryConfig): Promise<boolean> {
+export async function isStoreNew(store: Store & InstanceStore, config: FerryConfig): Promise<boolean> {
   if ((await store.listDeployments({ limit: 1 })).length > 0) return false;
   if ((await store.listAudit(1)).length > 0) return false;
   if ((await store.listInstances()).length > 0) return false;

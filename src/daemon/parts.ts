@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import { RouterClient } from '../router/client.js';
 import { Deployer } from '../runtime/deployer.js';
 import { HostEffects } from '../runtime/effects.js';
-import type { Store } from '../store/store.js';
+import type { InstanceStore, Store } from '../store/store.js';
 import { Supervisor, type RunAccount } from '../supervisor/index.js';
 import { finishDeployment } from './finish.js';
 import { recordInstanceEvents } from './instance-events.js';
@@ -36,6 +36,8 @@ export function assembleParts(opts: {
   readonly config: ConfigSource;
   readonly paths: DaemonPaths;
   readonly store: Store;
+  /** Where the host's instance records live (in `ferry up`, the same SQLite file). */
+  readonly records: InstanceStore;
   readonly logger: Logger;
   readonly tickMs: number;
   /** Per app, the account its processes run as (run.user), when set. */
@@ -69,7 +71,7 @@ export function assembleParts(opts: {
       ferryHome: paths.home,
       account: opts.accounts.get(app.name) ?? null,
       knownSecrets: opts.knownSecrets,
-      store,
+      records: opts.records,
       supervisor,
       router,
       holdTimeoutMs: config.current.router.holdTimeoutMs,

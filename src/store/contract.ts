@@ -6,7 +6,7 @@ import { expectFerryError } from './contract/fixtures.js';
 import { describeInstancesAndCurrent } from './contract/instances.js';
 import { describeLocks } from './contract/locks.js';
 import { describeReleaseLedger } from './contract/releases.js';
-import type { Store } from './store.js';
+import type { InstanceStore, Store } from './store.js';
 
 /**
  * The behaviour every Store driver must have, as a vitest suite. A driver's test file calls this
@@ -14,7 +14,7 @@ import type { Store } from './store.js';
  *
  *   describeStoreContract('sqlite', async () => openSqliteStore(':memory:'));
  */
-export function describeStoreContract(driverName: string, open: () => Promise<Store>): void {
+export function describeStoreContract(driverName: string, open: () => Promise<Store & InstanceStore>): void {
   describe(`Store contract: ${driverName}`, () => {
     describeReleaseLedger(open);
     describeDeployments(open);

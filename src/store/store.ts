@@ -2,8 +2,8 @@ import type { ServedReportRecord } from '../engine/served-report.js';
 import type { DeploymentState, ReleaseVerdict } from '../engine/types.js';
 
 /**
- * The state store: the release ledger, deployments with their event logs, instances, locks and the
- * audit trail. One interface, several drivers (SQLite embedded; etcd for HA later), one contract test
+ * The control plane's state store: the release ledger, deployments with their event logs, locks and
+ * the audit trail (host-local records are an InstanceStore's). One interface, several drivers (SQLite embedded; etcd for HA later), one contract test
  * suite (contract.ts) that every driver passes. Methods are async so that networked drivers fit.
  */
 export interface Store {
@@ -52,13 +52,6 @@ export interface Store {
   /** Events in order; `afterSeq` returns only later ones (for streaming). */
   listEvents(deploymentId: string, afterSeq?: number): Promise<DeploymentEvent[]>;
 
-  // --- instances --------------------------------------------------------------------------------
-  /** Inserts or replaces an instance by id. Persist before spawning, again once the pid is known. */
-  putInstance(instance: InstanceRecord): Promise<void>;
-  getInstance(id: string): Promise<InstanceRecord | undefined>;
-  listInstances(filter?: { app?: string; env?: string; version?: string }): Promise<InstanceRecord[]>;
-  deleteInstance(id: string): Promise<void>;
-
   // --- app state --------------------------------------------------------------------------------
   /** Which release serves an app in an environment (after the last finished deployment). */
   getCurrent(app: string, env: string): Promise<string | undefined>;
@@ -75,6 +68,21 @@ export interface Store {
   listAudit(limit: number): Promise<AuditEntry[]>;
 
   close(): Promise<void>;
+}
+
+/**
+ * Host-local records: the instances one host runs, with their pids and process start times. The
+ * agent of that host keeps them (they let it re-adopt its processes after a restart, with or
+ * without the control plane); the control plane never reads them, it reads the host's reports.
+ * `ferry up` keeps them in its SQLite file beside the control plane's records; `ferry agent` in a
+ * file of its own.
+ */
+export interface InstanceStore {
+  /** Inserts or replaces an instance by id. Persist before spawning, again once the pid is known. */
+  putInstance(instance: InstanceRecord): Promise<void>;
+  getInstance(id: string): Promise<InstanceRecord | undefined>;
+  listInstances(filter?: { app?: string; env?: string; version?: string }): Promise<InstanceRecord[]>;
+  deleteInstance(id: string): Promise<void>;
 }
 
 /** The ledger's verdicts (the engine's ReleaseVerdict); see src/engine/types.ts. */

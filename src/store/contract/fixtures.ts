@@ -6,8 +6,8 @@ import { FerryError } from '../../errors/ferry-error.js';
 import type { InstanceRecord, Store } from '../store.js';
 
 /** Gives each test a freshly opened store and closes it afterwards, whatever the test did. */
-export function useFreshStore(open: () => Promise<Store>): () => Store {
-  let store: Store | undefined;
+export function useFreshStore<S extends Store>(open: () => Promise<S>): () => S {
+  let store: S | undefined;
   beforeEach(async () => {
     store = await open();
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Store } from '../store.js';
+import type { InstanceStore, Store } from '../store.js';
 import { anInstance, useFreshStore } from './fixtures.js';
 
-export function describeInstancesAndCurrent(open: () => Promise<Store>): void {
+export function describeInstancesAndCurrent(open: () => Promise<Store & InstanceStore>): void {
   describe('instances', () => {
     const store = useFreshStore(open);
 

@@ -6,6 +6,7 @@ import type {
   AuditEntry,
   DeploymentEvent,
   InstanceRecord,
+  InstanceStore,
   LockRecord,
   NewDeploymentEvent,
   NewRelease,
@@ -60,7 +61,7 @@ export function openSqliteStore(path: string): SqliteStore {
 }
 
 /** The embedded Store driver: one better-sqlite3 connection; every method's work is synchronous. */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, InstanceStore {
   #lifecycle: 'open' | 'closed' = 'open';
   readonly #db: Database.Database;
   readonly #path: string;
