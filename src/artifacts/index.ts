@@ -18,3 +18,4 @@ export { activateRelease, currentRelease, listReleases, pruneReleases } from './
 export { CURRENT_LINK, readReleaseRecord, type ReleaseRecord } from './release-record.js';
 export { RELEASE_RECORD } from './archive-plan.js';
 export { fetchText } from './sources/index.js';
+export { artifactSource } from './app-source.js';

@@ -3,7 +3,7 @@ import type { FerryConfig } from '../config/types.js';
 import type { RouteSpec } from '../router/types.js';
 import { redactUrl } from '../lib/redact.js';
 import { isValidVersion } from '../lib/release-version.js';
-import { artifactSource } from '../runtime/artifact-source.js';
+import { artifactSource } from '../artifacts/index.js';
 import type { InstanceStore, Store } from '../store/store.js';
 import type { InstanceLabels, MarkedProcess } from '../supervisor/index.js';
 

@@ -23,8 +23,11 @@ export const appSpecSchema = z.object({
 /** One release the host should hold, with what should run of it. */
 export const releaseOnHostSchema = z.object({
   version: z.string().min(1).max(128),
-  /** Where the agent fetches it (credentials in the URL stay out of reports and logs). */
-  artifact: z.object({ url: z.string().min(1), checksum: z.string().nullable() }),
+  /**
+   * Where the agent fetches it when not from the app's configured artifact (a release recorded by
+   * hand); null: the app's artifact settings with this version (its headers and checksums too).
+   */
+  artifact: z.object({ url: z.string().min(1), checksum: z.string().nullable() }).nullable(),
   /** Serving instances wanted, not counting `retire` (0: installed, nothing runs). */
   instances: z.number().int().min(0),
   /** Instances to take out of the route, drain and stop (a restart's old ones). */

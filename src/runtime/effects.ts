@@ -1,17 +1,12 @@
 import path from 'node:path';
 import type { AppHost } from '../agent/app-host.js';
-import {
-  activateRelease,
-  explainMissingRelease,
-  installRelease,
-  type InstalledRelease,
-} from '../artifacts/index.js';
+import { installOnHost } from '../agent/install.js';
+import { activateRelease, type InstalledRelease } from '../artifacts/index.js';
 import type { FerryConfig } from '../config/types.js';
 import type { OutcomeReading } from '../engine/served-report.js';
 import type { DeploymentHook, DeploymentState, EngineEvent, ReleaseVerdict } from '../engine/types.js';
 import { redactUrl } from '../lib/redact.js';
 import type { Store } from '../store/store.js';
-import { artifactSource } from './artifact-source.js';
 import { deploymentHookVariables } from './hook-variables.js';
 
 /** What the deployment run needs from the outside world; each call is idempotent. */
@@ -77,37 +72,20 @@ export class HostEffects implements EffectPort {
     const host = this.deps.hostFor(state.app, state.env);
     // The app's configuration as its host runs it (the one `ferry apply` applied last).
     const app = host.app;
-    const { artifact } = app;
-    const source = artifactSource(artifact, version);
-    // A file:// artifact is on this host already: a cached copy would only double the disk it takes.
-    const { cacheDir, cacheMaxBytes } = this.deps.artifactCache();
-    const cached = cacheDir !== null && !source.url.startsWith('file:');
-    const installed = await installRelease({
-      releasesDir: host.releasesDir,
+    const { installed, url, cacheAsked } = await installOnHost(
+      host,
       version,
-      source,
-      limits: artifact.limits,
-      requireChecksum: artifact.requireChecksum,
-      allowWeakChecksums: artifact.allowWeakChecksums,
-      timeoutMs: artifact.timeoutMs,
-      retries: artifact.retries,
-      retryWaitMs: artifact.retryWaitMs,
-      randomDelayMs: artifact.randomDelayMs,
-      ...(artifact.maxBytesPerSecond !== null ? { maxBytesPerSecond: artifact.maxBytesPerSecond } : {}),
-      ...(cached ? { cacheDir, cacheMaxBytes } : {}),
-    }).catch(async (error: unknown) => {
-      const { app: appName, env } = state;
-      const templates = { url: artifact.url, checksumsUrl: artifact.checksumsUrl };
-      throw await explainMissingRelease(error, { app: appName, env, version, templates, source });
-    });
-    this.deps.onInstalled?.(state, installed, cached);
+      null,
+      this.deps.artifactCache(),
+    );
+    this.deps.onInstalled?.(state, installed, cacheAsked);
     // Into the ledger only now, installed and verified: a failed install leaves no release behind.
     const release = await this.deps.store.getRelease(state.app, state.env, version);
     await this.deps.store.upsertRelease({
       app: state.app,
       env: state.env,
       version,
-      artifactUrl: redactUrl(source.url),
+      artifactUrl: redactUrl(url),
       checksum: installed.checksum,
       createdAt: release?.createdAt ?? this.deps.now(),
     });

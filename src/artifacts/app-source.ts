@@ -1,4 +1,4 @@
-import type { ArtifactSource } from '../artifacts/index.js';
+import type { ArtifactSource } from './types.js';
 import type { ArtifactConfig } from '../config/types.js';
 
 /** The artifact of one version: {version} in the URLs is replaced (URL-encoded). */
