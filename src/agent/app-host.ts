@@ -164,6 +164,26 @@ export class AppHost {
       .map((i) => i.record.id);
   }
 
+  /** The route's weight per release now. */
+  trafficWeights(): ReadonlyMap<string, number> {
+    return new Map(Object.entries(this.weights));
+  }
+
+  /** Every instance with its release, serving (in the route) or retiring. */
+  instanceViews(): Array<{ id: string; version: string; serving: boolean; healthy: boolean }> {
+    return [...this.instances.values()].map((i) => ({
+      id: i.record.id,
+      version: i.record.version,
+      serving: i.phase === 'serving',
+      healthy: i.health === 'healthy',
+    }));
+  }
+
+  /** The router's cumulative counters of this app's route per release (what a report carries). */
+  routeCounters(): ReturnType<RouteCounters['cumulative']> {
+    return this.counters.cumulative();
+  }
+
   /** The ids of the release's serving instances. */
   instanceIds(version: string): string[] {
     return this.serving(version).map((i) => i.record.id);

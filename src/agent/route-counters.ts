@@ -57,6 +57,22 @@ export class RouteCounters {
     return { epoch: stats.epoch ?? null, counts: toOutcomeCounts(route?.outcomes) };
   }
 
+  /** The route's cumulative requests and errors per release, with the router's counter epoch (for reports). */
+  async cumulative(): Promise<{
+    epoch: string | null;
+    releases: Array<{ version: string; requests: number; errors: number }>;
+  }> {
+    const { epoch, counters } = await this.releaseCounters();
+    const releases = [...counters.keys()]
+      .filter((key) => !key.endsWith('#errors'))
+      .map((version) => ({
+        version,
+        requests: counters.get(version) ?? 0,
+        errors: counters.get(`${version}#errors`) ?? 0,
+      }));
+    return { epoch: epoch ?? null, releases };
+  }
+
   private async releaseCounters(): Promise<{ epoch: string | undefined; counters: Map<string, number> }> {
     const stats = await this.router.stats();
     const counters = new Map<string, number>();

@@ -4,21 +4,22 @@
  * when a report at or after the desired revision that asked for it says so.
  */
 import { z } from 'zod';
+import { HEALTH_STATUSES } from '../health/types.js';
+import { INSTANCE_STATES } from '../store/store.js';
 
 const id = z.string().min(1).max(200);
 const count = z.number().int().min(0);
 const failureSchema = z.object({ code: z.string(), message: z.string() });
 
-export const INSTANCE_STATES = ['starting', 'running', 'stopping', 'crash-loop', 'exited'] as const;
-export const HEALTH_STATES = ['unknown', 'healthy', 'unhealthy'] as const;
 export const INSTALL_STATES = ['installing', 'installed', 'failed'] as const;
 export const TASK_STATES = ['running', 'passed', 'failed'] as const;
 
 export const instanceReportSchema = z.object({
   id,
   version: z.string(),
-  state: z.enum(INSTANCE_STATES),
-  health: z.enum(HEALTH_STATES),
+  /** The process's state, or `retiring` once it left the route (draining, then stopped). */
+  state: z.enum([...INSTANCE_STATES, 'retiring']),
+  health: z.enum(HEALTH_STATUSES),
   pid: z.number().int().nullable(),
   startedAt: z.number().int().nullable(),
   restarts: count,

@@ -125,7 +125,15 @@ export interface DeploymentEvent extends NewDeploymentEvent {
 }
 
 /** An instance's lifecycle as recorded. */
-export type InstanceState = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'crash-loop';
+export const INSTANCE_STATES = [
+  'starting',
+  'running',
+  'stopping',
+  'stopped',
+  'crashed',
+  'crash-loop',
+] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 export interface InstanceRecord {
   readonly id: string;

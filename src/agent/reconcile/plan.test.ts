@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AppOnHost, ReleaseOnHost } from '../../protocol/desired-state.js';
-import { planApp, type ActualApp } from './plan.js';
+import { planApp, type ActualApp, type ReconcileAction } from './plan.js';
+
+const actionsOf = (d: AppOnHost, a: ActualApp): ReconcileAction[] => planApp(d, a).actions;
 
 function release(version: string, instances: number, weight: number, retire: string[] = []): ReleaseOnHost {
   return {
@@ -28,6 +30,7 @@ function desired(releases: ReleaseOnHost[], extra: Partial<AppOnHost> = {}): App
 function actual(extra: Partial<ActualApp> = {}): ActualApp {
   return {
     installed: new Set(),
+    installPending: new Set(),
     instances: [],
     weights: new Map(),
     current: null,
@@ -36,19 +39,24 @@ function actual(extra: Partial<ActualApp> = {}): ActualApp {
   };
 }
 
-const serving = (id: string, version: string) => ({ id, version, serving: true });
+const serving = (id: string, version: string, healthy = true) => ({ id, version, serving: true, healthy });
 
 describe('planApp: from what runs to what is desired', () => {
-  it('a first release: install, start, route; current once installed', () => {
+  it('a first release: install and route; once installed, start and point current at it', () => {
     expect(
-      planApp(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), actual()).map((a) => a.type),
-    ).toEqual(['install', 'start', 'set-traffic']);
+      actionsOf(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), actual()).map((a) => a.type),
+    ).toEqual(['install', 'set-traffic']);
     const installed = actual({ installed: new Set(['1.0.0']) });
-    expect(planApp(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), installed)).toEqual([
+    expect(actionsOf(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), installed)).toEqual([
       { type: 'start', version: '1.0.0', count: 2 },
       { type: 'set-traffic', weights: new Map([['1.0.0', 1]]) },
       { type: 'activate', version: '1.0.0' },
     ]);
+  });
+
+  it('an install running or failed is not started again, and nothing of it starts', () => {
+    const pending = actual({ installPending: new Set(['1.0.0']), weights: new Map([['1.0.0', 1]]) });
+    expect(actionsOf(desired([release('1.0.0', 2, 1)]), pending)).toEqual([]);
   });
 
   it('nothing to do when the host runs what is desired', () => {
@@ -58,20 +66,62 @@ describe('planApp: from what runs to what is desired', () => {
       weights: new Map([['1.0.0', 1]]),
       current: '1.0.0',
     });
-    expect(planApp(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), running)).toEqual([]);
+    expect(actionsOf(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), running)).toEqual([]);
   });
 
-  it('blue-green switch: new instances before traffic, the old release retired after it, drained', () => {
-    const running = actual({
+  it('blue-green switch: new instances first; once ready, traffic moves and the old release drains', () => {
+    const weights = new Map([
+      ['1.0.0', 1],
+      ['1.1.0', 0],
+    ]);
+    const starting = actual({
       installed: new Set(['1.0.0', '1.1.0']),
       instances: [serving('a', '1.0.0'), serving('c', '1.1.0')],
+      weights,
+    });
+    expect(actionsOf(desired([release('1.1.0', 2, 1)]), starting)).toEqual([
+      { type: 'start', version: '1.1.0', count: 1 },
+    ]);
+    const ready = actual({
+      installed: new Set(['1.0.0', '1.1.0']),
+      instances: [serving('a', '1.0.0'), serving('c', '1.1.0'), serving('d', '1.1.0')],
+      weights,
+    });
+    expect(actionsOf(desired([release('1.1.0', 2, 1)]), ready)).toEqual([
+      { type: 'set-traffic', weights: new Map([['1.1.0', 1]]) },
+      { type: 'retire-release', version: '1.0.0', drain: true },
+    ]);
+  });
+
+  it('nothing leaves the route, and no weight moves, before the release taking over is ready', () => {
+    const running = actual({
+      installed: new Set(['1.0.0', '1.1.0']),
+      instances: [serving('a', '1.0.0'), serving('c', '1.1.0'), serving('d', '1.1.0', false)],
       weights: new Map([
         ['1.0.0', 1],
         ['1.1.0', 0],
       ]),
     });
-    expect(planApp(desired([release('1.1.0', 2, 1)]), running)).toEqual([
-      { type: 'start', version: '1.1.0', count: 1 },
+    expect(actionsOf(desired([release('1.1.0', 2, 1)]), running)).toEqual([]);
+    expect(planApp(desired([release('1.1.0', 2, 1)]), running).held).toEqual([
+      'the traffic change until 1.1.0 is ready',
+      'retiring 1.0.0 until 1.1.0 is ready',
+    ]);
+    const restart = actual({
+      installed: new Set(['1.0.0']),
+      instances: [serving('a', '1.0.0'), serving('n1', '1.0.0', false)],
+      weights: new Map([['1.0.0', 1]]),
+    });
+    expect(actionsOf(desired([release('1.0.0', 1, 1, ['a'])]), restart)).toEqual([]);
+  });
+
+  it('with nothing healthy serving there is nothing to protect: the change goes ahead', () => {
+    const failing = actual({
+      installed: new Set(['1.0.0', '1.1.0']),
+      instances: [serving('a', '1.0.0', false), serving('c', '1.1.0', false)],
+      weights: new Map([['1.0.0', 1]]),
+    });
+    expect(actionsOf(desired([release('1.1.0', 1, 1)]), failing)).toEqual([
       { type: 'set-traffic', weights: new Map([['1.1.0', 1]]) },
       { type: 'retire-release', version: '1.0.0', drain: true },
     ]);
@@ -79,19 +129,26 @@ describe('planApp: from what runs to what is desired', () => {
 
   it('a forced end stops the leaving release without draining', () => {
     const running = actual({ installed: new Set(['1.0.0', '1.1.0']), instances: [serving('c', '1.1.0')] });
-    const plan = planApp(desired([release('1.0.0', 0, 1)], { stopNow: ['1.1.0'] }), running);
+    const plan = actionsOf(desired([release('1.0.0', 0, 1)], { stopNow: ['1.1.0'] }), running);
     expect(plan).toContainEqual({ type: 'retire-release', version: '1.1.0', drain: false });
   });
 
-  it('a restart batch: one more new instance, then the named old one leaves', () => {
-    const running = actual({
+  it('a restart batch: one more new instance beside the old ones; once it is healthy, an old one leaves', () => {
+    const before = actual({
+      installed: new Set(['1.0.0']),
+      instances: [serving('a', '1.0.0'), serving('b', '1.0.0')],
+      weights: new Map([['1.0.0', 1]]),
+    });
+    expect(actionsOf(desired([release('1.0.0', 3, 1)]), before)).toEqual([
+      { type: 'start', version: '1.0.0', count: 1 },
+    ]);
+    const batchReady = actual({
       installed: new Set(['1.0.0']),
       instances: [serving('a', '1.0.0'), serving('b', '1.0.0'), serving('n1', '1.0.0')],
       weights: new Map([['1.0.0', 1]]),
     });
-    expect(planApp(desired([release('1.0.0', 2, 1, ['a', 'b'])]), running)).toEqual([
-      { type: 'start', version: '1.0.0', count: 1 },
-      { type: 'retire-instances', version: '1.0.0', ids: ['a', 'b'] },
+    expect(actionsOf(desired([release('1.0.0', 2, 1, ['a'])]), batchReady)).toEqual([
+      { type: 'retire-instances', version: '1.0.0', ids: ['a'] },
     ]);
   });
 
@@ -101,11 +158,11 @@ describe('planApp: from what runs to what is desired', () => {
       instances: [
         serving('a', '1.0.0'),
         serving('b', '1.0.0'),
-        { id: 'z', version: '1.0.0', serving: false },
+        { id: 'z', version: '1.0.0', serving: false, healthy: true },
       ],
       weights: new Map([['1.0.0', 1]]),
     });
-    expect(planApp(desired([release('1.0.0', 1, 1)]), running)).toEqual([
+    expect(actionsOf(desired([release('1.0.0', 1, 1)]), running)).toEqual([
       { type: 'trim', version: '1.0.0', keep: 1, exclude: [] },
     ]);
   });
@@ -119,14 +176,14 @@ describe('planApp: from what runs to what is desired', () => {
       weights: new Map([['1.0.0', 1]]),
       tasksDone: new Set(['t1']),
     });
-    expect(planApp(desired([release('1.0.0', 1, 1)], { tasks: [hook, prune] }), running)).toEqual([
+    expect(actionsOf(desired([release('1.0.0', 1, 1)], { tasks: [hook, prune] }), running)).toEqual([
       { type: 'run-task', task: prune },
     ]);
   });
 
   it('versions from outside input are plain map keys', () => {
     const running = actual({ installed: new Set(['__proto__']), instances: [serving('a', 'constructor')] });
-    const plan = planApp(desired([release('__proto__', 1, 1)]), running);
+    const plan = actionsOf(desired([release('__proto__', 1, 1)]), running);
     expect(plan).toEqual([
       { type: 'start', version: '__proto__', count: 1 },
       { type: 'set-traffic', weights: new Map([['__proto__', 1]]) },

@@ -4,10 +4,13 @@
  * the order given, and asks again on the next change, so a crash between two actions only means
  * the next plan is shorter.
  *
- * The order is the zero-downtime order the engine follows today: install, start the new instances,
- * route (the router sends nothing to an instance before it is healthy), and only then take old
- * instances and releases out of the route, drain and stop them; `current` and the one-shot tasks
- * come last.
+ * The order is the zero-downtime order the engine follows: install, start the new instances, route,
+ * and only then take old instances and releases out of the route, drain and stop them; `current` and
+ * the one-shot tasks come last. The agent keeps that order by itself whatever document it gets: a
+ * traffic change that gives weight to a release waits until that release is ready (all its wanted
+ * instances healthy), and nothing leaves the route before what takes its place is ready, unless
+ * nothing that serves now is healthy either (there is nothing to protect) or the document says to
+ * stop at once.
  */
 import type { AppOnHost, HostTask, ReleaseOnHost } from '../../protocol/desired-state.js';
 
@@ -15,11 +18,17 @@ import type { AppOnHost, HostTask, ReleaseOnHost } from '../../protocol/desired-
 export interface ActualApp {
   /** Releases unpacked under releases/. */
   readonly installed: ReadonlySet<string>;
+  /**
+   * Releases whose install runs, or failed for this desired state (the failure is reported; the
+   * release is tried again only once it left the desired state and came back).
+   */
+  readonly installPending: ReadonlySet<string>;
   /** Instances, serving (in the route) or retiring (draining, then stopped). */
   readonly instances: ReadonlyArray<{
     readonly id: string;
     readonly version: string;
     readonly serving: boolean;
+    readonly healthy: boolean;
   }>;
   /** The route's weight per release now (releases missing from the map have none). */
   readonly weights: ReadonlyMap<string, number>;
@@ -44,30 +53,57 @@ export type ReconcileAction =
   | { readonly type: 'activate'; readonly version: string }
   | { readonly type: 'run-task'; readonly task: HostTask };
 
-/** The actions, in order, that take `actual` to `desired`; none when they agree. */
-export function planApp(desired: AppOnHost, actual: ActualApp): ReconcileAction[] {
+/**
+ * The actions, in order, that take `actual` towards `desired`, and what is held back until the
+ * releases taking over are ready (planned again once they are); both empty when they agree.
+ */
+export interface ReconcilePlan {
+  readonly actions: ReconcileAction[];
+  readonly held: string[];
+}
+
+export function planApp(desired: AppOnHost, actual: ActualApp): ReconcilePlan {
   const actions: ReconcileAction[] = [];
+  const held: string[] = [];
   const wanted = new Map(desired.releases.map((release) => [release.version, release]));
 
   for (const release of desired.releases)
-    if (!actual.installed.has(release.version)) actions.push({ type: 'install', release });
+    if (!actual.installed.has(release.version) && !actual.installPending.has(release.version))
+      actions.push({ type: 'install', release });
 
-  for (const release of desired.releases) {
+  // Instances start only from a release on disk; the next plan, after its install, starts them.
+  for (const release of desired.releases.filter((r) => actual.installed.has(r.version))) {
     const retire = new Set(release.retire);
     const serving = servingOf(actual, release.version).filter((id) => !retire.has(id));
     if (serving.length < release.instances)
       actions.push({ type: 'start', version: release.version, count: release.instances - serving.length });
   }
 
+  const ready = (release: ReleaseOnHost) => healthyOf(actual, release).length >= release.instances;
+  const takersReady = desired.releases.filter((r) => r.weight > 0 && r.instances > 0).every(ready);
+  // Nothing healthy serves now: holding back protects nobody (a first start, a release that fails).
+  const nothingServes = !actual.instances.some(
+    (i) => i.serving && i.healthy && (actual.weights.get(i.version) ?? 0) > 0,
+  );
+  const mayMove = takersReady || nothingServes;
+
   const weights = new Map(desired.releases.map((release) => [release.version, release.weight]));
-  if (!sameWeights(weights, actual.weights)) actions.push({ type: 'set-traffic', weights });
+  const waitingFor = desired.releases.filter((r) => r.weight > 0 && r.instances > 0 && !ready(r));
+  const why = `until ${waitingFor.map((r) => r.version).join(', ')} is ready`;
+  if (!sameWeights(weights, actual.weights)) {
+    if (mayMove) actions.push({ type: 'set-traffic', weights });
+    else held.push(`the traffic change ${why}`);
+  }
 
   for (const release of desired.releases) {
     const retire = new Set(release.retire);
     const serving = servingOf(actual, release.version);
     const leaving = serving.filter((id) => retire.has(id));
-    if (leaving.length > 0)
-      actions.push({ type: 'retire-instances', version: release.version, ids: leaving });
+    if (leaving.length > 0) {
+      if (ready(release) || nothingServes)
+        actions.push({ type: 'retire-instances', version: release.version, ids: leaving });
+      else held.push(`retiring ${leaving.join(', ')} until ${release.version} is ready`);
+    }
     const staying = serving.filter((id) => !retire.has(id));
     if (staying.length > release.instances)
       actions.push({
@@ -80,15 +116,27 @@ export function planApp(desired: AppOnHost, actual: ActualApp): ReconcileAction[
 
   const stopNow = new Set(desired.stopNow);
   const versionsRunning = new Set(actual.instances.filter((i) => i.serving).map((i) => i.version));
-  for (const version of versionsRunning)
-    if (!wanted.has(version)) actions.push({ type: 'retire-release', version, drain: !stopNow.has(version) });
+  for (const version of versionsRunning) {
+    if (wanted.has(version)) continue;
+    if (stopNow.has(version)) actions.push({ type: 'retire-release', version, drain: false });
+    else if (mayMove) actions.push({ type: 'retire-release', version, drain: true });
+    else held.push(`retiring ${version} ${why}`);
+  }
 
   if (desired.current !== null && desired.current !== actual.current && actual.installed.has(desired.current))
     actions.push({ type: 'activate', version: desired.current });
 
   for (const task of desired.tasks)
     if (!actual.tasksDone.has(task.id)) actions.push({ type: 'run-task', task });
-  return actions;
+  return { actions, held };
+}
+
+/** The release's healthy serving instances that stay (not named to retire). */
+function healthyOf(actual: ActualApp, release: ReleaseOnHost): string[] {
+  const retire = new Set(release.retire);
+  return actual.instances
+    .filter((i) => i.serving && i.healthy && i.version === release.version && !retire.has(i.id))
+    .map((i) => i.id);
 }
 
 function servingOf(actual: ActualApp, version: string): string[] {

@@ -1,0 +1,194 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/support/wait.js';
+import { parseConfig } from '../../config/load.js';
+import type { FerryConfig } from '../../config/types.js';
+import { assembleParts, type DaemonParts } from '../../daemon/parts.js';
+import { daemonPaths } from '../../daemon/paths.js';
+import { systemClock } from '../../lib/clock.js';
+import { silentLogger } from '../../lib/logger.js';
+import type { AppOnHost, HostDesiredState, ReleaseOnHost } from '../../protocol/desired-state.js';
+import type { AppReport } from '../../protocol/report.js';
+import { freePort } from '../../router/test-support/router-harness.js';
+import { startSteadyLoad } from '../../router/test-support/steady-load.js';
+import { openSqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { Reconciler } from './reconciler.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+/**
+ * The reconciler on real parts: the hello example's releases, the supervisor's processes, the
+ * router process tree. Each desired state is reached, in the zero-downtime order, by itself.
+ */
+describe('Reconciler: a host brought to its desired state', () => {
+  let home: string;
+  let port: number;
+  let parts: DaemonParts;
+  let config: FerryConfig;
+  let reconciler: Reconciler;
+  let revision = 0;
+
+  beforeAll(async () => {
+    home = mkdtempSync(path.join(tmpdir(), 'ferry-reconcile-'));
+    execFileSync(process.execPath, [
+      path.join(ROOT, 'examples/hello/build.mjs'),
+      '--out',
+      path.join(home, 'dist'),
+    ]);
+    port = await freePort();
+    config = parseConfig(
+      [
+        `data_dir: ${home}/data`,
+        'environments: { production: {} }',
+        'apps:',
+        '  hello:',
+        `    artifact: { url: "file://${home}/dist/hello-{version}.tar.gz", checksums: "file://${home}/dist/SHA256SUMS" }`,
+        '    run: { command: node, args: [server.mjs] }',
+        '    instances: 2',
+        `    listen: 127.0.0.1:${port}`,
+        '    health: { http: { path: /healthz }, interval: 100ms, healthy_threshold: 1 }',
+        '    stop: { grace: 5s }',
+      ].join('\n'),
+      { configPath: null, env: {} },
+    );
+    const store = openSqliteStore(':memory:');
+    parts = assembleParts({
+      config: { current: config },
+      paths: daemonPaths(config.dataDir),
+      store,
+      records: store,
+      logger: silentLogger(),
+      tickMs: 100,
+      accounts: new Map(),
+      knownSecrets: [],
+    });
+    await parts.router.ensureRunning();
+    reconciler = new Reconciler({
+      hostFor: (app, env) => parts.hosts.get(`${app}.${env}`),
+      artifactCache: () => config.artifacts,
+      onChange: () => undefined,
+      logger: silentLogger(),
+      clock: systemClock,
+      resyncMs: 50,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    reconciler?.stop();
+    for (const host of parts?.hosts.values() ?? []) await host.retireAll().catch(() => undefined);
+    for (const host of parts?.hosts.values() ?? []) host.close();
+    await parts?.router.stop().catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
+  }, 60_000);
+
+  function release(version: string, instances: number, weight: number, retire: string[] = []): ReleaseOnHost {
+    return { version, artifact: null, instances, retire, weight };
+  }
+
+  function apply(releases: ReleaseOnHost[], extra: Partial<AppOnHost> = {}): void {
+    const doc: HostDesiredState = {
+      host: 'h1',
+      revision: ++revision,
+      apps: [
+        {
+          app: 'hello',
+          env: 'production',
+          spec: { config: {}, digest: 'd' },
+          releases,
+          current: null,
+          stopNow: [],
+          tasks: [],
+          ...extra,
+        },
+      ],
+    };
+    reconciler.apply(doc);
+  }
+
+  async function report(): Promise<AppReport> {
+    const [app] = await reconciler.report();
+    return app!;
+  }
+
+  async function answers(): Promise<string> {
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    return response.text();
+  }
+
+  const healthy = (r: AppReport, version: string) =>
+    r.instances.filter((i) => i.version === version && i.health === 'healthy' && i.state !== 'retiring')
+      .length;
+
+  it('a first release: installed, two instances healthy, routed, current', async () => {
+    apply([release('1.0.0', 2, 1)], { current: '1.0.0' });
+    await waitFor(
+      '1.0.0 to serve',
+      async () => reconciler.converged && healthy(await report(), '1.0.0') === 2,
+    );
+    expect(await answers()).toContain('1.0.0');
+    const r = await report();
+    expect(r.releases).toEqual([{ version: '1.0.0', install: 'installed' }]);
+    expect(r.current).toBe('1.0.0');
+    expect(readlinkSync(path.join(config.dataDir, 'apps/hello/production/releases/current'))).toContain(
+      '1.0.0',
+    );
+  }, 60_000);
+
+  it('a release replacing it: the new instances are ready before traffic moves and the old ones drain; no request fails', async () => {
+    const load = startSteadyLoad(`http://127.0.0.1:${port}/`, { keepAlive: 2, fresh: 2, maxMs: 60_000 });
+    await load.succeeded(100);
+    apply([release('1.1.0', 2, 1)], { current: '1.1.0' });
+    await waitFor('1.1.0 to serve alone', async () => {
+      const r = await report();
+      if (process.env.DEBUG_RECONCILE)
+        console.log(
+          reconciler.converged,
+          JSON.stringify(r.instances.map((i) => [i.version, i.state, i.health])),
+          JSON.stringify(r.releases),
+        );
+      return reconciler.converged && healthy(r, '1.1.0') === 2 && r.instances.length === 2;
+    });
+    expect(await answers()).toContain('1.1.0');
+    await load.succeeded(100);
+    const served = await load.stop();
+    expect(served.failed, served.failures.join('\n')).toBe(0);
+    expect(served.ok).toBeGreaterThan(200);
+  }, 60_000);
+
+  it('a restart batch: a new instance beside the old ones, then a named old one leaves', async () => {
+    const old = (await report()).instances.map((i) => i.id);
+    apply([release('1.1.0', 3, 1)]);
+    await waitFor(
+      'a third instance',
+      async () => reconciler.converged && healthy(await report(), '1.1.0') === 3,
+    );
+    apply([release('1.1.0', 2, 1, [old[0]!])]);
+    await waitFor('the old one gone', async () => {
+      const r = await report();
+      return reconciler.converged && !r.instances.some((i) => i.id === old[0]);
+    });
+    expect((await report()).instances.map((i) => i.id)).toContain(old[1]);
+  }, 60_000);
+
+  it('an unknown release: its install fails and is reported; what serves keeps serving', async () => {
+    apply([release('1.1.0', 2, 1), release('9.9.9', 0, 0)]);
+    await waitFor('the failure reported', async () =>
+      (await report()).releases.find((r) => r.version === '9.9.9' && r.install === 'failed'),
+    );
+    const failed = (await report()).releases.find((r) => r.version === '9.9.9')!;
+    expect(failed.failure?.code).toBe('FERRY_E_RELEASE_UNKNOWN');
+    expect(await answers()).toContain('1.1.0');
+  }, 60_000);
+
+  it('tasks run once by id and report their outcome', async () => {
+    const prune = { id: 'prune-1', type: 'prune' as const, keep: 1, protect: ['1.1.0'] };
+    apply([release('1.1.0', 2, 1)], { tasks: [prune] });
+    await waitFor('the prune task', async () =>
+      (await report()).tasks.find((t) => t.id === 'prune-1' && t.state === 'passed'),
+    );
+    expect((await report()).releases.map((r) => r.version)).not.toContain('9.9.9');
+  }, 60_000);
+});

@@ -1,0 +1,297 @@
+import { activateRelease, currentRelease, listReleases, pruneReleases } from '../../artifacts/index.js';
+import type { FerryConfig } from '../../config/types.js';
+import { FerryError, messageOf } from '../../errors/ferry-error.js';
+import type { Clock, TimerHandle } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
+import type { AppOnHost, HostDesiredState, HostTask } from '../../protocol/desired-state.js';
+import type { AppReport, ReleaseReport, TaskReport } from '../../protocol/report.js';
+import type { AppHost } from '../app-host.js';
+import { installOnHost } from '../install.js';
+import { planApp, type ActualApp, type ReconcileAction } from './plan.js';
+import { appReport } from './report.js';
+
+export interface ReconcilerDeps {
+  /** The host of an app in an environment on this host, when it has one (configured or adopted). */
+  readonly hostFor: (app: string, env: string) => AppHost | undefined;
+  /** The download cache settings in effect. */
+  readonly artifactCache: () => FerryConfig['artifacts'];
+  /** Something a report shows changed (an install ended, a task ran, a pass finished). */
+  readonly onChange: () => void;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** While an app is not where its desired state says, it is planned again this often (ms). */
+  readonly resyncMs?: number;
+}
+
+const DEFAULT_RESYNC_MS = 250;
+
+/**
+ * The agent's reconciler: brings every app on this host to its desired state. Level-triggered: a
+ * pass reads what runs, plans (plan.ts) and acts; while the plan was not empty the app is planned
+ * again after `resyncMs` (an instance turning healthy lets the traffic move), and a new desired
+ * state or a poke (an instance event) plans it at once. Each app and environment has its own loop,
+ * so a long drain of one app never delays another, and passes never overlap for one app. Installs
+ * and tasks keep their outcome (reported by id, never repeated for one desired release or task id);
+ * everything else is read again from the host at every pass, so a pass that failed half-way is
+ * simply planned again.
+ */
+export class Reconciler {
+  private desired: HostDesiredState | null = null;
+  private readonly loops = new Map<string, AppLoop>();
+  private readonly installs = new Map<string, Map<string, ReleaseReport>>();
+  private readonly tasks = new Map<string, TaskReport>();
+  private stopped = false;
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** The desired state last applied (its revision is what reports say they reflect). */
+  get revision(): number {
+    return this.desired?.revision ?? 0;
+  }
+
+  /** Takes a new desired state: every app in it is reconciled (again), in the background. */
+  apply(desired: HostDesiredState): void {
+    if (this.desired !== null && desired.revision < this.desired.revision) return;
+    this.desired = desired;
+    for (const app of desired.apps) this.kick(app);
+  }
+
+  /** Something changed on the host (an instance's health, a crash): plan every app again now. */
+  poke(): void {
+    for (const app of this.desired?.apps ?? []) this.kick(app);
+  }
+
+  /** True when every app's last pass found nothing to do and none runs or waits. */
+  get converged(): boolean {
+    return [...this.loops.values()].every(
+      (loop) => loop.running === null && loop.resync === null && loop.idle,
+    );
+  }
+
+  /** Stops planning (the agent stops); what runs keeps running. */
+  stop(): void {
+    this.stopped = true;
+    for (const loop of this.loops.values()) {
+      if (loop.resync !== null) this.deps.clock.clearTimeout(loop.resync);
+      loop.resync = null;
+    }
+  }
+
+  /** What every app in the desired state runs, as its report says. */
+  async report(): Promise<AppReport[]> {
+    const apps = this.desired?.apps ?? [];
+    const reports = await Promise.all(
+      apps.map(async (app) => {
+        const host = this.deps.hostFor(app.app, app.env);
+        if (host === undefined) return undefined;
+        return appReport(host, {
+          releases: [...(this.installs.get(keyOf(app))?.values() ?? [])],
+          tasks: app.tasks.flatMap((task) => this.tasks.get(task.id) ?? []),
+        });
+      }),
+    );
+    return reports.flatMap((report) => report ?? []);
+  }
+
+  private kick(app: AppOnHost): void {
+    if (this.stopped) return;
+    const key = keyOf(app);
+    let loop = this.loops.get(key);
+    if (loop === undefined)
+      this.loops.set(key, (loop = { running: null, again: false, resync: null, idle: false }));
+    if (loop.resync !== null) {
+      this.deps.clock.clearTimeout(loop.resync);
+      loop.resync = null;
+    }
+    if (loop.running !== null) {
+      loop.again = true;
+      return;
+    }
+    const run = async (): Promise<boolean> => {
+      let acted = false;
+      do {
+        loop.again = false;
+        const current = this.desired?.apps.find((a) => keyOf(a) === key);
+        acted = current !== undefined && (await this.pass(current));
+      } while (loop.again && !this.stopped);
+      return acted;
+    };
+    loop.running = run().then(
+      (acted) => this.afterPass(loop, key, acted),
+      (error: unknown) => {
+        this.deps.logger.error({ app: key, err: messageOf(error) }, 'reconcile pass failed');
+        this.afterPass(loop, key, true);
+      },
+    );
+  }
+
+  /** Not there yet: plan again after resyncMs (what the pass waits for may have happened by then). */
+  private afterPass(loop: AppLoop, key: string, acted: boolean): void {
+    loop.running = null;
+    loop.idle = !acted;
+    this.deps.onChange();
+    if (!acted || this.stopped) return;
+    loop.resync = this.deps.clock.setTimeout(() => {
+      loop.resync = null;
+      const app = this.desired?.apps.find((a) => keyOf(a) === key);
+      if (app !== undefined) this.kick(app);
+    }, this.deps.resyncMs ?? DEFAULT_RESYNC_MS);
+  }
+
+  /**
+   * One pass: plan from what runs, run the actions in order; a failed action ends the pass (the
+   * next one plans again). True when there was something to do, or something waits to be done.
+   */
+  private async pass(desired: AppOnHost): Promise<boolean> {
+    const host = this.deps.hostFor(desired.app, desired.env);
+    const log = this.deps.logger.child({ app: desired.app, env: desired.env });
+    if (host === undefined) {
+      // Planned again when the host gets it (the configuration is applied, then the reconciler poked).
+      log.warn({}, 'no such app on this host; its desired state waits for its configuration');
+      return false;
+    }
+    this.forgetLeftReleases(desired);
+    const plan = planApp(desired, await this.actual(host, desired));
+    for (const action of plan.actions) {
+      try {
+        await this.run(host, desired, action);
+      } catch (error) {
+        log.error({ action: action.type, err: messageOf(error) }, 'reconcile action failed');
+        return true;
+      }
+    }
+    return plan.actions.length > 0 || plan.held.length > 0;
+  }
+
+  private async actual(host: AppHost, desired: AppOnHost): Promise<ActualApp> {
+    const installs = this.installs.get(keyOf(desired));
+    const installed = new Set(await listReleases(host.releasesDir).catch(() => []));
+    const installPending = new Set(
+      [...(installs?.values() ?? [])].filter((r) => r.install !== 'installed').map((r) => r.version),
+    );
+    const taskIds = new Set(desired.tasks.map((t) => t.id).filter((id) => this.tasks.has(id)));
+    return {
+      installed,
+      installPending,
+      instances: host.instanceViews(),
+      weights: host.trafficWeights(),
+      current: await currentRelease(host.releasesDir).catch(() => null),
+      tasksDone: taskIds,
+    };
+  }
+
+  private async run(host: AppHost, desired: AppOnHost, action: ReconcileAction): Promise<void> {
+    switch (action.type) {
+      case 'install':
+        return this.install(host, desired, action.release.version, action.release.artifact);
+      case 'start': {
+        const release = desired.releases.find((r) => r.version === action.version)!;
+        return host.ensureInstances(action.version, release.instances, { exclude: release.retire });
+      }
+      case 'set-traffic':
+        return host.setTraffic(Object.fromEntries(action.weights));
+      case 'retire-instances':
+        return host.retireInstances(action.version, action.ids);
+      case 'trim':
+        return host.trimInstances(action.version, action.exclude, action.keep);
+      case 'retire-release':
+        return host.retire(action.version, { drain: action.drain });
+      case 'activate':
+        return activateRelease(host.releasesDir, action.version);
+      case 'run-task':
+        return this.runTask(host, action.task);
+    }
+  }
+
+  private async install(
+    host: AppHost,
+    desired: AppOnHost,
+    version: string,
+    override: AppOnHost['releases'][number]['artifact'],
+  ): Promise<void> {
+    const key = keyOf(desired);
+    const installs = this.installs.get(key) ?? new Map<string, ReleaseReport>();
+    this.installs.set(key, installs);
+    installs.set(version, { version, install: 'installing' });
+    this.deps.onChange();
+    try {
+      await installOnHost(host, version, override, this.deps.artifactCache());
+      installs.set(version, { version, install: 'installed' });
+    } catch (error) {
+      installs.set(version, { version, install: 'failed', failure: failureOf(error) });
+    }
+    this.deps.onChange();
+  }
+
+  private async runTask(host: AppHost, task: HostTask): Promise<void> {
+    this.tasks.set(task.id, { id: task.id, state: 'running' });
+    this.deps.onChange();
+    try {
+      if (task.type === 'run-hook') {
+        await host.runHook({
+          hook: task.hook,
+          lines: hookLines(host, task.hook),
+          version: task.version,
+          vars: task.vars,
+          ...(task.stdin !== undefined ? { stdin: task.stdin } : {}),
+        });
+      } else {
+        await pruneReleases(host.releasesDir, { keep: task.keep, protect: task.protect });
+      }
+      this.tasks.set(task.id, { id: task.id, state: 'passed' });
+    } catch (error) {
+      this.tasks.set(task.id, { id: task.id, state: 'failed', failure: failureOf(error) });
+    }
+    this.deps.onChange();
+  }
+
+  /** A release that left the desired state takes its install outcome with it: it may come back. */
+  private forgetLeftReleases(desired: AppOnHost): void {
+    const installs = this.installs.get(keyOf(desired));
+    if (installs === undefined) return;
+    const wanted = new Set(desired.releases.map((r) => r.version));
+    for (const [version, report] of installs)
+      if (!wanted.has(version) && report.install !== 'installing') installs.delete(version);
+  }
+}
+
+interface AppLoop {
+  running: Promise<void> | null;
+  /** A new desired state or a poke came while a pass ran: plan again when it ends. */
+  again: boolean;
+  /** The timer of the next pass while the app is not where it should be. */
+  resync: TimerHandle | null;
+  /** The last pass found nothing to do. */
+  idle: boolean;
+}
+
+function keyOf(app: Pick<AppOnHost, 'app' | 'env'>): string {
+  return `${app.app}.${app.env}`;
+}
+
+/** The lines of one of the app's hooks, by its name in ferry.yaml. */
+function hookLines(host: AppHost, hook: string): readonly string[] {
+  const { hooks } = host.app;
+  switch (hook) {
+    case 'before_start':
+      return hooks.beforeStart;
+    case 'after_switch':
+      return hooks.afterSwitch;
+    case 'success':
+      return hooks.success;
+    case 'failure':
+      return hooks.failure;
+    default:
+      throw new FerryError(
+        'FERRY_E_USAGE',
+        `hook ${hook}: expected before_start, after_switch, success or failure`,
+      );
+  }
+}
+
+function failureOf(error: unknown): { code: string; message: string } {
+  return {
+    code: error instanceof FerryError ? error.code : 'FERRY_E_INTERNAL',
+    message: messageOf(error),
+  };
+}

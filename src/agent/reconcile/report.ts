@@ -1,0 +1,57 @@
+import { currentRelease } from '../../artifacts/index.js';
+import { exitReason } from '../../lib/exit-reason.js';
+import type { AppReport, InstanceReport, ReleaseReport, TaskReport } from '../../protocol/report.js';
+import type { AppHost } from '../app-host.js';
+
+/**
+ * One app's part of the host's report: its instances (state, health, process, usage, and for a
+ * failing one the evidence a rollback quotes), its install and task outcomes, where `current`
+ * points, and the router's cumulative counters of its route.
+ */
+export async function appReport(
+  host: AppHost,
+  outcomes: { releases: readonly ReleaseReport[]; tasks: readonly TaskReport[] },
+): Promise<AppReport> {
+  const described = host.describe();
+  const evidence = new Map<string, NonNullable<InstanceReport['evidence']>>();
+  for (const version of new Set(described.map((i) => i.version))) {
+    const seen = await host.observe(version, 0);
+    const found = seen.evidence;
+    if (found?.instanceId !== undefined) {
+      const { health, logTail } = found;
+      evidence.set(found.instanceId, {
+        ...(health !== undefined ? { health } : {}),
+        logTail: [...(logTail ?? [])],
+      });
+    }
+  }
+  const instances: InstanceReport[] = described.map((i) => ({
+    id: i.id,
+    version: i.version,
+    state: i.state as InstanceReport['state'],
+    health: i.health as InstanceReport['health'],
+    pid: i.pid,
+    startedAt: i.uptimeMs === null ? null : Date.now() - i.uptimeMs,
+    restarts: i.restarts,
+    lastExit: i.lastExit === null ? null : exitReason(i.lastExit),
+    cpuPercent: i.cpuPercent,
+    rssBytes: i.memoryBytes,
+    ...(evidence.has(i.id) ? { evidence: evidence.get(i.id)! } : {}),
+  }));
+  let route: AppReport['route'] = null;
+  try {
+    const counters = await host.routeCounters();
+    route = { epoch: counters.epoch ?? '', releases: counters.releases };
+  } catch {
+    // The router is being replaced: the next report carries its counters (the epoch tells them apart).
+  }
+  return {
+    app: host.appName,
+    env: host.envName,
+    releases: [...outcomes.releases],
+    instances,
+    current: await currentRelease(host.releasesDir).catch(() => null),
+    route,
+    tasks: [...outcomes.tasks],
+  };
+}
