@@ -77,7 +77,7 @@ describe('Reconciler: a host brought to its desired state', () => {
   }, 60_000);
 
   afterAll(async () => {
-    reconciler?.stop();
+    await reconciler?.stop();
     for (const host of parts?.hosts.values() ?? []) await host.retireAll().catch(() => undefined);
     for (const host of parts?.hosts.values() ?? []) host.close();
     await parts?.router.stop().catch(() => undefined);

@@ -68,13 +68,14 @@ export class Reconciler {
     );
   }
 
-  /** Stops planning (the agent stops); what runs keeps running. */
-  stop(): void {
+  /** Stops planning (the agent stops) once the passes running end; what runs keeps running. */
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const loop of this.loops.values()) {
       if (loop.resync !== null) this.deps.clock.clearTimeout(loop.resync);
       loop.resync = null;
     }
+    await Promise.all([...this.loops.values()].flatMap((loop) => loop.running ?? []));
   }
 
   /** What every app in the desired state runs, as its report says. */
