@@ -1,6 +1,7 @@
-import type { OutcomeReading } from '../engine/served-report.js';
+import type { OutcomeCounts, OutcomeReading } from '../engine/served-report.js';
 import type { TrafficWindow } from '../engine/types.js';
 import type { RouterClient } from '../router/client.js';
+import type { RouterStats } from '../router/types.js';
 import { toOutcomeCounts } from './request-outcomes.js';
 
 /** Requests and errors per release since the window opened, read from the router's counters. */
@@ -57,12 +58,17 @@ export class RouteCounters {
     return { epoch: stats.epoch ?? null, counts: toOutcomeCounts(route?.outcomes) };
   }
 
-  /** The route's cumulative requests and errors per release, with the router's counter epoch (for reports). */
+  /**
+   * The route's cumulative requests and errors per release and its request outcomes, with the
+   * router's counter epoch (what a host's report carries), from one reading of the router.
+   */
   async cumulative(): Promise<{
     epoch: string | null;
     releases: Array<{ version: string; requests: number; errors: number }>;
+    outcomes: OutcomeCounts;
   }> {
-    const { epoch, counters } = await this.releaseCounters();
+    const stats = await this.router.stats();
+    const { epoch, counters } = this.countersOf(stats);
     const releases = [...counters.keys()]
       .filter((key) => !key.endsWith('#errors'))
       .map((version) => ({
@@ -70,11 +76,15 @@ export class RouteCounters {
         requests: counters.get(version) ?? 0,
         errors: counters.get(`${version}#errors`) ?? 0,
       }));
-    return { epoch: epoch ?? null, releases };
+    const route = Object.hasOwn(stats.routes, this.routeKey) ? stats.routes[this.routeKey] : undefined;
+    return { epoch: epoch ?? null, releases, outcomes: toOutcomeCounts(route?.outcomes) };
   }
 
   private async releaseCounters(): Promise<{ epoch: string | undefined; counters: Map<string, number> }> {
-    const stats = await this.router.stats();
+    return this.countersOf(await this.router.stats());
+  }
+
+  private countersOf(stats: RouterStats): { epoch: string | undefined; counters: Map<string, number> } {
     const counters = new Map<string, number>();
     const route = Object.hasOwn(stats.routes, this.routeKey) ? stats.routes[this.routeKey] : undefined;
     for (const backend of route?.backends ?? []) {

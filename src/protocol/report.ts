@@ -36,10 +36,22 @@ export const releaseReportSchema = z.object({
   failure: failureSchema.optional(),
 });
 
-/** The router's cumulative counters of the app's route per release, within one counter epoch. */
+/**
+ * The router's cumulative counters of the app's route, within one counter epoch (a new epoch: the
+ * router's counters started afresh): requests and errors per release (the canary analysis) and the
+ * request outcomes (the served-request report).
+ */
 export const routeCountersSchema = z.object({
-  epoch: z.string(),
+  epoch: z.string().nullable(),
   releases: z.array(z.object({ version: z.string(), requests: count, errors: count })),
+  outcomes: z.object({
+    releases: z.array(
+      z.object({ version: z.string(), answered: count, serverError: count, reset: count, timeout: count }),
+    ),
+    held: count,
+    rejected: count,
+    abandoned: count,
+  }),
 });
 
 export const taskReportSchema = z.object({
@@ -54,6 +66,9 @@ export const appReportSchema = z.object({
   releases: z.array(releaseReportSchema),
   instances: z.array(instanceReportSchema),
   current: z.string().nullable(),
+  /** The route's weight per release as the agent set it. */
+  traffic: z.array(z.object({ version: z.string(), weight: z.number().min(0) })),
+  /** Null while the router cannot be read (being replaced): the next report has it. */
   route: routeCountersSchema.nullable(),
   tasks: z.array(taskReportSchema),
 });

@@ -41,7 +41,7 @@ export async function appReport(
   let route: AppReport['route'] = null;
   try {
     const counters = await host.routeCounters();
-    route = { epoch: counters.epoch ?? '', releases: counters.releases };
+    route = { ...counters, outcomes: { ...counters.outcomes, releases: [...counters.outcomes.releases] } };
   } catch {
     // The router is being replaced: the next report carries its counters (the epoch tells them apart).
   }
@@ -51,6 +51,7 @@ export async function appReport(
     releases: [...outcomes.releases],
     instances,
     current: await currentRelease(host.releasesDir).catch(() => null),
+    traffic: [...host.trafficWeights()].map(([version, weight]) => ({ version, weight })),
     route,
     tasks: [...outcomes.tasks],
   };
