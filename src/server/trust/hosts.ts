@@ -28,9 +28,9 @@ export const CAS_ATTEMPTS = 20;
 
 /**
  * The host an agent credential belongs to. FERRY_E_AGENT_CREDENTIAL_REFUSED when it is malformed,
- * unknown or wrong (the same answer, in the same time: the secret is compared even when no host
- * has the id), or when the host was revoked (the store is read on every call, so a revocation
- * holds from the next request on).
+ * unknown or wrong (one answer for both; the secret is compared in constant time, even when no
+ * host has the id), or when the host was revoked (the store is read on every call, so a
+ * revocation holds from the next request on).
  */
 export async function authenticateAgent(ctx: TrustContext, credential: unknown): Promise<AgentIdentity> {
   const presented = parseSecretToken('ferry-agent', credential);
