@@ -106,6 +106,22 @@ export default tseslint.config(
     },
   },
   {
+    // An agent reaches its server over the agent protocol only, never through the server's code.
+    files: ['src/agent/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/test-support/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(\\.\\./)+cli/', message: 'only the CLI imports src/cli.' },
+            { regex: '^(\\.\\./)+server/', message: 'agent code does not import src/server.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The engine is pure: no I/O, no timers, no clocks. Enforced here rather than by hope.
     files: ['src/engine/**/*.ts'],
     rules: {

@@ -189,6 +189,51 @@ export const catalog = {
   },
   FERRY_E_PORT_IN_USE: { http: 409, exit: 1, summary: 'a listen port is already taken by another process' },
 
+  // fleet: enrollment and trust (docs/trust.md)
+  FERRY_E_JOIN_TOKEN_REFUSED: {
+    http: 401,
+    exit: 2,
+    summary: 'the join token is malformed, unknown, wrong, expired, used up or revoked',
+  },
+  FERRY_E_JOIN_TOKEN_UNKNOWN: {
+    http: 404,
+    exit: 2,
+    summary: 'no join token with that id (revoked, or never created)',
+  },
+  FERRY_E_AGENT_CREDENTIAL_REFUSED: {
+    http: 401,
+    exit: 2,
+    summary: "the agent's credential is malformed, unknown or wrong, or its host was revoked",
+  },
+  FERRY_E_FORBIDDEN: {
+    http: 403,
+    exit: 2,
+    summary: 'the caller is authenticated but may not do this (an agent acts only for its own host)',
+  },
+  FERRY_E_HOST_UNKNOWN: { http: 404, exit: 2, summary: 'no enrolled host with that id' },
+  FERRY_E_HOST_NAME_TAKEN: {
+    http: 409,
+    exit: 1,
+    summary: 'an enrolled host already has that name; revoke it to enroll another under its name',
+  },
+  FERRY_E_TLS_INVALID: {
+    http: 400,
+    exit: 2,
+    summary:
+      'a TLS certificate, key or CA file cannot be read, does not belong with the others, or has expired',
+  },
+  FERRY_E_CA_FINGERPRINT_MISMATCH: {
+    http: 502,
+    exit: 1,
+    summary: "the server's chain has no CA with the pinned fingerprint",
+  },
+  FERRY_E_SERVER_UNTRUSTED: {
+    http: 502,
+    exit: 1,
+    summary: "the server's certificate is not issued by the pinned CA, or does not name the server",
+  },
+  FERRY_E_SERVER_UNREACHABLE: { http: 503, exit: 1, summary: 'the agent cannot reach the Ferry server' },
+
   // store
   FERRY_E_STORE: { http: 500, exit: 1, summary: 'the state store failed' },
 
