@@ -28,7 +28,16 @@ export const catalog = {
   FERRY_E_DEPLOYMENT_UNKNOWN: { http: 404, exit: 1, summary: 'no deployment with that id' },
 
   // API and daemon
-  FERRY_E_UNAUTHORIZED: { http: 401, exit: 2, summary: 'the API token is missing or wrong' },
+  FERRY_E_UNAUTHORIZED: {
+    http: 401,
+    exit: 2,
+    summary: "the API token (or an agent's credential) is missing or wrong",
+  },
+  FERRY_E_FORBIDDEN: {
+    http: 403,
+    exit: 2,
+    summary: 'the credential is valid but does not allow the request (an agent acting for another host)',
+  },
   FERRY_E_BODY_TOO_LARGE: { http: 413, exit: 2, summary: 'the request body is larger than the API accepts' },
   FERRY_E_ROUTE_UNKNOWN: { http: 404, exit: 2, summary: 'the API has no route of that path' },
   FERRY_E_METHOD_NOT_ALLOWED: {
@@ -56,7 +65,17 @@ export const catalog = {
     exit: 1,
     summary: 'the client did not send its whole request in time',
   },
-  FERRY_E_DAEMON_UNREACHABLE: { http: 503, exit: 1, summary: 'the CLI cannot reach the Ferry daemon' },
+  FERRY_E_DAEMON_UNREACHABLE: {
+    http: 503,
+    exit: 1,
+    summary: 'the CLI cannot reach the Ferry daemon, or an agent its server (or the server is stopping)',
+  },
+  FERRY_E_PROTOCOL: {
+    http: 502,
+    exit: 1,
+    summary:
+      'a message of the agent protocol does not match its schema or is not for this host (the other side runs an incompatible version)',
+  },
   FERRY_E_DAEMON_RUNNING: {
     http: 409,
     exit: 1,
@@ -196,3 +215,8 @@ export const catalog = {
 } as const satisfies Record<string, { http: number; exit: 1 | 2; summary: string }>;
 
 export type ErrorCode = keyof typeof catalog;
+
+/** Whether `code` is one of this catalog's (a newer peer may answer codes this one does not know). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(catalog, code);
+}
