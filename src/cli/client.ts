@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { ErrorResponse } from '../api/types.js';
-import { catalog, type ErrorCode } from '../errors/catalog.js';
+import { isErrorCode } from '../errors/catalog.js';
 import { FerryError, isFerryError, messageOf } from '../errors/ferry-error.js';
 import type { DaemonTarget } from './daemon-target.js';
 import { send } from './http-transport.js';
-import { UnknownCodeError } from './unknown-code-error.js';
+import { UnknownCodeError } from '../errors/unknown-code-error.js';
 
 /**
  * Codes whose message depends on which daemon answered (an app it does not know, a token it
@@ -187,15 +187,10 @@ export class ApiClient {
         `the daemon answered HTTP ${status ?? '(no status)'}\n  ${this.asked}`,
       );
     const details = error.details ?? {};
-    if (!isKnownCode(error.code)) return new UnknownCodeError(error.code, error.message, details);
+    if (!isErrorCode(error.code)) return new UnknownCodeError(error.code, error.message, details);
     const message = DAEMON_SPECIFIC.has(error.code) ? `${error.message}\n  ${this.asked}` : error.message;
     return new FerryError(error.code, message, details);
   }
-}
-
-/** Codes of a newer daemon are not in this CLI's catalog. */
-function isKnownCode(code: string): code is ErrorCode {
-  return Object.hasOwn(catalog, code);
 }
 
 function isOk(response: IncomingMessage): boolean {

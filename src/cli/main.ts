@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isFerryError, messageOf } from '../errors/ferry-error.js';
 import { FERRY_VERSION } from '../lib/version.js';
 import { registerCommands } from './command-groups.js';
-import { UnknownCodeError } from './unknown-code-error.js';
+import { UnknownCodeError } from '../errors/unknown-code-error.js';
 
 /** stretcher's flags are its own: `-c` would swallow `-command-timeout`. */
 const WITHOUT_CONFIG_OPTION = new Set(['install']);

@@ -28,7 +28,16 @@ export const catalog = {
   FERRY_E_DEPLOYMENT_UNKNOWN: { http: 404, exit: 1, summary: 'no deployment with that id' },
 
   // API and daemon
-  FERRY_E_UNAUTHORIZED: { http: 401, exit: 2, summary: 'the API token is missing or wrong' },
+  FERRY_E_UNAUTHORIZED: {
+    http: 401,
+    exit: 2,
+    summary: "the API token (or an agent's credential) is missing or wrong",
+  },
+  FERRY_E_FORBIDDEN: {
+    http: 403,
+    exit: 2,
+    summary: 'the credential is valid but does not allow the request (an agent acting for another host)',
+  },
   FERRY_E_BODY_TOO_LARGE: { http: 413, exit: 2, summary: 'the request body is larger than the API accepts' },
   FERRY_E_ROUTE_UNKNOWN: { http: 404, exit: 2, summary: 'the API has no route of that path' },
   FERRY_E_METHOD_NOT_ALLOWED: {
@@ -57,6 +66,12 @@ export const catalog = {
     summary: 'the client did not send its whole request in time',
   },
   FERRY_E_DAEMON_UNREACHABLE: { http: 503, exit: 1, summary: 'the CLI cannot reach the Ferry daemon' },
+  FERRY_E_PROTOCOL: {
+    http: 502,
+    exit: 1,
+    summary:
+      'a message of the agent protocol does not match its schema or is not for this host (the other side runs an incompatible version)',
+  },
   FERRY_E_DAEMON_RUNNING: {
     http: 409,
     exit: 1,
@@ -205,11 +220,6 @@ export const catalog = {
     exit: 2,
     summary: "the agent's credential is malformed, unknown or wrong, or its host was revoked",
   },
-  FERRY_E_FORBIDDEN: {
-    http: 403,
-    exit: 2,
-    summary: 'the caller is authenticated but may not do this (an agent acts only for its own host)',
-  },
   FERRY_E_HOST_UNKNOWN: { http: 404, exit: 2, summary: 'no enrolled host with that id' },
   FERRY_E_HOST_NAME_TAKEN: {
     http: 409,
@@ -232,7 +242,11 @@ export const catalog = {
     exit: 1,
     summary: "the server's certificate is not issued by the pinned CA, or does not name the server",
   },
-  FERRY_E_SERVER_UNREACHABLE: { http: 503, exit: 1, summary: 'the agent cannot reach the Ferry server' },
+  FERRY_E_SERVER_UNREACHABLE: {
+    http: 503,
+    exit: 1,
+    summary: 'the agent cannot reach the Ferry server (or the server is stopping)',
+  },
 
   // store
   FERRY_E_STORE: { http: 500, exit: 1, summary: 'the state store failed' },
@@ -241,3 +255,8 @@ export const catalog = {
 } as const satisfies Record<string, { http: number; exit: 1 | 2; summary: string }>;
 
 export type ErrorCode = keyof typeof catalog;
+
+/** Whether `code` is one of this catalog's (a newer peer may answer codes this one does not know). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(catalog, code);
+}

@@ -1,6 +1,9 @@
+import { systemClock, type Clock, type TimerHandle } from '../../../lib/clock.js';
 import type {
   KvCompare,
   KvEntry,
+  KvEvent,
+  KvListener,
   KvOp,
   KvRange,
   KvStore,
@@ -11,71 +14,124 @@ import type {
   LeaseId,
 } from '../kv.js';
 
+interface Watcher {
+  readonly prefix: string;
+  readonly listener: KvListener;
+  /** The last revision delivered: a batch is delivered once, in order, replayed or live. */
+  delivered: number;
+  cancelled: boolean;
+}
+
 /**
- * An in-memory KvStore for tests of code built on the key-value core, until the real drivers are
- * merged. Honest where it is implemented (one global revision that every write advances, versions,
- * compare-and-swap on modRevision with 0 = absent, ranges by prefix in key order); watches and
- * leases are not: they throw, so a test that needs them fails loudly instead of passing on a fake.
+ * A minimal in-memory KvStore for tests of code built on the store (not a driver): one revision
+ * counter, the whole history kept (never compacted), watches replayed from it and then fed live,
+ * always after the write that caused them resolved (as a real driver's would be), and leases that
+ * expire on the given clock. It does not claim to pass the drivers' contract suite; tests move to
+ * the real SQLite driver once it exists.
  */
 export class MemoryKv implements KvStore {
+  private rev = 0;
   private readonly entries = new Map<string, KvEntry>();
-  private current = 0;
+  private readonly history: Array<{ events: KvEvent[]; revision: number }> = [];
+  private readonly watchers = new Set<Watcher>();
+  private readonly leases = new Map<LeaseId, { ttlMs: number; timer: TimerHandle; keys: Set<string> }>();
+  private nextLease = 1;
   private closed = false;
 
+  constructor(private readonly clock: Clock = systemClock) {}
+
   revision(): Promise<number> {
-    this.checkOpen();
-    return Promise.resolve(this.current);
+    return this.ready(() => this.rev);
   }
 
   get(key: string): Promise<KvEntry | undefined> {
-    this.checkOpen();
-    return Promise.resolve(this.entries.get(key));
+    return this.ready(() => this.entries.get(key));
   }
 
-  range(prefix: string, options?: { limit?: number }): Promise<KvRange> {
-    this.checkOpen();
-    const keys = [...this.entries.keys()].filter((key) => key.startsWith(prefix)).sort();
-    const limited = options?.limit === undefined ? keys : keys.slice(0, options.limit);
-    const entries = limited.map((key) => this.entries.get(key)).filter((e) => e !== undefined);
-    return Promise.resolve({ entries, revision: this.current });
+  range(prefix: string, options: { limit?: number } = {}): Promise<KvRange> {
+    return this.ready(() => {
+      const entries = [...this.entries.values()]
+        .filter((entry) => entry.key.startsWith(prefix))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return { entries: entries.slice(0, options.limit ?? entries.length), revision: this.rev };
+    });
   }
 
   txn(txn: KvTxn): Promise<KvTxnResult> {
-    this.checkOpen();
-    const succeeded = txn.compare.every((compare) => this.holds(compare));
-    const ops = succeeded ? txn.success : (txn.failure ?? []);
-    this.apply(ops);
-    return Promise.resolve({ succeeded, revision: this.current });
+    return this.ready(() => {
+      const succeeded = txn.compare.every((compare) => this.holds(compare));
+      this.write(succeeded ? txn.success : (txn.failure ?? []));
+      return { succeeded, revision: this.rev };
+    });
   }
 
-  put(key: string, value: string, options?: { lease?: LeaseId }): Promise<number> {
-    if (options?.lease !== undefined) throw new Error('MemoryKv has no leases');
-    return this.txn({ compare: [], success: [{ type: 'put', key, value }] }).then((r) => r.revision);
+  put(key: string, value: string, options: { lease?: LeaseId } = {}): Promise<number> {
+    return this.ready(() => {
+      this.write([
+        { type: 'put', key, value, ...(options.lease !== undefined ? { lease: options.lease } : {}) },
+      ]);
+      return this.rev;
+    });
   }
 
   delete(key: string): Promise<number> {
-    return this.txn({ compare: [], success: [{ type: 'delete', key }] }).then((r) => r.revision);
+    return this.ready(() => {
+      this.write([{ type: 'delete', key }]);
+      return this.rev;
+    });
   }
 
-  watch(): KvWatch {
-    throw new Error('MemoryKv has no watches');
+  watch(prefix: string, fromRevision: number, listener: KvListener): KvWatch {
+    const watcher: Watcher = { prefix, listener, delivered: fromRevision, cancelled: false };
+    this.watchers.add(watcher);
+    queueMicrotask(() => {
+      for (const batch of this.history) this.deliver(watcher, batch.events, batch.revision);
+    });
+    return {
+      cancel: () => {
+        watcher.cancelled = true;
+        this.watchers.delete(watcher);
+      },
+    };
   }
 
-  grantLease(): Promise<Lease> {
-    throw new Error('MemoryKv has no leases');
+  grantLease(ttlMs: number): Promise<Lease> {
+    return this.ready(() => {
+      const id = `lease-${this.nextLease++}`;
+      this.leases.set(id, { ttlMs, timer: this.expireLater(id, ttlMs), keys: new Set() });
+      return { id, ttlMs };
+    });
   }
 
-  keepAlive(): Promise<boolean> {
-    throw new Error('MemoryKv has no leases');
+  keepAlive(id: LeaseId): Promise<boolean> {
+    return this.ready(() => {
+      const lease = this.leases.get(id);
+      if (lease === undefined) return false;
+      this.clock.clearTimeout(lease.timer);
+      lease.timer = this.expireLater(id, lease.ttlMs);
+      return true;
+    });
   }
 
-  revokeLease(): Promise<void> {
-    throw new Error('MemoryKv has no leases');
+  revokeLease(id: LeaseId): Promise<void> {
+    return this.ready(() => this.endLease(id, false));
   }
 
   close(): Promise<void> {
+    for (const lease of this.leases.values()) this.clock.clearTimeout(lease.timer);
+    this.leases.clear();
+    this.watchers.clear();
     this.closed = true;
     return Promise.resolve();
+  }
+
+  private ready<T>(read: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    try {
+      return Promise.resolve(read());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   private holds(compare: KvCompare): boolean {
@@ -84,31 +140,73 @@ export class MemoryKv implements KvStore {
     return entry !== undefined && entry.value === compare.value;
   }
 
-  /** Applies the ops as one write: one new revision, and none when nothing changes. */
-  private apply(ops: readonly KvOp[]): void {
-    const doomed = (key: string) =>
-      ops.some((op) =>
-        op.type === 'delete' ? op.key === key : op.type === 'delete-prefix' && key.startsWith(op.prefix),
-      );
-    const deletes = [...this.entries.keys()].filter(doomed);
-    const puts = ops.filter((op) => op.type === 'put');
-    if (deletes.length === 0 && puts.length === 0) return;
-    if (puts.some((op) => op.lease !== undefined)) throw new Error('MemoryKv has no leases');
-    const revision = ++this.current;
-    for (const key of deletes) this.entries.delete(key);
-    for (const op of puts) {
-      const previous = this.entries.get(op.key);
-      this.entries.set(op.key, {
-        key: op.key,
-        value: op.value,
-        createRevision: previous?.createRevision ?? revision,
-        modRevision: revision,
-        version: (previous?.version ?? 0) + 1,
-      });
+  /** Applies ops as one write with one new revision (none when nothing changes). */
+  private write(ops: readonly KvOp[], expired = false): void {
+    const revision = this.rev + 1;
+    const events: KvEvent[] = [];
+    for (const op of ops) {
+      if (op.type === 'put') {
+        const before = this.entries.get(op.key);
+        if (op.lease !== undefined && !this.leases.has(op.lease))
+          throw new Error(`lease ${op.lease} does not exist`);
+        this.forgetLeaseKey(before);
+        const entry: KvEntry = {
+          key: op.key,
+          value: op.value,
+          createRevision: before?.createRevision ?? revision,
+          modRevision: revision,
+          version: (before?.version ?? 0) + 1,
+          ...(op.lease !== undefined ? { lease: op.lease } : {}),
+        };
+        this.entries.set(op.key, entry);
+        if (op.lease !== undefined) this.leases.get(op.lease)?.keys.add(op.key);
+        events.push({ type: 'put', key: op.key, value: op.value, modRevision: revision });
+      } else {
+        const keys =
+          op.type === 'delete'
+            ? [op.key]
+            : [...this.entries.keys()].filter((key) => key.startsWith(op.prefix));
+        for (const key of keys) {
+          const before = this.entries.get(key);
+          if (before === undefined) continue;
+          this.forgetLeaseKey(before);
+          this.entries.delete(key);
+          events.push({ type: 'delete', key, modRevision: revision, ...(expired ? { expired } : {}) });
+        }
+      }
     }
+    if (events.length === 0) return;
+    this.rev = revision;
+    this.history.push({ events, revision });
+    const watchers = [...this.watchers];
+    queueMicrotask(() => {
+      for (const watcher of watchers) this.deliver(watcher, events, revision);
+    });
   }
 
-  private checkOpen(): void {
-    if (this.closed) throw new Error('MemoryKv is closed');
+  private deliver(watcher: Watcher, events: readonly KvEvent[], revision: number): void {
+    if (watcher.cancelled || revision <= watcher.delivered) return;
+    watcher.delivered = revision;
+    const mine = events.filter((event) => event.key.startsWith(watcher.prefix));
+    if (mine.length > 0) watcher.listener(mine, revision);
+  }
+
+  private forgetLeaseKey(entry: KvEntry | undefined): void {
+    if (entry?.lease !== undefined) this.leases.get(entry.lease)?.keys.delete(entry.key);
+  }
+
+  private expireLater(id: LeaseId, ttlMs: number): TimerHandle {
+    return this.clock.setTimeout(() => this.endLease(id, true), ttlMs);
+  }
+
+  private endLease(id: LeaseId, expired: boolean): void {
+    const lease = this.leases.get(id);
+    if (lease === undefined) return;
+    this.clock.clearTimeout(lease.timer);
+    this.leases.delete(id);
+    this.write(
+      [...lease.keys].map((key) => ({ type: 'delete', key })),
+      expired,
+    );
   }
 }

@@ -1,6 +1,7 @@
 /**
- * An error the daemon answered with a code this CLI does not know (a newer daemon's): the message
- * and the code are printed as given, and the command exits 1 (the operation failed).
+ * An error the other side answered with a code this side does not know (a newer daemon's or
+ * server's): its message and code are kept as given. The CLI prints them and exits 1 (the
+ * operation failed); an agent shows them in its link's status.
  */
 export class UnknownCodeError extends Error {
   readonly exitCode = 1;
