@@ -1,6 +1,6 @@
 import { describeValue } from '../../errors/ferry-error.js';
-import { invalidRequest } from './errors.js';
-import type { KvCompare, KvOp, KvTxn } from './kv.js';
+import { invalidRequest, leaseExpired } from './errors.js';
+import type { KvCompare, KvOp, KvTxn, LeaseId } from './kv.js';
 
 /**
  * The checks every driver makes before it touches anything, so that a malformed request fails the
@@ -52,6 +52,16 @@ export function assertTtl(ttlMs: unknown): asserts ttlMs is number {
   }
 }
 
+/**
+ * A lease id is a positive decimal integer (etcd's are int64). Any other names no lease, and a
+ * write with it fails as a write with an ended lease does.
+ */
+export function assertLeaseId(id: unknown, operation: string): asserts id is LeaseId {
+  if (typeof id !== 'string' || !/^[1-9][0-9]{0,18}$/.test(id) || BigInt(id) >= 2n ** 63n) {
+    throw leaseExpired(typeof id === 'string' ? JSON.stringify(id) : describeValue(id), operation);
+  }
+}
+
 /** Checks a transaction's compares and both branches (as etcd checks the whole request). */
 export function assertTxn(txn: KvTxn): void {
   txn.compare.forEach((compare, i) => assertCompare(compare, `compare[${i}]`));
@@ -76,6 +86,7 @@ function assertBranch(ops: readonly KvOp[], branch: string): void {
     if (op.type === 'put') {
       assertKey(op.key, `${what}.key`);
       assertValue(op.value, `${what}.value`);
+      if (op.lease !== undefined) assertLeaseId(op.lease, `put ${JSON.stringify(op.key)}`);
       if (puts.has(op.key)) {
         throw invalidRequest(`${what}.key`, 'each key written once per transaction', JSON.stringify(op.key));
       }

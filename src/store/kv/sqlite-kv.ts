@@ -7,6 +7,7 @@ import { assertIntact, openError } from '../sqlite/integrity.js';
 import { migrate } from '../sqlite/migrations.js';
 import {
   assertKey,
+  assertLeaseId,
   assertLimit,
   assertPrefix,
   assertRevision,
@@ -174,6 +175,7 @@ export class SqliteKvStore implements KvStore {
     return this.#write('put a key', () => {
       assertKey(key);
       assertValue(value);
+      if (options.lease !== undefined) assertLeaseId(options.lease, `put ${JSON.stringify(key)}`);
       return this.#apply([
         { type: 'put', key, value, ...(options.lease === undefined ? {} : { lease: options.lease }) },
       ]);
