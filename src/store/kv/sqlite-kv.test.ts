@@ -87,7 +87,9 @@ describe('sqlite key-value store on disk', () => {
   it('fails on a file that is not a store with FERRY_E_STORE_DAMAGED', async () => {
     const path = join(dir, 'kv.db');
     writeFileSync(path, 'not a database, just some text that is long enough to be read as a header');
-    await expectFerryError(openSqliteKvStore(path), 'FERRY_E_STORE_DAMAGED');
+    const error = await expectFerryError(openSqliteKvStore(path), 'FERRY_E_STORE_DAMAGED');
+    expect(error.message).toContain(`move it aside with ${path}-wal`);
+    expect(error.message).not.toContain('--adopt');
   });
 
   it('stops its lease timer on close, leaving no timer behind', async () => {

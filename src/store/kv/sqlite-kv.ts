@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
-import { FerryError } from '../../errors/ferry-error.js';
-import { type Clock, type TimerHandle, systemClock } from '../../lib/clock.js';
-import { ProcessLock } from '../../lib/process-lock.js';
+import { type Clock, systemClock } from '../../lib/clock.js';
+import type { ProcessLock } from '../../lib/process-lock.js';
 import { storeClosed, toStoreError } from '../sqlite/errors.js';
 import { assertIntact, openError } from '../sqlite/integrity.js';
 import { migrate } from '../sqlite/migrations.js';
@@ -29,10 +28,12 @@ import type {
   Lease,
   LeaseId,
 } from './kv.js';
+import { ExpiryTimer } from './sqlite/expiry-timer.js';
 import { RevisionWriter } from './sqlite/revision-writer.js';
 import { KV_MIGRATIONS } from './sqlite/schema.js';
 import { type KeyRow, type KvStatements, prepareKvStatements } from './sqlite/statements.js';
 import { SqliteWatch } from './sqlite/watch.js';
+import { takeWriterLock } from './sqlite/writer-lock.js';
 import { WatchDelivery } from './watch-delivery.js';
 
 export interface SqliteKvOptions {
@@ -49,8 +50,10 @@ export const DEFAULT_HISTORY_REVISIONS = 10_000;
 
 /** How long a writer waits for another connection's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
-/** How soon a lease sweep that failed is tried again. */
-const SWEEP_RETRY_MS = 1_000;
+/** What to do about a damaged key-value store file. */
+const KV_RECOVERY =
+  'Restore it from a backup; or, to start over with an empty store, move it aside with {path}-wal ' +
+  'and {path}-shm if present';
 
 /**
  * Opens (creating if needed) the SQLite key-value store at `path`, or an in-memory one for
@@ -75,26 +78,14 @@ export async function openSqliteKvStore(path: string, options: SqliteKvOptions =
     db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
-    assertIntact(db, path);
+    assertIntact(db, path, KV_RECOVERY);
     migrate(db, path, KV_MIGRATIONS);
     return new SqliteKvStore(db, path, options.clock ?? systemClock, historyRevisions, lock);
   } catch (error) {
     db?.close();
     await lock?.release();
-    throw openError(error, path);
+    throw openError(error, path, KV_RECOVERY);
   }
-}
-
-async function takeWriterLock(path: string): Promise<ProcessLock> {
-  const attempt = await ProcessLock.acquire('kv-store', path, () => ({ pid: process.pid }));
-  if (attempt.acquired) return attempt.lock;
-  const holder = attempt.holder === null ? 'another process' : `process ${attempt.holder.pid}`;
-  throw new FerryError(
-    'FERRY_E_STORE',
-    `the store ${path} is already open in ${holder}: a SQLite store has one writer; ` +
-      'several servers need a shared etcd store (--store etcd://...)',
-    { where: path, expected: 'a store no other process has open', got: holder },
-  );
 }
 
 /**
@@ -110,7 +101,7 @@ export class SqliteKvStore implements KvStore {
   readonly #historyRevisions: number;
   readonly #lock: ProcessLock | undefined;
   readonly #watches = new Set<SqliteWatch>();
-  #sweep: { readonly at: number; readonly timer: TimerHandle } | undefined;
+  readonly #expiry: ExpiryTimer;
 
   /** Use openSqliteKvStore, which configures and migrates the connection first. */
   constructor(
@@ -126,6 +117,7 @@ export class SqliteKvStore implements KvStore {
     this.#clock = clock;
     this.#historyRevisions = historyRevisions;
     this.#lock = lock;
+    this.#expiry = new ExpiryTimer(clock, () => this.#write('expire leases', () => undefined));
     this.#db.transaction(() => this.#sql.renewAllLeases.run({ now: clock.now() })).immediate();
     this.#scheduleSweep();
   }
@@ -265,8 +257,7 @@ export class SqliteKvStore implements KvStore {
     if (this.#lifecycle === 'closed') return;
     this.#lifecycle = 'closed';
     for (const watch of [...this.#watches]) watch.cancel();
-    if (this.#sweep !== undefined) this.#clock.clearTimeout(this.#sweep.timer);
-    this.#sweep = undefined;
+    this.#expiry.stop();
     try {
       this.#db.close();
     } finally {
@@ -354,29 +345,10 @@ export class SqliteKvStore implements KvStore {
     });
   }
 
-  /**
-   * Arms the timer for the earliest lease expiry. A renewal moves that later: the timer then fires
-   * early, finds nothing due, and re-arms.
-   */
+  /** Arms the expiry timer for the earliest lease. */
   #scheduleSweep(): void {
     const at = this.#sql.nextExpiry.get()?.at ?? null;
-    if (at !== null) this.#armSweep(at);
-  }
-
-  #armSweep(at: number): void {
-    if (this.#lifecycle !== 'open' || (this.#sweep !== undefined && this.#sweep.at <= at)) return;
-    if (this.#sweep !== undefined) this.#clock.clearTimeout(this.#sweep.timer);
-    const timer = this.#clock.setTimeout(
-      () => {
-        this.#sweep = undefined;
-        // A failed sweep (a full disk) is tried again a little later, or by the next write.
-        this.#write('expire leases', () => undefined).catch(() =>
-          this.#armSweep(this.#clock.now() + SWEEP_RETRY_MS),
-        );
-      },
-      Math.max(0, at - this.#clock.now()),
-    );
-    this.#sweep = { at, timer };
+    if (at !== null) this.#expiry.armBy(at);
   }
 
   /** Runs synchronous work as a promise, with every failure a FerryError. */
