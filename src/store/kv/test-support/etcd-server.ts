@@ -11,6 +11,10 @@ export interface EtcdServer {
   readonly endpoint: string;
   /** The store URL of a Ferry installation with key prefix `prefix` (e.g. '/t1') on this etcd. */
   url(prefix: string): string;
+  /** Freezes etcd (SIGSTOP): its connections stay open and nothing answers, as a hung host. */
+  freeze(): void;
+  /** Lets a frozen etcd run again (SIGCONT). */
+  thaw(): void;
   /** Stops etcd (SIGTERM), keeping its data and ports for start(). */
   halt(): Promise<void>;
   /** Starts a halted etcd again on the same ports and data, and waits until it answers. */
@@ -43,6 +47,8 @@ export async function startEtcdServer(): Promise<EtcdServer> {
       return {
         endpoint: `127.0.0.1:${ports.client}`,
         url: (prefix) => `etcd://127.0.0.1:${ports.client}${prefix}`,
+        freeze: () => void child.kill('SIGSTOP'),
+        thaw: () => void child.kill('SIGCONT'),
         halt: () => terminate(child),
         start: async () => {
           child = await launch(dataDir, ports);
@@ -122,6 +128,7 @@ function hasExited(child: ChildProcess): boolean {
 async function terminate(child: ChildProcess): Promise<void> {
   if (hasExited(child)) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGCONT');
   child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => {
