@@ -22,7 +22,7 @@
  * FERRY_E_STORE_UNREACHABLE, and then the write may or may not have happened (read to find out).
  */
 export interface KvStore {
-  /** The store's revision now: the revision of its last write (0 for a new store). */
+  /** The store's revision now: the revision of its last write (the driver's base for a new store). */
   revision(): Promise<number>;
   get(key: string): Promise<KvEntry | undefined>;
   /** Every key under `prefix`, in key order, with the revision they were read at. */
@@ -64,8 +64,8 @@ export interface KvStore {
   /** Ends the lease at once and deletes its keys (a no-op for an unknown or expired lease). */
   revokeLease(id: LeaseId): Promise<void>;
   /**
-   * Forgets the history before `revision` (the current values stay): a watch from before it fails
-   * with FERRY_E_STORE_COMPACTED. On etcd this compacts the whole cluster's history, every
+   * Forgets the history before `revision` (the current values stay): a watch that needs it
+   * (fromRevision < revision - 1) fails with FERRY_E_STORE_COMPACTED. On etcd this compacts the whole cluster's history, every
    * installation's. A revision already compacted is a no-op; one after the current revision fails
    * with FERRY_E_STORE_REQUEST_INVALID.
    */
