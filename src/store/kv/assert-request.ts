@@ -57,9 +57,13 @@ export function assertTtl(ttlMs: unknown): asserts ttlMs is number {
  * write with it fails as a write with an ended lease does.
  */
 export function assertLeaseId(id: unknown, operation: string): asserts id is LeaseId {
-  if (typeof id !== 'string' || !/^[1-9][0-9]{0,18}$/.test(id) || BigInt(id) >= 2n ** 63n) {
+  if (!isLeaseId(id)) {
     throw leaseExpired(typeof id === 'string' ? JSON.stringify(id) : describeValue(id), operation);
   }
+}
+
+export function isLeaseId(id: unknown): id is LeaseId {
+  return typeof id === 'string' && /^[1-9][0-9]{0,18}$/.test(id) && BigInt(id) < 2n ** 63n;
 }
 
 /** Checks a transaction's compares and both branches (as etcd checks the whole request). */

@@ -5,6 +5,7 @@ import { storeClosed } from '../sqlite/errors.js';
 import {
   assertKey,
   assertLeaseId,
+  isLeaseId,
   assertLimit,
   assertPrefix,
   assertRevision,
@@ -210,12 +211,12 @@ export class EtcdKvStore implements KvStore {
   }
 
   async keepAlive(id: LeaseId): Promise<boolean> {
-    if (!isLeaseIdShape(id)) return false;
+    if (!isLeaseId(id)) return false;
     return this.#call('renew a lease', 'safe', (options) => this.#keepAliveOnce(id, options.deadline));
   }
 
   async revokeLease(id: LeaseId): Promise<void> {
-    if (!isLeaseIdShape(id)) return;
+    if (!isLeaseId(id)) return;
     await this.#call('revoke a lease', 'safe', (options) =>
       this.#client.leaseClient.leaseRevoke({ ID: id }, options).then(
         () => undefined,
@@ -304,15 +305,6 @@ export class EtcdKvStore implements KvStore {
 }
 
 type CallOptions = { deadline: number };
-
-function isLeaseIdShape(id: unknown): id is string {
-  try {
-    assertLeaseId(id, 'check');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** etcd's "lease not found" as the store's FERRY_E_STORE_LEASE_EXPIRED naming the leases of the write. */
 function explainLease(leases: readonly string[], operation: string): (error: unknown) => never {
