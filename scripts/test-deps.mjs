@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Installs the Debian packages the tests need (real serf, rsync, openssl, python3: the tests run
+// Installs the Debian packages the tests need (real serf, rsync, openssl, etcd, python3: the tests run
 // real programs, never stand-ins). `npm test` runs it first (pretest), so `npm ci && npm run
 // check` and .ci/run prepare the host before any test runs; the tests themselves only check and
 // fail clearly, they never change the host.
@@ -20,6 +20,11 @@ const DEPENDENCIES = [
   { command: 'serf', pkg: 'serf', usedBy: 'test/e2e/serf.test.ts (ferry install as a Serf event handler)' },
   { command: 'rsync', pkg: 'rsync', usedBy: 'the ferry install tests that compare with rsync -a --delete' },
   { command: 'openssl', pkg: 'openssl', usedBy: 'test/e2e/api-tls.test.ts (a self-signed certificate)' },
+  {
+    command: 'etcd',
+    pkg: 'etcd-server',
+    usedBy: 'src/store/kv/etcd-kv.test.ts (the key-value store contract on a real etcd)',
+  },
   {
     command: 'python3',
     pkg: 'python3',

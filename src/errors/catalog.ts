@@ -250,6 +250,27 @@ export const catalog = {
 
   // store
   FERRY_E_STORE: { http: 500, exit: 1, summary: 'the state store failed' },
+  FERRY_E_STORE_UNREACHABLE: {
+    http: 503,
+    exit: 1,
+    summary: 'the store (etcd) did not answer in time; a write may or may not have happened',
+  },
+  FERRY_E_STORE_COMPACTED: {
+    http: 410,
+    exit: 1,
+    summary: 'a watch asked for history the store has compacted; read again and watch from there',
+  },
+  FERRY_E_STORE_LEASE_EXPIRED: {
+    http: 409,
+    exit: 1,
+    summary: 'the lease expired, was revoked or never existed; its keys are gone',
+  },
+  FERRY_E_STORE_REQUEST_INVALID: {
+    http: 400,
+    exit: 1,
+    summary:
+      'a store request is malformed (an empty or ill-formed key, two writes to one key in a transaction)',
+  },
 
   FERRY_E_INTERNAL: { http: 500, exit: 1, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, { http: number; exit: 1 | 2; summary: string }>;

@@ -36,22 +36,25 @@ describe('scripts/test-deps.mjs', () => {
     const result = runScript(['--check'], { PATH: pathWith('rsync', 'openssl'), CI: 'true' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('serf (Debian package serf), for test/e2e/serf.test.ts');
+    expect(result.stderr).toContain('etcd (Debian package etcd-server), for src/store/kv/etcd-kv.test.ts');
     expect(result.stderr).toContain('python3 (Debian package python3)');
     expect(result.stderr).not.toContain('rsync (Debian package');
-    expect(result.stderr).toContain('install them as root with: apt-get install -y serf python3');
+    expect(result.stderr).toContain('install them as root with: apt-get install -y serf etcd-server python3');
   });
 
   it.runIf(process.getuid?.() === 0)('fails without root instead of installing anything', () => {
-    const result = runScript([], { PATH: pathWith('serf', 'rsync', 'openssl') }, NOBODY);
+    const result = runScript([], { PATH: pathWith('serf', 'rsync', 'openssl', 'etcd') }, NOBODY);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('(installing them needs root)');
     expect(result.stderr).toContain('apt-get install -y python3');
   });
 
   it('passes quietly when everything is there', () => {
-    const result = runScript(['--check'], { PATH: pathWith('serf', 'rsync', 'openssl', 'python3') });
+    const result = runScript(['--check'], {
+      PATH: pathWith('serf', 'rsync', 'openssl', 'etcd', 'python3'),
+    });
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toBe('test-deps: serf, rsync, openssl, python3 present\n');
+    expect(result.stdout).toBe('test-deps: serf, rsync, openssl, etcd, python3 present\n');
   });
 });
 
