@@ -29,11 +29,10 @@ function backend(id: string, release: string, requests: number, errors5xx = 0, e
 }
 
 /**
- * An AppHost whose router answers `stats` from a variable: the window arithmetic over the router's
- * cumulative counters, at a fake clock (the real router's counters are covered end to end).
+ * An AppHost whose router answers `stats` from a variable (the real router's counters are covered
+ * end to end).
  */
 function hostWithStats() {
-  let clock = 1_000;
   const router = {
     stats: { epoch: 'e1', pid: 1, routes: {} } as RouterStats,
     failure: null as string | null,
@@ -68,65 +67,27 @@ function hostWithStats() {
     } as unknown as RouterClient,
     holdTimeoutMs: 1_000,
     logger: silentLogger(),
-    now: () => clock,
+    now: () => 1_000,
   });
   const failStats = (message: string) => (router.failure = message);
-  return { host, setBackends, failStats, tick: (ms: number) => (clock += ms) };
+  return { host, setBackends, failStats };
 }
 
-describe('AppHost live counters: the canary analysis window, per release', () => {
-  it('counts requests and errors per release since the window opened, summed over instances', async () => {
-    const { host, setBackends, tick } = hostWithStats();
-    setBackends([backend('a', '1.0.0', 900, 1), backend('b', '1.0.0', 100), backend('c', '1.1.0', 40, 2, 1)]);
-    await host.openWindow();
-    tick(5_000);
-    setBackends([
-      backend('a', '1.0.0', 1_000, 1),
-      backend('b', '1.0.0', 150),
-      backend('c', '1.1.0', 90, 4, 2),
-    ]);
-    const live = await host.liveCounters(['1.1.0', '1.0.0']);
-    expect(live).toEqual({
-      since: 1_000,
-      error: null,
-      releases: [
-        { version: '1.1.0', requests: 50, errors: 3, healthy: 0, instances: 0 },
-        { version: '1.0.0', requests: 150, errors: 0, healthy: 0, instances: 0 },
-      ],
-    });
-    // The analysis judges the same window that status shows.
-    expect(await host.trafficWindow('1.1.0')).toEqual({ requests: 50, errors: 3 });
-  });
-
-  it('a release the router does not know yet counts 0; before any window there is no start', async () => {
+describe("AppHost's route counters: what a host's report carries", () => {
+  it('sums requests and errors (5xx and connection errors) per release over its instances, with the epoch', async () => {
     const { host, setBackends } = hostWithStats();
-    setBackends([backend('a', '1.0.0', 10)]);
-    const live = await host.liveCounters(['2.0.0']);
-    expect(live.releases[0]).toMatchObject({ version: '2.0.0', requests: 0, errors: 0 });
+    setBackends([backend('a', '1.0.0', 900, 1), backend('b', '1.0.0', 100), backend('c', '1.1.0', 40, 2, 1)]);
+    const counters = await host.routeCounters();
+    expect(counters.epoch).toBe('e1');
+    expect(counters.releases).toEqual([
+      { version: '1.0.0', requests: 1_000, errors: 1 },
+      { version: '1.1.0', requests: 40, errors: 3 },
+    ]);
   });
 
-  it("reopens the window when the router's counters restart (a new epoch), from the new keeper's counts", async () => {
-    const { host, setBackends, tick } = hostWithStats();
-    setBackends([backend('c', '1.1.0', 500, 5)]);
-    await host.openWindow();
-    tick(2_000);
-    setBackends([backend('c', '1.1.0', 12, 1)], 'e2');
-    const live = await host.liveCounters(['1.1.0']);
-    expect(live.since).toBe(3_000);
-    expect(live.releases[0]).toMatchObject({ requests: 12, errors: 1 });
-    tick(1_000);
-    setBackends([backend('c', '1.1.0', 20, 1)], 'e2');
-    expect(await host.trafficWindow('1.1.0')).toEqual({ requests: 20, errors: 1 });
-    expect((await host.liveCounters(['1.1.0'])).since).toBe(3_000);
-  });
-
-  it('a router that cannot be read leaves the counts null and says why', async () => {
+  it('a router that cannot be read fails the reading (the report then says the route is unread)', async () => {
     const { host, failStats } = hostWithStats();
     failStats('connect ECONNREFUSED router.sock');
-    expect(await host.liveCounters(['1.1.0'])).toEqual({
-      since: null,
-      error: "the router's counters could not be read: connect ECONNREFUSED router.sock",
-      releases: [{ version: '1.1.0', requests: null, errors: null, healthy: 0, instances: 0 }],
-    });
+    await expect(host.routeCounters()).rejects.toThrow('ECONNREFUSED');
   });
 });

@@ -2,15 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AppConfig, AppEnvironmentConfig } from '../config/types.js';
-import type { OutcomeReading } from '../engine/served-report.js';
-import type { ReleaseObservation, TrafficWindow } from '../engine/types.js';
-import { FerryError, messageOf } from '../errors/ferry-error.js';
+import type { ReleaseObservation } from '../engine/types.js';
+import { FerryError } from '../errors/ferry-error.js';
 import { HealthMonitor } from '../health/index.js';
 import type { EventSink } from '../events/publisher.js';
 import type { Logger } from '../lib/logger.js';
 import { redactText } from '../lib/redact.js';
 import type { RouterClient } from '../router/client.js';
-import { RouteCounters, type WindowCounts } from './route-counters.js';
+import { RouteCounters } from './route-counters.js';
 import type { InstanceExit, InstanceRecord, InstanceStore } from '../store/store.js';
 import {
   allocatePort,
@@ -62,24 +61,6 @@ export interface AppHookRun {
   readonly stdin?: string;
 }
 
-/** One canary step's window so far, per release (see AppHost.liveCounters). */
-export interface LiveCounters {
-  /** When the window opened: the step's start, or a router restart since (ms since the epoch). */
-  readonly since: number | null;
-  /** Why the router's counters could not be read (the counts are null then); null when they were. */
-  readonly error: string | null;
-  readonly releases: ReadonlyArray<{
-    readonly version: string;
-    /** Requests the router sent to the release since the window opened. */
-    readonly requests: number | null;
-    /** Of them, 5xx responses plus connection errors. */
-    readonly errors: number | null;
-    readonly healthy: number;
-    /** Its serving (not retiring) instances. */
-    readonly instances: number;
-  }>;
-}
-
 /** One instance as `ferry status` shows it. */
 export interface InstanceDescription {
   readonly id: string;
@@ -119,7 +100,7 @@ export class AppHost {
   constructor(private deps: AppHostDeps) {
     this.releasesDir = path.join(deps.dir, 'releases');
     this.secrets = appSecrets(deps.app, deps.settings.env, deps.knownSecrets ?? []);
-    this.counters = new RouteCounters(deps.router, routeName(deps.app.name, deps.env), () => this.deps.now());
+    this.counters = new RouteCounters(deps.router, routeName(deps.app.name, deps.env));
   }
 
   /** The app's configuration this host runs with (the last applied). */
@@ -445,50 +426,6 @@ export class AppHost {
         logTail,
       },
     };
-  }
-
-  /** Starts a new analysis window: the router's counters for the app are remembered as they are now. */
-  openWindow(): Promise<void> {
-    return this.counters.openWindow();
-  }
-
-  async trafficWindow(version: string): Promise<TrafficWindow> {
-    return (await this.counters.window()).count(version);
-  }
-
-  /**
-   * The current analysis window as `ferry status` shows it while a canary step runs: requests and
-   * errors per release since the window opened, and each release's healthy instances. Read live
-   * from the router, with the same window the canary analysis judges; a router that cannot be read
-   * leaves the counts null and says why.
-   */
-  async liveCounters(versions: readonly string[]): Promise<LiveCounters> {
-    let window: WindowCounts | null = null;
-    let error: string | null = null;
-    try {
-      window = await this.counters.window();
-    } catch (failure) {
-      error = `the router's counters could not be read: ${messageOf(failure)}`;
-    }
-    const serving = [...this.instances.values()].filter((i) => i.phase === 'serving');
-    return {
-      since: window ? this.counters.openedAt : null,
-      error,
-      releases: versions.map((version) => {
-        const mine = serving.filter((i) => i.record.version === version);
-        return {
-          version,
-          ...(window?.count(version) ?? { requests: null, errors: null }),
-          healthy: mine.filter((i) => i.health === 'healthy').length,
-          instances: mine.length,
-        };
-      }),
-    };
-  }
-
-  /** The router's cumulative request outcomes of this app's route, with the router's counter epoch. */
-  readOutcomes(): Promise<OutcomeReading> {
-    return this.counters.readOutcomes();
   }
 
   /** Updates an instance record from the supervisor's events (restarts, crash loops, exits). */

@@ -12,6 +12,8 @@ import type { RouterClient } from '../router/client.js';
 import { RESTART_BATCH_SIZE, type Deployer } from '../runtime/deployer.js';
 import type { Store } from '../store/store.js';
 import { resolveAppAccounts, type RunAccount } from '../supervisor/index.js';
+import type { AppOnHost } from '../protocol/desired-state.js';
+import { steadyApp } from '../runtime/desired/edits.js';
 
 /** What an apply did: its plan and the deployments it started (initial releases, restarts). */
 export interface ConfigApplied {
@@ -39,6 +41,12 @@ export interface ConfigApplierDeps {
   readonly deployer: Deployer;
   readonly store: Store;
   readonly router: RouterClient;
+  /** This host's desired state: apps added or removed change it. */
+  readonly setDesired: (
+    app: string,
+    env: string,
+    change: ((doc: AppOnHost) => AppOnHost) | null,
+  ) => Promise<unknown>;
   readonly logger: Logger;
   /** Sets the data directory's modes for the apps and their accounts (protectDataDir). */
   readonly protect: (config: FerryConfig, accounts: ReadonlyMap<string, RunAccount>) => void;
@@ -205,6 +213,8 @@ export class ConfigApplier {
         return null;
       case 'remove': {
         const host = hosts.get(key)!;
+        // Out of the host's desired state first: nothing brings its instances back.
+        await this.deps.setDesired(change.app, change.env, null);
         await host.retireAll();
         await this.deps.router.deleteRoute(key);
         host.close();
@@ -218,7 +228,9 @@ export class ConfigApplier {
         hosts.set(key, host);
         await host.republishRoute();
         if (current) {
-          await host.ensureInstances(current, settings.instances);
+          await this.deps.setDesired(change.app, change.env, (doc) =>
+            steadyApp(doc, current, settings.instances),
+          );
           return null;
         }
         if (!app.initialRelease) return null;

@@ -23,6 +23,7 @@ import type { Deployer } from '../runtime/deployer.js';
 import { toDeployment } from '../runtime/deployment-view.js';
 import type { Store } from '../store/store.js';
 import { tailLog } from '../supervisor/index.js';
+import type { LiveCounters } from '../runtime/desired/live-counters.js';
 import { isInConfig, type ConfigApplier } from './config-apply.js';
 
 /** The daemon as the API sees it. */
@@ -44,6 +45,8 @@ export class DaemonControl implements ControlPlane {
       readonly routerStatus: () => RouterStatusView;
       readonly events: EventPublisher;
       readonly metrics: { exposition(): Promise<{ contentType: string; text: string }> };
+      /** A running canary step's window so far, per release (the one its analysis judges). */
+      readonly liveCounters: (state: DeploymentState, versions: readonly string[]) => Promise<LiveCounters>;
     },
   ) {}
 
@@ -88,7 +91,7 @@ export class DaemonControl implements ControlPlane {
         listen: `${settings.listen.host}:${settings.listen.port}`,
         instances: host.describe(),
         deployment: deployment ? await this.withReport(deployment) : null,
-        canary: deployment ? await canaryView(deployment, host) : null,
+        canary: deployment ? await canaryView(deployment, this.deps.liveCounters) : null,
         inConfig: isInConfig(config, host),
       });
     }
@@ -219,7 +222,10 @@ export class DaemonControl implements ControlPlane {
  * A canary step running or paused: its analysis window so far per release, read live from the
  * router when status asks (no polling of its own), and each release's healthy instances.
  */
-async function canaryView(state: DeploymentState, host: AppHost): Promise<CanaryLiveView | null> {
+async function canaryView(
+  state: DeploymentState,
+  counters: (state: DeploymentState, versions: readonly string[]) => Promise<LiveCounters>,
+): Promise<CanaryLiveView | null> {
   const shifting = state.phase === 'shifting' && (state.status === 'running' || state.status === 'paused');
   if (!shifting || state.strategy.kind !== 'canary') return null;
   const releases: Array<{ version: string; role: 'canary' | 'stable'; weight: number }> = [
@@ -227,7 +233,10 @@ async function canaryView(state: DeploymentState, host: AppHost): Promise<Canary
   ];
   if (state.from !== null && state.from !== state.to)
     releases.push({ version: state.from, role: 'stable', weight: 100 - state.weight });
-  const live = await host.liveCounters(releases.map((r) => r.version));
+  const live = await counters(
+    state,
+    releases.map((r) => r.version),
+  );
   return {
     step: state.step,
     weight: state.weight,

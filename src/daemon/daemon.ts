@@ -19,6 +19,9 @@ import type { EventPublisher } from '../events/publisher.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { RouterClient } from '../router/client.js';
 import type { Deployer } from '../runtime/deployer.js';
+import { steadyApp } from '../runtime/desired/edits.js';
+import { liveCounters } from '../runtime/desired/live-counters.js';
+import type { KvStore } from '../store/kv/kv.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { InstanceRecord, InstanceStore, Store } from '../store/store.js';
 import {
@@ -44,10 +47,15 @@ import {
 } from './earlier-state.js';
 import { DaemonLock } from './lock.js';
 import { reapOrphans } from './orphans.js';
-import { assembleParts } from './parts.js';
+import { adoptedWeights } from './adopted-weights.js';
+import { openControlKv, resetControlKv } from './control-kv.js';
+import { assembleParts, LOCAL_HOST, type DaemonParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
 import { RouterWatch, type RouterStatus } from './router-watch.js';
+
+/** How long the start waits for the embedded agent's first report. */
+const FIRST_REPORT_MS = 10_000;
 
 /** How often the supervisor samples each instance's CPU time and memory from /proc. */
 const USAGE_SAMPLE_MS = 2_000;
@@ -98,6 +106,9 @@ export class Daemon {
   private metrics: DaemonMetrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private supervisor: Supervisor | null = null;
+  /** The control plane's key-value store (the hosts' desired states). */
+  private kv: KvStore | null = null;
+  private parts: DaemonParts | null = null;
   private hosts = new Map<string, AppHost>();
   private createHost: ((app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost) | null =
     null;
@@ -190,13 +201,17 @@ export class Daemon {
    */
   private async openStore(): Promise<StartMode> {
     const { db } = this.paths;
+    let mode: StartMode;
     if (!existsSync(db)) {
-      const mode = await this.chooseMode(true);
+      mode = await this.chooseMode(true);
       this.store = openSqliteStore(db);
-      return mode;
+    } else {
+      this.store = openSqliteStore(db);
+      mode = await this.chooseMode(await isStoreNew(this.store, this.opts.config));
     }
-    this.store = openSqliteStore(db);
-    return this.chooseMode(await isStoreNew(this.store, this.opts.config));
+    // Only once the start is decided: a refused start creates no file.
+    this.kv = await openControlKv(this.paths);
+    return mode;
   }
 
   private async chooseMode(storeNew: boolean): Promise<StartMode> {
@@ -217,6 +232,7 @@ export class Daemon {
       config: this.live,
       paths: this.paths,
       store: this.store!,
+      kv: this.kv!,
       records: this.store!,
       logger,
       tickMs: this.opts.tickMs ?? 100,
@@ -225,6 +241,7 @@ export class Daemon {
     });
     this.router = parts.router;
     this.supervisor = parts.supervisor;
+    this.parts = parts;
     this.hosts = parts.hosts;
     this.deployer = parts.deployer;
     this.publisher = parts.events;
@@ -241,6 +258,10 @@ export class Daemon {
       logger,
       protect: (config, accounts) => protectDataDir(this.paths, config, accounts),
       events: parts.events,
+      setDesired: (app, env, change) =>
+        change === null
+          ? parts.link.remove(LOCAL_HOST, app, env)
+          : parts.link.edit(LOCAL_HOST, app, env, change),
       now: () => Date.now(),
     });
   }
@@ -260,6 +281,11 @@ export class Daemon {
       routerStatus: () => this.routerWatch?.status() ?? STARTING_ROUTER,
       events: this.publisher!,
       metrics: this.metrics!,
+      liveCounters: async (state, versions) => {
+        const { link, windows } = this.parts!;
+        const report = await link.report(LOCAL_HOST, state.app, state.env);
+        return liveCounters(report, windows, `${state.app}.${state.env}`, versions);
+      },
     });
     const api = (this.api = createApiServer({
       control,
@@ -309,6 +335,7 @@ export class Daemon {
       });
     } else if (mode === 'reset') {
       await resetDataDir({ paths: this.paths, store: this.store!, now: Date.now(), logger: this.logger! });
+      await resetControlKv(this.kv!, this.paths);
     }
   }
 
@@ -369,10 +396,6 @@ export class Daemon {
         (await store.getCurrent(app, env)) ?? null,
       );
     }
-    // --adopt: the routes as the router's table had them (a canary's weights included).
-    for (const { app, env, weights } of this.adopted) {
-      if (weights.size > 0) await this.hosts.get(`${app}.${env}`)?.setTraffic(Object.fromEntries(weights));
-    }
     // The process view of `ferry status` (CPU over the last interval, memory), as pm2 ls shows it.
     this.supervisor!.startSampling(USAGE_SAMPLE_MS);
   }
@@ -421,6 +444,14 @@ export class Daemon {
       onError: (file, error) => logger.warn({ file, err: error }, 'log rotation failed'),
     });
     this.rotator.start();
+    // The agent first: it brings the host to its desired state (kept on disk, then the store's),
+    // and its first report tells the control plane what runs before anything is decided on it.
+    const { agent, exchange } = this.parts!;
+    const reported = exchange.waitForReport(LOCAL_HOST, () => true, AbortSignal.timeout(FIRST_REPORT_MS));
+    await agent.start();
+    await reported.catch((error: unknown) =>
+      logger.warn({ err: error }, 'the embedded agent has not reported yet; going on without its report'),
+    );
     await this.deployer!.recover();
     await this.restoreSteadyState();
   }
@@ -442,16 +473,27 @@ export class Daemon {
     publishConfigApplied(this.publisher!, this.live.current, 'start');
   }
 
-  /** Apps with no running deployment: their current release runs its configured instances again. */
+  /**
+   * Apps with no running deployment and no desired state yet on this host (a store from before
+   * desired states, or --adopt): their current release with its configured instances becomes it.
+   * An app with one is left as it is: the agent brings the host to it.
+   */
   private async restoreSteadyState(): Promise<void> {
+    const link = this.parts!.link;
+    const desired = await this.parts!.exchange.desiredState(LOCAL_HOST);
     for (const host of this.hosts.values()) {
       const { name: app } = host.app;
       const { env } = host;
+      if (desired?.apps.some((a) => a.app === app && a.env === env)) continue;
       const current = await this.store!.getCurrent(app, env);
       if (!current || (await this.store!.activeDeployment(app, env))) continue;
-      const count = host.settings.instances;
-      await host
-        .ensureInstances(current, count)
+      const adopted = this.adopted.find((a) => a.app === app && a.env === env);
+      await link
+        .edit(LOCAL_HOST, app, env, (doc) => {
+          const steady = steadyApp(doc, current, host.settings.instances);
+          // --adopt: the route's weights as the router's table had them (a canary's included).
+          return adopted && adopted.weights.size > 0 ? adoptedWeights(steady, adopted.weights, host) : steady;
+        })
         .catch((error: unknown) =>
           this.logger!.error({ err: error, app, env }, 'could not restart the current release'),
         );
@@ -537,6 +579,7 @@ export class Daemon {
     this.state = 'stopping';
     await this.detachParts();
     await this.store?.close();
+    await this.kv?.close();
     if (this.daemonFileWritten) rmSync(this.paths.daemonFile, { force: true });
     await this.lock?.release();
     this.state = 'stopped';
@@ -549,6 +592,8 @@ export class Daemon {
     this.metrics?.close();
     this.routerWatch?.stop();
     this.deployer?.stop();
+    await this.parts?.agent.stop();
+    this.parts?.exchange.close();
     this.rotator?.stop();
     for (const host of this.hosts.values()) host.close();
     this.supervisor?.detach();
@@ -570,6 +615,7 @@ export class Daemon {
     await undo('stop the API and the parts', () => this.detachParts());
     if (this.routerStarted) await undo('stop the router it started', () => this.stopIdleRouter());
     await undo('close the store', () => this.store?.close());
+    await undo('close the key-value store', () => this.kv?.close());
     if (this.daemonFileWritten)
       await undo('remove daemon.json', () => rmSync(this.paths.daemonFile, { force: true }));
     await undo('release the lock', () => this.lock?.release());

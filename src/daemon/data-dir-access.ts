@@ -5,14 +5,25 @@ import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { RunAccount } from '../supervisor/index.js';
 import type { DaemonPaths } from './paths.js';
 
-/** Files only Ferry may read: the API token, the store (with its WAL), the daemon's own files. */
-const PRIVATE_FILES = ['api-token', 'ferry.db', 'ferry.db-wal', 'ferry.db-shm', 'daemon.json', 'daemon.log'];
+/** Files only Ferry may read: the API token, the stores (with their WALs), the daemon's own files. */
+const PRIVATE_FILES = [
+  'api-token',
+  'ferry.db',
+  'ferry.db-wal',
+  'ferry.db-shm',
+  'control.db',
+  'control.db-wal',
+  'control.db-shm',
+  'daemon.json',
+  'daemon.log',
+];
 
 /**
  * Sets the data directory's modes for who may read what. Without app accounts (run.user) it is
  * owner-only (0700). With them, an app's processes must reach their release directory but nothing
  * else: the data directory and the path to each releases dir become traversable but not listable
- * (0711), while the token and the store (0600) and router/, cache/ and each logs/ (0700) stay Ferry's.
+ * (0711), while the token and the stores (0600) and router/, agent/, cache/ and each logs/ (0700)
+ * stay Ferry's.
  * Throws FERRY_E_DATA_DIR when a directory above the data directory keeps an app account out.
  */
 export function protectDataDir(
@@ -23,6 +34,8 @@ export function protectDataDir(
   const shared = accounts.size > 0;
   for (const name of PRIVATE_FILES) chmodIfExists(path.join(paths.home, name), 0o600);
   ensureMode(paths.routerDir, 0o700);
+  // The embedded agent's kept desired state names every app's releases and tasks.
+  ensureMode(paths.agentDir, 0o700);
   ensureMode(path.join(paths.home, 'cache'), 0o700);
   for (const [appName, app] of Object.entries(config.apps)) {
     for (const env of Object.keys(app.environments)) {

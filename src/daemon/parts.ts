@@ -6,7 +6,14 @@ import { systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { RouterClient } from '../router/client.js';
 import { Deployer } from '../runtime/deployer.js';
-import { HostEffects } from '../runtime/effects.js';
+import { HostAgent } from '../agent/host-agent.js';
+import { InProcessAgentTransport } from '../agent/link/in-process-transport.js';
+import { DesiredEffects } from '../runtime/desired/desired-effects.js';
+import { ExchangeHostLink } from '../runtime/desired/exchange-link.js';
+import { TrafficWindows } from '../runtime/desired/traffic-windows.js';
+import { HostExchange } from '../server/agent-api/host-exchange.js';
+import { KvDesiredStates } from '../server/agent-api/kv-desired-states.js';
+import type { KvStore } from '../store/kv/kv.js';
 import type { InstanceStore, Store } from '../store/store.js';
 import { Supervisor, type RunAccount } from '../supervisor/index.js';
 import { finishDeployment } from './finish.js';
@@ -25,7 +32,20 @@ export interface DaemonParts {
   readonly metrics: DaemonMetrics;
   /** Builds the host of an app in an environment (`ferry apply` adds apps while the daemon runs). */
   readonly createHost: (app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost;
+  /** The control plane's side of the hosts: desired states in the store, reports from agents. */
+  readonly exchange: HostExchange;
+  readonly link: ExchangeHostLink;
+  /** The canary analysis windows (the engine's and `ferry status`'s). */
+  readonly windows: TrafficWindows;
+  /** This host's agent, in this process, over the in-process transport. */
+  readonly agent: HostAgent;
 }
+
+/** The one host of `ferry up`: its agent runs in the daemon's process. */
+export const LOCAL_HOST = 'local';
+
+/** How often the embedded agent reports: the engine observes health and traffic from its reports. */
+const LOCAL_REPORT_MS = 100;
 
 /**
  * Builds the router client, the supervisor, an app host per app and environment, and the deployer
@@ -36,6 +56,8 @@ export function assembleParts(opts: {
   readonly config: ConfigSource;
   readonly paths: DaemonPaths;
   readonly store: Store;
+  /** The control plane's key-value store: the hosts' desired states. */
+  readonly kv: KvStore;
   /** Where the host's instance records live (in `ferry up`, the same SQLite file). */
   readonly records: InstanceStore;
   readonly logger: Logger;
@@ -85,27 +107,43 @@ export function assembleParts(opts: {
       hosts.set(host.key, host);
     }
   }
-  const hostFor = (app: string, env: string) => hosts.get(`${app}.${env}`)!;
   const metrics = new DaemonMetrics({
     router,
     events,
     logger,
     instances: () => instanceSamples(hosts, supervisor),
   });
-  const effects = new HostEffects({
-    store,
-    hostFor,
-    artifactCache: () => config.current.artifacts,
+  const exchange = new HostExchange({ desired: new KvDesiredStates(opts.kv), clock, logger });
+  const link = new ExchangeHostLink({
+    exchange,
     now,
-    onInstalled: (state, installed, cacheAsked) =>
-      metrics.artifactInstalled(state.app, state.env, installed, cacheAsked),
+    // The embedded agent shares this configuration: the spec names how the app runs by its digest.
+    specFor: (app, env) => ({
+      config: {},
+      digest: hosts.get(`${app}.${env}`)?.desiredRunDigest() ?? 'unknown',
+    }),
+  });
+  const windows = new TrafficWindows(now);
+  const effects = new DesiredEffects({ link, hostOf: () => LOCAL_HOST, store, config, windows, now });
+  const agent = new HostAgent({
+    hostId: LOCAL_HOST,
+    labels: {},
+    dataDir: paths.agentDir,
+    transport: new InProcessAgentTransport(exchange, LOCAL_HOST),
+    hostFor: (app, env) => hosts.get(`${app}.${env}`),
+    hosts: () => hosts.values(),
+    artifactCache: () => config.current.artifacts,
+    onInstalled: (host, installed, cacheAsked) =>
+      metrics.artifactInstalled(host.appName, host.envName, installed, cacheAsked),
+    clock,
+    logger: logger.child({ agent: LOCAL_HOST }),
+    reportEveryMs: LOCAL_REPORT_MS,
   });
   const deployer = new Deployer({ config, store, effects, logger, clock, tickMs: opts.tickMs, events });
   // Crashes and restarts of instances are events of their app, published like the rest.
   const instanceEvents = recordInstanceEvents({ store, events, logger, now });
-  deployer.onFinished = (final) =>
-    finishDeployment(final, { store, host: hostFor(final.app, final.env), logger });
-  return { router, supervisor, hosts, deployer, events, metrics, createHost };
+  deployer.onFinished = (final) => finishDeployment(final, { store, link, host: LOCAL_HOST, config, logger });
+  return { router, supervisor, hosts, deployer, events, metrics, createHost, exchange, link, windows, agent };
 }
 
 /** Every instance the hosts serve or retire, with its process as the supervisor knows it. */

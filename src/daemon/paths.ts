@@ -11,6 +11,10 @@ export function daemonPaths(home: string) {
     lockFile: path.join(home, 'daemon.lock'),
     log: path.join(home, 'daemon.log'),
     routerDir: path.join(home, 'router'),
+    /** The embedded agent's own state: the last desired state of this host. */
+    agentDir: path.join(home, 'agent'),
+    /** The control plane's key-value store (desired states of hosts). */
+    kv: path.join(home, 'control.db'),
     appsDir: path.join(home, 'apps'),
     appDir: (app: string, env: string) => path.join(home, 'apps', app, env),
   };

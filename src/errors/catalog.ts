@@ -174,6 +174,11 @@ export const catalog = {
 
   // processes and health
   FERRY_E_PROCESS_START: { http: 500, exit: 1, summary: 'an instance could not be started' },
+  FERRY_E_HOST_TIMEOUT: {
+    http: 504,
+    exit: 1,
+    summary: 'a host did not acknowledge a change of its desired state in time (or has not reported yet)',
+  },
   FERRY_E_HEALTH_TIMEOUT: {
     http: 500,
     exit: 1,

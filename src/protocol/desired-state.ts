@@ -34,6 +34,8 @@ export const releaseOnHostSchema = z.object({
   retire: z.array(id),
   /** The release's share of the app's traffic on this host (weights are relative). */
   weight: z.number().min(0),
+  /** Its new instances count as healthy at their first passing check (a rollback to a known release). */
+  quickHealth: z.boolean().optional(),
 });
 
 /**

@@ -34,6 +34,8 @@ export const releaseReportSchema = z.object({
   version: z.string(),
   install: z.enum(INSTALL_STATES),
   failure: failureSchema.optional(),
+  /** Once installed: where it came from (credentials redacted) and its verified checksum, for the ledger. */
+  source: z.object({ url: z.string(), checksum: z.string().nullable() }).optional(),
 });
 
 /**

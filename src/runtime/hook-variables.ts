@@ -13,6 +13,16 @@ export function deploymentHookVariables(
 ): Record<string, string> {
   return {
     ...hookVariables({ app: state.app, env: state.env, version, releaseDir }),
+    ...deploymentVariables(state),
+  };
+}
+
+/**
+ * The deployment's own variables of a hook run (the host adds the release's: FERRY_APP,
+ * FERRY_VERSION, FERRY_RELEASE_DIR...).
+ */
+export function deploymentVariables(state: DeploymentState): Record<string, string> {
+  return {
     FERRY_DEPLOYMENT_ID: state.id,
     FERRY_KIND: state.kind,
     FERRY_STATUS: state.status,

@@ -14,6 +14,7 @@ import type { AppOnHost, HostDesiredState, ReleaseOnHost } from '../../protocol/
 import type { AppReport } from '../../protocol/report.js';
 import { freePort } from '../../router/test-support/router-harness.js';
 import { startSteadyLoad } from '../../router/test-support/steady-load.js';
+import { openSqliteKvStore } from '../../store/kv/sqlite-kv.js';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { Reconciler } from './reconciler.js';
 
@@ -59,6 +60,7 @@ describe('Reconciler: a host brought to its desired state', () => {
       config: { current: config },
       paths: daemonPaths(config.dataDir),
       store,
+      kv: await openSqliteKvStore(':memory:'),
       records: store,
       logger: silentLogger(),
       tickMs: 100,
@@ -68,6 +70,7 @@ describe('Reconciler: a host brought to its desired state', () => {
     await parts.router.ensureRunning();
     reconciler = new Reconciler({
       hostFor: (app, env) => parts.hosts.get(`${app}.${env}`),
+      hosts: () => parts.hosts.values(),
       artifactCache: () => config.artifacts,
       onChange: () => undefined,
       logger: silentLogger(),
@@ -130,7 +133,9 @@ describe('Reconciler: a host brought to its desired state', () => {
     );
     expect(await answers()).toContain('1.0.0');
     const r = await report();
-    expect(r.releases).toEqual([{ version: '1.0.0', install: 'installed' }]);
+    expect(r.releases).toMatchObject([
+      { version: '1.0.0', install: 'installed', source: { checksum: expect.stringMatching(/^sha256:/) } },
+    ]);
     expect(r.current).toBe('1.0.0');
     expect(readlinkSync(path.join(config.dataDir, 'apps/hello/production/releases/current'))).toContain(
       '1.0.0',

@@ -1,8 +1,15 @@
-import { activateRelease, currentRelease, listReleases, pruneReleases } from '../../artifacts/index.js';
+import {
+  activateRelease,
+  currentRelease,
+  listReleases,
+  pruneReleases,
+  type InstalledRelease,
+} from '../../artifacts/index.js';
 import type { FerryConfig } from '../../config/types.js';
 import { FerryError, messageOf } from '../../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
+import { redactUrl } from '../../lib/redact.js';
 import type { AppOnHost, HostDesiredState, HostTask } from '../../protocol/desired-state.js';
 import type { AppReport, ReleaseReport, TaskReport } from '../../protocol/report.js';
 import type { AppHost } from '../app-host.js';
@@ -13,8 +20,12 @@ import { appReport } from './report.js';
 export interface ReconcilerDeps {
   /** The host of an app in an environment on this host, when it has one (configured or adopted). */
   readonly hostFor: (app: string, env: string) => AppHost | undefined;
+  /** Every app host on this host: reports say what runs, desired or not. */
+  readonly hosts: () => Iterable<AppHost>;
   /** The download cache settings in effect. */
   readonly artifactCache: () => FerryConfig['artifacts'];
+  /** Told of every install: what was read, and whether the download cache was asked (metrics). */
+  readonly onInstalled?: (host: AppHost, installed: InstalledRelease, cacheAsked: boolean) => void;
   /** Something a report shows changed (an install ended, a task ran, a pass finished). */
   readonly onChange: () => void;
   readonly logger: Logger;
@@ -78,20 +89,32 @@ export class Reconciler {
     await Promise.all([...this.loops.values()].flatMap((loop) => loop.running ?? []));
   }
 
-  /** What every app in the desired state runs, as its report says. */
+  /** What every app on this host runs (in its desired state or not), as its report says. */
   async report(): Promise<AppReport[]> {
-    const apps = this.desired?.apps ?? [];
-    const reports = await Promise.all(
-      apps.map(async (app) => {
-        const host = this.deps.hostFor(app.app, app.env);
-        if (host === undefined) return undefined;
+    const desired = new Map((this.desired?.apps ?? []).map((app) => [keyOf(app), app]));
+    return Promise.all(
+      [...this.deps.hosts()].map(async (host) => {
+        const app = desired.get(`${host.appName}.${host.envName}`);
         return appReport(host, {
-          releases: [...(this.installs.get(keyOf(app))?.values() ?? [])],
-          tasks: app.tasks.flatMap((task) => this.tasks.get(task.id) ?? []),
+          releases: app ? await this.releaseStates(host, app) : [],
+          tasks: app ? app.tasks.flatMap((task) => this.tasks.get(task.id) ?? []) : [],
         });
       }),
     );
-    return reports.flatMap((report) => report ?? []);
+  }
+
+  /**
+   * Each desired release's install: its outcome when this agent installed it (or tried), else
+   * installed when it is on disk (installed before, by this agent or an earlier one), else not yet.
+   */
+  private async releaseStates(host: AppHost, app: AppOnHost): Promise<ReleaseReport[]> {
+    const installs = this.installs.get(keyOf(app));
+    const onDisk = new Set(await listReleases(host.releasesDir).catch(() => []));
+    return app.releases.map(({ version }): ReleaseReport => {
+      const known = installs?.get(version);
+      if (known !== undefined) return known;
+      return { version, install: onDisk.has(version) ? 'installed' : 'installing' };
+    });
   }
 
   private kick(app: AppOnHost): void {
@@ -187,7 +210,10 @@ export class Reconciler {
         return this.install(host, desired, action.release.version, action.release.artifact);
       case 'start': {
         const release = desired.releases.find((r) => r.version === action.version)!;
-        return host.ensureInstances(action.version, release.instances, { exclude: release.retire });
+        return host.ensureInstances(action.version, release.instances, {
+          exclude: release.retire,
+          quickHealth: release.quickHealth === true,
+        });
       }
       case 'set-traffic':
         return host.setTraffic(Object.fromEntries(action.weights));
@@ -216,8 +242,15 @@ export class Reconciler {
     installs.set(version, { version, install: 'installing' });
     this.deps.onChange();
     try {
-      await installOnHost(host, version, override, this.deps.artifactCache());
-      installs.set(version, { version, install: 'installed' });
+      const { installed, url, cacheAsked } = await installOnHost(
+        host,
+        version,
+        override,
+        this.deps.artifactCache(),
+      );
+      this.deps.onInstalled?.(host, installed, cacheAsked);
+      const source = { url: redactUrl(url), checksum: installed.checksum };
+      installs.set(version, { version, install: 'installed', source });
     } catch (error) {
       installs.set(version, { version, install: 'failed', failure: failureOf(error) });
     }

@@ -1,0 +1,100 @@
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { messageOf } from '../errors/ferry-error.js';
+import { FERRY_VERSION } from '../lib/version.js';
+import type { HostReport } from '../protocol/report.js';
+import { AgentLink, type AgentLinkStatus } from './link/agent-link.js';
+import type { AgentTransport } from './link/transport.js';
+import { Reconciler, type ReconcilerDeps } from './reconcile/reconciler.js';
+
+export interface HostAgentOptions extends Omit<ReconcilerDeps, 'onChange'> {
+  readonly hostId: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Where the agent keeps its last desired state. */
+  readonly dataDir: string;
+  readonly transport: AgentTransport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** A fresh report at least this often (ms): the control plane's view of health and traffic. */
+  readonly reportEveryMs: number;
+}
+
+/**
+ * The agent of one host: its desired state comes through the AgentLink (from disk first, then from
+ * the server), the Reconciler brings the host to it, and a report of what runs goes back on every
+ * change and at least every `reportEveryMs`. `ferry agent` runs one over HTTP; `ferry up` one in
+ * its own process, over the in-process transport.
+ */
+export class HostAgent {
+  readonly reconciler: Reconciler;
+  readonly link: AgentLink;
+  private timer: TimerHandle | null = null;
+  private reporting: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: HostAgentOptions) {
+    this.reconciler = new Reconciler({ ...options, onChange: () => this.reportSoon() });
+    this.link = new AgentLink({
+      transport: options.transport,
+      hostId: options.hostId,
+      dataDir: options.dataDir,
+      apply: (doc) => this.reconciler.apply(doc),
+      clock: options.clock,
+      logger: options.logger,
+    });
+  }
+
+  /** Applies the desired state kept on disk, then follows the server's; reports from now on. */
+  async start(): Promise<void> {
+    await this.link.start();
+    this.reportSoon();
+    this.timer = this.options.clock.setInterval(() => this.reportSoon(), this.options.reportEveryMs);
+  }
+
+  /** Stops following and reporting (what runs keeps running: it outlives the agent). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) this.options.clock.clearInterval(this.timer);
+    await this.link.stop();
+    await this.reconciler.stop();
+    await this.reporting;
+  }
+
+  get status(): AgentLinkStatus {
+    return this.link.status;
+  }
+
+  /** Something changed: build a report (one at a time; a change meanwhile builds another after). */
+  private reportSoon(): void {
+    if (this.stopped) return;
+    if (this.reporting !== null) {
+      this.again = true;
+      return;
+    }
+    this.reporting = this.sendReport()
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: messageOf(error) }, 'could not build a report'),
+      )
+      .finally(() => {
+        this.reporting = null;
+        if (this.again) {
+          this.again = false;
+          this.reportSoon();
+        }
+      });
+  }
+
+  private async sendReport(): Promise<void> {
+    const revision = this.reconciler.revision;
+    const report: HostReport = {
+      host: this.options.hostId,
+      agentVersion: FERRY_VERSION,
+      revision,
+      at: this.options.clock.now(),
+      labels: { ...this.options.labels },
+      apps: await this.reconciler.report(),
+    };
+    if (!this.stopped) this.link.report(report);
+  }
+}

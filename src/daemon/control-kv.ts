@@ -1,0 +1,28 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { DESIRED_FILE } from '../agent/link/desired-file.js';
+import type { KvStore } from '../store/kv/kv.js';
+import { openSqliteKvStore } from '../store/kv/sqlite-kv.js';
+import type { DaemonPaths } from './paths.js';
+
+/**
+ * The control plane's key-value store of `ferry up` (the hosts' desired states), in the data
+ * directory. A new one (revision 0) makes the embedded agent's kept desired state meaningless: its
+ * revision belongs to a store that is gone, and a newer store's documents would look older than it.
+ * It is dropped, and the agent takes the new store's from the start.
+ */
+export async function openControlKv(paths: DaemonPaths): Promise<KvStore> {
+  const kv = await openSqliteKvStore(paths.kv);
+  if ((await kv.revision()) === 0) forgetKeptDesiredState(paths);
+  return kv;
+}
+
+/** `ferry up --reset`: the hosts' desired states go with the rest, and so does the agent's copy. */
+export async function resetControlKv(kv: KvStore, paths: DaemonPaths): Promise<void> {
+  await kv.txn({ compare: [], success: [{ type: 'delete-prefix', prefix: '/hosts/' }] });
+  forgetKeptDesiredState(paths);
+}
+
+function forgetKeptDesiredState(paths: DaemonPaths): void {
+  rmSync(path.join(paths.agentDir, DESIRED_FILE), { force: true });
+}
