@@ -178,8 +178,11 @@ export class DesiredEffects implements EffectPort {
   }
 
   async openWindow(state: DeploymentState): Promise<void> {
-    const report = await this.required(state, { fresh: true });
-    this.deps.windows.open(windowKey(state), report);
+    // Open at once on the newest report (status shows the step's window from its start), then
+    // again on a report begun now, so the window counts exactly what came after.
+    const latest = await this.report(state);
+    if (latest) this.deps.windows.open(windowKey(state), latest);
+    this.deps.windows.open(windowKey(state), await this.required(state, { fresh: true }));
   }
 
   markRelease(
