@@ -1,0 +1,146 @@
+import { isServing } from './target-state.js';
+import type {
+  LogEntry,
+  PendingCall,
+  RolloutDecision,
+  RolloutEffect,
+  RolloutState,
+  RolloutStepResult,
+  RolloutTarget,
+} from './types.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** How many decisions the state keeps for `ferry status` (the runtime's event log keeps them all). */
+export const LOG_LIMIT = 50;
+/** Names a decision keeps in the state's log; the record effect carries them all. */
+const LOG_NAMES = 10;
+
+/**
+ * One step's working copy of a rollout state. The step's parts change it in place; the state it
+ * came from is never changed (targets are copied on write). Lookups by target name go through a
+ * Map built for this step: names come from outside, and `__proto__` is a valid host name.
+ */
+export class Draft {
+  readonly s: Mutable<Omit<RolloutState, 'targets' | 'calls' | 'log'>>;
+  targets: RolloutTarget[];
+  /** Pending controller calls (pushed to, and filtered, during the step). */
+  calls: PendingCall[];
+  readonly effects: RolloutEffect[] = [];
+  private readonly entries: LogEntry[] = [];
+  private index: Map<string, number> | null = null;
+
+  constructor(
+    private readonly base: RolloutState,
+    readonly now: number,
+  ) {
+    const { targets, calls, log: _log, ...rest } = base;
+    this.s = { ...rest };
+    this.targets = targets.slice();
+    this.calls = calls.slice();
+  }
+
+  get options(): RolloutState['options'] {
+    return this.s.options;
+  }
+
+  /** The index of the target of this name, or -1. */
+  find(name: string): number {
+    if (this.index === null) {
+      this.index = new Map();
+      for (let i = 0; i < this.targets.length; i++) this.index.set(this.targets[i]!.name, i);
+    }
+    return this.index.get(name) ?? -1;
+  }
+
+  at(i: number): RolloutTarget {
+    return this.targets[i]!;
+  }
+
+  update(i: number, patch: Partial<RolloutTarget>): RolloutTarget {
+    const next = { ...this.targets[i]!, ...patch };
+    this.targets[i] = next;
+    return next;
+  }
+
+  /** Adds new targets, keeping the list sorted by name (a merge: the list is sorted already). */
+  insert(added: RolloutTarget[]): void {
+    if (added.length === 0) return;
+    added.sort((a, b) => compareNames(a.name, b.name));
+    const merged: RolloutTarget[] = new Array<RolloutTarget>(this.targets.length + added.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < this.targets.length && j < added.length)
+      merged[k++] =
+        compareNames(this.targets[i]!.name, added[j]!.name) <= 0 ? this.targets[i++]! : added[j++]!;
+    while (i < this.targets.length) merged[k++] = this.targets[i++]!;
+    while (j < added.length) merged[k++] = added[j++]!;
+    this.targets = merged;
+    this.index = null;
+  }
+
+  /** Drops the targets `drop` says so of. */
+  remove(drop: (t: RolloutTarget) => boolean): void {
+    this.targets = this.targets.filter((t) => !drop(t));
+    this.index = null;
+  }
+
+  /**
+   * Tells a target to run a release: it is in flight on it from now (already soaking when it serves
+   * it healthily now: the soak counts from the assignment).
+   */
+  assign(i: number, version: string): void {
+    const t = this.at(i);
+    const serving = isServing({ ...t, assigned: version });
+    this.update(i, {
+      assigned: version,
+      assignedAt: this.now,
+      healthySince: serving ? this.now : null,
+      status: serving ? 'soaking' : 'converging',
+      failure: null,
+    });
+    this.effects.push({ type: 'assign', target: t.name, version });
+  }
+
+  record(decision: RolloutDecision): void {
+    this.effects.push({ type: 'record', at: this.now, decision });
+    this.entries.push({ at: this.now, decision: forLog(decision) });
+  }
+
+  emit(effect: RolloutEffect): void {
+    this.effects.push(effect);
+  }
+
+  /** A fresh controller call id, unique within this state. */
+  nextCallId(): string {
+    const id = `c${this.s.nextCall}`;
+    this.s.nextCall += 1;
+    return id;
+  }
+
+  finish(): RolloutStepResult {
+    const log =
+      this.entries.length === 0 ? this.base.log : [...this.base.log, ...this.entries].slice(-LOG_LIMIT);
+    const state: RolloutState = {
+      ...this.s,
+      targets: this.targets,
+      calls: this.calls,
+      log,
+      updatedAt: this.now,
+    };
+    return { state, effects: this.effects };
+  }
+}
+
+/** Code unit order: stable, locale-free, and cheap for 100,000 names. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A decision as the state's log keeps it: long target lists cut to their first names. */
+function forLog(decision: RolloutDecision): RolloutDecision {
+  if (!('targets' in decision) || !Array.isArray(decision.targets)) return decision;
+  if (decision.targets.length <= LOG_NAMES) return decision;
+  return { ...decision, targets: decision.targets.slice(0, LOG_NAMES) } as RolloutDecision;
+}

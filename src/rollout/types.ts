@@ -1,0 +1,448 @@
+/**
+ * The fleet rollout engine's vocabulary: one app in one environment over its targets (hosts).
+ * Everything here is plain JSON data: the engine is a pure function step(state, event, now) ->
+ * { state, effects }, and the runtime persists the state before it executes the effects, so a
+ * rollout resumes after any crash. Times are ms since the epoch; absent values are null, never
+ * undefined (a JSON round trip keeps the state equal).
+ */
+
+/** A share of the targets: a percent of them (rounded as nixmade/orchestrator does) or a count. */
+export type Amount = { readonly percent: number } | { readonly count: number };
+
+/** One external controller (an HTTP webhook, called by the runtime): how long an answer may take. */
+export interface ControllerOptions {
+  readonly timeoutMs: number;
+}
+
+export interface ApprovalOptions extends ControllerOptions {
+  /** Asked before the first batch, or after the canary (before the rest). */
+  readonly at: 'start' | 'after-canary';
+}
+
+/** The fleet canary: a first batch of its own size, then a pause and/or an analysis verdict. */
+export interface CanaryOptions {
+  readonly size: Amount;
+  /** How long to wait once every canary target succeeded, before the analysis or the rest. */
+  readonly pauseMs: number;
+  /** Ask the fleet-monitor controller for a verdict on the canary (after the pause). */
+  readonly analysis: boolean;
+}
+
+export interface RolloutControllers {
+  /** Picks the targets of each batch (in replace mode: names the new targets it provides). */
+  readonly selection: ControllerOptions | null;
+  readonly approval: ApprovalOptions | null;
+  /** Judges each target once it has soaked; a fail (or an error, or no answer) fails that target. */
+  readonly targetMonitor: ControllerOptions | null;
+  /** Judges the fleet after each batch (and the canary's analysis); a fail rolls back. */
+  readonly fleetMonitor: ControllerOptions | null;
+  /** Replace mode: picks the old targets to remove once a batch of new ones succeeded. */
+  readonly removal: ControllerOptions | null;
+}
+
+/** Compiled rollout options in plain units (docs/rollouts.md lists them with their defaults). */
+export interface RolloutOptions {
+  /** Targets per batch. */
+  readonly batch: Amount;
+  /**
+   * Targets that may be unavailable (not healthy, or in flight) at once; null: no budget beyond the
+   * batch (targets unhealthy on their own then hold nothing up).
+   */
+  readonly maxUnavailable: Amount | null;
+  /** Share of the targets that must succeed for the release to become last known good. */
+  readonly successPercent: number;
+  /** A target succeeds once it has reported healthy on its release for this long. */
+  readonly soakMs: number;
+  /** A target not healthy on its release this long after it was assigned has failed. */
+  readonly deadlineMs: number;
+  /** A target that has not reported for this long leaves the rollout. */
+  readonly unseenAfterMs: number;
+  readonly canary: CanaryOptions | null;
+  /**
+   * in-place: targets switch release. replace: blue-green by replacement, each batch adds new
+   * targets on the release (named by the selection controller) and then removes as many old ones.
+   */
+  readonly mode: 'in-place' | 'replace';
+  readonly controllers: RolloutControllers;
+}
+
+/**
+ * A target's standing on the release it is assigned:
+ * - unassigned: no release for it yet (no last known good when it joined);
+ * - converging: assigned, not yet reporting healthy on it (its deadline runs);
+ * - soaking: reporting healthy on it since healthySince, for less than the soak time;
+ * - verifying: soaked; the target-monitor controller is asked;
+ * - settled: succeeded on it;
+ * - failed: not healthy by its deadline, failed on the host, or failed by the target monitor;
+ * - removed: removed by the removal controller (replace mode); kept until unseen so that its
+ *   reports do not bring it back.
+ */
+export const TARGET_STATUSES = [
+  'unassigned',
+  'converging',
+  'soaking',
+  'verifying',
+  'settled',
+  'failed',
+  'removed',
+] as const;
+export type TargetStatus = (typeof TARGET_STATUSES)[number];
+
+export interface RolloutTarget {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The release it last reported running; null when it runs none. */
+  readonly reported: string | null;
+  /** Its last report said its instances of `reported` are healthy. */
+  readonly healthy: boolean;
+  /** The last report's message (a failing health check's result, an error). */
+  readonly message: string | null;
+  /** When it last reported (the report's own time); null before its first report. */
+  readonly lastSeen: number | null;
+  /** When it entered the state (its first report, or named by the selection controller). */
+  readonly addedAt: number;
+  /** The release Ferry told it to run. */
+  readonly assigned: string | null;
+  readonly assignedAt: number | null;
+  /** Since when every report has shown it healthy on `assigned`; null when the last one did not. */
+  readonly healthySince: number | null;
+  readonly status: TargetStatus;
+  /** Why it failed; null unless failed. */
+  readonly failure: string | null;
+}
+
+/** What a host says about itself (the agent's report, or an external client's). */
+export interface TargetReport {
+  readonly name: string;
+  /** When the host observed this (ms since the epoch). */
+  readonly at: number;
+  /** The release it runs; null when none. */
+  readonly version: string | null;
+  readonly healthy: boolean;
+  readonly message?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * The host's own deployment of this release failed (and it went back to its previous one): the
+   * target fails at once when this is the release it is assigned.
+   */
+  readonly failedVersion?: string;
+}
+
+/**
+ * The latest rollout's lifecycle: idle (never deployed), running (forward: batches, gates),
+ * paused (by an operator: no new target gets the release), rolling-back (every target returns to
+ * last known good, batch by batch), then one of the final ones.
+ */
+export const ROLLOUT_STATUSES = [
+  'idle',
+  'running',
+  'paused',
+  'rolling-back',
+  'succeeded',
+  'rolled-back',
+  'aborted',
+  'failed',
+] as const;
+export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
+
+export const ACTIVE_STATUSES: ReadonlySet<RolloutStatus> = new Set(['running', 'paused', 'rolling-back']);
+
+/**
+ * Why a rollout returns to last known good: the release failed (it is last known bad), an operator
+ * aborted it, the approval was denied, or a selection or removal controller failed (the release is
+ * not judged in these three).
+ */
+export type ReturnReason = 'failure' | 'abort' | 'denied' | 'controller';
+
+export interface Ending {
+  readonly reason: ReturnReason;
+  readonly message: string;
+}
+
+export interface BatchState {
+  /** 1-based, counted over the whole rollout (rollback batches continue the count). */
+  readonly index: number;
+  readonly kind: 'canary' | 'batch' | 'rollback';
+  /** The release its targets get. */
+  readonly version: string;
+  readonly targets: readonly string[];
+  /** The batch's size as computed when it began. */
+  readonly size: number;
+  readonly startedAt: number;
+  /** Some of its targets wait for the max-unavailable budget. */
+  readonly held: boolean;
+  /** Every target of it succeeded or failed; the gates after it (removal, canary, fleet monitor) are open. */
+  readonly done: boolean;
+  /** Replace mode: its targets are new ones; once they succeed, as many old ones are removed. */
+  readonly replace: boolean;
+}
+
+/** What the rollout waits for before its next batch. */
+export type Gate =
+  | { readonly kind: 'approval'; readonly at: 'start' | 'after-canary'; readonly call: string }
+  | { readonly kind: 'canary-pause'; readonly until: number }
+  | { readonly kind: 'analysis'; readonly call: string }
+  | { readonly kind: 'fleet-monitor'; readonly batch: number; readonly call: string }
+  | { readonly kind: 'selection'; readonly call: string }
+  | { readonly kind: 'removal'; readonly call: string };
+
+export const CONTROLLER_KINDS = [
+  'selection',
+  'approval',
+  'target-monitor',
+  'fleet-monitor',
+  'removal',
+] as const;
+export type ControllerKind = (typeof CONTROLLER_KINDS)[number];
+
+/** A question to a controller the engine waits for, with its deadline. */
+export interface PendingCall {
+  readonly id: string;
+  readonly controller: ControllerKind;
+  readonly askedAt: number;
+  readonly deadline: number;
+  /** target-monitor: the target judged. */
+  readonly target: string | null;
+  /** selection, removal: how many targets to name at most. */
+  readonly count: number | null;
+}
+
+export interface QueuedDeploy {
+  readonly version: string;
+  readonly at: number;
+  readonly actor: string;
+}
+
+/** One entry of the rollout's event log (the last ones stay in the state for `ferry status`). */
+export interface LogEntry {
+  readonly at: number;
+  readonly decision: RolloutDecision;
+}
+
+export interface RolloutState {
+  readonly app: string;
+  readonly env: string;
+  readonly options: RolloutOptions;
+  /** Sorted by name (code unit order): the default batch order. */
+  readonly targets: readonly RolloutTarget[];
+  /** The release last asked for (rolling, or queued behind it). */
+  readonly targetVersion: string | null;
+  /** The release the latest rollout moves to. */
+  readonly rolling: string | null;
+  readonly lkg: string | null;
+  readonly lkb: string | null;
+  /** A release asked for while a rollout runs: it starts when that one ends. */
+  readonly queued: QueuedDeploy | null;
+  readonly status: RolloutStatus;
+  /** forward: targets get `rolling`; back: they return to `lkg`. */
+  readonly direction: 'forward' | 'back';
+  /** Why the rollout returns (or returned) to last known good; null otherwise. */
+  readonly ending: Ending | null;
+  /** No canary configured, or the canary's gates passed. */
+  readonly canaryPassed: boolean;
+  readonly batch: BatchState | null;
+  /** Batches begun in the latest rollout (the index of the current or last one). */
+  readonly batches: number;
+  readonly gate: Gate | null;
+  readonly calls: readonly PendingCall[];
+  /** The next controller call's number (call ids are unique within the state). */
+  readonly nextCall: number;
+  readonly startedAt: number | null;
+  readonly updatedAt: number;
+  readonly log: readonly LogEntry[];
+}
+
+/** A controller's answer, by controller. */
+export type ControllerAnswer =
+  | { readonly controller: 'selection'; readonly targets: readonly string[] }
+  | { readonly controller: 'removal'; readonly targets: readonly string[] }
+  | {
+      readonly controller: 'approval';
+      readonly approved: boolean;
+      readonly by?: string;
+      readonly reason?: string;
+    }
+  | {
+      readonly controller: 'target-monitor' | 'fleet-monitor';
+      readonly verdict: 'pass' | 'fail';
+      readonly reason?: string;
+    };
+
+export type RolloutCommand = 'pause' | 'resume' | 'abort';
+
+export type RolloutEvent =
+  /** Hosts reported their state (a batch of reports, each with its own time). */
+  | { readonly type: 'reported'; readonly reports: readonly TargetReport[] }
+  /** Roll out a release; `force` supersedes a running rollout instead of queueing behind it. */
+  | { readonly type: 'deploy'; readonly version: string; readonly force?: boolean; readonly actor?: string }
+  /** Time passed: deadlines (targets, controller calls), the canary's pause, unseen targets. */
+  | { readonly type: 'tick' }
+  | { readonly type: 'controller-answered'; readonly id: string; readonly answer: ControllerAnswer }
+  /** The runtime's call to a controller failed (connection, HTTP status, unreadable answer). */
+  | { readonly type: 'controller-failed'; readonly id: string; readonly error: string }
+  | { readonly type: 'command'; readonly command: RolloutCommand; readonly actor?: string }
+  /** The runtime restarted: assignments not yet reached and pending questions go out again. */
+  | { readonly type: 'recover' };
+
+/** A question for a controller, as the runtime sends it. */
+export type ControllerQuestion = {
+  readonly id: string;
+  readonly app: string;
+  readonly env: string;
+  readonly version: string;
+  readonly deadline: number;
+} & (
+  | {
+      readonly controller: 'selection';
+      readonly batch: number;
+      readonly count: number;
+      readonly mode: 'in-place' | 'replace';
+      /** in-place: the targets it may pick from; replace: empty (it names new ones). */
+      readonly candidates: readonly string[];
+    }
+  | { readonly controller: 'approval'; readonly at: 'start' | 'after-canary' }
+  | { readonly controller: 'target-monitor'; readonly target: string }
+  | {
+      readonly controller: 'fleet-monitor';
+      readonly purpose: 'canary' | 'batch';
+      readonly batch: number;
+      readonly targets: readonly string[];
+    }
+  | {
+      readonly controller: 'removal';
+      readonly count: number;
+      readonly candidates: readonly string[];
+    }
+);
+
+export type RolloutEffect =
+  /** Make the target run this release (null: none); the runtime turns it into the host's desired state. */
+  | { readonly type: 'assign'; readonly target: string; readonly version: string | null }
+  | { readonly type: 'ask-controller'; readonly question: ControllerQuestion }
+  | {
+      readonly type: 'mark-release';
+      readonly version: string;
+      readonly verdict: 'good' | 'bad';
+      readonly reason: string;
+    }
+  | { readonly type: 'record'; readonly at: number; readonly decision: RolloutDecision };
+
+/**
+ * The rollout's decisions, typed (prose is made at the edges: describeDecision). Target lists in
+ * the state's log are cut to a few names; the record effects carry them whole.
+ */
+export type RolloutDecision =
+  | {
+      readonly kind: 'rollout-started';
+      readonly version: string;
+      readonly from: string | null;
+      readonly targets: number;
+      readonly actor: string;
+      readonly forced: boolean;
+    }
+  | {
+      readonly kind: 'deploy-queued';
+      readonly version: string;
+      readonly behind: string;
+      readonly replaces: string | null;
+    }
+  | { readonly kind: 'deploy-ignored'; readonly version: string; readonly reason: string }
+  | {
+      readonly kind: 'rollout-superseded';
+      readonly version: string;
+      readonly by: string;
+      readonly actor: string;
+    }
+  | { readonly kind: 'queue-dropped'; readonly version: string; readonly reason: string }
+  | {
+      readonly kind: 'batch-started';
+      readonly batch: number;
+      readonly of: number;
+      readonly batchKind: BatchState['kind'];
+      readonly version: string;
+      readonly targets: readonly string[];
+      readonly count: number;
+    }
+  | {
+      readonly kind: 'assigned';
+      readonly batch: number;
+      readonly version: string;
+      readonly targets: readonly string[];
+      readonly count: number;
+      /** Targets unavailable once these were assigned, and the budget they stay within (null: none). */
+      readonly unavailable: number;
+      readonly budget: number | null;
+    }
+  | {
+      readonly kind: 'batch-held';
+      readonly batch: number;
+      readonly unavailable: number;
+      readonly budget: number;
+    }
+  | {
+      readonly kind: 'batch-done';
+      readonly batch: number;
+      readonly succeeded: number;
+      readonly failed: number;
+    }
+  | { readonly kind: 'targets-joined'; readonly targets: readonly string[]; readonly assigned: string | null }
+  | { readonly kind: 'targets-left'; readonly targets: readonly string[]; readonly unseenAfterMs: number }
+  | {
+      readonly kind: 'target-failed';
+      readonly target: string;
+      readonly version: string;
+      readonly reason: string;
+    }
+  | { readonly kind: 'targets-added'; readonly targets: readonly string[]; readonly version: string }
+  | { readonly kind: 'targets-removed'; readonly targets: readonly string[] }
+  | {
+      readonly kind: 'controller-asked';
+      readonly controller: ControllerKind;
+      readonly id: string;
+      readonly deadline: number;
+    }
+  | {
+      readonly kind: 'controller-answered';
+      readonly controller: ControllerKind;
+      readonly id: string;
+      readonly outcome: string;
+    }
+  | {
+      readonly kind: 'controller-failed';
+      readonly controller: ControllerKind;
+      readonly id: string;
+      readonly reason: string;
+    }
+  | { readonly kind: 'answer-ignored'; readonly id: string; readonly reason: string }
+  | { readonly kind: 'canary-paused'; readonly until: number }
+  | { readonly kind: 'canary-passed' }
+  | {
+      readonly kind: 'release-good';
+      readonly version: string;
+      readonly succeeded: number;
+      readonly threshold: number;
+      readonly targets: number;
+    }
+  | {
+      readonly kind: 'release-bad';
+      readonly version: string;
+      /** Targets failed on it, of the targets in the rollout. */
+      readonly failed: number;
+      readonly targets: number;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'returning';
+      readonly from: string;
+      readonly to: string | null;
+      readonly reason: ReturnReason;
+      readonly message: string;
+    }
+  | { readonly kind: 'rollout-ended'; readonly status: RolloutStatus; readonly version: string }
+  | { readonly kind: 'paused' | 'resumed'; readonly actor: string }
+  | { readonly kind: 'recovered' };
+
+export interface RolloutStepResult {
+  readonly state: RolloutState;
+  readonly effects: readonly RolloutEffect[];
+}
