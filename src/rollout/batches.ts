@@ -10,7 +10,21 @@ import {
   isServing,
   isUnavailable,
 } from './target-state.js';
-import { ACTIVE_STATUSES, type BatchState, type Gate, type RolloutTarget } from './types.js';
+import {
+  ACTIVE_STATUSES,
+  type BatchState,
+  type Gate,
+  type RolloutOptions,
+  type RolloutState,
+  type RolloutTarget,
+} from './types.js';
+
+/** What the batch arithmetic reads: a step's draft, or a persisted state (progress, plan). */
+export interface FleetView {
+  readonly targets: readonly RolloutTarget[];
+  readonly options: RolloutOptions;
+  readonly s: Pick<RolloutState, 'direction'>;
+}
 
 /**
  * Moves the rollout on: the gate it waits for (when it is timed), the current batch (its targets
@@ -51,7 +65,7 @@ export function advance(d: Draft): void {
  * the way forward (a host already unhealthy would blame the release), last on the way back (the
  * ones on the bad release that do not serve return first).
  */
-export function waitingTargets(d: Pick<Draft, 'targets' | 's'>, version: string): RolloutTarget[] {
+export function waitingTargets(d: FleetView, version: string): RolloutTarget[] {
   const first: RolloutTarget[] = [];
   const last: RolloutTarget[] = [];
   const forward = d.s.direction === 'forward';
@@ -125,7 +139,7 @@ export function startBatch(d: Draft, version: string, names: string[], replace: 
 }
 
 /** How many more batches `waiting` targets take (after the canary: at the batch option's size). */
-export function batchesFor(d: Pick<Draft, 'targets' | 'options'>, waiting: number): number {
+export function batchesFor(d: FleetView, waiting: number): number {
   if (waiting <= 0) return 0;
   return Math.ceil(waiting / amountOf(d.options.batch, activeCount(d)));
 }
@@ -134,7 +148,7 @@ export function batchesFor(d: Pick<Draft, 'targets' | 'options'>, waiting: numbe
  * The max-unavailable budget over the active targets; null when none is configured (then only the
  * batch bounds how many targets are in flight).
  */
-export function budgetOf(d: Pick<Draft, 'targets' | 'options'>): number | null {
+export function budgetOf(d: FleetView): number | null {
   const max = d.options.maxUnavailable;
   return max === null ? null : amountOf(max, activeCount(d));
 }
@@ -292,7 +306,7 @@ export function removalCandidates(d: Draft, b: BatchState): RolloutTarget[] {
   return d.targets.filter((t) => isActive(t) && t.assigned !== b.version && !own.has(t.name));
 }
 
-export function activeCount(d: Pick<Draft, 'targets'>): number {
+export function activeCount(d: Pick<FleetView, 'targets'>): number {
   let n = 0;
   for (const t of d.targets) if (isActive(t)) n++;
   return n;

@@ -197,6 +197,13 @@ describe('fleet monitor', () => {
     expect(world.assignedCount('v2')).toBe(2);
     answer(world, q, { controller: 'fleet-monitor', verdict: 'pass' });
     expect(world.assignedCount('v2')).toBe(4);
+    // The last batch too: the release is not good before the fleet monitor passed it.
+    world.run(12_000);
+    const last = lastQuestion(world, 'fleet-monitor');
+    expect(last).toMatchObject({ batch: 2, targets: ['host-02', 'host-03'] });
+    expect(world.state.lkg).toBe('v1');
+    answer(world, last, { controller: 'fleet-monitor', verdict: 'pass' });
+    expect([world.state.lkg, world.state.status]).toEqual(['v2', 'succeeded']);
   });
 
   it.each([

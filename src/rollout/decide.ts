@@ -1,3 +1,4 @@
+import { isConfigured } from './ask.js';
 import type { Draft } from './draft.js';
 import { failRelease, markGood } from './lifecycle.js';
 import { failureThreshold, successThreshold } from './sizes.js';
@@ -8,7 +9,7 @@ import { isActive, isJudging } from './target-state.js';
  * failed >= max(n - floor(success% x n / 100), 1); it is last known good when succeeded >=
  * floor(success% x n / 100). Ferry adds: a failure in the canary batch fails it; it is not good
  * while a gate is open or before the canary passed, nor with no target to judge it on (unless the
- * success percent is 0).
+ * success percent is 0), nor before a fleet monitor passed the batch under way.
  */
 export function decide(d: Draft): void {
   const s = d.s;
@@ -36,5 +37,7 @@ export function decide(d: Draft): void {
     return;
   }
   if (s.gate !== null || !s.canaryPassed || (n === 0 && pct > 0)) return;
+  // A fleet monitor judges every batch, the one that reaches the threshold included.
+  if (s.batch !== null && isConfigured(d, 'fleet-monitor')) return;
   if (succeeded >= success) markGood(d, succeeded, success, n);
 }
