@@ -1,7 +1,7 @@
 import { formatDuration } from '../lib/duration.js';
 import { dropCall, findCall } from './ask.js';
 import { openNextStage, removalCandidates, startBatch, waitingTargets } from './batches.js';
-import type { Draft } from './draft.js';
+import { compareNames, type Draft } from './draft.js';
 import { failTarget } from './judge.js';
 import { beginReturn, failRelease } from './lifecycle.js';
 import type { ControllerAnswer, PendingCall, RolloutTarget } from './types.js';
@@ -138,19 +138,22 @@ function selected(d: Draft, call: PendingCall, names: readonly string[]): void {
   d.s.gate = null;
   if (replace) {
     d.insert(
-      names.map((name) => ({
-        name,
-        labels: {},
-        reported: null,
-        healthy: false,
-        message: null,
-        lastSeen: null,
-        addedAt: d.now,
-        assigned: null,
-        assignedAt: null,
-        healthySince: null,
-        status: 'unassigned',
-        failure: null,
+      [...names].sort(compareNames).map((name) => ({
+        target: {
+          name,
+          labels: {},
+          reported: null,
+          healthy: false,
+          message: null,
+          addedAt: d.now,
+          assigned: null,
+          assignedAt: null,
+          healthySince: null,
+          status: 'unassigned',
+          failure: null,
+          batch: null,
+        },
+        seen: null,
       })),
     );
     for (const name of names) d.assign(d.find(name), version);

@@ -114,7 +114,12 @@ export function startBatch(d: Draft, version: string, names: string[], replace: 
   const s = d.s;
   const { kind, size } = nextBatch(d);
   s.batches += 1;
+  s.lastBatchId += 1;
+  const id = s.lastBatchId;
+  const members = new Set(names);
+  for (let i = 0; i < d.targets.length; i++) if (members.has(d.targets[i]!.name)) d.update(i, { batch: id });
   s.batch = {
+    id,
     index: s.batches,
     kind,
     version,
@@ -161,9 +166,9 @@ export function budgetOf(d: FleetView): number | null {
 function assignWithinBudget(d: Draft): void {
   const b = d.s.batch!;
   const todo: number[] = [];
-  for (const name of b.targets) {
-    const i = d.find(name);
-    if (i >= 0 && isActive(d.at(i)) && d.at(i).assigned !== b.version) todo.push(i);
+  for (let i = 0; i < d.targets.length; i++) {
+    const t = d.targets[i]!;
+    if (t.batch === b.id && isActive(t) && t.assigned !== b.version) todo.push(i);
   }
   if (todo.length === 0) return;
   const budget = budgetOf(d);
@@ -197,12 +202,10 @@ function assignWithinBudget(d: Draft): void {
   }
 }
 
+/** Every target of the batch (still in the rollout) succeeded or failed on its release. */
 function isBatchDone(d: Draft, b: BatchState): boolean {
-  for (const name of b.targets) {
-    const i = d.find(name);
-    if (i < 0) continue;
-    const t = d.at(i);
-    if (!isActive(t)) continue;
+  for (const t of d.targets) {
+    if (t.batch !== b.id || !isActive(t)) continue;
     if (t.assigned !== b.version || (t.status !== 'settled' && t.status !== 'failed')) return false;
   }
   return true;
@@ -211,11 +214,10 @@ function isBatchDone(d: Draft, b: BatchState): boolean {
 function finishBatch(d: Draft, b: BatchState): void {
   let succeeded = 0;
   let failed = 0;
-  for (const name of b.targets) {
-    const i = d.find(name);
-    if (i < 0) continue;
-    if (d.at(i).status === 'settled') succeeded++;
-    else if (d.at(i).status === 'failed') failed++;
+  for (const t of d.targets) {
+    if (t.batch !== b.id) continue;
+    if (t.status === 'settled') succeeded++;
+    else if (t.status === 'failed') failed++;
   }
   d.s.batch = { ...b, done: true, held: false };
   d.record({ kind: 'batch-done', batch: b.index, succeeded, failed });
@@ -259,10 +261,7 @@ export function openNextStage(d: Draft, passed: Stage | null): void {
       }
       return;
     case 'removal': {
-      const count = b.targets.filter((name) => {
-        const i = d.find(name);
-        return i >= 0 && d.at(i).status === 'settled';
-      }).length;
+      const count = d.targets.filter((t) => t.batch === b.id && t.status === 'settled').length;
       if (count === 0) return openNextStage(d, 'removal');
       const call = ask(d, {
         controller: 'removal',
@@ -302,8 +301,7 @@ export function openNextStage(d: Draft, passed: Stage | null): void {
 
 /** Replace mode: the old targets a finished batch may remove (not on its release, not its own). */
 export function removalCandidates(d: Draft, b: BatchState): RolloutTarget[] {
-  const own = new Set(b.targets);
-  return d.targets.filter((t) => isActive(t) && t.assigned !== b.version && !own.has(t.name));
+  return d.targets.filter((t) => isActive(t) && t.assigned !== b.version && t.batch !== b.id);
 }
 
 export function activeCount(d: Pick<FleetView, 'targets'>): number {

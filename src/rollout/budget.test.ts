@@ -17,11 +17,13 @@ function unavailable(t: RolloutTarget): boolean {
 
 /** A target that was available before this event, the event's own report about it taken in. */
 function availableBefore(before: RolloutState, event: RolloutEvent, name: string): boolean {
-  const t = before.targets.find((x) => x.name === name);
+  const index = before.targets.findIndex((x) => x.name === name);
+  const t = before.targets[index];
   if (t === undefined || t.status !== 'settled') return false;
+  const lastSeen = before.lastSeen[index] ?? 0;
   const report =
     event.type === 'reported'
-      ? event.reports.filter((r) => r.name === name && r.at >= (t.lastSeen ?? 0)).at(-1)
+      ? event.reports.filter((r) => r.name === name && r.at >= lastSeen).at(-1)
       : undefined;
   const now = report ? { ...t, reported: report.version, healthy: report.healthy } : t;
   return !unavailable(now);
@@ -153,7 +155,8 @@ describe('max-unavailable (property)', () => {
               expect(inFlight.length).toBeLessThanOrEqual(b.size);
             }
           }
-          // The state stays plain JSON data all along.
+          // The last-seen column stays aligned with the targets, and the state plain JSON data.
+          expect(world.state.lastSeen).toHaveLength(world.state.targets.length);
           expect(JSON.parse(JSON.stringify(world.state))).toEqual(world.state);
         },
       ),

@@ -22,8 +22,10 @@ const LOG_NAMES = 10;
  * Map built for this step: names come from outside, and `__proto__` is a valid host name.
  */
 export class Draft {
-  readonly s: Mutable<Omit<RolloutState, 'targets' | 'calls' | 'log'>>;
+  readonly s: Mutable<Omit<RolloutState, 'targets' | 'lastSeen' | 'calls' | 'log'>>;
   targets: RolloutTarget[];
+  /** The targets' last report times, index by index (see RolloutState.lastSeen). */
+  seen: (number | null)[];
   /** Pending controller calls (pushed to, and filtered, during the step). */
   calls: PendingCall[];
   readonly effects: RolloutEffect[] = [];
@@ -34,9 +36,10 @@ export class Draft {
     private readonly base: RolloutState,
     readonly now: number,
   ) {
-    const { targets, calls, log: _log, ...rest } = base;
+    const { targets, lastSeen, calls, log: _log, ...rest } = base;
     this.s = { ...rest };
     this.targets = targets.slice();
+    this.seen = lastSeen.slice();
     this.calls = calls.slice();
   }
 
@@ -57,32 +60,58 @@ export class Draft {
     return this.targets[i]!;
   }
 
+  /** Puts a whole new target in place (the hot path: no spread). */
+  put(i: number, t: RolloutTarget): void {
+    this.targets[i] = t;
+  }
+
   update(i: number, patch: Partial<RolloutTarget>): RolloutTarget {
     const next = { ...this.targets[i]!, ...patch };
     this.targets[i] = next;
     return next;
   }
 
-  /** Adds new targets, keeping the list sorted by name (a merge: the list is sorted already). */
-  insert(added: RolloutTarget[]): void {
+  /**
+   * Adds new targets (each with its last report time; sorted by name, none known already), keeping
+   * the list sorted by name: a merge, both are sorted.
+   */
+  insert(added: readonly { target: RolloutTarget; seen: number | null }[]): void {
     if (added.length === 0) return;
-    added.sort((a, b) => compareNames(a.name, b.name));
-    const merged: RolloutTarget[] = new Array<RolloutTarget>(this.targets.length + added.length);
+    const size = this.targets.length + added.length;
+    const targets = new Array<RolloutTarget>(size);
+    const seen = new Array<number | null>(size);
     let i = 0;
     let j = 0;
-    let k = 0;
-    while (i < this.targets.length && j < added.length)
-      merged[k++] =
-        compareNames(this.targets[i]!.name, added[j]!.name) <= 0 ? this.targets[i++]! : added[j++]!;
-    while (i < this.targets.length) merged[k++] = this.targets[i++]!;
-    while (j < added.length) merged[k++] = added[j++]!;
-    this.targets = merged;
+    for (let k = 0; k < size; k++) {
+      if (
+        j >= added.length ||
+        (i < this.targets.length && compareNames(this.targets[i]!.name, added[j]!.target.name) <= 0)
+      ) {
+        targets[k] = this.targets[i]!;
+        seen[k] = this.seen[i] ?? null;
+        i++;
+      } else {
+        targets[k] = added[j]!.target;
+        seen[k] = added[j]!.seen;
+        j++;
+      }
+    }
+    this.targets = targets;
+    this.seen = seen;
     this.index = null;
   }
 
-  /** Drops the targets `drop` says so of. */
-  remove(drop: (t: RolloutTarget) => boolean): void {
-    this.targets = this.targets.filter((t) => !drop(t));
+  /** Drops the targets `drop` says so of (given each one's last report time). */
+  remove(drop: (t: RolloutTarget, lastSeen: number | null) => boolean): void {
+    const targets: RolloutTarget[] = [];
+    const seen: (number | null)[] = [];
+    for (let i = 0; i < this.targets.length; i++) {
+      if (drop(this.targets[i]!, this.seen[i] ?? null)) continue;
+      targets.push(this.targets[i]!);
+      seen.push(this.seen[i] ?? null);
+    }
+    this.targets = targets;
+    this.seen = seen;
     this.index = null;
   }
 
@@ -125,6 +154,7 @@ export class Draft {
     const state: RolloutState = {
       ...this.s,
       targets: this.targets,
+      lastSeen: this.seen,
       calls: this.calls,
       log,
       updatedAt: this.now,

@@ -21,10 +21,11 @@ export function judgeTargets(d: Draft): void {
         failTarget(
           d,
           i,
-          `not healthy on ${t.assigned ?? 'its release'} within ${formatDuration(deadlineMs)} of its assignment (${lastReport(t)})`,
+          `not healthy on ${t.assigned ?? 'its release'} within ${formatDuration(deadlineMs)} of its assignment (${lastReport(t, d.seen[i] ?? null)})`,
         );
     } else if (t.status === 'soaking') {
-      if (t.healthySince === null || t.lastSeen === null || t.lastSeen - t.healthySince < soakMs) continue;
+      const seen = d.seen[i] ?? null;
+      if (t.healthySince === null || seen === null || seen - t.healthySince < soakMs) continue;
       if (monitored && t.assigned === d.s.rolling) {
         d.update(i, { status: 'verifying' });
         ask(d, { controller: 'target-monitor', version: d.s.rolling!, target: t.name });
@@ -40,8 +41,8 @@ export function failTarget(d: Draft, i: number, reason: string): void {
   d.record({ kind: 'target-failed', target: t.name, version: t.assigned ?? '', reason });
 }
 
-function lastReport(t: RolloutTarget): string {
-  if (t.lastSeen === null) return 'it never reported';
+function lastReport(t: RolloutTarget, lastSeen: number | null): string {
+  if (lastSeen === null) return 'it never reported';
   const running = t.reported === null ? 'no release' : t.reported;
   const health = t.healthy ? 'healthy' : `unhealthy${t.message ? `: ${t.message}` : ''}`;
   return `last report: ${running}, ${health}`;

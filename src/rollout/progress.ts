@@ -88,8 +88,7 @@ export function describeProgress(state: RolloutState): RolloutProgress {
 
 /** Targets of the batch not given its release yet (they are counted among the waiting ones). */
 function unassignedIn(state: RolloutState, b: BatchState): number {
-  const members = new Set(b.targets);
-  return state.targets.filter((t) => members.has(t.name) && isActive(t) && t.assigned !== b.version).length;
+  return state.targets.filter((t) => t.batch === b.id && isActive(t) && t.assigned !== b.version).length;
 }
 
 /**

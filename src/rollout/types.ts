@@ -97,8 +97,6 @@ export interface RolloutTarget {
   readonly healthy: boolean;
   /** The last report's message (a failing health check's result, an error). */
   readonly message: string | null;
-  /** When it last reported (the report's own time); null before its first report. */
-  readonly lastSeen: number | null;
   /** When it entered the state (its first report, or named by the selection controller). */
   readonly addedAt: number;
   /** The release Ferry told it to run. */
@@ -109,6 +107,8 @@ export interface RolloutTarget {
   readonly status: TargetStatus;
   /** Why it failed; null unless failed. */
   readonly failure: string | null;
+  /** The id of the last batch it was part of (BatchState.id); null before any. */
+  readonly batch: number | null;
 }
 
 /** What a host says about itself (the agent's report, or an external client's). */
@@ -160,6 +160,8 @@ export interface Ending {
 }
 
 export interface BatchState {
+  /** Unique within the state: the targets of this batch carry it. */
+  readonly id: number;
   /** 1-based, counted over the whole rollout (rollback batches continue the count). */
   readonly index: number;
   readonly kind: 'canary' | 'batch' | 'rollback';
@@ -225,6 +227,12 @@ export interface RolloutState {
   readonly options: RolloutOptions;
   /** Sorted by name (code unit order): the default batch order. */
   readonly targets: readonly RolloutTarget[];
+  /**
+   * When each target last reported (the report's own time; null before its first report), by its
+   * index in `targets`. A column of its own: a report that changes nothing but the time (most of
+   * them, on a large fleet) then costs no new target record.
+   */
+  readonly lastSeen: readonly (number | null)[];
   /** The release last asked for (rolling, or queued behind it). */
   readonly targetVersion: string | null;
   /** The release the latest rollout moves to. */
@@ -243,6 +251,8 @@ export interface RolloutState {
   readonly batch: BatchState | null;
   /** Batches begun in the latest rollout (the index of the current or last one). */
   readonly batches: number;
+  /** The id of the last batch begun (ids go on across rollouts). */
+  readonly lastBatchId: number;
   readonly gate: Gate | null;
   readonly calls: readonly PendingCall[];
   /** The next controller call's number (call ids are unique within the state). */
