@@ -177,7 +177,7 @@ function removed(d: Draft, call: PendingCall, names: readonly string[]): void {
   for (const name of names) {
     const i = d.find(name);
     d.update(i, { status: 'removed', assigned: null, assignedAt: null, healthySince: null });
-    d.emit({ type: 'assign', target: name, version: null });
+    d.tell(name, null);
   }
   d.record({ kind: 'targets-removed', targets: [...names] });
   openNextStage(d, 'removal');

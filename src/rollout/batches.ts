@@ -140,7 +140,8 @@ export function startBatch(d: Draft, version: string, names: string[], replace: 
     targets: names,
     count: names.length,
   });
-  assignWithinBudget(d);
+  // A batch that begins while paused (its selection answered meanwhile) waits for the resume.
+  if (s.status !== 'paused') assignWithinBudget(d);
 }
 
 /** How many more batches `waiting` targets take (after the canary: at the batch option's size). */

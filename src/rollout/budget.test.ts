@@ -91,7 +91,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'join' as const }) },
 );
 
-describe('max-unavailable (property)', () => {
+describe('invariants (property)', () => {
   it('an assignment that takes an available target out never brings the unavailable targets over the budget', () => {
     let checked = 0;
     fc.assert(
@@ -138,6 +138,9 @@ describe('max-unavailable (property)', () => {
             const assigned = out.effects.flatMap((e) =>
               e.type === 'record' && e.decision.kind === 'assigned' ? e.decision.targets : [],
             );
+            // A target is told one thing per step at most.
+            const told = out.effects.flatMap((e) => (e.type === 'assign' ? [e.target] : []));
+            expect(new Set(told).size).toBe(told.length);
             const active = out.state.targets.filter((t) => t.status !== 'removed');
             const budget = amountOf(opts.maxUnavailable, active.length);
             if (assigned.some((name) => availableBefore(before, event, name))) {

@@ -79,6 +79,16 @@ describe('selection controller', () => {
     },
   );
 
+  it('a batch picked while the rollout is paused waits for the resume', () => {
+    const world = fleet({ selection: { timeoutMs: 5_000 } });
+    world.deploy('v2');
+    world.send({ type: 'command', command: 'pause' });
+    answer(world, lastQuestion(world, 'selection'), { controller: 'selection', targets: ['host-01'] });
+    expect([world.state.batch?.targets, world.assignedCount('v2')]).toEqual([['host-01'], 0]);
+    world.send({ type: 'command', command: 'resume' });
+    expect(world.assignedTo('v2')).toEqual(['host-01']);
+  });
+
   it('a timeout is seen on a tick: it does not wait for another event', () => {
     const world = fleet({ selection: { timeoutMs: 5_000 } });
     world.deploy('v2');

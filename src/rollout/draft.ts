@@ -31,6 +31,9 @@ export class Draft {
   readonly effects: RolloutEffect[] = [];
   private readonly entries: LogEntry[] = [];
   private index: Map<string, number> | null = null;
+  /** Where each target's assign effect of this step is, and the ones a later one replaced. */
+  private told: Map<string, number> | null = null;
+  private superseded: Set<number> | null = null;
 
   constructor(
     private readonly base: RolloutState,
@@ -129,7 +132,19 @@ export class Draft {
       status: serving ? 'soaking' : 'converging',
       failure: null,
     });
-    this.effects.push({ type: 'assign', target: t.name, version });
+    this.tell(t.name, version);
+  }
+
+  /**
+   * The assign effect: a target is told one thing per step at most (joining, it gets last known
+   * good, and its batch may give it the release in the same step: it is told the release only).
+   */
+  tell(target: string, version: string | null): void {
+    this.told ??= new Map();
+    const earlier = this.told.get(target);
+    if (earlier !== undefined) (this.superseded ??= new Set()).add(earlier);
+    this.told.set(target, this.effects.length);
+    this.effects.push({ type: 'assign', target, version });
   }
 
   record(decision: RolloutDecision): void {
@@ -159,7 +174,9 @@ export class Draft {
       log,
       updatedAt: this.now,
     };
-    return { state, effects: this.effects };
+    const superseded = this.superseded;
+    const effects = superseded === null ? this.effects : this.effects.filter((_, k) => !superseded.has(k));
+    return { state, effects };
   }
 }
 

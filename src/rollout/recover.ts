@@ -9,8 +9,8 @@ import type { ControllerQuestion, PendingCall } from './types.js';
  */
 export function recover(d: Draft): void {
   for (const t of d.targets) {
-    if (t.status === 'removed') d.emit({ type: 'assign', target: t.name, version: null });
-    else if (t.assigned !== null) d.emit({ type: 'assign', target: t.name, version: t.assigned });
+    if (t.status === 'removed') d.tell(t.name, null);
+    else if (t.assigned !== null) d.tell(t.name, t.assigned);
   }
   for (const call of d.calls) {
     const question = questionOf(d, call);

@@ -32,7 +32,7 @@ export function applyReports(d: Draft, reports: readonly TargetReport[]): void {
   });
   d.insert(added);
   const lkg = d.s.lkg;
-  if (lkg !== null) for (const a of added) d.emit({ type: 'assign', target: a.target.name, version: lkg });
+  if (lkg !== null) for (const a of added) d.tell(a.target.name, lkg);
   d.record({ kind: 'targets-joined', targets: added.map((a) => a.target.name), assigned: lkg });
 }
 

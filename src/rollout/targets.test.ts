@@ -22,6 +22,19 @@ describe('new targets', () => {
     expect([world.state.status, world.runningCount('v2')]).toEqual(['succeeded', 3]);
   });
 
+  it('a rollout with no target waits for one; a host that joins then is told one thing: the release', () => {
+    const world = new World(options, []);
+    world.deploy('v2');
+    expect([world.state.status, world.state.lkg]).toEqual(['running', 'v1']);
+    world.hosts.set('a', { version: 'v1', healthy: true, reporting: true });
+    world.report(1_000);
+    expect(world.last.filter((e) => e.type === 'assign')).toEqual([
+      { type: 'assign', target: 'a', version: 'v2' },
+    ]);
+    world.run(62_000);
+    expect([world.state.status, world.state.lkg]).toEqual(['succeeded', 'v2']);
+  });
+
   it('a host that joins already serving last known good is settled: nothing changed on it', () => {
     const world = new World(options, ['a']);
     world.report();
