@@ -157,7 +157,7 @@ function selected(d: Draft, call: PendingCall, names: readonly string[]): void {
       })),
     );
     for (const name of names) d.assign(d.find(name), version);
-    d.record({ kind: 'targets-added', targets: [...names], version });
+    d.record({ kind: 'targets-added', targets: [...names], count: names.length, version });
   }
   startBatch(d, version, [...names], replace);
 }
@@ -179,7 +179,7 @@ function removed(d: Draft, call: PendingCall, names: readonly string[]): void {
     d.update(i, { status: 'removed', assigned: null, assignedAt: null, healthySince: null });
     d.tell(name, null);
   }
-  d.record({ kind: 'targets-removed', targets: [...names] });
+  d.record({ kind: 'targets-removed', targets: [...names], count: names.length });
   openNextStage(d, 'removal');
 }
 

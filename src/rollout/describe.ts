@@ -29,15 +29,15 @@ export function describeDecision(d: RolloutDecision, now: number): string {
     case 'batch-done':
       return `batch ${d.batch} done: ${d.succeeded} succeeded, ${d.failed} failed`;
     case 'targets-joined':
-      return `${names(d.targets, d.targets.length)} joined${d.assigned ? `, told to run ${d.assigned}` : ' (no release yet)'}`;
+      return `${names(d.targets, d.count)} joined${d.assigned ? `, told to run ${d.assigned}` : ' (no release yet)'}`;
     case 'targets-left':
-      return `${names(d.targets, d.targets.length)} left the rollout: not seen for ${formatDuration(d.unseenAfterMs)}`;
+      return `${names(d.targets, d.count)} left the rollout: not seen for ${formatDuration(d.unseenAfterMs)}`;
     case 'target-failed':
       return `${d.target} failed on ${d.version}: ${d.reason}`;
     case 'targets-added':
-      return `${names(d.targets, d.targets.length)} added on ${d.version}`;
+      return `${names(d.targets, d.count)} added on ${d.version}`;
     case 'targets-removed':
-      return `${names(d.targets, d.targets.length)} removed`;
+      return `${names(d.targets, d.count)} removed`;
     case 'controller-asked':
       return `asked the ${d.controller} controller (${d.id}), answer due in ${formatDuration(Math.max(0, d.deadline - now))}`;
     case 'controller-answered':

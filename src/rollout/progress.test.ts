@@ -78,4 +78,17 @@ describe('progress (ferry status)', () => {
       ]),
     );
   });
+
+  it('keeps the state log small: long lists are cut, their counts and sentences whole', () => {
+    const world = new World({}, hostNames(12));
+    world.report();
+    const entry = world.state.log[0]!;
+    expect(entry.decision).toMatchObject({ kind: 'targets-joined', count: 12 });
+    expect(entry.decision.kind === 'targets-joined' && entry.decision.targets).toHaveLength(10);
+    expect(describeDecision(entry.decision, entry.at)).toBe(
+      'host-00, host-01, host-02, host-03, host-04 and 7 more joined, told to run v1',
+    );
+    // The record effect carries every name.
+    expect(world.decisions('targets-joined')[0]?.targets).toHaveLength(12);
+  });
 });

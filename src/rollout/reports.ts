@@ -33,7 +33,12 @@ export function applyReports(d: Draft, reports: readonly TargetReport[]): void {
   d.insert(added);
   const lkg = d.s.lkg;
   if (lkg !== null) for (const a of added) d.tell(a.target.name, lkg);
-  d.record({ kind: 'targets-joined', targets: added.map((a) => a.target.name), assigned: lkg });
+  d.record({
+    kind: 'targets-joined',
+    targets: added.map((a) => a.target.name),
+    count: added.length,
+    assigned: lkg,
+  });
 }
 
 /**
@@ -157,5 +162,10 @@ export function dropUnseen(d: Draft): void {
     const leaving = new Set(left);
     d.s.batch = { ...batch, targets: batch.targets.filter((name) => !leaving.has(name)) };
   }
-  d.record({ kind: 'targets-left', targets: left, unseenAfterMs: d.options.unseenAfterMs });
+  d.record({
+    kind: 'targets-left',
+    targets: left,
+    count: left.length,
+    unseenAfterMs: d.options.unseenAfterMs,
+  });
 }

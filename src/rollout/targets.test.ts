@@ -12,7 +12,7 @@ describe('new targets', () => {
     world.report(1_000);
     expect(world.last).toContainEqual({ type: 'assign', target: 'c', version: 'v1' });
     expect(world.decisions('targets-joined', world.last)).toEqual([
-      { kind: 'targets-joined', targets: ['c'], assigned: 'v1' },
+      { kind: 'targets-joined', targets: ['c'], count: 1, assigned: 'v1' },
     ]);
     expect(world.state.targets.find((t) => t.name === 'c')).toMatchObject({
       assigned: 'v1',
@@ -126,7 +126,7 @@ describe('unseen targets', () => {
     world.run(2_000);
     expect(world.state.targets.map((t) => t.name)).toEqual(['b', 'c']);
     expect(world.decisions('targets-left')).toEqual([
-      { kind: 'targets-left', targets: ['a'], unseenAfterMs: 600_000 },
+      { kind: 'targets-left', targets: ['a'], count: 1, unseenAfterMs: 600_000 },
     ]);
     expect(world.state.batch?.targets).toEqual(['b']);
   });

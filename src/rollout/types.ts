@@ -395,16 +395,31 @@ export type RolloutDecision =
       readonly succeeded: number;
       readonly failed: number;
     }
-  | { readonly kind: 'targets-joined'; readonly targets: readonly string[]; readonly assigned: string | null }
-  | { readonly kind: 'targets-left'; readonly targets: readonly string[]; readonly unseenAfterMs: number }
+  | {
+      readonly kind: 'targets-joined';
+      readonly targets: readonly string[];
+      readonly count: number;
+      readonly assigned: string | null;
+    }
+  | {
+      readonly kind: 'targets-left';
+      readonly targets: readonly string[];
+      readonly count: number;
+      readonly unseenAfterMs: number;
+    }
   | {
       readonly kind: 'target-failed';
       readonly target: string;
       readonly version: string;
       readonly reason: string;
     }
-  | { readonly kind: 'targets-added'; readonly targets: readonly string[]; readonly version: string }
-  | { readonly kind: 'targets-removed'; readonly targets: readonly string[] }
+  | {
+      readonly kind: 'targets-added';
+      readonly targets: readonly string[];
+      readonly count: number;
+      readonly version: string;
+    }
+  | { readonly kind: 'targets-removed'; readonly targets: readonly string[]; readonly count: number }
   | {
       readonly kind: 'controller-asked';
       readonly controller: ControllerKind;
