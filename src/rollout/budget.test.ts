@@ -40,6 +40,7 @@ const options = fc.record({
   successPercent: fc.integer({ min: 0, max: 100 }),
   soakMs: fc.integer({ min: 0, max: 20_000 }),
   deadlineMs: fc.integer({ min: 0, max: 30_000 }),
+  silentAfterMs: fc.integer({ min: 1_000, max: 20_000 }),
   unseenAfterMs: fc.integer({ min: 20_000, max: 120_000 }),
   canary: fc.option(fc.record({ size: amount, pauseMs: fc.integer({ min: 0, max: 30_000 }) }), { nil: null }),
 });

@@ -15,6 +15,7 @@ export const DEFAULT_ROLLOUT_OPTIONS: RolloutOptions = Object.freeze({
   successPercent: 100,
   soakMs: 60_000,
   deadlineMs: 120_000,
+  silentAfterMs: 30_000,
   unseenAfterMs: 900_000,
   canary: null,
   mode: 'in-place',
@@ -51,6 +52,7 @@ export interface RolloutOptionsInput {
   readonly successPercent?: number;
   readonly soakMs?: number;
   readonly deadlineMs?: number;
+  readonly silentAfterMs?: number;
   readonly unseenAfterMs?: number;
   readonly canary?: Partial<CanaryOptions> | null;
   readonly mode?: RolloutOptions['mode'];
@@ -96,6 +98,7 @@ function withDefaults(input: RolloutOptionsInput): RolloutOptions {
     successPercent: input.successPercent ?? d.successPercent,
     soakMs: input.soakMs ?? d.soakMs,
     deadlineMs: input.deadlineMs ?? d.deadlineMs,
+    silentAfterMs: input.silentAfterMs ?? d.silentAfterMs,
     unseenAfterMs: input.unseenAfterMs ?? d.unseenAfterMs,
     canary: input.canary == null ? null : { ...DEFAULT_CANARY, ...input.canary },
     mode: input.mode ?? d.mode,
@@ -127,6 +130,12 @@ export function rolloutOptionProblems(options: RolloutOptions, path = 'rollout')
   check(isWhole(options.soakMs, 0), 'soakMs', 'a duration of 0 ms or more', options.soakMs);
   check(isWhole(options.deadlineMs, 0), 'deadlineMs', 'a duration of 0 ms or more', options.deadlineMs);
   check(isWhole(options.unseenAfterMs, 1), 'unseenAfterMs', 'a duration over 0 ms', options.unseenAfterMs);
+  check(
+    isWhole(options.silentAfterMs, 1, Math.max(options.unseenAfterMs, 1)),
+    'silentAfterMs',
+    `a duration over 0 ms and at most unseenAfterMs (${options.unseenAfterMs} ms)`,
+    options.silentAfterMs,
+  );
   check(
     options.mode === 'in-place' || options.mode === 'replace',
     'mode',

@@ -20,14 +20,14 @@ describe('progress (ferry status)', () => {
     world.deploy('v2');
     world.run(21_000); // batch 1: host-00 and host-02 succeed, host-01 fails; batch 2 starts
     world.deploy('v3');
-    const p = describeProgress(world.state);
+    const p = describeProgress(world.state, world.now);
     expect(p).toMatchObject({
       status: 'running',
       version: 'v2',
       lkg: 'v1',
       queued: 'v3',
       batch: { index: 2, of: 4, kind: 'batch', size: 3, held: false, done: false },
-      targets: { total: 10, done: 2, failed: 1, inFlight: 3, waiting: 4 },
+      targets: { total: 10, done: 2, failed: 1, inFlight: 3, waiting: 4, silent: 0 },
       budget: 4,
     });
     expect(formatProgress(p, world.now)).toBe(
@@ -43,11 +43,11 @@ describe('progress (ferry status)', () => {
     world.report();
     world.deploy('v2');
     world.run(3_000);
-    expect(formatProgress(describeProgress(world.state), world.now)).toBe(
+    expect(formatProgress(describeProgress(world.state, world.now), world.now)).toBe(
       'rolling out v2 (from v1): canary batch 1 of 3, 1/3 done, 0 unavailable, canary pause, 59.0s left',
     );
     world.send({ type: 'command', command: 'abort', actor: 'alice' });
-    expect(formatProgress(describeProgress(world.state), world.now)).toMatch(
+    expect(formatProgress(describeProgress(world.state, world.now), world.now)).toMatch(
       /^returning to v1 from v2 \(aborted by alice\): (return )?batch/,
     );
   });

@@ -32,6 +32,8 @@ export interface RolloutProgress {
     /** Not yet given `version`. */
     readonly waiting: number;
     readonly unavailable: number;
+    /** Not heard from for silentAfterMs (they leave after unseenAfterMs). */
+    readonly silent: number;
   };
   /** The max-unavailable budget; null when none is configured. */
   readonly budget: number | null;
@@ -39,17 +41,22 @@ export interface RolloutProgress {
   readonly ending: Ending | null;
 }
 
-export function describeProgress(state: RolloutState): RolloutProgress {
+/** The rollout's progress at `now` (silence is measured from it). */
+export function describeProgress(state: RolloutState, now: number): RolloutProgress {
   const version = effectiveVersion(state);
+  const heardSince = now - state.options.silentAfterMs;
   let total = 0;
   let done = 0;
   let failed = 0;
   let inFlight = 0;
   let unavailable = 0;
-  for (const t of state.targets) {
+  let silent = 0;
+  for (let i = 0; i < state.targets.length; i++) {
+    const t = state.targets[i]!;
     if (!isActive(t)) continue;
     total++;
     if (isUnavailable(t)) unavailable++;
+    if ((state.lastSeen[i] ?? t.addedAt) < heardSince) silent++;
     if (version === null || t.assigned !== version) continue;
     if (t.status === 'settled') done++;
     else if (t.status === 'failed') failed++;
@@ -79,7 +86,7 @@ export function describeProgress(state: RolloutState): RolloutProgress {
             held: b.held,
             done: b.done,
           },
-    targets: { total, done, failed, inFlight, waiting, unavailable },
+    targets: { total, done, failed, inFlight, waiting, unavailable, silent },
     budget: budgetOf(view),
     gate: state.gate,
     ending: state.ending,
@@ -105,6 +112,7 @@ export function formatProgress(p: RolloutProgress, now: number): string {
   if (t.failed > 0) parts.push(`${t.failed} failed`);
   if (t.inFlight > 0) parts.push(`${t.inFlight} in flight`);
   parts.push(`${t.unavailable} unavailable${p.budget === null ? '' : ` (budget ${p.budget})`}`);
+  if (t.silent > 0) parts.push(`${t.silent} silent`);
   const gate = p.gate === null ? null : describeGate(p.gate, now);
   if (gate !== null) parts.push(gate);
   if (p.batch?.held) parts.push('held by the max-unavailable budget');

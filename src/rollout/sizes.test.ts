@@ -132,6 +132,7 @@ describe('rollout options', () => {
       'apps.web.rollout.successPercent',
       'apps.web.rollout.soakMs',
       'apps.web.rollout.unseenAfterMs',
+      'apps.web.rollout.silentAfterMs',
       'apps.web.rollout.canary.size',
       'apps.web.rollout.canary.analysis',
       'apps.web.rollout.controllers.approval.timeoutMs',

@@ -148,6 +148,20 @@ describe('unseen targets', () => {
     ]);
   });
 
+  it('a target that succeeded and then went silent does not count while it is silent', () => {
+    const world = new World({ ...options, silentAfterMs: 30_000 }, ['a', 'b']);
+    world.report();
+    world.deploy('v2');
+    world.run(62_000); // a succeeded
+    world.hosts.get('a')!.reporting = false;
+    world.run(62_000); // b succeeded; a has been silent for 60 s
+    expect(world.state.targets.map((t) => t.status)).toEqual(['settled', 'settled']);
+    expect(world.state.lkg).toBe('v1');
+    world.hosts.get('a')!.reporting = true;
+    world.report(1_000);
+    expect([world.state.lkg, world.state.status]).toEqual(['v2', 'succeeded']);
+  });
+
   it('a target that succeeded and then regresses while v2 is judged counts as failed', () => {
     const world = new World({ ...options, successPercent: 50 }, ['a', 'b', 'c', 'd']);
     world.report();

@@ -55,6 +55,11 @@ export interface RolloutOptions {
   readonly soakMs: number;
   /** A target not healthy on its release this long after it was assigned has failed. */
   readonly deadlineMs: number;
+  /**
+   * A target that has not reported for this long is silent: it does not count as succeeded while
+   * the release is judged (its last report may be all that is left of it).
+   */
+  readonly silentAfterMs: number;
   /** A target that has not reported for this long leaves the rollout. */
   readonly unseenAfterMs: number;
   readonly canary: CanaryOptions | null;
