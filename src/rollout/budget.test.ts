@@ -52,7 +52,8 @@ type Action =
   | { kind: 'tick'; dt: number }
   | { kind: 'deploy'; version: string; force: boolean }
   | { kind: 'command'; command: 'pause' | 'resume' | 'abort' }
-  | { kind: 'join' };
+  | { kind: 'join' }
+  | { kind: 'recover' };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   {
@@ -90,6 +91,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'join' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'recover' as const }) },
 );
 
 describe('invariants (property)', () => {
@@ -130,6 +132,8 @@ describe('invariants (property)', () => {
               event = { type: 'deploy', version: a.version, force: a.force };
             } else if (a.kind === 'command') {
               event = { type: 'command', command: a.command };
+            } else if (a.kind === 'recover') {
+              event = { type: 'recover' };
             } else {
               world.hosts.set(`new-${joined++}`, { version: null, healthy: true, reporting: true });
               continue;

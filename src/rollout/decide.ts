@@ -34,7 +34,7 @@ export function decide(d: Draft): void {
   const success = successThreshold(pct, n);
   const failure = failureThreshold(pct, n);
   if (failed >= failure) {
-    failRelease(d, `${failed} of ${n} target(s) failed on ${rolling} (${failure} fail it)`);
+    failRelease(d, `${failed} of ${n} target(s) failed on ${rolling}, the threshold is ${failure}`);
     return;
   }
   if (s.batch?.kind === 'canary' && failed > 0) {

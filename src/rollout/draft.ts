@@ -34,6 +34,10 @@ export class Draft {
   /** Where each target's assign effect of this step is, and the ones a later one replaced. */
   private told: Map<string, number> | null = null;
   private superseded: Set<number> | null = null;
+  /** Tell every target its release at the end of the step (after a restart of the runtime). */
+  private retellAll = false;
+  /** Targets that joined in this step, with the release they joined with. */
+  private readonly joined: { name: string; version: string }[] = [];
 
   constructor(
     private readonly base: RolloutState,
@@ -136,8 +140,10 @@ export class Draft {
   }
 
   /**
-   * The assign effect: a target is told one thing per step at most (joining, it gets last known
-   * good, and its batch may give it the release in the same step: it is told the release only).
+   * The assign effect: a target is told one thing per step at most (a later one replaces an
+   * earlier one). Targets that joined in this step are told their release when it ends (unless
+   * told another): joining, a target gets last known good, and its batch may give it the release
+   * in the same step: it is told the release only.
    */
   tell(target: string, version: string | null): void {
     this.told ??= new Map();
@@ -145,6 +151,16 @@ export class Draft {
     if (earlier !== undefined) (this.superseded ??= new Set()).add(earlier);
     this.told.set(target, this.effects.length);
     this.effects.push({ type: 'assign', target, version });
+  }
+
+  /** A target that joined: told its release at the end of the step, unless told another one. */
+  tellWhenDone(target: string, version: string): void {
+    this.joined.push({ name: target, version });
+  }
+
+  /** At the end of the step, every target not told anything in it is told its release again. */
+  retellEveryTarget(): void {
+    this.retellAll = true;
   }
 
   record(decision: RolloutDecision): void {
@@ -163,7 +179,24 @@ export class Draft {
     return id;
   }
 
+  /** Tells the targets that joined in this step (or, after a restart, all) their release. */
+  private tellTheRest(): void {
+    const told = this.told;
+    if (!this.retellAll) {
+      for (const j of this.joined)
+        if (!told?.has(j.name)) this.effects.push({ type: 'assign', target: j.name, version: j.version });
+      return;
+    }
+    for (const t of this.targets) {
+      if (told?.has(t.name)) continue;
+      if (t.status === 'removed') this.effects.push({ type: 'assign', target: t.name, version: null });
+      else if (t.assigned !== null)
+        this.effects.push({ type: 'assign', target: t.name, version: t.assigned });
+    }
+  }
+
   finish(): RolloutStepResult {
+    this.tellTheRest();
     const log =
       this.entries.length === 0 ? this.base.log : [...this.base.log, ...this.entries].slice(-LOG_LIMIT);
     const state: RolloutState = {

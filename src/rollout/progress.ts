@@ -98,6 +98,12 @@ function unassignedIn(state: RolloutState, b: BatchState): number {
   return state.targets.filter((t) => t.batch === b.id && isActive(t) && t.assigned !== b.version).length;
 }
 
+const BATCH_WORDS: Readonly<Record<BatchState['kind'], string>> = {
+  canary: 'canary batch',
+  batch: 'batch',
+  rollback: 'return batch',
+};
+
 /**
  * One line for a terminal: "rolling out v2 (from v1): batch 2 of 5, 8/40 done, 1 failed, 2 in
  * flight, 3 unavailable (budget 4); v3 queued".
@@ -105,8 +111,7 @@ function unassignedIn(state: RolloutState, b: BatchState): number {
 export function formatProgress(p: RolloutProgress, now: number): string {
   const head = headline(p);
   const parts: string[] = [];
-  if (p.batch !== null)
-    parts.push(`${p.batch.kind === 'canary' ? 'canary batch' : 'batch'} ${p.batch.index} of ${p.batch.of}`);
+  if (p.batch !== null) parts.push(`${BATCH_WORDS[p.batch.kind]} ${p.batch.index} of ${p.batch.of}`);
   const t = p.targets;
   parts.push(`${t.done}/${t.total} done`);
   if (t.failed > 0) parts.push(`${t.failed} failed`);

@@ -8,10 +8,7 @@ import type { ControllerQuestion, PendingCall } from './types.js';
  * question, with its id and its original deadline.
  */
 export function recover(d: Draft): void {
-  for (const t of d.targets) {
-    if (t.status === 'removed') d.tell(t.name, null);
-    else if (t.assigned !== null) d.tell(t.name, t.assigned);
-  }
+  d.retellEveryTarget();
   for (const call of d.calls) {
     const question = questionOf(d, call);
     if (question !== null) d.emit({ type: 'ask-controller', question });

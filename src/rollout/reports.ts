@@ -10,12 +10,15 @@ import type { RolloutTarget, TargetReport } from './types.js';
 export function applyReports(d: Draft, reports: readonly TargetReport[]): void {
   const fresh = new Map<string, TargetReport>();
   const judged = isJudging(d.s) ? d.s.rolling : null;
+  // A report too old to keep a target would only make it join and leave.
+  const unseenSince = d.now - d.options.unseenAfterMs;
   const index = new Int32Array(reports.length);
   for (let k = 0; k < reports.length; k++) {
     const report = reports[k]!;
     const i = d.find(report.name);
     index[k] = i;
-    if (i < 0 && report.at >= (fresh.get(report.name)?.at ?? -Infinity)) fresh.set(report.name, report);
+    if (i < 0 && report.at >= Math.max(fresh.get(report.name)?.at ?? -Infinity, unseenSince))
+      fresh.set(report.name, report);
   }
   const order = inTargetOrder(index, d.targets.length);
   for (let j = 0; j < order.length; j++) {
@@ -32,7 +35,7 @@ export function applyReports(d: Draft, reports: readonly TargetReport[]): void {
   });
   d.insert(added);
   const lkg = d.s.lkg;
-  if (lkg !== null) for (const a of added) d.tell(a.target.name, lkg);
+  if (lkg !== null) for (const a of added) d.tellWhenDone(a.target.name, lkg);
   d.record({
     kind: 'targets-joined',
     targets: added.map((a) => a.target.name),

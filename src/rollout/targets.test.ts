@@ -75,6 +75,16 @@ describe('new targets', () => {
 });
 
 describe('reports', () => {
+  it('a first report older than unseen-after does not make a target join', () => {
+    const world = new World(options, []);
+    world.send(
+      { type: 'reported', reports: [{ name: 'old', at: 0, version: 'v1', healthy: true }] },
+      600_001,
+    );
+    expect(world.state.targets).toEqual([]);
+    expect(world.last).toEqual([]);
+  });
+
   it('ignores a report older than the last one of its target', () => {
     const world = new World(options, []);
     world.send({ type: 'reported', reports: [{ name: 'a', at: 5_000, version: 'v1', healthy: true }] });
