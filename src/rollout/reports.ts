@@ -1,4 +1,4 @@
-import type { Draft } from './draft.js';
+import { compareNames, type Draft } from './draft.js';
 import { isInFlight, isJudging } from './target-state.js';
 import type { RolloutTarget, TargetReport } from './types.js';
 
@@ -8,31 +8,41 @@ import type { RolloutTarget, TargetReport } from './types.js';
  * arrive out of order).
  */
 export function applyReports(d: Draft, reports: readonly TargetReport[]): void {
-  const fresh = new Map<string, TargetReport>();
   const judged = isJudging(d.s) ? d.s.rolling : null;
   // A report too old to keep a target would only make it join and leave.
   const unseenSince = d.now - d.options.unseenAfterMs;
   const index = new Int32Array(reports.length);
+  const fresh: TargetReport[] = [];
   for (let k = 0; k < reports.length; k++) {
     const report = reports[k]!;
     const i = d.find(report.name);
     index[k] = i;
-    if (i < 0 && report.at >= Math.max(fresh.get(report.name)?.at ?? -Infinity, unseenSince))
-      fresh.set(report.name, report);
+    if (i < 0 && report.at >= unseenSince) fresh.push(report);
   }
   const order = inTargetOrder(index, d.targets.length);
   for (let j = 0; j < order.length; j++) {
     const k = order[j]!;
     applyReport(d, index[k]!, reports[k]!, judged);
   }
-  if (fresh.size === 0) return;
-  // Made in name order, the new records lie in memory in the order the steps walk them. (The
-  // default sort compares strings by code units, as compareNames does.)
-  const names = [...fresh.keys()].sort();
-  const added = names.map((name) => {
-    const report = fresh.get(name)!;
-    return { target: joined(d, report), seen: report.at };
-  });
+  if (fresh.length > 0) join(d, fresh);
+}
+
+/**
+ * Targets seen for the first time join, in name order: their records then lie in memory in the
+ * order the steps walk them. Of several reports of one new target, the latest counts.
+ */
+function join(d: Draft, fresh: TargetReport[]): void {
+  // Stable: the reports of one target stay in the order they came.
+  fresh.sort((a, b) => compareNames(a.name, b.name));
+  const added: { target: RolloutTarget; seen: number }[] = [];
+  for (let k = 0; k < fresh.length; k++) {
+    let report = fresh[k]!;
+    while (k + 1 < fresh.length && fresh[k + 1]!.name === report.name) {
+      k++;
+      if (fresh[k]!.at >= report.at) report = fresh[k]!;
+    }
+    added.push({ target: joined(d, report), seen: report.at });
+  }
   d.insert(added);
   const lkg = d.s.lkg;
   if (lkg !== null) for (const a of added) d.tellWhenDone(a.target.name, lkg);

@@ -85,6 +85,26 @@ describe('reports', () => {
     expect(world.last).toEqual([]);
   });
 
+  it('of several first reports of a target in one event, the latest counts', () => {
+    const world = new World(options, []);
+    world.send(
+      {
+        type: 'reported',
+        reports: [
+          { name: 'x', at: 5_000, version: 'v1', healthy: true },
+          { name: 'y', at: 5_000, version: 'v1', healthy: true },
+          { name: 'x', at: 3_000, version: 'v0', healthy: false },
+        ],
+      },
+      6_000,
+    );
+    expect(world.state.targets.map((t) => [t.name, t.reported, t.healthy])).toEqual([
+      ['x', 'v1', true],
+      ['y', 'v1', true],
+    ]);
+    expect(world.state.lastSeen).toEqual([5_000, 5_000]);
+  });
+
   it('ignores a report older than the last one of its target', () => {
     const world = new World(options, []);
     world.send({ type: 'reported', reports: [{ name: 'a', at: 5_000, version: 'v1', healthy: true }] });
