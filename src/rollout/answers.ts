@@ -4,7 +4,8 @@ import { openNextStage, removalCandidates, startBatch, waitingTargets } from './
 import { compareNames, type Draft } from './draft.js';
 import { failTarget } from './judge.js';
 import { beginReturn, failRelease } from './lifecycle.js';
-import type { ControllerAnswer, PendingCall, RolloutTarget } from './types.js';
+import type { PendingCall, RolloutTarget } from './types.js';
+import type { ControllerAnswer } from './events.js';
 
 /**
  * Controllers' answers, failures and silences. A controller never blocks a rollout for ever: one

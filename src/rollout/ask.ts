@@ -1,5 +1,6 @@
 import type { Draft } from './draft.js';
-import type { ControllerKind, ControllerQuestion, PendingCall, RolloutControllers } from './types.js';
+import type { ControllerKind, PendingCall, RolloutControllers } from './types.js';
+import type { ControllerQuestion } from './events.js';
 
 /** The options key of each controller. */
 const OPTION_KEY: Readonly<Record<ControllerKind, keyof RolloutControllers>> = {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { amountOf } from './sizes.js';
 import { World, hostNames } from './test-support/world.js';
-import type { Amount, RolloutEvent, RolloutState, RolloutTarget } from './types.js';
+import type { Amount, RolloutState, RolloutTarget } from './types.js';
+import type { RolloutEvent } from './events.js';
 
 /**
  * The max-unavailable budget, written here from its definition (docs/rollouts.md) rather than from

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { World, hostNames } from './test-support/world.js';
-import type { ControllerQuestion } from './types.js';
+import type { ControllerQuestion } from './events.js';
 
 const PAUSE = 300_000;
 const base = { batch: { count: 4 }, soakMs: 10_000, deadlineMs: 30_000 };

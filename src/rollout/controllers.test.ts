@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { World, hostNames } from './test-support/world.js';
-import type { ControllerAnswer, ControllerQuestion } from './types.js';
+import type { ControllerAnswer, ControllerQuestion } from './events.js';
 
 const base = { batch: { count: 2 }, soakMs: 10_000, deadlineMs: 30_000 };
 

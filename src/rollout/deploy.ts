@@ -1,6 +1,7 @@
 import type { Draft } from './draft.js';
 import { beginReturn, startRollout } from './lifecycle.js';
-import { ACTIVE_STATUSES, type RolloutCommand, type RolloutState } from './types.js';
+import { ACTIVE_STATUSES, type RolloutState } from './types.js';
+import type { RolloutCommand } from './events.js';
 
 /**
  * Why a deploy cannot be taken, or null when it can (queued, started, or a no-op recorded as

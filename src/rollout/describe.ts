@@ -1,5 +1,5 @@
 import { formatDuration } from '../lib/duration.js';
-import type { RolloutDecision } from './types.js';
+import type { RolloutDecision } from './events.js';
 
 /** How many target names a sentence lists before "and N more". */
 const SHOWN = 5;

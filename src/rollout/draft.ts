@@ -1,13 +1,6 @@
 import { isServing } from './target-state.js';
-import type {
-  LogEntry,
-  PendingCall,
-  RolloutDecision,
-  RolloutEffect,
-  RolloutState,
-  RolloutStepResult,
-  RolloutTarget,
-} from './types.js';
+import type { LogEntry, PendingCall, RolloutState, RolloutTarget } from './types.js';
+import type { RolloutDecision, RolloutEffect, RolloutStepResult } from './events.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -17,3 +17,4 @@ export { planRollout, renderPlan, type PlanStart, type PlanStep, type RolloutPla
 export { describeDecision } from './describe.js';
 export { isUnavailable } from './target-state.js';
 export * from './types.js';
+export * from './events.js';

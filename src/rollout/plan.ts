@@ -2,7 +2,8 @@ import { formatDuration } from '../lib/duration.js';
 import { activeCount, budgetOf, waitingTargets } from './batches.js';
 import { amountOf, failureThreshold, formatAmount, successThreshold } from './sizes.js';
 import { step } from './step.js';
-import type { Amount, RolloutDecision, RolloutOptions, RolloutState } from './types.js';
+import type { Amount, RolloutOptions, RolloutState } from './types.js';
+import type { RolloutDecision } from './events.js';
 
 /** One step of a rollout plan: a batch of targets, or a gate before the next batch. */
 export type PlanStep =

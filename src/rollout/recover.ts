@@ -1,6 +1,7 @@
 import { removalCandidates, waitingTargets } from './batches.js';
 import type { Draft } from './draft.js';
-import type { ControllerQuestion, PendingCall } from './types.js';
+import type { PendingCall } from './types.js';
+import type { ControllerQuestion } from './events.js';
 
 /**
  * After a restart of the runtime, whatever it may not have done goes out again: every target's

@@ -1,6 +1,7 @@
 import { compareNames, type Draft } from './draft.js';
 import { isInFlight, isJudging } from './target-state.js';
-import type { RolloutTarget, TargetReport } from './types.js';
+import type { RolloutTarget } from './types.js';
+import type { TargetReport } from './events.js';
 
 /**
  * Takes in what hosts reported. A target not seen before joins with last known good (or nothing

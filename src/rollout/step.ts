@@ -6,7 +6,8 @@ import { Draft } from './draft.js';
 import { judgeTargets } from './judge.js';
 import { recover } from './recover.js';
 import { applyReports, dropUnseen } from './reports.js';
-import type { RolloutEvent, RolloutState, RolloutStepResult } from './types.js';
+import type { RolloutState } from './types.js';
+import type { RolloutEvent, RolloutStepResult } from './events.js';
 
 /**
  * The fleet rollout engine: (state, event, now) -> (next state, effects). Pure: no I/O, no clock,

@@ -1,15 +1,15 @@
 import { createRollout } from '../create.js';
 import { resolveRolloutOptions, type RolloutOptionsInput } from '../options.js';
 import { step } from '../step.js';
+import type { RolloutState } from '../types.js';
 import type {
   ControllerQuestion,
   RolloutDecision,
   RolloutEffect,
   RolloutEvent,
-  RolloutState,
   RolloutStepResult,
   TargetReport,
-} from '../types.js';
+} from '../events.js';
 
 /** A simulated host: it runs what it was last assigned, healthy unless its release is broken. */
 export interface Host {
