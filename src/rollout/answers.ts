@@ -81,14 +81,29 @@ export function callFailed(d: Draft, id: string, error: string): void {
 
 /** Calls past their deadline fail (the time is in the state: a restart does not extend it). */
 export function expireCalls(d: Draft): void {
+  if (!d.calls.some((c) => d.now > c.deadline)) return;
   const late = d.calls.filter((c) => d.now > c.deadline);
-  for (const call of late)
-    if (findCall(d, call.id) !== undefined)
-      failCall(d, call, `no answer within ${formatDuration(call.deadline - call.askedAt)}`);
+  d.calls = d.calls.filter((c) => d.now <= c.deadline);
+  // Target monitors first (each fails its target only), then the gate's call (one at most; failing
+  // it may make the others moot).
+  const ordered = [
+    ...late.filter((c) => c.controller === 'target-monitor'),
+    ...late.filter((c) => c.controller !== 'target-monitor'),
+  ];
+  for (const call of ordered) {
+    if (call.controller !== 'target-monitor' && !isGateCall(d, call)) continue;
+    failCall(d, call, `no answer within ${formatDuration(call.deadline - call.askedAt)}`, true);
+  }
 }
 
-function failCall(d: Draft, call: PendingCall, reason: string): void {
-  dropCall(d, call.id);
+/** The call the rollout's gate waits for (a return or a new rollout makes the others moot). */
+function isGateCall(d: Draft, call: PendingCall): boolean {
+  const gate = d.s.gate;
+  return gate !== null && 'call' in gate && gate.call === call.id;
+}
+
+function failCall(d: Draft, call: PendingCall, reason: string, dropped = false): void {
+  if (!dropped) dropCall(d, call.id);
   d.record({ kind: 'controller-failed', controller: call.controller, id: call.id, reason });
   const message = `the ${call.controller} controller failed: ${reason}`;
   switch (call.controller) {

@@ -39,6 +39,7 @@ describe('operator commands', () => {
     world.deploy('v3');
     world.send({ type: 'command', command: 'abort', actor: 'bob' });
     expect(world.decisions('queue-dropped')[0]).toMatchObject({ version: 'v3' });
+    expect([world.state.queued, world.state.targetVersion]).toEqual([null, 'v2']);
     expect(world.state).toMatchObject({
       status: 'rolling-back',
       ending: { reason: 'abort', message: 'aborted by bob' },

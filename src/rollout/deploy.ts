@@ -116,6 +116,7 @@ export function applyCommand(d: Draft, command: RolloutCommand, actor: string): 
           reason: `the rollout was aborted by ${actor}`,
         });
         s.queued = null;
+        s.targetVersion = s.rolling;
       }
       beginReturn(d, 'abort', `aborted by ${actor}`);
       return;

@@ -111,6 +111,7 @@ export function endRollout(d: Draft, status: RolloutStatus): void {
   if (queued.version === s.lkg) {
     d.record({ kind: 'deploy-ignored', version: queued.version, reason: 'it is last known good already' });
   } else if (queued.version === s.lkb) {
+    s.targetVersion = s.rolling;
     d.record({
       kind: 'deploy-ignored',
       version: queued.version,

@@ -223,7 +223,7 @@ export interface RolloutState {
    * them, on a large fleet) then costs no new target record.
    */
   readonly lastSeen: readonly (number | null)[];
-  /** The release last asked for (rolling, or queued behind it). */
+  /** The release last asked for (rolling, or queued behind it; a dropped queued one no more). */
   readonly targetVersion: string | null;
   /** The release the latest rollout moves to. */
   readonly rolling: string | null;
