@@ -30,6 +30,14 @@ function availableBefore(before: RolloutState, event: RolloutEvent, name: string
   return !unavailable(now);
 }
 
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 const amount = fc.oneof(
   fc.integer({ min: 1, max: 6 }).map((count): Amount => ({ count })),
   fc.integer({ min: 1, max: 100 }).map((percent): Amount => ({ percent })),
@@ -139,7 +147,8 @@ describe('invariants (property)', () => {
               world.hosts.set(`new-${joined++}`, { version: null, healthy: true, reporting: true });
               continue;
             }
-            const before = world.state;
+            // A step never changes the state it is given (a frozen one throws if it tried).
+            const before = deepFreeze(world.state);
             const out = world.send(event);
             const assigned = out.effects.flatMap((e) =>
               e.type === 'record' && e.decision.kind === 'assigned' ? e.decision.targets : [],
