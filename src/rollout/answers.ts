@@ -153,24 +153,23 @@ function selected(d: Draft, call: PendingCall, names: readonly string[]): void {
   });
   d.s.gate = null;
   if (replace) {
+    const added = [...names].sort(compareNames);
     d.insert(
-      [...names].sort(compareNames).map((name) => ({
-        target: {
-          name,
-          labels: {},
-          reported: null,
-          healthy: false,
-          message: null,
-          addedAt: d.now,
-          assigned: null,
-          assignedAt: null,
-          healthySince: null,
-          status: 'unassigned',
-          failure: null,
-          batch: null,
-        },
-        seen: null,
+      added.map((name) => ({
+        name,
+        labels: {},
+        reported: null,
+        healthy: false,
+        message: null,
+        addedAt: d.now,
+        assigned: null,
+        assignedAt: null,
+        healthySince: null,
+        status: 'unassigned',
+        failure: null,
+        batch: null,
       })),
+      added.map(() => null),
     );
     for (const name of names) d.assign(d.find(name), version);
     d.record({ kind: 'targets-added', targets: [...names], count: names.length, version });

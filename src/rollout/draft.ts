@@ -30,7 +30,7 @@ export class Draft {
   /** Tell every target its release at the end of the step (after a restart of the runtime). */
   private retellAll = false;
   /** Targets that joined in this step, with the release they joined with. */
-  private readonly joined: { name: string; version: string }[] = [];
+  private readonly joined: { names: readonly string[]; version: string }[] = [];
 
   constructor(
     private readonly base: RolloutState,
@@ -72,10 +72,10 @@ export class Draft {
   }
 
   /**
-   * Adds new targets (each with its last report time; sorted by name, none known already), keeping
+   * Adds new targets, with their last report times (sorted by name, none known already), keeping
    * the list sorted by name: a merge, both are sorted.
    */
-  insert(added: readonly { target: RolloutTarget; seen: number | null }[]): void {
+  insert(added: readonly RolloutTarget[], addedSeen: readonly (number | null)[]): void {
     if (added.length === 0) return;
     const size = this.targets.length + added.length;
     const targets = new Array<RolloutTarget>(size);
@@ -85,14 +85,14 @@ export class Draft {
     for (let k = 0; k < size; k++) {
       if (
         j >= added.length ||
-        (i < this.targets.length && compareNames(this.targets[i]!.name, added[j]!.target.name) <= 0)
+        (i < this.targets.length && compareNames(this.targets[i]!.name, added[j]!.name) <= 0)
       ) {
         targets[k] = this.targets[i]!;
         seen[k] = this.seen[i] ?? null;
         i++;
       } else {
-        targets[k] = added[j]!.target;
-        seen[k] = added[j]!.seen;
+        targets[k] = added[j]!;
+        seen[k] = addedSeen[j] ?? null;
         j++;
       }
     }
@@ -146,9 +146,9 @@ export class Draft {
     this.effects.push({ type: 'assign', target, version });
   }
 
-  /** A target that joined: told its release at the end of the step, unless told another one. */
-  tellWhenDone(target: string, version: string): void {
-    this.joined.push({ name: target, version });
+  /** Targets that joined: told their release at the end of the step, unless told another one. */
+  tellWhenDone(targets: readonly string[], version: string): void {
+    this.joined.push({ names: targets, version });
   }
 
   /** At the end of the step, every target not told anything in it is told its release again. */
@@ -176,8 +176,9 @@ export class Draft {
   private tellTheRest(): void {
     const told = this.told;
     if (!this.retellAll) {
-      for (const j of this.joined)
-        if (!told?.has(j.name)) this.effects.push({ type: 'assign', target: j.name, version: j.version });
+      for (const { names, version } of this.joined)
+        for (const target of names)
+          if (!told?.has(target)) this.effects.push({ type: 'assign', target, version });
       return;
     }
     for (const t of this.targets) {

@@ -35,24 +35,23 @@ export function applyReports(d: Draft, reports: readonly TargetReport[]): void {
 function join(d: Draft, fresh: TargetReport[]): void {
   // Stable: the reports of one target stay in the order they came.
   fresh.sort((a, b) => compareNames(a.name, b.name));
-  const added: { target: RolloutTarget; seen: number }[] = [];
+  const added: RolloutTarget[] = [];
+  const seen: number[] = [];
+  const names: string[] = [];
   for (let k = 0; k < fresh.length; k++) {
     let report = fresh[k]!;
     while (k + 1 < fresh.length && fresh[k + 1]!.name === report.name) {
       k++;
       if (fresh[k]!.at >= report.at) report = fresh[k]!;
     }
-    added.push({ target: joined(d, report), seen: report.at });
+    added.push(joined(d, report));
+    seen.push(report.at);
+    names.push(report.name);
   }
-  d.insert(added);
+  d.insert(added, seen);
   const lkg = d.s.lkg;
-  if (lkg !== null) for (const a of added) d.tellWhenDone(a.target.name, lkg);
-  d.record({
-    kind: 'targets-joined',
-    targets: added.map((a) => a.target.name),
-    count: added.length,
-    assigned: lkg,
-  });
+  if (lkg !== null) d.tellWhenDone(names, lkg);
+  d.record({ kind: 'targets-joined', targets: names, count: names.length, assigned: lkg });
 }
 
 /**
@@ -78,6 +77,9 @@ function inTargetOrder(index: Int32Array, targets: number): Int32Array {
   return order;
 }
 
+/** Shared by the targets that report no labels (records are never changed in place). */
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * A new target: it gets last known good at once; one that serves it healthily already has nothing
  * to prove (nothing changed on it), so it is settled.
@@ -87,7 +89,7 @@ function joined(d: Draft, r: TargetReport): RolloutTarget {
   const serving = lkg !== null && r.healthy && r.version === lkg;
   return {
     name: r.name,
-    labels: r.labels ? Object.fromEntries(Object.entries(r.labels)) : {},
+    labels: r.labels ? Object.fromEntries(Object.entries(r.labels)) : NO_LABELS,
     reported: r.version,
     healthy: r.healthy,
     message: r.message ?? null,
