@@ -144,6 +144,42 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'Date', 'fetch', 'process'],
     },
   },
+  {
+    // The fleet rollout engine is pure too: no I/O, no timers, no clocks, no randomness.
+    files: ['src/rollout/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'net', 'http', 'child_process', 'crypto'],
+              message: 'src/rollout is pure: no I/O.',
+            },
+            {
+              group: ['../*/**', '!../rollout/**', '!../errors/**', '!../lib/duration.js'],
+              message: 'src/rollout imports only from src/rollout, src/errors and lib/duration.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        'setTimeout',
+        'setInterval',
+        'setImmediate',
+        'Date',
+        'fetch',
+        'process',
+        'performance',
+        'crypto',
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'src/rollout is deterministic: no randomness.' },
+      ],
+    },
+  },
   ...cliFence('src/cli/*.ts', '../'),
   ...cliFence('src/cli/*/*.ts', '../../'),
   {
