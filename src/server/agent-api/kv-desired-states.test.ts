@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isFerryError } from '../../errors/ferry-error.js';
 import { draftRunning } from '../../protocol/test-support/messages.js';
-import { MemoryKv } from '../../store/kv/test-support/memory-kv.js';
+import { openSqliteKvStore } from '../../store/kv/sqlite-kv.js';
 import type { DesiredChange } from './desired-states.js';
 import { desiredStateKey, KvDesiredStates } from './kv-desired-states.js';
 
@@ -16,7 +16,7 @@ async function settle(): Promise<void> {
 
 describe('KvDesiredStates', () => {
   it("keeps a host's desired state at /hosts/<id>/desired, its revision the key's modRevision", async () => {
-    const kv = new MemoryKv();
+    const kv = await openSqliteKvStore(':memory:');
     const states = new KvDesiredStates(kv);
     await kv.put('/other', 'x');
     const doc = await states.put('web/1 é', draftRunning('1.0.0'));
@@ -30,7 +30,7 @@ describe('KvDesiredStates', () => {
   });
 
   it('writes with a compare-and-swap on the revision when asked (0: none yet)', async () => {
-    const states = new KvDesiredStates(new MemoryKv());
+    const states = new KvDesiredStates(await openSqliteKvStore(':memory:'));
     const first = await states.put('h1', draftRunning('1.0.0'), { ifRevision: 0 });
     expect(first?.revision).toBeGreaterThan(0);
     expect(await states.put('h1', draftRunning('2.0.0'), { ifRevision: 0 })).toBeNull();
@@ -41,7 +41,7 @@ describe('KvDesiredStates', () => {
   });
 
   it('refuses to write a document that is not a valid desired state, naming the field', async () => {
-    const states = new KvDesiredStates(new MemoryKv());
+    const states = new KvDesiredStates(await openSqliteKvStore(':memory:'));
     const bad = { apps: [{ ...draftRunning('1.0.0').apps[0], releases: [{ version: '' }] }] };
     const error = await states.put('h1', bad as never).catch((e: unknown) => e);
     expect(isFerryError(error, 'FERRY_E_INTERNAL')).toBe(true);
@@ -50,7 +50,7 @@ describe('KvDesiredStates', () => {
   });
 
   it('watches one host from a revision: later changes in order, deletions as null, not other hosts', async () => {
-    const kv = new MemoryKv();
+    const kv = await openSqliteKvStore(':memory:');
     const states = new KvDesiredStates(kv);
     const before = await states.put('h1', draftRunning('1.0.0'));
     const { seen, listener } = changes();
@@ -71,7 +71,7 @@ describe('KvDesiredStates', () => {
   });
 
   it('reports a document in the store that is not valid as FERRY_E_STORE, on get and on watch', async () => {
-    const kv = new MemoryKv();
+    const kv = await openSqliteKvStore(':memory:');
     const states = new KvDesiredStates(kv);
     const errors: Error[] = [];
     states.watch(

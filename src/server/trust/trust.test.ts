@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../lib/clock.js';
-import { MemoryKv } from '../../store/kv/test-support/memory-kv.js';
+import type { KvStore } from '../../store/kv/kv.js';
+import { openSqliteKvStore } from '../../store/kv/sqlite-kv.js';
 import { Trust } from './trust.js';
 
 const HOUR = 60 * 60 * 1000;
 
-function setup() {
-  const kv = new MemoryKv();
+async function setup() {
+  const kv = await openSqliteKvStore(':memory:');
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   return { kv, clock, trust: new Trust(kv, clock) };
 }
@@ -24,7 +25,7 @@ async function refusal(
 }
 
 /** Everything the store holds, as one string: secrets must not be in it. */
-async function storeText(kv: MemoryKv): Promise<string> {
+async function storeText(kv: KvStore): Promise<string> {
   const { entries } = await kv.range('');
   return entries.map((entry) => `${entry.key} ${entry.value}`).join('\n');
 }
@@ -35,7 +36,7 @@ function secretOf(token: string): string {
 
 describe('join tokens', () => {
   it('are shown once, stored and listed without their secret', async () => {
-    const { kv, trust } = setup();
+    const { kv, trust } = await setup();
     const { token, joinToken } = await trust.createJoinToken({ ttlMs: HOUR, labels: { role: 'web' } });
     expect(token).toMatch(/^ferry-join\.[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$/);
     expect(token.split('.')[1]).toBe(joinToken.id);
@@ -48,7 +49,7 @@ describe('join tokens', () => {
   });
 
   it('enroll once when single-use: a used-up token is refused', async () => {
-    const { trust } = setup();
+    const { trust } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR });
     await trust.enroll(token, { name: 'web-1' });
     const refused = await refusal(trust.enroll(token, { name: 'web-2' }));
@@ -59,7 +60,7 @@ describe('join tokens', () => {
   });
 
   it('enroll as many hosts as their uses, even when agents race for the last ones', async () => {
-    const { trust } = setup();
+    const { trust } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR, uses: 3 });
     await trust.enroll(token, { name: 'web-0' });
     const results = await Promise.allSettled(
@@ -71,7 +72,7 @@ describe('join tokens', () => {
   });
 
   it('expire: refused from their expiry on, listed as expired', async () => {
-    const { clock, trust } = setup();
+    const { clock, trust } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR, uses: 5 });
     await clock.advance(HOUR - 1);
     await trust.enroll(token, { name: 'web-1' });
@@ -86,7 +87,7 @@ describe('join tokens', () => {
   });
 
   it('are revocable: a revoked token enrolls no one', async () => {
-    const { trust } = setup();
+    const { trust } = await setup();
     const { token, joinToken } = await trust.createJoinToken({ ttlMs: HOUR, uses: 5 });
     expect(await trust.revokeJoinToken(joinToken.id)).toMatchObject({ id: joinToken.id });
     expect(await trust.listJoinTokens()).toEqual([]);
@@ -100,7 +101,7 @@ describe('join tokens', () => {
   });
 
   it('with a wrong secret or a wrong shape are refused, without saying more, and lose no use', async () => {
-    const { trust } = setup();
+    const { trust } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR });
     const forged = `${token.slice(0, -43)}${'A'.repeat(43)}`;
     const wrong = await refusal(trust.enroll(forged, { name: 'web-1' }));
@@ -126,7 +127,7 @@ describe('join tokens', () => {
   });
 
   it('take valid options only', async () => {
-    const { kv, trust } = setup();
+    const { kv, trust } = await setup();
     for (const options of [
       { ttlMs: 0 },
       { ttlMs: 1.5 * HOUR, uses: 0 },
@@ -146,7 +147,7 @@ describe('join tokens', () => {
 
 describe('enrollment', () => {
   it('yields a credential, shown once and stored hashed, that authenticates the host', async () => {
-    const { kv, trust, clock } = setup();
+    const { kv, trust, clock } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR, labels: { role: 'web' } });
     const { host, credential } = await trust.enroll(token, {
       name: 'web-1',
@@ -176,7 +177,7 @@ describe('enrollment', () => {
   });
 
   it("keeps the join token's labels: an agent adds labels but changes none, else nothing is enrolled", async () => {
-    const { trust } = setup();
+    const { trust } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR, labels: { role: 'web' } });
     expect(await refusal(trust.enroll(token, { name: 'web-1', labels: { role: 'db' } }))).toMatchObject({
       code: 'FERRY_E_USAGE',
@@ -187,7 +188,7 @@ describe('enrollment', () => {
   });
 
   it('checks host names; __proto__ and constructor are names like any other', async () => {
-    const { trust } = setup();
+    const { trust } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR, uses: 10 });
     for (const name of ['', '-x', '.', '..', '../etc', 'a b', 'web/1', 'x'.repeat(254), 42, undefined]) {
       expect(await refusal(trust.enroll(token, { name }))).toMatchObject({
@@ -208,7 +209,7 @@ describe('enrollment', () => {
   });
 
   it('refuses a name an enrolled host has, until that host is revoked', async () => {
-    const { trust, clock } = setup();
+    const { trust, clock } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR, uses: 3 });
     const first = await trust.enroll(token, { name: 'web-1' });
     expect(await refusal(trust.enroll(token, { name: 'WEB-1' }))).toMatchObject({
@@ -228,7 +229,7 @@ describe('enrollment', () => {
 
 describe('agent credentials', () => {
   it('of a revoked host are refused at once; revoking again changes nothing', async () => {
-    const { trust, clock } = setup();
+    const { trust, clock } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR });
     const { host, credential } = await trust.enroll(token, { name: 'web-1' });
     await clock.advance(5000);
@@ -250,7 +251,7 @@ describe('agent credentials', () => {
   });
 
   it('that are malformed, unknown or wrong are refused, naming no secret', async () => {
-    const { trust } = setup();
+    const { trust } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR });
     const { credential } = await trust.enroll(token, { name: 'web-1' });
     const wrongSecret = `${credential.slice(0, -43)}${'B'.repeat(43)}`;
@@ -282,7 +283,7 @@ describe('agent credentials', () => {
   });
 
   it('let an agent act only for its own host', async () => {
-    const { trust } = setup();
+    const { trust } = await setup();
     const { token } = await trust.createJoinToken({ ttlMs: HOUR, uses: 2 });
     const a = await trust.enroll(token, { name: 'web-a' });
     const b = await trust.enroll(token, { name: 'web-b' });
