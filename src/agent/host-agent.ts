@@ -15,9 +15,18 @@ export interface HostAgentOptions extends Omit<ReconcilerDeps, 'onChange'> {
   readonly transport: AgentTransport;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** A fresh report at least this often (ms): the control plane's view of health and traffic. */
+  /**
+   * A fresh report this often (ms) while the host is busy (a desired state arrived or something
+   * changed in the last `busyForMs`): the control plane's view of health and traffic during a
+   * deployment. Idle, one every `idleReportEveryMs` (a heartbeat that costs little).
+   */
   readonly reportEveryMs: number;
+  readonly idleReportEveryMs?: number;
+  readonly busyForMs?: number;
 }
+
+const DEFAULT_IDLE_REPORT_MS = 1_000;
+const DEFAULT_BUSY_FOR_MS = 30_000;
 
 /**
  * The agent of one host: its desired state comes through the AgentLink (from disk first, then from
@@ -32,14 +41,25 @@ export class HostAgent {
   private reporting: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private busySince = Number.NEGATIVE_INFINITY;
+  private lastReportAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: HostAgentOptions) {
-    this.reconciler = new Reconciler({ ...options, onChange: () => this.reportSoon() });
+    this.reconciler = new Reconciler({
+      ...options,
+      onChange: () => {
+        this.busy();
+        this.reportSoon();
+      },
+    });
     this.link = new AgentLink({
       transport: options.transport,
       hostId: options.hostId,
       dataDir: options.dataDir,
-      apply: (doc) => this.reconciler.apply(doc),
+      apply: (doc) => {
+        this.busy();
+        this.reconciler.apply(doc);
+      },
       clock: options.clock,
       logger: options.logger,
     });
@@ -49,7 +69,7 @@ export class HostAgent {
   async start(): Promise<void> {
     await this.link.start();
     this.reportSoon();
-    this.timer = this.options.clock.setInterval(() => this.reportSoon(), this.options.reportEveryMs);
+    this.timer = this.options.clock.setInterval(() => this.tick(), this.options.reportEveryMs);
   }
 
   /** Stops following and reporting (what runs keeps running: it outlives the agent). */
@@ -63,6 +83,18 @@ export class HostAgent {
 
   get status(): AgentLinkStatus {
     return this.link.status;
+  }
+
+  private busy(): void {
+    this.busySince = this.options.clock.now();
+  }
+
+  /** Every reportEveryMs: a report while busy; idle, only once idleReportEveryMs went by. */
+  private tick(): void {
+    const now = this.options.clock.now();
+    const busy = now - this.busySince < (this.options.busyForMs ?? DEFAULT_BUSY_FOR_MS);
+    const due = now - this.lastReportAt >= (this.options.idleReportEveryMs ?? DEFAULT_IDLE_REPORT_MS);
+    if (busy || due) this.reportSoon();
   }
 
   /** Something changed: build a report (one at a time; a change meanwhile builds another after). */
@@ -87,6 +119,7 @@ export class HostAgent {
 
   private async sendReport(): Promise<void> {
     const revision = this.reconciler.revision;
+    this.lastReportAt = this.options.clock.now();
     const report: HostReport = {
       host: this.options.hostId,
       agentVersion: FERRY_VERSION,
