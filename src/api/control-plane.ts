@@ -8,6 +8,7 @@ import type {
   Deployment,
   DeploymentEvent,
   HistoryResponse,
+  HostsResponse,
   LogsResponse,
   RollbackBody,
   StatusResponse,
@@ -36,6 +37,8 @@ export interface ControlPlane {
   deployment(id: string): Promise<Deployment>;
   deploymentEvents(id: string, afterSeq?: number): Promise<readonly DeploymentEvent[]>;
   history(app: string, env: string | undefined, limit: number): Promise<HistoryResponse>;
+  /** Every host heard from, with what it last reported (`ferry hosts`). */
+  hosts(): Promise<HostsResponse>;
   logs(app: string, env: string | undefined, lines: number): Promise<LogsResponse>;
   /** Log files of the app's instances, for `ferry logs -f`. */
   logFiles(

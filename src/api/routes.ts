@@ -29,6 +29,7 @@ import {
   logLineSchema,
   logsResponseSchema,
 } from './wire/responses.js';
+import { hostsResponseSchema } from './wire/hosts.js';
 import { statusResponseSchema } from './wire/status.js';
 
 /** One answer of a route: JSON, a server-sent event stream (the schema of each event's data), or text. */
@@ -165,6 +166,13 @@ export const API_ROUTES = {
     token: true,
     query: eventsQuerySchema,
     answers: { 200: { events: eventStreamMessageSchema, description: 'Server-sent events.' } },
+  },
+  hosts: {
+    method: 'GET',
+    url: '/v1/hosts',
+    summary: 'The hosts and their agents: last seen, labels, revisions, what each runs',
+    token: true,
+    answers: { 200: { json: hostsResponseSchema, description: 'The hosts.' } },
   },
   history: {
     method: 'GET',

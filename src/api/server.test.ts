@@ -50,6 +50,7 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     deployment: () => Promise.resolve(deployment),
     deploymentEvents: () => Promise.resolve([]),
     history: () => Promise.resolve({ deployments: [], releases: [] }),
+    hosts: () => Promise.resolve({ hosts: [] }),
     logs: () => Promise.resolve({ lines: [] }),
     logFiles: () => Promise.resolve([]),
     ...overrides,

@@ -175,6 +175,7 @@ export function createApiServer(opts: {
       return reply;
     },
 
+    hosts: () => control.hosts(),
     history: (request) => {
       const { app: name } = parse(appParamsSchema, request.params, 'path');
       const query = parse(historyQuerySchema, request.query, 'query');

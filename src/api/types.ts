@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { StrategyKind } from '../engine/types.js';
 import type { deploymentEventSchema, deploymentSchema, releaseSchema } from './wire/deployment.js';
+import type { hostsResponseSchema, hostViewSchema } from './wire/hosts.js';
 import type { servedReportSchema } from './wire/served.js';
 import type {
   deploymentStreamMessageSchema,
@@ -61,6 +62,8 @@ export type StatusResponse = Wire<typeof statusResponseSchema>;
 /** The router process tree: its keeper, workers, restarts, and what is wrong with it, if anything. */
 export type RouterStatusView = Wire<typeof routerStatusSchema>;
 export type HealthzResponse = Wire<typeof healthzResponseSchema>;
+export type HostView = Wire<typeof hostViewSchema>;
+export type HostsResponse = Wire<typeof hostsResponseSchema>;
 
 export type DeployBody = z.output<typeof deployBodySchema>;
 export type RollbackBody = z.output<typeof rollbackBodySchema>;

@@ -17,11 +17,11 @@ describe('command groups', () => {
     const cases: Array<[string[], string[]]> = [
       [
         ['status', '--json'],
-        ['status', 'history', 'show', 'logs'],
+        ['status', 'history', 'show', 'logs', 'hosts'],
       ],
       [
         ['--home', 'deploy', 'status'],
-        ['status', 'history', 'show', 'logs'],
+        ['status', 'history', 'show', 'logs', 'hosts'],
       ],
       [
         ['--url', 'http://x', 'deploy', 'hello', '1.0.0'],

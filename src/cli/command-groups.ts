@@ -18,7 +18,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     names: ['deploy', 'rollback', 'restart', 'canary', 'pause', 'resume', 'promote', 'abort'],
     load: () => import('./commands/deployments.js'),
   },
-  { names: ['status', 'history', 'show', 'logs'], load: () => import('./commands/read.js') },
+  { names: ['status', 'history', 'show', 'logs', 'hosts'], load: () => import('./commands/read.js') },
   { names: ['install'], load: () => import('./commands/install.js') },
   { names: ['apply'], load: () => import('./commands/apply.js') },
   { names: ['init'], load: () => import('./commands/init.js') },

@@ -9,6 +9,7 @@ import type {
   DeployBody,
   Deployment,
   HistoryResponse,
+  HostsResponse,
   LogsResponse,
   RollbackBody,
   RouterStatusView,
@@ -45,10 +46,16 @@ export class DaemonControl implements ControlPlane {
       readonly routerStatus: () => RouterStatusView;
       readonly events: EventPublisher;
       readonly metrics: { exposition(): Promise<{ contentType: string; text: string }> };
+      /** Every host heard from (`ferry hosts`). */
+      readonly hostsView: () => Promise<HostsResponse>;
       /** A running canary step's window so far, per release (the one its analysis judges). */
       readonly liveCounters: (state: DeploymentState, versions: readonly string[]) => Promise<LiveCounters>;
     },
   ) {}
+
+  hosts(): Promise<HostsResponse> {
+    return this.deps.hostsView();
+  }
 
   metrics(): Promise<{ contentType: string; text: string }> {
     return this.deps.metrics.exposition();

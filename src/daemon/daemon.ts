@@ -48,6 +48,7 @@ import {
 import { DaemonLock } from './lock.js';
 import { reapOrphans } from './orphans.js';
 import { adoptedWeights } from './adopted-weights.js';
+import { hostsView } from './hosts-view.js';
 import { openControlKv, resetControlKv } from './control-kv.js';
 import { assembleParts, LOCAL_HOST, type DaemonParts } from './parts.js';
 import { daemonPaths } from './paths.js';
@@ -281,6 +282,7 @@ export class Daemon {
       routerStatus: () => this.routerWatch?.status() ?? STARTING_ROUTER,
       events: this.publisher!,
       metrics: this.metrics!,
+      hostsView: () => hostsView(this.parts!.exchange),
       liveCounters: async (state, versions) => {
         const { link, windows } = this.parts!;
         const report = await link.report(LOCAL_HOST, state.app, state.env);

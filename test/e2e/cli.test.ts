@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, DeploymentEvent, StatusResponse } from '../../src/api/types.js';
 import { createHarness, type FerryHarness } from '../support/ferry.js';
+import type { HostsResponse } from '../../src/api/types.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -36,6 +37,24 @@ describe('ferry CLI against a running daemon', () => {
     expect(status.apps[0]).toMatchObject({ app: 'hello', env: 'production', current: '1.0.0' });
     expect(statSync(path.join(ferry.home, 'api-token')).mode & 0o777).toBe(0o600);
     expect(statSync(ferry.home).mode & 0o777).toBe(0o700);
+  });
+
+  it('lists the host and its agent, in sync with its desired state, and what it runs', async () => {
+    const { hosts } = await ferry.json<HostsResponse>('hosts');
+    expect(hosts).toHaveLength(1);
+    expect(hosts[0]).toMatchObject({ id: 'local', address: 'in-process', labels: [] });
+    expect(hosts[0]!.reportedRevision).toBe(hosts[0]!.desiredRevision);
+    expect(hosts[0]!.apps).toContainEqual(
+      expect.objectContaining({ app: 'hello', env: 'production', current: '1.0.0', versions: ['1.0.0'] }),
+    );
+    const text = await ferry.cli('hosts');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      /^local {2}agent \S+ {2}last seen \d+s ago from in-process .* in sync \(revision \d+\)/,
+    );
+    expect(text.stdout).toMatch(
+      / {2}hello \(production\) {2}current 1\.0\.0 {2}running 1\.0\.0 {2}1\/1 healthy/,
+    );
   });
 
   it('exits 2 naming the problem for usage errors and unknown names', async () => {

@@ -164,6 +164,7 @@ describe('the OpenAPI document', () => {
     await call('status');
     await call('status', { query: '?app=hello&env=production' });
     await call('history', { params: { app: 'hello' }, query: '?limit=5' });
+    await call('hosts');
     await call('logs', { params: { app: 'hello' }, query: '?lines=5' });
     await stream(
       'logs',
