@@ -286,3 +286,8 @@ export type ErrorCode = keyof typeof catalog;
 export function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(catalog, code);
 }
+
+/** A code from elsewhere (an agent of another version) as this catalog has it: unknown is internal. */
+export function knownErrorCode(code: string): ErrorCode {
+  return isErrorCode(code) ? code : 'FERRY_E_INTERNAL';
+}

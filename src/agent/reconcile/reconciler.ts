@@ -5,6 +5,7 @@ import {
   pruneReleases,
   type InstalledRelease,
 } from '../../artifacts/index.js';
+import { appHookLines, HOOK_NAMES } from '../../config/hook-lines.js';
 import type { FerryConfig } from '../../config/types.js';
 import { FerryError, messageOf } from '../../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
@@ -305,22 +306,9 @@ function keyOf(app: Pick<AppOnHost, 'app' | 'env'>): string {
 
 /** The lines of one of the app's hooks, by its name in ferry.yaml. */
 function hookLines(host: AppHost, hook: string): readonly string[] {
-  const { hooks } = host.app;
-  switch (hook) {
-    case 'before_start':
-      return hooks.beforeStart;
-    case 'after_switch':
-      return hooks.afterSwitch;
-    case 'success':
-      return hooks.success;
-    case 'failure':
-      return hooks.failure;
-    default:
-      throw new FerryError(
-        'FERRY_E_USAGE',
-        `hook ${hook}: expected before_start, after_switch, success or failure`,
-      );
-  }
+  const lines = appHookLines(host.app, hook);
+  if (lines !== undefined) return lines;
+  throw new FerryError('FERRY_E_USAGE', `hook ${hook}: expected ${HOOK_NAMES.join(', ')}`);
 }
 
 function failureOf(error: unknown): { code: string; message: string } {

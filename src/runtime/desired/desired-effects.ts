@@ -1,7 +1,8 @@
+import { appHookLines } from '../../config/hook-lines.js';
 import type { AppConfig, ConfigSource } from '../../config/types.js';
 import type { OutcomeReading } from '../../engine/served-report.js';
 import type { DeploymentHook, DeploymentState, EngineEvent, ReleaseVerdict } from '../../engine/types.js';
-import { isErrorCode, type ErrorCode } from '../../errors/catalog.js';
+import { knownErrorCode } from '../../errors/catalog.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type { AppReport } from '../../protocol/report.js';
 import type { Store } from '../../store/store.js';
@@ -60,7 +61,7 @@ export class DesiredEffects implements EffectPort {
       // Out of the document: a later deployment of the same release installs it again.
       await this.edit(state, (doc) => withoutRelease(doc, version));
       const failure = outcome.failure ?? { code: 'FERRY_E_INTERNAL', message: 'the install failed' };
-      throw new FerryError(catalogCode(failure.code), failure.message);
+      throw new FerryError(knownErrorCode(failure.code), failure.message);
     }
     this.deps.onInstalled?.(state, version);
     // Into the ledger only now, installed and verified: a failed install leaves no release behind.
@@ -293,17 +294,7 @@ export class DesiredEffects implements EffectPort {
 
 /** How many lines a hook of the app has (its timeout applies to each). */
 function hookLines(app: AppConfig | undefined, hook: string): number {
-  if (app === undefined) return 0;
-  const byName: Record<string, readonly string[]> = {
-    before_start: app.hooks.beforeStart,
-    after_switch: app.hooks.afterSwitch,
-  };
-  return Object.hasOwn(byName, hook) ? byName[hook]!.length : 0;
-}
-
-/** A host's failure code as the catalog has it (an agent of another version may send one it lacks). */
-function catalogCode(code: string): ErrorCode {
-  return isErrorCode(code) ? code : 'FERRY_E_INTERNAL';
+  return app === undefined ? 0 : (appHookLines(app, hook)?.length ?? 0);
 }
 
 function windowKey(state: DeploymentState): string {

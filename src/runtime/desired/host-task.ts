@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isErrorCode } from '../../errors/catalog.js';
+import { knownErrorCode } from '../../errors/catalog.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type { HostTask } from '../../protocol/desired-state.js';
 import type { HostLink } from './host-link.js';
@@ -31,7 +31,7 @@ export async function runHostTask(
     const outcome = report.tasks.find((t) => t.id === task.id)!;
     if (outcome.state === 'failed') {
       const failure = outcome.failure ?? { code: 'FERRY_E_INTERNAL', message: `${opts.what} failed` };
-      throw new FerryError(isErrorCode(failure.code) ? failure.code : 'FERRY_E_INTERNAL', failure.message);
+      throw new FerryError(knownErrorCode(failure.code), failure.message);
     }
   } finally {
     await link.edit(host, app, env, (doc) => withoutTask(doc, task.id)).catch(() => undefined);
