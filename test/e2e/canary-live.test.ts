@@ -76,7 +76,8 @@ describe('a running canary: its share at runtime, its live counters', () => {
       expect(started.code, started.stderr).toBe(0);
       const stepOne = await waitFor('the first canary step', async () => {
         const status = await app();
-        return status.deployment?.phase === 'shifting' && status.canary ? status : null;
+        // The step's window opens just after its weights reach the router: wait for both.
+        return status.deployment?.phase === 'shifting' && status.canary?.since != null ? status : null;
       });
       expect(stepOne.deployment).toMatchObject({ step: 0, weight: 10, weightOverride: null });
       const atTen = await shareOver(load.report, '1.1.0', 2_000);
