@@ -1,4 +1,5 @@
 import { AppHost } from '../agent/app-host.js';
+import { appSpecOf } from '../protocol/app-spec.js';
 import type { AppConfig, AppEnvironmentConfig, ConfigSource } from '../config/types.js';
 import { EventPublisher } from '../events/publisher.js';
 import { DaemonMetrics, type InstanceSample } from '../metrics/daemon-metrics.js';
@@ -117,11 +118,14 @@ export function assembleParts(opts: {
   const link = new ExchangeHostLink({
     exchange,
     now,
-    // The embedded agent shares this configuration: the spec names how the app runs by its digest.
-    specFor: (app, env) => ({
-      config: {},
-      digest: hosts.get(`${app}.${env}`)?.desiredRunDigest() ?? 'unknown',
-    }),
+    specFor: (app, env) => {
+      const host = hosts.get(`${app}.${env}`);
+      const configured = Object.hasOwn(config.current.apps, app) ? config.current.apps[app] : undefined;
+      const settings = host?.app ?? configured;
+      return settings && Object.hasOwn(settings.environments, env)
+        ? appSpecOf(settings, env, host?.desiredRunDigest() ?? 'unknown')
+        : { config: {}, digest: 'unknown' };
+    },
   });
   const windows = new TrafficWindows(now);
   const effects = new DesiredEffects({ link, hostOf: () => LOCAL_HOST, store, config, windows, now });
@@ -130,7 +134,7 @@ export function assembleParts(opts: {
     labels: {},
     dataDir: paths.agentDir,
     transport: new InProcessAgentTransport(exchange, LOCAL_HOST),
-    hostFor: (app, env) => hosts.get(`${app}.${env}`),
+    hostFor: ({ app, env }) => hosts.get(`${app}.${env}`),
     hosts: () => hosts.values(),
     artifactCache: () => config.current.artifacts,
     onInstalled: (host, installed, cacheAsked) =>

@@ -69,7 +69,7 @@ describe('Reconciler: a host brought to its desired state', () => {
     });
     await parts.router.ensureRunning();
     reconciler = new Reconciler({
-      hostFor: (app, env) => parts.hosts.get(`${app}.${env}`),
+      hostFor: ({ app, env }) => parts.hosts.get(`${app}.${env}`),
       hosts: () => parts.hosts.values(),
       artifactCache: () => config.artifacts,
       onChange: () => undefined,

@@ -120,7 +120,11 @@ export class ExchangeHostLink implements HostLink {
       const others = apps.filter((a) => !(a.app === app && a.env === env));
       const published = await this.deps.exchange.publish(
         host,
-        { apps: change === null ? others : [...others, change(before)] },
+        // The spec as the configuration has it now: `ferry apply` may have changed how the app runs.
+        {
+          apps:
+            change === null ? others : [...others, { ...change(before), spec: this.deps.specFor(app, env) }],
+        },
         { ifRevision: current?.revision ?? 0 },
       );
       if (published !== null) {
