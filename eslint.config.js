@@ -17,13 +17,14 @@ const CLI_STATIC =
  * of the commands that talk to a daemon:
  * - daemon/up: `ferry up` runs the daemon in its own process;
  * - daemon/down: `ferry down` stops local processes (the daemon may be gone);
+ * - agent/process/run-agent: `ferry agent` runs a host's agent in its own process;
  * - install/run: `ferry install` runs a stretcher manifest here, without a daemon;
  * - config/load: `ferry config check` validates a whole file with the schema (and `ferry init` what
  *   it writes);
  * - config/daemon-settings: data_dir and api of a ferry.yaml (the YAML parser), read only when a
  *   command needs them to find its daemon.
  */
-const CLI_LAZY = '(daemon/(up|down)|install/run|config/(load|daemon-settings))\\.js$';
+const CLI_LAZY = '(daemon/(up|down)|agent/process/run-agent|install/run|config/(load|daemon-settings))\\.js$';
 
 /** The CLI's import fence for files `up` levels below src/ (up: '../' or '../../'). */
 function cliFence(files, up) {

@@ -12,7 +12,8 @@ interface CommandGroup {
  * one not listed still works (an unknown word loads every group), at the cost of loading them all.
  */
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
-  { names: ['up', 'down'], load: () => import('./commands/up.js') },
+  { names: ['up', 'down', 'server'], load: () => import('./commands/up.js') },
+  { names: ['agent'], load: () => import('./commands/agent.js') },
   { names: ['config'], load: () => import('./commands/config.js') },
   {
     names: ['deploy', 'rollback', 'restart', 'canary', 'pause', 'resume', 'promote', 'abort'],

@@ -62,12 +62,30 @@ export function compileConfig(
       allowInsecure: raw.api.allow_insecure,
     },
     metrics: { listen: raw.metrics.listen ?? null },
+    server: raw.server
+      ? {
+          listen: raw.server.listen,
+          names: raw.server.names,
+          tls: raw.server.tls
+            ? {
+                certFile: path.resolve(ctx.baseDir, raw.server.tls.cert),
+                keyFile: path.resolve(ctx.baseDir, raw.server.tls.key),
+                caFile: path.resolve(ctx.baseDir, raw.server.tls.ca),
+              }
+            : null,
+        }
+      : null,
     router: {
       holdTimeoutMs: raw.router.hold_timeout,
       workers: raw.router.workers,
       trustedProxies: raw.router.trusted_proxies,
     },
     environments,
+    environmentHosts: new Map(
+      Object.entries(raw.environments).flatMap(([env, settings]) =>
+        settings?.hosts ? [[env, settings.hosts] as const] : [],
+      ),
+    ),
     apps,
   };
   return { config: deepFreeze(config), problems };

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, labelsOf } from '../lib/labels.js';
 import { parseDuration } from '../lib/duration.js';
 import { NAME_PATTERN } from '../lib/names.js';
 import { versionProblem } from '../lib/release-version.js';
@@ -151,3 +152,17 @@ export function parseIpOrCidr(value: string): IpRange | undefined {
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return undefined;
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
+
+/**
+ * Which hosts: labels every selected host has (`role: web`). Keys and values as hosts' labels are
+ * (src/lib/labels.ts); at least one.
+ */
+export const hostSelector = z
+  .record(
+    z
+      .string()
+      .regex(LABEL_KEY_PATTERN, 'expected a label key: lowercase letters, digits, ".", "_", "/", "-"'),
+    z.string().regex(LABEL_VALUE_PATTERN, 'expected a label value: 1-63 letters, digits, ".", "_", "-"'),
+  )
+  .refine((labels) => Object.keys(labels).length > 0, 'expected at least one label, like {role: web}')
+  .transform((labels) => labelsOf(Object.entries(labels)));

@@ -11,6 +11,9 @@ export interface ListenAddress {
 /** api.listen when ferry.yaml does not set it. */
 export const DEFAULT_API_LISTEN = '127.0.0.1:7070';
 
+/** Where `ferry server` takes agents' connections (HTTPS): every interface, as agents are elsewhere. */
+export const DEFAULT_AGENTS_LISTEN = '0.0.0.0:7443';
+
 /** "127.0.0.1:8080", "8080", ":8080" or 8080 -> { host, port } (host defaults to 127.0.0.1). */
 export function parseListen(value: unknown): ListenAddress | undefined {
   const text =

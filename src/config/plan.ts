@@ -1,3 +1,4 @@
+import { runsOnThisHost } from './resolve.js';
 import type { AppConfig, AppEnvironmentConfig, FerryConfig } from './types.js';
 
 /**
@@ -49,6 +50,8 @@ const RESTART_FIELDS: ReadonlyArray<Field<FerryConfig>> = [
   ['api.tls', (c) => c.api.tls],
   ['api.allow_insecure', (c) => c.api.allowInsecure],
   ['router.workers', (c) => c.router.workers],
+  ['server', (c) => c.server],
+  ['environments.*.hosts', (c) => [...c.environmentHosts]],
 ];
 
 interface Side {
@@ -116,6 +119,8 @@ export function planConfigChange(
   const wanted = new Set<string>();
   for (const app of Object.values(next.apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {
+      // Environments on enrolled hosts are the fleet's: this host runs nothing of them.
+      if (!runsOnThisHost(next, env)) continue;
       const key = `${app.name}.${env}`;
       wanted.add(key);
       const now = byKey.get(key);
@@ -156,6 +161,7 @@ function portConflicts(kept: readonly RunningAppEnv[], next: FerryConfig): Confi
   const conflicts: Array<{ path: string; message: string }> = [];
   for (const app of Object.values(next.apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {
+      if (!runsOnThisHost(next, env)) continue;
       const holder = kept.find(
         (k) => k.settings.listen.port === settings.listen.port && settings.listen.port !== 0,
       );

@@ -35,3 +35,11 @@ export function assertEnvironment(config: FerryConfig, env: string): void {
     { got: env, known },
   );
 }
+
+/**
+ * True when the environment runs on this host (the server's own, or `ferry up`'s): it selects no
+ * enrolled hosts by labels. An environment with `hosts:` runs on the agents it selects.
+ */
+export function runsOnThisHost(config: FerryConfig, env: string): boolean {
+  return !config.environmentHosts.has(env);
+}

@@ -5,6 +5,7 @@ import {
   version,
   duration,
   envVars,
+  hostSelector,
   ipOrCidr,
   listen,
   name,
@@ -14,7 +15,7 @@ import {
   shellLines,
   size,
 } from './fields.js';
-import { DEFAULT_API_LISTEN } from './listen-address.js';
+import { DEFAULT_AGENTS_LISTEN, DEFAULT_API_LISTEN } from './listen-address.js';
 
 /**
  * The one schema of ferry.yaml. Raw values with human units ("5s", "10%") are validated here and
@@ -147,6 +148,20 @@ export const configSchema = z.strictObject({
       allow_insecure: z.boolean().default(false),
     })
     .prefault({}),
+  /**
+   * Agents on other hosts connect here (`ferry server`; `ferry up` too when set): HTTPS always,
+   * with the operator's files or the server's own CA (docs/trust.md).
+   */
+  server: z
+    .strictObject({
+      listen: listen.prefault(DEFAULT_AGENTS_LISTEN),
+      /** Names and IP addresses agents reach the server by, for the server's own certificate. */
+      names: z.array(z.string().min(1)).default([]),
+      tls: z
+        .strictObject({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1) })
+        .optional(),
+    })
+    .optional(),
   metrics: z
     .strictObject({
       /**
@@ -176,7 +191,20 @@ export const configSchema = z.strictObject({
       require_checksum: z.boolean().default(true),
     })
     .prefault({}),
-  environments: z.record(name('an environment name'), z.strictObject({}).nullable()).default({}),
+  environments: z
+    .record(
+      name('an environment name'),
+      z
+        .strictObject({
+          /**
+           * The enrolled hosts the environment runs on, by their labels (every label must match);
+           * without it the environment runs on the server's own host.
+           */
+          hosts: hostSelector.optional(),
+        })
+        .nullable(),
+    )
+    .default({}),
   apps: z.record(name('an app name'), app).default({}),
 });
 

@@ -1,6 +1,7 @@
 import type { AnalysisSpec, CanaryStep, StrategySpec } from '../engine/types.js';
 import type { HealthCheckSpec } from '../health/types.js';
 import type { IpRange, ListenAddress } from './fields.js';
+import type { Labels } from '../lib/labels.js';
 
 /** ferry.yaml compiled: plain units (ms, ratios), defaults applied, paths absolute, frozen. */
 export interface FerryConfig {
@@ -29,7 +30,21 @@ export interface FerryConfig {
     readonly cacheMaxBytes: number;
     readonly requireChecksum: boolean;
   };
+  /**
+   * Where agents on other hosts connect (HTTPS); null: no agents but this host's own. `tls` null:
+   * the server's own CA in the data directory (docs/trust.md).
+   */
+  readonly server: {
+    readonly listen: ListenAddress;
+    readonly names: readonly string[];
+    readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string } | null;
+  } | null;
   readonly environments: readonly string[];
+  /**
+   * Per environment, the labels of the enrolled hosts it runs on; an environment not here runs on
+   * the server's own host. A Map: environment names come from the file.
+   */
+  readonly environmentHosts: ReadonlyMap<string, Labels>;
   readonly apps: Readonly<Record<string, AppConfig>>;
 }
 

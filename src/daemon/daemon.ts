@@ -31,6 +31,8 @@ import {
   type RunAccount,
   type Supervisor,
 } from '../supervisor/index.js';
+import { listenForAgents, type AgentsListener } from '../server/agents-listener.js';
+import { Trust } from '../server/trust/trust.js';
 import { ConfigApplier, type ConfigApplied } from './config-apply.js';
 import { unconfiguredApp } from './unconfigured-app.js';
 import { adoptRunning, type AdoptedApp } from './adopt-running.js';
@@ -109,6 +111,10 @@ export class Daemon {
   private supervisor: Supervisor | null = null;
   /** The control plane's key-value store (the hosts' desired states). */
   private kv: KvStore | null = null;
+  /** Enrollment and agents' credentials, over the key-value store. */
+  private trust: Trust | null = null;
+  /** Where agents of other hosts connect, when the configuration has `server`. */
+  private agents: AgentsListener | null = null;
   private parts: DaemonParts | null = null;
   private hosts = new Map<string, AppHost>();
   private createHost: ((app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost) | null =
@@ -162,6 +168,7 @@ export class Daemon {
       const mode = await this.openStore();
       this.assemble();
       await this.listenApi();
+      await this.listenForAgents();
       await this.applyStartMode(mode);
       await this.startRouter();
       await this.adoptInstances(mode);
@@ -212,6 +219,7 @@ export class Daemon {
     }
     // Only once the start is decided: a refused start creates no file.
     this.kv = await openControlKv(this.paths);
+    this.trust = new Trust(this.kv);
     return mode;
   }
 
@@ -311,6 +319,26 @@ export class Daemon {
     withDataDirWrites(this.paths.home, () => this.lock!.writeRecord(this.apiUrl));
     const metricsListen = this.opts.config.metrics.listen;
     if (metricsListen !== null) this.metricsServer = await listenMetrics(this.metrics!, metricsListen);
+  }
+
+  /** Agents of other hosts enroll and connect on an HTTPS address of their own (`server` in ferry.yaml). */
+  private async listenForAgents(): Promise<void> {
+    const settings = this.live.current.server;
+    if (settings === null) return;
+    this.agents = await listenForAgents({
+      settings,
+      dataDir: this.paths.home,
+      exchange: this.parts!.exchange,
+      trust: this.trust!,
+      logger: this.logger!,
+    });
+    const { url, tls } = this.agents;
+    this.logger!.info({ url, caFingerprint: tls.caFingerprint, tls: tls.source }, 'agents connect here');
+  }
+
+  /** Where agents connect and the CA fingerprint they pin; null when this daemon takes no agents. */
+  get agentsAddress(): { readonly url: string; readonly caFingerprint: string } | null {
+    return this.agents ? { url: this.agents.url, caFingerprint: this.agents.tls.caFingerprint } : null;
   }
 
   /**
@@ -590,6 +618,7 @@ export class Daemon {
   /** Stops what the daemon runs itself; never a router or an instance (they outlive the daemon). */
   private async detachParts(): Promise<void> {
     await this.api?.close();
+    await this.agents?.close();
     await this.metricsServer?.close();
     this.metrics?.close();
     this.routerWatch?.stop();

@@ -1,5 +1,6 @@
 import { AppHost } from '../agent/app-host.js';
 import { appSpecOf } from '../protocol/app-spec.js';
+import { runsOnThisHost } from '../config/resolve.js';
 import type { AppConfig, AppEnvironmentConfig, ConfigSource } from '../config/types.js';
 import { EventPublisher } from '../events/publisher.js';
 import { DaemonMetrics, type InstanceSample } from '../metrics/daemon-metrics.js';
@@ -104,6 +105,8 @@ export function assembleParts(opts: {
     });
   for (const app of Object.values(config.current.apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {
+      // An environment on enrolled hosts runs there, not here.
+      if (!runsOnThisHost(config.current, env)) continue;
       const host = createHost(app, env, settings);
       hosts.set(host.key, host);
     }

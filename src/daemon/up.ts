@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { configFlag, findConfigFile, type ConfigFile } from '../config/config-file.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
+import { DEFAULT_AGENTS_LISTEN, parseListen } from '../config/listen-address.js';
 import { createLogger } from '../lib/logger.js';
 import { shellWord } from '../lib/shell-word.js';
 import { messageOf } from '../errors/ferry-error.js';
@@ -16,6 +17,8 @@ export interface UpOptions {
   readonly home?: string;
   /** `--adopt` or `--reset`: how to start on a lost store. */
   readonly recovery?: Recovery;
+  /** `ferry server`: agents of other hosts connect (ferry.yaml's `server`, else its defaults). */
+  readonly server?: boolean;
   readonly out?: NodeJS.WritableStream;
 }
 
@@ -30,7 +33,10 @@ export async function up(opts: UpOptions): Promise<void> {
   // would slow every one-shot command's start by about 11 ms.
   setFlagsFromString('--optimize-for-size');
   const out = opts.out ?? process.stdout;
-  const { config, file } = readConfig(opts);
+  const read = readConfig(opts);
+  const { file } = read;
+  let { config } = read;
+  if (opts.server && config.server === null) config = withDefaultServer(config);
   // On a terminal the daemon's log is shown as it is written, one readable line per entry (the
   // file keeps JSON); it says what the event and notice lines below would, so they are left out.
   const terminal = opts.out === undefined && process.stdout.isTTY ? process.stdout : undefined;
@@ -65,7 +71,12 @@ export async function up(opts: UpOptions): Promise<void> {
       if (event.type !== 'phase') out.write(`  [${event.deploymentId}] ${event.message}\n`);
     });
   await daemon.idle();
-  out.write(banner(config, daemon.apiUrl, clientFlags(config, file, opts)));
+  out.write(banner(config, daemon.apiUrl, clientFlags(config, file, opts), daemon.agentsAddress));
+}
+
+/** `ferry server` without a `server` section: agents connect on every interface, port 7443. */
+function withDefaultServer(config: FerryConfig): FerryConfig {
+  return { ...config, server: { listen: parseListen(DEFAULT_AGENTS_LISTEN)!, names: [], tls: null } };
 }
 
 function readConfig(opts: UpOptions): { config: FerryConfig; file: ConfigFile | null } {
@@ -85,8 +96,19 @@ function clientFlags(config: FerryConfig, file: ConfigFile | null, opts: UpOptio
   return [configFlag(file), homeGiven ? ` --home ${shellWord(config.dataDir)}` : ''].join('');
 }
 
-function banner(config: FerryConfig, apiUrl: string, flags: string): string {
+function banner(
+  config: FerryConfig,
+  apiUrl: string,
+  flags: string,
+  agents: { readonly url: string; readonly caFingerprint: string } | null,
+): string {
   const lines = ['', 'Ferry is up.', `  API:  ${apiUrl}  (token: ${path.join(config.dataDir, 'api-token')})`];
+  if (agents !== null)
+    lines.push(
+      `  agents: ${agents.url}  (CA ${agents.caFingerprint})`,
+      `    enroll a host: ferry join-token create${flags}, then on the host:`,
+      `    ferry agent --server ${agents.url} --ca-fingerprint ${agents.caFingerprint} --token <join token>`,
+    );
   const first = Object.keys(config.apps)[0];
   for (const app of Object.values(config.apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {

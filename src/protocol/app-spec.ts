@@ -30,7 +30,8 @@ export function appOfSpec(
 ): { readonly app: AppConfig; readonly settings: AppEnvironmentConfig } {
   const config = spec.config as Partial<AppConfig>;
   const problems: string[] = [];
-  if (config.name !== app) problems.push(`name: expected ${JSON.stringify(app)}, got ${JSON.stringify(config.name)}`);
+  if (config.name !== app)
+    problems.push(`name: expected ${JSON.stringify(app)}, got ${JSON.stringify(config.name)}`);
   for (const part of ['artifact', 'run', 'health', 'router', 'hooks'] as const)
     if (typeof config[part] !== 'object' || config[part] === null) problems.push(`${part}: missing`);
   const environments = config.environments;

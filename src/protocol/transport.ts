@@ -6,6 +6,12 @@
 /** `GET` with `?after=<revision>`: the host's desired state once newer (200), or 204 after the poll bound. */
 export const DESIRED_STATE_PATH = '/v1/agent/desired';
 
+/**
+ * `POST` {name, labels?} with `Authorization: Bearer <join token>`: enrolls the host and answers
+ * {host, credential} (200), the credential shown this once.
+ */
+export const ENROLL_PATH = '/v1/agent/enroll';
+
 /** `POST` a report (JSON): 204 once taken. */
 export const REPORT_PATH = '/v1/agent/report';
 

@@ -1,10 +1,11 @@
 import type { Dispatcher } from 'undici';
+import { z } from 'zod';
 import { isErrorCode } from '../../errors/catalog.js';
 import { FerryError, messageOf } from '../../errors/ferry-error.js';
 import { UnknownCodeError } from '../../errors/unknown-code-error.js';
 import { redactUrl } from '../../lib/redact.js';
 import type { HostReport } from '../../protocol/report.js';
-import { DESIRED_STATE_PATH, MAX_REPORT_BYTES, REPORT_PATH } from '../../protocol/transport.js';
+import { DESIRED_STATE_PATH, ENROLL_PATH, MAX_REPORT_BYTES, REPORT_PATH } from '../../protocol/transport.js';
 import type { AgentTransport } from './transport.js';
 
 export interface HttpTransportOptions {
@@ -20,6 +21,11 @@ export interface HttpTransportOptions {
 }
 
 type Response = Dispatcher.ResponseData;
+
+const enrollmentSchema = z.object({
+  host: z.object({ id: z.string().min(1), labels: z.record(z.string(), z.string()) }),
+  credential: z.string().min(1),
+});
 
 /** The agent protocol over HTTP(S), with undici. */
 export class HttpAgentTransport implements AgentTransport {
@@ -66,6 +72,46 @@ export class HttpAgentTransport implements AgentTransport {
     const response = await this.send('POST', REPORT_PATH, body, signal);
     if (response.statusCode < 200 || response.statusCode > 299) throw await this.failure(response);
     await response.body.dump();
+  }
+
+  /**
+   * Enrolls this host, presenting the join token this transport was made with as its credential;
+   * resolves with the host's id and its own credential (to keep: it is shown this once).
+   */
+  async enroll(
+    request: { readonly name: string; readonly labels: Readonly<Record<string, string>> },
+    signal: AbortSignal,
+  ): Promise<{
+    readonly hostId: string;
+    readonly labels: Record<string, string>;
+    readonly credential: string;
+  }> {
+    const response = await this.send('POST', ENROLL_PATH, JSON.stringify(request), signal);
+    if (response.statusCode !== 200) throw await this.failure(response);
+    const answer = enrollmentSchema.safeParse(await this.readJson(response));
+    if (!answer.success)
+      throw new FerryError(
+        'FERRY_E_PROTOCOL',
+        `the server at ${this.target} answered an enrollment Ferry cannot read`,
+        {
+          where: this.target,
+          expected: '{host: {id, labels}, credential}',
+        },
+      );
+    return {
+      hostId: answer.data.host.id,
+      labels: answer.data.host.labels,
+      credential: answer.data.credential,
+    };
+  }
+
+  private async readJson(response: Response): Promise<unknown> {
+    const text = await this.read(response);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
   }
 
   private async send(

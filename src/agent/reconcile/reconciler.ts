@@ -23,7 +23,7 @@ export interface ReconcilerDeps {
    * The host of an app in an environment on this host, when it has one (configured or adopted); a
    * `ferry agent` makes it from the desired state's spec.
    */
-  readonly hostFor: (desired: AppOnHost) => AppHost | undefined;
+  readonly hostFor: (desired: AppOnHost) => AppHost | undefined | Promise<AppHost | undefined>;
   /** Every app host on this host: reports say what runs, desired or not. */
   readonly hosts: () => Iterable<AppHost>;
   /** The download cache settings in effect. */
@@ -171,7 +171,7 @@ export class Reconciler {
    * next one plans again). True when there was something to do, or something waits to be done.
    */
   private async pass(desired: AppOnHost): Promise<boolean> {
-    const host = this.deps.hostFor(desired);
+    const host = await this.deps.hostFor(desired);
     const log = this.deps.logger.child({ app: desired.app, env: desired.env });
     if (host === undefined) {
       // Planned again when the host gets it (the configuration is applied, then the reconciler poked).

@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import type { GlobalOptions } from '../daemon-target.js';
 
 /** ferry up: runs the daemon in this process, until a signal stops it. */
-export async function up(opts: { adopt?: boolean; reset?: boolean }, command: Command): Promise<never> {
+export async function up(
+  opts: { adopt?: boolean; reset?: boolean; server?: boolean },
+  command: Command,
+): Promise<never> {
   const { home, config } = command.optsWithGlobals<GlobalOptions>();
   const recovery = opts.adopt ? 'adopt' : opts.reset ? 'reset' : undefined;
   // The daemon's code, loaded by this command only (see the CLI's import fence in eslint.config.js).
@@ -11,6 +14,12 @@ export async function up(opts: { adopt?: boolean; reset?: boolean }, command: Co
     ...(config ? { config } : {}),
     ...(home ? { home } : {}),
     ...(recovery ? { recovery } : {}),
+    ...(opts.server ? { server: true } : {}),
   });
   return new Promise<never>(() => {});
+}
+
+/** ferry server: the daemon with the agents' address open (ferry.yaml's `server`, else 0.0.0.0:7443). */
+export function server(opts: { adopt?: boolean; reset?: boolean }, command: Command): Promise<never> {
+  return up({ ...opts, server: true }, command);
 }

@@ -21,6 +21,13 @@ export function register(program: Command): void {
     .action(lazyAction(async () => (await import('../actions/up.js')).up));
 
   program
+    .command('server')
+    .description(
+      "run the control plane in the foreground with the agents' HTTPS address open (server.listen, default 0.0.0.0:7443); environments with hosts: run on enrolled agents",
+    )
+    .action(lazyAction(async () => (await import('../actions/up.js')).server));
+
+  program
     .command('down')
     .description('stop the daemon, the router and every app instance of this data directory')
     .action(lazyAction(async () => (await import('../actions/down.js')).down));

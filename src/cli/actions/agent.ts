@@ -1,0 +1,49 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { FerryError } from '../../errors/ferry-error.js';
+import { labelsOf } from '../../lib/labels.js';
+
+interface AgentFlags {
+  readonly server: string;
+  readonly token?: string;
+  readonly caFingerprint?: string;
+  readonly caFile?: string;
+  readonly name?: string;
+  readonly label?: readonly string[];
+  readonly dataDir?: string;
+}
+
+/** ferry agent: runs the agent in this process until a signal stops it. */
+export async function agent(flags: AgentFlags): Promise<never> {
+  const labels = labelsOf((flags.label ?? []).map(parseLabelFlag));
+  const dataDir = path.resolve(
+    flags.dataDir ?? process.env.FERRY_AGENT_HOME ?? path.join(homedir(), '.ferry-agent'),
+  );
+  // The agent's code, loaded by this command only.
+  const { runAgent } = await import('../../agent/process/run-agent.js');
+  await runAgent({
+    server: flags.server,
+    dataDir,
+    labels,
+    ...(flags.token !== undefined ? { joinToken: flags.token } : {}),
+    ...(flags.caFingerprint !== undefined ? { caFingerprint: flags.caFingerprint } : {}),
+    ...(flags.caFile !== undefined ? { caFile: path.resolve(flags.caFile) } : {}),
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+  });
+  return new Promise<never>(() => {});
+}
+
+function parseLabelFlag(text: string): [string, string] {
+  const at = text.indexOf('=');
+  if (at <= 0)
+    throw new FerryError(
+      'FERRY_E_USAGE',
+      `--label: expected key=value like role=web, got ${JSON.stringify(text)}`,
+      {
+        where: '--label',
+        expected: 'key=value',
+        got: text,
+      },
+    );
+  return [text.slice(0, at), text.slice(at + 1)];
+}
