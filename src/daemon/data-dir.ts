@@ -25,6 +25,10 @@ const FERRY_FILES = [
   'daemon.log',
   'router/routes.json',
   'router/router.log',
+  // A `ferry agent`'s.
+  'agent.json',
+  'agent-credential',
+  'server-ca.pem',
 ];
 
 /** Less free space than this and the daemon would fail later, in the middle of something. */

@@ -20,6 +20,7 @@ import { daemonPaths, type DaemonPaths } from '../../daemon/paths.js';
 import { RouterWatch } from '../../daemon/router-watch.js';
 import { HostAgent } from '../host-agent.js';
 import { loadDesiredState } from '../link/desired-file.js';
+import type { AgentLinkStatus } from '../link/agent-link.js';
 import { HttpAgentTransport } from '../link/http-transport.js';
 import { readAgentCredential, saveAgentCredential } from '../trust/credential-file.js';
 import { pinServerCa } from '../trust/server-ca.js';
@@ -84,6 +85,9 @@ export class AgentProcess {
       const serverUrl = parseServerUrl(this.settings.server);
       await this.claimDataDir();
       const logger = (this.logger = this.settings.openLog(this.paths.log));
+      // Unenrolled without a token: refused before anything is fetched or kept.
+      if (readAgentCredential(this.paths.home) === undefined && this.settings.joinToken === undefined)
+        throw notEnrolled(this.paths.home);
       const ca = await pinServerCa({
         serverUrl,
         dataDir: this.paths.home,
@@ -160,6 +164,11 @@ export class AgentProcess {
     }
   }
 
+  /** Whether the agent reaches its server, and its link's last failure (none before it started). */
+  get link(): AgentLinkStatus | null {
+    return this.agent?.status ?? null;
+  }
+
   /** Stops following the server; the router and the instances keep serving. */
   async stop(): Promise<void> {
     const undo = async (what: string, work: () => unknown): Promise<void> => {
@@ -204,12 +213,7 @@ export class AgentProcess {
       return kept;
     }
     const joinToken = this.settings.joinToken;
-    if (joinToken === undefined)
-      throw new FerryError(
-        'FERRY_E_USAGE',
-        `--token: this agent is not enrolled yet (no credential in ${home}): give it a join token (ferry join-token create on the server)`,
-        { where: '--token', expected: 'a join token ferry-join.<id>.<secret>', got: 'none' },
-      );
+    if (joinToken === undefined) throw notEnrolled(home);
     const name = this.settings.name ?? hostname();
     const transport = new HttpAgentTransport({
       baseUrl: new URL(serverUrl).origin,
@@ -277,4 +281,12 @@ export class AgentProcess {
   private localDefaults(): FerryConfig {
     return parseConfig('{}', { configPath: null, env: { ...process.env, FERRY_HOME: this.paths.home } });
   }
+}
+
+function notEnrolled(home: string): FerryError {
+  return new FerryError(
+    'FERRY_E_USAGE',
+    `--token: this agent is not enrolled yet (no credential in ${home}): give it a join token (ferry join-token create on the server)`,
+    { where: '--token', expected: 'a join token ferry-join.<id>.<secret>', got: 'none' },
+  );
 }

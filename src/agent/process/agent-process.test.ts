@@ -1,0 +1,225 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/support/wait.js';
+import { parseConfig } from '../../config/load.js';
+import type { FerryConfig } from '../../config/types.js';
+import { systemClock } from '../../lib/clock.js';
+import { labelsOf } from '../../lib/labels.js';
+import { silentLogger } from '../../lib/logger.js';
+import { appSpecOf } from '../../protocol/app-spec.js';
+import { RouterClient } from '../../router/client.js';
+import { freePort } from '../../router/test-support/router-harness.js';
+import { startSteadyLoad } from '../../router/test-support/steady-load.js';
+import { steadyApp, emptyApp } from '../../runtime/desired/edits.js';
+import { HostExchange } from '../../server/agent-api/host-exchange.js';
+import { KvDesiredStates } from '../../server/agent-api/kv-desired-states.js';
+import { listenForAgents, type AgentsListener } from '../../server/agents-listener.js';
+import { Trust } from '../../server/trust/trust.js';
+import { openSqliteKvStore } from '../../store/kv/sqlite-kv.js';
+import type { KvStore } from '../../store/kv/kv.js';
+import { AgentProcess } from './agent-process.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+/**
+ * `ferry agent` as it runs on a host, against a real agents' listener (HTTPS with the server's own
+ * CA, enrollment, credentials) and the real router and instances: it enrolls once, runs what its
+ * desired state says, keeps serving without the server and across its own restart, and is refused
+ * once revoked.
+ */
+describe('AgentProcess: a host run by its agent over HTTPS', () => {
+  let dir: string;
+  let appPort: number;
+  let agentsPort: number;
+  let kv: KvStore;
+  let trust: Trust;
+  let exchange: HostExchange;
+  let listener: AgentsListener | null = null;
+  let config: FerryConfig;
+  let agent: AgentProcess | null = null;
+  const agentHome = () => path.join(dir, 'agent');
+  let hostId = '';
+
+  const listen = async (): Promise<AgentsListener> =>
+    (listener = await listenForAgents({
+      settings: { listen: { host: '127.0.0.1', port: agentsPort }, names: [], tls: null },
+      dataDir: path.join(dir, 'server'),
+      exchange,
+      trust,
+      logger: silentLogger(),
+    }));
+
+  const newAgent = (extra: { joinToken?: string; caFingerprint?: string } = {}): AgentProcess =>
+    new AgentProcess({
+      server: `https://127.0.0.1:${agentsPort}`,
+      dataDir: agentHome(),
+      name: 'web-1',
+      labels: labelsOf([['zone', 'a']]),
+      reportEveryMs: 100,
+      openLog: () => silentLogger(),
+      ...extra,
+    });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ferry-agent-'));
+    execFileSync(process.execPath, [
+      path.join(ROOT, 'examples/hello/build.mjs'),
+      '--out',
+      path.join(dir, 'dist'),
+    ]);
+    appPort = await freePort();
+    agentsPort = await freePort();
+    config = parseConfig(
+      [
+        'environments: { production: { hosts: { role: web } } }',
+        'apps:',
+        '  hello:',
+        `    artifact: { url: "file://${dir}/dist/hello-{version}.tar.gz", checksums: "file://${dir}/dist/SHA256SUMS" }`,
+        '    run: { command: node, args: [server.mjs] }',
+        '    instances: 2',
+        `    listen: 127.0.0.1:${appPort}`,
+        '    health: { http: { path: /healthz }, interval: 100ms, healthy_threshold: 1 }',
+        '    stop: { grace: 2s }',
+      ].join('\n'),
+      { configPath: null, env: {} },
+    );
+    kv = await openSqliteKvStore(':memory:');
+    trust = new Trust(kv);
+    exchange = new HostExchange({
+      desired: new KvDesiredStates(kv),
+      clock: systemClock,
+      pollTimeoutMs: 2_000,
+    });
+    await listen();
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await listener?.close();
+    exchange?.close();
+    // What the agent started outlives it by design: the test stops it.
+    const router = new RouterClient({ stateDir: path.join(agentHome(), 'router') });
+    const last = hostId ? exchange?.latestReport(hostId) : null;
+    for (const app of last?.report.apps ?? [])
+      for (const instance of app.instances) if (instance.pid !== null) process.kill(instance.pid, 'SIGKILL');
+    await router.stop().catch(() => undefined);
+    await kv?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  async function deploy(hostId: string, version: string): Promise<void> {
+    const current = await exchange.desiredState(hostId);
+    const spec = appSpecOf(config.apps.hello!, 'production', `digest-${version}`);
+    const app = steadyApp(
+      current?.apps.find((a) => a.app === 'hello') ?? emptyApp('hello', 'production', spec),
+      version,
+      2,
+    );
+    await exchange.publish(hostId, { apps: [{ ...app, spec }] }, { ifRevision: current?.revision ?? 0 });
+  }
+
+  const served = async (): Promise<string> => (await fetch(`http://127.0.0.1:${appPort}/`)).text();
+
+  it('refuses to start unenrolled without a join token, and changes nothing', async () => {
+    const fingerprint = listener!.tls.caFingerprint;
+    const bare = newAgent({ caFingerprint: fingerprint });
+    await expect(bare.start()).rejects.toMatchObject({ code: 'FERRY_E_USAGE' });
+    expect(existsSync(path.join(agentHome(), 'agent-credential'))).toBe(false);
+    const wrong = newAgent({ caFingerprint: fingerprint, joinToken: 'ferry-join.0123456789abcdef.nope' });
+    await expect(wrong.start()).rejects.toMatchObject({ code: 'FERRY_E_JOIN_TOKEN_REFUSED' });
+    expect(existsSync(path.join(agentHome(), 'agent-credential'))).toBe(false);
+  }, 60_000);
+
+  it('enrolls with a join token (its credential kept owner-only), then runs and reports what its desired state says', async () => {
+    const { token } = await trust.createJoinToken({ ttlMs: 60_000, labels: labelsOf([['role', 'web']]) });
+    agent = newAgent({ joinToken: token, caFingerprint: listener!.tls.caFingerprint });
+    await agent.start();
+    hostId = agent.identity!.hostId;
+    expect(agent.identity).toMatchObject({ name: 'web-1', labels: { role: 'web', zone: 'a' } });
+    expect(statSync(path.join(agentHome(), 'agent-credential')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path.join(agentHome(), 'agent-credential'), 'utf8')).toMatch(/^ferry-agent\./);
+
+    await deploy(hostId, '1.0.0');
+    const report = await exchange.waitForReport(
+      hostId,
+      ({ report: r }) =>
+        r.apps.some(
+          (a) =>
+            a.app === 'hello' &&
+            a.instances.filter((i) => i.health === 'healthy' && i.version === '1.0.0').length === 2,
+        ),
+      AbortSignal.timeout(60_000),
+    );
+    expect(report.report.labels).toMatchObject({ role: 'web', zone: 'a' });
+    expect(await served()).toContain('1.0.0');
+  }, 90_000);
+
+  it('keeps serving without the server, moves to a new release when it is back, and drops no request', async () => {
+    const load = startSteadyLoad(`http://127.0.0.1:${appPort}/`, { keepAlive: 2, fresh: 1, maxMs: 90_000 });
+    await load.succeeded(50);
+    await listener!.close();
+    listener = null;
+    await load.succeeded(200);
+    expect(await served()).toContain('1.0.0');
+
+    await listen();
+    await deploy(hostId, '1.1.0');
+    await waitFor(
+      '1.1.0 to serve alone',
+      () => {
+        const latest = exchange.latestReport(hostId)?.report.apps.find((a) => a.app === 'hello');
+        return (
+          latest !== undefined &&
+          latest.instances.length === 2 &&
+          latest.instances.every((i) => i.version === '1.1.0' && i.health === 'healthy')
+        );
+      },
+      60_000,
+    );
+    await load.succeeded(100);
+    const result = await load.stop();
+    expect(result.failed, result.failures.join('\n')).toBe(0);
+    expect(await served()).toContain('1.1.0');
+  }, 120_000);
+
+  it('restarted without its token, it re-adopts its instances (same processes) and serves on', async () => {
+    const before = exchange
+      .latestReport(hostId)!
+      .report.apps.find((a) => a.app === 'hello')!
+      .instances.map((i) => i.pid);
+    const load = startSteadyLoad(`http://127.0.0.1:${appPort}/`, { keepAlive: 2, fresh: 1, maxMs: 60_000 });
+    await load.succeeded(50);
+    await agent!.stop();
+    await load.succeeded(100);
+    agent = newAgent();
+    await agent.start();
+    const after = await exchange.waitForReport(
+      hostId,
+      ({ report: r }) =>
+        r.apps.some((a) => a.app === 'hello' && a.instances.every((i) => i.health === 'healthy')),
+      AbortSignal.timeout(30_000),
+    );
+    expect(
+      after.report.apps
+        .find((a) => a.app === 'hello')!
+        .instances.map((i) => i.pid)
+        .sort(),
+    ).toEqual(before.sort());
+    await load.succeeded(100);
+    const result = await load.stop();
+    expect(result.failed, result.failures.join('\n')).toBe(0);
+  }, 90_000);
+
+  it('revoked, its requests are refused; it keeps serving its last desired state', async () => {
+    await trust.revokeHost(hostId);
+    await waitFor(
+      'the link to be refused',
+      () => agent!.link?.lastError?.code === 'FERRY_E_AGENT_CREDENTIAL_REFUSED',
+      30_000,
+    );
+    expect(await served()).toContain('1.1.0');
+  }, 60_000);
+});
