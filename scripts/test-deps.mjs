@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Installs the Debian packages the tests need (real serf, rsync, openssl, etcd, python3: the tests run
-// real programs, never stand-ins). `npm test` runs it first (pretest), so `npm ci && npm run
+// Installs the Debian packages the tests need (real serf, rsync, openssl, etcd, python3, iproute2:
+// the tests run real programs, never stand-ins). `npm test` runs it first (pretest), so `npm ci && npm run
 // check` and .ci/run prepare the host before any test runs; the tests themselves only check and
 // fail clearly, they never change the host.
 //
@@ -15,7 +15,10 @@ import console from 'node:console';
 import path from 'node:path';
 import process from 'node:process';
 
-/** What the tests run, the Debian package that provides it, and who needs it. */
+/**
+ * What the tests run, the Debian package that provides it, and who needs it; `sbin`: it lives in
+ * /usr/sbin, which an ordinary user's PATH omits, so it is looked for there too.
+ */
 const DEPENDENCIES = [
   { command: 'serf', pkg: 'serf', usedBy: 'test/e2e/serf.test.ts (ferry install as a Serf event handler)' },
   { command: 'rsync', pkg: 'rsync', usedBy: 'the ferry install tests that compare with rsync -a --delete' },
@@ -30,19 +33,26 @@ const DEPENDENCIES = [
     pkg: 'python3',
     usedBy: 'the router tests (a backend whose accept queue is full)',
   },
+  {
+    command: 'ip',
+    pkg: 'iproute2',
+    sbin: true,
+    usedBy: 'test/support/netns.test.ts and the fleet tests (network namespaces, veth pairs, a bridge)',
+  },
 ];
+const SBIN = ['/usr/sbin', '/sbin'];
 
 const checkOnly = process.argv.slice(2).includes('--check');
 const unknown = process.argv.slice(2).filter((arg) => arg !== '--check');
 if (unknown.length > 0)
   fail(`unknown argument ${JSON.stringify(unknown[0])}; usage: node scripts/test-deps.mjs [--check]`);
 
-let missing = DEPENDENCIES.filter((dep) => !onPath(dep.command));
+let missing = DEPENDENCIES.filter((dep) => !isInstalled(dep));
 if (missing.length > 0 && !checkOnly && process.getuid?.() === 0) {
   if (!onPath('apt-get'))
     fail(explain(missing, 'apt-get is not available here (this script knows Debian only)'));
   install(missing.map((dep) => dep.pkg));
-  missing = DEPENDENCIES.filter((dep) => !onPath(dep.command));
+  missing = DEPENDENCIES.filter((dep) => !isInstalled(dep));
   if (missing.length > 0) fail(explain(missing, 'apt-get ran, yet they are still missing'));
 }
 if (missing.length > 0) {
@@ -51,9 +61,14 @@ if (missing.length > 0) {
 }
 console.log(`test-deps: ${DEPENDENCIES.map((dep) => dep.command).join(', ')} present`);
 
-/** Whether an executable named `command` is in one of PATH's directories. */
-function onPath(command) {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+/** Whether a dependency's program is in one of PATH's directories (or, for an sbin one, in SBIN). */
+function isInstalled(dep) {
+  return onPath(dep.command, dep.sbin ? SBIN : []);
+}
+
+/** Whether an executable named `command` is in one of PATH's directories, or of `extraDirs`. */
+function onPath(command, extraDirs = []) {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), ...extraDirs]) {
     if (dir === '') continue;
     const file = path.join(dir, command);
     try {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,10 +51,16 @@ describe('scripts/test-deps.mjs', () => {
 
   it('passes quietly when everything is there', () => {
     const result = runScript(['--check'], {
-      PATH: pathWith('serf', 'rsync', 'openssl', 'etcd', 'python3'),
+      PATH: pathWith('serf', 'rsync', 'openssl', 'etcd', 'python3', 'ip'),
     });
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toBe('test-deps: serf, rsync, openssl, etcd, python3 present\n');
+    expect(result.stdout).toBe('test-deps: serf, rsync, openssl, etcd, python3, ip present\n');
+  });
+
+  it.runIf(existsSync('/usr/sbin/ip'))("finds iproute2's ip in /usr/sbin, which a user's PATH omits", () => {
+    const result = runScript(['--check'], { PATH: pathWith('serf', 'rsync', 'openssl', 'etcd', 'python3') });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toBe('test-deps: serf, rsync, openssl, etcd, python3, ip present\n');
   });
 });
 

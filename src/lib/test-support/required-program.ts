@@ -7,22 +7,28 @@ import path from 'node:path';
  * (as root) or names what is missing. Nothing is skipped: a missing program fails the test.
  */
 export function requireProgram(command: string): void {
-  if (isOnPath(command)) return;
+  if (findProgram(command) !== null) return;
   throw new Error(
     `${command} is not installed, and this test runs it: \`npm test\` installs what the tests need ` +
       '(scripts/test-deps.mjs, as root with apt-get); run `node scripts/test-deps.mjs` to see what is missing',
   );
 }
 
-function isOnPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    if (dir === '') return false;
+/**
+ * The path of an executable named `command` in PATH, else in one of `extraDirs` (e.g. /usr/sbin,
+ * which an ordinary user's PATH omits); null when there is none.
+ */
+export function findProgram(command: string, extraDirs: readonly string[] = []): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), ...extraDirs];
+  for (const dir of dirs) {
+    if (dir === '') continue;
     const file = path.join(dir, command);
     try {
       accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
+      if (statSync(file).isFile()) return file;
     } catch {
-      return false;
+      // not in this directory
     }
-  });
+  }
+  return null;
 }
