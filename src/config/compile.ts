@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { compileRollout } from './rollout-settings.js';
 import type { StrategySpec } from '../engine/types.js';
 import { closest } from '../lib/closest.js';
 import { checkApp } from './checks.js';
@@ -190,6 +191,7 @@ function compileApp(
       timeoutMs: raw.hooks.timeout,
     },
     keepReleases: raw.keep_releases,
+    rollout: compileRollout(raw.rollout, where, problems),
     router: {
       connectTimeoutMs: raw.router.connect_timeout,
       responseTimeoutMs: raw.router.response_timeout,

@@ -16,6 +16,7 @@ import {
   size,
 } from './fields.js';
 import { DEFAULT_AGENTS_LISTEN, DEFAULT_API_LISTEN } from './listen-address.js';
+import { parseAmount } from '../rollout/options.js';
 
 /**
  * The one schema of ferry.yaml. Raw values with human units ("5s", "10%") are validated here and
@@ -106,6 +107,53 @@ const appRouter = z.strictObject({
   trusted_proxies: z.array(ipOrCidr).optional(),
 });
 
+/** A number of hosts (`2`) or a percent of them (`"25%"`). */
+const hostAmount = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const amount = parseAmount(value);
+  if (amount === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a number of hosts like 2 or a percent like "25%", got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return amount;
+});
+
+const rolloutController = z.strictObject({
+  /** Asked with a POST of the question (JSON); answers JSON. May carry credentials (never shown). */
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }),
+  timeout: duration.optional(),
+});
+
+/** How a release moves across an environment's hosts (docs/rollouts.md). */
+const rollout = z.strictObject({
+  batch: hostAmount.optional(),
+  max_unavailable: hostAmount.optional(),
+  /** The share of hosts that must succeed for the release to be good (whole percent). */
+  success: percent.optional(),
+  soak: duration.optional(),
+  deadline: duration.optional(),
+  silent_after: duration.optional(),
+  unseen_after: duration.optional(),
+  /** A first batch that pauses (and may be analysed) before the rest. */
+  canary: z
+    .strictObject({
+      size: hostAmount.optional(),
+      pause: duration.optional(),
+      analysis: z.boolean().optional(),
+    })
+    .optional(),
+  controllers: z
+    .strictObject({
+      selection: rolloutController.optional(),
+      approval: rolloutController.extend({ at: z.enum(['start', 'after-canary']).optional() }).optional(),
+      target_monitor: rolloutController.optional(),
+      fleet_monitor: rolloutController.optional(),
+    })
+    .optional(),
+});
+
 const hooks = z.strictObject({
   before_start: shellLines.default([]),
   after_switch: shellLines.default([]),
@@ -134,6 +182,8 @@ const app = z.strictObject({
   hooks: hooks.prefault({}),
   keep_releases: positiveInt('a number of releases').prefault(5),
   router: appRouter.prefault({}),
+  /** Across an environment's hosts (environments with `hosts:`). */
+  rollout: rollout.prefault({}),
   environments: z.record(z.string(), appEnvironment).default({}),
 });
 

@@ -2,6 +2,7 @@ import type { AnalysisSpec, CanaryStep, StrategySpec } from '../engine/types.js'
 import type { HealthCheckSpec } from '../health/types.js';
 import type { IpRange, ListenAddress } from './fields.js';
 import type { Labels } from '../lib/labels.js';
+import type { AppRolloutConfig } from './rollout-settings.js';
 
 /** ferry.yaml compiled: plain units (ms, ratios), defaults applied, paths absolute, frozen. */
 export interface FerryConfig {
@@ -139,6 +140,8 @@ export interface AppConfig {
   };
   readonly keepReleases: number;
   readonly router: AppRouterConfig;
+  /** How a release moves across the hosts of an environment with `hosts:`. */
+  readonly rollout: AppRolloutConfig;
   /** Settings per environment the app is deployed to. */
   readonly environments: Readonly<Record<string, AppEnvironmentConfig>>;
 }

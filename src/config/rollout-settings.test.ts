@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './load.js';
+
+const base = (rollout: string, top = '') =>
+  [
+    top,
+    'apps:',
+    '  web:',
+    '    artifact: { url: "file:///tmp/web-{version}.tar.gz" }',
+    '    run: { command: node }',
+    '    listen: 127.0.0.1:18080',
+    `    rollout: ${rollout}`,
+  ].join('\n');
+
+describe('ferry.yaml: an app rollout across hosts and the environments hosts', () => {
+  it('compiles batches, budgets, times and controllers with the engine defaults for the rest', () => {
+    const config = parseConfig(
+      base(
+        '{ batch: "25%", max_unavailable: 1, success: 90%, soak: 30s, deadline: 5m, canary: { size: 1, pause: 1m }, controllers: { approval: { url: "https://approve.example/ask", at: after-canary } } }',
+        'environments: { production: { hosts: { role: web } } }',
+      ),
+      { configPath: null, env: {} },
+    );
+    const { options, endpoints } = config.apps.web!.rollout;
+    expect(options).toMatchObject({
+      batch: { percent: 25 },
+      maxUnavailable: { count: 1 },
+      successPercent: 90,
+      soakMs: 30_000,
+      deadlineMs: 300_000,
+      canary: { size: { count: 1 }, pauseMs: 60_000 },
+      controllers: { approval: { at: 'after-canary' }, selection: null },
+    });
+    expect(endpoints).toEqual({ approval: 'https://approve.example/ask' });
+    expect([...config.environmentHosts]).toEqual([['production', { role: 'web' }]]);
+  });
+
+  it('names every wrong field by its path, and a selector without labels', () => {
+    let message = '';
+    try {
+      parseConfig(
+        base(
+          '{ batch: "half", success: 101%, controllers: { approval: { url: "ftp://x" } } }',
+          'environments: { production: { hosts: {} } }',
+        ),
+        { configPath: null, env: {} },
+      );
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(
+      'apps.web.rollout.batch: expected a number of hosts like 2 or a percent like "25%", got "half"',
+    );
+    expect(message).toContain('apps.web.rollout.controllers.approval.url: expected an http(s):// URL');
+    expect(message).toContain('apps.web.rollout.success');
+    expect(message).toContain('environments.production.hosts: expected at least one label, like {role: web}');
+  });
+});

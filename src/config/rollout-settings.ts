@@ -1,0 +1,76 @@
+import { FerryError } from '../errors/ferry-error.js';
+import {
+  resolveRolloutOptions,
+  type ControllerKind,
+  type RolloutOptions,
+  type RolloutOptionsInput,
+} from '../rollout/index.js';
+import type { ConfigProblem } from './compile.js';
+import type { RawApp } from './schema.js';
+
+/** An app's rollout across hosts: the engine's options and where its controllers are asked. */
+export interface AppRolloutConfig {
+  readonly options: RolloutOptions;
+  /** Controller URLs by kind (they may carry credentials: never shown). */
+  readonly endpoints: Readonly<Partial<Record<ControllerKind, string>>>;
+}
+
+/**
+ * ferry.yaml's `rollout` of an app, compiled: the engine's defaults filled in and every field
+ * checked by the engine's own rules (one validator), each problem under `apps.<name>.rollout`.
+ */
+export function compileRollout(
+  raw: RawApp['rollout'],
+  where: string,
+  problems: ConfigProblem[],
+): AppRolloutConfig {
+  const c = raw.controllers ?? {};
+  const timeout = (controller: { timeout?: number | undefined } | undefined) =>
+    controller === undefined
+      ? null
+      : controller.timeout === undefined
+        ? {}
+        : { timeoutMs: controller.timeout };
+  const input: RolloutOptionsInput = {
+    ...(raw.batch !== undefined ? { batch: raw.batch } : {}),
+    ...(raw.max_unavailable !== undefined ? { maxUnavailable: raw.max_unavailable } : {}),
+    ...(raw.success !== undefined ? { successPercent: raw.success } : {}),
+    ...(raw.soak !== undefined ? { soakMs: raw.soak } : {}),
+    ...(raw.deadline !== undefined ? { deadlineMs: raw.deadline } : {}),
+    ...(raw.silent_after !== undefined ? { silentAfterMs: raw.silent_after } : {}),
+    ...(raw.unseen_after !== undefined ? { unseenAfterMs: raw.unseen_after } : {}),
+    ...(raw.canary !== undefined
+      ? {
+          canary: {
+            ...(raw.canary.size !== undefined ? { size: raw.canary.size } : {}),
+            ...(raw.canary.pause !== undefined ? { pauseMs: raw.canary.pause } : {}),
+            ...(raw.canary.analysis !== undefined ? { analysis: raw.canary.analysis } : {}),
+          },
+        }
+      : {}),
+    controllers: {
+      selection: timeout(c.selection),
+      approval:
+        c.approval === undefined
+          ? null
+          : { ...timeout(c.approval), ...(c.approval.at ? { at: c.approval.at } : {}) },
+      targetMonitor: timeout(c.target_monitor),
+      fleetMonitor: timeout(c.fleet_monitor),
+    },
+  };
+  const endpoints: Partial<Record<ControllerKind, string>> = {};
+  if (c.selection) endpoints.selection = c.selection.url;
+  if (c.approval) endpoints.approval = c.approval.url;
+  if (c.target_monitor) endpoints['target-monitor'] = c.target_monitor.url;
+  if (c.fleet_monitor) endpoints['fleet-monitor'] = c.fleet_monitor.url;
+  try {
+    return { options: resolveRolloutOptions(input, `${where}.rollout`), endpoints };
+  } catch (error) {
+    if (!(error instanceof FerryError)) throw error;
+    const found = (error.details.problems as ConfigProblem[] | undefined) ?? [
+      { path: `${where}.rollout`, message: error.message },
+    ];
+    problems.push(...found);
+    return { options: resolveRolloutOptions({}), endpoints };
+  }
+}
