@@ -83,11 +83,11 @@ export class AgentProcess {
   async start(): Promise<void> {
     try {
       const serverUrl = parseServerUrl(this.settings.server);
-      await this.claimDataDir();
-      const logger = (this.logger = this.settings.openLog(this.paths.log));
-      // Unenrolled without a token: refused before anything is fetched or kept.
+      // Unenrolled without a token: refused before anything is made, fetched or kept.
       if (readAgentCredential(this.paths.home) === undefined && this.settings.joinToken === undefined)
         throw notEnrolled(this.paths.home);
+      await this.claimDataDir();
+      const logger = (this.logger = this.settings.openLog(this.paths.log));
       const ca = await pinServerCa({
         serverUrl,
         dataDir: this.paths.home,

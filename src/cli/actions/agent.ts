@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import type { Command } from 'commander';
 import path from 'node:path';
 import { FerryError } from '../../errors/ferry-error.js';
 import { labelsOf } from '../../lib/labels.js';
@@ -14,7 +15,15 @@ interface AgentFlags {
 }
 
 /** ferry agent: runs the agent in this process until a signal stops it. */
-export async function agent(flags: AgentFlags): Promise<never> {
+export async function agent(flags: AgentFlags, command: Command): Promise<never> {
+  // `--token` after `agent` is also the program's own --token (the API token, which this command
+  // does not use): taken as the join token when given on the command line, never from FERRY_TOKEN.
+  const program = command.parent;
+  const joinToken =
+    flags.token ??
+    (program?.getOptionValueSource('token') === 'cli'
+      ? (program.opts<{ token?: string }>().token ?? undefined)
+      : undefined);
   const labels = labelsOf((flags.label ?? []).map(parseLabelFlag));
   const dataDir = path.resolve(
     flags.dataDir ?? process.env.FERRY_AGENT_HOME ?? path.join(homedir(), '.ferry-agent'),
@@ -25,7 +34,7 @@ export async function agent(flags: AgentFlags): Promise<never> {
     server: flags.server,
     dataDir,
     labels,
-    ...(flags.token !== undefined ? { joinToken: flags.token } : {}),
+    ...(joinToken !== undefined ? { joinToken } : {}),
     ...(flags.caFingerprint !== undefined ? { caFingerprint: flags.caFingerprint } : {}),
     ...(flags.caFile !== undefined ? { caFile: path.resolve(flags.caFile) } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
