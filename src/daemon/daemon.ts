@@ -54,6 +54,7 @@ import { assembleParts, LOCAL_HOST, type DaemonParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
 import { RouterWatch, type RouterStatus } from './router-watch.js';
+import { createTrustPart, type TrustPart } from './trust-part.js';
 
 /** How long the start waits for the embedded agent's first report. */
 const FIRST_REPORT_MS = 10_000;
@@ -110,6 +111,8 @@ export class Daemon {
   /** The control plane's key-value store (the hosts' desired states). */
   private kv: KvStore | null = null;
   private parts: DaemonParts | null = null;
+  /** Enrollment: join tokens, hosts, agent credentials, over the key-value store. */
+  private trust: TrustPart | null = null;
   private hosts = new Map<string, AppHost>();
   private createHost: ((app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost) | null =
     null;
@@ -248,6 +251,7 @@ export class Daemon {
     this.publisher = parts.events;
     this.metrics = parts.metrics;
     this.createHost = parts.createHost;
+    this.trust = createTrustPart({ kv: this.kv!, store: this.store!, logger });
     this.applier = new ConfigApplier({
       live: this.live,
       hosts: this.hosts,
@@ -282,7 +286,8 @@ export class Daemon {
       routerStatus: () => this.routerWatch?.status() ?? STARTING_ROUTER,
       events: this.publisher!,
       metrics: this.metrics!,
-      hostsView: () => hostsView(this.parts!.exchange),
+      hostsView: () => hostsView(this.parts!.exchange, () => this.trust!.trust.listHosts()),
+      trust: this.trust!.operator,
       liveCounters: async (state, versions) => {
         const { link, windows } = this.parts!;
         const report = await link.report(LOCAL_HOST, state.app, state.env);
