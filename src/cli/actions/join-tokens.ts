@@ -12,11 +12,11 @@ import { renderJoinTokenCreated, renderJoinTokenRevoked, renderJoinTokens } from
 
 /** ferry join-token create: the token, shown this once, and the `ferry agent` line for a host. */
 export async function createJoinToken(
-  opts: { ttl: string; uses: number; label: string[]; json?: boolean },
+  opts: { ttl: string; uses: number; label?: string[]; json?: boolean },
   command: Command,
 ): Promise<void> {
   // Checked before the daemon is asked: a bad label is a usage error that changes nothing.
-  const labels = parseLabelWords(opts.label, '--label');
+  const labels = parseLabelWords(opts.label ?? [], '--label');
   const body: JoinTokenCreateRequest = { ttl: opts.ttl, uses: opts.uses, labels: { ...labels } };
   const client = await clientOf(command);
   const response = await client.post<JoinTokenCreateResponse>('/v1/join-tokens', body);

@@ -31,8 +31,7 @@ export function register(program: Command): void {
     .option(
       '--label <key=value>',
       'a label every host it enrolls gets (repeat for more)',
-      (word: string, words: string[]) => [...words, word],
-      [] as string[],
+      (word: string, words: string[] | undefined) => [...(words ?? []), word],
     )
     .option('--json', 'print the API response as JSON (the token included)')
     .action(lazyAction(async () => (await import('../actions/join-tokens.js')).createJoinToken));
