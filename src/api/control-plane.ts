@@ -8,7 +8,12 @@ import type {
   Deployment,
   DeploymentEvent,
   HistoryResponse,
+  HostRevokeResponse,
   HostsResponse,
+  JoinTokenCreateBody,
+  JoinTokenCreateResponse,
+  JoinTokenRevokeResponse,
+  JoinTokensResponse,
   LogsResponse,
   RollbackBody,
   StatusResponse,
@@ -39,6 +44,13 @@ export interface ControlPlane {
   history(app: string, env: string | undefined, limit: number): Promise<HistoryResponse>;
   /** Every host heard from, with what it last reported (`ferry hosts`). */
   hosts(): Promise<HostsResponse>;
+  /** Revokes an enrolled host named by its id or its name (FERRY_E_HOST_UNKNOWN if none). */
+  revokeHost(host: string, actor: string): Promise<HostRevokeResponse>;
+  /** Creates a join token: the answer holds the token, which is never shown again. */
+  createJoinToken(body: JoinTokenCreateBody, actor: string): Promise<JoinTokenCreateResponse>;
+  joinTokens(): Promise<JoinTokensResponse>;
+  /** Revokes (deletes) a join token (FERRY_E_JOIN_TOKEN_UNKNOWN if none). */
+  revokeJoinToken(id: string, actor: string): Promise<JoinTokenRevokeResponse>;
   logs(app: string, env: string | undefined, lines: number): Promise<LogsResponse>;
   /** Log files of the app's instances, for `ferry logs -f`. */
   logFiles(

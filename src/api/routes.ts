@@ -15,7 +15,9 @@ import {
   deployBodySchema,
   eventsQuerySchema,
   historyQuerySchema,
+  hostParamsSchema,
   idParamsSchema,
+  joinTokenCreateBodySchema,
   logsQuerySchema,
   restartBodySchema,
   rollbackBodySchema,
@@ -29,7 +31,12 @@ import {
   logLineSchema,
   logsResponseSchema,
 } from './wire/responses.js';
-import { hostsResponseSchema } from './wire/hosts.js';
+import { hostRevokeResponseSchema, hostsResponseSchema } from './wire/hosts.js';
+import {
+  joinTokenCreateResponseSchema,
+  joinTokenRevokeResponseSchema,
+  joinTokensResponseSchema,
+} from './wire/join-tokens.js';
 import { statusResponseSchema } from './wire/status.js';
 
 /** One answer of a route: JSON, a server-sent event stream (the schema of each event's data), or text. */
@@ -173,6 +180,37 @@ export const API_ROUTES = {
     summary: 'The hosts and their agents: last seen, labels, revisions, what each runs',
     token: true,
     answers: { 200: { json: hostsResponseSchema, description: 'The hosts.' } },
+  },
+  revokeHost: {
+    method: 'POST',
+    url: '/v1/hosts/:host/revoke',
+    summary: "Revokes an enrolled host (by id or name): its agent's credential is refused from then on",
+    token: true,
+    params: hostParamsSchema,
+    answers: { 200: { json: hostRevokeResponseSchema, description: 'The host, revoked.' } },
+  },
+  createJoinToken: {
+    method: 'POST',
+    url: '/v1/join-tokens',
+    summary: 'Creates a join token that enrolls agents; the token is in this answer only',
+    token: true,
+    body: joinTokenCreateBodySchema,
+    answers: { 201: { json: joinTokenCreateResponseSchema, description: 'The token, shown this once.' } },
+  },
+  joinTokens: {
+    method: 'GET',
+    url: '/v1/join-tokens',
+    summary: 'The join tokens (without their secret): uses left, expiry, labels, state',
+    token: true,
+    answers: { 200: { json: joinTokensResponseSchema, description: 'The join tokens.' } },
+  },
+  revokeJoinToken: {
+    method: 'POST',
+    url: '/v1/join-tokens/:id/revoke',
+    summary: 'Revokes (deletes) a join token: it enrolls no one after this',
+    token: true,
+    params: idParamsSchema,
+    answers: { 200: { json: joinTokenRevokeResponseSchema, description: 'The join token, revoked.' } },
   },
   history: {
     method: 'GET',

@@ -18,6 +18,7 @@ import type {
   DeploymentDetailResponse,
   DeploymentResponse,
   HealthzResponse,
+  JoinTokenCreateResponse,
 } from './types.js';
 import {
   appParamsSchema,
@@ -28,7 +29,9 @@ import {
   deployBodySchema,
   eventsQuerySchema,
   historyQuerySchema,
+  hostParamsSchema,
   idParamsSchema,
+  joinTokenCreateBodySchema,
   logsQuerySchema,
   restartBodySchema,
   rollbackBodySchema,
@@ -176,6 +179,27 @@ export function createApiServer(opts: {
     },
 
     hosts: () => control.hosts(),
+
+    revokeHost: (request) => {
+      const { host } = parse(hostParamsSchema, request.params, 'path');
+      return control.revokeHost(host, actor);
+    },
+
+    // The answer carries the new token: it is neither logged nor kept, only sent.
+    createJoinToken: async (request, reply): Promise<JoinTokenCreateResponse> => {
+      const body = parse(joinTokenCreateBodySchema, request.body, 'body');
+      const created = await control.createJoinToken(body, actor);
+      void reply.status(201);
+      return created;
+    },
+
+    joinTokens: () => control.joinTokens(),
+
+    revokeJoinToken: (request) => {
+      const { id } = parse(idParamsSchema, request.params, 'path');
+      return control.revokeJoinToken(id, actor);
+    },
+
     history: (request) => {
       const { app: name } = parse(appParamsSchema, request.params, 'path');
       const query = parse(historyQuerySchema, request.query, 'query');

@@ -7,7 +7,18 @@
 import type { z } from 'zod';
 import type { StrategyKind } from '../engine/types.js';
 import type { deploymentEventSchema, deploymentSchema, releaseSchema } from './wire/deployment.js';
-import type { hostsResponseSchema, hostViewSchema } from './wire/hosts.js';
+import type {
+  enrolledHostSchema,
+  hostRevokeResponseSchema,
+  hostsResponseSchema,
+  hostViewSchema,
+} from './wire/hosts.js';
+import type {
+  joinTokenCreateResponseSchema,
+  joinTokenRevokeResponseSchema,
+  joinTokenSchema,
+  joinTokensResponseSchema,
+} from './wire/join-tokens.js';
 import type { servedReportSchema } from './wire/served.js';
 import type {
   deploymentStreamMessageSchema,
@@ -20,6 +31,7 @@ import type {
   commandBodySchema,
   configBodySchema,
   deployBodySchema,
+  joinTokenCreateBodySchema,
   restartBodySchema,
   rollbackBodySchema,
 } from './wire/requests.js';
@@ -64,6 +76,15 @@ export type RouterStatusView = Wire<typeof routerStatusSchema>;
 export type HealthzResponse = Wire<typeof healthzResponseSchema>;
 export type HostView = Wire<typeof hostViewSchema>;
 export type HostsResponse = Wire<typeof hostsResponseSchema>;
+/** A host as enrollment keeps it (never its credential). */
+export type EnrolledHostView = Wire<typeof enrolledHostSchema>;
+export type HostRevokeResponse = Wire<typeof hostRevokeResponseSchema>;
+/** A join token as listed: never its secret. */
+export type JoinTokenView = Wire<typeof joinTokenSchema>;
+export type JoinTokensResponse = Wire<typeof joinTokensResponseSchema>;
+/** The answer to creating a join token: the token itself, this once. */
+export type JoinTokenCreateResponse = Wire<typeof joinTokenCreateResponseSchema>;
+export type JoinTokenRevokeResponse = Wire<typeof joinTokenRevokeResponseSchema>;
 
 export type DeployBody = z.output<typeof deployBodySchema>;
 export type RollbackBody = z.output<typeof rollbackBodySchema>;
@@ -73,6 +94,13 @@ export type CanaryWeightBody = Omit<z.input<typeof canaryBodySchema>, 'weight'> 
 };
 /** The body of POST /v1/apps/:app/{pause,resume,promote,abort}. */
 export type CommandBody = z.output<typeof commandBodySchema>;
+
+/** The body of POST /v1/join-tokens as the daemon holds it once validated: `ttl` in ms. */
+export type JoinTokenCreateBody = z.output<typeof joinTokenCreateBodySchema>;
+/** The body of POST /v1/join-tokens as a client sends it: `ttl` a duration like "1h". */
+export type JoinTokenCreateRequest = Omit<z.input<typeof joinTokenCreateBodySchema>, 'ttl'> & {
+  readonly ttl: string;
+};
 
 /** The body of POST /v1/apps/:app/restart. */
 export type RestartBody = z.output<typeof restartBodySchema>;

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { parseTrafficPercent, trafficPercentProblem } from '../config/traffic-percent.js';
+import { parseDuration } from '../lib/duration.js';
 
 /** Commander argument parsers that name the flag and what they got. */
 export function positiveInt(flag: string) {
@@ -8,6 +9,14 @@ export function positiveInt(flag: string) {
     if (!Number.isInteger(n) || n < 1)
       throw new InvalidArgumentError(`${flag}: expected a whole number >= 1, got "${value}"`);
     return n;
+  };
+}
+
+/** A duration as ferry.yaml writes them ("30m", "1h", "7d"), sent as written: the daemon checks its bounds. */
+export function durationText(flag: string) {
+  return (value: string): string => {
+    if (parseDuration(value) !== undefined) return value.trim();
+    throw new InvalidArgumentError(`${flag}: expected a duration like "30m", "1h" or "7d", got "${value}"`);
   };
 }
 

@@ -17,15 +17,19 @@ describe('command groups', () => {
     const cases: Array<[string[], string[]]> = [
       [
         ['status', '--json'],
-        ['status', 'history', 'show', 'logs', 'hosts'],
+        ['status', 'history', 'show', 'logs'],
       ],
       [
         ['--home', 'deploy', 'status'],
-        ['status', 'history', 'show', 'logs', 'hosts'],
+        ['status', 'history', 'show', 'logs'],
       ],
       [
         ['--url', 'http://x', 'deploy', 'hello', '1.0.0'],
         ['deploy', 'rollback', 'restart', 'canary', 'pause', 'resume', 'promote', 'abort'],
+      ],
+      [
+        ['join-token', 'create', '--ttl', '1h'],
+        ['hosts', 'join-token'],
       ],
       [['--version'], []],
     ];

@@ -12,14 +12,15 @@ interface CommandGroup {
  * one not listed still works (an unknown word loads every group), at the cost of loading them all.
  */
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
-  { names: ['up', 'down', 'server'], load: () => import('./commands/up.js') },
+  { names: ['up', 'server', 'down'], load: () => import('./commands/up.js') },
   { names: ['agent'], load: () => import('./commands/agent.js') },
   { names: ['config'], load: () => import('./commands/config.js') },
   {
     names: ['deploy', 'rollback', 'restart', 'canary', 'pause', 'resume', 'promote', 'abort'],
     load: () => import('./commands/deployments.js'),
   },
-  { names: ['status', 'history', 'show', 'logs', 'hosts'], load: () => import('./commands/read.js') },
+  { names: ['status', 'history', 'show', 'logs'], load: () => import('./commands/read.js') },
+  { names: ['hosts', 'join-token'], load: () => import('./commands/hosts.js') },
   { names: ['install'], load: () => import('./commands/install.js') },
   { names: ['apply'], load: () => import('./commands/apply.js') },
   { names: ['init'], load: () => import('./commands/init.js') },

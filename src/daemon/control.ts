@@ -9,7 +9,12 @@ import type {
   DeployBody,
   Deployment,
   HistoryResponse,
+  HostRevokeResponse,
   HostsResponse,
+  JoinTokenCreateBody,
+  JoinTokenCreateResponse,
+  JoinTokenRevokeResponse,
+  JoinTokensResponse,
   LogsResponse,
   RollbackBody,
   RouterStatusView,
@@ -25,6 +30,7 @@ import { toDeployment } from '../runtime/deployment-view.js';
 import type { Store } from '../store/store.js';
 import { tailLog } from '../supervisor/index.js';
 import type { LiveCounters } from '../runtime/desired/live-counters.js';
+import type { TrustOperator } from '../server/trust/trust-operator.js';
 import { isInConfig, type ConfigApplier } from './config-apply.js';
 
 /** The daemon as the API sees it. */
@@ -46,8 +52,10 @@ export class DaemonControl implements ControlPlane {
       readonly routerStatus: () => RouterStatusView;
       readonly events: EventPublisher;
       readonly metrics: { exposition(): Promise<{ contentType: string; text: string }> };
-      /** Every host heard from (`ferry hosts`). */
+      /** Every host enrolled or heard from (`ferry hosts`). */
       readonly hostsView: () => Promise<HostsResponse>;
+      /** Join tokens and host revocation (the operator's side of enrollment). */
+      readonly trust: TrustOperator;
       /** A running canary step's window so far, per release (the one its analysis judges). */
       readonly liveCounters: (state: DeploymentState, versions: readonly string[]) => Promise<LiveCounters>;
     },
@@ -55,6 +63,22 @@ export class DaemonControl implements ControlPlane {
 
   hosts(): Promise<HostsResponse> {
     return this.deps.hostsView();
+  }
+
+  revokeHost(host: string, actor: string): Promise<HostRevokeResponse> {
+    return this.deps.trust.revokeHost(host, actor);
+  }
+
+  createJoinToken(body: JoinTokenCreateBody, actor: string): Promise<JoinTokenCreateResponse> {
+    return this.deps.trust.createJoinToken(body, actor);
+  }
+
+  joinTokens(): Promise<JoinTokensResponse> {
+    return this.deps.trust.joinTokens();
+  }
+
+  revokeJoinToken(id: string, actor: string): Promise<JoinTokenRevokeResponse> {
+    return this.deps.trust.revokeJoinToken(id, actor);
   }
 
   metrics(): Promise<{ contentType: string; text: string }> {

@@ -32,7 +32,6 @@ import {
   type Supervisor,
 } from '../supervisor/index.js';
 import { listenForAgents, type AgentsListener } from '../server/agents-listener.js';
-import { Trust } from '../server/trust/trust.js';
 import { ConfigApplier, type ConfigApplied } from './config-apply.js';
 import { unconfiguredApp } from './unconfigured-app.js';
 import { adoptRunning, type AdoptedApp } from './adopt-running.js';
@@ -56,6 +55,7 @@ import { assembleParts, LOCAL_HOST, type DaemonParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
 import { RouterWatch, type RouterStatus } from './router-watch.js';
+import { createTrustPart, type TrustPart } from './trust-part.js';
 
 /** How long the start waits for the embedded agent's first report. */
 const FIRST_REPORT_MS = 10_000;
@@ -111,11 +111,11 @@ export class Daemon {
   private supervisor: Supervisor | null = null;
   /** The control plane's key-value store (the hosts' desired states). */
   private kv: KvStore | null = null;
-  /** Enrollment and agents' credentials, over the key-value store. */
-  private trust: Trust | null = null;
   /** Where agents of other hosts connect, when the configuration has `server`. */
   private agents: AgentsListener | null = null;
   private parts: DaemonParts | null = null;
+  /** Enrollment: join tokens, hosts, agent credentials, over the key-value store. */
+  private trust: TrustPart | null = null;
   private hosts = new Map<string, AppHost>();
   private createHost: ((app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost) | null =
     null;
@@ -219,7 +219,6 @@ export class Daemon {
     }
     // Only once the start is decided: a refused start creates no file.
     this.kv = await openControlKv(this.paths);
-    this.trust = new Trust(this.kv);
     return mode;
   }
 
@@ -256,6 +255,12 @@ export class Daemon {
     this.publisher = parts.events;
     this.metrics = parts.metrics;
     this.createHost = parts.createHost;
+    this.trust = createTrustPart({
+      kv: this.kv!,
+      store: this.store!,
+      logger,
+      agents: () => this.agentsAddress,
+    });
     this.applier = new ConfigApplier({
       live: this.live,
       hosts: this.hosts,
@@ -290,7 +295,8 @@ export class Daemon {
       routerStatus: () => this.routerWatch?.status() ?? STARTING_ROUTER,
       events: this.publisher!,
       metrics: this.metrics!,
-      hostsView: () => hostsView(this.parts!.exchange),
+      hostsView: () => hostsView(this.parts!.exchange, () => this.trust!.trust.listHosts()),
+      trust: this.trust!.operator,
       liveCounters: async (state, versions) => {
         const { link, windows } = this.parts!;
         const report = await link.report(LOCAL_HOST, state.app, state.env);
@@ -329,7 +335,7 @@ export class Daemon {
       settings,
       dataDir: this.paths.home,
       exchange: this.parts!.exchange,
-      trust: this.trust!,
+      trust: this.trust!.trust,
       logger: this.logger!,
     });
     const { url, tls } = this.agents;

@@ -225,7 +225,7 @@ export const catalog = {
     exit: 2,
     summary: "the agent's credential is malformed, unknown or wrong, or its host was revoked",
   },
-  FERRY_E_HOST_UNKNOWN: { http: 404, exit: 2, summary: 'no enrolled host with that id' },
+  FERRY_E_HOST_UNKNOWN: { http: 404, exit: 2, summary: 'no enrolled host with that id or name' },
   FERRY_E_HOST_NAME_TAKEN: {
     http: 409,
     exit: 1,

@@ -55,6 +55,23 @@ export function parseLabels(input: unknown, where: string): Labels {
   return labelsOf(pairs);
 }
 
+/**
+ * Labels from `key=value` words, as a command line gives them (`--label role=web --label zone=a`),
+ * validated as parseLabels does. `where` names the flag in the error; a key given twice is refused.
+ */
+export function parseLabelWords(words: readonly string[], where: string): Labels {
+  const mapping = Object.create(null) as Record<string, string>;
+  for (const word of words) {
+    const eq = word.indexOf('=');
+    if (eq <= 0) throw labelsProblem(where, 'key=value, e.g. role=web', JSON.stringify(word.slice(0, 80)));
+    const key = word.slice(0, eq);
+    if (Object.hasOwn(mapping, key))
+      throw labelsProblem(where, 'each label key once', `${JSON.stringify(key.slice(0, 80))} twice`);
+    mapping[key] = word.slice(eq + 1);
+  }
+  return parseLabels(mapping, where);
+}
+
 function labelsProblem(where: string, expected: string, got: string): FerryError {
   return new FerryError('FERRY_E_USAGE', `${where}: expected ${expected}, got ${got}`, {
     where,

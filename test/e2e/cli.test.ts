@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, DeploymentEvent, StatusResponse } from '../../src/api/types.js';
 import { createHarness, type FerryHarness } from '../support/ferry.js';
-import type { HostsResponse } from '../../src/api/types.js';
+import type { HostsResponse, JoinTokenCreateResponse, JoinTokensResponse } from '../../src/api/types.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -55,6 +55,112 @@ describe('ferry CLI against a running daemon', () => {
     expect(text.stdout).toMatch(
       / {2}hello \(production\) {2}current 1\.0\.0 {2}running 1\.0\.0 {2}1\/1 healthy/,
     );
+  });
+
+  it('creates a join token shown once, lists it without its secret and revokes it; the secret is in no log', async () => {
+    const created = await ferry.cli(
+      'join-token',
+      'create',
+      '--ttl',
+      '2h',
+      '--uses',
+      '3',
+      '--label',
+      'role=web',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const match = /^ {2}(ferry-join\.([0-9a-f]{16})\.([A-Za-z0-9_-]{43}))$/m.exec(created.stdout);
+    expect(match, created.stdout).not.toBeNull();
+    const [, token, id, secret] = match as unknown as [string, string, string, string];
+    expect(created.stdout).toMatch(
+      new RegExp(`^join token ${id}: enrolls 3 hosts until .* labels role=web$`, 'm'),
+    );
+    // No agents' listener in ferry up yet: the line is completed by hand.
+    expect(created.stdout).toContain(`  ferry agent --server https://<this server>:7443 --token ${token}\n`);
+
+    const { joinTokens } = await ferry.json<JoinTokensResponse>('join-token', 'list');
+    expect(joinTokens).toEqual([
+      expect.objectContaining({
+        id,
+        state: 'active',
+        uses: 3,
+        usesLeft: 3,
+        labels: [{ key: 'role', value: 'web' }],
+      }),
+    ]);
+    const listed = await ferry.cli('join-token', 'list');
+    expect(listed.stdout).toMatch(new RegExp(`^${id} {2}active {3}uses left 3/3 +expires `));
+    expect(listed.stdout + JSON.stringify(joinTokens)).not.toContain(secret);
+
+    // --json gives scripts the token too; a second one, to revoke one of two.
+    const other = await ferry.json<JoinTokenCreateResponse>('join-token', 'create', '--ttl', '10m');
+    expect(other).toMatchObject({ agents: null, joinToken: { uses: 1, state: 'active' } });
+    expect(other.token).toMatch(new RegExp(`^ferry-join\\.${other.joinToken.id}\\.`));
+
+    const pasted = await ferry.cli('join-token', 'revoke', token);
+    expect(pasted.code).toBe(2);
+    expect(pasted.stderr).toContain(`ferry join-token revoke ${id}`);
+    expect(pasted.stderr).not.toContain(secret);
+    const revoked = await ferry.cli('join-token', 'revoke', id);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(new RegExp(`^join token ${id} revoked: it enrolls no one now`));
+    const left = await ferry.json<JoinTokensResponse>('join-token', 'list');
+    expect(left.joinTokens.map((t) => t.id)).toEqual([other.joinToken.id]);
+    const again = await ferry.cli('join-token', 'revoke', id);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(
+      new RegExp(`no join token has the id "${id}"[\\s\\S]*FERRY_E_JOIN_TOKEN_UNKNOWN`),
+    );
+
+    // Neither the daemon's log, nor its output, nor any file of its data directory holds a secret.
+    const secrets = [secret, other.token.split('.')[2]!];
+    // The log is written asynchronously: once it tells of the last change, it holds them all.
+    const log = path.join(ferry.home, 'daemon.log');
+    await waitFor('the log to tell of the revocation', () =>
+      readFileSync(log, 'utf8').includes('join token revoked'),
+    );
+    expect(readFileSync(log, 'utf8')).toContain(other.joinToken.id);
+    for (const file of filesUnder(ferry.home))
+      for (const s of secrets) expect(readFileSync(file).includes(s), `${file} holds a token`).toBe(false);
+    for (const s of secrets) expect(ferry.output).not.toContain(s);
+  });
+
+  it('refuses bad join-token and hosts revoke arguments with exit 2, naming them', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['join-token', 'create', '--label', 'role'],
+        /--label: expected key=value, e\.g\. role=web, got "role"/,
+      ],
+      [['join-token', 'create', '--label', 'Role=web'], /--label: expected label keys .*, got "Role"/],
+      [
+        ['join-token', 'create', '--ttl', 'soon'],
+        /--ttl: expected a duration like "30m", "1h" or "7d", got "soon"/,
+      ],
+      [
+        ['join-token', 'create', '--ttl', '400d'],
+        /body\.ttl: expected a duration from 1s to 365d like "1h", got "400d"/,
+      ],
+      [['join-token', 'create', '--uses', '0'], /--uses: expected a whole number >= 1, got "0"/],
+      [
+        ['join-token', 'create', '--uses', '20000'],
+        /body\.uses: expected a whole number from 1 to 10000, got 20000/,
+      ],
+      [['join-token', 'revoke'], /missing required argument 'id'/],
+      [
+        ['hosts', 'revoke', 'nope'],
+        /no enrolled host has the id or name "nope" \(no host is enrolled\)[\s\S]*FERRY_E_HOST_UNKNOWN/,
+      ],
+      [['hosts', 'revoke'], /missing required argument 'host'/],
+    ];
+    const before = await ferry.json<JoinTokensResponse>('join-token', 'list');
+    for (const [args, problem] of cases) {
+      const result = await ferry.cli(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(problem);
+    }
+    expect(await ferry.json<JoinTokensResponse>('join-token', 'list')).toEqual(before);
+    const { hosts } = await ferry.json<HostsResponse>('hosts');
+    expect(hosts.map((h) => [h.id, h.revokedAt])).toEqual([['local', null]]);
   });
 
   it('exits 2 naming the problem for usage errors and unknown names', async () => {
@@ -259,6 +365,12 @@ describe('ferry CLI against a running daemon', () => {
     }
   });
 });
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => path.join(dir, name))
+    .filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile());
+}
 
 /** The modules `ferry ARGS` resolves, as file:// URLs (see test/support/trace-imports.mjs). */
 async function traceImports(home: string, args: string[]): Promise<string[]> {

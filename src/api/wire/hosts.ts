@@ -2,21 +2,42 @@
 import { z } from 'zod';
 
 const count = z.number().int().min(0);
+const ms = z.number().int();
+
+/** Labels as the API answers them: pairs, by key (a key may be any label key, `constructor` too). */
+export const labelListSchema = z.array(z.object({ key: z.string(), value: z.string() }));
 
 export const hostViewSchema = z
   .object({
     id: z.string(),
-    lastSeenAt: z.number().int().meta({ description: 'ms since the epoch, the server clock.' }),
-    lastSeen: z.string().meta({ description: 'The same, as ISO 8601.' }),
-    address: z.string().meta({ description: 'Where its last request came from ("in-process" in ferry up).' }),
+    name: z.string().meta({
+      description: 'The name it enrolled under; its id for a host that is not enrolled (local in ferry up).',
+    }),
+    lastSeenAt: ms
+      .nullable()
+      .meta({ description: 'ms since the epoch, the server clock; null: never heard from.' }),
+    lastSeen: z.string().nullable().meta({ description: 'The same, as ISO 8601.' }),
+    address: z
+      .string()
+      .nullable()
+      .meta({ description: 'Where its last request came from ("in-process" in ferry up).' }),
     agentVersion: z.string().nullable(),
-    labels: z.array(z.object({ key: z.string(), value: z.string() })),
+    labels: labelListSchema.meta({
+      description: 'An enrolled host: those it enrolled with; otherwise those its agent reports.',
+    }),
     desiredRevision: count
       .nullable()
       .meta({ description: 'The revision of its desired state in the store.' }),
     reportedRevision: count
       .nullable()
       .meta({ description: 'The desired revision its last report reflects.' }),
+    enrolledAt: ms.nullable().meta({
+      description: 'When it enrolled (ms since the epoch); null: not enrolled (local in ferry up).',
+    }),
+    joinTokenId: z.string().nullable().meta({ description: 'The join token that enrolled it.' }),
+    revokedAt: ms
+      .nullable()
+      .meta({ description: 'When it was revoked (ms since the epoch); null: not revoked.' }),
     apps: z.array(
       z.object({
         app: z.string(),
@@ -30,6 +51,29 @@ export const hostViewSchema = z
   })
   .meta({ id: 'HostView' });
 
-export const hostsResponseSchema = z
-  .object({ hosts: z.array(hostViewSchema) })
-  .meta({ id: 'HostsResponse', description: 'Every host heard from since the server started, by id.' });
+export const hostsResponseSchema = z.object({ hosts: z.array(hostViewSchema) }).meta({
+  id: 'HostsResponse',
+  description:
+    'Every enrolled host (revoked ones included) and every host heard from since the server started, by name.',
+});
+
+/** A host as enrollment keeps it: never its credential. */
+export const enrolledHostSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    labels: labelListSchema,
+    enrolledAt: ms,
+    joinTokenId: z.string(),
+    revokedAt: ms.nullable(),
+  })
+  .meta({ id: 'EnrolledHost' });
+
+export const hostRevokeResponseSchema = z
+  .object({
+    host: enrolledHostSchema,
+    alreadyRevoked: z
+      .boolean()
+      .meta({ description: 'True: it was revoked before (at revokedAt) and nothing changed.' }),
+  })
+  .meta({ id: 'HostRevokeResponse' });

@@ -4,6 +4,13 @@
  */
 import { z } from 'zod';
 import { percent, version } from '../../config/fields.js';
+import { describeValue } from '../../errors/ferry-error.js';
+import { parseDuration } from '../../lib/duration.js';
+import {
+  MAX_JOIN_TOKEN_TTL_MS,
+  MAX_JOIN_TOKEN_USES,
+  MIN_JOIN_TOKEN_TTL_MS,
+} from '../../server/trust/join-tokens.js';
 import { COMMANDS } from '../types.js';
 
 const envName = z.string().min(1);
@@ -76,9 +83,47 @@ export const configBodySchema = z
   .prefault({})
   .meta({ id: 'ConfigBody' });
 
+const ttlProblem = (value: unknown) =>
+  `expected a duration from 1s to 365d like "1h", got ${describeValue(typeof value === 'string' ? value.slice(0, 40) : value)}`;
+
+/** How long a join token enrolls: a duration from 1s to 365d, in ms once parsed. */
+const joinTokenTtl = z
+  .string({ error: (issue) => ttlProblem(issue.input) })
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < MIN_JOIN_TOKEN_TTL_MS || ms > MAX_JOIN_TOKEN_TTL_MS) {
+      ctx.addIssue({ code: 'custom', message: ttlProblem(text) });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .meta({ description: 'How long it enrolls hosts: a duration from 1s to 365d ("30m", "1h", "7d").' });
+
+const usesProblem = (issue: { input: unknown }) =>
+  `expected a whole number from 1 to ${MAX_JOIN_TOKEN_USES}, got ${describeValue(issue.input)}`;
+const joinTokenUses = z
+  .number({ error: usesProblem })
+  .int({ error: usesProblem })
+  .min(1, { error: usesProblem })
+  .max(MAX_JOIN_TOKEN_USES, { error: usesProblem });
+
+/** The body of POST /v1/join-tokens. */
+export const joinTokenCreateBodySchema = z
+  .strictObject({
+    ttl: joinTokenTtl,
+    uses: joinTokenUses.optional().meta({ description: 'How many hosts it enrolls (default 1).' }),
+    labels: z.record(z.string(), z.string()).optional().meta({
+      description: 'Labels every host it enrolls gets, e.g. {"role": "web"}; an agent cannot change them.',
+    }),
+  })
+  .meta({ id: 'JoinTokenCreateBody' });
+
 export const appParamsSchema = z.strictObject({ app: z.string() });
 export const commandParamsSchema = z.strictObject({ app: z.string(), command: z.enum(COMMANDS) });
 export const idParamsSchema = z.strictObject({ id: z.string() });
+export const hostParamsSchema = z.strictObject({
+  host: z.string().meta({ description: "The host's id or its name." }),
+});
 
 export const statusQuerySchema = z.strictObject({ app: z.string().optional(), env: z.string().optional() });
 export const historyQuerySchema = z.strictObject({

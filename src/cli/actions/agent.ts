@@ -1,8 +1,7 @@
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import path from 'node:path';
-import { FerryError } from '../../errors/ferry-error.js';
-import { labelsOf } from '../../lib/labels.js';
+import { parseLabelWords } from '../../lib/labels.js';
 
 interface AgentFlags {
   readonly server: string;
@@ -24,7 +23,7 @@ export async function agent(flags: AgentFlags, command: Command): Promise<never>
     (program?.getOptionValueSource('token') === 'cli'
       ? (program.opts<{ token?: string }>().token ?? undefined)
       : undefined);
-  const labels = labelsOf((flags.label ?? []).map(parseLabelFlag));
+  const labels = parseLabelWords(flags.label ?? [], '--label');
   const dataDir = path.resolve(
     flags.dataDir ?? process.env.FERRY_AGENT_HOME ?? path.join(homedir(), '.ferry-agent'),
   );
@@ -40,19 +39,4 @@ export async function agent(flags: AgentFlags, command: Command): Promise<never>
     ...(flags.name !== undefined ? { name: flags.name } : {}),
   });
   return new Promise<never>(() => {});
-}
-
-function parseLabelFlag(text: string): [string, string] {
-  const at = text.indexOf('=');
-  if (at <= 0)
-    throw new FerryError(
-      'FERRY_E_USAGE',
-      `--label: expected key=value like role=web, got ${JSON.stringify(text)}`,
-      {
-        where: '--label',
-        expected: 'key=value',
-        got: text,
-      },
-    );
-  return [text.slice(0, at), text.slice(at + 1)];
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { positiveInt } from '../args.js';
 import { lazyAction } from '../lazy-action.js';
 
-/** status, history, show, logs, hosts: read commands, each with --json. */
+/** status, history, show, logs: read commands, each with --json. */
 export function register(program: Command): void {
   program
     .command('status')
@@ -45,10 +45,4 @@ export function register(program: Command): void {
     )
     .option('--json', 'print JSON lines')
     .action(lazyAction(async () => (await import('../actions/logs.js')).logs));
-
-  program
-    .command('hosts')
-    .description('the hosts and their agents: last seen, labels, desired-state revisions, what each runs')
-    .option('--json', 'print the API response as JSON')
-    .action(lazyAction(async () => (await import('../actions/hosts.js')).hosts));
 }

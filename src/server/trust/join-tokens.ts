@@ -37,6 +37,7 @@ export interface JoinTokenSummary {
   readonly state: 'active' | 'expired' | 'used-up';
 }
 
+export const MIN_JOIN_TOKEN_TTL_MS = 1000;
 export const MAX_JOIN_TOKEN_TTL_MS = 365 * 24 * 60 * 60 * 1000;
 export const MAX_JOIN_TOKEN_USES = 10_000;
 
@@ -49,7 +50,7 @@ export async function createJoinToken(
   options: CreateJoinTokenOptions,
 ): Promise<{ readonly token: string; readonly joinToken: JoinTokenSummary }> {
   const { ttlMs, uses = 1 } = options;
-  if (!Number.isInteger(ttlMs) || ttlMs < 1000 || ttlMs > MAX_JOIN_TOKEN_TTL_MS) {
+  if (!Number.isInteger(ttlMs) || ttlMs < MIN_JOIN_TOKEN_TTL_MS || ttlMs > MAX_JOIN_TOKEN_TTL_MS) {
     throw usage('ttl', 'a duration from 1s to 365d', `${String(ttlMs)} ms`);
   }
   if (!Number.isInteger(uses) || uses < 1 || uses > MAX_JOIN_TOKEN_USES) {
