@@ -114,7 +114,8 @@ export function checkTtl(ttlMs: number | undefined): number {
   );
 }
 
-const lockSchema = z.object({
+/** A lock as stored (the value of its key). */
+export const lockSchema = z.object({
   env: z.string(),
   app: z.string().nullable(),
   owner: z.string(),
@@ -124,7 +125,7 @@ const lockSchema = z.object({
 });
 
 /** The lock a key of /locks/ holds; FERRY_E_STORE when its value is not one. */
-export function parseLock(entry: KvEntry): Lock {
+export function parseLock(entry: Pick<KvEntry, 'key' | 'value'>): Lock {
   try {
     return lockSchema.parse(JSON.parse(entry.value));
   } catch (error) {
