@@ -8,6 +8,16 @@ import type { z } from 'zod';
 import type { StrategyKind } from '../engine/types.js';
 import type { deploymentEventSchema, deploymentSchema, releaseSchema } from './wire/deployment.js';
 import type { hostsResponseSchema, hostViewSchema } from './wire/hosts.js';
+import type {
+  lockBodySchema,
+  lockResponseSchema,
+  lockSchema,
+  locksResponseSchema,
+  queuedDeploySchema,
+  queuedResponseSchema,
+  unlockBodySchema,
+  unlockResponseSchema,
+} from './wire/locks.js';
 import type { servedReportSchema } from './wire/served.js';
 import type {
   deploymentStreamMessageSchema,
@@ -25,6 +35,7 @@ import type {
 } from './wire/requests.js';
 import type { configApplyResponseSchema, configChangeSchema, configPlanSchema } from './wire/config.js';
 import type {
+  deployResponseSchema,
   deploymentDetailResponseSchema,
   deploymentResponseSchema,
   errorResponseSchema,
@@ -64,6 +75,16 @@ export type RouterStatusView = Wire<typeof routerStatusSchema>;
 export type HealthzResponse = Wire<typeof healthzResponseSchema>;
 export type HostView = Wire<typeof hostViewSchema>;
 export type HostsResponse = Wire<typeof hostsResponseSchema>;
+/** A lock on an environment (app null) or on one app in it. */
+export type LockView = Wire<typeof lockSchema>;
+/** A deploy queued behind a lock, or one that could not start once it was released. */
+export type QueuedDeployView = Wire<typeof queuedDeploySchema>;
+export type LockBody = z.output<typeof lockBodySchema>;
+export type UnlockBody = z.output<typeof unlockBodySchema>;
+export type LockResponse = Wire<typeof lockResponseSchema>;
+export type UnlockResponse = Wire<typeof unlockResponseSchema>;
+export type LocksResponse = Wire<typeof locksResponseSchema>;
+export type QueuedResponse = Wire<typeof queuedResponseSchema>;
 
 export type DeployBody = z.output<typeof deployBodySchema>;
 export type RollbackBody = z.output<typeof rollbackBodySchema>;
@@ -88,6 +109,8 @@ export type ConfigPlanView = Wire<typeof configPlanSchema>;
 export type ConfigApplyResponse = Wire<typeof configApplyResponseSchema>;
 
 export type DeploymentResponse = Wire<typeof deploymentResponseSchema>;
+/** POST /v1/deployments: `{deployment}`, or `{queued, replaced}` for a deploy queued behind a lock. */
+export type DeployResponse = Wire<typeof deployResponseSchema>;
 export type DeploymentDetailResponse = Wire<typeof deploymentDetailResponseSchema>;
 export type HistoryResponse = Wire<typeof historyResponseSchema>;
 export type LogsResponse = Wire<typeof logsResponseSchema>;
