@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { parseTrafficPercent, trafficPercentProblem } from '../config/traffic-percent.js';
+import { parseDuration } from '../lib/duration.js';
 
 /** Commander argument parsers that name the flag and what they got. */
 export function positiveInt(flag: string) {
@@ -28,4 +29,10 @@ export function trafficPercent(flag: string, zeroHint: string) {
     const hint = /^\s*0+(\.0*)?\s*%?\s*$/.test(value) ? `; ${zeroHint}` : '';
     throw new InvalidArgumentError(`${flag}: ${problem}${hint}`);
   };
+}
+
+/** A lock's TTL, in Ferry's duration syntax ("2h", "3d", "1h30m"); passed on as written, the daemon checks its range. */
+export function lockTtl(value: string): string {
+  if (parseDuration(value) !== undefined) return value.trim();
+  throw new InvalidArgumentError(`--ttl: expected a duration like 2h or 3d (1s to 7d), got "${value}"`);
 }

@@ -19,6 +19,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: () => import('./commands/deployments.js'),
   },
   { names: ['status', 'history', 'show', 'logs', 'hosts'], load: () => import('./commands/read.js') },
+  { names: ['lock', 'unlock', 'locks'], load: () => import('./commands/locks.js') },
   { names: ['install'], load: () => import('./commands/install.js') },
   { names: ['apply'], load: () => import('./commands/apply.js') },
   { names: ['init'], load: () => import('./commands/init.js') },

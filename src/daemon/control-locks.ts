@@ -17,7 +17,13 @@ import type { Logger } from '../lib/logger.js';
 import type { DeployLocks } from '../runtime/deploy-locks.js';
 import { DeployQueue, type QueueOutcome, type StartQueuedDeploy } from '../server/locks/deploy-queue.js';
 import { describeLock } from '../server/locks/lock-errors.js';
-import { describeTarget, type Lock, type LockTarget } from '../server/locks/lock.js';
+import {
+  describeTarget,
+  MAX_LOCK_TTL_MS,
+  MIN_LOCK_TTL_MS,
+  type Lock,
+  type LockTarget,
+} from '../server/locks/lock.js';
 import { LockKeeper, type LockChange } from '../server/locks/lock-keeper.js';
 import { Locks } from '../server/locks/locks.js';
 import type { KvStore } from '../store/kv/kv.js';
@@ -186,19 +192,15 @@ function configuredTarget(config: ConfigSource, body: LockBody): LockTarget {
   return { env, app };
 }
 
+/** The API's `ttl` in Ferry's duration syntax, refused as written when it is none or out of range. */
 function parseTtl(ttl: string): number {
   const ms = parseDuration(ttl);
-  if (ms === undefined)
-    throw new FerryError(
-      'FERRY_E_USAGE',
-      `ttl: expected a duration from 1s to 7d like "2h" or "3d", got ${JSON.stringify(ttl.slice(0, 40))}`,
-      {
-        where: 'ttl',
-        expected: 'a duration from 1s to 7d',
-        got: ttl.slice(0, 40),
-      },
-    );
-  return ms;
+  if (ms !== undefined && ms >= MIN_LOCK_TTL_MS && ms <= MAX_LOCK_TTL_MS) return ms;
+  throw new FerryError(
+    'FERRY_E_USAGE',
+    `ttl: expected a duration from 1s to 7d like "2h" or "3d", got ${JSON.stringify(ttl.slice(0, 40))}`,
+    { where: 'ttl', expected: 'a duration from 1s to 7d', got: ttl.slice(0, 40) },
+  );
 }
 
 function auditTarget(target: LockTarget): string {
