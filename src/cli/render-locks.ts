@@ -37,7 +37,7 @@ export function renderLockTaken(response: LockResponse, now: number): string {
 /** `ferry unlock` */
 export function renderUnlocked(response: UnlockResponse): string {
   const { lock } = response;
-  return `${targetOf(lock)} unlocked (it was locked by ${lock.owner} since ${formatDateTime(lock.createdAt)} UTC: ${lock.reason}); deploys queued behind it start now`;
+  return `${targetOf(lock)} unlocked (it was locked by ${lock.owner} since ${formatDateTime(lock.createdAt)} UTC: ${lock.reason}); a deploy queued behind it starts now`;
 }
 
 /** `ferry locks`: one line per lock, then the deploys queued. */

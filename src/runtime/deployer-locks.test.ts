@@ -129,7 +129,7 @@ describe('Deployer under locks', () => {
     const error = await refused(deployer.deploy({ app: 'hello', version: '1.2.0', actor: 'bob' }));
     expect(error.code).toBe('FERRY_E_LOCKED');
     expect(error.message).toBe(
-      'cannot deploy 1.2.0 of hello to production: production is locked by alice until 2026-11-28T12:00:00Z: release freeze; deploy it once the lock is released or expires with --queue, or release it with: ferry unlock production',
+      'cannot deploy 1.2.0 of hello to production: production is locked by alice until 2026-11-28T12:00:00Z: release freeze; to deploy it once the lock goes (released or expired): ferry deploy hello 1.2.0 --env production --queue; or release it with: ferry unlock production',
     );
     expect(error.details.lock).toMatchObject({ env: 'production', app: null, owner: 'alice' });
     await nothingStarted();

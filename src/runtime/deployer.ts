@@ -90,7 +90,7 @@ export class Deployer {
       throw lockedError(
         lock,
         `cannot deploy ${request.version} of ${app} to ${env}`,
-        `deploy it once the lock is released or expires with --queue, or release it with: ${unlockCommand(lock)}`,
+        `to deploy it once the lock goes (released or expired): ferry deploy ${app} ${request.version} --env ${env} --queue; or release it with: ${unlockCommand(lock)}`,
       );
     await this.assertIdle(app, env);
     const notes = [...(request.notes ?? []), ...(await this.assertDeployable(app, env, request))];
