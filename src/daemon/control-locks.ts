@@ -181,14 +181,6 @@ function configuredTarget(config: ConfigSource, body: LockBody): LockTarget {
     return { env: body.env, app: null };
   }
   const { app, env } = resolveAppEnv(config.current, body.app, body.env);
-  if (!Object.hasOwn(config.current.apps[app]!.environments, env))
-    throw new FerryError(
-      'FERRY_E_APP_UNKNOWN',
-      `the app "${app}" is not configured in the environment "${env}"`,
-      {
-        got: `${app} in ${env}`,
-      },
-    );
   return { env, app };
 }
 
