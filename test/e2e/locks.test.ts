@@ -146,4 +146,26 @@ describe('ferry lock, unlock and deploy --queue', () => {
     expect((await ferry.cli('unlock', 'production', 'hello')).code).toBe(0);
     expect((await ferry.json<LocksResponse>('locks')).locks).toEqual([]);
   });
+
+  it('keeps a queued deploy and its lock across a daemon restart (kill -9), and starts it once unlocked', async () => {
+    expect((await ferry.cli('lock', 'production', '--reason', 'maintenance')).code).toBe(0);
+    const queued = await ferry.cli('deploy', 'hello', '1.0.0', '--queue');
+    expect(queued.code, queued.stderr).toBe(0);
+    await ferry.kill9();
+    await ferry.start();
+    const app = await status();
+    expect(app.current).toBe('1.1.0');
+    expect(app.locks).toMatchObject([{ env: 'production', app: null, reason: 'maintenance' }]);
+    expect(app.queued).toMatchObject({ version: '1.0.0', failure: null });
+    expect((await ferry.cli('unlock', 'production')).code).toBe(0);
+    await waitFor(
+      'the queued deploy to succeed after the restart',
+      async () => {
+        const now = await status();
+        return now.current === '1.0.0' && now.deployment?.status === 'succeeded' && now.queued === null;
+      },
+      60_000,
+      200,
+    );
+  });
 });
