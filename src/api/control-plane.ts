@@ -5,6 +5,7 @@ import type {
   ConfigApplyResponse,
   ConfigPlanView,
   DeployBody,
+  DeployResponse,
   Deployment,
   DeploymentEvent,
   HistoryResponse,
@@ -14,15 +15,21 @@ import type {
   JoinTokenCreateResponse,
   JoinTokenRevokeResponse,
   JoinTokensResponse,
+  LockBody,
+  LockResponse,
+  LocksResponse,
   LogsResponse,
   RollbackBody,
   StatusResponse,
+  UnlockBody,
+  UnlockResponse,
 } from './types.js';
 
 /** What the API serves, implemented by the daemon. The API holds no state of its own. */
 export interface ControlPlane {
   status(filter: { app?: string; env?: string }): Promise<StatusResponse>;
-  deploy(body: DeployBody, actor: string): Promise<Deployment>;
+  /** Starts the deployment, or (`queue`, while a lock holds the app) queues it behind the lock. */
+  deploy(body: DeployBody, actor: string): Promise<DeployResponse>;
   rollback(body: RollbackBody, actor: string): Promise<Deployment>;
   /** Replaces the serving release's instances batch by batch (`ferry restart`). */
   restart(app: string, env: string | undefined, actor: string): Promise<Deployment>;
@@ -42,6 +49,12 @@ export interface ControlPlane {
   deployment(id: string): Promise<Deployment>;
   deploymentEvents(id: string, afterSeq?: number): Promise<readonly DeploymentEvent[]>;
   history(app: string, env: string | undefined, limit: number): Promise<HistoryResponse>;
+  /** Locks an environment or an app in it (`ferry lock`); the actor owns the lock. */
+  lock(body: LockBody, actor: string): Promise<LockResponse>;
+  /** Releases a lock (`ferry unlock`). */
+  unlock(body: UnlockBody, actor: string): Promise<UnlockResponse>;
+  /** The locks that hold and the deploys queued behind them, of one environment or app if named. */
+  locks(filter: { env?: string; app?: string }): Promise<LocksResponse>;
   /** Every host heard from, with what it last reported (`ferry hosts`). */
   hosts(): Promise<HostsResponse>;
   /** Revokes an enrolled host named by its id or its name (FERRY_E_HOST_UNKNOWN if none). */

@@ -24,6 +24,7 @@ import {
   statusQuerySchema,
 } from './wire/requests.js';
 import {
+  deployResponseSchema,
   deploymentDetailResponseSchema,
   deploymentResponseSchema,
   healthzResponseSchema,
@@ -37,6 +38,14 @@ import {
   joinTokenRevokeResponseSchema,
   joinTokensResponseSchema,
 } from './wire/join-tokens.js';
+import {
+  lockBodySchema,
+  lockResponseSchema,
+  locksQuerySchema,
+  locksResponseSchema,
+  unlockBodySchema,
+  unlockResponseSchema,
+} from './wire/locks.js';
 import { statusResponseSchema } from './wire/status.js';
 
 /** One answer of a route: JSON, a server-sent event stream (the schema of each event's data), or text. */
@@ -86,10 +95,15 @@ export const API_ROUTES = {
   deploy: {
     method: 'POST',
     url: '/v1/deployments',
-    summary: 'Deploys a release of an app',
+    summary: 'Deploys a release of an app (or, with queue, queues it behind the lock that holds the app)',
     token: true,
     body: deployBodySchema,
-    answers: { 202: { json: deploymentResponseSchema, description: 'The deployment started.' } },
+    answers: {
+      202: {
+        json: deployResponseSchema,
+        description: 'The deployment started (`deployment`), or was queued behind a lock (`queued`).',
+      },
+    },
   },
   rollback: {
     method: 'POST',
@@ -173,6 +187,31 @@ export const API_ROUTES = {
     token: true,
     query: eventsQuerySchema,
     answers: { 200: { events: eventStreamMessageSchema, description: 'Server-sent events.' } },
+  },
+  lock: {
+    method: 'POST',
+    url: '/v1/locks',
+    summary:
+      'Locks an environment, or an app in it: its deploys and restarts are refused until it is released or expires',
+    token: true,
+    body: lockBodySchema,
+    answers: { 200: { json: lockResponseSchema, description: 'The lock (and the one it renewed).' } },
+  },
+  unlock: {
+    method: 'POST',
+    url: '/v1/locks/unlock',
+    summary: 'Releases the lock of an environment, or of an app in it; deploys queued behind it start',
+    token: true,
+    body: unlockBodySchema,
+    answers: { 200: { json: unlockResponseSchema, description: 'The lock released.' } },
+  },
+  locks: {
+    method: 'GET',
+    url: '/v1/locks',
+    summary: 'The locks that hold now and the deploys queued behind them',
+    token: true,
+    query: locksQuerySchema,
+    answers: { 200: { json: locksResponseSchema, description: 'The locks and queued deploys.' } },
   },
   hosts: {
     method: 'GET',

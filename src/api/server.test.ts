@@ -36,7 +36,7 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
         },
         apps: [],
       }),
-    deploy: () => Promise.resolve(deployment),
+    deploy: () => Promise.resolve({ deployment }),
     rollback: () => Promise.resolve(deployment),
     restart: () => Promise.resolve(deployment),
     planConfig: () => Promise.resolve({ id: 'p', path: null, prune: false, changes: [], refused: [] }),
@@ -55,6 +55,9 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     createJoinToken: () => Promise.reject(new Error('not in this test')),
     joinTokens: () => Promise.resolve({ joinTokens: [] }),
     revokeJoinToken: () => Promise.reject(new FerryError('FERRY_E_JOIN_TOKEN_UNKNOWN', 'no join token')),
+    lock: () => Promise.reject(new Error('not in this test')),
+    unlock: () => Promise.reject(new Error('not in this test')),
+    locks: () => Promise.resolve({ locks: [], queued: [] }),
     logs: () => Promise.resolve({ lines: [] }),
     logFiles: () => Promise.resolve([]),
     ...overrides,
@@ -89,6 +92,53 @@ describe('API', () => {
     });
     expect(response.statusCode).toBe(202);
     expect(response.json()).toMatchObject({ deployment: { id: 'd-1' } });
+  });
+
+  it('locks with the API actor as owner; answers FERRY_E_LOCKED as 423 with the lock; checks names first', async () => {
+    const calls: unknown[] = [];
+    const lock = {
+      env: 'production',
+      app: null,
+      owner: 'api',
+      reason: 'release freeze',
+      createdAt: 1,
+      expiresAt: 2,
+    };
+    const api = server(
+      fakeControl({
+        lock: (body, actor) => (calls.push({ ...body, actor }), Promise.resolve({ lock, replaced: null })),
+        deploy: () =>
+          Promise.reject(
+            new FerryError('FERRY_E_LOCKED', 'production is locked by api', { lock: { ...lock } }),
+          ),
+      }),
+    );
+    const taken = await api.inject({
+      method: 'POST',
+      url: '/v1/locks',
+      headers: auth,
+      payload: { env: 'production', reason: 'release freeze', ttl: '2h' },
+    });
+    expect(taken.statusCode).toBe(200);
+    expect(calls).toEqual([{ env: 'production', reason: 'release freeze', ttl: '2h', actor: 'api' }]);
+    const badName = await api.inject({
+      method: 'POST',
+      url: '/v1/locks/unlock',
+      headers: auth,
+      payload: { env: '../etc' },
+    });
+    expect(badName.statusCode).toBe(400);
+    expect(badName.json()).toMatchObject({
+      error: { code: 'FERRY_E_USAGE', message: expect.stringMatching(/body\.env: expected a name/) },
+    });
+    const refused = await api.inject({
+      method: 'POST',
+      url: '/v1/deployments',
+      headers: auth,
+      payload: { app: 'hello', version: '1.1.0' },
+    });
+    expect(refused.statusCode).toBe(423);
+    expect(refused.json()).toMatchObject({ error: { code: 'FERRY_E_LOCKED', details: { lock } } });
   });
 
   it('names every wrong field of a request and changes nothing', async () => {

@@ -15,11 +15,13 @@ import { streamDeployment, streamEvents, streamLogs } from './streams.js';
 import type {
   ConfigApplyResponse,
   ConfigPlanView,
+  DeployResponse,
   DeploymentDetailResponse,
   DeploymentResponse,
   HealthzResponse,
   JoinTokenCreateResponse,
 } from './types.js';
+import { lockBodySchema, locksQuerySchema, unlockBodySchema } from './wire/locks.js';
 import {
   appParamsSchema,
   canaryBodySchema,
@@ -101,11 +103,11 @@ export function createApiServer(opts: {
 
     status: (request) => control.status(parse(statusQuerySchema, request.query, 'query')),
 
-    deploy: async (request, reply): Promise<DeploymentResponse> => {
+    deploy: async (request, reply): Promise<DeployResponse> => {
       const body = parse(deployBodySchema, request.body, 'body');
-      const deployment = await control.deploy(body, actor);
+      const answer = await control.deploy(body, actor);
       void reply.status(202);
-      return { deployment };
+      return answer;
     },
 
     rollback: async (request, reply): Promise<DeploymentResponse> => {
@@ -177,6 +179,10 @@ export function createApiServer(opts: {
       streamEvents(control, filter, request, reply);
       return reply;
     },
+
+    lock: (request) => control.lock(parse(lockBodySchema, request.body, 'body'), actor),
+    unlock: (request) => control.unlock(parse(unlockBodySchema, request.body, 'body'), actor),
+    locks: (request) => control.locks(parse(locksQuerySchema, request.query, 'query')),
 
     hosts: () => control.hosts(),
 

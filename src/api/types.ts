@@ -19,6 +19,16 @@ import type {
   joinTokenSchema,
   joinTokensResponseSchema,
 } from './wire/join-tokens.js';
+import type {
+  lockBodySchema,
+  lockResponseSchema,
+  lockSchema,
+  locksResponseSchema,
+  queuedDeploySchema,
+  queuedResponseSchema,
+  unlockBodySchema,
+  unlockResponseSchema,
+} from './wire/locks.js';
 import type { servedReportSchema } from './wire/served.js';
 import type {
   deploymentStreamMessageSchema,
@@ -37,6 +47,7 @@ import type {
 } from './wire/requests.js';
 import type { configApplyResponseSchema, configChangeSchema, configPlanSchema } from './wire/config.js';
 import type {
+  deployResponseSchema,
   deploymentDetailResponseSchema,
   deploymentResponseSchema,
   errorResponseSchema,
@@ -85,6 +96,16 @@ export type JoinTokensResponse = Wire<typeof joinTokensResponseSchema>;
 /** The answer to creating a join token: the token itself, this once. */
 export type JoinTokenCreateResponse = Wire<typeof joinTokenCreateResponseSchema>;
 export type JoinTokenRevokeResponse = Wire<typeof joinTokenRevokeResponseSchema>;
+/** A lock on an environment (app null) or on one app in it. */
+export type LockView = Wire<typeof lockSchema>;
+/** A deploy queued behind a lock, or one that could not start once it was released. */
+export type QueuedDeployView = Wire<typeof queuedDeploySchema>;
+export type LockBody = z.output<typeof lockBodySchema>;
+export type UnlockBody = z.output<typeof unlockBodySchema>;
+export type LockResponse = Wire<typeof lockResponseSchema>;
+export type UnlockResponse = Wire<typeof unlockResponseSchema>;
+export type LocksResponse = Wire<typeof locksResponseSchema>;
+export type QueuedResponse = Wire<typeof queuedResponseSchema>;
 
 export type DeployBody = z.output<typeof deployBodySchema>;
 export type RollbackBody = z.output<typeof rollbackBodySchema>;
@@ -116,6 +137,8 @@ export type ConfigPlanView = Wire<typeof configPlanSchema>;
 export type ConfigApplyResponse = Wire<typeof configApplyResponseSchema>;
 
 export type DeploymentResponse = Wire<typeof deploymentResponseSchema>;
+/** POST /v1/deployments: `{deployment}`, or `{queued, replaced}` for a deploy queued behind a lock. */
+export type DeployResponse = Wire<typeof deployResponseSchema>;
 export type DeploymentDetailResponse = Wire<typeof deploymentDetailResponseSchema>;
 export type HistoryResponse = Wire<typeof historyResponseSchema>;
 export type LogsResponse = Wire<typeof logsResponseSchema>;

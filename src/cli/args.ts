@@ -38,3 +38,9 @@ export function trafficPercent(flag: string, zeroHint: string) {
     throw new InvalidArgumentError(`${flag}: ${problem}${hint}`);
   };
 }
+
+/** A lock's TTL, in Ferry's duration syntax ("2h", "3d", "1h30m"); passed on as written, the daemon checks its range. */
+export function lockTtl(value: string): string {
+  if (parseDuration(value) !== undefined) return value.trim();
+  throw new InvalidArgumentError(`--ttl: expected a duration like 2h or 3d (1s to 7d), got "${value}"`);
+}

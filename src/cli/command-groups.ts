@@ -21,6 +21,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   { names: ['status', 'history', 'show', 'logs'], load: () => import('./commands/read.js') },
   { names: ['hosts', 'join-token'], load: () => import('./commands/hosts.js') },
+  { names: ['lock', 'unlock', 'locks'], load: () => import('./commands/locks.js') },
   { names: ['install'], load: () => import('./commands/install.js') },
   { names: ['apply'], load: () => import('./commands/apply.js') },
   { names: ['init'], load: () => import('./commands/init.js') },

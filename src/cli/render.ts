@@ -10,14 +10,15 @@ import type {
 import { FINAL_DEPLOYMENT_STATUSES } from '../api/types.js';
 import { formatUptime } from './format.js';
 import { renderInstanceLine } from './render-instances.js';
+import { renderStatusLocks } from './render-locks.js';
 import { renderServedSummary } from './render-report.js';
 
 /** Human output of the read commands; `--json` prints the API's response instead. */
 
-export function renderStatus(status: StatusResponse): string {
+export function renderStatus(status: StatusResponse, now = Date.now()): string {
   const router = renderRouter(status.router);
   if (status.apps.length === 0) return `${router}\nno apps configured`;
-  return [router, ...status.apps.map(renderApp)].join('\n\n');
+  return [router, ...status.apps.map((app) => renderApp(app, now))].join('\n\n');
 }
 
 function renderRouter(router: RouterStatusView | undefined): string {
@@ -42,9 +43,10 @@ function spareOf(router: RouterStatusView): string {
   return spare.state === 'up' ? `, spare ${spare.pid ?? '-'}` : `, spare ${spare.state}`;
 }
 
-function renderApp(app: AppStatus): string {
+function renderApp(app: AppStatus, now: number): string {
   const lines = [
     `${app.app} (${app.env})  current: ${app.current ?? 'none'}  listening on http://${app.listen}${app.inConfig === false ? '  NOT IN CONFIG: keeps running; ferry apply --prune stops it' : ''}`,
+    ...renderStatusLocks(app, now),
   ];
   for (const i of app.instances) lines.push(renderInstanceLine(i));
   if (app.instances.length === 0) lines.push('  no instances running');

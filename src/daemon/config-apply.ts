@@ -9,7 +9,10 @@ import { publishConfigApplied } from '../events/config-applied.js';
 import type { EventSink } from '../events/publisher.js';
 import type { Logger } from '../lib/logger.js';
 import type { RouterClient } from '../router/client.js';
+import type { DeployLocks } from '../runtime/deploy-locks.js';
 import { RESTART_BATCH_SIZE, type Deployer } from '../runtime/deployer.js';
+import { describeLock } from '../server/locks/lock-errors.js';
+import { unlockCommand, type Lock } from '../server/locks/lock.js';
 import type { Store } from '../store/store.js';
 import { resolveAppAccounts, type RunAccount } from '../supervisor/index.js';
 import type { AppOnHost } from '../protocol/desired-state.js';
@@ -53,6 +56,8 @@ export interface ConfigApplierDeps {
   /** The daemon's events: each apply is published there (what changed by name, never a value). */
   readonly events: EventSink;
   readonly now: () => number;
+  /** The locks: a change that would deploy or restart a locked app is refused (none without it). */
+  readonly locks?: Pick<DeployLocks, 'holding'>;
 }
 
 /**
@@ -105,10 +110,15 @@ export class ConfigApplier {
     );
     const plan = planConfigChange({ config: live.current, appEnvs }, next, opts);
     const active = new Map<string, DeploymentState>();
+    const locked: Array<{ readonly app: string; readonly lock: Lock }> = [];
     const changes: ConfigChangeView[] = [];
     for (const change of plan.changes) {
       const deployment = await store.activeDeployment(change.app, change.env);
       if (deployment && change.action !== 'keep') active.set(`${change.app}.${change.env}`, deployment);
+      const lock = (await this.startsDeployment(change, next))
+        ? await this.deps.locks?.holding(change.app, change.env)
+        : null;
+      if (lock) locked.push({ app: change.app, lock });
       changes.push({ ...change, effect: await this.describe(change, next) });
     }
     const refused: Array<ConfigPlanView['refused'][number]> = [
@@ -124,10 +134,23 @@ export class ConfigApplier {
         path: `apps.${d.app}`,
         message: `deployment ${d.id} of ${d.app} in ${d.env} (${d.from ?? 'nothing'} -> ${d.to}) is ${d.status}; apply again once it ended (or end it with: ferry abort ${d.app} --env ${d.env})`,
       })),
+      ...locked.map(({ app, lock }) => ({
+        code: 'FERRY_E_LOCKED',
+        path: `apps.${app}`,
+        message: `${describeLock(lock)}; apply again once it is released or expires (or release it with: ${unlockCommand(lock)})`,
+      })),
     ];
     const body = { path: next.configPath, prune: opts.prune, changes, refused };
     const id = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 12);
     return { plan, view: { id, ...body }, active };
+  }
+
+  /** Whether applying the change starts a deployment: an initial release, or a restart. */
+  private async startsDeployment(change: AppEnvChange, next: FerryConfig): Promise<boolean> {
+    if (change.action !== 'add' && change.action !== 'replace') return false;
+    const current = (await this.deps.store.getCurrent(change.app, change.env)) ?? null;
+    if (change.action === 'replace') return current !== null;
+    return current === null && Boolean(next.apps[change.app]?.initialRelease);
   }
 
   /** What applying does to one app in one environment, in words (no values). */
@@ -273,6 +296,7 @@ function refuse(view: ConfigPlanView): void {
     'FERRY_E_CONFIG_NEEDS_RESTART',
     'FERRY_E_CONFIG_INVALID',
     'FERRY_E_DEPLOYMENT_IN_PROGRESS',
+    'FERRY_E_LOCKED',
   ] as const;
   const code = order.find((c) => view.refused.some((r) => r.code === c)) ?? 'FERRY_E_CONFIG_INVALID';
   const lines = view.refused.map((r) => `  ${r.path}: ${r.message}`);

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DESIRED_FILE } from '../agent/link/desired-file.js';
+import { QUEUE_PREFIX } from '../server/locks/deploy-queue.js';
 import type { KvStore } from '../store/kv/kv.js';
 import { openSqliteKvStore } from '../store/kv/sqlite-kv.js';
 import type { DaemonPaths } from './paths.js';
@@ -17,9 +18,19 @@ export async function openControlKv(paths: DaemonPaths): Promise<KvStore> {
   return kv;
 }
 
-/** `ferry up --reset`: the hosts' desired states go with the rest, and so does the agent's copy. */
+/**
+ * `ferry up --reset`: the hosts' desired states go with the rest, and so does the agent's copy; so
+ * do the deploys queued behind locks (asked of a state that is gone). Locks stay: an operator's
+ * freeze holds through a reset, and ends by itself.
+ */
 export async function resetControlKv(kv: KvStore, paths: DaemonPaths): Promise<void> {
-  await kv.txn({ compare: [], success: [{ type: 'delete-prefix', prefix: '/hosts/' }] });
+  await kv.txn({
+    compare: [],
+    success: [
+      { type: 'delete-prefix', prefix: '/hosts/' },
+      { type: 'delete-prefix', prefix: QUEUE_PREFIX },
+    ],
+  });
   forgetKeptDesiredState(paths);
 }
 

@@ -7,6 +7,7 @@ import type {
   ConfigApplyResponse,
   ConfigPlanView,
   DeployBody,
+  DeployResponse,
   Deployment,
   HistoryResponse,
   HostRevokeResponse,
@@ -15,10 +16,15 @@ import type {
   JoinTokenCreateResponse,
   JoinTokenRevokeResponse,
   JoinTokensResponse,
+  LockBody,
+  LockResponse,
+  LocksResponse,
   LogsResponse,
   RollbackBody,
   RouterStatusView,
   StatusResponse,
+  UnlockBody,
+  UnlockResponse,
 } from '../api/types.js';
 import { assertEnvironment, resolveAppEnv } from '../config/resolve.js';
 import type { ConfigSource, FerryConfig } from '../config/types.js';
@@ -32,6 +38,7 @@ import { tailLog } from '../supervisor/index.js';
 import type { LiveCounters } from '../runtime/desired/live-counters.js';
 import type { TrustOperator } from '../server/trust/trust-operator.js';
 import { isInConfig, type ConfigApplier } from './config-apply.js';
+import type { ControlLocks } from './control-locks.js';
 
 /** The daemon as the API sees it. */
 export class DaemonControl implements ControlPlane {
@@ -58,8 +65,23 @@ export class DaemonControl implements ControlPlane {
       readonly trust: TrustOperator;
       /** A running canary step's window so far, per release (the one its analysis judges). */
       readonly liveCounters: (state: DeploymentState, versions: readonly string[]) => Promise<LiveCounters>;
+      /** Locks of environments and apps, and the deploys queued behind them. */
+      readonly locks: ControlLocks;
     },
   ) {}
+
+  lock(body: LockBody, actor: string): Promise<LockResponse> {
+    return this.deps.locks.lock(body, actor);
+  }
+
+  unlock(body: UnlockBody, actor: string): Promise<UnlockResponse> {
+    return this.deps.locks.unlock(body, actor);
+  }
+
+  locks(filter: { env?: string; app?: string }): Promise<LocksResponse> {
+    if (filter.app !== undefined) this.resolve(filter.app, filter.env);
+    return this.deps.locks.list(filter);
+  }
 
   hosts(): Promise<HostsResponse> {
     return this.deps.hostsView();
@@ -105,6 +127,7 @@ export class DaemonControl implements ControlPlane {
       if (filter.app !== undefined) this.resolve(filter.app, filter.env);
       else if (filter.env !== undefined) assertEnvironment(config, filter.env);
     }
+    const held = await this.deps.locks.list({});
     const apps: AppStatus[] = [];
     // The configuration's order first, then the apps that left it.
     const inConfig = hosts.filter((h) => isInConfig(config, h));
@@ -124,6 +147,15 @@ export class DaemonControl implements ControlPlane {
         deployment: deployment ? await this.withReport(deployment) : null,
         canary: deployment ? await canaryView(deployment, this.deps.liveCounters) : null,
         inConfig: isInConfig(config, host),
+        locks: held.locks.filter((l) => l.env === env && (l.app === null || l.app === appName)),
+        // A queued deploy that could not start is news until a deployment begins after it.
+        queued:
+          held.queued.find(
+            (q) =>
+              q.app === appName &&
+              q.env === env &&
+              (q.failure === null || deployment === null || deployment.createdAt < q.failure.at),
+          ) ?? null,
       });
     }
     return {
@@ -138,8 +170,12 @@ export class DaemonControl implements ControlPlane {
     };
   }
 
-  async deploy(body: DeployBody, actor: string): Promise<Deployment> {
-    return toDeployment(await this.deps.deployer.deploy({ ...body, actor }));
+  async deploy(body: DeployBody, actor: string): Promise<DeployResponse> {
+    const { queue, ...request } = body;
+    if (queue !== true)
+      return { deployment: toDeployment(await this.deps.deployer.deploy({ ...request, actor })) };
+    const outcome = await this.deps.deployer.deployOrQueue({ ...request, actor });
+    return 'deployment' in outcome ? { deployment: toDeployment(outcome.deployment) } : outcome;
   }
 
   async restart(app: string, env: string | undefined, actor: string): Promise<Deployment> {

@@ -175,6 +175,7 @@ export class Daemon {
       await this.watchRouter();
       await this.resumeDeployments();
       this.markReady();
+      await this.parts!.locks.start();
       if (mode !== 'adopt') {
         await this.reconcileRunConfig();
         await this.deployInitialReleases();
@@ -272,6 +273,7 @@ export class Daemon {
       logger,
       protect: (config, accounts) => protectDataDir(this.paths, config, accounts),
       events: parts.events,
+      locks: parts.locks.port,
       setDesired: (app, env, change) =>
         change === null
           ? parts.link.remove(LOCAL_HOST, app, env)
@@ -297,6 +299,7 @@ export class Daemon {
       metrics: this.metrics!,
       hostsView: () => hostsView(this.parts!.exchange, () => this.trust!.trust.listHosts()),
       trust: this.trust!.operator,
+      locks: this.parts!.locks,
       liveCounters: async (state, versions) => {
         const { link, windows } = this.parts!;
         const report = await link.report(LOCAL_HOST, state.app, state.env);
@@ -594,7 +597,13 @@ export class Daemon {
           (await this.store!.activeDeployment(appName, env))
         )
           continue;
-        await this.deployer!.deploy({ app: appName, env, version: app.initialRelease, actor: 'ferry up' });
+        // Queued behind a lock that holds the app: it starts once the lock goes.
+        await this.deployer!.deployOrQueue({
+          app: appName,
+          env,
+          version: app.initialRelease,
+          actor: 'ferry up',
+        });
       }
     }
   }
@@ -629,6 +638,7 @@ export class Daemon {
     this.metrics?.close();
     this.routerWatch?.stop();
     this.deployer?.stop();
+    this.parts?.locks.stop();
     await this.parts?.agent.stop();
     this.parts?.exchange.close();
     this.rotator?.stop();

@@ -18,6 +18,7 @@ import { KvDesiredStates } from '../server/agent-api/kv-desired-states.js';
 import type { KvStore } from '../store/kv/kv.js';
 import type { InstanceStore, Store } from '../store/store.js';
 import { Supervisor, type RunAccount } from '../supervisor/index.js';
+import { assembleLocks, type ControlLocks } from './control-locks.js';
 import { finishDeployment } from './finish.js';
 import { recordInstanceEvents } from './instance-events.js';
 import type { DaemonPaths } from './paths.js';
@@ -41,6 +42,8 @@ export interface DaemonParts {
   readonly windows: TrafficWindows;
   /** This host's agent, in this process, over the in-process transport. */
   readonly agent: HostAgent;
+  /** Locks of environments and apps and the deploys queued behind them (started by the daemon). */
+  readonly locks: ControlLocks;
 }
 
 /** The one host of `ferry up`: its agent runs in the daemon's process. */
@@ -146,11 +149,37 @@ export function assembleParts(opts: {
     logger: logger.child({ agent: LOCAL_HOST }),
     reportEveryMs: LOCAL_REPORT_MS,
   });
-  const deployer = new Deployer({ config, store, effects, logger, clock, tickMs: opts.tickMs, events });
+  const locks = assembleLocks({ kv: opts.kv, clock, config, store, events, logger });
+  const deployer = new Deployer({
+    config,
+    store,
+    effects,
+    logger,
+    clock,
+    tickMs: opts.tickMs,
+    events,
+    locks: locks.port,
+  });
+  locks.startQueuedWith((request, notes) =>
+    deployer.deploy({ ...request, strategy: request.strategy ?? undefined, notes }),
+  );
   // Crashes and restarts of instances are events of their app, published like the rest.
   const instanceEvents = recordInstanceEvents({ store, events, logger, now });
   deployer.onFinished = (final) => finishDeployment(final, { store, link, host: LOCAL_HOST, config, logger });
-  return { router, supervisor, hosts, deployer, events, metrics, createHost, exchange, link, windows, agent };
+  return {
+    router,
+    supervisor,
+    hosts,
+    deployer,
+    events,
+    metrics,
+    createHost,
+    exchange,
+    link,
+    windows,
+    agent,
+    locks,
+  };
 }
 
 /** Every instance the hosts serve or retire, with its process as the supervisor knows it. */

@@ -72,6 +72,7 @@ async function setup() {
     hostsView: () => hostsView(exchange, () => part.trust.listHosts()),
     liveCounters: unused('liveCounters'),
     trust: part.operator,
+    locks: unused('locks'),
   });
   const api = createApiServer({ control, token: TOKEN, logger: silentLogger() });
   cleanups.push(() => api.close());

@@ -109,6 +109,17 @@ export const catalog = {
     summary: 'the release is marked bad; deploy it anyway with --force (a rollback may name it with --to)',
   },
   FERRY_E_DEPLOYMENT_FAILED: { http: 500, exit: 1, summary: 'the deployment failed and was rolled back' },
+  FERRY_E_LOCKED: {
+    http: 423,
+    exit: 1,
+    summary:
+      'the environment or app is locked (ferry lock): deployments and restarts are refused (or queued with --queue) until it is released or expires',
+  },
+  FERRY_E_LOCK_UNKNOWN: {
+    http: 404,
+    exit: 1,
+    summary: 'the environment or app is not locked: nothing to unlock',
+  },
 
   // artifacts
   FERRY_E_ARTIFACT_SOURCE: {

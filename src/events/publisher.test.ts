@@ -108,4 +108,18 @@ describe('matchesFilter', () => {
     expect(pick({ env: 'production' })).toEqual([1, 3, 4]);
     expect(pick({ app: 'web', env: 'staging' })).toEqual([2, 4]);
   });
+
+  it("passes an environment's event (its lock) to the filters of that environment or of none", () => {
+    const locked = events.publish({
+      kind: 'lock',
+      app: null,
+      env: 'production',
+      change: 'locked',
+      message: 'production locked',
+    });
+    expect(matchesFilter(locked, {})).toBe(true);
+    expect(matchesFilter(locked, { app: 'web' })).toBe(true);
+    expect(matchesFilter(locked, { app: 'web', env: 'production' })).toBe(true);
+    expect(matchesFilter(locked, { env: 'staging' })).toBe(false);
+  });
 });

@@ -104,9 +104,12 @@ export class EventPublisher {
   }
 }
 
-/** Whether the event concerns the filter's app and environment; host-wide events pass every filter. */
+/**
+ * Whether the event concerns the filter's app and environment; host-wide events pass every filter,
+ * and an environment's (its lock) every filter of that environment or of none.
+ */
 export function matchesFilter(event: FerryEvent, filter: EventFilter): boolean {
-  if (event.app === null) return true;
+  if (event.app === null) return event.env === null || filter.env === undefined || event.env === filter.env;
   if (filter.app !== undefined && event.app !== filter.app) return false;
   if (filter.env !== undefined && event.env !== filter.env) return false;
   return true;

@@ -13,7 +13,11 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { assertVersionName } from '../lib/release-version.js';
 import type { EventPublisher } from '../events/publisher.js';
+import type { QueuedDeploy } from '../server/locks/deploy-queue.js';
+import { lockedError } from '../server/locks/lock-errors.js';
+import { unlockCommand } from '../server/locks/lock.js';
 import type { Store } from '../store/store.js';
+import type { DeployLocks } from './deploy-locks.js';
 import type { EffectPort } from './effects.js';
 import { DeploymentRun } from './run.js';
 
@@ -25,7 +29,14 @@ export interface DeployRequest {
   /** Deploy a release the ledger marks bad (refused otherwise with FERRY_E_RELEASE_BAD). */
   readonly force?: boolean;
   readonly actor: string;
+  /** Lines for the deployment's event log before its first step (why it starts now). */
+  readonly notes?: readonly string[];
 }
+
+/** What `deployOrQueue` did: started the deployment, or queued it behind a lock. */
+export type DeployOutcome =
+  | { readonly deployment: DeploymentState }
+  | { readonly queued: QueuedDeploy; readonly replaced: QueuedDeploy | null };
 
 export interface RestartRequest {
   readonly app: string;
@@ -65,29 +76,65 @@ export class Deployer {
       readonly tickMs: number;
       /** Every deployment's states and events are published here. */
       readonly events: EventPublisher;
+      /** The locks that refuse deploys and restarts (none without it). */
+      readonly locks?: DeployLocks;
     },
   ) {}
 
+  /** Deploys a release; refused (FERRY_E_LOCKED) while a lock holds the app in the environment. */
   async deploy(request: DeployRequest): Promise<DeploymentState> {
     const { app, env } = this.resolve(request.app, request.env);
     assertVersionName(request.version);
+    const lock = await this.deps.locks?.holding(app, env);
+    if (lock)
+      throw lockedError(
+        lock,
+        `cannot deploy ${request.version} of ${app} to ${env}`,
+        `to deploy it once the lock goes (released or expired): ferry deploy ${app} ${request.version} --env ${env} --queue; or release it with: ${unlockCommand(lock)}`,
+      );
     await this.assertIdle(app, env);
-    const notes = await this.assertDeployable(app, env, request);
+    const notes = [...(request.notes ?? []), ...(await this.assertDeployable(app, env, request))];
     const current = (await this.deps.store.getCurrent(app, env)) ?? null;
     if (current === request.version) {
       if (request.force)
         // Deployed again: installed (before_start runs), then its instances replaced batch by batch.
-        return this.beginRestart('deploy', app, env, current, request.actor);
-      throw new FerryError(
-        'FERRY_E_ILLEGAL_STATE',
-        `${request.version} already serves ${app} in ${env}; nothing to deploy (to replace its instances: ferry restart ${app} --env ${env}; to deploy it again: --force)`,
-        { app, env, version: request.version },
-      );
+        return this.beginRestart('deploy', app, env, current, request.actor, notes);
+      throw alreadyServes(app, env, request.version);
     }
     // The release enters the ledger once it is installed and verified (the install effect), never before.
     const appConfig = this.deps.config.current.apps[app]!;
     const strategy = compileStrategyKind(appConfig, request.strategy ?? appConfig.strategy.kind);
     return this.begin('deploy', app, env, current, request.version, strategy, request.actor, notes);
+  }
+
+  /**
+   * `ferry deploy --queue`: deploys now when no lock holds the app; otherwise keeps the deploy until
+   * the lock is released or expires (one per app and environment, replacing one queued before).
+   * What would refuse it then refuses it now: a bad release without force, the release serving
+   * already, a strategy the app cannot use. A deployment running now does not: it has likely ended
+   * by the time the lock goes.
+   */
+  async deployOrQueue(request: DeployRequest): Promise<DeployOutcome> {
+    const { app, env } = this.resolve(request.app, request.env);
+    assertVersionName(request.version);
+    const lock = await this.deps.locks?.holding(app, env);
+    if (!lock || !this.deps.locks) return { deployment: await this.deploy(request) };
+    await this.assertDeployable(app, env, request);
+    const current = (await this.deps.store.getCurrent(app, env)) ?? null;
+    if (current === request.version && !request.force) throw alreadyServes(app, env, request.version);
+    const appConfig = this.deps.config.current.apps[app]!;
+    compileStrategyKind(appConfig, request.strategy ?? appConfig.strategy.kind);
+    return this.deps.locks.enqueue(
+      {
+        app,
+        env,
+        version: request.version,
+        strategy: request.strategy ?? null,
+        force: request.force === true,
+        actor: request.actor,
+      },
+      lock,
+    );
   }
 
   /**
@@ -97,6 +144,8 @@ export class Deployer {
    */
   async restart(request: RestartRequest): Promise<DeploymentState> {
     const { app, env } = this.resolve(request.app, request.env);
+    const lock = await this.deps.locks?.holding(app, env);
+    if (lock) throw lockedError(lock, `cannot restart ${app} in ${env}`);
     await this.assertIdle(app, env);
     const current = (await this.deps.store.getCurrent(app, env)) ?? null;
     if (current === null)
@@ -114,6 +163,7 @@ export class Deployer {
     env: string,
     version: string,
     actor: string,
+    notes: readonly string[] = [],
   ): Promise<DeploymentState> {
     const appConfig = this.deps.config.current.apps[app]!;
     const old = this.deps.effects.instanceIds(app, env, version);
@@ -125,7 +175,7 @@ export class Deployer {
       version,
       compileStrategyKind(appConfig, 'blue-green'),
       actor,
-      [],
+      notes,
       {
         old,
         batchSize: RESTART_BATCH_SIZE,
@@ -365,6 +415,14 @@ export class Deployer {
   private resolve(app: string, env: string | undefined): { app: string; env: string } {
     return resolveAppEnv(this.deps.config.current, app, env);
   }
+}
+
+function alreadyServes(app: string, env: string, version: string): FerryError {
+  return new FerryError(
+    'FERRY_E_ILLEGAL_STATE',
+    `${version} already serves ${app} in ${env}; nothing to deploy (to replace its instances: ferry restart ${app} --env ${env}; to deploy it again: --force)`,
+    { app, env, version },
+  );
 }
 
 function illegalState(message: string, state: DeploymentState): FerryError {

@@ -258,11 +258,30 @@ describe('the OpenAPI document', () => {
     // Revoking an enrolled host is checked in process (src/daemon/trust-part.test.ts).
     expect((await call('revokeHost', { params: { host: 'web-1' } })).status).toBe(404);
 
+    // A lock: listed, shown in status, refusing a deploy (423), which is queued behind it and
+    // starts once it is released.
+    const lock = await call('lock', { body: { env: 'production', reason: 'release freeze', ttl: '1h' } });
+    expect(lock.status).toBe(200);
+    expect((await call('deploy', { body: { app: 'hello', version: '1.1.0' } })).status).toBe(423);
+    const queued = await call('deploy', { body: { app: 'hello', version: '1.1.0', queue: true } });
+    expect(queued.status).toBe(202);
+    expect(queued.body).toMatchObject({ queued: { version: '1.1.0' } });
+    await call('locks', { query: '?env=production' });
+    await call('status', { query: '?app=hello' }); // with its lock and its queued deploy
+    expect((await call('unlock', { body: { env: 'production' } })).status).toBe(200);
+    expect((await call('unlock', { body: { env: 'production' } })).status).toBe(404);
+    await waitFor('the queued deploy to succeed', async () => {
+      const { body } = await call('status', { query: '?app=hello' });
+      const [app] = body.apps as Json[];
+      const deployment = app?.deployment as Json | undefined;
+      return deployment?.to === '1.1.0' && deployment.status === 'succeeded';
+    });
+
     // Errors answer the documented envelope.
     expect((await call('status', { token: false })).status).toBe(401);
     expect((await call('deployment', { params: { id: 'd-none' } })).status).toBe(404);
     expect((await call('deploy', { body: { app: 'hello', verison: '1' } })).status).toBe(400);
-    expect((await call('deploy', { body: { app: 'hello', version: '1.0.0' } })).status).toBe(409);
+    expect((await call('deploy', { body: { app: 'hello', version: '1.1.0' } })).status).toBe(409);
     expect((await call('history', { params: { app: 'nope' } })).status).toBe(404);
 
     // Every documented operation was called and its answer checked.

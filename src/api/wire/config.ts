@@ -40,7 +40,7 @@ export const configPlanSchema = z
       .meta({ description: 'Unchanged apps are left out: no changes, nothing to do.' }),
     refused: z.array(z.object({ code: z.string(), path: z.string(), message: z.string() })).meta({
       description:
-        'Why applying would change nothing: settings that need a daemon restart, ports held, deployments running.',
+        'Why applying would change nothing: settings that need a daemon restart, ports held, deployments running, locks holding an app it would deploy or restart.',
     }),
   })
   .meta({

@@ -30,6 +30,18 @@ export const ROUTER_CHANGES = [
   'trouble',
   'recovered',
 ] as const;
+/**
+ * A lock taken (or renewed), released or expired; a deploy queued behind one, started once no lock
+ * held it, or refused then.
+ */
+export const LOCK_CHANGES = [
+  'locked',
+  'unlocked',
+  'expired',
+  'queued',
+  'queue-started',
+  'queue-failed',
+] as const;
 /** Where an applied configuration came from: the daemon's start, `ferry apply`, SIGHUP. */
 export const CONFIG_SOURCES = ['start', 'apply', 'reload'] as const;
 
@@ -60,6 +72,14 @@ export const ferryEventSchema = z
       kind: z.literal('router'),
       change: z.enum(ROUTER_CHANGES),
       pid: z.number().int().nullable(),
+      message: z.string(),
+    }),
+    z.object({
+      ...published,
+      app: z.string().nullable().meta({ description: "null: the environment's lock (every app of it)." }),
+      env: z.string(),
+      kind: z.literal('lock'),
+      change: z.enum(LOCK_CHANGES),
       message: z.string(),
     }),
     z.object({

@@ -23,6 +23,10 @@ export const deployBodySchema = z
     strategy: z.enum(['blue-green', 'canary', 'all-at-once']).optional(),
     /** Deploy a release the ledger marks bad (refused otherwise: FERRY_E_RELEASE_BAD). */
     force: z.boolean().optional(),
+    queue: z.boolean().optional().meta({
+      description:
+        'While a lock holds the app: queue the deploy until the lock is released or expires (answered with `queued`) instead of refusing it (FERRY_E_LOCKED).',
+    }),
   })
   .meta({ id: 'DeployBody' });
 

@@ -1,6 +1,7 @@
 /** The API's answers besides the status (see deployment.ts for why schemas). */
 import { z } from 'zod';
 import { deploymentEventSchema, deploymentSchema, releaseSchema } from './deployment.js';
+import { queuedResponseSchema } from './locks.js';
 
 export const healthzResponseSchema = z
   .object({ ok: z.boolean(), state: z.enum(['running', 'starting']) })
@@ -9,6 +10,11 @@ export const healthzResponseSchema = z
 export const deploymentResponseSchema = z
   .object({ deployment: deploymentSchema })
   .meta({ id: 'DeploymentResponse' });
+
+/** POST /v1/deployments: the deployment started, or (queue: true, a lock holding the app) the deploy queued. */
+export const deployResponseSchema = z
+  .union([deploymentResponseSchema, queuedResponseSchema])
+  .meta({ id: 'DeployResponse' });
 
 export const deploymentDetailResponseSchema = z
   .object({ deployment: deploymentSchema, events: z.array(deploymentEventSchema) })

@@ -1,6 +1,7 @@
 /** The API's status answer as it goes over the wire (see deployment.ts for why schemas). */
 import { z } from 'zod';
 import { deploymentSchema } from './deployment.js';
+import { lockSchema, queuedDeploySchema } from './locks.js';
 
 const ms = z.number().int();
 const count = z.number().int().min(0);
@@ -78,6 +79,14 @@ export const appStatusSchema = z
     inConfig: z.boolean().optional().meta({
       description:
         'False for an app that left ferry.yaml but keeps running (ferry apply without prune); absent from an older daemon.',
+    }),
+    locks: z.array(lockSchema).optional().meta({
+      description:
+        "The locks that hold the app here: its environment's, then its own. Absent from an older daemon.",
+    }),
+    queued: queuedDeploySchema.nullable().optional().meta({
+      description:
+        'The deploy queued behind a lock (or one that could not start once released, since the last deployment began).',
     }),
   })
   .meta({ id: 'AppStatus', description: 'One app in one environment.' });

@@ -3,6 +3,7 @@ import type {
   CanaryWeightBody,
   CommandBody,
   DeployBody,
+  DeployResponse,
   DeploymentResponse,
   RestartBody,
   RollbackBody,
@@ -12,12 +13,14 @@ import type { ApiClient } from '../client.js';
 import { clientOf } from '../context.js';
 import { printJson, printJsonLine } from '../json-output.js';
 import { renderDeploymentLine } from '../render.js';
+import { renderQueuedDeploy } from '../render-locks.js';
 import { waitForDeployment } from '../wait.js';
 
 export interface DeploymentOptions {
   env?: string;
   strategy?: StrategyArg;
   force?: boolean;
+  queue?: boolean;
   wait?: boolean;
   json?: boolean;
 }
@@ -35,9 +38,14 @@ export async function deploy(
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.strategy ? { strategy: opts.strategy } : {}),
     ...(opts.force ? { force: true } : {}),
+    ...(opts.queue ? { queue: true } : {}),
   };
   const client = await clientOf(command);
-  await started(client, opts, await client.post<DeploymentResponse>('/v1/deployments', body));
+  const response = await client.post<DeployResponse>('/v1/deployments', body);
+  if ('deployment' in response) return started(client, opts, response);
+  // Queued behind a lock: nothing runs yet, so --wait has nothing to follow.
+  if (opts.json) return printJson(response);
+  process.stdout.write(`${renderQueuedDeploy(response)}\n`);
 }
 
 /** ferry rollback APP [--to VERSION] */

@@ -18,6 +18,10 @@ export function register(program: Command): void {
       '--force',
       'deploy it even if the ledger marks it bad, or if it serves already (its instances replaced)',
     )
+    .option(
+      '--queue',
+      'while a lock holds the app (ferry lock): queue the deploy until the lock is released or expires, instead of being refused',
+    )
     .option('--wait', 'show progress and exit with the outcome (0 succeeded, 1 failed or rolled back)')
     .option('--json', 'print the API response as JSON')
     .action(lazyAction(async () => (await deployment()).deploy));
