@@ -1,5 +1,6 @@
 import type { QueuedDeploy, QueuedDeployRequest } from '../server/locks/deploy-queue.js';
-import type { Lock } from '../server/locks/lock.js';
+import { lockedError } from '../server/locks/lock-errors.js';
+import { unlockCommand, type Lock } from '../server/locks/lock.js';
 
 /**
  * What the Deployer asks of the locks (`ferry lock`). Every deploy and restart goes through the
@@ -15,4 +16,23 @@ export interface DeployLocks {
     request: QueuedDeployRequest,
     heldBy: Lock,
   ): Promise<{ readonly queued: QueuedDeploy; readonly replaced: QueuedDeploy | null }>;
+}
+
+/**
+ * Refuses (FERRY_E_LOCKED, naming the lock and the ways on) a deploy of `version` of `app` in `env`
+ * while a lock holds it: on this host's engine and across a fleet alike.
+ */
+export async function assertDeployUnlocked(
+  locks: DeployLocks | undefined,
+  app: string,
+  env: string,
+  version: string,
+): Promise<void> {
+  const lock = await locks?.holding(app, env);
+  if (!lock) return;
+  throw lockedError(
+    lock,
+    `cannot deploy ${version} of ${app} to ${env}`,
+    `to deploy it once the lock goes (released or expired): ferry deploy ${app} ${version} --env ${env} --queue; or release it with: ${unlockCommand(lock)}`,
+  );
 }

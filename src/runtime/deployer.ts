@@ -15,9 +15,8 @@ import { assertVersionName } from '../lib/release-version.js';
 import type { EventPublisher } from '../events/publisher.js';
 import type { QueuedDeploy } from '../server/locks/deploy-queue.js';
 import { lockedError } from '../server/locks/lock-errors.js';
-import { unlockCommand } from '../server/locks/lock.js';
 import type { Store } from '../store/store.js';
-import type { DeployLocks } from './deploy-locks.js';
+import { assertDeployUnlocked, type DeployLocks } from './deploy-locks.js';
 import type { EffectPort } from './effects.js';
 import { DeploymentRun } from './run.js';
 
@@ -85,13 +84,7 @@ export class Deployer {
   async deploy(request: DeployRequest): Promise<DeploymentState> {
     const { app, env } = this.resolve(request.app, request.env);
     assertVersionName(request.version);
-    const lock = await this.deps.locks?.holding(app, env);
-    if (lock)
-      throw lockedError(
-        lock,
-        `cannot deploy ${request.version} of ${app} to ${env}`,
-        `to deploy it once the lock goes (released or expired): ferry deploy ${app} ${request.version} --env ${env} --queue; or release it with: ${unlockCommand(lock)}`,
-      );
+    await assertDeployUnlocked(this.deps.locks, app, env, request.version);
     await this.assertIdle(app, env);
     const notes = [...(request.notes ?? []), ...(await this.assertDeployable(app, env, request))];
     const current = (await this.deps.store.getCurrent(app, env)) ?? null;
