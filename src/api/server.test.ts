@@ -53,6 +53,13 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     hosts: () => Promise.resolve({ hosts: [] }),
     logs: () => Promise.resolve({ lines: [] }),
     logFiles: () => Promise.resolve([]),
+    targets: {
+      report: () => Promise.reject(new Error('no targets in this test')),
+      deploy: () => Promise.reject(new Error('no targets in this test')),
+      command: () => Promise.reject(new Error('no targets in this test')),
+      rollout: () => Promise.reject(new Error('no targets in this test')),
+      list: () => Promise.resolve({ rollouts: [] }),
+    },
     ...overrides,
   };
 }

@@ -1,5 +1,5 @@
 import type { AppHost } from '../agent/app-host.js';
-import type { ControlPlane } from '../api/control-plane.js';
+import type { ControlPlane, ExternalTargetsControl } from '../api/control-plane.js';
 import type {
   AppStatus,
   CanaryLiveView,
@@ -50,8 +50,14 @@ export class DaemonControl implements ControlPlane {
       readonly hostsView: () => Promise<HostsResponse>;
       /** A running canary step's window so far, per release (the one its analysis judges). */
       readonly liveCounters: (state: DeploymentState, versions: readonly string[]) => Promise<LiveCounters>;
+      /** Rollouts over targets outside Ferry. */
+      readonly targets: ExternalTargetsControl;
     },
   ) {}
+
+  get targets(): ExternalTargetsControl {
+    return this.deps.targets;
+  }
 
   hosts(): Promise<HostsResponse> {
     return this.deps.hostsView();

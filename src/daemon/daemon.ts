@@ -50,6 +50,7 @@ import { reapOrphans } from './orphans.js';
 import { adoptedWeights } from './adopted-weights.js';
 import { hostsView } from './hosts-view.js';
 import { openControlKv, resetControlKv } from './control-kv.js';
+import { startExternalTargets, type ExternalTargets } from '../server/targets/external-targets.js';
 import { assembleParts, LOCAL_HOST, type DaemonParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
@@ -109,6 +110,8 @@ export class Daemon {
   private supervisor: Supervisor | null = null;
   /** The control plane's key-value store (the hosts' desired states). */
   private kv: KvStore | null = null;
+  /** Rollouts over targets outside Ferry (`/v1/targets`), on the key-value store. */
+  private targets: ExternalTargets | null = null;
   private parts: DaemonParts | null = null;
   private hosts = new Map<string, AppHost>();
   private createHost: ((app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost) | null =
@@ -269,6 +272,7 @@ export class Daemon {
 
   /** The API, listening from here on; until the daemon is ready it answers 503 FERRY_E_DAEMON_STARTING. */
   private async listenApi(): Promise<void> {
+    this.targets = await startExternalTargets({ kv: this.kv!, logger: this.logger! });
     const control = new DaemonControl({
       config: this.live,
       store: this.store!,
@@ -288,6 +292,7 @@ export class Daemon {
         const report = await link.report(LOCAL_HOST, state.app, state.env);
         return liveCounters(report, windows, `${state.app}.${state.env}`, versions);
       },
+      targets: this.targets,
     });
     const api = (this.api = createApiServer({
       control,
@@ -590,6 +595,7 @@ export class Daemon {
   /** Stops what the daemon runs itself; never a router or an instance (they outlive the daemon). */
   private async detachParts(): Promise<void> {
     await this.api?.close();
+    await this.targets?.close();
     await this.metricsServer?.close();
     this.metrics?.close();
     this.routerWatch?.stop();

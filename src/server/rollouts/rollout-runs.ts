@@ -71,6 +71,16 @@ export class RolloutRuns {
     return run;
   }
 
+  /**
+   * The run of a rollout the store holds, opened if it was not (another server may have created
+   * it); null when the store has none. Opens nothing for a key the store does not know.
+   */
+  async find(key: RolloutKey): Promise<RolloutRun | null> {
+    const known = this.get(key);
+    if (known !== undefined) return (await known.read()) === null ? null : known;
+    return (await this.options.kv.get(this.storeKey(key))) === undefined ? null : this.open(key);
+  }
+
   /** Every rollout of this kind as the store holds it now, in key order. */
   async list(): Promise<ListedRollout[]> {
     const prefix = `${rolloutStoreKey([this.options.kind])}/`;
