@@ -224,6 +224,25 @@ describe('RolloutRun: persistence', () => {
   });
 });
 
+describe('RolloutRun: effects that fail', () => {
+  it('an assignment that fails is sent again at the next tick, unless a newer one replaced it', async () => {
+    const h = await harness({ names: ['a', 'b'], options: { batch: { count: 1 }, soakMs: SOAK } });
+    await h.report();
+    let down = true;
+    h.fleet.onAssign = () => (down ? Promise.reject(new Error('host unreachable')) : Promise.resolve());
+    await h.run.deploy({ version: 'v2' });
+    expect(h.fleet.hosts.get('a')!.version).toBe('v1');
+    await h.advance(1_000); // still down: kept for the next tick
+    expect(h.fleet.hosts.get('a')!.version).toBe('v1');
+    down = false;
+    await h.advance(1_000);
+    expect(h.fleet.hosts.get('a')!.version).toBe('v2');
+    expect(h.fleet.assignments.filter((x) => x.version === 'v2')).toEqual([{ target: 'a', version: 'v2' }]);
+    await h.advance(5_000); // sent once: nothing more to send
+    expect(h.fleet.assignments.filter((x) => x.version === 'v2')).toHaveLength(1);
+  });
+});
+
 describe('RolloutRun: compare-and-swap', () => {
   it('two runs on one store never both apply a step: the loser steps again on the winner’s state', async () => {
     const clock = new FakeClock();

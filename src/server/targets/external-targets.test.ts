@@ -215,6 +215,42 @@ describe('the external targets API', () => {
     expect((await clients.report()).targets.map((t) => t.version)).toEqual(['v1', 'v1', 'v1']);
   });
 
+  it('a restarted server resumes each entity where it was, and its clients carry on', async () => {
+    const clients = new Clients('/v1/targets/prod/web', names(4), 'v1');
+    await call('POST', '/v1/targets/prod/web/deploy', {
+      version: 'v1',
+      options: { batch: '100%', soakMs: 0 },
+    });
+    await clients.report();
+    await clients.report();
+    await call('POST', '/v1/targets/prod/web/deploy', {
+      version: 'v2',
+      options: { batch: 2, soakMs: '10s' },
+    });
+    await clients.report();
+    const before = (await call<TargetsRolloutResponse>('GET', '/v1/targets/prod/web')).body.rollout;
+    // The server stops and starts again on the same store.
+    await targets.close();
+    targets = await startExternalTargets({ kv, logger: silentLogger(), clock });
+    await api.close();
+    api = createApiServer({
+      control: { targets } as unknown as ControlPlane,
+      token: TOKEN,
+      logger: silentLogger(),
+    });
+    await api.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+    const after = (await call<TargetsRolloutResponse>('GET', '/v1/targets/prod/web')).body.rollout;
+    expect(after.targets).toEqual(before.targets);
+    expect(after.decisions.at(-1)?.kind).toBe('recovered');
+    let answer = await clients.report();
+    for (let second = 0; second < 60 && answer.rollout.status === 'running'; second++) {
+      await clock.advance(1_000);
+      answer = await clients.report();
+    }
+    expect(answer.rollout).toMatchObject({ status: 'succeeded', lkg: 'v2' });
+  });
+
   it('refuses bad requests with a clear error and changes nothing', async () => {
     await call('POST', '/v1/targets/prod/web/deploy', { version: 'v1', options: { soakMs: '30s' } });
     const revision = await kv.revision();
