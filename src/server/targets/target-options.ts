@@ -42,7 +42,10 @@ export function applyOptions(current: RolloutSettings, input: OptionsInput): Rol
       continue;
     }
     const timeoutMs = given.timeoutMs ?? options.controllers[key]?.timeoutMs;
-    const at = 'at' in given ? (given.at ?? options.controllers.approval?.at) : undefined;
+    const at =
+      key === 'approval'
+        ? ((given as { at?: 'start' | 'after-canary' }).at ?? options.controllers.approval?.at)
+        : undefined;
     controllers[key] = {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(at !== undefined ? { at } : {}),
