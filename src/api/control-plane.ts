@@ -23,7 +23,38 @@ import type {
   StatusResponse,
   UnlockBody,
   UnlockResponse,
+  TargetsCommandBody,
+  TargetsDeployBody,
+  TargetsListResponse,
+  TargetsReportBody,
+  TargetsReportResponse,
+  TargetsRolloutResponse,
 } from './types.js';
+
+/**
+ * Rollouts over targets Ferry does not run itself (nixmade/orchestrator's namespaces, entities and
+ * targets): a client reports its targets and is answered the release each should run.
+ */
+export interface ExternalTargetsControl {
+  /** Takes the targets' states (at the server's time now) and answers the release of each. */
+  report(namespace: string, entity: string, body: TargetsReportBody): Promise<TargetsReportResponse>;
+  /** Rolls a release out (queued behind a running rollout unless forced), with new options if given. */
+  deploy(
+    namespace: string,
+    entity: string,
+    body: TargetsDeployBody,
+    actor: string,
+  ): Promise<TargetsRolloutResponse>;
+  command(
+    namespace: string,
+    entity: string,
+    command: TargetsCommandBody['command'],
+    actor: string,
+  ): Promise<TargetsRolloutResponse>;
+  /** FERRY_E_ROLLOUT_UNKNOWN for an entity never reported nor deployed. */
+  rollout(namespace: string, entity: string): Promise<TargetsRolloutResponse>;
+  list(): Promise<TargetsListResponse>;
+}
 
 /** What the API serves, implemented by the daemon. The API holds no state of its own. */
 export interface ControlPlane {
@@ -79,4 +110,6 @@ export interface ControlPlane {
   checkEventFilter(filter: EventFilter): void;
   /** Prometheus metrics in the text exposition format, and its content type. */
   metrics(): Promise<{ contentType: string; text: string }>;
+  /** Rollouts over targets outside Ferry. */
+  readonly targets: ExternalTargetsControl;
 }

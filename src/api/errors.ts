@@ -35,8 +35,8 @@ function toFerryError(error: FastifyError | Error): FerryError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new FerryError(
         'FERRY_E_BODY_TOO_LARGE',
-        'request body is larger than the API accepts (64 KiB; 1 MiB for a configuration)',
-        { expected: 'at most 64 KiB (1 MiB for a configuration)' },
+        'request body is larger than the API accepts (64 KiB; 1 MiB for a configuration, 2 MiB for a targets report)',
+        { expected: 'at most 64 KiB (1 MiB for a configuration, 2 MiB for a targets report)' },
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new FerryError(

@@ -47,6 +47,16 @@ import {
   unlockResponseSchema,
 } from './wire/locks.js';
 import { statusResponseSchema } from './wire/status.js';
+import {
+  TARGETS_REPORT_BODY_LIMIT,
+  targetsCommandBodySchema,
+  targetsDeployBodySchema,
+  targetsListResponseSchema,
+  targetsParamsSchema,
+  targetsReportBodySchema,
+  targetsReportResponseSchema,
+  targetsRolloutResponseSchema,
+} from './wire/targets.js';
 
 /** One answer of a route: JSON, a server-sent event stream (the schema of each event's data), or text. */
 export type RouteAnswer =
@@ -274,6 +284,52 @@ export const API_ROUTES = {
         description: 'The lines as JSON, or (follow=1) as server-sent events.',
       },
     },
+  },
+  targetsReport: {
+    method: 'POST',
+    url: '/v1/targets/:namespace/:entity/report',
+    summary:
+      "Reports the targets of an entity outside Ferry; answers the release each should run (nixmade's Orchestrate)",
+    token: true,
+    params: targetsParamsSchema,
+    body: targetsReportBodySchema,
+    bodyLimit: TARGETS_REPORT_BODY_LIMIT,
+    answers: {
+      200: { json: targetsReportResponseSchema, description: 'The release of each target, and the rollout.' },
+    },
+  },
+  targetsDeploy: {
+    method: 'POST',
+    url: '/v1/targets/:namespace/:entity/deploy',
+    summary: "Rolls a release out over an entity's targets (queued behind a running rollout unless forced)",
+    token: true,
+    params: targetsParamsSchema,
+    body: targetsDeployBodySchema,
+    answers: { 202: { json: targetsRolloutResponseSchema, description: 'The rollout after the deploy.' } },
+  },
+  targetsCommand: {
+    method: 'POST',
+    url: '/v1/targets/:namespace/:entity/command',
+    summary: "Pauses, resumes or aborts an entity's rollout",
+    token: true,
+    params: targetsParamsSchema,
+    body: targetsCommandBodySchema,
+    answers: { 200: { json: targetsRolloutResponseSchema, description: 'The rollout after the command.' } },
+  },
+  targetsRollout: {
+    method: 'GET',
+    url: '/v1/targets/:namespace/:entity',
+    summary: "An entity's rollout: status, batches, last known good and bad, its targets, its decisions",
+    token: true,
+    params: targetsParamsSchema,
+    answers: { 200: { json: targetsRolloutResponseSchema, description: 'The rollout.' } },
+  },
+  targetsList: {
+    method: 'GET',
+    url: '/v1/targets',
+    summary: 'Every namespace and entity of targets outside Ferry, with where its rollout stands',
+    token: true,
+    answers: { 200: { json: targetsListResponseSchema, description: 'The rollouts.' } },
   },
   openapi: {
     method: 'GET',

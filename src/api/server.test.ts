@@ -60,6 +60,13 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     locks: () => Promise.resolve({ locks: [], queued: [] }),
     logs: () => Promise.resolve({ lines: [] }),
     logFiles: () => Promise.resolve([]),
+    targets: {
+      report: () => Promise.reject(new Error('no targets in this test')),
+      deploy: () => Promise.reject(new Error('no targets in this test')),
+      command: () => Promise.reject(new Error('no targets in this test')),
+      rollout: () => Promise.reject(new Error('no targets in this test')),
+      list: () => Promise.resolve({ rollouts: [] }),
+    },
     ...overrides,
   };
 }

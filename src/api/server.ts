@@ -39,6 +39,12 @@ import {
   rollbackBodySchema,
   statusQuerySchema,
 } from './wire/requests.js';
+import {
+  targetsCommandBodySchema,
+  targetsDeployBodySchema,
+  targetsParamsSchema,
+  targetsReportBodySchema,
+} from './wire/targets.js';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -219,6 +225,32 @@ export function createApiServer(opts: {
         return streamLogs(control, name, query.env, query.lines, request, reply);
       return control.logs(name, query.env, query.lines);
     },
+
+    targetsReport: (request) => {
+      const { namespace, entity } = parse(targetsParamsSchema, request.params, 'path');
+      return control.targets.report(namespace, entity, parse(targetsReportBodySchema, request.body, 'body'));
+    },
+
+    targetsDeploy: async (request, reply) => {
+      const { namespace, entity } = parse(targetsParamsSchema, request.params, 'path');
+      const body = parse(targetsDeployBodySchema, request.body, 'body');
+      const answer = await control.targets.deploy(namespace, entity, body, actor);
+      void reply.status(202);
+      return answer;
+    },
+
+    targetsCommand: (request) => {
+      const { namespace, entity } = parse(targetsParamsSchema, request.params, 'path');
+      const { command } = parse(targetsCommandBodySchema, request.body, 'body');
+      return control.targets.command(namespace, entity, command, actor);
+    },
+
+    targetsRollout: (request) => {
+      const { namespace, entity } = parse(targetsParamsSchema, request.params, 'path');
+      return control.targets.rollout(namespace, entity);
+    },
+
+    targetsList: () => control.targets.list(),
 
     openapi: () => openApiDocument(opts.version ?? FERRY_VERSION),
 

@@ -56,6 +56,16 @@ import type {
   logsResponseSchema,
 } from './wire/responses.js';
 import type {
+  targetsCommandBodySchema,
+  targetsDeployBodySchema,
+  targetsListResponseSchema,
+  targetsReportBodySchema,
+  targetsReportResponseSchema,
+  targetsRolloutResponseSchema,
+  targetsRolloutSchema,
+  targetsRolloutSummarySchema,
+} from './wire/targets.js';
+import type {
   appStatusSchema,
   canaryLiveSchema,
   instanceViewSchema,
@@ -153,6 +163,17 @@ export type FerryEvent = Wire<typeof ferryEventSchema>;
 export type EventGap = Wire<typeof eventGapSchema>;
 /** Server-sent events on /v1/events: the events, and a gap when some could not be replayed. */
 export type EventStreamMessage = Wire<typeof eventStreamMessageSchema>;
+
+/** A client's report of targets outside Ferry: POST /v1/targets/:namespace/:entity/report. */
+export type TargetsReportBody = z.output<typeof targetsReportBodySchema>;
+export type TargetsDeployBody = z.output<typeof targetsDeployBodySchema>;
+export type TargetsCommandBody = z.output<typeof targetsCommandBodySchema>;
+/** The release each reported target should run, and where the rollout stands. */
+export type TargetsReportResponse = Wire<typeof targetsReportResponseSchema>;
+export type TargetsRolloutSummary = Wire<typeof targetsRolloutSummarySchema>;
+export type TargetsRollout = Wire<typeof targetsRolloutSchema>;
+export type TargetsRolloutResponse = Wire<typeof targetsRolloutResponseSchema>;
+export type TargetsListResponse = Wire<typeof targetsListResponseSchema>;
 
 export const COMMANDS = ['pause', 'resume', 'promote', 'abort'] as const;
 

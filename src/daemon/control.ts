@@ -1,5 +1,5 @@
 import type { AppHost } from '../agent/app-host.js';
-import type { ControlPlane } from '../api/control-plane.js';
+import type { ControlPlane, ExternalTargetsControl } from '../api/control-plane.js';
 import type {
   AppStatus,
   CanaryLiveView,
@@ -67,8 +67,14 @@ export class DaemonControl implements ControlPlane {
       readonly liveCounters: (state: DeploymentState, versions: readonly string[]) => Promise<LiveCounters>;
       /** Locks of environments and apps, and the deploys queued behind them. */
       readonly locks: ControlLocks;
+      /** Rollouts over targets outside Ferry. */
+      readonly targets: ExternalTargetsControl;
     },
   ) {}
+
+  get targets(): ExternalTargetsControl {
+    return this.deps.targets;
+  }
 
   lock(body: LockBody, actor: string): Promise<LockResponse> {
     return this.deps.locks.lock(body, actor);

@@ -51,6 +51,7 @@ import { reapOrphans } from './orphans.js';
 import { adoptedWeights } from './adopted-weights.js';
 import { hostsView } from './hosts-view.js';
 import { openControlKv, resetControlKv } from './control-kv.js';
+import { startExternalTargets, type ExternalTargets } from '../server/targets/external-targets.js';
 import { assembleParts, LOCAL_HOST, type DaemonParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
@@ -113,6 +114,8 @@ export class Daemon {
   private kv: KvStore | null = null;
   /** Where agents of other hosts connect, when the configuration has `server`. */
   private agents: AgentsListener | null = null;
+  /** Rollouts over targets outside Ferry (`/v1/targets`), on the key-value store. */
+  private targets: ExternalTargets | null = null;
   private parts: DaemonParts | null = null;
   /** Enrollment: join tokens, hosts, agent credentials, over the key-value store. */
   private trust: TrustPart | null = null;
@@ -284,6 +287,7 @@ export class Daemon {
 
   /** The API, listening from here on; until the daemon is ready it answers 503 FERRY_E_DAEMON_STARTING. */
   private async listenApi(): Promise<void> {
+    this.targets = await startExternalTargets({ kv: this.kv!, logger: this.logger! });
     const control = new DaemonControl({
       config: this.live,
       store: this.store!,
@@ -305,6 +309,7 @@ export class Daemon {
         const report = await link.report(LOCAL_HOST, state.app, state.env);
         return liveCounters(report, windows, `${state.app}.${state.env}`, versions);
       },
+      targets: this.targets,
     });
     const api = (this.api = createApiServer({
       control,
@@ -634,6 +639,7 @@ export class Daemon {
   private async detachParts(): Promise<void> {
     await this.api?.close();
     await this.agents?.close();
+    await this.targets?.close();
     await this.metricsServer?.close();
     this.metrics?.close();
     this.routerWatch?.stop();

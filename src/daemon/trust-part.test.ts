@@ -73,6 +73,7 @@ async function setup() {
     liveCounters: unused('liveCounters'),
     trust: part.operator,
     locks: unused('locks'),
+    targets: unused('targets'),
   });
   const api = createApiServer({ control, token: TOKEN, logger: silentLogger() });
   cleanups.push(() => api.close());

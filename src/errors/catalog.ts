@@ -264,6 +264,19 @@ export const catalog = {
     summary: 'the agent cannot reach the Ferry server (or the server is stopping)',
   },
 
+  // fleet rollouts (docs/rollouts.md)
+  FERRY_E_CONTROLLER_FAILED: {
+    http: 502,
+    exit: 1,
+    summary:
+      "a rollout's controller could not be reached, answered an HTTP error or something unreadable, or did not answer by its deadline; the step it gates fails",
+  },
+  FERRY_E_ROLLOUT_UNKNOWN: {
+    http: 404,
+    exit: 2,
+    summary: 'no rollout of that namespace and entity (one is created by its first report or deploy)',
+  },
+
   // store
   FERRY_E_STORE: { http: 500, exit: 1, summary: 'the state store failed' },
   FERRY_E_STORE_UNREACHABLE: {

@@ -277,6 +277,42 @@ describe('the OpenAPI document', () => {
       return deployment?.to === '1.1.0' && deployment.status === 'succeeded';
     });
 
+    // Targets outside Ferry: a report creates the entity; a deploy, a command, the reads.
+    const entity = { namespace: 'prod', entity: 'web' };
+    const reported = await call('targetsReport', {
+      params: entity,
+      body: {
+        targets: [
+          { name: 'a', version: 'v1', labels: { zone: 'a' } },
+          { name: 'b', isError: true },
+        ],
+      },
+    });
+    expect(reported.status).toBe(200);
+    const deployed = await call('targetsDeploy', {
+      params: entity,
+      body: { version: 'v2', options: { soakMs: '1m', batch: '50%' } },
+    });
+    expect(deployed.status).toBe(202);
+    expect(
+      (await call('targetsReport', { params: entity, body: { targets: [{ name: 'a', version: 'v2' }] } }))
+        .status,
+    ).toBe(200);
+    expect((await call('targetsCommand', { params: entity, body: { command: 'pause' } })).status).toBe(200);
+    expect((await call('targetsRollout', { params: entity })).body).toMatchObject({
+      rollout: { status: 'paused' },
+    });
+    expect((await call('targetsList')).body).toMatchObject({
+      rollouts: [{ namespace: 'prod', entity: 'web' }],
+    });
+    expect((await call('targetsRollout', { params: { namespace: 'prod', entity: 'nope' } })).status).toBe(
+      404,
+    );
+    expect(
+      (await call('targetsDeploy', { params: entity, body: { version: 'v3', options: { batch: 0 } } }))
+        .status,
+    ).toBe(400);
+
     // Errors answer the documented envelope.
     expect((await call('status', { token: false })).status).toBe(401);
     expect((await call('deployment', { params: { id: 'd-none' } })).status).toBe(404);
