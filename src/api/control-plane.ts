@@ -1,6 +1,8 @@
 import type { DeploymentCommand } from '../engine/types.js';
 import type { EventFilter, EventPublisher } from '../events/publisher.js';
 import type {
+  CommandResponse,
+  FleetRollout,
   ConfigApplyBody,
   ConfigApplyResponse,
   ConfigPlanView,
@@ -68,13 +70,16 @@ export interface ControlPlane {
   planConfig(body: ConfigApplyBody): Promise<ConfigPlanView>;
   /** Applies the configuration as planned; refused (nothing changed) when the plan has refusals. */
   applyConfig(body: ConfigApplyBody, actor: string): Promise<ConfigApplyResponse>;
+  /** Steers the app's deployment here, or (an environment on enrolled hosts) its rollout across them. */
   command(
     app: string,
     env: string | undefined,
     command: DeploymentCommand,
     actor: string,
     opts?: { force?: boolean },
-  ): Promise<Deployment>;
+  ): Promise<CommandResponse>;
+  /** The app's rollout across the enrolled hosts of an environment (FERRY_E_ROLLOUT_UNKNOWN before its first). */
+  rollout(app: string, env: string | undefined): Promise<FleetRollout>;
   /** Sets the running canary step's share (percent, already parsed); the step starts over at it. */
   setCanaryWeight(app: string, env: string | undefined, weight: number, actor: string): Promise<Deployment>;
   deployment(id: string): Promise<Deployment>;

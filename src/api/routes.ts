@@ -15,6 +15,7 @@ import {
   deployBodySchema,
   eventsQuerySchema,
   historyQuerySchema,
+  rolloutQuerySchema,
   hostParamsSchema,
   idParamsSchema,
   joinTokenCreateBodySchema,
@@ -24,7 +25,9 @@ import {
   statusQuerySchema,
 } from './wire/requests.js';
 import {
+  commandResponseSchema,
   deployResponseSchema,
+  rolloutResponseSchema,
   deploymentDetailResponseSchema,
   deploymentResponseSchema,
   healthzResponseSchema,
@@ -169,7 +172,13 @@ export const API_ROUTES = {
     token: true,
     params: commandParamsSchema,
     body: commandBodySchema,
-    answers: { 200: { json: deploymentResponseSchema, description: 'The deployment after the command.' } },
+    answers: {
+      200: {
+        json: commandResponseSchema,
+        description:
+          'The deployment after the command; for an environment on enrolled hosts (pause, resume, abort), its rollout.',
+      },
+    },
   },
   deployment: {
     method: 'GET',
@@ -260,6 +269,17 @@ export const API_ROUTES = {
     token: true,
     params: idParamsSchema,
     answers: { 200: { json: joinTokenRevokeResponseSchema, description: 'The join token, revoked.' } },
+  },
+  rollout: {
+    method: 'GET',
+    url: '/v1/apps/:app/rollout',
+    summary: "An app's rollout across the enrolled hosts of an environment (one with hosts: in ferry.yaml)",
+    token: true,
+    params: appParamsSchema,
+    query: rolloutQuerySchema,
+    answers: {
+      200: { json: rolloutResponseSchema, description: 'The rollout, batch by batch and host by host.' },
+    },
   },
   history: {
     method: 'GET',

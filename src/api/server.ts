@@ -13,6 +13,8 @@ import { refuseWhileStarting } from './starting.js';
 import type { ApiTls } from './tls.js';
 import { streamDeployment, streamEvents, streamLogs } from './streams.js';
 import type {
+  CommandResponse,
+  RolloutResponse,
   ConfigApplyResponse,
   ConfigPlanView,
   DeployResponse,
@@ -31,6 +33,7 @@ import {
   deployBodySchema,
   eventsQuerySchema,
   historyQuerySchema,
+  rolloutQuerySchema,
   hostParamsSchema,
   idParamsSchema,
   joinTokenCreateBodySchema,
@@ -154,7 +157,7 @@ export function createApiServer(opts: {
       return control.applyConfig(body, actor);
     },
 
-    command: async (request): Promise<DeploymentResponse> => {
+    command: async (request): Promise<CommandResponse> => {
       const params = parse(commandParamsSchema, request.params, 'path');
       const body = parse(commandBodySchema, request.body, 'body');
       if (body.force !== undefined && params.command !== 'abort')
@@ -164,7 +167,7 @@ export function createApiServer(opts: {
           { expected: 'abort', got: params.command },
         );
       const options = body.force !== undefined ? { force: body.force } : {};
-      return { deployment: await control.command(params.app, body.env, params.command, actor, options) };
+      return control.command(params.app, body.env, params.command, actor, options);
     },
 
     deployment: async (request): Promise<DeploymentDetailResponse> => {
@@ -210,6 +213,12 @@ export function createApiServer(opts: {
     revokeJoinToken: (request) => {
       const { id } = parse(idParamsSchema, request.params, 'path');
       return control.revokeJoinToken(id, actor);
+    },
+
+    rollout: async (request): Promise<RolloutResponse> => {
+      const { app: name } = parse(appParamsSchema, request.params, 'path');
+      const query = parse(rolloutQuerySchema, request.query, 'query');
+      return { rollout: await control.rollout(name, query.env) };
     },
 
     history: (request) => {

@@ -47,7 +47,9 @@ import type {
 } from './wire/requests.js';
 import type { configApplyResponseSchema, configChangeSchema, configPlanSchema } from './wire/config.js';
 import type {
+  commandResponseSchema,
   deployResponseSchema,
+  rolloutResponseSchema,
   deploymentDetailResponseSchema,
   deploymentResponseSchema,
   errorResponseSchema,
@@ -56,6 +58,7 @@ import type {
   logsResponseSchema,
 } from './wire/responses.js';
 import type {
+  fleetRolloutSchema,
   targetsCommandBodySchema,
   targetsDeployBodySchema,
   targetsListResponseSchema,
@@ -149,6 +152,8 @@ export type ConfigApplyResponse = Wire<typeof configApplyResponseSchema>;
 export type DeploymentResponse = Wire<typeof deploymentResponseSchema>;
 /** POST /v1/deployments: `{deployment}`, or `{queued, replaced}` for a deploy queued behind a lock. */
 export type DeployResponse = Wire<typeof deployResponseSchema>;
+export type CommandResponse = Wire<typeof commandResponseSchema>;
+export type RolloutResponse = Wire<typeof rolloutResponseSchema>;
 export type DeploymentDetailResponse = Wire<typeof deploymentDetailResponseSchema>;
 export type HistoryResponse = Wire<typeof historyResponseSchema>;
 export type LogsResponse = Wire<typeof logsResponseSchema>;
@@ -179,3 +184,5 @@ export const COMMANDS = ['pause', 'resume', 'promote', 'abort'] as const;
 
 /** A deployment in one of these statuses will not change any more. */
 export const FINAL_DEPLOYMENT_STATUSES: readonly string[] = ['succeeded', 'failed', 'rolled-back', 'aborted'];
+/** The rollout of an app across the enrolled hosts of an environment. */
+export type FleetRollout = Wire<typeof fleetRolloutSchema>;

@@ -35,6 +35,7 @@ function status(app: Partial<AppStatus>): StatusResponse {
       workers: [],
       error: null,
     },
+    rollouts: [],
     apps: [
       {
         app: 'hello',

@@ -1,3 +1,4 @@
+import { renderRollout } from './render-rollout.js';
 import type {
   AppStatus,
   CanaryLiveView,
@@ -17,8 +18,10 @@ import { renderServedSummary } from './render-report.js';
 
 export function renderStatus(status: StatusResponse, now = Date.now()): string {
   const router = renderRouter(status.router);
-  if (status.apps.length === 0) return `${router}\nno apps configured`;
-  return [router, ...status.apps.map((app) => renderApp(app, now))].join('\n\n');
+  // A daemon from before rollouts across hosts does not report them.
+  const rollouts = (status.rollouts ?? []).map((r) => renderRollout(r, now));
+  if (status.apps.length === 0 && rollouts.length === 0) return `${router}\nno apps configured`;
+  return [router, ...status.apps.map((app) => renderApp(app, now)), ...rollouts].join('\n\n');
 }
 
 function renderRouter(router: RouterStatusView | undefined): string {

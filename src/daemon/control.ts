@@ -1,6 +1,8 @@
 import type { AppHost } from '../agent/app-host.js';
 import type { ControlPlane, ExternalTargetsControl } from '../api/control-plane.js';
 import type {
+  CommandResponse,
+  FleetRollout,
   AppStatus,
   CanaryLiveView,
   ConfigApplyBody,
@@ -39,6 +41,8 @@ import type { LiveCounters } from '../runtime/desired/live-counters.js';
 import type { TrustOperator } from '../server/trust/trust-operator.js';
 import { isInConfig, type ConfigApplier } from './config-apply.js';
 import type { ControlLocks } from './control-locks.js';
+import { assertDeployUnlocked } from '../runtime/deploy-locks.js';
+import type { Fleet } from '../server/fleet/fleet.js';
 
 /** The daemon as the API sees it. */
 export class DaemonControl implements ControlPlane {
@@ -69,6 +73,8 @@ export class DaemonControl implements ControlPlane {
       readonly locks: ControlLocks;
       /** Rollouts over targets outside Ferry. */
       readonly targets: ExternalTargetsControl;
+      /** Environments on enrolled hosts: each app's rollout across them. */
+      readonly fleet: Pick<Fleet, 'has' | 'deploy' | 'command' | 'rollout' | 'rollouts'>;
     },
   ) {}
 
@@ -173,11 +179,30 @@ export class DaemonControl implements ControlPlane {
       },
       router: this.deps.routerStatus(),
       apps,
+      rollouts: await this.deps.fleet.rollouts(filter),
     };
   }
 
   async deploy(body: DeployBody, actor: string): Promise<DeployResponse> {
     const { queue, ...request } = body;
+    const target = this.resolve(body.app, body.env);
+    if (this.deps.fleet.has(target.env)) {
+      if (queue === true || body.strategy !== undefined)
+        throw new FerryError(
+          'FERRY_E_USAGE',
+          `${queue === true ? 'queue' : 'strategy'}: not for ${target.env}, which runs on enrolled hosts: its rollout moves them batch by batch (apps.${target.app}.rollout)`,
+          { where: queue === true ? 'queue' : 'strategy' },
+        );
+      await assertDeployUnlocked(this.deps.locks.port, target.app, target.env, body.version);
+      await this.deps.fleet.deploy({
+        app: target.app,
+        env: target.env,
+        version: body.version,
+        ...(body.force ? { force: true } : {}),
+        actor,
+      });
+      return { rollout: await this.rollout(target.app, target.env) };
+    }
     if (queue !== true)
       return { deployment: toDeployment(await this.deps.deployer.deploy({ ...request, actor })) };
     const outcome = await this.deps.deployer.deployOrQueue({ ...request, actor });
@@ -215,8 +240,34 @@ export class DaemonControl implements ControlPlane {
     command: DeploymentCommand,
     actor: string,
     opts: { force?: boolean } = {},
-  ): Promise<Deployment> {
-    return toDeployment(await this.deps.deployer.command(app, env, command, actor, opts));
+  ): Promise<CommandResponse> {
+    const target = this.resolve(app, env);
+    if (!this.deps.fleet.has(target.env))
+      return { deployment: toDeployment(await this.deps.deployer.command(app, env, command, actor, opts)) };
+    if (command !== 'pause' && command !== 'resume' && command !== 'abort')
+      throw new FerryError(
+        'FERRY_E_USAGE',
+        `${command}: a rollout across the hosts of ${target.env} is paused, resumed or aborted; each host promotes by itself`,
+        { expected: 'pause, resume or abort', got: command },
+      );
+    await this.deps.fleet.command(target.app, target.env, command, actor);
+    return { rollout: await this.rollout(target.app, target.env) };
+  }
+
+  async rollout(app: string, env: string | undefined): Promise<FleetRollout> {
+    const target = this.resolve(app, env);
+    const rollout = this.deps.fleet.has(target.env)
+      ? await this.deps.fleet.rollout(target.app, target.env)
+      : null;
+    if (rollout === null)
+      throw new FerryError(
+        'FERRY_E_ROLLOUT_UNKNOWN',
+        this.deps.fleet.has(target.env)
+          ? `${target.app} has no rollout in ${target.env} yet: deploy a release first`
+          : `${target.env} runs on this host, not on enrolled hosts: ${target.app} has deployments there, not a rollout (ferry status)`,
+        { where: `${target.app}/${target.env}` },
+      );
+    return rollout;
   }
 
   async setCanaryWeight(

@@ -52,6 +52,8 @@ import { adoptedWeights } from './adopted-weights.js';
 import { hostsView } from './hosts-view.js';
 import { openControlKv, resetControlKv } from './control-kv.js';
 import { startExternalTargets, type ExternalTargets } from '../server/targets/external-targets.js';
+import { Fleet } from '../server/fleet/fleet.js';
+import { RecentDecisions } from '../server/rollouts/recent-decisions.js';
 import { assembleParts, LOCAL_HOST, type DaemonParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
@@ -116,6 +118,8 @@ export class Daemon {
   private agents: AgentsListener | null = null;
   /** Rollouts over targets outside Ferry (`/v1/targets`), on the key-value store. */
   private targets: ExternalTargets | null = null;
+  /** The rollouts of environments on enrolled hosts. */
+  private fleet: Fleet | null = null;
   private parts: DaemonParts | null = null;
   /** Enrollment: join tokens, hosts, agent credentials, over the key-value store. */
   private trust: TrustPart | null = null;
@@ -288,6 +292,17 @@ export class Daemon {
   /** The API, listening from here on; until the daemon is ready it answers 503 FERRY_E_DAEMON_STARTING. */
   private async listenApi(): Promise<void> {
     this.targets = await startExternalTargets({ kv: this.kv!, logger: this.logger! });
+    this.fleet = new Fleet({
+      config: this.live,
+      kv: this.kv!,
+      trust: this.trust!.trust,
+      exchange: this.parts!.exchange,
+      link: this.parts!.link,
+      store: this.store!,
+      decisions: new RecentDecisions({ clock: systemClock, logger: this.logger! }),
+      clock: systemClock,
+      logger: this.logger!.child({ part: 'fleet' }),
+    });
     const control = new DaemonControl({
       config: this.live,
       store: this.store!,
@@ -310,6 +325,7 @@ export class Daemon {
         return liveCounters(report, windows, `${state.app}.${state.env}`, versions);
       },
       targets: this.targets,
+      fleet: this.fleet,
     });
     const api = (this.api = createApiServer({
       control,
@@ -497,6 +513,8 @@ export class Daemon {
       logger.warn({ err: error }, 'the embedded agent has not reported yet; going on without its report'),
     );
     await this.deployer!.recover();
+    // The environments on enrolled hosts: their rollouts resume and follow the hosts' reports.
+    await this.fleet!.start();
     await this.restoreSteadyState();
   }
 
@@ -597,6 +615,12 @@ export class Daemon {
     for (const [appName, app] of Object.entries(this.live.current.apps)) {
       if (!app.initialRelease) continue;
       for (const env of Object.keys(app.environments)) {
+        if (this.fleet!.has(env)) {
+          // On enrolled hosts: the first rollout there makes it the release hosts join with.
+          if ((await this.fleet!.rollout(appName, env)) === null)
+            await this.fleet!.deploy({ app: appName, env, version: app.initialRelease, actor: 'ferry up' });
+          continue;
+        }
         if (
           (await this.store!.getCurrent(appName, env)) ||
           (await this.store!.activeDeployment(appName, env))
@@ -640,6 +664,7 @@ export class Daemon {
     await this.api?.close();
     await this.agents?.close();
     await this.targets?.close();
+    await this.fleet?.close();
     await this.metricsServer?.close();
     this.metrics?.close();
     this.routerWatch?.stop();

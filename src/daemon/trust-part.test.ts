@@ -74,6 +74,7 @@ async function setup() {
     trust: part.operator,
     locks: unused('locks'),
     targets: unused('targets'),
+    fleet: unused('fleet'),
   });
   const api = createApiServer({ control, token: TOKEN, logger: silentLogger() });
   cleanups.push(() => api.close());

@@ -130,6 +130,7 @@ export const hostParamsSchema = z.strictObject({
 });
 
 export const statusQuerySchema = z.strictObject({ app: z.string().optional(), env: z.string().optional() });
+export const rolloutQuerySchema = z.strictObject({ env: envName.optional() });
 export const historyQuerySchema = z.strictObject({
   env: envName.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(20),

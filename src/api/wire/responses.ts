@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { deploymentEventSchema, deploymentSchema, releaseSchema } from './deployment.js';
 import { queuedResponseSchema } from './locks.js';
+import { fleetRolloutSchema } from './targets.js';
 
 export const healthzResponseSchema = z
   .object({ ok: z.boolean(), state: z.enum(['running', 'starting']) })
@@ -11,10 +12,23 @@ export const deploymentResponseSchema = z
   .object({ deployment: deploymentSchema })
   .meta({ id: 'DeploymentResponse' });
 
-/** POST /v1/deployments: the deployment started, or (queue: true, a lock holding the app) the deploy queued. */
+/** An environment on enrolled hosts: its rollout across them. */
+export const rolloutResponseSchema = z
+  .object({ rollout: fleetRolloutSchema })
+  .meta({ id: 'RolloutResponse' });
+
+/**
+ * POST /v1/deployments: the deployment started, or (queue: true, a lock holding the app) the deploy
+ * queued, or (an environment on enrolled hosts) the rollout across its hosts.
+ */
 export const deployResponseSchema = z
-  .union([deploymentResponseSchema, queuedResponseSchema])
+  .union([deploymentResponseSchema, queuedResponseSchema, rolloutResponseSchema])
   .meta({ id: 'DeployResponse' });
+
+/** A command steers the deployment on this host, or the rollout across an environment's hosts. */
+export const commandResponseSchema = z
+  .union([deploymentResponseSchema, rolloutResponseSchema])
+  .meta({ id: 'CommandResponse' });
 
 export const deploymentDetailResponseSchema = z
   .object({ deployment: deploymentSchema, events: z.array(deploymentEventSchema) })

@@ -1,5 +1,6 @@
 /** The API's status answer as it goes over the wire (see deployment.ts for why schemas). */
 import { z } from 'zod';
+import { fleetRolloutSchema } from './targets.js';
 import { deploymentSchema } from './deployment.js';
 import { lockSchema, queuedDeploySchema } from './locks.js';
 
@@ -122,5 +123,8 @@ export const statusResponseSchema = z
     }),
     router: routerStatusSchema,
     apps: z.array(appStatusSchema),
+    rollouts: z
+      .array(fleetRolloutSchema)
+      .meta({ description: 'Apps in environments on enrolled hosts: each rollout across its hosts.' }),
   })
   .meta({ id: 'StatusResponse' });

@@ -269,42 +269,42 @@ export const targetsOptionsSchema = z
   })
   .meta({ id: 'TargetsOptions', description: 'The rollout options of the entity, in plain units.' });
 
+/** Where a rollout stands, whoever its targets are (the fields after those naming it). */
+const rolloutSummaryFields = z.object({
+  status: z.enum(ROLLOUT_STATUSES),
+  direction: z.enum(['forward', 'back']).meta({ description: 'back: every target returns to lkg.' }),
+  rolling: z.string().nullable().meta({ description: 'The release the latest rollout moves to.' }),
+  lkg: z.string().nullable().meta({ description: 'Last known good.' }),
+  lkb: z.string().nullable().meta({ description: 'Last known bad.' }),
+  targetVersion: z.string().nullable().meta({ description: 'The release last asked for.' }),
+  queued: z.string().nullable().meta({ description: 'A release waiting for the running rollout to end.' }),
+  progress: z.string().meta({ description: 'Where it stands, in one line.' }),
+  batch: z
+    .object({
+      index: z.number().int(),
+      of: z.number().int(),
+      kind: z.enum(['canary', 'batch', 'rollback']),
+      size: count,
+      held: z.boolean().meta({ description: 'Some of its targets wait for the max-unavailable budget.' }),
+      done: z.boolean(),
+    })
+    .nullable(),
+  counts: z.object({
+    total: count,
+    done: count,
+    failed: count,
+    inFlight: count,
+    waiting: count,
+    unavailable: count,
+    silent: count,
+  }),
+  budget: count.nullable().meta({ description: 'Targets that may be unavailable at once; null: no budget.' }),
+  updatedAt: at,
+});
+
 export const targetsRolloutSummarySchema = z
-  .object({
-    namespace: z.string(),
-    entity: z.string(),
-    status: z.enum(ROLLOUT_STATUSES),
-    direction: z.enum(['forward', 'back']).meta({ description: 'back: every target returns to lkg.' }),
-    rolling: z.string().nullable().meta({ description: 'The release the latest rollout moves to.' }),
-    lkg: z.string().nullable().meta({ description: 'Last known good.' }),
-    lkb: z.string().nullable().meta({ description: 'Last known bad.' }),
-    targetVersion: z.string().nullable().meta({ description: 'The release last asked for.' }),
-    queued: z.string().nullable().meta({ description: 'A release waiting for the running rollout to end.' }),
-    progress: z.string().meta({ description: 'Where it stands, in one line.' }),
-    batch: z
-      .object({
-        index: z.number().int(),
-        of: z.number().int(),
-        kind: z.enum(['canary', 'batch', 'rollback']),
-        size: count,
-        held: z.boolean().meta({ description: 'Some of its targets wait for the max-unavailable budget.' }),
-        done: z.boolean(),
-      })
-      .nullable(),
-    counts: z.object({
-      total: count,
-      done: count,
-      failed: count,
-      inFlight: count,
-      waiting: count,
-      unavailable: count,
-      silent: count,
-    }),
-    budget: count
-      .nullable()
-      .meta({ description: 'Targets that may be unavailable at once; null: no budget.' }),
-    updatedAt: at,
-  })
+  .object({ namespace: z.string(), entity: z.string() })
+  .extend(rolloutSummaryFields.shape)
   .meta({ id: 'TargetsRolloutSummary' });
 
 export const targetViewSchema = z
@@ -322,36 +322,49 @@ export const targetViewSchema = z
   })
   .meta({ id: 'ExternalTarget' });
 
-export const targetsRolloutSchema = targetsRolloutSummarySchema
-  .extend({
-    gate: z
-      .object({
-        kind: z.enum(['approval', 'canary-pause', 'analysis', 'fleet-monitor', 'selection', 'removal']),
-        until: at.nullable().meta({ description: 'The end of a canary pause.' }),
-      })
-      .nullable()
-      .meta({ description: 'What the rollout waits for before its next batch.' }),
-    ending: z
-      .object({ reason: z.enum(['failure', 'abort', 'denied', 'controller']), message: z.string() })
-      .nullable(),
-    pending: z.array(
-      z.object({
-        id: z.string(),
-        controller: z.enum(CONTROLLER_KINDS),
-        deadline: at,
-        target: z.string().nullable(),
-      }),
-    ),
-    options: targetsOptionsSchema,
-    targets: z.array(targetViewSchema),
-    decisions: z
-      .array(z.object({ at, kind: z.string(), message: z.string() }))
-      .meta({ description: 'The last decisions, oldest first.' }),
-    verdicts: z
-      .array(z.object({ version: z.string(), verdict: z.enum(['good', 'bad']), reason: z.string(), at }))
-      .meta({ description: 'The releases judged, in the order they were.' }),
-  })
+/** A whole rollout, whoever its targets are (after the fields naming it). */
+const rolloutFields = rolloutSummaryFields.extend({
+  gate: z
+    .object({
+      kind: z.enum(['approval', 'canary-pause', 'analysis', 'fleet-monitor', 'selection', 'removal']),
+      until: at.nullable().meta({ description: 'The end of a canary pause.' }),
+    })
+    .nullable()
+    .meta({ description: 'What the rollout waits for before its next batch.' }),
+  ending: z
+    .object({ reason: z.enum(['failure', 'abort', 'denied', 'controller']), message: z.string() })
+    .nullable(),
+  pending: z.array(
+    z.object({
+      id: z.string(),
+      controller: z.enum(CONTROLLER_KINDS),
+      deadline: at,
+      target: z.string().nullable(),
+    }),
+  ),
+  options: targetsOptionsSchema,
+  targets: z.array(targetViewSchema),
+  decisions: z
+    .array(z.object({ at, kind: z.string(), message: z.string() }))
+    .meta({ description: 'The last decisions, oldest first.' }),
+  verdicts: z
+    .array(z.object({ version: z.string(), verdict: z.enum(['good', 'bad']), reason: z.string(), at }))
+    .meta({ description: 'The releases judged, in the order they were.' }),
+});
+
+export const targetsRolloutSchema = z
+  .object({ namespace: z.string(), entity: z.string() })
+  .extend(rolloutFields.shape)
   .meta({ id: 'TargetsRollout' });
+
+/**
+ * The rollout of an app across the enrolled hosts of an environment (`hosts:` in ferry.yaml): the
+ * same rollout as targets outside Ferry have, its targets the hosts by id.
+ */
+export const fleetRolloutSchema = z
+  .object({ app: z.string(), env: z.string() })
+  .extend(rolloutFields.shape)
+  .meta({ id: 'FleetRollout' });
 
 export const targetsReportResponseSchema = z
   .object({

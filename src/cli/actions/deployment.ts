@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type {
+  CommandResponse,
+  RolloutResponse,
   CanaryWeightBody,
   CommandBody,
   DeployBody,
@@ -15,6 +17,8 @@ import { printJson, printJsonLine } from '../json-output.js';
 import { renderDeploymentLine } from '../render.js';
 import { renderQueuedDeploy } from '../render-locks.js';
 import { waitForDeployment } from '../wait.js';
+import { waitForRollout } from '../wait-rollout.js';
+import { renderRolloutLine } from '../render-rollout.js';
 
 export interface DeploymentOptions {
   env?: string;
@@ -43,6 +47,7 @@ export async function deploy(
   const client = await clientOf(command);
   const response = await client.post<DeployResponse>('/v1/deployments', body);
   if ('deployment' in response) return started(client, opts, response);
+  if ('rollout' in response) return rolling(client, opts, response);
   // Queued behind a lock: nothing runs yet, so --wait has nothing to follow.
   if (opts.json) return printJson(response);
   process.stdout.write(`${renderQueuedDeploy(response)}\n`);
@@ -86,12 +91,26 @@ export function steer(name: 'pause' | 'resume' | 'promote' | 'abort') {
       ...(opts.force ? { force: true } : {}),
     };
     const client = await clientOf(command);
-    await started(
-      client,
-      opts,
-      await client.post<DeploymentResponse>(`/v1/apps/${encodeURIComponent(app)}/${name}`, body),
-    );
+    const response = await client.post<CommandResponse>(`/v1/apps/${encodeURIComponent(app)}/${name}`, body);
+    if ('rollout' in response) return rolling(client, opts, response);
+    await started(client, opts, response);
   };
+}
+
+/** An environment on enrolled hosts: its rollout (the line, or the answer with --json), then --wait follows it. */
+async function rolling(client: ApiClient, opts: DeploymentOptions, response: RolloutResponse): Promise<void> {
+  if (opts.json && !opts.wait) return printJson(response);
+  if (!opts.json) process.stdout.write(`${renderRolloutLine(response.rollout)}\n`);
+  if (opts.wait)
+    process.exitCode = await waitForRollout(
+      client,
+      response.rollout.app,
+      response.rollout.env,
+      process.stdout,
+      {
+        json: opts.json === true,
+      },
+    );
 }
 
 /** ferry restart APP: the serving release's instances replaced batch by batch, health-gated. */

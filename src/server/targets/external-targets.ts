@@ -20,7 +20,7 @@ import { RecentDecisions } from '../rollouts/recent-decisions.js';
 import type { RolloutRun } from '../rollouts/rollout-run.js';
 import { RolloutRuns } from '../rollouts/rollout-runs.js';
 import { applyOptions } from './target-options.js';
-import { assignedTo, rolloutOf, summaryOf } from './targets-view.js';
+import { assignedTo, rolloutOf, summaryOf } from '../rollouts/rollout-view.js';
 
 /** The first segment of these rollouts' keys: `/rollouts/targets/<namespace>/<entity>`. */
 export const EXTERNAL_TARGETS_KIND = 'targets';
@@ -107,7 +107,7 @@ export class ExternalTargets implements ExternalTargetsControl {
         state,
         body.targets.map((t) => t.name),
       ),
-      rollout: summaryOf(namespace, entity, state, this.clock.now()),
+      rollout: summaryOf({ namespace, entity }, state, this.clock.now()),
     };
   }
 
@@ -150,7 +150,7 @@ export class ExternalTargets implements ExternalTargetsControl {
       rollouts: listed.flatMap(({ key: [namespace, entity], record }) =>
         namespace === undefined || entity === undefined
           ? []
-          : [summaryOf(namespace, entity, record.state, now)],
+          : [summaryOf({ namespace, entity }, record.state, now)],
       ),
     };
   }
@@ -173,7 +173,7 @@ export class ExternalTargets implements ExternalTargetsControl {
         where: `${namespace}/${entity}`,
       });
     const verdicts = await this.verdicts.list(run.storeKey);
-    return { rollout: rolloutOf(namespace, entity, record, verdicts, this.clock.now()) };
+    return { rollout: rolloutOf({ namespace, entity }, record, verdicts, this.clock.now()) };
   }
 }
 

@@ -7,21 +7,19 @@ import {
   type RolloutOptions,
   type RolloutState,
 } from '../../rollout/index.js';
-import type { KeptVerdict } from '../rollouts/kv-verdicts.js';
-import type { ControllerEndpoints } from '../rollouts/ports.js';
-import { CONTROLLER_OPTIONS } from './target-options.js';
+import type { KeptVerdict } from './kv-verdicts.js';
+import type { ControllerEndpoints } from './ports.js';
+import { CONTROLLER_OPTIONS } from '../targets/target-options.js';
 
-/** Where an entity's rollout stands, as lists and report answers show it. */
-export function summaryOf(
-  namespace: string,
-  entity: string,
+/** Where a rollout stands, as lists and report answers show it (`ids` name it: namespace and entity, or app and env). */
+export function summaryOf<Ids extends object>(
+  ids: Ids,
   state: RolloutState,
   now: number,
-): TargetsRolloutSummary {
+): Ids & Omit<TargetsRolloutSummary, 'namespace' | 'entity'> {
   const progress = describeProgress(state, now);
   return {
-    namespace,
-    entity,
+    ...ids,
     status: state.status,
     direction: state.direction,
     rolling: state.rolling,
@@ -37,18 +35,17 @@ export function summaryOf(
   };
 }
 
-/** The whole rollout of an entity: its summary, gate, options, targets, decisions and verdicts. */
-export function rolloutOf(
-  namespace: string,
-  entity: string,
+/** The whole rollout: its summary, gate, options, targets, decisions and verdicts. */
+export function rolloutOf<Ids extends object>(
+  ids: Ids,
   record: { readonly state: RolloutState; readonly endpoints: ControllerEndpoints },
   verdicts: readonly KeptVerdict[],
   now: number,
-): TargetsRollout {
+): Ids & Omit<TargetsRollout, 'namespace' | 'entity'> {
   const { state } = record;
   const gate = state.gate;
   return {
-    ...summaryOf(namespace, entity, state, now),
+    ...summaryOf(ids, state, now),
     gate: gate === null ? null : { kind: gate.kind, until: gate.kind === 'canary-pause' ? gate.until : null },
     ending: state.ending,
     pending: state.calls.map((c) => ({

@@ -1,0 +1,261 @@
+import type { AppConfig, ConfigSource } from '../../config/types.js';
+import { FerryError } from '../../errors/ferry-error.js';
+import type { Clock, TimerHandle } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
+import type { RolloutCommand, RolloutState, TargetReport } from '../../rollout/index.js';
+import type { ExchangeHostLink } from '../../runtime/desired/exchange-link.js';
+import type { KvStore } from '../../store/kv/kv.js';
+import type { Store } from '../../store/store.js';
+import type { HostExchange } from '../agent-api/host-exchange.js';
+import type { ReceivedReport } from '../agent-api/host-reports.js';
+import type { FleetRollout } from '../../api/types.js';
+import { redactUrl } from '../../lib/redact.js';
+import { KvReleaseVerdicts } from '../rollouts/kv-verdicts.js';
+import type { DecisionSink, ReleaseVerdicts } from '../rollouts/ports.js';
+import { rolloutOf } from '../rollouts/rollout-view.js';
+import { rolloutKeyOf, type RolloutKey } from '../rollouts/rollout-record.js';
+import { RolloutRuns } from '../rollouts/rollout-runs.js';
+import type { HostSummary } from '../trust/hosts.js';
+import type { Trust } from '../trust/trust.js';
+import { hostDriver } from './host-driver.js';
+import { matchesLabels } from './host-selection.js';
+import { targetReportOf } from './target-report.js';
+
+export interface FleetDeps {
+  readonly config: ConfigSource;
+  readonly kv: KvStore;
+  readonly trust: Pick<Trust, 'listHosts'>;
+  readonly exchange: HostExchange;
+  readonly link: ExchangeHostLink;
+  /** The release ledger: releases a rollout judged are marked good or bad there too. */
+  readonly store: Pick<Store, 'getRelease' | 'upsertRelease' | 'markRelease'>;
+  readonly decisions: DecisionSink;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How often each rollout ticks (deadlines, soak, unseen hosts). */
+  readonly tickMs?: number;
+  /** Reports of a rollout's hosts are stepped together, at most this often. */
+  readonly reportBatchMs?: number;
+}
+
+/** How long the enrolled hosts' labels are reused before they are read again. */
+const HOSTS_TTL_MS = 2_000;
+
+/**
+ * The environments that run on enrolled hosts: one fleet rollout per app and environment (the
+ * engine of src/rollout, driven by src/server/rollouts), its targets the hosts the environment
+ * selects by label. Hosts' reports become the rollout's target reports; its assignments become the
+ * hosts' desired states (hostDriver): each host gets there in the zero-downtime order by itself.
+ */
+export class Fleet {
+  private readonly runs: RolloutRuns;
+  private readonly verdicts: KvReleaseVerdicts;
+  private unsubscribe: (() => void) | null = null;
+  private hosts: { readonly at: number; readonly byId: Map<string, HostSummary> } | null = null;
+  private hostsReading: Promise<Map<string, HostSummary>> | null = null;
+  /** Reports waiting to be stepped, per rollout store key: the newest per host. */
+  private readonly pending = new Map<string, { key: RolloutKey; reports: Map<string, TargetReport> }>();
+  private flushTimer: TimerHandle | null = null;
+
+  constructor(private readonly deps: FleetDeps) {
+    this.verdicts = new KvReleaseVerdicts(deps.kv);
+    this.runs = new RolloutRuns({
+      kind: 'apps',
+      kv: deps.kv,
+      clock: deps.clock,
+      logger: deps.logger,
+      tickMs: deps.tickMs ?? 500,
+      decisions: deps.decisions,
+      verdicts: this.ledger(),
+      seed: ([app, env]) => ({
+        app: app!,
+        env: env!,
+        options: this.appConfig(app!)?.rollout.options ?? this.missingApp(app!),
+      }),
+      driver: ([app, env]) => hostDriver(deps.link, app!, env!, () => this.appConfig(app!)),
+    });
+  }
+
+  /** Resumes every rollout in the store, then follows the hosts' reports. */
+  async start(): Promise<void> {
+    await this.runs.start();
+    this.unsubscribe = this.deps.exchange.onReport((received) => {
+      this.onReport(received).catch((error: unknown) =>
+        this.deps.logger.warn(
+          { err: error, host: received.report.host },
+          'a host report could not reach its rollouts',
+        ),
+      );
+    });
+  }
+
+  /** True when the environment runs on enrolled hosts (it selects them by labels). */
+  has(env: string): boolean {
+    return this.deps.config.current.environmentHosts.has(env);
+  }
+
+  /** Rolls `version` out across the environment's hosts (queued behind a running rollout unless `force`). */
+  async deploy(request: {
+    readonly app: string;
+    readonly env: string;
+    readonly version: string;
+    readonly force?: boolean;
+    readonly actor: string;
+  }): Promise<RolloutState> {
+    const app = this.appConfig(request.app) ?? this.missingApp(request.app);
+    await this.recordRelease(app, request.env, request.version);
+    const run = this.runs.open([request.app, request.env]);
+    return run.deploy({
+      version: request.version,
+      ...(request.force ? { force: true } : {}),
+      actor: request.actor,
+      configure: () => ({ options: app.rollout.options, endpoints: app.rollout.endpoints }),
+    });
+  }
+
+  /** Pauses, resumes or aborts the environment's rollout. */
+  async command(app: string, env: string, command: RolloutCommand, actor: string): Promise<RolloutState> {
+    const run = await this.runs.find([app, env]);
+    if (run === null)
+      throw new FerryError(
+        'FERRY_E_ROLLOUT_UNKNOWN',
+        `${app} has no rollout in ${env}: deploy a release first`,
+        {
+          where: `${app}/${env}`,
+        },
+      );
+    return run.command(command, actor);
+  }
+
+  /** The environment's rollout as the store has it, with its verdicts (null before its first deploy). */
+  async rollout(app: string, env: string): Promise<FleetRollout | null> {
+    const run = await this.runs.find([app, env]);
+    const record = await run?.read();
+    if (run === null || record === undefined || record === null) return null;
+    const verdicts = await this.verdicts.list(run.storeKey);
+    return rolloutOf({ app, env }, record, verdicts, this.deps.clock.now());
+  }
+
+  /** Every app's rollout in the environments on enrolled hosts (those the filter names), in config order. */
+  async rollouts(filter: { readonly app?: string; readonly env?: string }): Promise<FleetRollout[]> {
+    const { config } = this.deps;
+    const found: FleetRollout[] = [];
+    for (const env of config.current.environmentHosts.keys()) {
+      if (filter.env !== undefined && filter.env !== env) continue;
+      for (const app of Object.values(config.current.apps)) {
+        if (filter.app !== undefined && filter.app !== app.name) continue;
+        if (!Object.hasOwn(app.environments, env)) continue;
+        const rollout = await this.rollout(app.name, env);
+        if (rollout !== null) found.push(rollout);
+      }
+    }
+    return found;
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.flushTimer !== null) this.deps.clock.clearTimeout(this.flushTimer);
+    await this.runs.close();
+  }
+
+  /** A host's report, to every rollout of an environment that selects the host. */
+  private async onReport(received: ReceivedReport): Promise<void> {
+    const { config } = this.deps;
+    if (config.current.environmentHosts.size === 0) return;
+    const host = (await this.enrolled(received.report.host)).get(received.report.host);
+    if (host === undefined || host.revoked) return;
+    for (const [env, selector] of config.current.environmentHosts) {
+      if (!matchesLabels(host.labels, selector)) continue;
+      for (const app of Object.values(config.current.apps)) {
+        if (!Object.hasOwn(app.environments, env)) continue;
+        const desired = this.deps.link.app(host.id, app.name, env);
+        this.queue([app.name, env], targetReportOf(received, app.name, env, desired));
+      }
+    }
+  }
+
+  /** Reports of one rollout's hosts, stepped together: one step (and one write) for many hosts. */
+  private queue(key: RolloutKey, report: TargetReport): void {
+    const storeKey = key.join('\u0000');
+    let entry = this.pending.get(storeKey);
+    if (entry === undefined) this.pending.set(storeKey, (entry = { key, reports: new Map() }));
+    entry.reports.set(report.name, report);
+    this.flushTimer ??= this.deps.clock.setTimeout(() => this.flush(), this.deps.reportBatchMs ?? 100);
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const batches = [...this.pending.values()];
+    this.pending.clear();
+    for (const { key, reports } of batches) {
+      const run = this.runs.open(key);
+      run
+        .report([...reports.values()])
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, rollout: key.join('.') }, 'reports could not be stepped'),
+        );
+    }
+  }
+
+  /** The enrolled hosts by id, read again when older than HOSTS_TTL_MS or when `id` is new. */
+  private async enrolled(id: string): Promise<Map<string, HostSummary>> {
+    const now = this.deps.clock.now();
+    const known = this.hosts;
+    if (known !== null && now - known.at < HOSTS_TTL_MS && known.byId.has(id)) return known.byId;
+    this.hostsReading ??= this.deps.trust
+      .listHosts()
+      .then((hosts) => {
+        const byId = new Map(hosts.map((h) => [h.id, h]));
+        this.hosts = { at: this.deps.clock.now(), byId };
+        return byId;
+      })
+      .finally(() => (this.hostsReading = null));
+    return this.hostsReading;
+  }
+
+  /**
+   * The release enters the ledger when it is rolled out (its URL from the app's artifact settings;
+   * each host verifies it on install), so verdicts and history have it.
+   */
+  private async recordRelease(app: AppConfig, env: string, version: string): Promise<void> {
+    const known = await this.deps.store.getRelease(app.name, env, version);
+    if (known) return;
+    await this.deps.store.upsertRelease({
+      app: app.name,
+      env,
+      version,
+      artifactUrl: redactUrl(app.artifact.url.replaceAll('{version}', version)),
+      checksum: app.artifact.checksum,
+      createdAt: this.deps.clock.now(),
+    });
+  }
+
+  /** Verdicts of a rollout, kept with it and in the release ledger of its app and environment. */
+  private ledger(): ReleaseVerdicts {
+    return {
+      mark: async (verdict) => {
+        await this.verdicts.mark(verdict);
+        const key = rolloutKeyOf(verdict.rollout);
+        const [, app, env] = key ?? [];
+        if (app === undefined || env === undefined) return;
+        await this.deps.store.markRelease(
+          app,
+          env,
+          verdict.version,
+          verdict.verdict,
+          verdict.reason,
+          verdict.at,
+        );
+      },
+    };
+  }
+
+  private appConfig(app: string): AppConfig | undefined {
+    const { apps } = this.deps.config.current;
+    return Object.hasOwn(apps, app) ? apps[app] : undefined;
+  }
+
+  private missingApp(app: string): never {
+    throw new FerryError('FERRY_E_APP_UNKNOWN', `no app named "${app}" is configured`, { got: app });
+  }
+}
