@@ -33,9 +33,12 @@ export async function listenForAgents(opts: {
   readonly logger: Logger;
 }): Promise<AgentsListener> {
   const { settings, logger } = opts;
+  const { host, port } = settings.listen;
+  // The address it listens on is one agents reach it by: the certificate names it too.
+  const wildcard = host === '0.0.0.0' || host === '::';
   const tls = await loadServerTls({
     dataDir: opts.dataDir,
-    names: settings.names,
+    names: wildcard || settings.names.includes(host) ? settings.names : [...settings.names, host],
     ...(settings.tls ? { files: settings.tls } : {}),
   });
   const fastifySettings = {
@@ -55,7 +58,6 @@ export async function listenForAgents(opts: {
     authenticator: { authenticate: async (credential) => opts.trust.authenticateAgent(credential) },
     logger,
   });
-  const { host, port } = settings.listen;
   try {
     await app.listen({ host, port });
   } catch (error) {
@@ -68,6 +70,6 @@ export async function listenForAgents(opts: {
   }
   const address = app.server.address();
   const bound = typeof address === 'object' && address !== null ? address.port : port;
-  const shown = host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
+  const shown = wildcard ? hostname() : host.includes(':') ? `[${host}]` : host;
   return { url: `https://${shown}:${bound}`, tls, close: () => app.close() };
 }

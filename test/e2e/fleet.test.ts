@@ -1,0 +1,244 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FleetRollout, HostsResponse, JoinTokenCreateResponse } from '../../src/api/types.js';
+import { assertBuilt, buildReleases, freePort } from '../support/ferry.js';
+import { startLoad, type LoadReport } from '../support/load.js';
+import {
+  createFleetNetwork,
+  netnsSkipReason,
+  type FleetNetwork,
+  type HostProcess,
+} from '../support/netns.js';
+import { waitFor } from '../support/wait.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'ferry.js');
+const HOSTS = 5;
+/** The app's port on every host: each host has its own network namespace. */
+const APP_PORT = 8080;
+
+const skip = netnsSkipReason();
+
+/**
+ * Ferry on a fleet: one `ferry server` and five `ferry agent` processes, each agent in a network
+ * namespace of its own (a host) with its own router and instances, under load from outside. A
+ * release rolls out two hosts at a time with no failed request; one that fails in its second batch
+ * brings every host, the first batch's too, back to last known good.
+ */
+describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry agent', () => {
+  let dir: string;
+  let net: FleetNetwork;
+  let server: ChildProcess;
+  let serverOutput = '';
+  let configPath: string;
+  let home: string;
+  const agents: HostProcess[] = [];
+  const agentDir = (i: number) => path.join(dir, `agent-${i}`);
+
+  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [BIN, ...args, '-c', configPath, '--home', home], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    return { code, stdout, stderr };
+  }
+
+  async function json<T>(...args: string[]): Promise<T> {
+    const result = await cli(...args, '--json');
+    if (result.code !== 0) throw new Error(`ferry ${args.join(' ')}: ${result.stderr}`);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  async function rollout(): Promise<FleetRollout | null> {
+    const status = await json<{ rollouts: FleetRollout[] }>('status');
+    return status.rollouts.find((r) => r.app === 'hello') ?? null;
+  }
+
+  const served = async (i: number): Promise<string> =>
+    (await fetch(net.hosts[i]!.url(APP_PORT), { signal: AbortSignal.timeout(5_000) })).text();
+
+  beforeAll(async () => {
+    assertBuilt();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-fleet-'));
+    home = path.join(dir, 'server');
+    await buildReleases(path.join(dir, 'dist'), ['1.2.0-gated']);
+    net = await createFleetNetwork({ hosts: HOSTS });
+    const apiPort = await freePort();
+    const agentsPort = await freePort();
+    configPath = path.join(dir, 'ferry.yaml');
+    writeFileSync(
+      configPath,
+      [
+        `api: { listen: "127.0.0.1:${apiPort}" }`,
+        `server: { listen: "${net.serverAddress}:${agentsPort}" }`,
+        'environments: { production: { hosts: { role: web } } }',
+        'apps:',
+        '  hello:',
+        `    artifact: { url: "file://${dir}/dist/hello-{version}.tar.gz", checksums: "file://${dir}/dist/SHA256SUMS" }`,
+        // Relative to the release directory: each host's own gate, in its agent's data directory.
+        '    run: { command: node, args: [server.mjs], env: { HELLO_GATE: "../../../../../gate" } }',
+        '    instances: 2',
+        `    listen: "0.0.0.0:${APP_PORT}"`,
+        '    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3 }',
+        '    stop: { grace: 2s }',
+        '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s }',
+      ].join('\n'),
+    );
+    server = spawn(process.execPath, [BIN, 'server', '-c', configPath, '--home', home], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout!.on('data', (c: Buffer) => (serverOutput += c.toString()));
+    server.stderr!.on('data', (c: Buffer) => (serverOutput += c.toString()));
+    await waitFor(
+      'ferry server to be up',
+      () => {
+        if (server.exitCode !== null) throw new Error(`ferry server exited:\n${serverOutput}`);
+        return serverOutput.includes('Ferry is up');
+      },
+      60_000,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    for (const agent of agents) agent.child.kill('SIGKILL');
+    await net?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('enrolls five agents with one join token, each in its own namespace, pinned to the server CA', async () => {
+    const created = await json<JoinTokenCreateResponse>(
+      'join-token',
+      'create',
+      '--uses',
+      '5',
+      '--label',
+      'role=web',
+    );
+    expect(created.agents).not.toBeNull();
+    const { url, caFingerprint } = created.agents!;
+    expect(url).toBe(`https://${net.serverAddress}:${new URL(url).port}`);
+    for (const host of net.hosts) {
+      agents.push(
+        host.spawn(process.execPath, [
+          BIN,
+          'agent',
+          '--server',
+          url,
+          '--ca-fingerprint',
+          caFingerprint,
+          '--token',
+          created.token,
+          '--name',
+          `web-${host.index}`,
+          '--data-dir',
+          agentDir(host.index),
+        ]),
+      );
+    }
+    const hosts = await waitFor(
+      'five agents to report',
+      async () => {
+        const listed = await json<HostsResponse>('hosts');
+        const seen = listed.hosts.filter((h) => h.name.startsWith('web-') && h.lastSeenAt !== null);
+        return seen.length === HOSTS ? seen : null;
+      },
+      60_000,
+    ).catch((error: unknown) => {
+      throw new Error(
+        `${String(error)}\nagents said:\n${agents.map((a) => a.stdout() + a.stderr()).join('\n---\n')}`,
+      );
+    });
+    expect(hosts.map((h) => h.labels)).toEqual(
+      Array.from({ length: HOSTS }, () => [{ key: 'role', value: 'web' }]),
+    );
+    // The token is used up: a sixth enrollment is refused.
+    const listed = await cli('join-token', 'list');
+    expect(listed.stdout).toMatch(/used-up/);
+  }, 90_000);
+
+  it('rolls a first release and then a new one out two hosts at a time, with no failed request', async () => {
+    const first = await cli('deploy', 'hello', '1.0.0', '--wait');
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.0.0');
+
+    const loads = net.hosts.map((h) => startLoad(h.url(APP_PORT), { connections: 2, maxMs: 120_000 }));
+    await waitFor('load to flow on every host', () => loads.every((l) => l.report.requests > 20));
+    let mostUnavailable = 0;
+    const watching = (async () => {
+      for (;;) {
+        const r = await rollout();
+        if (r !== null) mostUnavailable = Math.max(mostUnavailable, r.counts.unavailable);
+        if (r?.rolling === '1.1.0' && r.status !== 'running') return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    const second = await cli('deploy', 'hello', '1.1.0', '--wait');
+    await watching;
+    const reports: LoadReport[] = await Promise.all(loads.map((l) => l.stop()));
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    for (const report of reports) expect(report.failures, report.samples.join('\n')).toBe(0);
+    expect(mostUnavailable).toBeLessThanOrEqual(2);
+    const done = (await rollout())!;
+    expect(done).toMatchObject({ status: 'succeeded', lkg: '1.1.0' });
+    expect(
+      done.decisions.filter((d) => d.kind === 'batch-started' && d.message.includes('1.1.0')),
+    ).toHaveLength(3);
+    for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.1.0');
+  }, 180_000);
+
+  it('a release failing in its second batch: every host, the first batch too, returns to last known good', async () => {
+    const loads = net.hosts.map((h) => startLoad(h.url(APP_PORT), { connections: 2, maxMs: 120_000 }));
+    await waitFor('load to flow on every host', () => loads.every((l) => l.report.requests > 20));
+    const deploying = cli('deploy', 'hello', '1.2.0-gated', '--wait');
+    // The first batch's hosts are let through (their gate opened); the others' gates stay shut.
+    const firstBatch = await waitFor(
+      'the first batch',
+      async () => {
+        const r = await rollout();
+        const told = r?.targets.filter((t) => t.assigned === '1.2.0-gated') ?? [];
+        return told.length > 0 ? told.map((t) => t.name) : null;
+      },
+      30_000,
+    );
+    const hosts = await json<HostsResponse>('hosts');
+    for (const id of firstBatch) {
+      const name = hosts.hosts.find((h) => h.id === id)?.name ?? '';
+      writeFileSync(path.join(agentDir(Number(name.replace('web-', ''))), 'gate'), '');
+    }
+    // They run it, healthy (their batch succeeded) before the second batch fails.
+    await waitFor(
+      'the first batch on 1.2.0-gated',
+      async () => {
+        const r = await rollout();
+        return firstBatch.every((id) =>
+          r?.targets.some((t) => t.name === id && t.status === 'settled' && t.reported === '1.2.0-gated'),
+        );
+      },
+      30_000,
+    );
+    const result = await deploying;
+    const reports = await Promise.all(loads.map((l) => l.stop()));
+    expect(result.code, result.stdout).toBe(1);
+    const ended = (await rollout())!;
+    expect(ended).toMatchObject({ status: 'rolled-back', lkg: '1.1.0', lkb: '1.2.0-gated' });
+    await waitFor(
+      'every host back on 1.1.0',
+      async () => {
+        for (let i = 0; i < HOSTS; i++) if (!(await served(i)).includes('1.1.0')) return false;
+        return true;
+      },
+      60_000,
+    );
+    for (const report of reports) expect(report.failures, report.samples.join('\n')).toBe(0);
+    const history = await cli('history', 'hello');
+    expect(history.stdout).toMatch(/1\.2\.0-gated/);
+  }, 180_000);
+});
