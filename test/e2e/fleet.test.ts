@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,34 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
   let home: string;
   const agents: HostProcess[] = [];
   const agentDir = (i: number) => path.join(dir, `agent-${i}`);
+  let agentsUrl = '';
+
+  /** `ferry agent` on host i, in its namespace (enrolled once: later starts need no token). */
+  function startAgent(i: number, extra: string[] = []): HostProcess {
+    return net.hosts[i]!.spawn(process.execPath, [
+      BIN,
+      'agent',
+      '--server',
+      agentsUrl,
+      '--data-dir',
+      agentDir(i),
+      ...extra,
+    ]);
+  }
+
+  /** What host i's own namespace gets from the app (a client on the host, whatever its link). */
+  async function servedInside(i: number): Promise<string> {
+    const result = await net.hosts[i]!.exec(process.execPath, [
+      '-e',
+      `fetch('http://127.0.0.1:${APP_PORT}/', { signal: AbortSignal.timeout(3000) }).then(async (r) => console.log(await r.text())).catch((e) => console.log('failed ' + e.message)).finally(() => process.exit(0))`,
+    ]);
+    return result.stdout;
+  }
+
+  async function hostSeenAt(name: string): Promise<number | null> {
+    const listed = await json<HostsResponse>('hosts');
+    return listed.hosts.find((h) => h.name === name)?.lastSeenAt ?? null;
+  }
 
   async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     const child = spawn(process.execPath, [BIN, ...args, '-c', configPath, '--home', home], {
@@ -68,7 +96,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     assertBuilt();
     dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-fleet-'));
     home = path.join(dir, 'server');
-    await buildReleases(path.join(dir, 'dist'), ['1.2.0-gated']);
+    await buildReleases(path.join(dir, 'dist'), ['1.2.0-gated', '1.3.0', '1.4.0']);
     net = await createFleetNetwork({ hosts: HOSTS });
     const apiPort = await freePort();
     const agentsPort = await freePort();
@@ -88,7 +116,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
         `    listen: "0.0.0.0:${APP_PORT}"`,
         '    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3 }',
         '    stop: { grace: 2s }',
-        '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s }',
+        '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s, silent_after: 3s, unseen_after: 8s }',
       ].join('\n'),
     );
     server = spawn(process.execPath, [BIN, 'server', '-c', configPath, '--home', home], {
@@ -110,7 +138,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     server?.kill('SIGKILL');
     for (const agent of agents) agent.child.kill('SIGKILL');
     await net?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir && process.env.FERRY_KEEP_TEST_DIR === undefined) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('enrolls five agents with one join token, each in its own namespace, pinned to the server CA', async () => {
@@ -125,24 +153,18 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     expect(created.agents).not.toBeNull();
     const { url, caFingerprint } = created.agents!;
     expect(url).toBe(`https://${net.serverAddress}:${new URL(url).port}`);
-    for (const host of net.hosts) {
+    agentsUrl = url;
+    for (const host of net.hosts)
       agents.push(
-        host.spawn(process.execPath, [
-          BIN,
-          'agent',
-          '--server',
-          url,
+        startAgent(host.index, [
           '--ca-fingerprint',
           caFingerprint,
           '--token',
           created.token,
           '--name',
           `web-${host.index}`,
-          '--data-dir',
-          agentDir(host.index),
         ]),
       );
-    }
     const hosts = await waitFor(
       'five agents to report',
       async () => {
@@ -241,4 +263,94 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     const history = await cli('history', 'hello');
     expect(history.stdout).toMatch(/1\.2\.0-gated/);
   }, 180_000);
+
+  it('a host whose link is cut keeps serving its last state, leaves the rollout, and catches up once back', async () => {
+    const cut = net.hosts[3]!;
+    await cut.linkDown();
+    try {
+      const deployed = await cli('deploy', 'hello', '1.3.0', '--wait');
+      expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+      const r = (await rollout())!;
+      expect(r).toMatchObject({ status: 'succeeded', lkg: '1.3.0' });
+      expect(r.decisions.some((d) => d.kind === 'targets-left')).toBe(true);
+      // Its own clients are still served the release it had.
+      expect(await servedInside(3)).toContain('1.1.0');
+      for (const i of [0, 1, 2, 4]) expect(await served(i)).toContain('1.3.0');
+    } finally {
+      await cut.linkUp();
+    }
+    await waitFor(
+      'the cut host to catch up on 1.3.0',
+      async () => (await served(3)).includes('1.3.0'),
+      60_000,
+    );
+  }, 180_000);
+
+  it('kill -9 of an agent drops no request on its host; restarted without a token, it reports again', async () => {
+    const load = startLoad(net.hosts[1]!.url(APP_PORT), { connections: 4, maxMs: 60_000 });
+    await waitFor('load to flow', () => load.report.requests > 50);
+    agents[1]!.child.kill('SIGKILL');
+    await agents[1]!.exited;
+    const before = load.report.requests;
+    await waitFor('requests served without the agent', () => load.report.requests > before + 200);
+    const stoppedAt = Date.now();
+    agents[1] = startAgent(1);
+    await waitFor(
+      'the agent to report again',
+      async () => ((await hostSeenAt('web-1')) ?? 0) > stoppedAt,
+      60_000,
+    );
+    const report = await load.stop();
+    expect(report.failures, report.samples.join('\n')).toBe(0);
+    expect(await served(1)).toContain('1.3.0');
+  }, 120_000);
+
+  it('kill -9 of the server mid-rollout: the hosts serve on, and the restarted server resumes the rollout', async () => {
+    const loads = net.hosts.map((h) => startLoad(h.url(APP_PORT), { connections: 2, maxMs: 120_000 }));
+    await waitFor('load to flow on every host', () => loads.every((l) => l.report.requests > 20));
+    const started = await cli('deploy', 'hello', '1.4.0');
+    expect(started.code, started.stderr).toBe(0);
+    await waitFor(
+      'the first batch told',
+      async () => {
+        const r = await rollout();
+        return (r?.targets.filter((t) => t.assigned === '1.4.0').length ?? 0) > 0;
+      },
+      30_000,
+    );
+    server.kill('SIGKILL');
+    await new Promise((resolve) => server.once('exit', resolve));
+    const during = loads.map((l) => l.report.requests);
+    await waitFor('every host serving without the server', () =>
+      loads.every((l, i) => l.report.requests > during[i]! + 50),
+    );
+    serverOutput = '';
+    server = spawn(process.execPath, [BIN, 'server', '-c', configPath, '--home', home], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout!.on('data', (c: Buffer) => (serverOutput += c.toString()));
+    server.stderr!.on('data', (c: Buffer) => (serverOutput += c.toString()));
+    let last: FleetRollout | null = null;
+    await waitFor(
+      'the rollout to resume and succeed',
+      async () => {
+        if (server.exitCode !== null) throw new Error(`ferry server exited:\n${serverOutput}`);
+        last = await rollout().catch(() => last);
+        return last?.rolling === '1.4.0' && last.status === 'succeeded';
+      },
+      90_000,
+    ).catch((error: unknown) => {
+      const log = readFileSync(path.join(home, 'daemon.log'), 'utf8').split('\n').slice(-60).join('\n');
+      const said = agents.map((a) => (a.stdout() + a.stderr()).slice(-800)).join('\n---\n');
+      throw new Error(
+        `${String(error)}\nrollout: ${JSON.stringify(last?.targets)} ${last?.progress}\nserver log:\n${log}\nagents:\n${said}`,
+      );
+    });
+    const reports = await Promise.all(loads.map((l) => l.stop()));
+    for (const report of reports) expect(report.failures, report.samples.join('\n')).toBe(0);
+    for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.4.0');
+    // One assignment per host for the step: a host is never told two things for it.
+    const r = (await rollout())!;
+    expect(r.decisions.some((d) => d.kind === 'recovered')).toBe(true);
+  }, 240_000);
 });
