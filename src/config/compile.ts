@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileRollout } from './rollout-settings.js';
+import { parseStoreUrl } from '../store/kv/store-url.js';
+import { messageOf } from '../errors/ferry-error.js';
 import type { StrategySpec } from '../engine/types.js';
 import { closest } from '../lib/closest.js';
 import { checkApp } from './checks.js';
@@ -74,6 +76,7 @@ export function compileConfig(
                 caFile: path.resolve(ctx.baseDir, raw.server.tls.ca),
               }
             : null,
+          store: compileStoreUrl(raw.server.store, problems),
         }
       : null,
     router: {
@@ -298,4 +301,16 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
+}
+
+/** `server.store`: checked as the store will open it (the one parser of store URLs). */
+function compileStoreUrl(url: string | undefined, problems: ConfigProblem[]): string | null {
+  if (url === undefined) return null;
+  try {
+    parseStoreUrl(url, 'server.store');
+    return url;
+  } catch (error) {
+    problems.push({ path: 'server.store', message: messageOf(error).replace(/^server\.store: /, '') });
+    return null;
+  }
 }

@@ -210,6 +210,11 @@ export const configSchema = z.strictObject({
       tls: z
         .strictObject({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1) })
         .optional(),
+      /**
+       * The control plane's key-value store (hosts' desired states, enrollment, rollouts, locks):
+       * `etcd://host:port[,host:port...][/prefix]`; the data directory's control.db without it.
+       */
+      store: z.string().min(1).optional(),
     })
     .optional(),
   metrics: z

@@ -39,6 +39,8 @@ export interface FerryConfig {
     readonly listen: ListenAddress;
     readonly names: readonly string[];
     readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string } | null;
+    /** The key-value store's URL (etcd://...); null: control.db in the data directory. */
+    readonly store: string | null;
   } | null;
   readonly environments: readonly string[];
   /**

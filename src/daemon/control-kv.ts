@@ -4,6 +4,7 @@ import { DESIRED_FILE } from '../agent/link/desired-file.js';
 import { QUEUE_PREFIX } from '../server/locks/deploy-queue.js';
 import type { KvStore } from '../store/kv/kv.js';
 import { openSqliteKvStore } from '../store/kv/sqlite-kv.js';
+import { openKvStore } from '../store/kv/open.js';
 import type { DaemonPaths } from './paths.js';
 
 /**
@@ -12,7 +13,9 @@ import type { DaemonPaths } from './paths.js';
  * revision belongs to a store that is gone, and a newer store's documents would look older than it.
  * It is dropped, and the agent takes the new store's from the start.
  */
-export async function openControlKv(paths: DaemonPaths): Promise<KvStore> {
+export async function openControlKv(paths: DaemonPaths, url: string | null = null): Promise<KvStore> {
+  // etcd (`server.store`): shared by the servers of a fleet, under the URL's prefix.
+  if (url !== null) return openKvStore(url, { where: 'server.store' });
   const kv = await openSqliteKvStore(paths.kv);
   if ((await kv.revision()) === 0) forgetKeptDesiredState(paths);
   return kv;

@@ -226,7 +226,7 @@ export class Daemon {
       mode = await this.chooseMode(await isStoreNew(this.store, this.opts.config));
     }
     // Only once the start is decided: a refused start creates no file.
-    this.kv = await openControlKv(this.paths);
+    this.kv = await openControlKv(this.paths, this.opts.config.server?.store ?? null);
     return mode;
   }
 

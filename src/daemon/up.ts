@@ -19,6 +19,8 @@ export interface UpOptions {
   readonly recovery?: Recovery;
   /** `ferry server`: agents of other hosts connect (ferry.yaml's `server`, else its defaults). */
   readonly server?: boolean;
+  /** `ferry server --store URL`: the control plane's key-value store (etcd://...). */
+  readonly store?: string;
   readonly out?: NodeJS.WritableStream;
 }
 
@@ -37,6 +39,9 @@ export async function up(opts: UpOptions): Promise<void> {
   const { file } = read;
   let { config } = read;
   if (opts.server && config.server === null) config = withDefaultServer(config);
+  // `ferry server --store URL`: over server.store (checked as the store opens it).
+  if (opts.store !== undefined && config.server !== null)
+    config = { ...config, server: { ...config.server, store: opts.store } };
   // On a terminal the daemon's log is shown as it is written, one readable line per entry (the
   // file keeps JSON); it says what the event and notice lines below would, so they are left out.
   const terminal = opts.out === undefined && process.stdout.isTTY ? process.stdout : undefined;
@@ -76,7 +81,10 @@ export async function up(opts: UpOptions): Promise<void> {
 
 /** `ferry server` without a `server` section: agents connect on every interface, port 7443. */
 function withDefaultServer(config: FerryConfig): FerryConfig {
-  return { ...config, server: { listen: parseListen(DEFAULT_AGENTS_LISTEN)!, names: [], tls: null } };
+  return {
+    ...config,
+    server: { listen: parseListen(DEFAULT_AGENTS_LISTEN)!, names: [], tls: null, store: null },
+  };
 }
 
 function readConfig(opts: UpOptions): { config: FerryConfig; file: ConfigFile | null } {

@@ -45,7 +45,7 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
 
   const listen = async (): Promise<AgentsListener> =>
     (listener = await listenForAgents({
-      settings: { listen: { host: '127.0.0.1', port: agentsPort }, names: [], tls: null },
+      settings: { listen: { host: '127.0.0.1', port: agentsPort }, names: [], tls: null, store: null },
       dataDir: path.join(dir, 'server'),
       exchange,
       trust,

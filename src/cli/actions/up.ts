@@ -3,7 +3,7 @@ import type { GlobalOptions } from '../daemon-target.js';
 
 /** ferry up: runs the daemon in this process, until a signal stops it. */
 export async function up(
-  opts: { adopt?: boolean; reset?: boolean; server?: boolean },
+  opts: { adopt?: boolean; reset?: boolean; server?: boolean; store?: string },
   command: Command,
 ): Promise<never> {
   const { home, config } = command.optsWithGlobals<GlobalOptions>();
@@ -15,11 +15,15 @@ export async function up(
     ...(home ? { home } : {}),
     ...(recovery ? { recovery } : {}),
     ...(opts.server ? { server: true } : {}),
+    ...(opts.store !== undefined ? { store: opts.store } : {}),
   });
   return new Promise<never>(() => {});
 }
 
 /** ferry server: the daemon with the agents' address open (ferry.yaml's `server`, else 0.0.0.0:7443). */
-export function server(opts: { adopt?: boolean; reset?: boolean }, command: Command): Promise<never> {
+export function server(
+  opts: { adopt?: boolean; reset?: boolean; store?: string },
+  command: Command,
+): Promise<never> {
   return up({ ...opts, server: true }, command);
 }

@@ -25,6 +25,10 @@ export function register(program: Command): void {
     .description(
       "run the control plane in the foreground with the agents' HTTPS address open (server.listen, default 0.0.0.0:7443); environments with hosts: run on enrolled agents",
     )
+    .option(
+      '--store <url>',
+      "the control plane's key-value store: etcd://host:port[,host:port...][/prefix] (default: server.store, else control.db in the data directory)",
+    )
     .action(lazyAction(async () => (await import('../actions/up.js')).server));
 
   program
