@@ -49,6 +49,7 @@ import type { configApplyResponseSchema, configChangeSchema, configPlanSchema } 
 import type {
   commandResponseSchema,
   deployResponseSchema,
+  rolloutPlanResponseSchema,
   rolloutResponseSchema,
   deploymentDetailResponseSchema,
   deploymentResponseSchema,
@@ -154,6 +155,7 @@ export type DeploymentResponse = Wire<typeof deploymentResponseSchema>;
 export type DeployResponse = Wire<typeof deployResponseSchema>;
 export type CommandResponse = Wire<typeof commandResponseSchema>;
 export type RolloutResponse = Wire<typeof rolloutResponseSchema>;
+export type RolloutPlanResponse = Wire<typeof rolloutPlanResponseSchema>;
 export type DeploymentDetailResponse = Wire<typeof deploymentDetailResponseSchema>;
 export type HistoryResponse = Wire<typeof historyResponseSchema>;
 export type LogsResponse = Wire<typeof logsResponseSchema>;

@@ -74,7 +74,7 @@ export class DaemonControl implements ControlPlane {
       /** Rollouts over targets outside Ferry. */
       readonly targets: ExternalTargetsControl;
       /** Environments on enrolled hosts: each app's rollout across them. */
-      readonly fleet: Pick<Fleet, 'has' | 'deploy' | 'command' | 'rollout' | 'rollouts'>;
+      readonly fleet: Pick<Fleet, 'has' | 'deploy' | 'plan' | 'command' | 'rollout' | 'rollouts'>;
     },
   ) {}
 
@@ -184,8 +184,23 @@ export class DaemonControl implements ControlPlane {
   }
 
   async deploy(body: DeployBody, actor: string): Promise<DeployResponse> {
-    const { queue, ...request } = body;
+    const { queue, dryRun, ...request } = body;
     const target = this.resolve(body.app, body.env);
+    if (dryRun === true && !this.deps.fleet.has(target.env))
+      throw new FerryError(
+        'FERRY_E_USAGE',
+        `dryRun: a plan is made for an environment on enrolled hosts; ${target.env} runs on this host (its deployments follow apps.${target.app}.strategy)`,
+        { where: 'dryRun' },
+      );
+    if (dryRun === true)
+      return {
+        plan: await this.deps.fleet.plan({
+          app: target.app,
+          env: target.env,
+          version: body.version,
+          ...(body.force ? { force: true } : {}),
+        }),
+      };
     if (this.deps.fleet.has(target.env)) {
       if (queue === true || body.strategy !== undefined)
         throw new FerryError(

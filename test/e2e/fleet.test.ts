@@ -187,6 +187,14 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
   }, 90_000);
 
   it('rolls a first release and then a new one out two hosts at a time, with no failed request', async () => {
+    // The plan first: nothing changes.
+    const plan = await cli('deploy', 'hello', '1.0.0', '--dry-run');
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/Rollout of hello in production: nothing -> 1\.0\.0 on 5 target\(s\)/);
+    expect(plan.stdout).toMatch(/batch 1/);
+    expect(plan.stdout).toContain('(dry run: nothing changed)');
+    // The hosts joined (they report); nothing is rolling out.
+    expect(await rollout()).toMatchObject({ status: 'idle', rolling: null, targetVersion: null });
     const first = await cli('deploy', 'hello', '1.0.0', '--wait');
     expect(first.code, first.stdout + first.stderr).toBe(0);
     for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.0.0');

@@ -27,6 +27,10 @@ export const deployBodySchema = z
       description:
         'While a lock holds the app: queue the deploy until the lock is released or expires (answered with `queued`) instead of refusing it (FERRY_E_LOCKED).',
     }),
+    dryRun: z.boolean().optional().meta({
+      description:
+        'An environment on enrolled hosts: answer the rollout plan (batches, the hosts in each, budgets, gates) and change nothing.',
+    }),
   })
   .meta({ id: 'DeployBody' });
 

@@ -17,12 +17,30 @@ export const rolloutResponseSchema = z
   .object({ rollout: fleetRolloutSchema })
   .meta({ id: 'RolloutResponse' });
 
+/** `dryRun: true` for an environment on enrolled hosts: what the rollout would do. Nothing changed. */
+export const rolloutPlanResponseSchema = z
+  .object({
+    plan: z.object({
+      app: z.string(),
+      env: z.string(),
+      version: z.string(),
+      from: z.string().nullable(),
+      targets: z.number().int(),
+      batchSize: z.number().int(),
+      budget: z.number().int().nullable(),
+      successThreshold: z.number().int(),
+      failureThreshold: z.number().int(),
+      text: z.string().meta({ description: 'The plan as `ferry deploy --dry-run` prints it.' }),
+    }),
+  })
+  .meta({ id: 'RolloutPlanResponse' });
+
 /**
  * POST /v1/deployments: the deployment started, or (queue: true, a lock holding the app) the deploy
  * queued, or (an environment on enrolled hosts) the rollout across its hosts.
  */
 export const deployResponseSchema = z
-  .union([deploymentResponseSchema, queuedResponseSchema, rolloutResponseSchema])
+  .union([deploymentResponseSchema, queuedResponseSchema, rolloutResponseSchema, rolloutPlanResponseSchema])
   .meta({ id: 'DeployResponse' });
 
 /** A command steers the deployment on this host, or the rollout across an environment's hosts. */

@@ -25,6 +25,7 @@ export interface DeploymentOptions {
   strategy?: StrategyArg;
   force?: boolean;
   queue?: boolean;
+  dryRun?: boolean;
   wait?: boolean;
   json?: boolean;
 }
@@ -43,11 +44,17 @@ export async function deploy(
     ...(opts.strategy ? { strategy: opts.strategy } : {}),
     ...(opts.force ? { force: true } : {}),
     ...(opts.queue ? { queue: true } : {}),
+    ...(opts.dryRun ? { dryRun: true } : {}),
   };
   const client = await clientOf(command);
   const response = await client.post<DeployResponse>('/v1/deployments', body);
   if ('deployment' in response) return started(client, opts, response);
   if ('rollout' in response) return rolling(client, opts, response);
+  if ('plan' in response) {
+    if (opts.json) return printJson(response);
+    process.stdout.write(`${response.plan.text}\n(dry run: nothing changed)\n`);
+    return;
+  }
   // Queued behind a lock: nothing runs yet, so --wait has nothing to follow.
   if (opts.json) return printJson(response);
   process.stdout.write(`${renderQueuedDeploy(response)}\n`);

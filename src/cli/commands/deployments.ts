@@ -22,6 +22,10 @@ export function register(program: Command): void {
       '--queue',
       'while a lock holds the app (ferry lock): queue the deploy until the lock is released or expires, instead of being refused',
     )
+    .option(
+      '--dry-run',
+      'an environment on enrolled hosts: print the rollout plan (batches, the hosts in each, budgets, gates) and change nothing',
+    )
     .option('--wait', 'show progress and exit with the outcome (0 succeeded, 1 failed or rolled back)')
     .option('--json', 'print the API response as JSON')
     .action(lazyAction(async () => (await deployment()).deploy));

@@ -2,13 +2,20 @@ import type { AppConfig, ConfigSource } from '../../config/types.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
-import type { RolloutCommand, RolloutState, TargetReport } from '../../rollout/index.js';
+import {
+  createRollout,
+  planRollout,
+  renderPlan,
+  type RolloutCommand,
+  type RolloutState,
+  type TargetReport,
+} from '../../rollout/index.js';
 import type { ExchangeHostLink } from '../../runtime/desired/exchange-link.js';
 import type { KvStore } from '../../store/kv/kv.js';
 import type { Store } from '../../store/store.js';
 import type { HostExchange } from '../agent-api/host-exchange.js';
 import type { ReceivedReport } from '../agent-api/host-reports.js';
-import type { FleetRollout } from '../../api/types.js';
+import type { FleetRollout, RolloutPlanResponse } from '../../api/types.js';
 import { redactUrl } from '../../lib/redact.js';
 import { KvReleaseVerdicts } from '../rollouts/kv-verdicts.js';
 import type { DecisionSink, ReleaseVerdicts } from '../rollouts/ports.js';
@@ -111,6 +118,42 @@ export class Fleet {
       actor: request.actor,
       configure: () => ({ options: app.rollout.options, endpoints: app.rollout.endpoints }),
     });
+  }
+
+  /**
+   * What deploying `version` would do now (`ferry deploy --dry-run`): the rollout's plan over the
+   * hosts it has, with the configuration's options. Changes nothing.
+   */
+  async plan(request: {
+    readonly app: string;
+    readonly env: string;
+    readonly version: string;
+    readonly force?: boolean;
+  }): Promise<RolloutPlanResponse['plan']> {
+    const app = this.appConfig(request.app) ?? this.missingApp(request.app);
+    const now = this.deps.clock.now();
+    const run = await this.runs.find([request.app, request.env]);
+    const stored = (await run?.read())?.state;
+    const state =
+      stored ?? createRollout({ app: request.app, env: request.env, options: app.rollout.options }, now);
+    const plan = planRollout(
+      { ...state, options: app.rollout.options },
+      request.version,
+      now,
+      request.force === true,
+    );
+    return {
+      app: plan.app,
+      env: plan.env,
+      version: plan.version,
+      from: plan.from,
+      targets: plan.targets,
+      batchSize: plan.batchSize,
+      budget: plan.budget,
+      successThreshold: plan.successThreshold,
+      failureThreshold: plan.failureThreshold,
+      text: renderPlan(plan),
+    };
   }
 
   /** Pauses, resumes or aborts the environment's rollout. */
