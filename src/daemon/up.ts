@@ -120,15 +120,22 @@ function banner(
   const first = Object.keys(config.apps)[0];
   for (const app of Object.values(config.apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {
-      lines.push(`  app:  ${app.name} (${env}) on http://${settings.listen.host}:${settings.listen.port}/`);
+      const selector = config.environmentHosts.get(env);
+      const where = `${settings.listen.host}:${settings.listen.port}`;
+      lines.push(
+        selector === undefined
+          ? `  app:  ${app.name} (${env}) on http://${where}/`
+          : `  app:  ${app.name} (${env}) on the hosts labelled ${labelText(selector)}, at ${where} on each`,
+      );
     }
   }
   if (first) {
-    const { host, port } = config.apps[first]!.environments[config.environments[0]!]!.listen;
+    const env = config.environments[0]!;
+    const { host, port } = config.apps[first]!.environments[env]!.listen;
     lines.push(
       '',
       'Try, in another terminal:',
-      `  curl http://${host}:${port}/`,
+      ...(config.environmentHosts.has(env) ? [] : [`  curl http://${host}:${port}/`]),
       `  ferry status${flags}`,
       `  ferry deploy ${first} <version> --wait${flags}`,
       `  ferry rollback ${first} --wait${flags}`,
@@ -138,4 +145,10 @@ function banner(
     lines.push('', 'No apps configured: see docs/configuration.md, then ferry up -c ferry.yaml');
   }
   return `${lines.join('\n')}\n\n`;
+}
+
+function labelText(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
 }
