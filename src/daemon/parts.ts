@@ -124,12 +124,14 @@ export function assembleParts(opts: {
   const link = new ExchangeHostLink({
     exchange,
     now,
-    specFor: (app, env) => {
+    specFor: (target, app, env) => {
       const host = hosts.get(`${app}.${env}`);
+      // This host's agent shares the daemon's configuration: its spec names it only by digest, so
+      // the app's secrets stay out of the store here.
+      if (target === LOCAL_HOST) return { config: {}, digest: host?.desiredRunDigest() ?? 'unknown' };
       const configured = Object.hasOwn(config.current.apps, app) ? config.current.apps[app] : undefined;
-      const settings = host?.app ?? configured;
-      return settings && Object.hasOwn(settings.environments, env)
-        ? appSpecOf(settings, env, host?.desiredRunDigest() ?? 'unknown')
+      return configured && Object.hasOwn(configured.environments, env)
+        ? appSpecOf(configured, env)
         : { config: {}, digest: 'unknown' };
     },
   });

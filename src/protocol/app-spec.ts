@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AppConfig, AppEnvironmentConfig } from '../config/types.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { AppSpec } from './desired-state.js';
@@ -6,15 +7,17 @@ import type { AppSpec } from './desired-state.js';
  * How an app runs on a host, as the desired state carries it: the server's compiled configuration
  * of the app with its environments cut to this one. Compiled, not ferry.yaml's text: the server
  * read the file, its environment variables and its relative paths, which a host does not have.
- * Plain JSON (no functions, no classes); the digest is the run digest instances started from it
- * carry, so the agent tells stale instances from current ones without comparing settings.
+ * Plain JSON (no functions, no classes); its digest changes when the configuration does (`ferry
+ * apply`), which is when the agent reconfigures the app's host. It holds the app's secrets (its
+ * variables, the artifact's credentials): only a host that runs the app is sent it.
  */
-export function appSpecOf(app: AppConfig, env: string, digest: string): AppSpec {
+export function appSpecOf(app: AppConfig, env: string): AppSpec {
   const settings = Object.hasOwn(app.environments, env) ? app.environments[env] : undefined;
   if (settings === undefined)
     throw new FerryError('FERRY_E_INTERNAL', `app ${app.name} has no environment ${env}`);
-  const config: AppConfig = { ...app, environments: { [env]: settings } };
-  return { config: JSON.parse(JSON.stringify(config)) as Record<string, unknown>, digest };
+  const text = JSON.stringify({ ...app, environments: { [env]: settings } });
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return { config: JSON.parse(text) as Record<string, unknown>, digest };
 }
 
 /**

@@ -112,7 +112,7 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
 
   async function deploy(hostId: string, version: string): Promise<void> {
     const current = await exchange.desiredState(hostId);
-    const spec = appSpecOf(config.apps.hello!, 'production', `digest-${version}`);
+    const spec = appSpecOf(config.apps.hello!, 'production');
     const app = steadyApp(
       current?.apps.find((a) => a.app === 'hello') ?? emptyApp('hello', 'production', spec),
       version,

@@ -13,7 +13,7 @@ export interface ExchangeHostLinkDeps {
   /** The control plane's clock (a fresh report is one the host began after this). */
   readonly now: () => number;
   /** The app's run specification for a host that gets it for the first time. */
-  readonly specFor: (app: string, env: string) => AppOnHost['spec'];
+  readonly specFor: (host: string, app: string, env: string) => AppOnHost['spec'];
 }
 
 /**
@@ -116,14 +116,17 @@ export class ExchangeHostLink implements HostLink {
       const current = await this.deps.exchange.desiredState(host);
       const apps = current?.apps ?? [];
       const before =
-        apps.find((a) => a.app === app && a.env === env) ?? emptyApp(app, env, this.deps.specFor(app, env));
+        apps.find((a) => a.app === app && a.env === env) ??
+        emptyApp(app, env, this.deps.specFor(host, app, env));
       const others = apps.filter((a) => !(a.app === app && a.env === env));
       const published = await this.deps.exchange.publish(
         host,
         // The spec as the configuration has it now: `ferry apply` may have changed how the app runs.
         {
           apps:
-            change === null ? others : [...others, { ...change(before), spec: this.deps.specFor(app, env) }],
+            change === null
+              ? others
+              : [...others, { ...change(before), spec: this.deps.specFor(host, app, env) }],
         },
         { ifRevision: current?.revision ?? 0 },
       );
