@@ -21,6 +21,7 @@ import type {
   LockResponse,
   LocksResponse,
   LogsResponse,
+  RestartResponse,
   RollbackBody,
   StatusResponse,
   UnlockBody,
@@ -64,8 +65,11 @@ export interface ControlPlane {
   /** Starts the deployment, or (`queue`, while a lock holds the app) queues it behind the lock. */
   deploy(body: DeployBody, actor: string): Promise<DeployResponse>;
   rollback(body: RollbackBody, actor: string): Promise<Deployment>;
-  /** Replaces the serving release's instances batch by batch (`ferry restart`). */
-  restart(app: string, env: string | undefined, actor: string): Promise<Deployment>;
+  /**
+   * Replaces the serving release's instances batch by batch (`ferry restart`); on an environment of
+   * enrolled hosts, host by host, at most `rollout.restart_at_once` at a time.
+   */
+  restart(app: string, env: string | undefined, actor: string): Promise<RestartResponse>;
   /** What applying the configuration would do (`ferry apply --dry-run`); changes nothing. */
   planConfig(body: ConfigApplyBody): Promise<ConfigPlanView>;
   /** Applies the configuration as planned; refused (nothing changed) when the plan has refusals. */

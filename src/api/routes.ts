@@ -30,6 +30,7 @@ import {
   rolloutResponseSchema,
   deploymentDetailResponseSchema,
   deploymentResponseSchema,
+  restartResponseSchema,
   healthzResponseSchema,
   historyResponseSchema,
   logLineSchema,
@@ -143,7 +144,12 @@ export const API_ROUTES = {
     token: true,
     params: appParamsSchema,
     body: restartBodySchema,
-    answers: { 202: { json: deploymentResponseSchema, description: 'The restart started.' } },
+    answers: {
+      202: {
+        json: restartResponseSchema,
+        description: "The restart started: on this host, or across the environment's enrolled hosts.",
+      },
+    },
   },
   configPlan: {
     method: 'POST',

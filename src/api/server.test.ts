@@ -39,7 +39,7 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
       }),
     deploy: () => Promise.resolve({ deployment }),
     rollback: () => Promise.resolve(deployment),
-    restart: () => Promise.resolve(deployment),
+    restart: () => Promise.resolve({ deployment }),
     planConfig: () => Promise.resolve({ id: 'p', path: null, prune: false, changes: [], refused: [] }),
     applyConfig: () =>
       Promise.resolve({

@@ -20,6 +20,7 @@ import type {
   DeployResponse,
   DeploymentDetailResponse,
   DeploymentResponse,
+  RestartResponse,
   HealthzResponse,
   JoinTokenCreateResponse,
 } from './types.js';
@@ -132,12 +133,12 @@ export function createApiServer(opts: {
       return { deployment: await control.setCanaryWeight(name, body.env, body.weight, actor) };
     },
 
-    restart: async (request, reply): Promise<DeploymentResponse> => {
+    restart: async (request, reply): Promise<RestartResponse> => {
       const { app: name } = parse(appParamsSchema, request.params, 'path');
       const body = parse(restartBodySchema, request.body, 'body');
-      const deployment = await control.restart(name, body.env, actor);
+      const started = await control.restart(name, body.env, actor);
       void reply.status(202);
-      return { deployment };
+      return started;
     },
 
     // The body carries the configuration's text (its secrets included): neither it nor any value of

@@ -57,7 +57,9 @@ import type {
   healthzResponseSchema,
   historyResponseSchema,
   logsResponseSchema,
+  restartResponseSchema,
 } from './wire/responses.js';
+import type { fleetRestartSchema } from './wire/fleet-restart.js';
 import type {
   fleetRolloutSchema,
   targetsCommandBodySchema,
@@ -155,6 +157,10 @@ export type DeploymentResponse = Wire<typeof deploymentResponseSchema>;
 export type DeployResponse = Wire<typeof deployResponseSchema>;
 export type CommandResponse = Wire<typeof commandResponseSchema>;
 export type RolloutResponse = Wire<typeof rolloutResponseSchema>;
+/** POST /v1/apps/:app/restart: `{deployment}` on this host, `{restart}` across an environment's hosts. */
+export type RestartResponse = Wire<typeof restartResponseSchema>;
+/** A restart across an environment's enrolled hosts, host by host. */
+export type FleetRestartView = Wire<typeof fleetRestartSchema>;
 export type RolloutPlanResponse = Wire<typeof rolloutPlanResponseSchema>;
 export type DeploymentDetailResponse = Wire<typeof deploymentDetailResponseSchema>;
 export type HistoryResponse = Wire<typeof historyResponseSchema>;

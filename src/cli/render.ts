@@ -1,3 +1,4 @@
+import { renderFleetRestart } from './render-fleet-restart.js';
 import { renderRollout } from './render-rollout.js';
 import type {
   AppStatus,
@@ -19,7 +20,10 @@ import { renderServedSummary } from './render-report.js';
 export function renderStatus(status: StatusResponse, now = Date.now()): string {
   const router = renderRouter(status.router);
   // A daemon from before rollouts across hosts does not report them.
-  const rollouts = (status.rollouts ?? []).map((r) => renderRollout(r, now));
+  const rollouts = [
+    ...(status.rollouts ?? []).map((r) => renderRollout(r, now)),
+    ...(status.restarts ?? []).map((r) => renderFleetRestart(r)),
+  ];
   if (status.apps.length === 0 && rollouts.length === 0) return `${router}\nno apps configured`;
   return [router, ...status.apps.map((app) => renderApp(app, now)), ...rollouts].join('\n\n');
 }

@@ -13,6 +13,8 @@ export interface AppRolloutConfig {
   readonly options: RolloutOptions;
   /** Controller URLs by kind (they may carry credentials: never shown). */
   readonly endpoints: Readonly<Partial<Record<ControllerKind, string>>>;
+  /** `ferry restart` across the environment's hosts: at most this many restart at once (default 1). */
+  readonly restartAtOnce: number;
 }
 
 /**
@@ -58,19 +60,20 @@ export function compileRollout(
       fleetMonitor: timeout(c.fleet_monitor),
     },
   };
+  const restartAtOnce = raw.restart_at_once ?? 1;
   const endpoints: Partial<Record<ControllerKind, string>> = {};
   if (c.selection) endpoints.selection = c.selection.url;
   if (c.approval) endpoints.approval = c.approval.url;
   if (c.target_monitor) endpoints['target-monitor'] = c.target_monitor.url;
   if (c.fleet_monitor) endpoints['fleet-monitor'] = c.fleet_monitor.url;
   try {
-    return { options: resolveRolloutOptions(input, `${where}.rollout`), endpoints };
+    return { options: resolveRolloutOptions(input, `${where}.rollout`), endpoints, restartAtOnce };
   } catch (error) {
     if (!(error instanceof FerryError)) throw error;
     const found = (error.details.problems as ConfigProblem[] | undefined) ?? [
       { path: `${where}.rollout`, message: error.message },
     ];
     problems.push(...found);
-    return { options: resolveRolloutOptions({}), endpoints };
+    return { options: resolveRolloutOptions({}), endpoints, restartAtOnce };
   }
 }

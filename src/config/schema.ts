@@ -136,6 +136,8 @@ const rollout = z.strictObject({
   deadline: duration.optional(),
   silent_after: duration.optional(),
   unseen_after: duration.optional(),
+  /** `ferry restart` on enrolled hosts: at most this many hosts restart the app at once (docs/rollouts.md). */
+  restart_at_once: z.number().int().min(1).max(1000).optional(),
   /** A first batch that pauses (and may be analysed) before the rest. */
   canary: z
     .strictObject({

@@ -22,6 +22,7 @@ import type {
   LockResponse,
   LocksResponse,
   LogsResponse,
+  RestartResponse,
   RollbackBody,
   RouterStatusView,
   StatusResponse,
@@ -43,6 +44,7 @@ import { isInConfig, type ConfigApplier } from './config-apply.js';
 import type { ControlLocks } from './control-locks.js';
 import { assertDeployUnlocked } from '../runtime/deploy-locks.js';
 import type { Fleet } from '../server/fleet/fleet.js';
+import { lockedError } from '../server/locks/lock-errors.js';
 
 /** The daemon as the API sees it. */
 export class DaemonControl implements ControlPlane {
@@ -74,7 +76,10 @@ export class DaemonControl implements ControlPlane {
       /** Rollouts over targets outside Ferry. */
       readonly targets: ExternalTargetsControl;
       /** Environments on enrolled hosts: each app's rollout across them. */
-      readonly fleet: Pick<Fleet, 'has' | 'deploy' | 'plan' | 'command' | 'rollout' | 'rollouts'>;
+      readonly fleet: Pick<
+        Fleet,
+        'has' | 'deploy' | 'plan' | 'command' | 'rollout' | 'rollouts' | 'restart' | 'restartViews'
+      >;
     },
   ) {}
 
@@ -180,6 +185,7 @@ export class DaemonControl implements ControlPlane {
       router: this.deps.routerStatus(),
       apps,
       rollouts: await this.deps.fleet.rollouts(filter),
+      restarts: this.deps.fleet.restartViews(filter),
     };
   }
 
@@ -224,8 +230,15 @@ export class DaemonControl implements ControlPlane {
     return 'deployment' in outcome ? { deployment: toDeployment(outcome.deployment) } : outcome;
   }
 
-  async restart(app: string, env: string | undefined, actor: string): Promise<Deployment> {
-    return toDeployment(await this.deps.deployer.restart({ app, ...(env ? { env } : {}), actor }));
+  async restart(app: string, env: string | undefined, actor: string): Promise<RestartResponse> {
+    const target = this.resolve(app, env);
+    if (!this.deps.fleet.has(target.env))
+      return {
+        deployment: toDeployment(await this.deps.deployer.restart({ app, ...(env ? { env } : {}), actor })),
+      };
+    const lock = await this.deps.locks.port.holding(target.app, target.env);
+    if (lock) throw lockedError(lock, `cannot restart ${target.app} in ${target.env}`);
+    return { restart: await this.deps.fleet.restart(target.app, target.env, actor) };
   }
 
   planConfig(body: ConfigApplyBody): Promise<ConfigPlanView> {

@@ -36,6 +36,13 @@ export const releaseOnHostSchema = z.object({
   weight: z.number().min(0),
   /** Its new instances count as healthy at their first passing check (a rollback to a known release). */
   quickHealth: z.boolean().optional(),
+  /**
+   * A restart asked by the control plane (`ferry restart` on enrolled hosts), by id: the agent
+   * replaces the instances that served when it first saw this id, one at a time, each new one
+   * healthy before an old one leaves; its report says `restarted: <id>` once done. A new id asks
+   * again; absent: no restart (older agents ignore it).
+   */
+  restart: id.optional(),
 });
 
 /**

@@ -36,6 +36,8 @@ export const releaseReportSchema = z.object({
   failure: failureSchema.optional(),
   /** Once installed: where it came from (credentials redacted) and its verified checksum, for the ledger. */
   source: z.object({ url: z.string(), checksum: z.string().nullable() }).optional(),
+  /** The desired restart (its id) is done: every instance that served before it was replaced, the new ones healthy. */
+  restarted: id.optional(),
 });
 
 /**

@@ -1,9 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetRollout, HostsResponse, JoinTokenCreateResponse } from '../../src/api/types.js';
+import type {
+  FleetRestartView,
+  FleetRollout,
+  HostsResponse,
+  JoinTokenCreateResponse,
+} from '../../src/api/types.js';
 import { assertBuilt, buildReleases, freePort } from '../support/ferry.js';
 import { startLoad, type LoadReport } from '../support/load.js';
 import {
@@ -89,6 +94,24 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     return status.rollouts.find((r) => r.app === 'hello') ?? null;
   }
 
+  /** The pids of the app's instances on host i: processes whose directory is in its agent's data. */
+  function appPids(i: number): number[] {
+    const root = agentDir(i);
+    return readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return (
+            readlinkSync(`/proc/${p}/cwd`).startsWith(`${root}/`) &&
+            readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('server.mjs')
+          );
+        } catch {
+          return false; // gone meanwhile, or not ours
+        }
+      })
+      .map(Number);
+  }
+
   const served = async (i: number): Promise<string> =>
     (await fetch(net.hosts[i]!.url(APP_PORT), { signal: AbortSignal.timeout(5_000) })).text();
 
@@ -116,7 +139,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
         `    listen: "0.0.0.0:${APP_PORT}"`,
         '    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3 }',
         '    stop: { grace: 2s }',
-        '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s, silent_after: 3s, unseen_after: 8s }',
+        '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s, silent_after: 3s, unseen_after: 8s, restart_at_once: 2 }',
       ].join('\n'),
     );
     server = spawn(process.execPath, [BIN, 'server', '-c', configPath, '--home', home], {
@@ -223,6 +246,45 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     ).toHaveLength(3);
     for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.1.0');
   }, 180_000);
+
+  it('ferry restart across the hosts: at most two at a time, every instance replaced, no failed request', async () => {
+    const before = net.hosts.map((_, i) => appPids(i));
+    for (const pids of before) expect(pids).toHaveLength(2);
+    const loads = net.hosts.map((h) => startLoad(h.url(APP_PORT), { connections: 2, maxMs: 60_000 }));
+    await waitFor('load to flow on every host', () => loads.every((l) => l.report.requests > 20));
+    let mostAtOnce = 0;
+    let restart: FleetRestartView | undefined;
+    const started = await cli('restart', 'hello', '--env', 'production', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const { restart: first } = JSON.parse(started.stdout) as { restart: FleetRestartView };
+    expect(first).toMatchObject({ app: 'hello', env: 'production', atOnce: 2, state: 'running' });
+    expect(first.hosts).toHaveLength(HOSTS);
+    await waitFor(
+      'the restart to end',
+      async () => {
+        const status = await json<{ restarts?: FleetRestartView[] }>('status');
+        restart = status.restarts?.find((r) => r.id === first.id);
+        mostAtOnce = Math.max(mostAtOnce, restart?.hosts.filter((h) => h.state === 'restarting').length ?? 0);
+        return restart !== undefined && restart.state !== 'running';
+      },
+      40_000,
+    );
+    const reports: LoadReport[] = await Promise.all(loads.map((l) => l.stop()));
+    expect(restart?.failure ?? null).toBeNull();
+    expect(restart?.state).toBe('succeeded');
+    for (const report of reports) expect(report.failures, report.samples.join('\n')).toBe(0);
+    expect(mostAtOnce).toBeGreaterThan(0);
+    expect(mostAtOnce).toBeLessThanOrEqual(2);
+    // Every instance on every host is a new process; each host still serves its release.
+    for (let i = 0; i < HOSTS; i++) {
+      // The last old instance may still be draining when its host reports the restart done.
+      await waitFor(`host ${i}'s old instances to be gone`, () => {
+        const after = appPids(i);
+        return after.length === 2 && after.every((pid) => !before[i]!.includes(pid));
+      });
+      expect(await served(i)).toContain('1.1.0');
+    }
+  }, 90_000);
 
   it('a release failing in its second batch: every host, the first batch too, returns to last known good', async () => {
     const loads = net.hosts.map((h) => startLoad(h.url(APP_PORT), { connections: 2, maxMs: 120_000 }));

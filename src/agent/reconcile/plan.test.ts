@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AppOnHost, ReleaseOnHost } from '../../protocol/desired-state.js';
-import { planApp, type ActualApp, type ReconcileAction } from './plan.js';
+import { planApp, restartDone, type ActualApp, type ReconcileAction } from './plan.js';
 
 const actionsOf = (d: AppOnHost, a: ActualApp): ReconcileAction[] => planApp(d, a).actions;
 
@@ -189,5 +189,66 @@ describe('planApp: from what runs to what is desired', () => {
       { type: 'set-traffic', weights: new Map([['__proto__', 1]]) },
       { type: 'retire-release', version: 'constructor', drain: true },
     ]);
+  });
+
+  describe('a restart asked by id: one instance at a time, each new one healthy before an old one leaves', () => {
+    const generation = (id: string, old: string[]) => new Map([['1.0.0', { id, old: new Set(old) }]]);
+    const restarting = (instances: ReturnType<typeof serving>[], id = 'r1') =>
+      actual({
+        installed: new Set(['1.0.0']),
+        instances,
+        weights: new Map([['1.0.0', 1]]),
+        current: '1.0.0',
+        restarts: generation(id, ['a', 'b']),
+      });
+    const wanted = desired([{ ...release('1.0.0', 2, 1), restart: 'r1' }], { current: '1.0.0' });
+
+    it('starts one new instance beside the old ones', () => {
+      expect(actionsOf(wanted, restarting([serving('a', '1.0.0'), serving('b', '1.0.0')]))).toEqual([
+        { type: 'start', version: '1.0.0', count: 1, restart: { want: 1, exclude: ['a', 'b'] } },
+      ]);
+    });
+
+    it('waits while the new one is not healthy: nothing old leaves, nothing more starts', () => {
+      const plan = planApp(
+        wanted,
+        restarting([serving('a', '1.0.0'), serving('b', '1.0.0'), serving('n1', '1.0.0', false)]),
+      );
+      expect(plan.actions).toEqual([]);
+      expect(plan.held).toEqual(['restarting 1.0.0: until n1 is healthy']);
+    });
+
+    it('once it is healthy, the oldest old one leaves (not a trim of the newest); then the next starts', () => {
+      expect(
+        actionsOf(wanted, restarting([serving('a', '1.0.0'), serving('b', '1.0.0'), serving('n1', '1.0.0')])),
+      ).toEqual([{ type: 'retire-instances', version: '1.0.0', ids: ['a'] }]);
+      const aGone = restarting([
+        { id: 'a', version: '1.0.0', serving: false, healthy: true },
+        serving('b', '1.0.0'),
+        serving('n1', '1.0.0'),
+      ]);
+      expect(actionsOf(wanted, aGone)).toEqual([
+        { type: 'start', version: '1.0.0', count: 1, restart: { want: 2, exclude: ['b'] } },
+      ]);
+      expect(restartDone(wanted.releases[0]!, aGone)).toBeUndefined();
+    });
+
+    it('done when no old instance serves and the new ones are healthy: the report says so by id', () => {
+      const done = restarting([serving('n1', '1.0.0'), serving('n2', '1.0.0')]);
+      expect(actionsOf(wanted, done)).toEqual([]);
+      expect(restartDone(wanted.releases[0]!, done)).toBe('r1');
+      expect(
+        restartDone(wanted.releases[0]!, restarting([serving('n1', '1.0.0'), serving('n2', '1.0.0', false)])),
+      ).toBeUndefined();
+      // Another id asks again; no id asks nothing.
+      expect(restartDone({ ...wanted.releases[0]!, restart: 'r2' }, done)).toBeUndefined();
+      expect(restartDone(release('1.0.0', 2, 1), done)).toBeUndefined();
+    });
+
+    it('a release without a restart id, or one the agent has not recorded, plans as before', () => {
+      const running = restarting([serving('a', '1.0.0'), serving('b', '1.0.0')], 'r0');
+      expect(actionsOf(wanted, running)).toEqual([]);
+      expect(actionsOf(desired([release('1.0.0', 2, 1)], { current: '1.0.0' }), running)).toEqual([]);
+    });
   });
 });

@@ -36,11 +36,28 @@ export interface ActualApp {
   readonly current: string | null;
   /** Tasks already run (passed or failed), by id: a task is never run twice. */
   readonly tasksDone: ReadonlySet<string>;
+  /**
+   * Per release, the restart the agent saw last (its id) and the instances that served when it
+   * first saw it: the generation the restart replaces.
+   */
+  readonly restarts?: ReadonlyMap<string, RestartGeneration>;
+}
+
+/** The instances a restart (by id) replaces: those that served when the agent first saw it. */
+export interface RestartGeneration {
+  readonly id: string;
+  readonly old: ReadonlySet<string>;
 }
 
 export type ReconcileAction =
   | { readonly type: 'install'; readonly release: ReleaseOnHost }
-  | { readonly type: 'start'; readonly version: string; readonly count: number }
+  | {
+      readonly type: 'start';
+      readonly version: string;
+      readonly count: number;
+      /** A restart's step: `want` serving instances besides `exclude` (the old generation, those retiring). */
+      readonly restart?: { readonly want: number; readonly exclude: readonly string[] };
+    }
   | { readonly type: 'set-traffic'; readonly weights: ReadonlyMap<string, number> }
   | { readonly type: 'retire-instances'; readonly version: string; readonly ids: readonly string[] }
   | {
@@ -72,9 +89,16 @@ export function planApp(desired: AppOnHost, actual: ActualApp): ReconcilePlan {
       actions.push({ type: 'install', release });
 
   // Instances start only from a release on disk; the next plan, after its install, starts them.
+  const restarting = new Set<string>();
   for (const release of desired.releases.filter((r) => actual.installed.has(r.version))) {
     const retire = new Set(release.retire);
     const serving = servingOf(actual, release.version).filter((id) => !retire.has(id));
+    const old = oldGeneration(release, actual);
+    if (old.length > 0) {
+      restarting.add(release.version);
+      restartStep(release, actual, serving, old, actions, held);
+      continue;
+    }
     if (serving.length < release.instances)
       actions.push({ type: 'start', version: release.version, count: release.instances - serving.length });
   }
@@ -105,7 +129,8 @@ export function planApp(desired: AppOnHost, actual: ActualApp): ReconcilePlan {
       else held.push(`retiring ${leaving.join(', ')} until ${release.version} is ready`);
     }
     const staying = serving.filter((id) => !retire.has(id));
-    if (staying.length > release.instances)
+    // A restart under way trims by itself, oldest first (a trim would stop the newest).
+    if (staying.length > release.instances && !restarting.has(release.version))
       actions.push({
         type: 'trim',
         version: release.version,
@@ -131,15 +156,67 @@ export function planApp(desired: AppOnHost, actual: ActualApp): ReconcilePlan {
   return { actions, held };
 }
 
+/**
+ * One step of a restart, one instance at a time: while a new instance is not healthy yet, wait;
+ * with no more than the wanted count serving, start one more (besides the old generation); with
+ * one too many (the new one is healthy), retire the oldest of the old generation.
+ */
+function restartStep(
+  release: ReleaseOnHost,
+  actual: ActualApp,
+  serving: readonly string[],
+  old: readonly string[],
+  actions: ReconcileAction[],
+  held: string[],
+): void {
+  const oldSet = new Set(old);
+  const fresh = serving.filter((id) => !oldSet.has(id));
+  const healthy = new Set(actual.instances.filter((i) => i.healthy).map((i) => i.id));
+  const waiting = fresh.filter((id) => !healthy.has(id));
+  if (waiting.length > 0) held.push(`restarting ${release.version}: until ${waiting.join(', ')} is healthy`);
+  else if (serving.length <= release.instances)
+    actions.push({
+      type: 'start',
+      version: release.version,
+      count: 1,
+      restart: { want: fresh.length + 1, exclude: [...release.retire, ...old] },
+    });
+  else actions.push({ type: 'retire-instances', version: release.version, ids: [old[0]!] });
+}
+
+/** The release's serving instances (not named to retire) from before its restart: those it replaces. */
+function oldGeneration(release: ReleaseOnHost, actual: Pick<ActualApp, 'instances' | 'restarts'>): string[] {
+  if (release.restart === undefined) return [];
+  const generation = actual.restarts?.get(release.version);
+  if (generation?.id !== release.restart) return [];
+  const retire = new Set(release.retire);
+  return servingOf(actual, release.version).filter((id) => generation.old.has(id) && !retire.has(id));
+}
+
+/**
+ * The release's restart (its id) when it is done on this host: nothing of the old generation
+ * serves, and as many instances as wanted serve healthy. What the report says as `restarted`.
+ */
+export function restartDone(
+  release: ReleaseOnHost,
+  actual: Pick<ActualApp, 'instances' | 'restarts'>,
+): string | undefined {
+  if (release.restart === undefined) return undefined;
+  const generation = actual.restarts?.get(release.version);
+  if (generation?.id !== release.restart) return undefined;
+  if (oldGeneration(release, actual).length > 0) return undefined;
+  return healthyOf(actual, release).length >= release.instances ? release.restart : undefined;
+}
+
 /** The release's healthy serving instances that stay (not named to retire). */
-function healthyOf(actual: ActualApp, release: ReleaseOnHost): string[] {
+function healthyOf(actual: Pick<ActualApp, 'instances'>, release: ReleaseOnHost): string[] {
   const retire = new Set(release.retire);
   return actual.instances
     .filter((i) => i.serving && i.healthy && i.version === release.version && !retire.has(i.id))
     .map((i) => i.id);
 }
 
-function servingOf(actual: ActualApp, version: string): string[] {
+function servingOf(actual: Pick<ActualApp, 'instances'>, version: string): string[] {
   return actual.instances.filter((i) => i.serving && i.version === version).map((i) => i.id);
 }
 

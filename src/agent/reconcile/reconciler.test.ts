@@ -178,6 +178,32 @@ describe('Reconciler: a host brought to its desired state', () => {
     expect((await report()).instances.map((i) => i.id)).toContain(old[1]);
   }, 60_000);
 
+  it('a restart by id: every instance replaced one at a time under load, the report says restarted; no request fails', async () => {
+    const before = (await report()).instances.filter((i) => i.state !== 'retiring').map((i) => i.id);
+    expect(before).toHaveLength(2);
+    const load = startSteadyLoad(`http://127.0.0.1:${port}/`, { keepAlive: 2, fresh: 2, maxMs: 60_000 });
+    await load.succeeded(50);
+    apply([{ ...release('1.1.0', 2, 1), restart: 'r1' }]);
+    let most = 0;
+    await waitFor('the restart done', async () => {
+      const r = await report();
+      most = Math.max(most, r.instances.filter((i) => i.state !== 'retiring').length);
+      return r.releases.find((x) => x.version === '1.1.0')?.restarted === 'r1';
+    });
+    const after = (await report()).instances.filter((i) => i.state !== 'retiring');
+    expect(after).toHaveLength(2);
+    expect(after.map((i) => i.id).filter((id) => before.includes(id))).toEqual([]);
+    // One at a time: never more than one instance beside the wanted two.
+    expect(most).toBeLessThanOrEqual(3);
+    await load.succeeded(50);
+    const served = await load.stop();
+    expect(served.failed, served.failures.join('\n')).toBe(0);
+    // The same id again asks nothing more.
+    apply([{ ...release('1.1.0', 2, 1), restart: 'r1' }]);
+    await waitFor('converged', () => reconciler.converged);
+    expect((await report()).instances.map((i) => i.id).sort()).toEqual(after.map((i) => i.id).sort());
+  }, 60_000);
+
   it('an unknown release: its install fails and is reported; what serves keeps serving', async () => {
     apply([release('1.1.0', 2, 1), release('9.9.9', 0, 0)]);
     await waitFor('the failure reported', async () =>

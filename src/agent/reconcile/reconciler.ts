@@ -15,7 +15,13 @@ import type { AppOnHost, HostDesiredState, HostTask } from '../../protocol/desir
 import type { AppReport, ReleaseReport, TaskReport } from '../../protocol/report.js';
 import type { AppHost } from '../app-host.js';
 import { installOnHost } from '../install.js';
-import { planApp, type ActualApp, type ReconcileAction } from './plan.js';
+import {
+  planApp,
+  restartDone,
+  type ActualApp,
+  type ReconcileAction,
+  type RestartGeneration,
+} from './plan.js';
 import { appReport } from './report.js';
 
 export interface ReconcilerDeps {
@@ -55,6 +61,8 @@ export class Reconciler {
   private readonly loops = new Map<string, AppLoop>();
   private readonly installs = new Map<string, Map<string, ReleaseReport>>();
   private readonly tasks = new Map<string, TaskReport>();
+  /** Per app, per release: the restart seen last and the generation it replaces (kept in memory). */
+  private readonly restarts = new Map<string, Map<string, RestartGeneration>>();
   private stopped = false;
 
   constructor(private readonly deps: ReconcilerDeps) {}
@@ -114,10 +122,15 @@ export class Reconciler {
   private async releaseStates(host: AppHost, app: AppOnHost): Promise<ReleaseReport[]> {
     const installs = this.installs.get(keyOf(app));
     const onDisk = new Set(await listReleases(host.releasesDir).catch(() => []));
-    return app.releases.map(({ version }): ReleaseReport => {
-      const known = installs?.get(version);
-      if (known !== undefined) return known;
-      return { version, install: onDisk.has(version) ? 'installed' : 'installing' };
+    const running = { instances: host.instanceViews(), restarts: this.restarts.get(keyOf(app)) };
+    return app.releases.map((release): ReleaseReport => {
+      const { version } = release;
+      const restarted = restartDone(release, running);
+      const known = installs?.get(version) ?? {
+        version,
+        install: onDisk.has(version) ? 'installed' : 'installing',
+      };
+      return restarted === undefined ? known : { ...known, restarted };
     });
   }
 
@@ -179,6 +192,7 @@ export class Reconciler {
       return false;
     }
     this.forgetLeftReleases(desired);
+    this.noteRestarts(host, desired);
     const plan = planApp(desired, await this.actual(host, desired));
     for (const action of plan.actions) {
       try {
@@ -205,6 +219,7 @@ export class Reconciler {
       weights: host.trafficWeights(),
       current: await currentRelease(host.releasesDir).catch(() => null),
       tasksDone: taskIds,
+      restarts: this.restarts.get(keyOf(desired)) ?? new Map(),
     };
   }
 
@@ -214,8 +229,8 @@ export class Reconciler {
         return this.install(host, desired, action.release.version, action.release.artifact);
       case 'start': {
         const release = desired.releases.find((r) => r.version === action.version)!;
-        return host.ensureInstances(action.version, release.instances, {
-          exclude: release.retire,
+        return host.ensureInstances(action.version, action.restart?.want ?? release.instances, {
+          exclude: action.restart?.exclude ?? release.retire,
           quickHealth: release.quickHealth === true,
         });
       }
@@ -281,6 +296,26 @@ export class Reconciler {
       this.tasks.set(task.id, { id: task.id, state: 'failed', failure: failureOf(error) });
     }
     this.deps.onChange();
+  }
+
+  /**
+   * A restart id seen for the first time fixes the generation it replaces: the release's instances
+   * serving now. A release without one (or gone) forgets its restart.
+   */
+  private noteRestarts(host: AppHost, desired: AppOnHost): void {
+    const key = keyOf(desired);
+    const known = this.restarts.get(key) ?? new Map<string, RestartGeneration>();
+    this.restarts.set(key, known);
+    const views = host.instanceViews();
+    for (const release of desired.releases) {
+      if (release.restart === undefined) known.delete(release.version);
+      else if (known.get(release.version)?.id !== release.restart) {
+        const old = views.filter((i) => i.serving && i.version === release.version).map((i) => i.id);
+        known.set(release.version, { id: release.restart, old: new Set(old) });
+      }
+    }
+    for (const version of known.keys())
+      if (!desired.releases.some((r) => r.version === version)) known.delete(version);
   }
 
   /** A release that left the desired state takes its install outcome with it: it may come back. */

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { deploymentEventSchema, deploymentSchema, releaseSchema } from './deployment.js';
 import { queuedResponseSchema } from './locks.js';
+import { fleetRestartResponseSchema } from './fleet-restart.js';
 import { fleetRolloutSchema } from './targets.js';
 
 export const healthzResponseSchema = z
@@ -42,6 +43,11 @@ export const rolloutPlanResponseSchema = z
 export const deployResponseSchema = z
   .union([deploymentResponseSchema, queuedResponseSchema, rolloutResponseSchema, rolloutPlanResponseSchema])
   .meta({ id: 'DeployResponse' });
+
+/** POST /v1/apps/:app/restart: the restart on this host, or (enrolled hosts) the restart across them. */
+export const restartResponseSchema = z
+  .union([deploymentResponseSchema, fleetRestartResponseSchema])
+  .meta({ id: 'RestartResponse' });
 
 /** A command steers the deployment on this host, or the rollout across an environment's hosts. */
 export const commandResponseSchema = z

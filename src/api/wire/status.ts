@@ -1,5 +1,6 @@
 /** The API's status answer as it goes over the wire (see deployment.ts for why schemas). */
 import { z } from 'zod';
+import { fleetRestartSchema } from './fleet-restart.js';
 import { fleetRolloutSchema } from './targets.js';
 import { deploymentSchema } from './deployment.js';
 import { lockSchema, queuedDeploySchema } from './locks.js';
@@ -126,5 +127,9 @@ export const statusResponseSchema = z
     rollouts: z
       .array(fleetRolloutSchema)
       .meta({ description: 'Apps in environments on enrolled hosts: each rollout across its hosts.' }),
+    restarts: z
+      .array(fleetRestartSchema)
+      .optional()
+      .meta({ description: 'Apps in environments on enrolled hosts: the last restart across its hosts.' }),
   })
   .meta({ id: 'StatusResponse' });

@@ -7,7 +7,10 @@ import type {
   DeployBody,
   DeployResponse,
   DeploymentResponse,
+  FleetRestartView,
   RestartBody,
+  RestartResponse,
+  StatusResponse,
   RollbackBody,
 } from '../../api/types.js';
 import type { StrategyArg } from '../args.js';
@@ -19,6 +22,7 @@ import { renderQueuedDeploy } from '../render-locks.js';
 import { waitForDeployment } from '../wait.js';
 import { waitForRollout } from '../wait-rollout.js';
 import { renderRolloutLine } from '../render-rollout.js';
+import { renderFleetRestart, renderFleetRestartLine } from '../render-fleet-restart.js';
 
 export interface DeploymentOptions {
   env?: string;
@@ -124,11 +128,34 @@ async function rolling(client: ApiClient, opts: DeploymentOptions, response: Rol
 export async function restart(app: string, opts: DeploymentOptions, command: Command): Promise<void> {
   const body: RestartBody = opts.env ? { env: opts.env } : {};
   const client = await clientOf(command);
-  await started(
-    client,
-    opts,
-    await client.post<DeploymentResponse>(`/v1/apps/${encodeURIComponent(app)}/restart`, body),
-  );
+  const response = await client.post<RestartResponse>(`/v1/apps/${encodeURIComponent(app)}/restart`, body);
+  if ('deployment' in response) return started(client, opts, response);
+  if (opts.json && !opts.wait) return printJson(response);
+  if (!opts.json) process.stdout.write(`${renderFleetRestartLine(response.restart)}\n`);
+  if (opts.wait) process.exitCode = await waitForFleetRestart(client, response.restart, opts.json === true);
+}
+
+/** Follows a restart across hosts through `ferry status` until it ends: 0 when it succeeded. */
+async function waitForFleetRestart(
+  client: ApiClient,
+  restart: FleetRestartView,
+  json: boolean,
+): Promise<number> {
+  const query = `?app=${encodeURIComponent(restart.app)}&env=${encodeURIComponent(restart.env)}`;
+  let last = renderFleetRestartLine(restart);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const status = await client.get<StatusResponse>(`/v1/status${query}`);
+    const now = (status.restarts ?? []).find((r) => r.id === restart.id);
+    if (now === undefined) return 1;
+    const line = renderFleetRestartLine(now);
+    if (line !== last && !json) process.stdout.write(`${line}\n`);
+    last = line;
+    if (now.state === 'running') continue;
+    if (json) printJson({ restart: now });
+    else if (now.failure !== null) process.stdout.write(`${renderFleetRestart(now)}\n`);
+    return now.state === 'succeeded' ? 0 : 1;
+  }
 }
 
 /**

@@ -24,7 +24,10 @@ import { rolloutKeyOf, type RolloutKey } from '../rollouts/rollout-record.js';
 import { RolloutRuns } from '../rollouts/rollout-runs.js';
 import type { HostSummary } from '../trust/hosts.js';
 import type { Trust } from '../trust/trust.js';
+import type { FleetRestartView } from '../../api/wire/fleet-restart.js';
+import { FleetRestart } from './fleet-restart.js';
 import { hostDriver } from './host-driver.js';
+import { RestartSlots } from './restart-slots.js';
 import { matchesLabels } from './host-selection.js';
 import { targetReportOf } from './target-report.js';
 
@@ -63,9 +66,18 @@ export class Fleet {
   /** Reports waiting to be stepped, per rollout store key: the newest per host. */
   private readonly pending = new Map<string, { key: RolloutKey; reports: Map<string, TargetReport> }>();
   private flushTimer: TimerHandle | null = null;
+  private readonly restarts: FleetRestart;
 
   constructor(private readonly deps: FleetDeps) {
     this.verdicts = new KvReleaseVerdicts(deps.kv);
+    this.restarts = new FleetRestart({
+      link: deps.link,
+      slots: new RestartSlots({ kv: deps.kv, clock: deps.clock, logger: deps.logger }),
+      clock: deps.clock,
+      logger: deps.logger,
+      hostsOf: (env) => this.hostsOf(env),
+      appConfig: (app) => this.appConfig(app),
+    });
     this.runs = new RolloutRuns({
       kind: 'apps',
       kv: deps.kv,
@@ -156,6 +168,33 @@ export class Fleet {
     };
   }
 
+  /**
+   * `ferry restart` across the environment's hosts, at most `rollout.restart_at_once` at a time
+   * (the caller checks the locks first). Answers at once with the restart's view.
+   */
+  restart(app: string, env: string, actor: string): Promise<FleetRestartView> {
+    return this.restarts.start(app, env, actor);
+  }
+
+  /** The app's last restart across the environment's hosts (null: none since the server started). */
+  restartView(app: string, env: string): FleetRestartView | null {
+    return this.restarts.view(app, env);
+  }
+
+  /** Every app's last restart in the environments on enrolled hosts (those the filter names). */
+  restartViews(filter: { readonly app?: string; readonly env?: string }): FleetRestartView[] {
+    const found: FleetRestartView[] = [];
+    for (const env of this.deps.config.current.environmentHosts.keys()) {
+      if (filter.env !== undefined && filter.env !== env) continue;
+      for (const app of Object.values(this.deps.config.current.apps)) {
+        if (filter.app !== undefined && filter.app !== app.name) continue;
+        const view = this.restarts.view(app.name, env);
+        if (view !== null) found.push(view);
+      }
+    }
+    return found;
+  }
+
   /** Pauses, resumes or aborts the environment's rollout. */
   async command(app: string, env: string, command: RolloutCommand, actor: string): Promise<RolloutState> {
     const run = await this.runs.find([app, env]);
@@ -197,6 +236,7 @@ export class Fleet {
 
   async close(): Promise<void> {
     this.unsubscribe?.();
+    await this.restarts.close();
     if (this.flushTimer !== null) this.deps.clock.clearTimeout(this.flushTimer);
     await this.runs.close();
   }
@@ -254,6 +294,17 @@ export class Fleet {
       })
       .finally(() => (this.hostsReading = null));
     return this.hostsReading;
+  }
+
+  /** The enrolled hosts (not revoked) the environment selects, by id. */
+  private async hostsOf(env: string): Promise<string[]> {
+    const selector = this.deps.config.current.environmentHosts.get(env);
+    if (selector === undefined) return [];
+    const hosts = await this.deps.trust.listHosts();
+    return hosts
+      .filter((h) => !h.revoked && matchesLabels(h.labels, selector))
+      .map((h) => h.id)
+      .sort();
   }
 
   /**
