@@ -40,6 +40,8 @@ class FakeHosts {
   readonly docs = new Map<string, AppOnHost>();
   readonly restarting = new Set<string>();
   readonly restarted: string[] = [];
+  /** Hosts whose finished restart was cleared from their desired state. */
+  readonly cleared: string[] = [];
   mostAtOnce = 0;
   revision = 0;
   readonly failing = new Set<string>();
@@ -81,8 +83,11 @@ class FakeHosts {
   }
 
   edit(host: string, _app: string, _env: string, change: (doc: AppOnHost) => AppOnHost): Promise<number> {
-    this.docs.set(host, change(this.docs.get(host)!));
-    this.restarting.add(host);
+    const doc = change(this.docs.get(host)!);
+    this.docs.set(host, doc);
+    // Asked to restart (an id set), or told the restart is over (the id cleared).
+    if (doc.releases.some((r) => r.restart !== undefined)) this.restarting.add(host);
+    else this.cleared.push(host);
     this.mostAtOnce = Math.max(this.mostAtOnce, this.restarting.size);
     return Promise.resolve(++this.revision);
   }
@@ -191,8 +196,11 @@ describe('FleetRestart: at most K hosts restart at once', () => {
     ]);
     await runToEnd(restart);
     expect(hosts.mostAtOnce).toBe(2);
+    // Each finished restart leaves the host's desired state (an agent restarted later does not redo it).
+    expect([...hosts.cleared].sort()).toEqual([...hosts.restarted].sort());
     expect([...hosts.restarted].sort()).toEqual(HOSTS);
-    for (const host of HOSTS) expect(hosts.docs.get(host)!.releases[0]!.restart).toBe(started.id);
+    // Asked of every host, then cleared once each was done.
+    for (const host of HOSTS) expect(hosts.docs.get(host)!.releases[0]!.restart).toBeUndefined();
     const done = restart.view('hello', 'production')!;
     expect(done.state).toBe('succeeded');
     expect(done.hosts.every((h) => h.state === 'restarted')).toBe(true);

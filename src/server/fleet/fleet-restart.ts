@@ -151,6 +151,22 @@ export class FleetRestart {
           versions.every((v) => report.releases.find((r) => r.version === v)?.restarted === view.id),
       });
       entry.state = 'restarted';
+      // Done: the id leaves the desired state, so an agent restarted later does not restart again.
+      await this.deps.link
+        .edit(entry.host, app, env, (doc) => ({
+          ...doc,
+          releases: doc.releases.map((r) => {
+            if (r.restart !== view.id) return r;
+            const { restart: _done, ...rest } = r;
+            return rest;
+          }),
+        }))
+        .catch((error: unknown) =>
+          this.deps.logger.warn(
+            { host: entry.host, err: messageOf(error) },
+            'could not clear a finished restart',
+          ),
+        );
     } catch (error) {
       entry.state = 'failed';
       const evidence = evidenceOf(this.deps.link.lastReport(entry.host, app, env));
