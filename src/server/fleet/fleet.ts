@@ -48,6 +48,12 @@ export interface FleetDeps {
   readonly reportBatchMs?: number;
 }
 
+/**
+ * Reports of one rollout's hosts arriving within this long are stepped together: fifty hosts
+ * reporting in a burst cost one step (one write), while a batch waits at most this long more.
+ */
+const REPORT_BATCH_MS = 25;
+
 /** How long the enrolled hosts' labels are reused before they are read again. */
 const HOSTS_TTL_MS = 2_000;
 
@@ -263,7 +269,7 @@ export class Fleet {
     let entry = this.pending.get(storeKey);
     if (entry === undefined) this.pending.set(storeKey, (entry = { key, reports: new Map() }));
     entry.reports.set(report.name, report);
-    this.flushTimer ??= this.deps.clock.setTimeout(() => this.flush(), this.deps.reportBatchMs ?? 100);
+    this.flushTimer ??= this.deps.clock.setTimeout(() => this.flush(), this.deps.reportBatchMs ?? REPORT_BATCH_MS);
   }
 
   private flush(): void {
