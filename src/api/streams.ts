@@ -130,6 +130,9 @@ export async function streamLogs(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
+  // Whether the logs can be followed here is known before the stream opens (an error then is a
+  // plain answer, not a stream that never says anything).
+  await control.logFiles(app, env);
   const recent = await control.logs(app, env, lines);
   const stream = openStream(request, reply);
   const followed = new Map<string, AbortController>();

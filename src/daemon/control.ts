@@ -78,7 +78,7 @@ export class DaemonControl implements ControlPlane {
       /** Environments on enrolled hosts: each app's rollout across them. */
       readonly fleet: Pick<
         Fleet,
-        'has' | 'deploy' | 'plan' | 'command' | 'rollout' | 'rollouts' | 'restart' | 'restartViews'
+        'has' | 'deploy' | 'plan' | 'command' | 'rollout' | 'rollouts' | 'restart' | 'restartViews' | 'logs'
       >;
     },
   ) {}
@@ -329,6 +329,10 @@ export class DaemonControl implements ControlPlane {
   }
 
   async logs(app: string, env: string | undefined, lines: number): Promise<LogsResponse> {
+    const target = this.resolve(app, env);
+    // On enrolled hosts: asked of each host's agent, which has the files.
+    if (this.deps.fleet.has(target.env))
+      return { lines: await this.deps.fleet.logs(target.app, target.env, lines) };
     const out: Array<{ instance: string; version: string; line: string }> = [];
     for (const { instance, version, file } of await this.logFiles(app, env)) {
       for (const line of await tailLog(file, lines).catch(() => [])) out.push({ instance, version, line });
@@ -341,6 +345,12 @@ export class DaemonControl implements ControlPlane {
     env: string | undefined,
   ): Promise<Array<{ instance: string; version: string; file: string }>> {
     const resolved = this.resolve(app, env);
+    if (this.deps.fleet.has(resolved.env))
+      throw new FerryError(
+        'FERRY_E_USAGE',
+        `follow: ${resolved.env} runs on enrolled hosts; their last lines are shown without --follow (ferry logs ${resolved.app} --env ${resolved.env})`,
+        { where: 'follow' },
+      );
     const host = this.host(resolved.app, resolved.env);
     return Promise.resolve(
       host.describe().map((i, n) => ({ instance: i.id, version: i.version, file: host.logFiles()[n]! })),

@@ -8,6 +8,9 @@
 import { z } from 'zod';
 
 const name = z.string().min(1).max(200);
+
+/** The most lines of each instance's log a `tail-logs` task asks for. */
+export const MAX_TAIL_LINES = 1000;
 const id = z.string().min(1).max(200);
 
 /**
@@ -61,6 +64,8 @@ export const hostTaskSchema = z.discriminatedUnion('type', [
     vars: z.record(z.string(), z.string()),
   }),
   z.object({ id, type: z.literal('prune'), keep: z.number().int().min(0), protect: z.array(z.string()) }),
+  /** The last lines of each instance's log, answered in the task's report (`ferry logs`). */
+  z.object({ id, type: z.literal('tail-logs'), lines: z.number().int().min(1).max(MAX_TAIL_LINES) }),
 ]);
 
 export const appOnHostSchema = z.object({

@@ -62,7 +62,16 @@ export const taskReportSchema = z.object({
   id,
   state: z.enum(TASK_STATES),
   failure: failureSchema.optional(),
+  /** A `tail-logs` task's answer: each instance's last lines (bounded: see MAX_LOG_REPLY_BYTES). */
+  logs: z
+    .array(z.object({ instance: z.string(), version: z.string(), lines: z.array(z.string()) }))
+    .optional(),
 });
+
+/** How much of a report a `tail-logs` answer may take (a report is at most 256 KiB). */
+export const MAX_LOG_REPLY_BYTES = 128 * 1024;
+/** A longer log line is cut here in a `tail-logs` answer. */
+export const MAX_LOG_LINE_BYTES = 2 * 1024;
 
 export const appReportSchema = z.object({
   app: z.string(),

@@ -286,6 +286,22 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     }
   }, 90_000);
 
+  it("ferry logs asks every host of the environment for its instances' last lines", async () => {
+    const logs = await json<{ lines: Array<{ host?: string; instance: string; line: string }> }>(
+      'logs',
+      'hello',
+      '--lines',
+      '5',
+    );
+    expect(new Set(logs.lines.map((l) => l.host))).toEqual(new Set(net.hosts.map((h) => `web-${h.index}`)));
+    expect(logs.lines.every((l) => l.instance.startsWith('hello-'))).toBe(true);
+    const text = await cli('logs', 'hello');
+    expect(text.stdout).toMatch(/^web-0 hello-/m);
+    const follow = await cli('logs', 'hello', '-f');
+    expect(follow.code).toBe(2);
+    expect(follow.stderr).toContain('runs on enrolled hosts');
+  }, 60_000);
+
   it('a release failing in its second batch: every host, the first batch too, returns to last known good', async () => {
     const loads = net.hosts.map((h) => startLoad(h.url(APP_PORT), { connections: 2, maxMs: 120_000 }));
     await waitFor('load to flow on every host', () => loads.every((l) => l.report.requests > 20));

@@ -12,7 +12,14 @@ import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import { redactUrl } from '../../lib/redact.js';
 import type { AppOnHost, HostDesiredState, HostTask } from '../../protocol/desired-state.js';
-import type { AppReport, ReleaseReport, TaskReport } from '../../protocol/report.js';
+import {
+  MAX_LOG_LINE_BYTES,
+  MAX_LOG_REPLY_BYTES,
+  type AppReport,
+  type ReleaseReport,
+  type TaskReport,
+} from '../../protocol/report.js';
+import { tailLog } from '../../supervisor/index.js';
 import type { AppHost } from '../app-host.js';
 import { installOnHost } from '../install.js';
 import {
@@ -104,6 +111,9 @@ export class Reconciler {
   /** What every app on this host runs (in its desired state or not), as its report says. */
   async report(): Promise<AppReport[]> {
     const desired = new Map((this.desired?.apps ?? []).map((app) => [keyOf(app), app]));
+    // A log answer is dropped once its task left the desired state (it was read): only those weigh.
+    const asked = new Set((this.desired?.apps ?? []).flatMap((app) => app.tasks.map((t) => t.id)));
+    for (const [id, task] of this.tasks) if (task.logs !== undefined && !asked.has(id)) this.tasks.delete(id);
     return Promise.all(
       [...this.deps.hosts()].map(async (host) => {
         const app = desired.get(`${host.appName}.${host.envName}`);
@@ -288,8 +298,12 @@ export class Reconciler {
           vars: task.vars,
           ...(task.stdin !== undefined ? { stdin: task.stdin } : {}),
         });
-      } else {
+      } else if (task.type === 'prune') {
         await pruneReleases(host.releasesDir, { keep: task.keep, protect: task.protect });
+      } else {
+        this.tasks.set(task.id, { id: task.id, state: 'passed', logs: await tailLogs(host, task.lines) });
+        this.deps.onChange();
+        return;
       }
       this.tasks.set(task.id, { id: task.id, state: 'passed' });
     } catch (error) {
@@ -354,4 +368,29 @@ function failureOf(error: unknown): { code: string; message: string } {
     code: error instanceof FerryError ? error.code : 'FERRY_E_INTERNAL',
     message: messageOf(error),
   };
+}
+
+/**
+ * The last `lines` of each instance's log, as a `tail-logs` task answers: long lines cut, and the
+ * whole answer bounded so that it fits in a report (the oldest lines go first when it would not).
+ */
+async function tailLogs(host: AppHost, lines: number): Promise<NonNullable<TaskReport['logs']>> {
+  const files = host.logFiles();
+  const instances = host.describe();
+  let budget = MAX_LOG_REPLY_BYTES;
+  const answer: NonNullable<TaskReport['logs']> = [];
+  for (const [n, instance] of instances.entries()) {
+    const file = files[n];
+    const read = file === undefined ? [] : await tailLog(file, lines).catch(() => []);
+    const kept: string[] = [];
+    for (const line of read.reverse()) {
+      const cut =
+        Buffer.byteLength(line) > MAX_LOG_LINE_BYTES ? `${line.slice(0, MAX_LOG_LINE_BYTES)}…` : line;
+      budget -= Buffer.byteLength(cut) + 16;
+      if (budget < 0) break;
+      kept.unshift(cut);
+    }
+    answer.push({ instance: instance.id, version: instance.version, lines: kept });
+  }
+  return answer;
 }

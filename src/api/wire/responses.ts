@@ -64,6 +64,10 @@ export const historyResponseSchema = z
 
 export const logLineSchema = z
   .object({
+    host: z
+      .string()
+      .optional()
+      .meta({ description: 'An environment on enrolled hosts: the name of the host the line comes from.' }),
     instance: z.string(),
     version: z.string(),
     line: z.string(),

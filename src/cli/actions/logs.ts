@@ -23,7 +23,9 @@ export async function logs(app: string, opts: LogsOptions, command: Command): Pr
   if (!opts.follow) {
     const response = await client.get<LogsResponse>(path);
     if (opts.json) printJson(response);
-    else for (const l of response.lines) process.stdout.write(`${l.instance} | ${l.line}\n`);
+    else
+      for (const l of response.lines)
+        process.stdout.write(`${l.host !== undefined ? `${l.host} ` : ''}${l.instance} | ${l.line}\n`);
     return;
   }
   const print = (l: LogLine) =>

@@ -226,9 +226,9 @@ export class DesiredEffects implements EffectPort {
   }
 
   /** A hook of the release, run by the host once under a fresh id; FERRY_E_HOOK_FAILED when it fails. */
-  private runTask(state: DeploymentState, hook: string, version: string): Promise<void> {
+  private async runTask(state: DeploymentState, hook: string, version: string): Promise<void> {
     const app = this.appConfig(state);
-    return runHostTask(
+    await runHostTask(
       this.deps.link,
       { host: this.hostOf(state), app: state.app, env: state.env },
       { type: 'run-hook', hook, version, vars: deploymentVariables(state) },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { knownErrorCode } from '../../errors/catalog.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type { HostTask } from '../../protocol/desired-state.js';
+import type { TaskReport } from '../../protocol/report.js';
 import type { HostLink } from './host-link.js';
 import { withoutTask, withTask } from './edits.js';
 
@@ -17,7 +18,7 @@ export async function runHostTask(
   where: { host: string; app: string; env: string },
   work: TaskWork,
   opts: { what: string; timeoutMs: number; idPrefix: string },
-): Promise<void> {
+): Promise<TaskReport> {
   const task: HostTask = { ...work, id: `${opts.idPrefix}.${randomUUID()}` };
   const { host, app, env } = where;
   const revision = await link.edit(host, app, env, (doc) => withTask(doc, task));
@@ -33,6 +34,7 @@ export async function runHostTask(
       const failure = outcome.failure ?? { code: 'FERRY_E_INTERNAL', message: `${opts.what} failed` };
       throw new FerryError(knownErrorCode(failure.code), failure.message);
     }
+    return outcome;
   } finally {
     await link.edit(host, app, env, (doc) => withoutTask(doc, task.id)).catch(() => undefined);
   }
