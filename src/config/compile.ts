@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileRollout } from './rollout-settings.js';
+import { compileAppTriggers, compileTriggers } from './trigger-settings.js';
 import { parseStoreUrl } from '../store/kv/store-url.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { StrategySpec } from '../engine/types.js';
@@ -84,6 +85,10 @@ export function compileConfig(
       workers: raw.router.workers,
       trustedProxies: raw.router.trusted_proxies,
     },
+    triggers: compileTriggers(
+      raw.triggers,
+      Object.values(raw.apps).some((a) => a.triggers !== undefined),
+    ),
     environments,
     environmentHosts: new Map(
       Object.entries(raw.environments).flatMap(([env, settings]) =>
@@ -195,6 +200,7 @@ function compileApp(
     },
     keepReleases: raw.keep_releases,
     rollout: compileRollout(raw.rollout, where, problems),
+    triggers: compileAppTriggers(raw.triggers, where, environments, ctx.baseDir, problems),
     router: {
       connectTimeoutMs: raw.router.connect_timeout,
       responseTimeoutMs: raw.router.response_timeout,

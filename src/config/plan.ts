@@ -51,6 +51,7 @@ const RESTART_FIELDS: ReadonlyArray<Field<FerryConfig>> = [
   ['api.allow_insecure', (c) => c.api.allowInsecure],
   ['router.workers', (c) => c.router.workers],
   ['server', (c) => c.server],
+  ['triggers', (c) => c.triggers],
   ['environments.*.hosts', (c) => [...c.environmentHosts]],
 ];
 
@@ -100,6 +101,7 @@ const NEXT_DEPLOYMENT_FIELDS: ReadonlyArray<Field<Side>> = [
   ['stop.grace', (s) => s.app.stopGraceMs],
   ['hooks', (s) => s.app.hooks],
   ['keep_releases', (s) => s.app.keepReleases],
+  ['triggers', (s) => s.app.triggers],
 ];
 
 /**

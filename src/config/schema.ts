@@ -17,6 +17,7 @@ import {
 } from './fields.js';
 import { DEFAULT_AGENTS_LISTEN, DEFAULT_API_LISTEN } from './listen-address.js';
 import { parseAmount } from '../rollout/options.js';
+import { appTriggersSchema, triggersSchema } from './trigger-settings.js';
 
 /**
  * The one schema of ferry.yaml. Raw values with human units ("5s", "10%") are validated here and
@@ -187,6 +188,8 @@ const app = z.strictObject({
   /** Across an environment's hosts (environments with `hosts:`). */
   rollout: rollout.prefault({}),
   environments: z.record(z.string(), appEnvironment).default({}),
+  /** Webhooks that may deploy the app (docs/triggers.md). */
+  triggers: appTriggersSchema.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -219,6 +222,8 @@ export const configSchema = z.strictObject({
       store: z.string().min(1).optional(),
     })
     .optional(),
+  /** The webhook listener, on an address of its own (docs/triggers.md). */
+  triggers: triggersSchema.optional(),
   metrics: z
     .strictObject({
       /**

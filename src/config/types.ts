@@ -3,6 +3,7 @@ import type { HealthCheckSpec } from '../health/types.js';
 import type { IpRange, ListenAddress } from './fields.js';
 import type { Labels } from '../lib/labels.js';
 import type { AppRolloutConfig } from './rollout-settings.js';
+import type { AppTriggersConfig, TriggersConfig } from './trigger-settings.js';
 
 /** ferry.yaml compiled: plain units (ms, ratios), defaults applied, paths absolute, frozen. */
 export interface FerryConfig {
@@ -42,6 +43,8 @@ export interface FerryConfig {
     /** The key-value store's URL (etcd://...); null: control.db in the data directory. */
     readonly store: string | null;
   } | null;
+  /** The webhook listener; null when no app has triggers and the file sets none. */
+  readonly triggers: TriggersConfig | null;
   readonly environments: readonly string[];
   /**
    * Per environment, the labels of the enrolled hosts it runs on; an environment not here runs on
@@ -146,6 +149,8 @@ export interface AppConfig {
   readonly rollout: AppRolloutConfig;
   /** Settings per environment the app is deployed to. */
   readonly environments: Readonly<Record<string, AppEnvironmentConfig>>;
+  /** Webhooks that may deploy the app; their secrets are never shown. */
+  readonly triggers: AppTriggersConfig;
 }
 
 export interface AppEnvironmentConfig {

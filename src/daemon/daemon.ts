@@ -32,6 +32,7 @@ import {
   type Supervisor,
 } from '../supervisor/index.js';
 import { listenForAgents, type AgentsListener } from '../server/agents-listener.js';
+import { listenForTriggers, type TriggersListener } from '../triggers/listener.js';
 import { ConfigApplier, type ConfigApplied } from './config-apply.js';
 import { unconfiguredApp } from './unconfigured-app.js';
 import { adoptRunning, type AdoptedApp } from './adopt-running.js';
@@ -116,6 +117,8 @@ export class Daemon {
   private kv: KvStore | null = null;
   /** Where agents of other hosts connect, when the configuration has `server`. */
   private agents: AgentsListener | null = null;
+  /** Where webhooks deploy releases, when the configuration has triggers (docs/triggers.md). */
+  private triggers: TriggersListener | null = null;
   /** Rollouts over targets outside Ferry (`/v1/targets`), on the key-value store. */
   private targets: ExternalTargets | null = null;
   /** The rollouts of environments on enrolled hosts. */
@@ -327,6 +330,7 @@ export class Daemon {
       targets: this.targets,
       fleet: this.fleet,
     });
+    await this.listenForTriggers(control);
     const api = (this.api = createApiServer({
       control,
       token: this.token,
@@ -349,6 +353,22 @@ export class Daemon {
     withDataDirWrites(this.paths.home, () => this.lock!.writeRecord(this.apiUrl));
     const metricsListen = this.opts.config.metrics.listen;
     if (metricsListen !== null) this.metricsServer = await listenMetrics(this.metrics!, metricsListen);
+  }
+
+  /** Webhooks deploy through `ferry deploy`'s path, on an address of their own (`triggers` in ferry.yaml). */
+  private async listenForTriggers(control: DaemonControl): Promise<void> {
+    const settings = this.live.current.triggers;
+    if (settings === null) return;
+    const store = this.store!;
+    this.triggers = await listenForTriggers({
+      settings,
+      config: this.live,
+      deploy: (body, actor) => control.deploy(body, actor),
+      audit: (entry) => store.audit(entry),
+      clock: systemClock,
+      logger: this.logger!.child({ part: 'triggers' }),
+    });
+    this.logger!.info({ url: this.triggers.url }, 'webhooks are received here');
   }
 
   /** Agents of other hosts enroll and connect on an HTTPS address of their own (`server` in ferry.yaml). */
@@ -663,6 +683,7 @@ export class Daemon {
   private async detachParts(): Promise<void> {
     await this.api?.close();
     await this.agents?.close();
+    await this.triggers?.close();
     await this.targets?.close();
     await this.fleet?.close();
     await this.metricsServer?.close();

@@ -39,6 +39,29 @@ export const catalog = {
     summary: 'the credential is valid but does not allow the request (an agent acting for another host)',
   },
   FERRY_E_BODY_TOO_LARGE: { http: 413, exit: 2, summary: 'the request body is larger than the API accepts' },
+  FERRY_E_WEBHOOK_SIGNATURE: {
+    http: 401,
+    exit: 2,
+    summary:
+      'a webhook delivery has no signature (or token), or one that does not match its secret; nothing was deployed',
+  },
+  FERRY_E_WEBHOOK_REPLAY: {
+    http: 409,
+    exit: 2,
+    summary:
+      'a webhook delivery was seen before or its timestamp is outside the replay window; nothing was deployed',
+  },
+  FERRY_E_WEBHOOK_PAYLOAD: {
+    http: 400,
+    exit: 2,
+    summary:
+      'a webhook delivery is not JSON or lacks what its source sends (version, tag, repository); nothing was deployed',
+  },
+  FERRY_E_RATE_LIMITED: {
+    http: 429,
+    exit: 1,
+    summary: 'too many webhook deliveries from one address; try again later',
+  },
   FERRY_E_ROUTE_UNKNOWN: { http: 404, exit: 2, summary: 'the API has no route of that path' },
   FERRY_E_METHOD_NOT_ALLOWED: {
     http: 405,

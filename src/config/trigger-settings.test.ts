@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isFerryError } from '../errors/ferry-error.js';
+import { parseConfig } from './load.js';
+
+const base = `
+apps:
+  hello:
+    artifact: { url: "dist/hello-{version}.tar.gz" }
+    run: { command: node, args: [server.mjs] }
+    listen: 8080
+`;
+const dir = mkdtempSync(path.join(tmpdir(), 'ferry-triggers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function parse(yaml: string) {
+  return parseConfig(yaml, { configPath: path.join(dir, 'ferry.yaml'), env: { FERRY_HOME: dir } });
+}
+
+function problems(yaml: string): string[] {
+  try {
+    parse(yaml);
+  } catch (error) {
+    if (isFerryError(error, 'FERRY_E_CONFIG_INVALID'))
+      return (error.details.problems as Array<{ path: string; message: string }>).map(
+        (p) => `${p.path}: ${p.message}`,
+      );
+    throw error;
+  }
+  return [];
+}
+
+describe('triggers in ferry.yaml', () => {
+  it('no triggers: nothing listens', () => {
+    expect(parse(base).triggers).toBeNull();
+    expect(parse(base).apps.hello?.triggers).toEqual({ generic: null, github: null, registry: null });
+  });
+
+  it('an app with triggers: the listener with its defaults, secret files read relative to ferry.yaml', () => {
+    writeFileSync(path.join(dir, 'gh.secret'), 'a-github-secret-of-some-length\n');
+    const config = parse(`${base}    triggers:
+      generic: { secret: "0123456789abcdef0123", env: production }
+      github: { secret_file: gh.secret, repository: acme/hello }
+      registry: { repository: acme/hello, token: "tok-0123456789abcdef" }
+`);
+    expect(config.triggers).toEqual({
+      listen: { host: '0.0.0.0', port: 7080 },
+      maxBodyBytes: 1024 * 1024,
+      replayWindowMs: 300_000,
+      rateLimit: { requests: 30, perMs: 60_000 },
+    });
+    expect(config.apps.hello?.triggers).toEqual({
+      generic: { secret: '0123456789abcdef0123', env: 'production' },
+      github: {
+        secret: 'a-github-secret-of-some-length',
+        repository: 'acme/hello',
+        env: null,
+        events: ['release'],
+        prereleases: false,
+      },
+      registry: { repository: 'acme/hello', env: null, token: 'tok-0123456789abcdef' },
+    });
+  });
+
+  it('reports each problem by its path, never a secret', () => {
+    const found = problems(`${base}    triggers:
+      generic: { env: staging }
+      github: { secret: "short", repository: "not a repo" }
+      registry: { repository: acme/hello, token_file: missing.token }
+`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'apps.hello.triggers.github.secret: expected a secret of at least 16 characters, got 5 characters',
+        'apps.hello.triggers.github.repository: expected a GitHub repository like "owner/name", got "not a repo"',
+      ]),
+    );
+    expect(found.join('\n')).not.toContain('short');
+    const compiled = problems(`${base}    triggers:
+      generic: { env: staging }
+      registry: { repository: acme/hello, token_file: missing.token }
+`);
+    expect(compiled).toEqual([
+      "apps.hello.triggers.generic: expected secret or secret_file (the webhook's shared secret), got neither",
+      'apps.hello.triggers.generic.env: expected one of the declared environments (production), got "staging"',
+      expect.stringMatching(/^apps\.hello\.triggers\.registry\.token_file: expected a readable file, got /),
+    ]);
+  });
+});

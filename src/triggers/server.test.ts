@@ -1,0 +1,303 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { parseConfig } from '../config/load.js';
+import { FerryError } from '../errors/ferry-error.js';
+import { FakeClock } from '../lib/clock.js';
+import { createLogger } from '../lib/logger.js';
+import type { AuditEntry } from '../store/store.js';
+import type { DeployBody } from '../api/types.js';
+import type { RegistryCallback } from './callback.js';
+import { createTriggersServer } from './server.js';
+import { signPayload } from './signature.js';
+
+const SECRET = 'generic-secret-0123456789';
+const GH_SECRET = 'github-secret-0123456789';
+const TOKEN = 'registry-token-0123456789';
+const config = parseConfig(
+  `
+triggers: { max_body: 2KiB, rate_limit: { requests: 5, per: 1m } }
+apps:
+  hello:
+    artifact: { url: "dist/hello-{version}.tar.gz" }
+    run: { command: node, args: [server.mjs] }
+    listen: 8080
+    triggers:
+      generic: { secret: ${SECRET} }
+      github: { secret: ${GH_SECRET}, repository: acme/hello }
+      registry: { repository: acme/hello, token: ${TOKEN} }
+`,
+  { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } },
+);
+
+let server: FastifyInstance | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+function setup(opts: { refuse?: FerryError } = {}) {
+  const clock = new FakeClock(1_700_000_000_000);
+  const deploys: Array<{ body: DeployBody; actor: string }> = [];
+  const audits: AuditEntry[] = [];
+  const callbacks: Array<{ url: string; body: RegistryCallback }> = [];
+  server = createTriggersServer({
+    settings: config.triggers!,
+    config: { current: config },
+    deploy: (body, actor) => {
+      if (opts.refuse) return Promise.reject(opts.refuse);
+      deploys.push({ body, actor });
+      return Promise.resolve({});
+    },
+    audit: (entry) => {
+      audits.push(entry);
+      return Promise.resolve();
+    },
+    clock,
+    logger: createLogger({ level: 'silent' }),
+    answerCallback: (url, body) => {
+      callbacks.push({ url, body });
+      return Promise.resolve();
+    },
+  });
+  return { server, clock, deploys, audits, callbacks };
+}
+
+function generic(
+  s: FastifyInstance,
+  clock: FakeClock,
+  body: string,
+  opts: { delivery?: string; secret?: string; timestamp?: number; signature?: string } = {},
+) {
+  const timestamp = String(opts.timestamp ?? Math.floor(clock.now() / 1000));
+  return s.inject({
+    method: 'POST',
+    url: '/hooks/generic/hello',
+    headers: {
+      'content-type': 'application/json',
+      'x-ferry-timestamp': timestamp,
+      'x-ferry-delivery': opts.delivery ?? 'd-1',
+      'x-ferry-signature-256': opts.signature ?? signPayload(opts.secret ?? SECRET, `${timestamp}.${body}`),
+    },
+    payload: body,
+  });
+}
+
+describe('generic webhooks', () => {
+  it('a signed delivery deploys the version, with the trigger as actor, audited', async () => {
+    const { server: s, clock, deploys, audits } = setup();
+    const res = await generic(s, clock, '{"version":"1.1.0","changelog":"fixes"}');
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: true, app: 'hello', version: '1.1.0' });
+    expect(deploys).toEqual([{ body: { app: 'hello', version: '1.1.0' }, actor: 'webhook:generic:d-1' }]);
+    expect(audits).toMatchObject([
+      { action: 'webhook-deploy', actor: 'webhook:generic:d-1', target: 'app/hello' },
+    ]);
+  });
+
+  it.each([
+    ['a wrong secret', { secret: 'another-secret-0123456789' }],
+    ['a signature of the wrong length', { signature: 'sha256=abcd' }],
+    ['no sha256= prefix', { signature: 'f'.repeat(64) }],
+  ] as Array<[string, { secret?: string; signature?: string }]>)(
+    '%s: 401, nothing deployed, audited without the signature',
+    async (_name, opts) => {
+      const sent = opts.signature ?? signPayload(opts.secret ?? '', `${1_700_000_000}.{"version":"1.1.0"}`);
+      const { server: s, clock, deploys, audits } = setup();
+      const res = await generic(s, clock, '{"version":"1.1.0"}', opts);
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error.code).toBe('FERRY_E_WEBHOOK_SIGNATURE');
+      expect(deploys).toEqual([]);
+      expect(audits).toMatchObject([
+        { action: 'webhook-refused', detail: { code: 'FERRY_E_WEBHOOK_SIGNATURE' } },
+      ]);
+      const text = JSON.stringify(audits) + res.body;
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(sent.replace('sha256=', ''));
+    },
+  );
+
+  it('a missing signature: 401', async () => {
+    const { server: s, deploys } = setup();
+    const res = await s.inject({
+      method: 'POST',
+      url: '/hooks/generic/hello',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"version":"1.1.0"}',
+    });
+    expect(res.statusCode).toBe(401);
+    expect(deploys).toEqual([]);
+  });
+
+  it('a replayed delivery id: 409, deployed once', async () => {
+    const { server: s, clock, deploys } = setup();
+    expect((await generic(s, clock, '{"version":"1.1.0"}')).statusCode).toBe(202);
+    const again = await generic(s, clock, '{"version":"1.1.0"}');
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('FERRY_E_WEBHOOK_REPLAY');
+    expect(deploys).toHaveLength(1);
+  });
+
+  it('a timestamp outside the window: 409, even when signed', async () => {
+    const { server: s, clock, deploys } = setup();
+    const res = await generic(s, clock, '{"version":"1.1.0"}', {
+      timestamp: Math.floor(clock.now() / 1000) - 301,
+    });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.message).toContain('within 300s');
+    expect(deploys).toEqual([]);
+  });
+
+  it('malformed JSON and a bad version: 400', async () => {
+    const { server: s, clock, deploys } = setup();
+    const bad = await generic(s, clock, '{"version":', { delivery: 'd-2' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('FERRY_E_WEBHOOK_PAYLOAD');
+    const version = await generic(s, clock, '{"version":"../etc"}', { delivery: 'd-3' });
+    expect(version.statusCode).toBe(400);
+    expect(deploys).toEqual([]);
+  });
+
+  it('an oversized body: 413', async () => {
+    const { server: s, clock, audits } = setup();
+    const res = await generic(s, clock, JSON.stringify({ version: '1.1.0', changelog: 'x'.repeat(3000) }));
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error.code).toBe('FERRY_E_BODY_TOO_LARGE');
+    expect(audits).toMatchObject([{ action: 'webhook-refused' }]);
+  });
+
+  it('an unknown app (constructor too): 404', async () => {
+    const { server: s } = setup();
+    for (const name of ['nope', 'constructor']) {
+      const res = await s.inject({ method: 'POST', url: `/hooks/generic/${name}`, payload: '{}' });
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error.code).toBe('FERRY_E_APP_UNKNOWN');
+    }
+  });
+
+  it('more deliveries than the rate limit from one address: 429, refilled over time', async () => {
+    const { server: s, clock } = setup();
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++)
+      codes.push((await s.inject({ method: 'POST', url: '/hooks/generic/nope' })).statusCode);
+    expect(codes).toEqual([404, 404, 404, 404, 404, 429]);
+    await clock.advance(12_000);
+    expect((await s.inject({ method: 'POST', url: '/hooks/generic/nope' })).statusCode).toBe(404);
+  });
+
+  it('a refused deploy (a lock) answers its error and the delivery may be retried', async () => {
+    const { server: s, clock } = setup({
+      refuse: new FerryError('FERRY_E_LOCKED', 'hello is locked in production'),
+    });
+    const res = await generic(s, clock, '{"version":"1.1.0"}');
+    expect(res.statusCode).toBe(423);
+    expect(res.json().error.code).toBe('FERRY_E_LOCKED');
+    expect((await generic(s, clock, '{"version":"1.1.0"}')).json().error.code).toBe('FERRY_E_LOCKED');
+  });
+});
+
+/** A release event as GitHub documents it (trimmed). */
+function releaseEvent(overrides: { action?: string; prerelease?: boolean; draft?: boolean } = {}) {
+  return JSON.stringify({
+    action: overrides.action ?? 'published',
+    release: {
+      tag_name: 'v1.2.0',
+      name: 'v1.2.0',
+      draft: overrides.draft ?? false,
+      prerelease: overrides.prerelease ?? false,
+      html_url: 'https://github.com/acme/hello/releases/tag/v1.2.0',
+    },
+    repository: { id: 1, name: 'hello', full_name: 'acme/hello' },
+    sender: { login: 'octocat' },
+  });
+}
+
+function github(
+  s: FastifyInstance,
+  event: string,
+  body: string,
+  opts: { delivery?: string; secret?: string } = {},
+) {
+  return s.inject({
+    method: 'POST',
+    url: '/hooks/github',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': event,
+      'x-github-delivery': opts.delivery ?? '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      'x-hub-signature-256': signPayload(opts.secret ?? GH_SECRET, body),
+    },
+    payload: body,
+  });
+}
+
+describe('GitHub webhooks', () => {
+  it('a published release deploys its tag without the leading v', async () => {
+    const { server: s, deploys } = setup();
+    const res = await github(s, 'release', releaseEvent());
+    expect(res.statusCode).toBe(202);
+    expect(deploys).toEqual([
+      {
+        body: { app: 'hello', version: '1.2.0' },
+        actor: 'webhook:github:72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      },
+    ]);
+  });
+
+  it('ping answers 200; drafts, prereleases and other events are ignored with a reason', async () => {
+    const { server: s, deploys } = setup();
+    expect((await github(s, 'ping', releaseEvent(), { delivery: 'p' })).statusCode).toBe(200);
+    for (const [i, [event, body]] of [
+      ['release', releaseEvent({ prerelease: true })],
+      ['release', releaseEvent({ action: 'created' })],
+      ['push', releaseEvent()],
+    ].entries()) {
+      const res = await github(s, event!, body!, { delivery: `i-${i}` });
+      expect(res.statusCode).toBe(202);
+      expect(res.json()).toMatchObject({ accepted: false });
+    }
+    expect(deploys).toEqual([]);
+  });
+
+  it('a forged signature: 401, nothing deployed', async () => {
+    const { server: s, deploys } = setup();
+    const res = await github(s, 'release', releaseEvent(), { secret: 'wrong-secret-0123456789' });
+    expect(res.statusCode).toBe(401);
+    expect(deploys).toEqual([]);
+  });
+});
+
+describe('registry webhooks', () => {
+  const push = JSON.stringify({
+    callback_url: 'https://registry.hub.docker.com/u/acme/hello/hook/abc/',
+    push_data: { tag: '1.3.0', pusher: 'acme' },
+    repository: { repo_name: 'acme/hello' },
+  });
+
+  it('a push with the token deploys the tag and answers the callback', async () => {
+    const { server: s, deploys, callbacks } = setup();
+    const res = await s.inject({
+      method: 'POST',
+      url: `/hooks/registry/hello/${TOKEN}`,
+      payload: push,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(202);
+    expect(deploys).toMatchObject([{ body: { app: 'hello', version: '1.3.0' } }]);
+    await expect
+      .poll(() => callbacks)
+      .toMatchObject([
+        {
+          url: 'https://registry.hub.docker.com/u/acme/hello/hook/abc/',
+          body: { state: 'success', context: 'ferry' },
+        },
+      ]);
+  });
+
+  it('a wrong token: 401, nothing deployed, no callback', async () => {
+    const { server: s, deploys, callbacks } = setup();
+    const res = await s.inject({ method: 'POST', url: '/hooks/registry/hello/wrong', payload: push });
+    expect(res.statusCode).toBe(401);
+    expect(deploys).toEqual([]);
+    expect(callbacks).toEqual([]);
+  });
+});

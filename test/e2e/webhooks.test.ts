@@ -1,0 +1,122 @@
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusResponse } from '../../src/api/types.js';
+import { createHarness, freePort, type FerryHarness } from '../support/ferry.js';
+import { waitFor } from '../support/wait.js';
+
+const SECRET = 'a-generic-secret-of-32-characters';
+const GITHUB_SECRET = 'the-github-repository-secret-xyz';
+
+/** The audit entries of one action, as stored (the audit trail has no API route yet). */
+function audited(home: string, action: string): Array<{ actor: string; detail: Record<string, unknown> }> {
+  const db = new Database(path.join(home, 'ferry.db'), { readonly: true });
+  try {
+    const rows = db
+      .prepare('SELECT actor, detail FROM audit WHERE action = ? ORDER BY id')
+      .all(action) as Array<{
+      actor: string;
+      detail: string | null;
+    }>;
+    return rows.map((r) => ({
+      actor: r.actor,
+      detail: JSON.parse(r.detail ?? '{}') as Record<string, unknown>,
+    }));
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Webhooks on a real `ferry up`, on their own address: a signed generic delivery deploys, a forged
+ * one changes nothing and is audited, a GitHub release deploys its tag.
+ */
+describe('webhooks deploy releases', () => {
+  let ferry: FerryHarness;
+  let hooks: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    hooks = `http://127.0.0.1:${port}`;
+    ferry = await createHarness({
+      extraVersions: ['1.2.0'],
+      top: `triggers: { listen: "127.0.0.1:${port}" }`,
+      appExtra: `    triggers: { generic: { secret: "${SECRET}" }, github: { secret: "${GITHUB_SECRET}", repository: "acme/hello" } }\n`,
+    });
+    await ferry.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await ferry?.cleanup();
+  }, 60_000);
+
+  const current = async (): Promise<string | null> =>
+    (await ferry.json<StatusResponse>('status', 'hello')).apps[0]?.current ?? null;
+
+  function generic(body: string, opts: { secret?: string; delivery: string }): Promise<Response> {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = createHmac('sha256', opts.secret ?? SECRET)
+      .update(`${timestamp}.${body}`)
+      .digest('hex');
+    return fetch(`${hooks}/hooks/generic/hello`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-ferry-timestamp': timestamp,
+        'x-ferry-delivery': opts.delivery,
+        'x-ferry-signature-256': `sha256=${signature}`,
+      },
+      body,
+    });
+  }
+
+  it('a forged delivery changes nothing, gets 401 and is audited; a signed one deploys', async () => {
+    const forged = await generic(JSON.stringify({ version: '1.1.0' }), {
+      secret: 'not-the-secret-at-all!!',
+      delivery: 'd-forged',
+    });
+    expect(forged.status).toBe(401);
+    expect(await current()).toBe('1.0.0');
+    expect(audited(ferry.home, 'webhook-refused').map((a) => a.detail.code)).toContain(
+      'FERRY_E_WEBHOOK_SIGNATURE',
+    );
+
+    const signed = await generic(JSON.stringify({ version: '1.1.0' }), { delivery: 'd-1' });
+    expect(signed.status, await signed.clone().text()).toBeLessThan(300);
+    await waitFor('1.1.0 to serve', async () => (await current()) === '1.1.0', 60_000);
+    const [deploy] = audited(ferry.home, 'webhook-deploy');
+    expect(deploy).toMatchObject({ actor: 'webhook:generic:d-1', detail: { version: '1.1.0' } });
+    // The same delivery again is a replay.
+    expect((await generic(JSON.stringify({ version: '1.1.0' }), { delivery: 'd-1' })).status).toBe(409);
+    // No secret in the log.
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(path.join(ferry.home, 'daemon.log'), 'utf8')).not.toContain(SECRET);
+  }, 120_000);
+
+  it('a GitHub release published: its tag (without the leading v) deployed', async () => {
+    const body = JSON.stringify({
+      action: 'published',
+      release: {
+        tag_name: 'v1.2.0',
+        draft: false,
+        prerelease: false,
+        html_url: 'https://github.com/acme/hello/releases/v1.2.0',
+      },
+      repository: { full_name: 'acme/hello' },
+    });
+    const signature = createHmac('sha256', GITHUB_SECRET).update(body).digest('hex');
+    const res = await fetch(`${hooks}/hooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'release',
+        'x-github-delivery': 'gh-1',
+        'x-hub-signature-256': `sha256=${signature}`,
+      },
+      body,
+    });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+    await waitFor('1.2.0 to serve', async () => (await current()) === '1.2.0', 60_000);
+  }, 120_000);
+});
