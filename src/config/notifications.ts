@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { messageOf } from '../errors/ferry-error.js';
+import { SecretValue } from '../lib/secret-value.js';
 import { NOTIFY_EVENTS, type NotifyEvent, type NotifyKind } from '../notify/events.js';
 import type { CompileContext, ConfigProblem } from './compile.js';
 import type { RawNotification } from './schema.js';
@@ -13,8 +14,8 @@ export interface NotificationConfig {
   readonly events: readonly NotifyEvent[];
   /** Only these apps' deployments; null: every app's. */
   readonly apps: readonly string[] | null;
-  /** A webhook's HMAC key (never shown); null for Slack. */
-  readonly secret: string | null;
+  /** A webhook's HMAC key (shown as `***` even in `ferry config check --json`); null for Slack. */
+  readonly secret: SecretValue | null;
   /** One delivery attempt's deadline. */
   readonly timeoutMs: number;
   /** Delivery attempts before a notification is given up. */
@@ -59,7 +60,7 @@ function compileSecret(
   where: string,
   ctx: CompileContext,
   problems: ConfigProblem[],
-): string | null {
+): SecretValue | null {
   const given = [n.secret_env, n.secret_file].filter((s) => s !== undefined).length;
   if (n.kind === 'slack') {
     if (given > 0)
@@ -83,7 +84,7 @@ function compileSecret(
         path: `${where}.secret_env`,
         message: `expected the environment variable ${n.secret_env} to be set (to the signing secret), got it unset or empty`,
       });
-    return value ?? null;
+    return value === undefined || value === '' ? null : new SecretValue(value);
   }
   const file = path.resolve(ctx.baseDir, n.secret_file ?? '');
   let value: string;
@@ -101,5 +102,5 @@ function compileSecret(
       path: `${where}.secret_file`,
       message: `expected the signing secret in ${file}, got an empty file`,
     });
-  return value;
+  return new SecretValue(value);
 }

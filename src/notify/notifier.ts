@@ -55,7 +55,7 @@ export class Notifier {
     config.notifications.forEach((destination, index) => {
       if (!wants(destination, notification)) return;
       const sender = this.senders.get(keyOf(destination, index));
-      const request = deliveryRequest(destination.kind, notification, destination.secret);
+      const request = deliveryRequest(destination.kind, notification, destination.secret?.reveal() ?? null);
       sender?.enqueue(request, `${notification.event} ${notification.deployment.id}`);
     });
   }
@@ -97,9 +97,9 @@ function wants(destination: NotificationConfig, n: Notification): boolean {
   );
 }
 
-/** A destination is the same one across configurations while all of its settings are. */
+/** A destination is the same one across configurations while all of its settings are (its secret too). */
 function keyOf(destination: NotificationConfig, index: number): string {
-  return JSON.stringify([index, destination]);
+  return JSON.stringify([index, destination, destination.secret?.reveal() ?? null]);
 }
 
 /**
@@ -116,7 +116,7 @@ function destinationSecrets(destination: NotificationConfig): string[] {
   const secrets = urlSecrets(destination.url);
   const pathname = new URL(destination.url).pathname;
   if (pathname !== '/') secrets.push(pathname);
-  if (destination.secret !== null) secrets.push(destination.secret);
+  if (destination.secret !== null) secrets.push(destination.secret.reveal());
   return secrets;
 }
 
