@@ -32,7 +32,14 @@ export class Notifier {
   private forConfig: FerryConfig | null = null;
 
   constructor(private readonly opts: NotifierOptions) {
-    this.unsubscribe = opts.events.subscribe((event) => this.onEvent(event));
+    this.unsubscribe = opts.events.subscribe((event) => {
+      try {
+        this.onEvent(event);
+      } catch (error) {
+        // A notification is never worth more than the publisher's other subscribers (or the daemon).
+        opts.logger.error({ err: error, event: event.id }, 'could not queue a notification');
+      }
+    });
   }
 
   /** Unsubscribes and stops every destination's deliveries (what is queued is dropped). */
