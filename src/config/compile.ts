@@ -2,6 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileRollout } from './rollout-settings.js';
 import { compileAppTriggers, compileTriggers } from './trigger-settings.js';
+import { compileNotifications } from './notifications.js';
 import { parseStoreUrl } from '../store/kv/store-url.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { StrategySpec } from '../engine/types.js';
@@ -96,6 +97,7 @@ export function compileConfig(
       ),
     ),
     apps,
+    notifications: compileNotifications(raw.notifications, Object.keys(apps), ctx, problems),
   };
   return { config: deepFreeze(config), problems };
 }

@@ -18,6 +18,7 @@ import {
 import { DEFAULT_AGENTS_LISTEN, DEFAULT_API_LISTEN } from './listen-address.js';
 import { parseAmount } from '../rollout/options.js';
 import { appTriggersSchema, triggersSchema } from './trigger-settings.js';
+import { NOTIFY_EVENTS, NOTIFY_KINDS } from '../notify/events.js';
 
 /**
  * The one schema of ferry.yaml. Raw values with human units ("5s", "10%") are validated here and
@@ -192,6 +193,22 @@ const app = z.strictObject({
   triggers: appTriggersSchema.optional(),
 });
 
+/** Where deployment events are sent (docs/triggers.md#notifications). */
+const notification = z.strictObject({
+  kind: z.enum(NOTIFY_KINDS),
+  /** May carry credentials (a Slack webhook's path is one): never shown. */
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }),
+  events: z.array(z.enum(NOTIFY_EVENTS)).min(1).optional(),
+  /** Only these apps' deployments; every app's without it. */
+  apps: z.array(z.string().min(1)).min(1).optional(),
+  /** The HMAC key of a webhook's signatures: from this environment variable of the daemon, or a file. */
+  secret_env: z.string().min(1).optional(),
+  secret_file: z.string().min(1).optional(),
+  timeout: duration.prefault('10s'),
+  attempts: z.number().int().min(1).max(20).default(5),
+  queue: z.number().int().min(1).max(10_000).default(100),
+});
+
 export const configSchema = z.strictObject({
   data_dir: z.string().optional(),
   api: z
@@ -268,7 +285,9 @@ export const configSchema = z.strictObject({
     )
     .default({}),
   apps: z.record(name('an app name'), app).default({}),
+  notifications: z.array(notification).default([]),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
 export type RawApp = z.output<typeof app>;
+export type RawNotification = z.output<typeof notification>;

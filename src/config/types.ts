@@ -4,6 +4,7 @@ import type { IpRange, ListenAddress } from './fields.js';
 import type { Labels } from '../lib/labels.js';
 import type { AppRolloutConfig } from './rollout-settings.js';
 import type { AppTriggersConfig, TriggersConfig } from './trigger-settings.js';
+import type { NotificationConfig } from './notifications.js';
 
 /** ferry.yaml compiled: plain units (ms, ratios), defaults applied, paths absolute, frozen. */
 export interface FerryConfig {
@@ -52,6 +53,8 @@ export interface FerryConfig {
    */
   readonly environmentHosts: ReadonlyMap<string, Labels>;
   readonly apps: Readonly<Record<string, AppConfig>>;
+  /** Where deployment events are sent (docs/triggers.md#notifications). */
+  readonly notifications: readonly NotificationConfig[];
 }
 
 /**

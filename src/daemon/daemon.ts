@@ -691,6 +691,7 @@ export class Daemon {
     this.routerWatch?.stop();
     this.deployer?.stop();
     this.parts?.locks.stop();
+    this.parts?.notifier.stop();
     await this.parts?.agent.stop();
     this.parts?.exchange.close();
     this.rotator?.stop();

@@ -2,6 +2,7 @@ import { AppHost } from '../agent/app-host.js';
 import { appSpecOf } from '../protocol/app-spec.js';
 import { runsOnThisHost } from '../config/resolve.js';
 import type { AppConfig, AppEnvironmentConfig, ConfigSource } from '../config/types.js';
+import { Notifier } from '../notify/notifier.js';
 import { EventPublisher } from '../events/publisher.js';
 import { DaemonMetrics, type InstanceSample } from '../metrics/daemon-metrics.js';
 import { systemClock } from '../lib/clock.js';
@@ -44,6 +45,8 @@ export interface DaemonParts {
   readonly agent: HostAgent;
   /** Locks of environments and apps and the deploys queued behind them (started by the daemon). */
   readonly locks: ControlLocks;
+  /** Sends deployment events to ferry.yaml's `notifications` (stopped with the daemon). */
+  readonly notifier: Notifier;
 }
 
 /** The one host of `ferry up`: its agent runs in the daemon's process. */
@@ -77,6 +80,13 @@ export function assembleParts(opts: {
   const router = new RouterClient({ stateDir: paths.routerDir, logger });
   const clock = systemClock;
   const events = new EventPublisher({ now: () => clock.now() });
+  const notifier = new Notifier({
+    events,
+    config,
+    clock,
+    logger: logger.child({ part: 'notify' }),
+    knownSecrets: opts.knownSecrets,
+  });
   const supervisor = new Supervisor({
     ferryHome: paths.home,
     clock,
@@ -181,6 +191,7 @@ export function assembleParts(opts: {
     windows,
     agent,
     locks,
+    notifier,
   };
 }
 
