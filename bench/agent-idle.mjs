@@ -2,15 +2,19 @@
 // The idle RSS of `ferry agent` (the agent process alone: its router and the app's instances are
 // processes of their own), the median of samples taken after it sat idle:
 //   1. enrolled with a real `ferry server` that gives it nothing to run (no app);
-//   2. running hello with 1 instance: the desired state is published through the server's pieces
+//   2. running hello with 1 instance, its release fetched over HTTP from a local release server:
+//      the desired state is published through the server's pieces
 //      run in this process (the agents' HTTPS listener, a HostExchange, Trust), as
 //      src/agent/process/agent-process.test.ts does, since the server has no way yet to give a
 //      remote host an app.
 // The peer: PM2's daemon (God) running the same hello with 1 instance (fork mode), installed from
 // npm into a temp dir.
-//   Usage: node bench/agent-idle.mjs [--idle 30] [--samples 10]
+// Besides RSS, each process's private memory (USS: its own pages, what stopping it frees; RSS also
+// counts the node binary's and shared libraries' pages, which every node process on the host shares).
+//   Usage: node bench/agent-idle.mjs [--idle 30] [--samples 10] [--node-flags "--no-opt"]
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +26,7 @@ import {
   freePort,
   median,
   memoryMb,
+  privateMb,
   ratio,
   tempDir,
   waitForPort,
@@ -31,6 +36,7 @@ const { values } = parseArgs({
   options: {
     idle: { type: 'string', default: '30' },
     samples: { type: 'string', default: '10' },
+    'node-flags': { type: 'string' },
   },
 });
 const IDLE_SECONDS = Number(values.idle);
@@ -139,13 +145,14 @@ async function agentWithHello() {
       for (const instance of app.instances) if (instance.pid !== null) process.kill(instance.pid, 'SIGTERM');
     await stopRouter(dataDir);
   });
+  const artifactBase = await serveReleases();
   const appPort = await freePort();
   const config = parseConfig(
     [
       'environments: { production: { hosts: { role: web } } }',
       'apps:',
       '  hello:',
-      `    artifact: { url: "file://${dist}/hello-{version}.tar.gz", checksums: "file://${dist}/SHA256SUMS" }`,
+      `    artifact: { url: "${artifactBase}/hello-{version}.tar.gz", checksums: "${artifactBase}/SHA256SUMS" }`,
       '    run: { command: node, args: [server.mjs] }',
       '    instances: 1',
       `    listen: 127.0.0.1:${appPort}`,
@@ -167,6 +174,19 @@ async function agentWithHello() {
   const result = await idleSamples(agent.pid);
   await agent.stop();
   return result;
+}
+
+/** Serves the release tarballs over HTTP on loopback, as a release server would; resolves with its base URL. */
+async function serveReleases() {
+  const server = http.createServer((request, response) => {
+    const file = path.join(dist, path.basename(new URL(request.url, 'http://x').pathname));
+    if (!existsSync(file)) return response.writeHead(404).end();
+    response.writeHead(200, { 'content-length': statSync(file).size });
+    createReadStream(file).pipe(response);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${server.address().port}`;
 }
 
 /** PM2's daemon running hello (fork mode, 1 instance). */
@@ -201,9 +221,12 @@ async function stopRouter(agentDataDir) {
 
 /** Starts `ferry agent` (the command itself, so its runtime flags apply) and waits until it follows its server. */
 async function startAgent({ server, caFingerprint, token, dataDir }) {
+  // --node-flags: run as `node FLAGS bin/ferry.js` with the environment bin/ferry.js sets itself.
+  const nodeFlags = values['node-flags']?.split(' ').filter(Boolean) ?? [];
   const child = spawn(
-    bin,
+    nodeFlags.length > 0 ? process.execPath : bin,
     [
+      ...(nodeFlags.length > 0 ? [...nodeFlags, bin] : []),
       'agent',
       '--server',
       server,
@@ -216,7 +239,10 @@ async function startAgent({ server, caFingerprint, token, dataDir }) {
       '--data-dir',
       dataDir,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, MALLOC_ARENA_MAX: '1', UV_THREADPOOL_SIZE: '2' },
+    },
   );
   const line = await printed(child, 'follows');
   return {
@@ -232,25 +258,36 @@ async function idleSamples(pid) {
   const started = Date.now();
   await sleep(IDLE_SECONDS * 1000);
   const samples = [];
+  const private_ = [];
   for (let i = 0; i < SAMPLES; i++) {
     samples.push(memoryMb(pid));
+    private_.push(privateMb(pid));
     await sleep(1000);
   }
   const cpuPercent = ((cpuSeconds(pid) - cpuBefore) / ((Date.now() - started) / 1000)) * 100;
-  return { rssMb: median(samples), minMb: Math.min(...samples), maxMb: Math.max(...samples), cpuPercent };
+  return {
+    rssMb: median(samples),
+    minMb: Math.min(...samples),
+    maxMb: Math.max(...samples),
+    ussMb: median(private_),
+    cpuPercent,
+  };
 }
 
 function print({ empty, hello, pm2 }) {
   const row = (name, r) =>
-    `${name.padEnd(40)} ${r.rssMb.toFixed(1).padStart(7)} ${`${r.minMb.toFixed(1)}-${r.maxMb.toFixed(1)}`.padStart(12)} ${r.cpuPercent.toFixed(2).padStart(6)}`;
+    `${name.padEnd(40)} ${r.rssMb.toFixed(1).padStart(7)} ${`${r.minMb.toFixed(1)}-${r.maxMb.toFixed(1)}`.padStart(12)} ${r.ussMb.toFixed(1).padStart(7)} ${r.cpuPercent.toFixed(2).padStart(6)}`;
   console.log(
     `\nidle RSS of the process alone (not its router or instances), median of ${SAMPLES} samples after ${IDLE_SECONDS} s idle\n`,
   );
-  console.log(`${'process'.padEnd(40)}  RSS MB    min-max MB   CPU%`);
+  console.log(`${'process'.padEnd(40)}  RSS MB    min-max MB  USS MB   CPU%`);
   console.log(row('ferry agent, no app', empty));
   console.log(row('ferry agent, hello (1 instance)', hello));
   console.log(row('PM2 daemon (God), hello (1 instance)', pm2));
-  console.log(`\nferry agent (hello) / PM2 daemon: RSS ${ratio(hello.rssMb, pm2.rssMb)}x`);
+  console.log(
+    `\nferry agent (hello) / PM2 daemon: RSS ${ratio(hello.rssMb, pm2.rssMb)}x, USS ${ratio(hello.ussMb, pm2.ussMb)}x`,
+  );
+  if (values['node-flags']) console.log(`ferry agent run with node ${values['node-flags']}`);
   console.log(
     `bound: ferry agent idle RSS with one app ${hello.rssMb.toFixed(1)} MB (at most ${BOUND_MB} MB: ${hello.rssMb <= BOUND_MB ? 'met' : 'MISSED'})`,
   );

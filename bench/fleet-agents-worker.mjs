@@ -9,7 +9,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { HttpAgentTransport } from '../dist/agent/link/http-transport.js';
-import { createServerDispatcher } from '../dist/agent/trust/server-dispatcher.js';
+import { createServerConnections } from '../dist/agent/trust/server-connections.js';
 import { fleetReport } from './fleet-report.mjs';
 
 /** Agents that enroll at once, per worker: the server's enrollments are compare-and-swap writes. */
@@ -43,7 +43,7 @@ async function handle(message) {
     case 'stop':
       stopping = true;
       stop.abort(new Error('stopping'));
-      await Promise.allSettled(agents.map((agent) => agent.dispatcher.close()));
+      for (const agent of agents) agent.connections.destroy();
       process.send({ type: 'stopped' });
       return process.disconnect();
   }
@@ -57,7 +57,7 @@ function freshWindow() {
 async function enroll({ serverUrl, ca, joinToken, members }) {
   agents = members.map((member) => ({
     ...member,
-    dispatcher: createServerDispatcher(ca, { bodyTimeout: 0, headersTimeout: 0 }),
+    connections: createServerConnections(ca),
   }));
   const queue = [...agents];
   await Promise.all(
@@ -67,7 +67,7 @@ async function enroll({ serverUrl, ca, joinToken, members }) {
         const enrolled = await new HttpAgentTransport({
           baseUrl: serverUrl,
           credential: joinToken,
-          dispatcher: agent.dispatcher,
+          connections: agent.connections,
         }).enroll({ name: agent.name, labels: { zone: agent.zone } }, AbortSignal.timeout(60_000));
         agent.hostId = enrolled.hostId;
         agent.credential = enrolled.credential;
@@ -78,7 +78,7 @@ async function enroll({ serverUrl, ca, joinToken, members }) {
     agent.transport = new HttpAgentTransport({
       baseUrl: serverUrl,
       credential: agent.credential,
-      dispatcher: agent.dispatcher,
+      connections: agent.connections,
     });
   process.send({
     type: 'enrolled',

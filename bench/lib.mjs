@@ -117,6 +117,13 @@ export function memoryMb(pid, field = 'VmRSS') {
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
 }
 
+/** A process's private memory in MB (USS: Private_Clean + Private_Dirty of /proc/<pid>/smaps_rollup). */
+export function privateMb(pid) {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? NaN);
+  return (kb('Private_Clean') + kb('Private_Dirty')) / 1024;
+}
+
 export function ratio(a, b) {
   return (a / b).toFixed(2);
 }
