@@ -11,7 +11,7 @@
 // npm into a temp dir.
 // Besides RSS, each process's private memory (USS: its own pages, what stopping it frees; RSS also
 // counts the node binary's and shared libraries' pages, which every node process on the host shares).
-//   Usage: node bench/agent-idle.mjs [--idle 30] [--samples 10] [--node-flags "--no-opt"]
+//   Usage: node bench/agent-idle.mjs [--idle 30] [--samples 10] [--node-flags=--no-opt]
 import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
