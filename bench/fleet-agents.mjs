@@ -132,7 +132,7 @@ async function startFerryServer() {
     profiled === undefined
       ? spawn(bin, ['server', '-c', config], { env, stdio: ['ignore', 'pipe', 'inherit'] })
       : spawn(process.execPath, [...profileFlags(), bin, 'server', '-c', config], {
-          env: { ...env, MALLOC_ARENA_MAX: process.env.X_ARENA ?? '1', UV_THREADPOOL_SIZE: '2' },
+          env: { ...env, MALLOC_ARENA_MAX: '1', UV_THREADPOOL_SIZE: '2' },
           stdio: ['ignore', 'pipe', 'inherit'],
         });
   await outputIncludes(child, 'Ferry is up');
