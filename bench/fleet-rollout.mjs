@@ -11,7 +11,7 @@
 //
 //   node bench/fleet-rollout.mjs [--hosts 50] [--batch 5] [--deploys 3]
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -124,6 +124,9 @@ console.log(
 );
 console.log(`  ratio Ferry / floor: ${ratio(ferry, median(floor))}`);
 server.kill('SIGTERM');
+await new Promise((resolve) => server.once('exit', resolve));
+// The server's router outlives it, as on any host: stop it too.
+spawnSync(process.execPath, [BIN, 'down', '-c', configPath, '--home', home], { stdio: 'ignore' });
 await dispatcher.close();
 process.exit(0);
 

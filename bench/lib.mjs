@@ -1,6 +1,6 @@
 // Shared helpers of the bench scripts: installing peers, free ports, wrk runs, child processes.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,6 +97,31 @@ export function start(command, args, opts = {}) {
     await gone;
   };
   return child;
+}
+
+/** User and system CPU seconds of a process so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+export function cpuTimes(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+export function cpuSeconds(pid) {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/** A memory figure of a process in MB, from /proc/<pid>/status: VmRSS (now) or VmHWM (peak). */
+export function memoryMb(pid, field = 'VmRSS') {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** A process's private memory in MB (USS: Private_Clean + Private_Dirty of /proc/<pid>/smaps_rollup). */
+export function privateMb(pid) {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? NaN);
+  return (kb('Private_Clean') + kb('Private_Dirty')) / 1024;
 }
 
 export function ratio(a, b) {

@@ -8,6 +8,7 @@ import { messageOf } from '../errors/ferry-error.js';
 import type { StrategySpec } from '../engine/types.js';
 import { closest } from '../lib/closest.js';
 import { checkApp } from './checks.js';
+import { artifactCacheDir } from './host-defaults.js';
 import { resolveDataDir } from './home.js';
 import type { RawApp, RawConfig } from './schema.js';
 import type { AppConfig, AppEnvironmentConfig, FerryConfig, HealthCheckConfig } from './types.js';
@@ -52,7 +53,7 @@ export function compileConfig(
     configPath: ctx.configPath,
     dataDir,
     artifacts: {
-      cacheDir: raw.artifacts.cache ? path.join(dataDir, 'cache', 'artifacts') : null,
+      cacheDir: raw.artifacts.cache ? artifactCacheDir(dataDir) : null,
       cacheMaxBytes: raw.artifacts.cache_max_size,
       requireChecksum: raw.artifacts.require_checksum,
     },

@@ -15,6 +15,7 @@ import {
   shellLines,
   size,
 } from './fields.js';
+import { HOST_SETTING_DEFAULTS } from './host-defaults.js';
 import { DEFAULT_AGENTS_LISTEN, DEFAULT_API_LISTEN } from './listen-address.js';
 import { parseAmount } from '../rollout/options.js';
 import { appTriggersSchema, triggersSchema } from './trigger-settings.js';
@@ -252,22 +253,22 @@ export const configSchema = z.strictObject({
     .prefault({}),
   router: z
     .strictObject({
-      hold_timeout: duration.prefault('10s'),
+      hold_timeout: duration.prefault(HOST_SETTING_DEFAULTS.routerHoldTimeout),
       /**
        * Router worker processes accepting on the listening sockets; a warm spare beside them takes
        * a dead one's place at once. More help on machines with more cores.
        */
-      workers: z.number().int().min(1).max(16).default(1),
+      workers: z.number().int().min(1).max(16).default(HOST_SETTING_DEFAULTS.routerWorkers),
       /** Peers whose X-Forwarded-*, Forwarded and X-Real-IP headers are kept (IPs or CIDRs). */
       trusted_proxies: z.array(ipOrCidr).default([]),
     })
     .prefault({}),
   artifacts: z
     .strictObject({
-      cache: z.boolean().default(true),
-      cache_max_size: size('a size').prefault('5GiB'),
+      cache: z.boolean().default(HOST_SETTING_DEFAULTS.artifactsCache),
+      cache_max_size: size('a size').prefault(HOST_SETTING_DEFAULTS.artifactsCacheMaxSize),
       /** Remote artifacts (http, s3, gs) need a checksum or checksums file unless turned off. */
-      require_checksum: z.boolean().default(true),
+      require_checksum: z.boolean().default(HOST_SETTING_DEFAULTS.artifactsRequireChecksum),
     })
     .prefault({}),
   environments: z

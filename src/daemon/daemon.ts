@@ -694,6 +694,7 @@ export class Daemon {
     this.parts?.notifier.stop();
     await this.parts?.agent.stop();
     this.parts?.exchange.close();
+    this.trust?.trust.close();
     this.rotator?.stop();
     for (const host of this.hosts.values()) host.close();
     this.supervisor?.detach();

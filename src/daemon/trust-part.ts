@@ -25,7 +25,9 @@ export function createTrustPart(deps: {
   readonly logger: Logger;
   readonly agents?: () => AgentsEndpoint | null;
 }): TrustPart {
-  const trust = new Trust(deps.kv, systemClock);
+  const trust = new Trust(deps.kv, systemClock, (error) =>
+    deps.logger.warn({ err: error.message }, "the watch of the hosts' records failed; reading them again"),
+  );
   const operator = new TrustOperator({
     trust,
     audit: (entry) => deps.store.audit(entry),

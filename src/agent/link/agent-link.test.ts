@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { Agent } from 'undici';
+import { Agent } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostDesiredState } from '../../protocol/desired-state.js';
 import { draftRunning, hostReport } from '../../protocol/test-support/messages.js';
@@ -46,18 +46,18 @@ const transports: Array<{ name: string; start: () => Promise<Harness> }> = [
     start: async () => {
       const exchange = newExchange();
       const server = await startAgentServer({ exchange, authenticator: staticAuthenticator(CREDENTIALS) });
-      const dispatcher = new Agent();
+      const connections = new Agent({ keepAlive: true });
       const closed = await startAgentServer({ exchange, authenticator: staticAuthenticator(CREDENTIALS) });
       await closed.app.close();
       const http = (url: string, host: string) =>
-        new HttpAgentTransport({ baseUrl: url, credential: credentialOf(host), dispatcher });
+        new HttpAgentTransport({ baseUrl: url, credential: credentialOf(host), connections });
       return {
         exchange,
         transport: (host) => http(server.url, host),
         deadTransport: (host) => http(closed.url, host),
         close: async () => {
           await server.app.close();
-          await dispatcher.close();
+          connections.destroy();
           exchange.close();
         },
       };
@@ -200,12 +200,12 @@ describe('AgentLink over HTTP: losing the server', () => {
     const exchange = newExchange();
     const authenticator = staticAuthenticator(CREDENTIALS);
     let server = await startAgentServer({ exchange, authenticator });
-    const dispatcher = new Agent();
+    const connections = new Agent({ keepAlive: true });
     try {
       const transport = new HttpAgentTransport({
         baseUrl: server.url,
         credential: credentialOf('h1'),
-        dispatcher,
+        connections,
       });
       const { link, applied } = newLink(transport);
       await link.start();
@@ -232,7 +232,7 @@ describe('AgentLink over HTTP: losing the server', () => {
       expect(link.status.since).toBeGreaterThanOrEqual(lostSince);
     } finally {
       await server.app.close();
-      await dispatcher.close();
+      connections.destroy();
       exchange.close();
     }
   });
@@ -240,13 +240,13 @@ describe('AgentLink over HTTP: losing the server', () => {
   it('with a wrong credential: refused (401), retried with backoff, and the credential never shown', async () => {
     const exchange = newExchange();
     const server = await startAgentServer({ exchange, authenticator: staticAuthenticator(CREDENTIALS) });
-    const dispatcher = new Agent();
+    const connections = new Agent({ keepAlive: true });
     const secret = 'wrong-credential-0c0ffee';
     try {
       const transport = new HttpAgentTransport({
         baseUrl: `http://user:pass@127.0.0.1:${server.port}/`,
         credential: secret,
-        dispatcher,
+        connections,
       });
       const { link } = newLink(transport);
       await link.start();
@@ -259,7 +259,7 @@ describe('AgentLink over HTTP: losing the server', () => {
       expect(JSON.stringify(link.status)).not.toMatch(/wrong-credential|pass/);
     } finally {
       await server.app.close();
-      await dispatcher.close();
+      connections.destroy();
       exchange.close();
     }
   });
@@ -272,13 +272,13 @@ describe('AgentLink over HTTP: losing the server', () => {
         .send({ error: { code: 'FERRY_E_HOST_RETIRED', message: 'this host was retired', details: {} } }),
     );
     await newer.listen({ host: '127.0.0.1', port: 0 });
-    const dispatcher = new Agent();
+    const connections = new Agent({ keepAlive: true });
     try {
       const port = (newer.server.address() as AddressInfo).port;
       const transport = new HttpAgentTransport({
         baseUrl: `http://127.0.0.1:${port}`,
         credential: 'c',
-        dispatcher,
+        connections,
       });
       const { link } = newLink(transport);
       await link.start();
@@ -289,7 +289,7 @@ describe('AgentLink over HTTP: losing the server', () => {
       });
     } finally {
       await newer.close();
-      await dispatcher.close();
+      connections.destroy();
     }
   });
 });

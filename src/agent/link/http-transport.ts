@@ -1,4 +1,5 @@
-import type { Dispatcher } from 'undici';
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { isErrorCode } from '../../errors/catalog.js';
 import { FerryError, messageOf } from '../../errors/ferry-error.js';
@@ -14,39 +15,43 @@ export interface HttpTransportOptions {
   /** The agent's own credential, sent as `Authorization: Bearer`; never shown. */
   readonly credential: string;
   /**
-   * The undici dispatcher the requests go through: its TLS settings (the server's pinned CA) and
-   * its connection limits are the caller's. Its timeouts must outlast the server's poll bound.
+   * The connections the requests go over (node:http's Agent; an https.Agent for an https:// URL):
+   * their TLS settings (the server's pinned CA) are the caller's. No timeout of theirs may cut a
+   * long poll: the link bounds each request itself.
    */
-  readonly dispatcher: Dispatcher;
+  readonly connections: Agent;
 }
 
-type Response = Dispatcher.ResponseData;
+/** A whole answer: the agent API's bodies are small (a desired state, an error envelope). */
+interface Response {
+  readonly statusCode: number;
+  readonly text: string;
+}
 
 const enrollmentSchema = z.object({
   host: z.object({ id: z.string().min(1), labels: z.record(z.string(), z.string()) }),
   credential: z.string().min(1),
 });
 
-/** The agent protocol over HTTP(S), with undici. */
+/** The agent protocol over HTTP(S), with Node's HTTP client. */
 export class HttpAgentTransport implements AgentTransport {
   readonly target: string;
-  private readonly base: string;
+  private readonly base: URL;
 
   constructor(private readonly options: HttpTransportOptions) {
-    this.base = options.baseUrl.replace(/\/+$/, '');
-    this.target = redactUrl(this.base);
+    this.target = redactUrl(options.baseUrl.replace(/\/+$/, ''));
+    // Credentials in the URL are not sent: the agent's own is.
+    this.base = new URL(options.baseUrl);
+    this.base.username = '';
+    this.base.password = '';
   }
 
   async pollDesired(after: number, signal: AbortSignal): Promise<{ doc: unknown } | null> {
     const response = await this.send('GET', `${DESIRED_STATE_PATH}?after=${after}`, undefined, signal);
-    if (response.statusCode === 204) {
-      await response.body.dump();
-      return null;
-    }
-    if (response.statusCode !== 200) throw await this.failure(response);
-    const text = await this.read(response);
+    if (response.statusCode === 204) return null;
+    if (response.statusCode !== 200) throw this.failure(response);
     try {
-      return { doc: JSON.parse(text) as unknown };
+      return { doc: JSON.parse(response.text) as unknown };
     } catch {
       throw new FerryError(
         'FERRY_E_PROTOCOL',
@@ -70,8 +75,7 @@ export class HttpAgentTransport implements AgentTransport {
         },
       );
     const response = await this.send('POST', REPORT_PATH, body, signal);
-    if (response.statusCode < 200 || response.statusCode > 299) throw await this.failure(response);
-    await response.body.dump();
+    if (response.statusCode < 200 || response.statusCode > 299) throw this.failure(response);
   }
 
   /**
@@ -87,8 +91,8 @@ export class HttpAgentTransport implements AgentTransport {
     readonly credential: string;
   }> {
     const response = await this.send('POST', ENROLL_PATH, JSON.stringify(request), signal);
-    if (response.statusCode !== 200) throw await this.failure(response);
-    const answer = enrollmentSchema.safeParse(await this.readJson(response));
+    if (response.statusCode !== 200) throw this.failure(response);
+    const answer = enrollmentSchema.safeParse(parseJson(response.text));
     if (!answer.success)
       throw new FerryError(
         'FERRY_E_PROTOCOL',
@@ -105,46 +109,55 @@ export class HttpAgentTransport implements AgentTransport {
     };
   }
 
-  private async readJson(response: Response): Promise<unknown> {
-    const text = await this.read(response);
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async send(
+  /**
+   * One request, its answer read whole. FERRY_E_SERVER_UNREACHABLE when the server cannot be reached
+   * or the connection fails before the answer is in; the signal's reason when it aborts.
+   */
+  private send(
     method: 'GET' | 'POST',
     path: string,
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<Response> {
-    const { request } = await import('undici');
-    try {
-      return await request(`${this.base}${path}`, {
-        method,
-        dispatcher: this.options.dispatcher,
-        signal,
-        headers: {
-          authorization: `Bearer ${this.options.credential}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    const url = new URL(path, this.base);
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<Response>((resolve, reject) => {
+      const fail = (error: unknown): void =>
+        reject(
+          signal.aborted
+            ? signal.reason instanceof Error
+              ? signal.reason
+              : new Error(String(signal.reason))
+            : this.unreachable(error),
+        );
+      const req = request(
+        url,
+        {
+          method,
+          agent: this.options.connections,
+          signal,
+          headers: {
+            authorization: `Bearer ${this.options.credential}`,
+            ...(body !== undefined
+              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+              : {}),
+          },
         },
-        ...(body !== undefined ? { body } : {}),
-      });
-    } catch (error) {
-      if (signal.aborted)
-        throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
-      throw this.unreachable(error);
-    }
-  }
-
-  private async read(response: Response): Promise<string> {
-    try {
-      return await response.body.text();
-    } catch (error) {
-      throw this.unreachable(error);
-    }
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.once('end', () =>
+            resolve({ statusCode: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.once('error', fail);
+          res.once('close', () => {
+            if (!res.complete) fail(new Error('the connection closed before the answer was in'));
+          });
+        },
+      );
+      req.once('error', fail);
+      req.end(body);
+    });
   }
 
   private unreachable(error: unknown): FerryError {
@@ -157,14 +170,9 @@ export class HttpAgentTransport implements AgentTransport {
   }
 
   /** The server's error envelope as an error; a code this agent does not know is kept as given. */
-  private async failure(response: Response): Promise<Error> {
+  private failure(response: Response): Error {
     const status = response.statusCode;
-    let envelope: unknown;
-    try {
-      envelope = JSON.parse(await response.body.text());
-    } catch {
-      envelope = undefined;
-    }
+    const envelope = parseJson(response.text);
     const error = (
       envelope as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined
     )?.error;
@@ -181,5 +189,13 @@ export class HttpAgentTransport implements AgentTransport {
         : {};
     if (!isErrorCode(error.code)) return new UnknownCodeError(error.code, error.message, details);
     return new FerryError(error.code, error.message, details);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }

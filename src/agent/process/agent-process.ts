@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import type { Agent as UndiciAgent } from 'undici';
+import type { Agent as HttpsAgent } from 'node:https';
 import { currentRelease } from '../../artifacts/index.js';
-import { parseConfig } from '../../config/load.js';
+import { defaultHostSettings } from '../../config/host-defaults.js';
 import type { FerryConfig } from '../../config/types.js';
 import { FerryError, messageOf } from '../../errors/ferry-error.js';
 import { EventPublisher } from '../../events/publisher.js';
@@ -24,7 +24,7 @@ import type { AgentLinkStatus } from '../link/agent-link.js';
 import { HttpAgentTransport } from '../link/http-transport.js';
 import { readAgentCredential, saveAgentCredential } from '../trust/credential-file.js';
 import { pinServerCa } from '../trust/server-ca.js';
-import { createServerDispatcher } from '../trust/server-dispatcher.js';
+import { createServerConnections } from '../trust/server-connections.js';
 import { parseServerUrl } from '../trust/server-url.js';
 import { AgentApps } from './agent-apps.js';
 import { readAgentIdentity, saveAgentIdentity, type AgentIdentity } from './agent-identity.js';
@@ -71,7 +71,7 @@ export class AgentProcess {
   private apps: AgentApps | null = null;
   private agent: HostAgent | null = null;
   private rotator: LogRotator | null = null;
-  private dispatcher: UndiciAgent | null = null;
+  private connections: HttpsAgent | null = null;
   readonly paths: DaemonPaths;
   identity: AgentIdentity | null = null;
 
@@ -94,8 +94,7 @@ export class AgentProcess {
         ...(this.settings.caFingerprint !== undefined ? { fingerprint: this.settings.caFingerprint } : {}),
         ...(this.settings.caFile !== undefined ? { caFile: this.settings.caFile } : {}),
       });
-      // Long polls outlast undici's default body timeout: the server answers within its poll bound.
-      this.dispatcher = createServerDispatcher(ca.pem, { bodyTimeout: 0, headersTimeout: 0 });
+      this.connections = createServerConnections(ca.pem);
       const credential = await this.credential(serverUrl.href);
       const identity = this.identity!;
       const defaults = this.localDefaults();
@@ -140,7 +139,7 @@ export class AgentProcess {
         transport: new HttpAgentTransport({
           baseUrl: serverUrl.origin,
           credential,
-          dispatcher: this.dispatcher,
+          connections: this.connections,
         }),
         hostFor: (desired) => apps.hostFor(desired),
         hosts: () => apps.all(),
@@ -184,7 +183,7 @@ export class AgentProcess {
     for (const host of this.apps?.all() ?? []) host.close();
     this.supervisor?.detach();
     await undo('close the instance records', () => this.records?.close());
-    await undo('close the connections', () => this.dispatcher?.close());
+    await undo('close the connections', () => this.connections?.destroy());
     await undo('release the lock', () => this.lock?.release());
     this.agent = null;
     this.records = null;
@@ -218,7 +217,7 @@ export class AgentProcess {
     const transport = new HttpAgentTransport({
       baseUrl: new URL(serverUrl).origin,
       credential: joinToken,
-      dispatcher: this.dispatcher!,
+      connections: this.connections!,
     });
     const enrolled = await transport.enroll(
       { name, labels: { ...this.settings.labels } },
@@ -277,9 +276,9 @@ export class AgentProcess {
     void this.router!.health().then((health) => watch.start(health));
   }
 
-  /** The host-local settings (router, download cache) as Ferry's defaults for this data directory. */
-  private localDefaults(): FerryConfig {
-    return parseConfig('{}', { configPath: null, env: { ...process.env, FERRY_HOME: this.paths.home } });
+  /** The host-local settings (router, download cache): Ferry's defaults for this data directory. */
+  private localDefaults(): Pick<FerryConfig, 'router' | 'artifacts'> {
+    return defaultHostSettings(this.paths.home);
   }
 }
 

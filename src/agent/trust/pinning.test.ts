@@ -1,10 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { createServer, get as httpsGet, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { certificateFingerprint } from '../../lib/certificate-pem.js';
 // The server side, only to stand up a real server for the agent to pin.
@@ -13,7 +12,7 @@ import { loadOperatorTls } from '../../server/trust/operator-tls.js';
 import { ensureQuickTls } from '../../server/trust/quick-tls.js';
 import { makeOpensslChain } from '../../server/trust/test-support/openssl-chain.js';
 import { pinnedCaFile, pinServerCa } from './server-ca.js';
-import { createServerDispatcher } from './server-dispatcher.js';
+import { createServerConnections } from './server-connections.js';
 import { parseServerUrl } from './server-url.js';
 
 /** What `work` threw; fails the test when it threw nothing. */
@@ -46,12 +45,18 @@ async function serve(tls: { key: string; cert: string }): Promise<URL> {
 }
 
 async function get(url: URL, ca: string): Promise<string> {
-  const dispatcher = createServerDispatcher(ca);
+  const connections = createServerConnections(ca);
   try {
-    const response = await request(url, { dispatcher });
-    return await response.body.text();
+    return await new Promise<string>((resolve, reject) => {
+      httpsGet(url, { agent: connections }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.once('end', () => resolve(text));
+      }).once('error', reject);
+    });
   } finally {
-    await dispatcher.close();
+    connections.destroy();
   }
 }
 

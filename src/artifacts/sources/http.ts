@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { messageOf } from '../../errors/ferry-error.js';
 import type { FetchedBody, FetchRequest } from './source.js';
@@ -5,10 +7,17 @@ import { sourceError } from './source.js';
 
 const MAX_REDIRECTS = 5;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/**
+ * A connection that brings no byte for this long, waiting for the answer or within its body, is
+ * taken for dead (a retryable failure; the download resumes or starts again).
+ */
+const IDLE_TIMEOUT_MS = 300_000;
 
 /**
- * Fetches an http(s):// artifact with undici. Redirects are followed by hand (bounded, http(s) only)
- * so that configured headers and URL credentials never travel to another origin.
+ * Fetches an http(s):// artifact with Node's HTTP client (no HTTP library of Ferry's own: undici and
+ * the WebAssembly parser it compiles held some 17 MB of an agent's memory; bench/agent-idle.mjs).
+ * Redirects are followed by hand (bounded, http(s) only) so that configured headers and URL
+ * credentials never travel to another origin.
  */
 export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
   let url = new URL(fetch.url);
@@ -16,11 +25,9 @@ export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
   const offset = fetch.offset ?? 0;
   if (offset > 0) headers.range = `bytes=${offset}-`;
   for (let redirects = 0; ; redirects++) {
-    let response;
+    let response: IncomingMessage;
     try {
-      // Loaded on first use: undici weighs ~20 MB of the daemon's memory, and most hosts fetch from disk.
-      const { request } = await import('undici');
-      response = await request(url, { method: 'GET', headers, signal: fetch.signal });
+      response = await get(url, headers, fetch.signal);
     } catch (error) {
       if (fetch.signal.aborted) throw error;
       throw sourceError(
@@ -29,9 +36,10 @@ export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
         error,
       );
     }
-    const { statusCode, statusText } = response;
+    const statusCode = response.statusCode ?? 0;
+    const statusText = response.statusMessage;
     if (REDIRECT_STATUSES.has(statusCode)) {
-      await discard(response.body);
+      discard(response);
       const next = redirectTarget(fetch.label, statusCode, response.headers.location, url, redirects);
       if (next.origin !== url.origin) headers = offset > 0 ? { range: `bytes=${offset}-` } : {};
       url = next;
@@ -39,7 +47,7 @@ export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
     }
     if (offset > 0) return resumed(fetch, offset, response);
     if (statusCode !== 200) {
-      await discard(response.body);
+      discard(response);
       // 4xx (401, 403, 404, 410...) will not change by asking again, except "too many requests"
       // and "request timeout"; 5xx are the server's trouble of the moment.
       const retryable = statusCode >= 500 || statusCode === 408 || statusCode === 429;
@@ -56,22 +64,33 @@ export async function openHttp(fetch: FetchRequest): Promise<FetchedBody> {
     const length = Number(firstValue(response.headers['content-length']));
     const total = Number.isSafeInteger(length) && length >= 0 ? length : null;
     const resumable = firstValue(response.headers['accept-ranges'])?.trim().toLowerCase() === 'bytes';
-    return { chunks: guardBody(response.body, fetch, total), total, resumable };
+    return { chunks: guardBody(response, fetch, total), total, resumable };
   }
 }
 
-type UndiciResponse = Awaited<ReturnType<typeof import('undici').request>>;
+/** A GET, resolved with the answer once its headers are in; its body is read by the caller. */
+function get(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', headers, signal }, resolve);
+    req.setTimeout(IDLE_TIMEOUT_MS, () =>
+      req.destroy(new Error(`no data from the server for ${IDLE_TIMEOUT_MS / 1000} s`)),
+    );
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 /**
  * The answer to a Range request must be 206 with a Content-Range starting at exactly our offset:
  * anything else (a 200 with the whole body, another range) would corrupt the hash, so it fails
  * retryably and the pipeline restarts the attempt from byte 0.
  */
-async function resumed(fetch: FetchRequest, offset: number, response: UndiciResponse): Promise<FetchedBody> {
+function resumed(fetch: FetchRequest, offset: number, response: IncomingMessage): FetchedBody {
   const range = firstValue(response.headers['content-range']) ?? '';
   const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range.trim());
   if (response.statusCode !== 206 || match === null || Number(match[1]) !== offset) {
-    await discard(response.body);
+    discard(response);
     const got = `${response.statusCode}${range === '' ? '' : ` ${range}`}`;
     throw sourceError(
       `GET ${fetch.label}: resuming at byte ${offset}: expected HTTP 206 bytes ${offset}-, got ${got}`,
@@ -85,7 +104,7 @@ async function resumed(fetch: FetchRequest, offset: number, response: UndiciResp
   }
   const bodyLength = Number(match[2]) - offset + 1;
   const total = match[3] === '*' ? null : Number(match[3]);
-  return { chunks: guardBody(response.body, fetch, bodyLength), total, resumable: true };
+  return { chunks: guardBody(response, fetch, bodyLength), total, resumable: true };
 }
 
 /** Turns transport failures mid-body into retryable source errors, and short bodies into errors. */
@@ -157,13 +176,9 @@ function moveUserinfoToHeader(url: URL, headers: Record<string, string>): Record
   return result;
 }
 
-async function discard(body: Readable & { dump?: () => Promise<void> }): Promise<void> {
-  try {
-    await body.dump?.();
-  } catch {
-    // The body of an answer we reject is of no interest; a failure to drain it neither.
-  }
-  body.destroy();
+/** An answer we do not read: its connection is closed rather than drained. */
+function discard(response: IncomingMessage): void {
+  response.destroy();
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {

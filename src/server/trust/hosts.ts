@@ -29,8 +29,10 @@ export const CAS_ATTEMPTS = 20;
 /**
  * The host an agent credential belongs to. FERRY_E_AGENT_CREDENTIAL_REFUSED when it is malformed,
  * unknown or wrong (one answer for both; the secret is compared in constant time, even when no
- * host has the id), or when the host was revoked (the store is read on every call, so a
- * revocation holds from the next request on).
+ * host has the id), or when the host was revoked. The host's record comes from the context's
+ * HostRecordCache when it has one (kept current by a watch of the store: a revocation holds from
+ * the next request on at the server that made it, and as soon as the store's watch delivers it at
+ * the others), else from the store on every call.
  */
 export async function authenticateAgent(ctx: TrustContext, credential: unknown): Promise<AgentIdentity> {
   const presented = parseSecretToken('ferry-agent', credential);
@@ -40,8 +42,7 @@ export async function authenticateAgent(ctx: TrustContext, credential: unknown):
       'the agent credential is malformed: expected ferry-agent.<host id>.<secret>',
     );
   }
-  const entry = await ctx.kv.get(trustKeys.host(presented.id));
-  const host = entry === undefined ? undefined : parseHostRecord(entry);
+  const host = await readHost(ctx, presented.id);
   if (!secretMatches(presented.secret, host?.credentialSha256) || host === undefined) {
     throw credentialRefused('wrong', 'the agent credential is wrong (unknown host, or another secret)');
   }
@@ -53,6 +54,12 @@ export async function authenticateAgent(ctx: TrustContext, credential: unknown):
     );
   }
   return { hostId: host.id, name: host.name, labels: host.labels };
+}
+
+async function readHost(ctx: TrustContext, hostId: string): Promise<HostRecord | undefined> {
+  if (ctx.hostRecords !== undefined) return ctx.hostRecords.get(hostId);
+  const entry = await ctx.kv.get(trustKeys.host(hostId));
+  return entry === undefined ? undefined : parseHostRecord(entry);
 }
 
 /**
@@ -94,6 +101,7 @@ export async function revokeHost(ctx: TrustContext, hostId: string): Promise<Hos
       success: [{ type: 'put', key: entry.key, value: JSON.stringify(revoked) }],
     });
     if (!result.succeeded) continue;
+    ctx.hostRecords?.written(revoked, result.revision);
     // The name index goes only if it still points at this host.
     await ctx.kv.txn({
       compare: [{ key: nameKey, value: host.id }],

@@ -2,6 +2,7 @@ import { FerryError } from '../../errors/ferry-error.js';
 import { parseLabels, type Labels } from '../../lib/labels.js';
 import type { Clock } from '../../lib/clock.js';
 import type { KvStore } from '../../store/kv/kv.js';
+import type { HostRecordCache } from './host-record-cache.js';
 import {
   newSecretId,
   newSecretToken,
@@ -15,6 +16,8 @@ import { parseJoinTokenRecord, trustKeys, type JoinTokenRecord } from './trust-r
 export interface TrustContext {
   readonly kv: KvStore;
   readonly clock: Clock;
+  /** The hosts' records kept in memory for authentication (without it, each check reads the store). */
+  readonly hostRecords?: HostRecordCache;
 }
 
 export interface CreateJoinTokenOptions {

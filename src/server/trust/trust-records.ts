@@ -48,12 +48,12 @@ export function parseJoinTokenRecord(entry: KvEntry): JoinTokenRecord {
   return { ...record, labels: labelsOf(Object.entries(record.labels)) };
 }
 
-export function parseHostRecord(entry: KvEntry): HostRecord {
+export function parseHostRecord(entry: Pick<KvEntry, 'key' | 'value'>): HostRecord {
   const record = parseRecord(entry, hostSchema);
   return { ...record, labels: labelsOf(Object.entries(record.labels)) };
 }
 
-function parseRecord<T>(entry: KvEntry, schema: z.ZodType<T>): T {
+function parseRecord<T>(entry: Pick<KvEntry, 'key' | 'value'>, schema: z.ZodType<T>): T {
   try {
     return schema.parse(JSON.parse(entry.value));
   } catch (error) {

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../lib/clock.js';
 import type { KvStore } from '../../store/kv/kv.js';
 import { enroll, type Enrollment, type EnrollRequest } from './enroll.js';
+import { HostRecordCache } from './host-record-cache.js';
 import {
   assertSelf,
   authenticateAgent,
@@ -26,8 +27,12 @@ import {
 export class Trust {
   private readonly ctx: TrustContext;
 
-  constructor(kv: KvStore, clock: Clock = systemClock) {
-    this.ctx = { kv, clock };
+  private readonly hostRecords: HostRecordCache;
+
+  /** `onWatchError`: the watch that keeps the hosts' records current failed (they are read again). */
+  constructor(kv: KvStore, clock: Clock = systemClock, onWatchError?: (error: Error) => void) {
+    this.hostRecords = new HostRecordCache(kv, onWatchError);
+    this.ctx = { kv, clock, hostRecords: this.hostRecords };
   }
 
   createJoinToken(
@@ -63,5 +68,10 @@ export class Trust {
 
   listHosts(): Promise<HostSummary[]> {
     return listHosts(this.ctx);
+  }
+
+  /** Ends the watch of the hosts' records (the store is closed after it). */
+  close(): void {
+    this.hostRecords.close();
   }
 }
