@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readKeptFile } from '../kept-file.js';
+
 import path from 'node:path';
 import { z } from 'zod';
-import { FerryError, messageOf } from '../../errors/ferry-error.js';
+import { FerryError } from '../../errors/ferry-error.js';
 import { writePrivateFile } from '../../lib/private-file.js';
 
 /** Who this agent's host is, as enrollment made it: kept beside its credential. */
@@ -33,19 +34,8 @@ export function saveAgentIdentity(dataDir: string, identity: AgentIdentity): voi
  */
 export function readAgentIdentity(dataDir: string): AgentIdentity | undefined {
   const file = identityFile(dataDir);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new FerryError(
-      'FERRY_E_DATA_DIR',
-      `cannot read the agent's identity ${file}: ${messageOf(error)}`,
-      {
-        where: file,
-      },
-    );
-  }
+  const text = readKeptFile(file, "the agent's identity");
+  if (text === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

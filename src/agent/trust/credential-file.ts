@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readKeptFile } from '../kept-file.js';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { FerryError, messageOf } from '../../errors/ferry-error.js';
+import { FerryError } from '../../errors/ferry-error.js';
 import { writePrivateFile } from '../../lib/private-file.js';
 
 /** The file in the agent's data directory that keeps its credential (owner-only). */
@@ -20,19 +21,8 @@ export function saveAgentCredential(dataDir: string, credential: string): void {
  */
 export function readAgentCredential(dataDir: string): string | undefined {
   const file = credentialFile(dataDir);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new FerryError(
-      'FERRY_E_DATA_DIR',
-      `the agent credential file ${file} cannot be read (${messageOf(error)})`,
-      {
-        where: file,
-      },
-    );
-  }
+  const text = readKeptFile(file, 'the agent credential file');
+  if (text === undefined) return undefined;
   const credential = text.trim();
   if (credential === '') {
     throw new FerryError(
