@@ -178,9 +178,10 @@ export async function keepAliveLoad(url, connections = 8) {
 
 /**
  * Starts `ferry up` with hello (2 instances, health every 200 ms, 2 healthy checks) in `dir`
- * (releases already built into dir/dist). Returns ports, env, the daemon, and helpers.
+ * (releases already built into dir/dist). `appYaml` (indented 4) adds to the app's settings,
+ * `topYaml` to the top of the file. Returns ports, env, the daemon, and helpers.
  */
-export async function startFerryWithHello(dir) {
+export async function startFerryWithHello(dir, { appYaml = '', topYaml = '' } = {}) {
   const { spawn, execFileSync } = await import('node:child_process');
   const { writeFileSync } = await import('node:fs');
   const apiPort = await freePort();
@@ -197,7 +198,7 @@ apps:
     listen: "127.0.0.1:${appPort}"
     health: { http: { path: /healthz }, interval: 200ms, healthy_threshold: 2 }
     stop: { grace: 5s }
-`,
+${appYaml}${topYaml}`,
   );
   const home = path.join(dir, 'home');
   const env = { ...process.env, FERRY_HOME: home };

@@ -72,7 +72,7 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
     logger: false,
     forceCloseConnections: true,
     bodyLimit: settings.maxBodyBytes,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // What fails before routing answers Ferry's envelope too.
     frameworkErrors,
     clientErrorHandler,
