@@ -1,4 +1,4 @@
-import { compareNames, type Draft } from './draft.js';
+import type { Draft } from './draft.js';
 import { isInFlight, isJudging } from './target-state.js';
 import type { RolloutTarget } from './types.js';
 import type { TargetReport } from './events.js';
@@ -32,21 +32,23 @@ export function applyReports(d: Draft, reports: readonly TargetReport[]): void {
  * Targets seen for the first time join, in name order: their records then lie in memory in the
  * order the steps walk them. Of several reports of one new target, the latest counts.
  */
-function join(d: Draft, fresh: TargetReport[]): void {
-  // Stable: the reports of one target stay in the order they came.
-  fresh.sort((a, b) => compareNames(a.name, b.name));
-  const added: RolloutTarget[] = [];
-  const seen: number[] = [];
-  const names: string[] = [];
-  for (let k = 0; k < fresh.length; k++) {
-    let report = fresh[k]!;
-    while (k + 1 < fresh.length && fresh[k + 1]!.name === report.name) {
-      k++;
-      if (fresh[k]!.at >= report.at) report = fresh[k]!;
-    }
-    added.push(joined(d, report));
-    seen.push(report.at);
-    names.push(report.name);
+function join(d: Draft, fresh: readonly TargetReport[]): void {
+  // The latest report of each new target (of equal times, the one that came last). A Map, then the
+  // names sorted without a comparator: on a fleet joining at once, a sort calling back into
+  // JavaScript for every comparison was most of the step.
+  const latest = new Map<string, TargetReport>();
+  for (const report of fresh) {
+    const before = latest.get(report.name);
+    if (before === undefined || report.at >= before.at) latest.set(report.name, report);
+  }
+  // The default sort orders by UTF-16 code units, as compareNames does.
+  const names = [...latest.keys()].sort();
+  const added: RolloutTarget[] = new Array<RolloutTarget>(names.length);
+  const seen: number[] = new Array<number>(names.length);
+  for (let k = 0; k < names.length; k++) {
+    const report = latest.get(names[k]!)!;
+    added[k] = joined(d, report);
+    seen[k] = report.at;
   }
   d.insert(added, seen);
   const lkg = d.s.lkg;
