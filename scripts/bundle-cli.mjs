@@ -13,6 +13,7 @@
 // relative to import.meta.url (src/lib/version.ts: ../../package.json) resolve the same.
 import { build } from 'esbuild';
 import { rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,15 +28,56 @@ rmSync(outdir, { recursive: true, force: true });
  * only a command run with a configuration file loads (it is a third of the CLI's code).
  */
 const BUNDLES = [
-  { entry: path.join(dist, 'cli', 'main.js'), out: 'main.js', packages: ['commander'] },
-  { entry: path.join(dist, 'config', 'daemon-settings.js'), out: 'daemon-settings.js', packages: ['yaml'] },
+  { entry: path.join(dist, 'cli', 'main.js'), out: 'main.js', packages: ['commander'], client: true },
+  {
+    entry: path.join(dist, 'config', 'daemon-settings.js'),
+    out: 'daemon-settings.js',
+    packages: ['yaml'],
+    client: true,
+  },
+  // `ferry agent`, which idles on every host of a fleet: one module instead of about 130, and only
+  // the parts of zod it uses (not its 60 locales and JSON Schema tools), are megabytes of its idle
+  // RSS (bench/agent-idle.mjs). The router's client and the installer stay in dist/: they find the
+  // entry files of their processes next to themselves (import.meta.url).
+  {
+    entry: path.join(dist, 'agent', 'process', 'run-agent.js'),
+    out: 'agent.js',
+    packages: ['zod'],
+    outside: [path.join(dist, 'router') + path.sep, path.join(dist, 'agent', 'installer') + path.sep],
+    client: false,
+    zodNamespace: true,
+  },
 ];
+
+/**
+ * zod's `z` is a namespace re-exported by name (`export * as z`): imported so, esbuild keeps all of
+ * zod. Imported as a namespace of zod's classic API module instead (`import * as z`), only what is
+ * used stays. The file is zod's own (`zod/v4/classic/external.js`, which `zod` re-exports).
+ */
+function zodAsNamespace() {
+  const external = path.join(root, 'node_modules', 'zod', 'v4', 'classic', 'external.js');
+  return {
+    name: 'zod-as-namespace',
+    setup(build) {
+      build.onLoad({ filter: /\.js$/ }, async (args) => {
+        if (!args.path.startsWith(dist + path.sep)) return undefined;
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes("import { z } from 'zod';")) return undefined;
+        const contents = text.replace(
+          "import { z } from 'zod';",
+          `import * as z from ${JSON.stringify(external)};`,
+        );
+        return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
+      });
+    },
+  };
+}
 
 /**
  * Keeps out of a bundle: packages it does not take in, and what it imports dynamically from dist/
  * (outside dist/cli): the other bundle, or dist/'s own file (the daemon side).
  */
-function keepOutside(packages) {
+function keepOutside(packages, outside = []) {
   return {
     name: 'keep-outside',
     setup(build) {
@@ -45,9 +87,11 @@ function keepOutside(packages) {
           : { path: args.path, external: true },
       );
       build.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
-        if (args.kind !== 'dynamic-import' || !args.importer.startsWith(dist + path.sep)) return undefined;
+        if (!args.importer.startsWith(dist + path.sep)) return undefined;
         const target = path.resolve(args.resolveDir, args.path);
-        if (target.startsWith(cliDir)) return undefined;
+        const keptOut = outside.some((dir) => target.startsWith(dir));
+        if (args.kind !== 'dynamic-import' && !keptOut) return undefined;
+        if (target.startsWith(cliDir) && !keptOut) return undefined;
         const bundle = BUNDLES.find((candidate) => candidate.entry === target);
         if (bundle) return { path: `./${bundle.out}`, external: true };
         const relative = path.relative(outdir, target).split(path.sep).join('/');
@@ -72,9 +116,12 @@ for (const bundle of BUNDLES) {
     },
     logLevel: 'warning',
     metafile: true,
-    plugins: [keepOutside(bundle.packages)],
+    plugins: [
+      keepOutside(bundle.packages, bundle.outside),
+      ...(bundle.zodNamespace ? [zodAsNamespace()] : []),
+    ],
   });
-  Object.assign(inputs, result.metafile.inputs);
+  if (bundle.client) Object.assign(inputs, result.metafile.inputs);
 }
-// What went into the bundles, for the test that keeps daemon code off the client path.
+// What went into the client's bundles, for the test that keeps daemon code off the client path.
 writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify({ inputs }));

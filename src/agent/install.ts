@@ -6,6 +6,7 @@ import {
 } from '../artifacts/index.js';
 import type { FerryConfig } from '../config/types.js';
 import type { AppHost } from './app-host.js';
+import type { Installer } from './installer/installer.js';
 
 /** Where a release comes from when not from the app's configured artifact (a release recorded by hand). */
 export interface ReleaseOverride {
@@ -17,13 +18,15 @@ export interface ReleaseOverride {
  * Fetches, verifies and unpacks one release of the app into its host's releases/<version>, with the
  * app's artifact settings as the host runs it (limits, checksum policy, retries, pacing) and the
  * host's download cache. An unknown version is explained (FERRY_E_RELEASE_UNKNOWN, with the versions
- * found for a file source). The one install path of `ferry up` and `ferry agent`.
+ * found for a file source). The one install path of `ferry up` and `ferry agent` (whose installs
+ * run in a process of their own: `install`).
  */
 export async function installOnHost(
   host: AppHost,
   version: string,
   override: ReleaseOverride | null,
   cache: FerryConfig['artifacts'],
+  install: Installer = installRelease,
 ): Promise<{ installed: InstalledRelease; url: string; cacheAsked: boolean }> {
   const { artifact } = host.app;
   const configured = artifactSource(artifact, version);
@@ -33,7 +36,7 @@ export async function installOnHost(
   // A file:// artifact is on this host already: a cached copy would only double the disk it takes.
   const { cacheDir, cacheMaxBytes } = cache;
   const cacheAsked = cacheDir !== null && !source.url.startsWith('file:');
-  const installed = await installRelease({
+  const installed = await install({
     releasesDir: host.releasesDir,
     version,
     source,

@@ -19,6 +19,7 @@ import { reapOrphans } from '../../daemon/orphans.js';
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.js';
 import { RouterWatch } from '../../daemon/router-watch.js';
 import { HostAgent } from '../host-agent.js';
+import { childInstaller } from '../installer/child-installer.js';
 import { loadDesiredState } from '../link/desired-file.js';
 import type { AgentLinkStatus } from '../link/agent-link.js';
 import { HttpAgentTransport } from '../link/http-transport.js';
@@ -144,6 +145,7 @@ export class AgentProcess {
         hostFor: (desired) => apps.hostFor(desired),
         hosts: () => apps.all(),
         artifactCache: () => defaults.artifacts,
+        install: childInstaller(),
         clock,
         logger: logger.child({ agent: identity.name }),
         reportEveryMs: this.settings.reportEveryMs ?? REPORT_EVERY_MS,

@@ -22,6 +22,7 @@ import {
 import { tailLog } from '../../supervisor/index.js';
 import type { AppHost } from '../app-host.js';
 import { installOnHost } from '../install.js';
+import type { Installer } from '../installer/installer.js';
 import {
   planApp,
   restartDone,
@@ -41,6 +42,8 @@ export interface ReconcilerDeps {
   readonly hosts: () => Iterable<AppHost>;
   /** The download cache settings in effect. */
   readonly artifactCache: () => FerryConfig['artifacts'];
+  /** Runs an install (installRelease in this process when not given). */
+  readonly install?: Installer;
   /** Told of every install: what was read, and whether the download cache was asked (metrics). */
   readonly onInstalled?: (host: AppHost, installed: InstalledRelease, cacheAsked: boolean) => void;
   /** Something a report shows changed (an install ended, a task ran, a pass finished). */
@@ -276,6 +279,7 @@ export class Reconciler {
         version,
         override,
         this.deps.artifactCache(),
+        this.deps.install,
       );
       this.deps.onInstalled?.(host, installed, cacheAsked);
       const source = { url: redactUrl(url), checksum: installed.checksum };
