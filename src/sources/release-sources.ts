@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AppConfig, ConfigSource } from '../config/types.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
@@ -141,8 +142,8 @@ export function startReleaseSources(opts: ReleaseSourcesOptions): ReleaseSources
     for (const [app, config] of Object.entries<AppConfig>(opts.config.current.apps)) {
       const { github, http } = config.sources;
       if (github !== null) {
-        // The token is part of the fingerprint (a rotated token restarts the watcher); it is never shown.
-        const fingerprint = JSON.stringify({ ...github, token: github.token?.reveal() ?? null });
+        // A rotated token restarts the watcher: the fingerprint holds a digest of it, never the token.
+        const fingerprint = JSON.stringify({ ...github, token: digestOf(github.token?.reveal() ?? '') });
         out.set(`${app}\0github\0${fingerprint}`, {
           app,
           kind: 'github',
@@ -161,7 +162,7 @@ export function startReleaseSources(opts: ReleaseSourcesOptions): ReleaseSources
         });
       }
       if (http !== null) {
-        const fingerprint = JSON.stringify({ ...http, headers: [...http.headers] });
+        const fingerprint = JSON.stringify({ ...http, headers: digestOf(JSON.stringify([...http.headers])) });
         out.set(`${app}\0http\0${fingerprint}`, {
           app,
           kind: 'http',
@@ -257,4 +258,8 @@ export function startReleaseSources(opts: ReleaseSourcesOptions): ReleaseSources
       await Promise.all([...watches].map(([key, watch]) => stopWatch(key, watch)));
     },
   };
+}
+
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -20,6 +20,9 @@ import {
 import { offerNew } from '../offer-new.js';
 import { RateLimited, notBeforeOf, type PollResult, type ReleaseSource } from '../source.js';
 
+/** One request's deadline: a GitHub that hangs must not hold the watcher. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /** Releases read per poll: a burst larger than this between two polls is beyond any debounce. */
 const PER_PAGE = 30;
 
@@ -115,7 +118,7 @@ export function githubSource(opts: GithubSourceOptions): ReleaseSource {
       repo,
       asset_id: asset.id,
       headers: { accept: 'application/octet-stream' },
-      request: { signal },
+      request: { signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) },
     });
     const data = response.data as unknown;
     const bytes =
@@ -176,7 +179,7 @@ export function githubSource(opts: GithubSourceOptions): ReleaseSource {
           repo,
           per_page: PER_PAGE,
           headers: cursor.etag === null ? {} : { 'if-none-match': cursor.etag },
-          request: { signal },
+          request: { signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) },
         });
       } catch (error) {
         if (isRequestError(error) && error.status === 304) return { notBefore: null };
