@@ -4,6 +4,16 @@ import type { ReleaseIntake, Trigger } from '../releases/release.js';
 import type { SourceCursor } from './cursor.js';
 import { compareReleases, type FoundRelease, type ReleaseMark } from './found-release.js';
 
+/** The intake failed on an offer; `progress` is the cursor after the offers made before it. */
+export class OfferFailed extends Error {
+  constructor(
+    readonly progress: SourceCursor,
+    cause: unknown,
+  ) {
+    super(`the release intake failed: ${messageOf(cause)}`, { cause });
+  }
+}
+
 export interface OfferContext {
   readonly app: string;
   readonly env: string | null;
@@ -20,7 +30,8 @@ export interface OfferContext {
  * A release whose artifact cannot be resolved (no single asset, a bad checksums file) is skipped
  * with a logged reason and not remembered, so it is looked at again when the source changes (its
  * assets may still be uploading). An offer the intake fails on (other than a conflict, which would
- * fail again) throws: the cursor is then not advanced and the next poll offers it again.
+ * fail again) throws OfferFailed with the cursor as far as the offers got: the caller keeps that
+ * (with the old validators) and the next poll offers the rest again.
  */
 export async function offerNew(
   ctx: OfferContext,
@@ -56,7 +67,8 @@ export async function offerNew(
         'release offered',
       );
     } catch (error) {
-      if (!isFerryError(error, 'FERRY_E_RELEASE_CONFLICT')) throw error;
+      if (!isFerryError(error, 'FERRY_E_RELEASE_CONFLICT'))
+        throw new OfferFailed({ ...cursor, newest, offered: done }, error);
       ctx.logger.warn(
         { app: ctx.app, version: release.version, reason: messageOf(error) },
         'release refused',

@@ -254,12 +254,24 @@ describe('GitHub releases watcher (real octokit, a local GitHub)', () => {
     intake.failWith = null;
     await sources.pollNow('hello');
     expect(intake.versions()).toEqual(['1.0.0']);
+    // A burst whose second offer fails: the first is not offered again, the rest are.
+    github.publish('acme/hello', release('1.0.1'));
+    github.publish('acme/hello', release('1.0.2'));
+    github.publish('acme/hello', release('1.0.3'));
+    intake.failWith = new Error('store unreachable');
+    intake.failOnly.add('1.0.2');
+    await sources.pollNow('hello');
+    expect(intake.versions()).toEqual(['1.0.0', '1.0.1']);
+    intake.failWith = null;
+    await sources.pollNow('hello');
+    expect(intake.versions()).toEqual(['1.0.0', '1.0.1', '1.0.2', '1.0.3']);
     github.publish('acme/hello', release('1.1.0'));
+    intake.failOnly.clear();
     intake.failWith = new FerryError('FERRY_E_RELEASE_CONFLICT', 'recorded with another checksum', {});
     await sources.pollNow('hello');
     intake.failWith = null;
     await sources.pollNow('hello');
-    expect(intake.versions()).toEqual(['1.0.0']);
+    expect(intake.versions()).toEqual(['1.0.0', '1.0.1', '1.0.2', '1.0.3']);
   });
 
   it('the cursor survives a restart (SQLite store): nothing is offered twice', async () => {

@@ -17,7 +17,7 @@ import {
   type FoundRelease,
   type ResolvedArtifact,
 } from '../found-release.js';
-import { offerNew } from '../offer-new.js';
+import { OfferFailed, offerNew } from '../offer-new.js';
 import { RateLimited, notBeforeOf, type PollResult, type ReleaseSource } from '../source.js';
 
 /** One request's deadline: a GitHub that hangs must not hold the watcher. */
@@ -201,7 +201,14 @@ export function githubSource(opts: GithubSourceOptions): ReleaseSource {
           resolve: () => resolve(release, signal),
         });
       }
-      const next = await offerNew(offerContext, found, cursor);
+      let next;
+      try {
+        next = await offerNew(offerContext, found, cursor);
+      } catch (error) {
+        // What was offered is kept; the validators are not, so the next poll reads the source again.
+        if (error instanceof OfferFailed) await writeCursor(opts.kv, app, 'github', error.progress);
+        throw error;
+      }
       await writeCursor(opts.kv, app, 'github', { ...next, etag: response.headers.etag ?? null });
       const remaining = response.headers['x-ratelimit-remaining'];
       const spent = remaining !== undefined && Number(remaining) <= 0;

@@ -9,9 +9,12 @@ import type { IntakeOutcome, ReleaseCandidate, ReleaseIntake } from '../../relea
 export class RecordingIntake implements ReleaseIntake {
   readonly offers: ReleaseCandidate[] = [];
   failWith: Error | null = null;
+  /** Only offers of these versions fail (all do when empty). */
+  readonly failOnly = new Set<string>();
 
   offer(candidate: ReleaseCandidate): Promise<readonly IntakeOutcome[]> {
-    if (this.failWith !== null) return Promise.reject(this.failWith);
+    if (this.failWith !== null && (this.failOnly.size === 0 || this.failOnly.has(candidate.version)))
+      return Promise.reject(this.failWith);
     this.offers.push(candidate);
     return Promise.resolve([{ env: 'production', action: 'waiting', reason: null, deployment: null }]);
   }
