@@ -33,7 +33,8 @@ const RATE_LIMIT = 5000;
 /**
  * A local server speaking the part of GitHub's REST API the release watcher uses, with response
  * shapes as GitHub documents them: list releases (ETag, 304 without spending the rate limit,
- * x-ratelimit-* headers), a release asset as JSON or bytes (by Accept), browser download URLs, and
+ * x-ratelimit-* headers), a release asset as JSON or (Accept: application/octet-stream) a redirect to
+ * its bytes at a signed storage URL, browser download URLs, and
  * tokens (`Authorization: token|Bearer`). `basePath: '/api/v3'` serves it GitHub Enterprise style.
  */
 export class FakeGithub {
@@ -155,6 +156,13 @@ export class FakeGithub {
       if (asset === undefined || !authorized()) return json(404, { message: 'Not Found' });
       return reply(200, asset.content, { 'content-type': 'application/octet-stream' });
     }
+    const object = /^\/objects\/(\d+)$/.exec(url.pathname);
+    if (object !== null) {
+      const asset = this.assets.get(Number(object[1]));
+      if (asset === undefined || url.searchParams.get('signature') !== 'fake')
+        return json(403, { message: 'Forbidden' });
+      return reply(200, asset.content, { 'content-type': 'application/octet-stream' });
+    }
     if (!url.pathname.startsWith(`${base}/repos/`)) return json(404, { message: 'Not Found' });
     const apiPath = url.pathname.slice(base.length);
     if (!authorized())
@@ -196,8 +204,9 @@ export class FakeGithub {
       const asset = this.assets.get(Number(assetMatch[2]));
       if (asset === undefined || asset.repo !== assetMatch[1]) return json(404, { message: 'Not Found' });
       this.rateUsed += 1;
+      // As GitHub does: the bytes are behind a redirect to a signed, token-less storage URL.
       if (req.headers.accept === 'application/octet-stream')
-        return reply(200, asset.content, { 'content-type': 'application/octet-stream', ...rate() });
+        return reply(302, '', { location: `${this.origin}/objects/${asset.id}?signature=fake`, ...rate() });
       return json(200, { id: asset.id, name: asset.name, size: asset.content.length }, rate());
     }
     return json(404, { message: 'Not Found' });
