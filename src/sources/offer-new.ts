@@ -4,13 +4,16 @@ import type { ReleaseIntake, Trigger } from '../releases/release.js';
 import type { SourceCursor } from './cursor.js';
 import { compareReleases, type FoundRelease, type ReleaseMark } from './found-release.js';
 
-/** The intake failed on an offer; `progress` is the cursor after the offers made before it. */
-export class OfferFailed extends Error {
+/**
+ * A release could not be resolved (its checksums download failed) or the intake failed on it;
+ * `progress` is the cursor after the offers made before it. The message is the cause's.
+ */
+export class OfferInterrupted extends Error {
   constructor(
     readonly progress: SourceCursor,
     cause: unknown,
   ) {
-    super(`the release intake failed: ${messageOf(cause)}`, { cause });
+    super(messageOf(cause), { cause });
   }
 }
 
@@ -29,9 +32,10 @@ export interface OfferContext {
  *
  * A release whose artifact cannot be resolved (no single asset, a bad checksums file) is skipped
  * with a logged reason and not remembered, so it is looked at again when the source changes (its
- * assets may still be uploading). An offer the intake fails on (other than a conflict, which would
- * fail again) throws OfferFailed with the cursor as far as the offers got: the caller keeps that
- * (with the old validators) and the next poll offers the rest again.
+ * assets may still be uploading). A release whose resolution fails (a download), or an offer the
+ * intake fails on (other than a conflict, which would fail again), throws OfferInterrupted with the
+ * cursor as far as the offers got: the caller keeps that (with the old validators) and the next poll
+ * offers the rest again.
  */
 export async function offerNew(
   ctx: OfferContext,
@@ -47,7 +51,12 @@ export async function offerNew(
   let newest: ReleaseMark | null = cursor.newest;
   const done = [...cursor.offered];
   for (const release of todo) {
-    const resolved = await release.resolve();
+    let resolved;
+    try {
+      resolved = await release.resolve();
+    } catch (error) {
+      throw new OfferInterrupted({ ...cursor, newest, offered: done }, error);
+    }
     if ('skip' in resolved) {
       ctx.logger.warn({ app: ctx.app, version: release.version, reason: resolved.skip }, 'release skipped');
       continue;
@@ -68,7 +77,10 @@ export async function offerNew(
       );
     } catch (error) {
       if (!isFerryError(error, 'FERRY_E_RELEASE_CONFLICT'))
-        throw new OfferFailed({ ...cursor, newest, offered: done }, error);
+        throw new OfferInterrupted(
+          { ...cursor, newest, offered: done },
+          new Error(`the release intake failed: ${messageOf(error)}`),
+        );
       ctx.logger.warn(
         { app: ctx.app, version: release.version, reason: messageOf(error) },
         'release refused',

@@ -17,7 +17,7 @@ import {
   type FoundRelease,
   type ResolvedArtifact,
 } from '../found-release.js';
-import { OfferFailed, offerNew } from '../offer-new.js';
+import { OfferInterrupted, offerNew } from '../offer-new.js';
 import { RateLimited, notBeforeOf, type PollResult, type ReleaseSource } from '../source.js';
 
 /** One request's deadline: a GitHub that hangs must not hold the watcher. */
@@ -206,7 +206,7 @@ export function githubSource(opts: GithubSourceOptions): ReleaseSource {
         next = await offerNew(offerContext, found, cursor);
       } catch (error) {
         // What was offered is kept; the validators are not, so the next poll reads the source again.
-        if (error instanceof OfferFailed) await writeCursor(opts.kv, app, 'github', error.progress);
+        if (error instanceof OfferInterrupted) await writeCursor(opts.kv, app, 'github', error.progress);
         throw error;
       }
       await writeCursor(opts.kv, app, 'github', { ...next, etag: response.headers.etag ?? null });

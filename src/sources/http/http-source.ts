@@ -8,7 +8,7 @@ import type { ReleaseIntake } from '../../releases/release.js';
 import type { KvStore } from '../../store/kv/kv.js';
 import { readCursor, writeCursor } from '../cursor.js';
 import { changelogOf, timeOf, type FoundRelease } from '../found-release.js';
-import { OfferFailed, offerNew } from '../offer-new.js';
+import { OfferInterrupted, offerNew } from '../offer-new.js';
 import { RateLimited, notBeforeOf, type PollResult, type ReleaseSource } from '../source.js';
 import { MAX_DOCUMENT_BYTES, parseReleaseDocument } from './release-document.js';
 
@@ -120,7 +120,7 @@ export function httpSource(opts: HttpSourceOptions): ReleaseSource {
         offered = await offerNew(offerContext, found, cursor);
       } catch (error) {
         // What was offered is kept; the validators are not, so the next poll reads the source again.
-        if (error instanceof OfferFailed) await writeCursor(opts.kv, app, 'http', error.progress);
+        if (error instanceof OfferInterrupted) await writeCursor(opts.kv, app, 'http', error.progress);
         throw error;
       }
       await writeCursor(opts.kv, app, 'http', { ...offered, ...next });
