@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileRollout } from './rollout-settings.js';
+import { compileAppSources } from './source-settings.js';
 import { compileAppTriggers, compileTriggers } from './trigger-settings.js';
 import { compileNotifications } from './notifications.js';
 import { parseStoreUrl } from '../store/kv/store-url.js';
@@ -204,6 +205,7 @@ function compileApp(
     keepReleases: raw.keep_releases,
     rollout: compileRollout(raw.rollout, where, problems),
     triggers: compileAppTriggers(raw.triggers, where, environments, ctx.baseDir, problems),
+    sources: compileAppSources(raw.sources, where, environments, ctx, problems),
     router: {
       connectTimeoutMs: raw.router.connect_timeout,
       responseTimeoutMs: raw.router.response_timeout,

@@ -102,6 +102,8 @@ const NEXT_DEPLOYMENT_FIELDS: ReadonlyArray<Field<Side>> = [
   ['hooks', (s) => s.app.hooks],
   ['keep_releases', (s) => s.app.keepReleases],
   ['triggers', (s) => s.app.triggers],
+  // Applied by the release sources as soon as the configuration is live (tokens compare as ***).
+  ['sources', (s) => s.app.sources],
 ];
 
 /**

@@ -18,6 +18,7 @@ import {
 import { HOST_SETTING_DEFAULTS } from './host-defaults.js';
 import { DEFAULT_AGENTS_LISTEN, DEFAULT_API_LISTEN } from './listen-address.js';
 import { parseAmount } from '../rollout/options.js';
+import { appSourcesSchema } from './source-settings.js';
 import { appTriggersSchema, triggersSchema } from './trigger-settings.js';
 import { NOTIFY_EVENTS, NOTIFY_KINDS } from '../notify/events.js';
 
@@ -192,6 +193,8 @@ const app = z.strictObject({
   environments: z.record(z.string(), appEnvironment).default({}),
   /** Webhooks that may deploy the app (docs/triggers.md). */
   triggers: appTriggersSchema.optional(),
+  /** Where Ferry looks for new releases by itself (docs/triggers.md#release-sources). */
+  sources: appSourcesSchema.optional(),
 });
 
 /** Where deployment events are sent (docs/triggers.md#notifications). */

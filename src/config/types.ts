@@ -3,6 +3,7 @@ import type { HealthCheckSpec } from '../health/types.js';
 import type { IpRange, ListenAddress } from './fields.js';
 import type { Labels } from '../lib/labels.js';
 import type { AppRolloutConfig } from './rollout-settings.js';
+import type { AppSourcesConfig } from './source-settings.js';
 import type { AppTriggersConfig, TriggersConfig } from './trigger-settings.js';
 import type { NotificationConfig } from './notifications.js';
 
@@ -154,6 +155,8 @@ export interface AppConfig {
   readonly environments: Readonly<Record<string, AppEnvironmentConfig>>;
   /** Webhooks that may deploy the app; their secrets are never shown. */
   readonly triggers: AppTriggersConfig;
+  /** Where Ferry looks for new releases by itself; the token is never shown. */
+  readonly sources: AppSourcesConfig;
 }
 
 export interface AppEnvironmentConfig {
