@@ -38,14 +38,14 @@ export function policyOf(app: AppConfig, env: string, hasSource = false): AutoDe
 
 /**
  * The environments a release is considered for: the one it names; else those whose `auto_deploy`
- * is configured on; else (defaults only) the app's first environment.
+ * is configured on, and the app's first environment unless it is configured (its default applies).
  */
 export function targetEnvironments(app: AppConfig, named: string | null): readonly string[] {
   if (named !== null) return [named];
-  const envs = Object.keys(app.environments);
-  const configured = envs.filter((env) => app.environments[env]!.autoDeploy !== null);
-  if (configured.length > 0) return configured.filter((env) => app.environments[env]!.autoDeploy!.enabled);
-  return envs.slice(0, 1);
+  return Object.keys(app.environments).filter((env, index) => {
+    const configured = app.environments[env]!.autoDeploy;
+    return configured !== null ? configured.enabled : index === 0;
+  });
 }
 
 /**
