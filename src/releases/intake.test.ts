@@ -56,6 +56,7 @@ class World {
   readonly statuses = new Map<string, ReleaseStatus>();
   current: string | undefined;
   refuse: string | null = null;
+  queueBehind: string | null = null;
   readonly store = {
     getRelease: (_app: string, _env: string, version: string) => {
       const status = this.statuses.get(version);
@@ -74,6 +75,11 @@ class World {
     if (this.refuse !== null)
       return Promise.reject(new FerryError('FERRY_E_DEPLOYMENT_IN_PROGRESS', this.refuse));
     this.deploys.push({ version: request.version, actor });
+    if (this.queueBehind !== null)
+      return Promise.resolve({
+        queued: { heldBy: { owner: this.queueBehind } },
+        replaced: null,
+      } as unknown as DeployResponse);
     this.current = request.version;
     return Promise.resolve({ deployment: { id: `d-${request.version}` } } as unknown as DeployResponse);
   };
@@ -176,6 +182,17 @@ describe('the release intake', () => {
     world.refuse = null;
     await clock.advance(4_000);
     expect(world.deploys.map((d) => d.version)).toEqual(['5.0.0']);
+  });
+
+  it('a deploy queued behind a lock answers queued, and nothing waits in the intake', async () => {
+    const { world, intake } = await setUp('true');
+    world.queueBehind = 'alice';
+    expect((await intake.offer(candidate('7.0.0')))[0]).toMatchObject({
+      action: 'queued',
+      reason: expect.stringMatching(/alice/),
+    });
+    expect(await intake.pending('web', 'production')).toBeNull();
+    expect(world.audits.at(-1)).toMatchObject({ action: 'release-queued', actor: 'webhook:generic:7.0.0' });
   });
 
   it('gives up after its attempts: nothing waits for ever', async () => {

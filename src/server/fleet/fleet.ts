@@ -358,18 +358,19 @@ export class Fleet {
   }
 
   /**
-   * The release enters the ledger when it is rolled out (its URL from the app's artifact settings;
-   * each host verifies it on install), so verdicts and history have it.
+   * The release enters the ledger when it is rolled out (its URL from the release catalog or the
+   * app's artifact settings; each host verifies it on install), so verdicts and history have it.
    */
   private async recordRelease(app: AppConfig, env: string, version: string): Promise<void> {
     const known = await this.deps.store.getRelease(app.name, env, version);
     if (known) return;
+    const own = (await this.deps.artifactOf?.(app.name, version)) ?? null;
     await this.deps.store.upsertRelease({
       app: app.name,
       env,
       version,
-      artifactUrl: redactUrl(app.artifact.url.replaceAll('{version}', version)),
-      checksum: app.artifact.checksum,
+      artifactUrl: redactUrl(own?.url ?? app.artifact.url.replaceAll('{version}', version)),
+      checksum: own !== null ? own.checksum : app.artifact.checksum,
       createdAt: this.deps.clock.now(),
     });
   }
