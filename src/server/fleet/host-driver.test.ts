@@ -5,7 +5,7 @@ import { hostDriver } from './host-driver.js';
 
 describe('the fleet host driver', () => {
   it('names a release recorded with its own artifact in the desired state; others use the template', async () => {
-    let doc: AppOnHost = emptyApp('web', 'production', { config: {}, digest: 'd' } as AppOnHost['spec']);
+    let doc: AppOnHost = emptyApp('web', 'production', { config: {}, digest: 'd' });
     const link = {
       edit: (_target: string, _app: string, _env: string, change: (d: AppOnHost) => AppOnHost) => {
         doc = change(doc);
