@@ -192,6 +192,8 @@ export class Daemon {
       await this.resumeDeployments();
       this.markReady();
       await this.parts!.locks.start();
+      // Releases that were waiting (a window, a debounce) are taken up once deployments may start.
+      await this.releases!.start();
       if (mode !== 'adopt') {
         await this.reconcileRunConfig();
         await this.deployInitialReleases();
@@ -351,7 +353,6 @@ export class Daemon {
       targets: this.targets,
       fleet: this.fleet,
     });
-    await this.releases.start();
     await this.listenForTriggers();
     const api = (this.api = createApiServer({
       control,

@@ -20,6 +20,8 @@ const RETRYABLE = new Set([
   'FERRY_E_LOCKED',
   'FERRY_E_ROLLOUT_IN_PROGRESS',
 ]);
+/** A wake-up that failed (the store away) is tried again after this long. */
+const WAKE_RETRY_MS = 30_000;
 /** Timers wake at least this often (a far window is re-read; setTimeout overflows past 24.8 days). */
 const MAX_TIMER_MS = 6 * 60 * 60 * 1000;
 
@@ -255,9 +257,11 @@ export class KvReleaseIntake implements ReleaseIntake {
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.deps.clock.now()));
     const handle = this.deps.clock.setTimeout(() => {
       if (this.timers.get(key) === handle) this.timers.delete(key);
-      this.serial(app, env, () => this.wake(key)).catch((error: unknown) =>
-        this.deps.logger.error({ err: messageOf(error), app, env }, 'a waiting release could not be decided'),
-      );
+      this.serial(app, env, () => this.wake(key)).catch((error: unknown) => {
+        // The store was away: decided again later, so a waiting release is never left behind.
+        this.deps.logger.error({ err: messageOf(error), app, env }, 'a waiting release could not be decided');
+        this.schedule(app, env, this.deps.clock.now() + WAKE_RETRY_MS);
+      });
     }, delay);
     this.timers.set(key, handle);
   }
