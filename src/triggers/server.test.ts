@@ -35,15 +35,16 @@ afterEach(async () => {
   server = null;
 });
 
-function setup(opts: { refuse?: FerryError } = {}) {
+function setup(opts: { refuse?: FerryError; config?: typeof config } = {}) {
+  const current = opts.config ?? config;
   const clock = new FakeClock(1_700_000_000_000);
   const deploys: Array<{ body: { app: string; version: string; env?: string }; actor: string }> = [];
   const offers: ReleaseCandidate[] = [];
   const audits: AuditEntry[] = [];
   const callbacks: Array<{ url: string; body: RegistryCallback }> = [];
   server = createTriggersServer({
-    settings: config.triggers!,
-    config: { current: config },
+    settings: current.triggers!,
+    config: { current },
     offer: (candidate) => {
       if (opts.refuse) return Promise.reject(opts.refuse);
       offers.push(candidate);
@@ -199,6 +200,29 @@ describe('generic webhooks', () => {
     expect(codes).toEqual([404, 404, 404, 404, 404, 429]);
     await clock.advance(12_000);
     expect((await s.inject({ method: 'POST', url: '/hooks/generic/nope' })).statusCode).toBe(404);
+  });
+
+  it('a url without a checksum for an app whose artifacts need one: 400', async () => {
+    const remote = parseConfig(
+      `
+apps:
+  hello:
+    artifact: { url: "https://releases.example/hello-{version}.tar.gz", checksums: "https://releases.example/SHA256SUMS" }
+    run: { command: node, args: [server.mjs] }
+    listen: 8080
+    triggers: { generic: { secret: ${SECRET} } }
+`,
+      { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } },
+    );
+    const { server: s, clock, offers } = setup({ config: remote });
+    const res = await generic(
+      s,
+      clock,
+      JSON.stringify({ version: '1.5.0', url: 'https://cdn.example/x.tgz' }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toContain('checksum: expected one with url');
+    expect(offers).toEqual([]);
   });
 
   it('a refused offer (another artifact for a recorded version) answers its error and the delivery may be retried', async () => {

@@ -248,6 +248,11 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
         `webhook: expected an X-Ferry-Timestamp (unix seconds) within ${settings.replayWindowMs / 1000}s of now, got ${Number.isNaN(seconds) ? 'none' : `one ${Math.round(skewMs / 1000)}s away`}`,
       );
     const release = parseGeneric(parseJson(body));
+    if (release.artifact?.checksum === null && app.artifact.requireChecksum)
+      throw new FerryError(
+        'FERRY_E_WEBHOOK_PAYLOAD',
+        `webhook payload: checksum: expected one with url (apps.${app.name}.artifact requires checksums), got none`,
+      );
     await recordDelivery(delivery, deliveryId(request, 'x-ferry-delivery'));
     return reply.status(202).send(await offer(request, app, release, trigger.env));
   });
