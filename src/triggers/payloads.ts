@@ -12,6 +12,8 @@ export interface ReleaseRequest {
   /** Where the release is fetched from; null: the app's artifact.url with {version}. */
   readonly artifact?: ReleaseArtifact | null;
   readonly changelog?: string | null;
+  /** When the source made it (ms since the epoch): orders versions that are not semver (commits). */
+  readonly publishedAt?: number | null;
   /** Shown in the audit log (never a secret). */
   readonly detail: Readonly<Record<string, unknown>>;
 }
@@ -132,7 +134,14 @@ const githubPush = z.object({
   after: z.string(),
   deleted: z.boolean().default(false),
   compare: z.string().optional(),
+  head_commit: z.object({ timestamp: z.string().optional() }).nullable().optional(),
 });
+
+/** A time GitHub sends (ISO 8601) in ms, or null when absent or unreadable. */
+function timeOf(text: string | null | undefined): number | null {
+  const ms = text ? Date.parse(text) : NaN;
+  return Number.isNaN(ms) ? null : ms;
+}
 
 /** The version a commit names: the first 12 hex digits of its SHA. */
 function commitVersion(sha: string, where: string): string {
@@ -154,7 +163,11 @@ export function parseGithubPush(
     };
   if (push.deleted || /^0+$/.test(push.after)) return { ignored: `the branch ${branch} was deleted` };
   return {
-    request: { version: commitVersion(push.after, 'after'), detail: { ref: push.ref, commit: push.after } },
+    request: {
+      version: commitVersion(push.after, 'after'),
+      publishedAt: timeOf(push.head_commit?.timestamp),
+      detail: { ref: push.ref, commit: push.after },
+    },
   };
 }
 
@@ -166,6 +179,8 @@ const githubWorkflowRun = z.object({
     head_branch: z.string().nullable().optional(),
     conclusion: z.string().nullable().optional(),
     html_url: z.string().optional(),
+    run_started_at: z.string().optional(),
+    created_at: z.string().optional(),
   }),
 });
 
@@ -191,6 +206,7 @@ export function parseGithubWorkflowRun(
   return {
     request: {
       version: commitVersion(run.head_sha, 'workflow_run.head_sha'),
+      publishedAt: timeOf(run.run_started_at ?? run.created_at),
       detail: {
         workflow: run.name ?? null,
         commit: run.head_sha,

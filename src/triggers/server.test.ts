@@ -336,11 +336,20 @@ describe('GitHub webhooks', () => {
     const { server: s, offers } = setup();
     const sha = '0123456789abcdef0123456789abcdef01234567';
     const push = (ref: string) =>
-      JSON.stringify({ ref, before: '0'.repeat(40), after: sha, repository: { full_name: 'acme/hello' } });
+      JSON.stringify({
+        ref,
+        before: '0'.repeat(40),
+        after: sha,
+        head_commit: { id: sha, timestamp: '2026-11-30T12:00:00+01:00' },
+        repository: { full_name: 'acme/hello' },
+      });
     expect((await github(s, 'push', push('refs/heads/main'), { delivery: 'p-1' })).statusCode).toBe(202);
     const other = await github(s, 'push', push('refs/heads/dev'), { delivery: 'p-2' });
     expect(other.json()).toMatchObject({ accepted: false });
-    expect(offers).toMatchObject([{ version: '0123456789ab', artifact: null }]);
+    // Commits are not semver: their time orders them.
+    expect(offers).toMatchObject([
+      { version: '0123456789ab', artifact: null, publishedAt: Date.UTC(2026, 10, 30, 11) },
+    ]);
   });
 
   it('a workflow run completed with success offers its head commit; failures and other workflows are ignored', async () => {

@@ -204,7 +204,7 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
         version: release.version,
         artifact: release.artifact ?? null,
         changelog: release.changelog ?? null,
-        publishedAt: null,
+        publishedAt: release.publishedAt ?? null,
         env,
         trigger: { kind: 'webhook', actor },
       });

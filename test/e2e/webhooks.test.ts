@@ -40,9 +40,9 @@ describe('webhooks deploy releases', () => {
     const port = await freePort();
     hooks = `http://127.0.0.1:${port}`;
     ferry = await createHarness({
-      extraVersions: ['1.2.0', '0123456789ab'],
+      extraVersions: ['1.2.0', '0123456789ab', 'fedcba987654'],
       top: `triggers: { listen: "127.0.0.1:${port}" }`,
-      appExtra: `    triggers: { generic: { secret: "${SECRET}" }, github: { secret: "${GITHUB_SECRET}", repository: "acme/hello", events: [release, push], branch: main } }\n`,
+      appExtra: `    triggers: { generic: { secret: "${SECRET}" }, github: { secret: "${GITHUB_SECRET}", repository: "acme/hello", events: [release, push, workflow_run], branch: main, workflow: build } }\n`,
     });
     await ferry.start();
   }, 120_000);
@@ -126,6 +126,25 @@ describe('webhooks deploy releases', () => {
     expect(audited(ferry.home, 'release-deploy').map((a) => a.actor)).toContain('webhook:github:gh-push-1');
   }, 120_000);
 
+  it('a workflow run completed with success deploys its head commit; a failed run deploys nothing', async () => {
+    const run = (conclusion: string) =>
+      JSON.stringify({
+        action: 'completed',
+        workflow_run: {
+          name: 'build',
+          head_branch: 'main',
+          head_sha: 'fedcba9876543210fedcba9876543210fedcba98',
+          conclusion,
+        },
+        repository: { full_name: 'acme/hello' },
+      });
+    const failed = await github('workflow_run', run('failure'), 'gh-run-0');
+    expect(await failed.json()).toMatchObject({ accepted: false });
+    const res = await github('workflow_run', run('success'), 'gh-run-1');
+    expect(res.status, await res.clone().text()).toBe(202);
+    await waitFor('fedcba987654 to serve', async () => (await current()) === 'fedcba987654', 60_000);
+  }, 120_000);
+
   it('a delivery replayed after the daemon restarted is still refused', async () => {
     await ferry.kill9();
     await ferry.start();
@@ -139,7 +158,7 @@ describe('webhooks deploy releases', () => {
       'gh-push-1',
     );
     expect(again.status).toBe(409);
-    expect(await current()).toBe('0123456789ab');
+    expect(await current()).toBe('fedcba987654');
   }, 120_000);
 
   function github(event: string, body: string, delivery: string): Promise<Response> {
