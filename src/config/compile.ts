@@ -13,6 +13,7 @@ import { artifactCacheDir } from './host-defaults.js';
 import { resolveDataDir } from './home.js';
 import type { RawApp, RawConfig } from './schema.js';
 import type { AppConfig, AppEnvironmentConfig, FerryConfig, HealthCheckConfig } from './types.js';
+import { compileAutoDeploy } from './auto-deploy.js';
 
 export const DEFAULT_ENVIRONMENT = 'production';
 export const DEFAULT_CANARY_STEPS = [
@@ -139,6 +140,11 @@ function compileApp(
       listen: listen ?? { host: '127.0.0.1', port: 0 },
       instances: override?.instances ?? raw.instances,
       env: ownRecord(Object.entries({ ...raw.run.env, ...override?.env })),
+      autoDeploy: compileAutoDeploy(
+        override?.auto_deploy,
+        `${where}.environments.${env}.auto_deploy`,
+        problems,
+      ),
     };
   });
   if (raw.run.group !== undefined && raw.run.user === undefined) {

@@ -307,6 +307,7 @@ describe('ferry.yaml validation', () => {
       listen: { host: '127.0.0.1', port: 8080 },
       instances: 1,
       env: {},
+      autoDeploy: null,
     });
     expect(Object.isFrozen(hello.health)).toBe(true);
     expect(config.artifacts).toEqual({
@@ -347,6 +348,7 @@ describe('ferry.yaml validation', () => {
       listen: { host: '127.0.0.1', port: 9000 },
       instances: 1,
       env: { MODE: 'test' },
+      autoDeploy: null,
     });
     expect(config.apps.hello!.environments.production!.instances).toBe(3);
   });

@@ -20,6 +20,7 @@ import { DEFAULT_AGENTS_LISTEN, DEFAULT_API_LISTEN } from './listen-address.js';
 import { parseAmount } from '../rollout/options.js';
 import { appSourcesSchema } from './source-settings.js';
 import { appTriggersSchema, triggersSchema } from './trigger-settings.js';
+import { autoDeploySchema } from './auto-deploy.js';
 import { NOTIFY_EVENTS, NOTIFY_KINDS } from '../notify/events.js';
 
 /**
@@ -173,6 +174,8 @@ const appEnvironment = z.strictObject({
   listen: listen.optional(),
   instances: positiveInt('a number of instances').optional(),
   env: envVars.optional(),
+  /** Whether new releases deploy by themselves here, and under which policy (docs/triggers.md#policies). */
+  auto_deploy: autoDeploySchema.optional(),
 });
 
 const app = z.strictObject({

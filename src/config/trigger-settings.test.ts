@@ -59,6 +59,8 @@ describe('triggers in ferry.yaml', () => {
         env: null,
         events: ['release'],
         prereleases: false,
+        branch: null,
+        workflow: null,
       },
       registry: { repository: 'acme/hello', env: null, token: 'tok-0123456789abcdef' },
     });
@@ -85,6 +87,16 @@ describe('triggers in ferry.yaml', () => {
       "apps.hello.triggers.generic: expected secret or secret_file (the webhook's shared secret), got neither",
       'apps.hello.triggers.generic.env: expected one of the declared environments (production), got "staging"',
       expect.stringMatching(/^apps\.hello\.triggers\.registry\.token_file: expected a readable file, got /),
+    ]);
+  });
+
+  it('push needs the branch it deploys from', () => {
+    expect(
+      problems(`${base}    triggers:
+      github: { secret: "0123456789abcdef0", repository: acme/hello, events: [push] }
+`),
+    ).toEqual([
+      'apps.hello.triggers.github.branch: expected the branch whose pushes deploy (events has push), got none',
     ]);
   });
 });

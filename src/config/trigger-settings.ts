@@ -45,6 +45,10 @@ export const triggersSchema = z.strictObject({
     .prefault({}),
 });
 
+/** The GitHub events that may deploy an app. */
+export const GITHUB_EVENTS = ['release', 'push', 'workflow_run'] as const;
+export type GithubEvent = (typeof GITHUB_EVENTS)[number];
+
 /** `apps.<app>.triggers`: which webhooks may deploy the app (docs/triggers.md). */
 export const appTriggersSchema = z.strictObject({
   generic: z.strictObject({ ...secretSource, env: name('an environment name').optional() }).optional(),
@@ -53,10 +57,11 @@ export const appTriggersSchema = z.strictObject({
       ...secretSource,
       repository: repository('a GitHub repository'),
       env: name('an environment name').optional(),
-      events: z
-        .array(z.enum(['release']))
-        .min(1)
-        .default(['release']),
+      events: z.array(z.enum(GITHUB_EVENTS)).min(1).default(['release']),
+      /** `push`: the branch whose pushes deploy; `workflow_run`: the branch its runs must be on. */
+      branch: z.string().min(1).max(255).optional(),
+      /** `workflow_run`: only runs of the workflow of this name deploy. */
+      workflow: z.string().min(1).max(255).optional(),
       /** Prereleases are deployed too when set; drafts never are. */
       prereleases: z.boolean().default(false),
     })
@@ -90,8 +95,12 @@ export interface AppTriggersConfig {
     readonly secret: string;
     readonly repository: string;
     readonly env: string | null;
-    readonly events: readonly 'release'[];
+    readonly events: readonly GithubEvent[];
     readonly prereleases: boolean;
+    /** The branch pushes deploy from (and workflow runs must be on); null: none named. */
+    readonly branch: string | null;
+    /** The workflow whose successful runs deploy; null: any. */
+    readonly workflow: string | null;
   } | null;
   readonly registry: {
     readonly repository: string;
@@ -157,6 +166,11 @@ export function compileAppTriggers(
     return inline ?? null;
   };
   const { generic, github, registry } = raw;
+  if (github?.events.includes('push') && github.branch === undefined)
+    problems.push({
+      path: `${where}.triggers.github.branch`,
+      message: 'expected the branch whose pushes deploy (events has push), got none',
+    });
   return {
     generic: generic
       ? {
@@ -171,6 +185,8 @@ export function compileAppTriggers(
           env: envOf('github', github.env),
           events: github.events,
           prereleases: github.prereleases,
+          branch: github.branch ?? null,
+          workflow: github.workflow ?? null,
         }
       : null,
     registry: registry

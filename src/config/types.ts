@@ -6,6 +6,7 @@ import type { AppRolloutConfig } from './rollout-settings.js';
 import type { AppSourcesConfig } from './source-settings.js';
 import type { AppTriggersConfig, TriggersConfig } from './trigger-settings.js';
 import type { NotificationConfig } from './notifications.js';
+import type { AutoDeployPolicy } from './auto-deploy.js';
 
 /** ferry.yaml compiled: plain units (ms, ratios), defaults applied, paths absolute, frozen. */
 export interface FerryConfig {
@@ -163,4 +164,6 @@ export interface AppEnvironmentConfig {
   readonly listen: ListenAddress;
   readonly instances: number;
   readonly env: Readonly<Record<string, string>>;
+  /** `auto_deploy` as configured; null: the default (on where the app has a trigger or source). */
+  readonly autoDeploy: AutoDeployPolicy | null;
 }

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DESIRED_FILE } from '../agent/link/desired-file.js';
+import { PENDING_PREFIX } from '../releases/intake.js';
 import { QUEUE_PREFIX } from '../server/locks/deploy-queue.js';
 import type { KvStore } from '../store/kv/kv.js';
 import { openSqliteKvStore } from '../store/kv/sqlite-kv.js';
@@ -23,8 +24,9 @@ export async function openControlKv(paths: DaemonPaths, url: string | null = nul
 
 /**
  * `ferry up --reset`: the hosts' desired states go with the rest, and so does the agent's copy; so
- * do the deploys queued behind locks (asked of a state that is gone). Locks stay: an operator's
- * freeze holds through a reset, and ends by itself.
+ * do the deploys queued behind locks and the releases waiting in the intake (asked of a state that is
+ * gone). Locks stay: an operator's freeze holds through a reset, and ends by itself; so do the release
+ * catalog and the webhooks' delivery ids (a replay stays a replay).
  */
 export async function resetControlKv(kv: KvStore, paths: DaemonPaths): Promise<void> {
   await kv.txn({
@@ -32,6 +34,7 @@ export async function resetControlKv(kv: KvStore, paths: DaemonPaths): Promise<v
     success: [
       { type: 'delete-prefix', prefix: '/hosts/' },
       { type: 'delete-prefix', prefix: QUEUE_PREFIX },
+      { type: 'delete-prefix', prefix: PENDING_PREFIX },
     ],
   });
   forgetKeptDesiredState(paths);

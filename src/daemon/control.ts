@@ -36,6 +36,7 @@ import { FerryError } from '../errors/ferry-error.js';
 import type { EventFilter, EventPublisher } from '../events/publisher.js';
 import type { Deployer } from '../runtime/deployer.js';
 import { toDeployment } from '../runtime/deployment-view.js';
+import type { Releases } from '../releases/release.js';
 import type { Store } from '../store/store.js';
 import { tailLog } from '../supervisor/index.js';
 import type { LiveCounters } from '../runtime/desired/live-counters.js';
@@ -50,6 +51,8 @@ import { lockedError } from '../server/locks/lock-errors.js';
 export class DaemonControl implements ControlPlane {
   constructor(
     private readonly deps: {
+      /** The release catalog and the intake (`ferry release add`, the API). */
+      readonly releases: Releases;
       /** The configuration in effect (`ferry apply` replaces it). */
       readonly config: ConfigSource;
       readonly store: Store;

@@ -33,6 +33,9 @@ import {
 } from '../supervisor/index.js';
 import { listenForAgents, type AgentsListener } from '../server/agents-listener.js';
 import { listenForTriggers, type TriggersListener } from '../triggers/listener.js';
+import { catalogArtifacts } from '../releases/artifact-of.js';
+import { KvReleaseCatalog } from '../releases/kv-catalog.js';
+import { createReleasePart, type ReleasePart } from './release-part.js';
 import { ConfigApplier, type ConfigApplied } from './config-apply.js';
 import { unconfiguredApp } from './unconfigured-app.js';
 import { adoptRunning, type AdoptedApp } from './adopt-running.js';
@@ -119,6 +122,9 @@ export class Daemon {
   private agents: AgentsListener | null = null;
   /** Where webhooks deploy releases, when the configuration has triggers (docs/triggers.md). */
   private triggers: TriggersListener | null = null;
+  /** Releases found by sources, webhooks and users, and the intake that deploys them (docs/triggers.md). */
+  private catalog: KvReleaseCatalog | null = null;
+  private releases: ReleasePart | null = null;
   /** Rollouts over targets outside Ferry (`/v1/targets`), on the key-value store. */
   private targets: ExternalTargets | null = null;
   /** The rollouts of environments on enrolled hosts. */
@@ -186,6 +192,8 @@ export class Daemon {
       await this.resumeDeployments();
       this.markReady();
       await this.parts!.locks.start();
+      // Releases that were waiting (a window, a debounce) are taken up once deployments may start.
+      await this.releases!.start();
       if (mode !== 'adopt') {
         await this.reconcileRunConfig();
         await this.deployInitialReleases();
@@ -257,6 +265,7 @@ export class Daemon {
       tickMs: this.opts.tickMs ?? 100,
       accounts: this.accounts,
       knownSecrets: [this.token],
+      artifactOf: catalogArtifacts((this.catalog = new KvReleaseCatalog(this.kv!))),
     });
     this.router = parts.router;
     this.supervisor = parts.supervisor;
@@ -305,8 +314,22 @@ export class Daemon {
       decisions: new RecentDecisions({ clock: systemClock, logger: this.logger! }),
       clock: systemClock,
       logger: this.logger!.child({ part: 'fleet' }),
+      artifactOf: catalogArtifacts(this.catalog!),
     });
-    const control = new DaemonControl({
+    // The intake deploys through the control's deploy path, which the control gets from here.
+    let control: DaemonControl | null = null;
+    this.releases = createReleasePart({
+      kv: this.kv!,
+      catalog: this.catalog!,
+      config: this.live,
+      store: this.store!,
+      control: { deploy: (body, actor) => control!.deploy(body, actor) },
+      fleet: this.fleet,
+      clock: systemClock,
+      logger: this.logger!.child({ part: 'releases' }),
+    });
+    control = new DaemonControl({
+      releases: this.releases.releases,
       config: this.live,
       store: this.store!,
       deployer: this.deployer!,
@@ -330,7 +353,7 @@ export class Daemon {
       targets: this.targets,
       fleet: this.fleet,
     });
-    await this.listenForTriggers(control);
+    await this.listenForTriggers();
     const api = (this.api = createApiServer({
       control,
       token: this.token,
@@ -355,15 +378,17 @@ export class Daemon {
     if (metricsListen !== null) this.metricsServer = await listenMetrics(this.metrics!, metricsListen);
   }
 
-  /** Webhooks deploy through `ferry deploy`'s path, on an address of their own (`triggers` in ferry.yaml). */
-  private async listenForTriggers(control: DaemonControl): Promise<void> {
+  /** Webhooks offer releases to the intake, on an address of their own (`triggers` in ferry.yaml). */
+  private async listenForTriggers(): Promise<void> {
     const settings = this.live.current.triggers;
     if (settings === null) return;
     const store = this.store!;
+    const releases = this.releases!;
     this.triggers = await listenForTriggers({
       settings,
       config: this.live,
-      deploy: (body, actor) => control.deploy(body, actor),
+      offer: (candidate) => releases.intake.offer(candidate),
+      deliveries: releases.deliveries,
       audit: (entry) => store.audit(entry),
       clock: systemClock,
       logger: this.logger!.child({ part: 'triggers' }),
@@ -684,6 +709,7 @@ export class Daemon {
     await this.api?.close();
     await this.agents?.close();
     await this.triggers?.close();
+    await this.releases?.stop();
     await this.targets?.close();
     await this.fleet?.close();
     await this.metricsServer?.close();

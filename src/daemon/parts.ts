@@ -12,6 +12,7 @@ import { Deployer } from '../runtime/deployer.js';
 import { HostAgent } from '../agent/host-agent.js';
 import { InProcessAgentTransport } from '../agent/link/in-process-transport.js';
 import { DesiredEffects } from '../runtime/desired/desired-effects.js';
+import type { ArtifactResolver } from '../releases/artifact-of.js';
 import { ExchangeHostLink } from '../runtime/desired/exchange-link.js';
 import { TrafficWindows } from '../runtime/desired/traffic-windows.js';
 import { HostExchange } from '../server/agent-api/host-exchange.js';
@@ -74,6 +75,8 @@ export function assembleParts(opts: {
   readonly accounts: ReadonlyMap<string, RunAccount>;
   /** The daemon's own secrets (the API token): never quoted in an app's evidence. */
   readonly knownSecrets: readonly string[];
+  /** A release's own artifact (the release catalog's); absent: the app's artifact.url. */
+  readonly artifactOf?: ArtifactResolver;
 }): DaemonParts {
   const { config, paths, store, logger } = opts;
   const hosts = new Map<string, AppHost>();
@@ -146,7 +149,15 @@ export function assembleParts(opts: {
     },
   });
   const windows = new TrafficWindows(now);
-  const effects = new DesiredEffects({ link, hostOf: () => LOCAL_HOST, store, config, windows, now });
+  const effects = new DesiredEffects({
+    link,
+    hostOf: () => LOCAL_HOST,
+    store,
+    config,
+    windows,
+    now,
+    ...(opts.artifactOf ? { artifactOf: opts.artifactOf } : {}),
+  });
   const agent = new HostAgent({
     hostId: LOCAL_HOST,
     labels: {},

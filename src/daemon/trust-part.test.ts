@@ -57,6 +57,7 @@ async function setup() {
     () => exchange.close(),
   );
   const control = new DaemonControl({
+    releases: unused('releases'),
     config: unused('config'),
     store: unused('store'),
     deployer: unused('deployer'),

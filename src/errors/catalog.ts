@@ -185,7 +185,8 @@ export const catalog = {
   FERRY_E_RELEASE_CONFLICT: {
     http: 409,
     exit: 1,
-    summary: 'a release of that version is already installed with other content; releases are immutable',
+    summary:
+      'a release of that version is already installed or recorded with another artifact or content; releases are immutable',
   },
 
   // ferry install (stretcher-compatible manifests)

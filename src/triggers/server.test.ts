@@ -5,7 +5,7 @@ import { FerryError } from '../errors/ferry-error.js';
 import { FakeClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import type { AuditEntry } from '../store/store.js';
-import type { DeployBody } from '../api/types.js';
+import type { IntakeOutcome, ReleaseCandidate } from '../releases/release.js';
 import type { RegistryCallback } from './callback.js';
 import { createTriggersServer } from './server.js';
 import { signPayload } from './signature.js';
@@ -23,7 +23,7 @@ apps:
     listen: 8080
     triggers:
       generic: { secret: ${SECRET} }
-      github: { secret: ${GH_SECRET}, repository: acme/hello }
+      github: { secret: ${GH_SECRET}, repository: acme/hello, events: [release, push, workflow_run], branch: main, workflow: build }
       registry: { repository: acme/hello, token: ${TOKEN} }
 `,
   { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } },
@@ -35,18 +35,31 @@ afterEach(async () => {
   server = null;
 });
 
-function setup(opts: { refuse?: FerryError } = {}) {
+function setup(opts: { refuse?: FerryError; config?: typeof config } = {}) {
+  const current = opts.config ?? config;
   const clock = new FakeClock(1_700_000_000_000);
-  const deploys: Array<{ body: DeployBody; actor: string }> = [];
+  const deploys: Array<{ body: { app: string; version: string; env?: string }; actor: string }> = [];
+  const offers: ReleaseCandidate[] = [];
   const audits: AuditEntry[] = [];
   const callbacks: Array<{ url: string; body: RegistryCallback }> = [];
   server = createTriggersServer({
-    settings: config.triggers!,
-    config: { current: config },
-    deploy: (body, actor) => {
+    settings: current.triggers!,
+    config: { current },
+    offer: (candidate) => {
       if (opts.refuse) return Promise.reject(opts.refuse);
-      deploys.push({ body, actor });
-      return Promise.resolve({});
+      offers.push(candidate);
+      const { app, version, env } = candidate;
+      deploys.push({
+        body: { app, version, ...(env !== null ? { env } : {}) },
+        actor: candidate.trigger.actor,
+      });
+      const outcome: IntakeOutcome = {
+        env: env ?? 'production',
+        action: 'deployed',
+        reason: null,
+        deployment: 'd',
+      };
+      return Promise.resolve([outcome]);
     },
     audit: (entry) => {
       audits.push(entry);
@@ -59,7 +72,7 @@ function setup(opts: { refuse?: FerryError } = {}) {
       return Promise.resolve();
     },
   });
-  return { server, clock, deploys, audits, callbacks };
+  return { server, clock, deploys, offers, audits, callbacks };
 }
 
 function generic(
@@ -87,7 +100,12 @@ describe('generic webhooks', () => {
     const { server: s, clock, deploys, audits } = setup();
     const res = await generic(s, clock, '{"version":"1.1.0","changelog":"fixes"}');
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toMatchObject({ accepted: true, app: 'hello', version: '1.1.0' });
+    expect(res.json()).toMatchObject({
+      accepted: true,
+      app: 'hello',
+      version: '1.1.0',
+      outcomes: [{ env: 'production', action: 'deployed' }],
+    });
     expect(deploys).toEqual([{ body: { app: 'hello', version: '1.1.0' }, actor: 'webhook:generic:d-1' }]);
     expect(audits).toMatchObject([
       { action: 'webhook-deploy', actor: 'webhook:generic:d-1', target: 'app/hello' },
@@ -184,14 +202,70 @@ describe('generic webhooks', () => {
     expect((await s.inject({ method: 'POST', url: '/hooks/generic/nope' })).statusCode).toBe(404);
   });
 
-  it('a refused deploy (a lock) answers its error and the delivery may be retried', async () => {
+  it('a url without a checksum for an app whose artifacts need one: 400', async () => {
+    const remote = parseConfig(
+      `
+apps:
+  hello:
+    artifact: { url: "https://releases.example/hello-{version}.tar.gz", checksums: "https://releases.example/SHA256SUMS" }
+    run: { command: node, args: [server.mjs] }
+    listen: 8080
+    triggers: { generic: { secret: ${SECRET} } }
+`,
+      { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } },
+    );
+    const { server: s, clock, offers } = setup({ config: remote });
+    const res = await generic(
+      s,
+      clock,
+      JSON.stringify({ version: '1.5.0', url: 'https://cdn.example/x.tgz' }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toContain('checksum: expected one with url');
+    expect(offers).toEqual([]);
+  });
+
+  it('a refused offer (another artifact for a recorded version) answers its error and the delivery may be retried', async () => {
     const { server: s, clock } = setup({
-      refuse: new FerryError('FERRY_E_LOCKED', 'hello is locked in production'),
+      refuse: new FerryError('FERRY_E_RELEASE_CONFLICT', 'release 1.1.0 of hello is already recorded'),
     });
     const res = await generic(s, clock, '{"version":"1.1.0"}');
-    expect(res.statusCode).toBe(423);
-    expect(res.json().error.code).toBe('FERRY_E_LOCKED');
-    expect((await generic(s, clock, '{"version":"1.1.0"}')).json().error.code).toBe('FERRY_E_LOCKED');
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('FERRY_E_RELEASE_CONFLICT');
+    expect((await generic(s, clock, '{"version":"1.1.0"}')).json().error.code).toBe(
+      'FERRY_E_RELEASE_CONFLICT',
+    );
+  });
+
+  it('a release with its own artifact: url and checksum offered; bad ones refused with 400', async () => {
+    const { server: s, clock, offers } = setup();
+    const sum = 'a'.repeat(64);
+    const body = JSON.stringify({
+      version: '1.4.0',
+      env: 'production',
+      url: 'https://cdn.example/h-1.4.0.tgz',
+      checksum: sum,
+    });
+    expect((await generic(s, clock, body, { delivery: 'u-1' })).statusCode).toBe(202);
+    expect(offers).toMatchObject([
+      {
+        version: '1.4.0',
+        env: 'production',
+        artifact: { url: 'https://cdn.example/h-1.4.0.tgz', checksum: `sha256:${sum}` },
+        trigger: { kind: 'webhook', actor: 'webhook:generic:u-1' },
+      },
+    ]);
+    for (const [i, bad] of [
+      { version: '1.5.0', url: 'file:///etc/passwd' },
+      { version: '1.5.0', url: 'ftp://host/x.tgz' },
+      { version: '1.5.0', url: 'https://cdn.example/x.tgz', checksum: 'sha256:abc' },
+      { version: '1.5.0', checksum: sum },
+    ].entries()) {
+      const res = await generic(s, clock, JSON.stringify(bad), { delivery: `bad-${i}` });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('FERRY_E_WEBHOOK_PAYLOAD');
+    }
+    expect(offers).toHaveLength(1);
   });
 });
 
@@ -249,13 +323,58 @@ describe('GitHub webhooks', () => {
     for (const [i, [event, body]] of [
       ['release', releaseEvent({ prerelease: true })],
       ['release', releaseEvent({ action: 'created' })],
-      ['push', releaseEvent()],
+      ['issues', releaseEvent()],
     ].entries()) {
       const res = await github(s, event!, body!, { delivery: `i-${i}` });
       expect(res.statusCode).toBe(202);
       expect(res.json()).toMatchObject({ accepted: false });
     }
     expect(deploys).toEqual([]);
+  });
+
+  it('a push to the configured branch offers its head commit; other branches are ignored', async () => {
+    const { server: s, offers } = setup();
+    const sha = '0123456789abcdef0123456789abcdef01234567';
+    const push = (ref: string) =>
+      JSON.stringify({
+        ref,
+        before: '0'.repeat(40),
+        after: sha,
+        head_commit: { id: sha, timestamp: '2026-11-30T12:00:00+01:00' },
+        repository: { full_name: 'acme/hello' },
+      });
+    expect((await github(s, 'push', push('refs/heads/main'), { delivery: 'p-1' })).statusCode).toBe(202);
+    const other = await github(s, 'push', push('refs/heads/dev'), { delivery: 'p-2' });
+    expect(other.json()).toMatchObject({ accepted: false });
+    // Commits are not semver: their time orders them.
+    expect(offers).toMatchObject([
+      { version: '0123456789ab', artifact: null, publishedAt: Date.UTC(2026, 10, 30, 11) },
+    ]);
+  });
+
+  it('a workflow run completed with success offers its head commit; failures and other workflows are ignored', async () => {
+    const { server: s, offers } = setup();
+    const run = (conclusion: string, name = 'build') =>
+      JSON.stringify({
+        action: 'completed',
+        workflow_run: {
+          name,
+          head_sha: 'fedcba9876543210fedcba9876543210fedcba98',
+          head_branch: 'main',
+          conclusion,
+        },
+        repository: { full_name: 'acme/hello' },
+      });
+    expect((await github(s, 'workflow_run', run('success'), { delivery: 'w-1' })).statusCode).toBe(202);
+    expect((await github(s, 'workflow_run', run('failure'), { delivery: 'w-2' })).json()).toMatchObject({
+      accepted: false,
+    });
+    expect(
+      (await github(s, 'workflow_run', run('success', 'lint'), { delivery: 'w-3' })).json(),
+    ).toMatchObject({
+      accepted: false,
+    });
+    expect(offers).toMatchObject([{ version: 'fedcba987654' }]);
   });
 
   it('a forged signature: 401, nothing deployed', async () => {

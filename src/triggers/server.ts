@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { clientErrorHandler, errorBody, frameworkErrors, MAX_PARAM_LENGTH } from '../api/errors.js';
-import type { DeployBody } from '../api/types.js';
 import type { AppConfig, ConfigSource } from '../config/types.js';
 import type { TriggersConfig } from '../config/trigger-settings.js';
 import { FerryError, isFerryError, messageOf } from '../errors/ferry-error.js';
@@ -9,11 +8,14 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { AuditEntry } from '../store/store.js';
 import { answerRegistryCallback, type RegistryCallback } from './callback.js';
-import { DeliveryLog } from './delivery-log.js';
+import type { IntakeOutcome, ReleaseCandidate } from '../releases/release.js';
+import { DeliveryLog, memoryDeliveries, type DeliveryRecorder } from './delivery-log.js';
 import {
   githubRepository,
   parseGeneric,
+  parseGithubPush,
   parseGithubRelease,
+  parseGithubWorkflowRun,
   parseJson,
   parseRegistryPush,
   registryVersion,
@@ -27,8 +29,10 @@ export interface TriggersDeps {
   readonly settings: TriggersConfig;
   /** The apps' triggers are read at each delivery: `ferry apply` changes them. */
   readonly config: ConfigSource;
-  /** The deploy path of `ferry deploy` (DaemonControl.deploy): locks, the fleet and queues apply. */
-  readonly deploy: (body: DeployBody, actor: string) => Promise<unknown>;
+  /** The release intake (ReleaseIntake.offer): the catalog, the policies, then `ferry deploy`'s path. */
+  readonly offer: (candidate: ReleaseCandidate) => Promise<readonly IntakeOutcome[]>;
+  /** Where delivery ids are kept (the KV store in the daemon); default: in memory only. */
+  readonly deliveries?: (memory: DeliveryLog) => DeliveryRecorder;
   readonly audit: (entry: AuditEntry) => Promise<void>;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -46,8 +50,8 @@ interface Delivery {
 }
 
 const DELIVERY_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-// Ids are kept a day: GitHub redelivers by hand from its settings page long after the timestamp window.
-const DELIVERY_RETAIN_MS = 24 * 60 * 60 * 1000;
+/** Ids are kept a day: GitHub redelivers by hand from its settings page long after the timestamp window. */
+export const DELIVERY_RETAIN_MS = 24 * 60 * 60 * 1000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -62,7 +66,8 @@ declare module 'fastify' {
  */
 export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
   const { settings, clock, logger } = deps;
-  const deliveries = new DeliveryLog({ clock, retainMs: DELIVERY_RETAIN_MS, maxEntries: 50_000 });
+  const memory = new DeliveryLog({ clock, retainMs: DELIVERY_RETAIN_MS, maxEntries: 50_000 });
+  const deliveries = deps.deliveries?.(memory) ?? memoryDeliveries(memory);
   const limit = new RateLimit({
     clock,
     requests: settings.rateLimit.requests,
@@ -155,9 +160,9 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
       );
     return id;
   };
-  const recordDelivery = (delivery: Delivery, id: string): void => {
+  const recordDelivery = async (delivery: Delivery, id: string): Promise<void> => {
     delivery.id = id;
-    if (!deliveries.record(delivery.source, id))
+    if (!(await deliveries.record(delivery.source, id)))
       throw new FerryError(
         'FERRY_E_WEBHOOK_REPLAY',
         `webhook: delivery ${id} was received before; it is not deployed twice`,
@@ -179,8 +184,11 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
       );
     return found;
   };
-  /** Deploys through `ferry deploy`'s path; a refusal (a lock, a deployment running) lets the sender retry. */
-  const deploy = async (
+  /**
+   * Offers the release to the intake (which deploys it where the app's policies allow); a refusal
+   * (an unknown environment, a conflicting artifact) lets the sender retry the delivery.
+   */
+  const offer = async (
     request: FastifyRequest,
     app: AppConfig,
     release: ReleaseRequest,
@@ -189,15 +197,29 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
     const delivery = request.ferryDelivery!;
     const env = release.env ?? triggerEnv;
     const actor = `webhook:${delivery.source}:${delivery.id ?? '-'}`;
+    let outcomes: readonly IntakeOutcome[];
     try {
-      await deps.deploy({ app: app.name, version: release.version, ...(env !== null ? { env } : {}) }, actor);
+      outcomes = await deps.offer({
+        app: app.name,
+        version: release.version,
+        artifact: release.artifact ?? null,
+        changelog: release.changelog ?? null,
+        publishedAt: release.publishedAt ?? null,
+        env,
+        trigger: { kind: 'webhook', actor },
+      });
     } catch (error) {
-      if (delivery.id !== null) deliveries.forget(delivery.source, delivery.id);
+      if (delivery.id !== null) await deliveries.forget(delivery.source, delivery.id);
       throw error;
     }
-    await audit(request, 'webhook-deploy', { version: release.version, env, ...release.detail });
-    logger.info({ app: app.name, env, version: release.version, actor }, 'webhook deploys a release');
-    return { accepted: true, app: app.name, env, version: release.version };
+    await audit(request, 'webhook-deploy', {
+      version: release.version,
+      env,
+      ...release.detail,
+      outcomes: outcomes.map((o) => `${o.env}: ${o.action}`),
+    });
+    logger.info({ app: app.name, env, version: release.version, actor }, 'webhook offers a release');
+    return { accepted: true, app: app.name, env, version: release.version, outcomes };
   };
 
   app.post<{ Params: { app: string } }>('/hooks/generic/:app', async (request, reply) => {
@@ -225,9 +247,14 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
         'FERRY_E_WEBHOOK_REPLAY',
         `webhook: expected an X-Ferry-Timestamp (unix seconds) within ${settings.replayWindowMs / 1000}s of now, got ${Number.isNaN(seconds) ? 'none' : `one ${Math.round(skewMs / 1000)}s away`}`,
       );
-    recordDelivery(delivery, deliveryId(request, 'x-ferry-delivery'));
     const release = parseGeneric(parseJson(body));
-    return reply.status(202).send(await deploy(request, app, release, trigger.env));
+    if (release.artifact?.checksum === null && app.artifact.requireChecksum)
+      throw new FerryError(
+        'FERRY_E_WEBHOOK_PAYLOAD',
+        `webhook payload: checksum: expected one with url (apps.${app.name}.artifact requires checksums), got none`,
+      );
+    await recordDelivery(delivery, deliveryId(request, 'x-ferry-delivery'));
+    return reply.status(202).send(await offer(request, app, release, trigger.env));
   });
 
   app.post('/hooks/github', async (request, reply) => {
@@ -250,17 +277,22 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
         'FERRY_E_WEBHOOK_SIGNATURE',
         "webhook: expected an X-Hub-Signature-256 header matching the app's GitHub secret, got none or another",
       );
-    recordDelivery(delivery, deliveryId(request, 'x-github-delivery'));
+    await recordDelivery(delivery, deliveryId(request, 'x-github-delivery'));
     const event = header(request, 'x-github-event');
     if (event === 'ping') {
       await audit(request, 'webhook-ping', {});
       return reply.status(200).send({ pong: true, app: app.name });
     }
-    if (event !== 'release' || !trigger.events.includes(event))
-      return ignore(request, reply, `event "${event ?? 'none'}" does not deploy`);
-    const outcome = parseGithubRelease(payload, { prereleases: trigger.prereleases });
+    const taken = trigger.events.find((e) => e === event);
+    if (taken === undefined) return ignore(request, reply, `event "${event ?? 'none'}" does not deploy`);
+    const outcome =
+      taken === 'release'
+        ? parseGithubRelease(payload, { prereleases: trigger.prereleases })
+        : taken === 'push'
+          ? parseGithubPush(payload, { branch: trigger.branch })
+          : parseGithubWorkflowRun(payload, { workflow: trigger.workflow, branch: trigger.branch });
     if ('ignored' in outcome) return ignore(request, reply, outcome.ignored);
-    return reply.status(202).send(await deploy(request, app, { ...outcome.request, env: null }, trigger.env));
+    return reply.status(202).send(await offer(request, app, { ...outcome.request, env: null }, trigger.env));
   });
 
   const ignore = async (request: FastifyRequest, reply: FastifyReply, reason: string) => {
@@ -288,7 +320,7 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
         `webhook payload: expected repository.repo_name ${trigger.repository}, got ${push.repository}`,
       );
     // Docker Hub sends no delivery id: its callback URL is unique to each push.
-    if (push.callbackUrl !== null) recordDelivery(delivery, `push-${hashOf(push.callbackUrl)}`);
+    if (push.callbackUrl !== null) await recordDelivery(delivery, `push-${hashOf(push.callbackUrl)}`);
     const answer = (state: RegistryCallback['state'], description: string): void => {
       if (push.callbackUrl === null) return;
       const send = deps.answerCallback ?? ((url, b) => answerRegistryCallback(url, b, logger));
@@ -298,13 +330,16 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
     };
     try {
       const version = registryVersion(push.tag);
-      const result = await deploy(
+      const result = await offer(
         request,
         app,
         { version, env: null, detail: { tag: push.tag } },
         trigger.env,
       );
-      answer('success', `deploying ${app.name} ${version} to ${result.env ?? 'its first environment'}`);
+      answer(
+        'success',
+        `${app.name} ${version}: ${result.outcomes.map((o) => `${o.action} in ${o.env}`).join(', ') || 'recorded'}`,
+      );
       return await reply.status(202).send(result);
     } catch (error) {
       answer(

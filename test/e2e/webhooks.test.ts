@@ -40,9 +40,9 @@ describe('webhooks deploy releases', () => {
     const port = await freePort();
     hooks = `http://127.0.0.1:${port}`;
     ferry = await createHarness({
-      extraVersions: ['1.2.0'],
+      extraVersions: ['1.2.0', '0123456789ab', 'fedcba987654'],
       top: `triggers: { listen: "127.0.0.1:${port}" }`,
-      appExtra: `    triggers: { generic: { secret: "${SECRET}" }, github: { secret: "${GITHUB_SECRET}", repository: "acme/hello" } }\n`,
+      appExtra: `    triggers: { generic: { secret: "${SECRET}" }, github: { secret: "${GITHUB_SECRET}", repository: "acme/hello", events: [release, push, workflow_run], branch: main, workflow: build } }\n`,
     });
     await ferry.start();
   }, 120_000);
@@ -105,18 +105,73 @@ describe('webhooks deploy releases', () => {
       },
       repository: { full_name: 'acme/hello' },
     });
+    const res = await github('release', body, 'gh-1');
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+    await waitFor('1.2.0 to serve', async () => (await current()) === '1.2.0', 60_000);
+  }, 120_000);
+
+  it('a push to the configured branch deploys its commit (the first 12 hex of after) by the template', async () => {
+    const push = (ref: string) =>
+      JSON.stringify({
+        ref,
+        before: '1'.repeat(40),
+        after: '0123456789abcdef0123456789abcdef01234567',
+        repository: { full_name: 'acme/hello' },
+      });
+    const other = await github('push', push('refs/heads/feature'), 'gh-push-0');
+    expect(await other.json()).toMatchObject({ accepted: false });
+    const res = await github('push', push('refs/heads/main'), 'gh-push-1');
+    expect(res.status, await res.clone().text()).toBe(202);
+    await waitFor('0123456789ab to serve', async () => (await current()) === '0123456789ab', 60_000);
+    expect(audited(ferry.home, 'release-deploy').map((a) => a.actor)).toContain('webhook:github:gh-push-1');
+  }, 120_000);
+
+  it('a workflow run completed with success deploys its head commit; a failed run deploys nothing', async () => {
+    const run = (conclusion: string) =>
+      JSON.stringify({
+        action: 'completed',
+        workflow_run: {
+          name: 'build',
+          head_branch: 'main',
+          head_sha: 'fedcba9876543210fedcba9876543210fedcba98',
+          conclusion,
+        },
+        repository: { full_name: 'acme/hello' },
+      });
+    const failed = await github('workflow_run', run('failure'), 'gh-run-0');
+    expect(await failed.json()).toMatchObject({ accepted: false });
+    const res = await github('workflow_run', run('success'), 'gh-run-1');
+    expect(res.status, await res.clone().text()).toBe(202);
+    await waitFor('fedcba987654 to serve', async () => (await current()) === 'fedcba987654', 60_000);
+  }, 120_000);
+
+  it('a delivery replayed after the daemon restarted is still refused', async () => {
+    await ferry.kill9();
+    await ferry.start();
+    const again = await github(
+      'push',
+      JSON.stringify({
+        ref: 'refs/heads/main',
+        after: '0'.repeat(40),
+        repository: { full_name: 'acme/hello' },
+      }),
+      'gh-push-1',
+    );
+    expect(again.status).toBe(409);
+    expect(await current()).toBe('fedcba987654');
+  }, 120_000);
+
+  function github(event: string, body: string, delivery: string): Promise<Response> {
     const signature = createHmac('sha256', GITHUB_SECRET).update(body).digest('hex');
-    const res = await fetch(`${hooks}/hooks/github`, {
+    return fetch(`${hooks}/hooks/github`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-github-event': 'release',
-        'x-github-delivery': 'gh-1',
+        'x-github-event': event,
+        'x-github-delivery': delivery,
         'x-hub-signature-256': `sha256=${signature}`,
       },
       body,
     });
-    expect(res.status, await res.clone().text()).toBeLessThan(300);
-    await waitFor('1.2.0 to serve', async () => (await current()) === '1.2.0', 60_000);
-  }, 120_000);
+  }
 });

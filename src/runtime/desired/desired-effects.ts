@@ -5,6 +5,7 @@ import type { DeploymentHook, DeploymentState, EngineEvent, ReleaseVerdict } fro
 import { knownErrorCode } from '../../errors/catalog.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type { AppReport } from '../../protocol/report.js';
+import type { ArtifactResolver } from '../../releases/artifact-of.js';
 import type { Store } from '../../store/store.js';
 import type { EffectPort } from '../effects.js';
 import { deploymentVariables } from '../hook-variables.js';
@@ -37,6 +38,8 @@ export interface DesiredEffectsDeps {
   readonly now: () => number;
   /** Told of every release a host installed for a deployment (metrics). */
   readonly onInstalled?: (state: DeploymentState, version: string) => void;
+  /** A release's own artifact (the release catalog's); null or absent: the app's artifact.url. */
+  readonly artifactOf?: ArtifactResolver;
 }
 
 /**
@@ -51,7 +54,8 @@ export class DesiredEffects implements EffectPort {
 
   async install(state: DeploymentState, version: string): Promise<void> {
     const app = this.appConfig(state);
-    const revision = await this.edit(state, (doc) => withRelease(doc, version));
+    const artifact = (await this.deps.artifactOf?.(state.app, version)) ?? null;
+    const revision = await this.edit(state, (doc) => withRelease(doc, version, artifact));
     const timeoutMs = (app?.artifact.timeoutMs ?? 0) * ((app?.artifact.retries ?? 0) + 1) + ACK_MARGIN_MS;
     const report = await this.until(state, revision, `release ${version} installed`, timeoutMs, (r) =>
       r.releases.some((release) => release.version === version && release.install !== 'installing'),

@@ -29,6 +29,7 @@ import type { Trust } from '../trust/trust.js';
 import type { FleetRestartView } from '../../api/wire/fleet-restart.js';
 import { FleetRestart } from './fleet-restart.js';
 import { hostDriver } from './host-driver.js';
+import type { ArtifactResolver } from '../../releases/artifact-of.js';
 import { RestartSlots } from './restart-slots.js';
 import { matchesLabels } from './host-selection.js';
 import { targetReportOf } from './target-report.js';
@@ -48,6 +49,8 @@ export interface FleetDeps {
   readonly tickMs?: number;
   /** Reports of a rollout's hosts are stepped together, at most this often. */
   readonly reportBatchMs?: number;
+  /** A release's own artifact (the release catalog's); absent: the app's artifact.url. */
+  readonly artifactOf?: ArtifactResolver;
 }
 
 /**
@@ -102,7 +105,7 @@ export class Fleet {
         env: env!,
         options: this.appConfig(app!)?.rollout.options ?? this.missingApp(app!),
       }),
-      driver: ([app, env]) => hostDriver(deps.link, app!, env!, () => this.appConfig(app!)),
+      driver: ([app, env]) => hostDriver(deps.link, app!, env!, () => this.appConfig(app!), deps.artifactOf),
     });
   }
 
@@ -355,18 +358,19 @@ export class Fleet {
   }
 
   /**
-   * The release enters the ledger when it is rolled out (its URL from the app's artifact settings;
-   * each host verifies it on install), so verdicts and history have it.
+   * The release enters the ledger when it is rolled out (its URL from the release catalog or the
+   * app's artifact settings; each host verifies it on install), so verdicts and history have it.
    */
   private async recordRelease(app: AppConfig, env: string, version: string): Promise<void> {
     const known = await this.deps.store.getRelease(app.name, env, version);
     if (known) return;
+    const own = (await this.deps.artifactOf?.(app.name, version)) ?? null;
     await this.deps.store.upsertRelease({
       app: app.name,
       env,
       version,
-      artifactUrl: redactUrl(app.artifact.url.replaceAll('{version}', version)),
-      checksum: app.artifact.checksum,
+      artifactUrl: redactUrl(own?.url ?? app.artifact.url.replaceAll('{version}', version)),
+      checksum: own !== null ? own.checksum : app.artifact.checksum,
       createdAt: this.deps.clock.now(),
     });
   }

@@ -1,0 +1,136 @@
+import { createHash, createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusResponse } from '../../src/api/types.js';
+import { buildReleases, createHarness, freePort, type FerryHarness } from '../support/ferry.js';
+import { waitFor } from '../support/wait.js';
+
+const SECRET = 'a-generic-secret-of-32-characters';
+
+/**
+ * A release found by a webhook deploys by itself through the intake: from its own URL and checksum
+ * (a tarball the app's artifact template would not find), into the environment whose policy takes
+ * it now; an environment whose deployment window is closed keeps it waiting. A delivery id replayed
+ * after a restart is still refused.
+ */
+describe('releases offered by a webhook deploy by themselves', () => {
+  let ferry: FerryHarness;
+  let hooks: string;
+  let artifacts: Server;
+  let artifactDir: string;
+  let tarballUrl: string;
+  let checksum: string;
+
+  beforeAll(async () => {
+    // 2.0.0 is served only here, under a name the template (dist/hello-{version}.tar.gz) never asks for.
+    artifactDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-artifacts-'));
+    await buildReleases(artifactDir, ['2.0.0']);
+    const tarball = readFileSync(path.join(artifactDir, 'hello-2.0.0.tar.gz'));
+    checksum = `sha256:${createHash('sha256').update(tarball).digest('hex')}`;
+    artifacts = createServer((request, response) => {
+      if (request.url === '/builds/7/bundle.tgz') response.writeHead(200).end(tarball);
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => artifacts.listen(0, '127.0.0.1', resolve));
+    const address = artifacts.address();
+    tarballUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/builds/7/bundle.tgz`;
+
+    const port = await freePort();
+    const stagingPort = await freePort();
+    hooks = `http://127.0.0.1:${port}`;
+    ferry = await createHarness({
+      instances: 1,
+      top: `triggers: { listen: "127.0.0.1:${port}" }\nenvironments: { production: {}, staging: {} }`,
+      // Staging's window opens on the 1st of January only: closed now, whatever the day.
+      appExtra: `    triggers: { generic: { secret: "${SECRET}" } }
+    environments:
+      staging:
+        listen: "127.0.0.1:${stagingPort}"
+        auto_deploy: { windows: [{ cron: "0 0 1 1 *", duration: 1m }] }
+`,
+    });
+    await ferry.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await ferry?.cleanup();
+    await new Promise((resolve) => artifacts?.close(resolve));
+    rmSync(artifactDir, { recursive: true, force: true });
+  }, 60_000);
+
+  const current = async (env: string): Promise<string | null> =>
+    (await ferry.json<StatusResponse>('status', 'hello', '--env', env)).apps[0]?.current ?? null;
+
+  function generic(body: string, delivery: string): Promise<Response> {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest('hex');
+    return fetch(`${hooks}/hooks/generic/hello`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-ferry-timestamp': timestamp,
+        'x-ferry-delivery': delivery,
+        'x-ferry-signature-256': `sha256=${signature}`,
+      },
+      body,
+    });
+  }
+
+  it('deploys from the URL and checksum it was given; a closed window keeps staging waiting', async () => {
+    expect(await current('production')).toBe('1.0.0');
+    const res = await generic(JSON.stringify({ version: '2.0.0', url: tarballUrl, checksum }), 'rel-1');
+    expect(res.status, await res.clone().text()).toBe(202);
+    const answer = (await res.json()) as {
+      outcomes: Array<{ env: string; action: string; reason: string | null }>;
+    };
+    expect(answer.outcomes).toEqual([
+      expect.objectContaining({ env: 'production', action: 'deployed' }),
+      expect.objectContaining({
+        env: 'staging',
+        action: 'waiting',
+        reason: expect.stringMatching(/deployment windows/),
+      }),
+    ]);
+    await waitFor(
+      '2.0.0 to serve in production',
+      async () => (await current('production')) === '2.0.0',
+      90_000,
+    );
+    const served = await fetch(`http://127.0.0.1:${ferry.appPort}/`);
+    expect(await served.text()).toContain('2.0.0');
+    expect(await current('staging')).toBe('1.0.0');
+    // The ledger keeps where the host fetched it from.
+    const db = new Database(path.join(ferry.home, 'ferry.db'), { readonly: true });
+    try {
+      const row = db
+        .prepare(
+          "SELECT artifact_url, checksum FROM releases WHERE app = 'hello' AND env = 'production' AND version = '2.0.0'",
+        )
+        .get() as { artifact_url: string; checksum: string | null } | undefined;
+      expect(row?.artifact_url).toBe(tarballUrl);
+    } finally {
+      db.close();
+    }
+  }, 180_000);
+
+  it('another artifact for a recorded version is refused with 409; a replay after a restart too', async () => {
+    const other = await generic(
+      JSON.stringify({ version: '2.0.0', url: tarballUrl, checksum: `sha256:${'0'.repeat(64)}` }),
+      'rel-2',
+    );
+    expect(other.status).toBe(409);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('FERRY_E_RELEASE_CONFLICT');
+
+    await ferry.kill9();
+    await ferry.start();
+    const replay = await generic(JSON.stringify({ version: '2.0.0', url: tarballUrl, checksum }), 'rel-1');
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('FERRY_E_WEBHOOK_REPLAY');
+    // What waits in staging waits still.
+    expect(await current('staging')).toBe('1.0.0');
+  }, 180_000);
+});
