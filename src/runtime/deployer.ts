@@ -332,7 +332,19 @@ export class Deployer {
     const afterSwitchHook = replace === null && appConfig.hooks.afterSwitch.length > 0;
     const id = `d-${randomBytes(5).toString('hex')}`;
     const state = createDeployment(
-      { id, app, env, kind, from, to, strategy, instances, afterSwitchHook, replace, trigger: triggerOf(actor) },
+      {
+        id,
+        app,
+        env,
+        kind,
+        from,
+        to,
+        strategy,
+        instances,
+        afterSwitchHook,
+        replace,
+        trigger: triggerOf(actor),
+      },
       this.deps.clock.now(),
     );
     await this.deps.store.createDeployment(state);
