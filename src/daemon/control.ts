@@ -22,6 +22,9 @@ import type {
   LockResponse,
   LocksResponse,
   LogsResponse,
+  ReleaseAddBody,
+  ReleaseAddResponse,
+  ReleasesResponse,
   RestartResponse,
   RollbackBody,
   RouterStatusView,
@@ -45,6 +48,8 @@ import type { ControlLocks } from './control-locks.js';
 import { assertDeployUnlocked } from '../runtime/deploy-locks.js';
 import type { Fleet } from '../server/fleet/fleet.js';
 import { lockedError } from '../server/locks/lock-errors.js';
+import type { ReleasesControl } from '../releases/recorder.js';
+import { addRelease, listReleases } from './control-releases.js';
 
 /** The daemon as the API sees it. */
 export class DaemonControl implements ControlPlane {
@@ -80,6 +85,8 @@ export class DaemonControl implements ControlPlane {
         Fleet,
         'has' | 'deploy' | 'plan' | 'command' | 'rollout' | 'rollouts' | 'restart' | 'restartViews' | 'logs'
       >;
+      /** The release intake and catalog, and recording a release without deploying it. */
+      readonly releases: ReleasesControl;
     },
   ) {}
 
@@ -326,6 +333,14 @@ export class DaemonControl implements ControlPlane {
       deployments: await Promise.all(deployments.map((d) => this.withReport(d))),
       releases: await this.deps.store.listReleases(resolved.app, resolved.env),
     };
+  }
+
+  addRelease(app: string, body: ReleaseAddBody, actor: string): Promise<ReleaseAddResponse> {
+    return addRelease(this.deps, app, body, actor);
+  }
+
+  releases(app: string, limit: number): Promise<ReleasesResponse> {
+    return listReleases(this.deps, app, limit);
   }
 
   async logs(app: string, env: string | undefined, lines: number): Promise<LogsResponse> {

@@ -58,6 +58,7 @@ import { RecentDecisions } from '../server/rollouts/recent-decisions.js';
 import { assembleParts, LOCAL_HOST, type DaemonParts } from './parts.js';
 import { daemonPaths } from './paths.js';
 import { resetDataDir } from './reset.js';
+import { RELEASES_NOT_WIRED } from './control-releases.js';
 import { RouterWatch, type RouterStatus } from './router-watch.js';
 import { createTrustPart, type TrustPart } from './trust-part.js';
 
@@ -329,6 +330,7 @@ export class Daemon {
       },
       targets: this.targets,
       fleet: this.fleet,
+      releases: RELEASES_NOT_WIRED,
     });
     await this.listenForTriggers(control);
     const api = (this.api = createApiServer({

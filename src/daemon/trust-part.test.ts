@@ -75,6 +75,7 @@ async function setup() {
     locks: unused('locks'),
     targets: unused('targets'),
     fleet: unused('fleet'),
+    releases: unused('releases'),
   });
   const api = createApiServer({ control, token: TOKEN, logger: silentLogger() });
   cleanups.push(() => api.close());
