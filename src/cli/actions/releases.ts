@@ -9,7 +9,8 @@ import { printJson } from '../json-output.js';
 import { renderReleaseAdded, renderReleases } from '../render-releases.js';
 
 export interface ReleaseAddOptions {
-  url?: string;
+  /** --artifact: the artifact's URL or file path (`--url` names the daemon). */
+  artifact?: string;
   checksum?: string;
   changelog?: string;
   changelogFile?: string;
@@ -38,7 +39,7 @@ export async function addRelease(
   const changelog = opts.changelogFile === undefined ? opts.changelog : readChangelog(opts.changelogFile);
   const body: ReleaseAddRequest = {
     version,
-    ...(opts.url !== undefined ? { url: artifactUrl(opts.url) } : {}),
+    ...(opts.artifact !== undefined ? { url: artifactUrl(opts.artifact) } : {}),
     ...(opts.checksum !== undefined ? { checksum: opts.checksum } : {}),
     ...(changelog !== undefined ? { changelog } : {}),
     ...(opts.env !== undefined ? { env: opts.env } : {}),

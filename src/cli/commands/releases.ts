@@ -14,8 +14,11 @@ export function register(program: Command): void {
     )
     .argument('<app>')
     .argument('<version>')
-    .option('--url <url>', "the artifact's URL or file path (default: the app's artifact.url with {version})")
-    .option('--checksum <sum>', 'sha256:<hex> of the artifact (with --url)')
+    .option(
+      '--artifact <url>',
+      "the artifact's URL or file path (default: the app's artifact.url with {version}); not --url, which names the daemon",
+    )
+    .option('--checksum <sum>', 'sha256:<hex> of the artifact (with --artifact)')
     .option('--changelog <text>', 'release notes')
     .option('--changelog-file <file>', 'release notes read from a file')
     .option('--env <env>', 'deploy to this environment only (default: each whose policy takes new releases)')
