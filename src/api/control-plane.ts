@@ -21,6 +21,9 @@ import type {
   LockResponse,
   LocksResponse,
   LogsResponse,
+  ReleaseAddBody,
+  ReleaseAddResponse,
+  ReleasesResponse,
   RestartResponse,
   RollbackBody,
   StatusResponse,
@@ -89,6 +92,13 @@ export interface ControlPlane {
   deployment(id: string): Promise<Deployment>;
   deploymentEvents(id: string, afterSeq?: number): Promise<readonly DeploymentEvent[]>;
   history(app: string, env: string | undefined, limit: number): Promise<HistoryResponse>;
+  /**
+   * Records a release given by hand (`ferry release add`) through the intake, which deploys it where
+   * the app's policies allow; with `deploy: false` only records it in the catalog.
+   */
+  addRelease(app: string, body: ReleaseAddBody, actor: string): Promise<ReleaseAddResponse>;
+  /** The app's catalog, newest first, with each release's ledger status and serving mark per environment. */
+  releases(app: string, limit: number): Promise<ReleasesResponse>;
   /** Locks an environment or an app in it (`ferry lock`); the actor owns the lock. */
   lock(body: LockBody, actor: string): Promise<LockResponse>;
   /** Releases a lock (`ferry unlock`). */

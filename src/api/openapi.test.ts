@@ -47,6 +47,15 @@ describe('the OpenAPI document', () => {
       additionalProperties: false,
     });
     expect(at(document, 'components', 'schemas', 'Deployment', 'additionalProperties')).toBe(false);
+    // A release added by hand: deploy defaults to true, so only the version is required.
+    expect(at(document, 'components', 'schemas', 'ReleaseAddBody')).toMatchObject({
+      required: ['version'],
+      additionalProperties: false,
+    });
+    expect(at(document, 'components', 'schemas', 'Trigger', 'properties', 'kind')).toEqual({
+      type: 'string',
+      enum: ['user', 'webhook', 'watcher'],
+    });
     const events = at(
       document,
       'paths',

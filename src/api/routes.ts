@@ -50,6 +50,12 @@ import {
   unlockBodySchema,
   unlockResponseSchema,
 } from './wire/locks.js';
+import {
+  releaseAddBodySchema,
+  releaseAddResponseSchema,
+  releasesQuerySchema,
+  releasesResponseSchema,
+} from './wire/releases.js';
 import { statusResponseSchema } from './wire/status.js';
 import {
   TARGETS_REPORT_BODY_LIMIT,
@@ -295,6 +301,30 @@ export const API_ROUTES = {
     params: appParamsSchema,
     query: historyQuerySchema,
     answers: { 200: { json: historyResponseSchema, description: 'The history.' } },
+  },
+  addRelease: {
+    method: 'POST',
+    url: '/v1/apps/:app/releases',
+    summary:
+      "Records a release by hand and deploys it where the app's policies allow (deploy: false records it only)",
+    token: true,
+    params: appParamsSchema,
+    body: releaseAddBodySchema,
+    answers: {
+      201: {
+        json: releaseAddResponseSchema,
+        description: 'The release as recorded, and what the intake did in each environment.',
+      },
+    },
+  },
+  releases: {
+    method: 'GET',
+    url: '/v1/apps/:app/releases',
+    summary: "An app's releases (newest first), each with its ledger status per environment",
+    token: true,
+    params: appParamsSchema,
+    query: releasesQuerySchema,
+    answers: { 200: { json: releasesResponseSchema, description: 'The releases.' } },
   },
   logs: {
     method: 'GET',

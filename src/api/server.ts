@@ -23,8 +23,10 @@ import type {
   RestartResponse,
   HealthzResponse,
   JoinTokenCreateResponse,
+  ReleaseAddResponse,
 } from './types.js';
 import { lockBodySchema, locksQuerySchema, unlockBodySchema } from './wire/locks.js';
+import { releaseAddBodySchema, releasesQuerySchema } from './wire/releases.js';
 import {
   appParamsSchema,
   canaryBodySchema,
@@ -226,6 +228,20 @@ export function createApiServer(opts: {
       const { app: name } = parse(appParamsSchema, request.params, 'path');
       const query = parse(historyQuerySchema, request.query, 'query');
       return control.history(name, query.env, query.limit);
+    },
+
+    addRelease: async (request, reply): Promise<ReleaseAddResponse> => {
+      const { app: name } = parse(appParamsSchema, request.params, 'path');
+      const body = parse(releaseAddBodySchema, request.body, 'body');
+      const added = await control.addRelease(name, body, actor);
+      void reply.status(201);
+      return added;
+    },
+
+    releases: (request) => {
+      const { app: name } = parse(appParamsSchema, request.params, 'path');
+      const query = parse(releasesQuerySchema, request.query, 'query');
+      return control.releases(name, query.limit);
     },
 
     logs: async (request, reply) => {

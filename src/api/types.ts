@@ -31,6 +31,16 @@ import type {
 } from './wire/locks.js';
 import type { servedReportSchema } from './wire/served.js';
 import type {
+  catalogEntrySchema,
+  catalogReleaseSchema,
+  intakeOutcomeSchema,
+  releaseAddBodySchema,
+  releaseAddResponseSchema,
+  releaseEnvStatusSchema,
+  releasesResponseSchema,
+} from './wire/releases.js';
+import type { triggerSchema } from './wire/trigger.js';
+import type {
   deploymentStreamMessageSchema,
   eventGapSchema,
   eventStreamMessageSchema,
@@ -92,6 +102,21 @@ export type Deployment = Wire<typeof deploymentSchema>;
 export type DeploymentEvent = Wire<typeof deploymentEventSchema>;
 export type Release = Wire<typeof releaseSchema>;
 export type ServedReport = Wire<typeof servedReportSchema>;
+/** What started a deployment or a rollout, or brought a release: a user, a webhook, a watcher. */
+export type TriggerView = Wire<typeof triggerSchema>;
+/** The body of POST /v1/apps/:app/releases as the daemon holds it once validated (`deploy` defaulted). */
+export type ReleaseAddBody = z.output<typeof releaseAddBodySchema>;
+/** The body of POST /v1/apps/:app/releases as a client sends it. */
+export type ReleaseAddRequest = z.input<typeof releaseAddBodySchema>;
+/** A release as the catalog keeps it, its artifact URL redacted. */
+export type CatalogEntryView = Wire<typeof catalogEntrySchema>;
+export type IntakeOutcomeView = Wire<typeof intakeOutcomeSchema>;
+export type ReleaseAddResponse = Wire<typeof releaseAddResponseSchema>;
+/** A release's ledger status in one environment, and whether it serves there. */
+export type ReleaseEnvStatus = Wire<typeof releaseEnvStatusSchema>;
+/** A release of the catalog with where it stands in each environment of its app. */
+export type CatalogRelease = Wire<typeof catalogReleaseSchema>;
+export type ReleasesResponse = Wire<typeof releasesResponseSchema>;
 
 export type InstanceView = Wire<typeof instanceViewSchema>;
 export type AppStatus = Wire<typeof appStatusSchema>;

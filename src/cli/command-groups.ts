@@ -20,6 +20,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: () => import('./commands/deployments.js'),
   },
   { names: ['status', 'history', 'show', 'logs'], load: () => import('./commands/read.js') },
+  { names: ['release', 'releases'], load: () => import('./commands/releases.js') },
   { names: ['hosts', 'join-token'], load: () => import('./commands/hosts.js') },
   { names: ['lock', 'unlock', 'locks'], load: () => import('./commands/locks.js') },
   { names: ['install'], load: () => import('./commands/install.js') },

@@ -1,5 +1,6 @@
 import type { FleetRollout } from '../api/types.js';
 import { formatDateTime } from './format.js';
+import { describeTrigger } from './render-trigger.js';
 
 /** How a rollout ended, for `--wait`'s exit code: only a success is 0. */
 export const ENDED_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'rolled-back', 'aborted', 'failed']);
@@ -20,6 +21,8 @@ export function renderRollout(rollout: FleetRollout, now = Date.now()): string {
     `last known good: ${rollout.lkg ?? 'none'}`,
     ...(rollout.lkb !== null ? [`last known bad: ${rollout.lkb}`] : []),
     ...(rollout.queued !== null ? [`queued: ${rollout.queued}`] : []),
+    // Absent from a daemon older than triggers.
+    ...(rollout.trigger ? [`started by ${describeTrigger(rollout.trigger)}`] : []),
   ];
   lines.push(`  ${releases.join('  ')}`);
   if (rollout.gate !== null)

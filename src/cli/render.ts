@@ -14,6 +14,7 @@ import { formatUptime } from './format.js';
 import { renderInstanceLine } from './render-instances.js';
 import { renderStatusLocks } from './render-locks.js';
 import { renderServedSummary } from './render-report.js';
+import { describeTrigger } from './render-trigger.js';
 
 /** Human output of the read commands; `--json` prints the API's response instead. */
 
@@ -136,7 +137,7 @@ export function renderFailure(d: Deployment): string[] {
 export function renderHistory(history: HistoryResponse): string {
   const lines = ['deployments (newest first):'];
   for (const d of history.deployments) {
-    lines.push(`  ${renderDeploymentLine(d)}`);
+    lines.push(`  ${renderDeploymentLine(d)}  by ${describeTrigger(d.trigger)}`);
     lines.push(...renderServedSummary(d));
     lines.push(...renderFailure(d));
   }

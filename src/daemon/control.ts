@@ -22,6 +22,9 @@ import type {
   LockResponse,
   LocksResponse,
   LogsResponse,
+  ReleaseAddBody,
+  ReleaseAddResponse,
+  ReleasesResponse,
   RestartResponse,
   RollbackBody,
   RouterStatusView,
@@ -36,7 +39,6 @@ import { FerryError } from '../errors/ferry-error.js';
 import type { EventFilter, EventPublisher } from '../events/publisher.js';
 import type { Deployer } from '../runtime/deployer.js';
 import { toDeployment } from '../runtime/deployment-view.js';
-import type { Releases } from '../releases/release.js';
 import type { Store } from '../store/store.js';
 import { tailLog } from '../supervisor/index.js';
 import type { LiveCounters } from '../runtime/desired/live-counters.js';
@@ -46,13 +48,13 @@ import type { ControlLocks } from './control-locks.js';
 import { assertDeployUnlocked } from '../runtime/deploy-locks.js';
 import type { Fleet } from '../server/fleet/fleet.js';
 import { lockedError } from '../server/locks/lock-errors.js';
+import type { ReleasesControl } from '../releases/recorder.js';
+import { addRelease, listReleases } from './control-releases.js';
 
 /** The daemon as the API sees it. */
 export class DaemonControl implements ControlPlane {
   constructor(
     private readonly deps: {
-      /** The release catalog and the intake (`ferry release add`, the API). */
-      readonly releases: Releases;
       /** The configuration in effect (`ferry apply` replaces it). */
       readonly config: ConfigSource;
       readonly store: Store;
@@ -83,6 +85,8 @@ export class DaemonControl implements ControlPlane {
         Fleet,
         'has' | 'deploy' | 'plan' | 'command' | 'rollout' | 'rollouts' | 'restart' | 'restartViews' | 'logs'
       >;
+      /** The release intake and catalog, and recording a release without deploying it. */
+      readonly releases: ReleasesControl;
     },
   ) {}
 
@@ -329,6 +333,14 @@ export class DaemonControl implements ControlPlane {
       deployments: await Promise.all(deployments.map((d) => this.withReport(d))),
       releases: await this.deps.store.listReleases(resolved.app, resolved.env),
     };
+  }
+
+  addRelease(app: string, body: ReleaseAddBody, actor: string): Promise<ReleaseAddResponse> {
+    return addRelease(this.deps, app, body, actor);
+  }
+
+  releases(app: string, limit: number): Promise<ReleasesResponse> {
+    return listReleases(this.deps, app, limit);
   }
 
   async logs(app: string, env: string | undefined, lines: number): Promise<LogsResponse> {

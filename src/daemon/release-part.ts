@@ -3,7 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { KvReleaseIntake } from '../releases/intake.js';
 import type { KvReleaseCatalog } from '../releases/kv-catalog.js';
-import type { Releases } from '../releases/release.js';
+import type { ReleasesControl } from '../releases/recorder.js';
 import { startReleaseSources, type ReleaseSources } from '../sources/release-sources.js';
 import type { Fleet } from '../server/fleet/fleet.js';
 import type { KvStore } from '../store/kv/kv.js';
@@ -17,7 +17,7 @@ import type { DaemonControl } from './control.js';
  * them (apps' `sources`), the webhooks' delivery ids.
  */
 export interface ReleasePart {
-  readonly releases: Releases;
+  readonly releases: ReleasesControl;
   readonly intake: KvReleaseIntake;
   /** The webhook listener's delivery ids, kept in the KV store (a replay after a restart is refused). */
   readonly deliveries: (memory: DeliveryLog) => DeliveryRecorder;
@@ -55,7 +55,7 @@ export function createReleasePart(deps: {
   });
   let sources: ReleaseSources | null = null;
   return {
-    releases: { intake, catalog: deps.catalog },
+    releases: { intake, catalog: deps.catalog, record: (candidate) => intake.record(candidate) },
     intake,
     deliveries: (memory) =>
       new KvDeliveryLog(deps.kv, memory, { clock: deps.clock, retainMs: DELIVERY_RETAIN_MS }),

@@ -3,13 +3,14 @@ import type { DeploymentState } from './types.js';
 export type DeploymentPlan = Pick<
   DeploymentState,
   'id' | 'app' | 'env' | 'kind' | 'from' | 'to' | 'strategy' | 'instances' | 'afterSwitchHook'
-> & { readonly replace?: DeploymentState['replace'] };
+> & { readonly replace?: DeploymentState['replace']; readonly trigger?: DeploymentState['trigger'] };
 
 /** A new deployment, pending until the runtime persists it and sends 'begin'. */
 export function createDeployment(plan: DeploymentPlan, now: number): DeploymentState {
   return {
     ...plan,
     replace: plan.replace ?? null,
+    trigger: plan.trigger ?? null,
     status: 'pending',
     phase: 'installing',
     phaseSince: now,
@@ -94,8 +95,8 @@ const ANALYSIS_DEFAULTS = { maxWaitMs: 5 * 60_000, inconclusive: 'pause' } as co
 /**
  * A persisted state as this engine expects it. A deployment interrupted under an older Ferry resumes
  * under this one: fields added since then get the values that mean "as before" (no after_switch
- * phase, no retry pending, not waiting for traffic, the step's own weight), analysis settings their
- * defaults.
+ * phase, no retry pending, not waiting for traffic, the step's own weight, no trigger known),
+ * analysis settings their defaults.
  */
 export function upgradeDeploymentState(persisted: DeploymentState): DeploymentState {
   const state = persisted as Partial<DeploymentState> & DeploymentState;
@@ -112,5 +113,6 @@ export function upgradeDeploymentState(persisted: DeploymentState): DeploymentSt
     retry: state.retry ?? null,
     weightOverride: state.weightOverride ?? null,
     replace: state.replace ?? null,
+    trigger: state.trigger ?? null,
   };
 }

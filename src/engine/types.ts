@@ -4,6 +4,8 @@
  * it executes the effects, so a deployment can resume after any crash.
  */
 
+import type { Trigger } from '../releases/release.js';
+
 export type StrategySpec =
   | { readonly kind: 'blue-green'; readonly healthDeadlineMs: number }
   | {
@@ -185,6 +187,8 @@ export interface DeploymentState {
   readonly retry: RetryState | null;
   /** A restart's batches (kind restart, or a deploy of the serving release again); null otherwise. */
   readonly replace: ReplaceState | null;
+  /** What started it (a user's token, a webhook delivery, a watcher); null when stored before Ferry kept it. */
+  readonly trigger: Trigger | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

@@ -40,6 +40,7 @@ describe('a deployment persisted by an older Ferry', () => {
       pauseReason: null,
       retry: null,
       weightOverride: null,
+      trigger: null,
     });
     expect(state.strategy.kind === 'canary' && state.strategy.analysis).toEqual({
       maxErrorRate: 0.05,

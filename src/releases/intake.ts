@@ -9,7 +9,7 @@ import type { KvStore } from '../store/kv/kv.js';
 import type { Store } from '../store/store.js';
 import type { KvReleaseCatalog } from './kv-catalog.js';
 import { decide, isNewer, policyOf, targetEnvironments } from './policy.js';
-import type { IntakeOutcome, ReleaseCandidate, ReleaseIntake } from './release.js';
+import type { CatalogEntry, IntakeOutcome, ReleaseCandidate, ReleaseIntake } from './release.js';
 
 /** Where the release waiting in each app and environment is kept: `/intake/<app>/<env>`. */
 export const PENDING_PREFIX = '/intake/';
@@ -94,7 +94,27 @@ export class KvReleaseIntake implements ReleaseIntake {
     const { app: name } = resolveAppEnv(config, candidate.app, candidate.env ?? undefined);
     const app = config.apps[name]!;
     const now = this.deps.clock.now();
-    const { created } = await this.deps.catalog.record(candidate, now);
+    await this.recordAt(candidate, now);
+    const outcomes: IntakeOutcome[] = [];
+    for (const env of targetEnvironments(app, candidate.env)) {
+      const target = { ...candidate, env };
+      outcomes.push(await this.serial(name, env, () => this.consider(target, now, false)));
+    }
+    return outcomes;
+  }
+
+  /**
+   * Records the release in the catalog and deploys it nowhere (`ferry release add --no-deploy`):
+   * the same refusals as offer (an unknown app, FERRY_E_RELEASE_CONFLICT).
+   */
+  async record(candidate: ReleaseCandidate): Promise<CatalogEntry> {
+    const config = this.deps.config.current;
+    resolveAppEnv(config, candidate.app, candidate.env ?? undefined);
+    return this.recordAt(candidate, this.deps.clock.now());
+  }
+
+  private async recordAt(candidate: ReleaseCandidate, now: number): Promise<CatalogEntry> {
+    const { entry, created } = await this.deps.catalog.record(candidate, now);
     if (created)
       await this.audit(candidate, 'release-recorded', null, {
         ...(candidate.artifact !== null
@@ -102,12 +122,7 @@ export class KvReleaseIntake implements ReleaseIntake {
           : {}),
         ...(candidate.publishedAt !== null ? { publishedAt: candidate.publishedAt } : {}),
       });
-    const outcomes: IntakeOutcome[] = [];
-    for (const env of targetEnvironments(app, candidate.env)) {
-      const target = { ...candidate, env };
-      outcomes.push(await this.serial(name, env, () => this.consider(target, now, false)));
-    }
-    return outcomes;
+    return entry;
   }
 
   /** The release waiting in an environment, if any (`ferry status`, tests). */

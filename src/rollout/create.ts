@@ -35,6 +35,7 @@ export function createRollout(seed: RolloutSeed, now: number): RolloutState {
     calls: [],
     nextCall: 1,
     startedAt: null,
+    trigger: null,
     updatedAt: now,
     log: [],
   };

@@ -16,6 +16,23 @@ function finish(world: World): void {
     world.report(1_000);
 }
 
+describe('what started a rollout', () => {
+  it('is kept from the deploy that started it, a queued one included when it starts later', () => {
+    const world = fleet(2);
+    expect(world.state.trigger).toBeNull();
+    world.deploy('v2', false, 'webhook:github:7f3a');
+    expect(world.state.trigger).toEqual({ kind: 'webhook', actor: 'webhook:github:7f3a' });
+    world.deploy('v3', false, 'watcher:github:octo/hello');
+    // Queued: the running rollout keeps its own trigger until the queued one starts.
+    expect(world.state.trigger).toEqual({ kind: 'webhook', actor: 'webhook:github:7f3a' });
+    for (let i = 0; i < 500 && world.state.rolling === 'v2'; i++) world.report(1_000);
+    expect(world.state.rolling).toBe('v3');
+    expect(world.state.trigger).toEqual({ kind: 'watcher', actor: 'watcher:github:octo/hello' });
+    world.deploy('v4', true, 'api');
+    expect(world.state.trigger).toEqual({ kind: 'user', actor: 'api' });
+  });
+});
+
 describe('queued deploys', () => {
   it('a newer release waits behind the running rollout; a later one replaces it in the queue', () => {
     const world = fleet();

@@ -1,3 +1,4 @@
+import { triggerOf } from '../releases/trigger.js';
 import { ask, dropGateCalls } from './ask.js';
 import type { Draft } from './draft.js';
 import { isActive, isServing } from './target-state.js';
@@ -19,6 +20,7 @@ export function startRollout(d: Draft, version: string, actor: string, forced: b
   s.gate = null;
   s.canaryPassed = d.options.canary === null;
   s.startedAt = d.now;
+  s.trigger = triggerOf(actor);
   // Deploying the last known bad release again (forced) judges it afresh.
   if (s.lkb === version) s.lkb = null;
   dropGateCalls(d);

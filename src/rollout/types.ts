@@ -1,3 +1,4 @@
+import type { Trigger } from '../releases/release.js';
 import type { RolloutDecision } from './events.js';
 
 /**
@@ -248,6 +249,8 @@ export interface RolloutState {
   /** The next controller call's number (call ids are unique within the state). */
   readonly nextCall: number;
   readonly startedAt: number | null;
+  /** What started the latest rollout (a user, a webhook delivery, a watcher); null before the first, or stored before Ferry kept it. */
+  readonly trigger: Trigger | null;
   readonly updatedAt: number;
   readonly log: readonly LogEntry[];
 }

@@ -138,6 +138,23 @@ describe('Deployer', () => {
     expect(await finished(second.id)).toBe('succeeded');
   });
 
+  it('records what started each deployment: a webhook delivery, a watcher, a user; it persists', async () => {
+    await history('1.0.0');
+    const hooked = await deployer.deploy({ app: 'hello', version: '1.1.0', actor: 'webhook:github:7f3a9c' });
+    expect(hooked.trigger).toEqual({ kind: 'webhook', actor: 'webhook:github:7f3a9c' });
+    expect(await finished(hooked.id)).toBe('succeeded');
+    expect((await store.getDeployment(hooked.id))?.trigger).toEqual({
+      kind: 'webhook',
+      actor: 'webhook:github:7f3a9c',
+    });
+    const watched = await deployer.deploy({ app: 'hello', version: '1.2.0', actor: 'watcher:github:o/r' });
+    expect(watched.trigger).toEqual({ kind: 'watcher', actor: 'watcher:github:o/r' });
+    expect(await finished(watched.id)).toBe('succeeded');
+    const back = await deployer.rollback({ app: 'hello', actor: 'api' });
+    expect((await store.getDeployment(back.id))?.trigger).toEqual({ kind: 'user', actor: 'api' });
+    expect(await finished(back.id)).toBe('succeeded');
+  });
+
   it('names the forced abort when a plain one cannot end the running deployment', async () => {
     await history('1.0.0');
     effects.failNext('retire', '1.0.0', Infinity);

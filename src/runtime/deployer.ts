@@ -7,6 +7,7 @@ import { chooseRollbackTarget } from '../engine/ledger.js';
 import { canaryWeightError } from '../engine/canary-weight.js';
 import { commandError } from '../engine/commands.js';
 import { createDeployment, describeProgress } from '../engine/create.js';
+import { triggerOf } from '../releases/trigger.js';
 import type { DeploymentCommand, DeploymentKind, DeploymentState, StrategyKind } from '../engine/types.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Clock } from '../lib/clock.js';
@@ -331,7 +332,19 @@ export class Deployer {
     const afterSwitchHook = replace === null && appConfig.hooks.afterSwitch.length > 0;
     const id = `d-${randomBytes(5).toString('hex')}`;
     const state = createDeployment(
-      { id, app, env, kind, from, to, strategy, instances, afterSwitchHook, replace },
+      {
+        id,
+        app,
+        env,
+        kind,
+        from,
+        to,
+        strategy,
+        instances,
+        afterSwitchHook,
+        replace,
+        trigger: triggerOf(actor),
+      },
       this.deps.clock.now(),
     );
     await this.deps.store.createDeployment(state);

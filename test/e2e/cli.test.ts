@@ -233,6 +233,30 @@ describe('ferry CLI against a running daemon', () => {
       'hello',
     );
     expect(history.releases.map((r) => [r.version, r.status])).toContainEqual(['1.1.0', 'good']);
+    // Each deployment names what started it: these came through the API's token.
+    const text = await ferry.cli('history', 'hello');
+    expect(text.stdout).toMatch(/d-[0-9a-f]+ deploy 1\.0\.0 -> 1\.1\.0 .* by user api$/m);
+  });
+
+  it('refuses a release added by hand with a bad version or for an unknown app, exit 2, naming it', async () => {
+    const badVersion = await ferry.cli('release', 'add', 'hello', '../1.2.0');
+    expect(badVersion.code).toBe(2);
+    expect(badVersion.stderr).toMatch(/body\.version: expected letters, digits.*got "\.\.\/1\.2\.0"/);
+    const badChecksum = await ferry.cli(
+      'release',
+      'add',
+      'hello',
+      '1.2.0',
+      '--artifact',
+      'https://e.com/a.tgz',
+      '--checksum',
+      'sha256:xyz',
+    );
+    expect(badChecksum.code, badChecksum.stderr).toBe(2);
+    expect(badChecksum.stderr).toContain('body.checksum');
+    const unknown = await ferry.cli('release', 'add', 'nope', '1.2.0');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no app named "nope"');
   });
 
   it('validates configuration files with exit 2 and every problem listed', async () => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { servedReportSchema } from './served.js';
+import { triggerSchema } from './trigger.js';
 import { DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES, PHASES } from '../../engine/types.js';
 import { RELEASE_STATUSES } from '../../store/store.js';
 
@@ -108,6 +109,9 @@ export const deploymentSchema = z
     replace: replaceSchema
       .nullable()
       .meta({ description: "A restart's batches; null for another deployment." }),
+    trigger: triggerSchema
+      .nullable()
+      .meta({ description: 'What started it; null for a deployment stored before Ferry kept this.' }),
     createdAt: ms,
     updatedAt: ms,
     /** A one-line summary: "canary step 2/3 at 50%". */

@@ -5,6 +5,7 @@
  * not run itself. Requests as they are validated, answers as they are described.
  */
 import { z } from 'zod';
+import { triggerSchema } from './trigger.js';
 import { version } from '../../config/fields.js';
 import { describeValue } from '../../errors/ferry-error.js';
 import { parseDuration } from '../../lib/duration.js';
@@ -299,6 +300,9 @@ const rolloutSummaryFields = z.object({
     silent: count,
   }),
   budget: count.nullable().meta({ description: 'Targets that may be unavailable at once; null: no budget.' }),
+  trigger: triggerSchema.nullable().meta({
+    description: 'What started the latest rollout; null before the first (or from an older Ferry).',
+  }),
   updatedAt: at,
 });
 

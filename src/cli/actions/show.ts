@@ -4,6 +4,7 @@ import { clientOf } from '../context.js';
 import { printJson, printJsonLine } from '../json-output.js';
 import { renderDeploymentLine, renderEvent, renderFailure } from '../render.js';
 import { renderServedReport } from '../render-report.js';
+import { describeTrigger } from '../render-trigger.js';
 import { waitForDeployment } from '../wait.js';
 
 export interface ShowOptions {
@@ -32,6 +33,7 @@ export async function show(id: string, opts: ShowOptions, command: Command): Pro
   if (opts.json) return printJson(detail);
   const lines = [
     renderDeploymentLine(deployment),
+    `  started by ${describeTrigger(deployment.trigger)}`,
     ...renderFailure(deployment),
     ...renderServedReport(deployment),
     '',

@@ -85,8 +85,8 @@ export class World {
     for (let t = 0; t < ms; t += every) this.report(every);
   }
 
-  deploy(version: string, force = false): RolloutStepResult {
-    return this.send({ type: 'deploy', version, force, actor: 'ops' });
+  deploy(version: string, force = false, actor = 'ops'): RolloutStepResult {
+    return this.send({ type: 'deploy', version, force, actor });
   }
 
   tick(ms = 0): RolloutStepResult {

@@ -64,7 +64,9 @@ export function parseRecord(value: string, storeKey: string): RolloutRecord {
       `the store holds a rollout at ${storeKey} that is not valid: ${problem}`,
       { where: storeKey, expected: 'a rollout record (format 1)', got: problem },
     );
-  return parsed as RolloutRecord;
+  const record = parsed as RolloutRecord;
+  // A rollout stored before Ferry kept what started it: none known.
+  return { ...record, state: { ...record.state, trigger: record.state.trigger ?? null } };
 }
 
 function recordProblem(value: unknown): string | null {

@@ -31,6 +31,7 @@ export function summaryOf<Ids extends object>(
     batch: progress.batch,
     counts: progress.targets,
     budget: progress.budget,
+    trigger: state.trigger,
     updatedAt: state.updatedAt,
   };
 }

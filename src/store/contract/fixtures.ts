@@ -47,6 +47,7 @@ export function aDeployment(overrides: Partial<DeploymentState> = {}): Deploymen
     pauseReason: null,
     retry: null,
     replace: null,
+    trigger: null,
     createdAt: 1_000,
     updatedAt: 1_000,
     ...overrides,
@@ -164,6 +165,10 @@ export const deploymentStates: fc.Arbitrary<DeploymentState> = plain({
   step: fc.nat({ max: 10 }),
   weight: fc.integer({ min: 0, max: 100 }),
   weightOverride: fc.option(plain({ actor: text, at: time }), { nil: null }),
+  trigger: fc.option(
+    plain({ kind: fc.constantFrom('user' as const, 'webhook' as const, 'watcher' as const), actor: text }),
+    { nil: null },
+  ),
   pausedRemainingMs: fc.option(count, { nil: null }),
   failure: fc.option(failure, { nil: null }),
   revertReason: fc.constantFrom('failure' as const, 'abort' as const, null),

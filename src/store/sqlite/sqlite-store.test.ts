@@ -121,6 +121,25 @@ describe('sqlite store on disk', () => {
     }
   });
 
+  it('keeps what started a deployment, and loads one stored before Ferry kept it with trigger null', async () => {
+    const path = join(dir, 'ferry.db');
+    const store = openSqliteStore(path);
+    const trigger = { kind: 'webhook', actor: 'webhook:github:7f3a' } as const;
+    await store.createDeployment(aDeployment({ id: 'd-new', trigger, status: 'succeeded', phase: 'done' }));
+    await store.createDeployment(aDeployment({ id: 'd-old', status: 'succeeded', phase: 'done' }));
+    await store.close();
+    // As an older Ferry wrote it: a state without the field.
+    const db = new Database(path);
+    const row = db.prepare("SELECT state FROM deployments WHERE id = 'd-old'").get() as { state: string };
+    const { trigger: _gone, ...older } = JSON.parse(row.state) as Record<string, unknown>;
+    db.prepare("UPDATE deployments SET state = ? WHERE id = 'd-old'").run(JSON.stringify(older));
+    db.close();
+    const reopened = openSqliteStore(path);
+    expect((await reopened.getDeployment('d-new'))?.trigger).toEqual(trigger);
+    expect((await reopened.getDeployment('d-old'))?.trigger).toBeNull();
+    await reopened.close();
+  });
+
   it('uses WAL journaling', async () => {
     const path = join(dir, 'ferry.db');
     await openSqliteStore(path).close();

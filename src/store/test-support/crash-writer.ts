@@ -37,6 +37,7 @@ if (state === undefined) {
     pauseReason: null,
     retry: null,
     replace: null,
+    trigger: null,
     createdAt: 0,
     updatedAt: 0,
   };
