@@ -5,6 +5,7 @@ import {
   type InstalledRelease,
 } from '../artifacts/index.js';
 import type { FerryConfig } from '../config/types.js';
+import { sameOrigin } from '../lib/same-origin.js';
 import type { AppHost } from './app-host.js';
 import type { Installer } from './installer/installer.js';
 
@@ -12,6 +13,8 @@ import type { Installer } from './installer/installer.js';
 export interface ReleaseOverride {
   readonly url: string;
   readonly checksum: string | null;
+  /** Sent to the URL's origin (a watcher's credentials); none: see installOnHost. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -30,8 +33,19 @@ export async function installOnHost(
 ): Promise<{ installed: InstalledRelease; url: string; cacheAsked: boolean }> {
   const { artifact } = host.app;
   const configured = artifactSource(artifact, version);
+  // The app's artifact headers are credentials for where its artifact.url points: a release's own
+  // URL elsewhere (a webhook may name any) never gets them.
   const source = override
-    ? { url: override.url, checksum: override.checksum, checksumsUrl: null, headers: configured.headers }
+    ? {
+        url: override.url,
+        checksum: override.checksum,
+        checksumsUrl: null,
+        headers: override.headers
+          ? { ...override.headers }
+          : sameOrigin(override.url, configured.url)
+            ? configured.headers
+            : {},
+      }
     : configured;
   // A file:// artifact is on this host already: a cached copy would only double the disk it takes.
   const { cacheDir, cacheMaxBytes } = cache;

@@ -5,6 +5,7 @@ import { configFlag, findConfigFile, type ConfigFile } from '../config/config-fi
 import type { DaemonSettings } from '../config/daemon-settings.js';
 import { resolveDataDir } from '../config/home.js';
 import { FerryError } from '../errors/ferry-error.js';
+import { sameOrigin } from '../lib/same-origin.js';
 import { shellWord } from '../lib/shell-word.js';
 
 /** The options every command takes (--home, --url, --token on the program; -c on each command). */
@@ -139,12 +140,4 @@ function rootOf(command: Command): Command {
 
 function trimSlash(url: string): string {
   return url.replace(/\/$/, '');
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
 }

@@ -265,7 +265,7 @@ export class Daemon {
       tickMs: this.opts.tickMs ?? 100,
       accounts: this.accounts,
       knownSecrets: [this.token],
-      artifactOf: catalogArtifacts((this.catalog = new KvReleaseCatalog(this.kv!))),
+      artifactOf: catalogArtifacts((this.catalog = new KvReleaseCatalog(this.kv!)), this.live),
     });
     this.router = parts.router;
     this.supervisor = parts.supervisor;
@@ -314,7 +314,7 @@ export class Daemon {
       decisions: new RecentDecisions({ clock: systemClock, logger: this.logger! }),
       clock: systemClock,
       logger: this.logger!.child({ part: 'fleet' }),
-      artifactOf: catalogArtifacts(this.catalog!),
+      artifactOf: catalogArtifacts(this.catalog!, this.live),
     });
     // The intake deploys through the control's deploy path, which the control gets from here.
     let control: DaemonControl | null = null;
@@ -389,6 +389,7 @@ export class Daemon {
       config: this.live,
       offer: (candidate) => releases.intake.offer(candidate),
       deliveries: releases.deliveries,
+      pollSources: async (app) => releases.sources()?.pollNow(app),
       audit: (entry) => store.audit(entry),
       clock: systemClock,
       logger: this.logger!.child({ part: 'triggers' }),

@@ -9,13 +9,16 @@ import type { AppSpec } from './desired-state.js';
  * read the file, its environment variables and its relative paths, which a host does not have.
  * Plain JSON (no functions, no classes); its digest changes when the configuration does (`ferry
  * apply`), which is when the agent reconfigures the app's host. It holds the app's secrets (its
- * variables, the artifact's credentials): only a host that runs the app is sent it.
+ * variables, the artifact's credentials): only a host that runs the app is sent it. What only the
+ * server uses stays out: the webhooks' secrets, the release watchers' tokens, the auto-deploy
+ * policies (a change of them is no change on a host).
  */
 export function appSpecOf(app: AppConfig, env: string): AppSpec {
   const settings = Object.hasOwn(app.environments, env) ? app.environments[env] : undefined;
   if (settings === undefined)
     throw new FerryError('FERRY_E_INTERNAL', `app ${app.name} has no environment ${env}`);
-  const text = JSON.stringify({ ...app, environments: { [env]: settings } });
+  const { triggers: _triggers, sources: _sources, ...onHosts } = app;
+  const text = JSON.stringify({ ...onHosts, environments: { [env]: { ...settings, autoDeploy: null } } });
   const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
   return { config: JSON.parse(text) as Record<string, unknown>, digest };
 }
@@ -49,5 +52,9 @@ export function appOfSpec(
       `the desired state's spec of ${app}.${env} cannot be run: ${problems.join('; ')}`,
       { where: `${app}.${env}`, problems },
     );
-  return { app: config as AppConfig, settings: settings! };
+  // What the server keeps to itself (appSpecOf) reads as none. Written out, not imported from the
+  // config's schema modules, which the agent does not load.
+  const triggers: AppConfig['triggers'] = { generic: null, github: null, registry: null };
+  const sources: AppConfig['sources'] = { github: null, http: null };
+  return { app: { ...config, triggers, sources } as AppConfig, settings: settings! };
 }

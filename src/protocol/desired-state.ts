@@ -28,9 +28,18 @@ export const releaseOnHostSchema = z.object({
   version: z.string().min(1).max(128),
   /**
    * Where the agent fetches it when not from the app's configured artifact (a release recorded by
-   * hand); null: the app's artifact settings with this version (its headers and checksums too).
+   * hand, a webhook's url, a watcher's find); null: the app's artifact settings with this version
+   * (its headers and checksums too). `headers` go with the request to this URL's origin only (a
+   * watcher's credentials: a GitHub token for a private repository's asset); without them, the
+   * app's artifact headers go only where the app's artifact URL points (the same origin).
    */
-  artifact: z.object({ url: z.string().min(1), checksum: z.string().nullable() }).nullable(),
+  artifact: z
+    .object({
+      url: z.string().min(1),
+      checksum: z.string().nullable(),
+      headers: z.record(z.string(), z.string()).optional(),
+    })
+    .nullable(),
   /** Serving instances wanted, not counting `retire` (0: installed, nothing runs). */
   instances: z.number().int().min(0),
   /** Instances to take out of the route, drain and stop (a restart's old ones). */

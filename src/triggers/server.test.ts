@@ -35,7 +35,7 @@ afterEach(async () => {
   server = null;
 });
 
-function setup(opts: { refuse?: FerryError; config?: typeof config } = {}) {
+function setup(opts: { refuse?: FerryError; config?: typeof config; polls?: string[] } = {}) {
   const current = opts.config ?? config;
   const clock = new FakeClock(1_700_000_000_000);
   const deploys: Array<{ body: { app: string; version: string; env?: string }; actor: string }> = [];
@@ -65,6 +65,14 @@ function setup(opts: { refuse?: FerryError; config?: typeof config } = {}) {
       audits.push(entry);
       return Promise.resolve();
     },
+    ...(opts.polls
+      ? {
+          pollSources: (app: string) => {
+            opts.polls!.push(app);
+            return Promise.resolve();
+          },
+        }
+      : {}),
     clock,
     logger: createLogger({ level: 'silent' }),
     answerCallback: (url, body) => {
@@ -315,6 +323,33 @@ describe('GitHub webhooks', () => {
         actor: 'webhook:github:72d3162e-cc78-11e3-81ab-4c9367dc0958',
       },
     ]);
+  });
+
+  it("a release of a repository the app's watcher follows wakes the watcher instead (asset and checksum)", async () => {
+    const watched = parseConfig(
+      `
+environments: { production: {} }
+triggers: { listen: "127.0.0.1:7080" }
+apps:
+  hello:
+    artifact: { url: "dist/hello-{version}.tar.gz" }
+    run: { command: node, args: [server.mjs] }
+    listen: 8080
+    triggers:
+      github: { secret: ${GH_SECRET}, repository: acme/hello }
+    sources:
+      github: { repository: Acme/Hello, asset: "hello-*.tar.gz" }
+`,
+      { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } },
+    );
+    const polls: string[] = [];
+    const { server: s, deploys, audits } = setup({ config: watched, polls });
+    const res = await github(s, 'release', releaseEvent());
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ accepted: true, app: 'hello', polled: 'github' });
+    expect(polls).toEqual(['hello']);
+    expect(deploys).toEqual([]);
+    expect(audits.map((a) => a.action)).toEqual(['webhook-polled']);
   });
 
   it('ping answers 200; drafts, prereleases and other events are ignored with a reason', async () => {

@@ -31,6 +31,12 @@ export interface TriggersDeps {
   readonly config: ConfigSource;
   /** The release intake (ReleaseIntake.offer): the catalog, the policies, then `ferry deploy`'s path. */
   readonly offer: (candidate: ReleaseCandidate) => Promise<readonly IntakeOutcome[]>;
+  /**
+   * Polls the app's release watchers now (ReleaseSources.pollNow): a GitHub release event of a
+   * repository the app watches wakes its watcher, which takes the asset and its checksum, instead of
+   * deploying the tag through the app's artifact template.
+   */
+  readonly pollSources?: (app: string) => Promise<void>;
   /** Where delivery ids are kept (the KV store in the daemon); default: in memory only. */
   readonly deliveries?: (memory: DeliveryLog) => DeliveryRecorder;
   readonly audit: (entry: AuditEntry) => Promise<void>;
@@ -292,6 +298,18 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
           ? parseGithubPush(payload, { branch: trigger.branch })
           : parseGithubWorkflowRun(payload, { workflow: trigger.workflow, branch: trigger.branch });
     if ('ignored' in outcome) return ignore(request, reply, outcome.ignored);
+    const watched = app.sources.github?.repository.toLowerCase() === repository;
+    if (taken === 'release' && watched && deps.pollSources !== undefined) {
+      // Not awaited: GitHub waits 10 s for an answer, and the watcher's poll may take longer.
+      deps
+        .pollSources(app.name)
+        .catch((error: unknown) =>
+          logger.warn({ app: app.name, err: messageOf(error) }, 'the watcher did not poll'),
+        );
+      await audit(request, 'webhook-polled', { version: outcome.request.version });
+      logger.info({ app: app.name, version: outcome.request.version }, 'a GitHub release wakes the watcher');
+      return reply.status(202).send({ accepted: true, app: app.name, polled: 'github' });
+    }
     return reply.status(202).send(await offer(request, app, { ...outcome.request, env: null }, trigger.env));
   });
 

@@ -277,6 +277,19 @@ describe('the OpenAPI document', () => {
       return deployment?.to === '1.1.0' && deployment.status === 'succeeded';
     });
 
+    // A release recorded by hand (not deployed), listed with its status per environment; a bad one.
+    const added = await call('addRelease', {
+      params: { app: 'hello' },
+      body: { version: '1.1.0-manual', changelog: 'by hand', deploy: false },
+    });
+    expect(added.status).toBe(201);
+    expect((await call('addRelease', { params: { app: 'hello' }, body: { version: '../x' } })).status).toBe(
+      400,
+    );
+    const releases = await call('releases', { params: { app: 'hello' }, query: '?limit=5' });
+    expect(releases.status).toBe(200);
+    expect((await call('releases', { params: { app: 'nope' } })).status).toBe(404);
+
     // Targets outside Ferry: a report creates the entity; a deploy, a command, the reads.
     const entity = { namespace: 'prod', entity: 'web' };
     const reported = await call('targetsReport', {
