@@ -40,7 +40,8 @@ function entry(url: string, actor: string, kind: 'watcher' | 'webhook' = 'watche
   };
 }
 
-const resolve = (e: CatalogEntry) => catalogArtifacts({ get: () => Promise.resolve(e) }, live)('web', '1.2.0');
+const resolve = (e: CatalogEntry) =>
+  catalogArtifacts({ get: () => Promise.resolve(e) }, live)('web', '1.2.0');
 
 describe('catalogArtifacts', () => {
   it("fetches the GitHub watcher's asset with its token, as bytes, from its own API only", async () => {
