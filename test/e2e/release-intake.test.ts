@@ -24,20 +24,27 @@ describe('releases offered by a webhook deploy by themselves', () => {
   let artifactDir: string;
   let tarballUrl: string;
   let checksum: string;
+  let handUrl: string;
+  let handChecksum: string;
 
   beforeAll(async () => {
     // 2.0.0 is served only here, under a name the template (dist/hello-{version}.tar.gz) never asks for.
     artifactDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-artifacts-'));
-    await buildReleases(artifactDir, ['2.0.0']);
+    await buildReleases(artifactDir, ['2.0.0', '2.1.0']);
     const tarball = readFileSync(path.join(artifactDir, 'hello-2.0.0.tar.gz'));
+    const handTarball = readFileSync(path.join(artifactDir, 'hello-2.1.0.tar.gz'));
     checksum = `sha256:${createHash('sha256').update(tarball).digest('hex')}`;
+    handChecksum = `sha256:${createHash('sha256').update(handTarball).digest('hex')}`;
     artifacts = createServer((request, response) => {
       if (request.url === '/builds/7/bundle.tgz') response.writeHead(200).end(tarball);
+      else if (request.url === '/builds/8/bundle.tgz') response.writeHead(200).end(handTarball);
       else response.writeHead(404).end();
     });
     await new Promise<void>((resolve) => artifacts.listen(0, '127.0.0.1', resolve));
     const address = artifacts.address();
-    tarballUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/builds/7/bundle.tgz`;
+    const origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    tarballUrl = `${origin}/builds/7/bundle.tgz`;
+    handUrl = `${origin}/builds/8/bundle.tgz`;
 
     const port = await freePort();
     const stagingPort = await freePort();
@@ -132,5 +139,47 @@ describe('releases offered by a webhook deploy by themselves', () => {
     expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('FERRY_E_WEBHOOK_REPLAY');
     // What waits in staging waits still.
     expect(await current('staging')).toBe('1.0.0');
+  }, 180_000);
+
+  it('ferry release add records a release by hand and deploys it; history says who', async () => {
+    const added = await ferry.cli(
+      'release',
+      'add',
+      'hello',
+      '2.1.0',
+      '--artifact',
+      handUrl,
+      '--checksum',
+      handChecksum,
+      '--env',
+      'production',
+      '--changelog',
+      'fixes the greeting',
+      '--json',
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const answer = JSON.parse(added.stdout) as {
+      release: { version: string; trigger: { kind: string }; changelog: string };
+      outcomes: Array<{ env: string; action: string }>;
+    };
+    expect(answer.release).toMatchObject({ version: '2.1.0', trigger: { kind: 'user' } });
+    expect(answer.outcomes).toEqual([expect.objectContaining({ env: 'production', action: 'deployed' })]);
+    await waitFor(
+      '2.1.0 to serve in production',
+      async () => (await current('production')) === '2.1.0',
+      90_000,
+    );
+    const history = await ferry.cli('history', 'hello', '--env', 'production');
+    expect(history.code, history.stderr).toBe(0);
+    const lines = history.stdout.split('\n');
+    expect(lines.find((line) => line.includes('2.1.0'))).toMatch(/by user/);
+    expect(lines.find((line) => line.includes('-> 2.0.0') || line.includes('→ 2.0.0'))).toMatch(
+      /by webhook generic/,
+    );
+    // The catalog lists both, each with its trigger and its status in each environment.
+    const releases = await ferry.cli('releases', 'hello');
+    expect(releases.code, releases.stderr).toBe(0);
+    expect(releases.stdout).toMatch(/2\.1\.0/);
+    expect(releases.stdout).toMatch(/2\.0\.0/);
   }, 180_000);
 });
