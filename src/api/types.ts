@@ -87,6 +87,7 @@ import type {
   instanceViewSchema,
   routerStatusSchema,
   statusResponseSchema,
+  waitingReleaseSchema,
 } from './wire/status.js';
 
 /** A wire shape as the code holds it: read-only all the way down. */
@@ -123,6 +124,8 @@ export type AppStatus = Wire<typeof appStatusSchema>;
 /** The current canary step's analysis window so far, per release (the canary first). */
 export type CanaryLiveView = Wire<typeof canaryLiveSchema>;
 export type StatusResponse = Wire<typeof statusResponseSchema>;
+/** A release waiting to deploy by itself (`ferry status`). */
+export type WaitingRelease = Wire<typeof waitingReleaseSchema>;
 /** The router process tree: its keeper, workers, restarts, and what is wrong with it, if anything. */
 export type RouterStatusView = Wire<typeof routerStatusSchema>;
 export type HealthzResponse = Wire<typeof healthzResponseSchema>;

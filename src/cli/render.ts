@@ -15,6 +15,7 @@ import { renderInstanceLine } from './render-instances.js';
 import { renderStatusLocks } from './render-locks.js';
 import { renderServedSummary } from './render-report.js';
 import { describeTrigger } from './render-trigger.js';
+import { renderWaiting } from './render-waiting.js';
 
 /** Human output of the read commands; `--json` prints the API's response instead. */
 
@@ -26,7 +27,14 @@ export function renderStatus(status: StatusResponse, now = Date.now()): string {
     ...(status.restarts ?? []).map((r) => renderFleetRestart(r)),
   ];
   if (status.apps.length === 0 && rollouts.length === 0) return `${router}\nno apps configured`;
-  return [router, ...status.apps.map((app) => renderApp(app, now)), ...rollouts].join('\n\n');
+  // A daemon from before the release intake does not report what waits.
+  const waiting = renderWaiting(status.waiting ?? [], now);
+  return [
+    router,
+    ...status.apps.map((app) => renderApp(app, now)),
+    ...rollouts,
+    ...(waiting.length > 0 ? [waiting.join('\n')] : []),
+  ].join('\n\n');
 }
 
 function renderRouter(router: RouterStatusView | undefined): string {

@@ -3,7 +3,7 @@ import { createApiServer } from '../api/server.js';
 import type { ErrorResponse, ReleaseAddResponse, ReleasesResponse } from '../api/types.js';
 import { parseConfig } from '../config/load.js';
 import { silentLogger } from '../lib/logger.js';
-import type { ReleasesControl } from '../releases/recorder.js';
+import type { ReleasesControl, WaitingReleaseView } from '../releases/recorder.js';
 import type { CatalogEntry, ReleaseCandidate } from '../releases/release.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -42,6 +42,10 @@ function unused<T>(name: string): T {
  * recorded and "deployed" to the environment named, or to every one; records deploy nothing.
  */
 class MemoryReleases implements ReleasesControl {
+  waiting(): Promise<readonly WaitingReleaseView[]> {
+    return Promise.resolve([]);
+  }
+
   readonly offered: ReleaseCandidate[] = [];
   readonly recorded: ReleaseCandidate[] = [];
   private readonly entries = new Map<string, CatalogEntry>();

@@ -193,6 +193,11 @@ export class DaemonControl implements ControlPlane {
       apps,
       rollouts: await this.deps.fleet.rollouts(filter),
       restarts: this.deps.fleet.restartViews(filter),
+      waiting: (await this.deps.releases.waiting()).filter(
+        (w) =>
+          (filter.app === undefined || filter.app === w.app) &&
+          (filter.env === undefined || filter.env === w.env),
+      ),
     };
   }
 

@@ -55,7 +55,12 @@ export function createReleasePart(deps: {
   });
   let sources: ReleaseSources | null = null;
   return {
-    releases: { intake, catalog: deps.catalog, record: (candidate) => intake.record(candidate) },
+    releases: {
+      intake,
+      catalog: deps.catalog,
+      record: (candidate) => intake.record(candidate),
+      waiting: () => intake.waiting(),
+    },
     intake,
     deliveries: (memory) =>
       new KvDeliveryLog(deps.kv, memory, { clock: deps.clock, retainMs: DELIVERY_RETAIN_MS }),

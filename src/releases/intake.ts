@@ -9,6 +9,7 @@ import type { KvStore } from '../store/kv/kv.js';
 import type { Store } from '../store/store.js';
 import type { KvReleaseCatalog } from './kv-catalog.js';
 import { decide, isNewer, policyOf, targetEnvironments } from './policy.js';
+import type { WaitingReleaseView } from './recorder.js';
 import type { CatalogEntry, IntakeOutcome, ReleaseCandidate, ReleaseIntake } from './release.js';
 
 /** Where the release waiting in each app and environment is kept: `/intake/<app>/<env>`. */
@@ -33,6 +34,9 @@ interface Pending {
   /** Deploys refused because one was running, tried again with backoff. */
   readonly attempts: number;
   readonly retryAt: number | null;
+  /** Why it waits, and until when it is decided again (absent from records of an older Ferry). */
+  readonly reason?: string;
+  readonly until?: number;
 }
 
 export interface ReleaseIntakeDeps {
@@ -125,6 +129,23 @@ export class KvReleaseIntake implements ReleaseIntake {
     return entry;
   }
 
+  /** Every release waiting to deploy, by app and environment (`ferry status`). */
+  async waiting(): Promise<WaitingReleaseView[]> {
+    const { entries } = await this.deps.kv.range(PENDING_PREFIX);
+    return entries.map((entry) => {
+      const { candidate, lastOfferAt, reason, until } = JSON.parse(entry.value) as Pending;
+      return {
+        app: candidate.app,
+        env: candidate.env ?? '',
+        version: candidate.version,
+        trigger: candidate.trigger,
+        since: lastOfferAt,
+        reason: reason ?? null,
+        until: until ?? null,
+      };
+    });
+  }
+
   /** The release waiting in an environment, if any (`ferry status`, tests). */
   async pending(app: string, env: string): Promise<ReleaseCandidate | null> {
     const entry = await this.deps.kv.get(pendingKey(app, env));
@@ -185,7 +206,14 @@ export class KvReleaseIntake implements ReleaseIntake {
     }
     if (decision.action === 'wait') {
       const attempts = fromTimer && pending !== null ? pending.attempts : 0;
-      await this.keep(key, { candidate, lastOfferAt, attempts, retryAt: null });
+      await this.keep(key, {
+        candidate,
+        lastOfferAt,
+        attempts,
+        retryAt: null,
+        reason: decision.reason,
+        until: decision.until,
+      });
       this.schedule(name, env, decision.until);
       await this.audit(candidate, 'release-waiting', env, { reason: decision.reason });
       return { env, action: 'waiting', reason: decision.reason, deployment: null };
@@ -212,9 +240,9 @@ export class KvReleaseIntake implements ReleaseIntake {
       if (RETRYABLE.has(code) && attempts <= retry.attempts) {
         const waitMs = Math.min(retry.maxMs, retry.firstMs * 2 ** Math.min(attempts - 1, 20));
         const retryAt = this.deps.clock.now() + waitMs;
-        await this.keep(key, { candidate, lastOfferAt, attempts, retryAt });
-        this.schedule(app, env, retryAt);
         const reason = `${messageOf(error)}; tried again at ${new Date(retryAt).toISOString()}`;
+        await this.keep(key, { candidate, lastOfferAt, attempts, retryAt, reason, until: retryAt });
+        this.schedule(app, env, retryAt);
         await this.audit(candidate, 'release-waiting', env, { reason, code, attempts });
         return { env, action: 'waiting', reason, deployment: null };
       }

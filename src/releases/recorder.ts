@@ -1,4 +1,4 @@
-import type { CatalogEntry, ReleaseCandidate, Releases } from './release.js';
+import type { CatalogEntry, ReleaseCandidate, Releases, Trigger } from './release.js';
 
 /**
  * Records a release in the catalog without deploying it anywhere (`ferry release add --no-deploy`,
@@ -9,5 +9,22 @@ export interface ReleaseRecorder {
   record(candidate: ReleaseCandidate): Promise<CatalogEntry>;
 }
 
-/** What the daemon's API holds of releases: the intake, the catalog, and recording without deploying. */
-export type ReleasesControl = Releases & ReleaseRecorder;
+/** A release the intake keeps waiting in an environment: a window, a debounce, a deploy refused. */
+export interface WaitingReleaseView {
+  readonly app: string;
+  readonly env: string;
+  readonly version: string;
+  readonly trigger: Trigger;
+  /** When the last release of its burst arrived (ms). */
+  readonly since: number;
+  readonly reason: string | null;
+  /** When it is decided again (ms); null when unknown. */
+  readonly until: number | null;
+}
+
+/**
+ * What the daemon's API holds of releases: the intake, the catalog, recording without deploying,
+ * and the releases waiting to deploy.
+ */
+export type ReleasesControl = Releases &
+  ReleaseRecorder & { waiting(): Promise<readonly WaitingReleaseView[]> };

@@ -110,6 +110,19 @@ describe('releases offered by a webhook deploy by themselves', () => {
     const served = await fetch(`http://127.0.0.1:${ferry.appPort}/`);
     expect(await served.text()).toContain('2.0.0');
     expect(await current('staging')).toBe('1.0.0');
+    // Status says what waits, why, and who brought it.
+    const { waiting } = await ferry.json<StatusResponse>('status');
+    expect(waiting).toEqual([
+      expect.objectContaining({
+        app: 'hello',
+        env: 'staging',
+        version: '2.0.0',
+        trigger: { kind: 'webhook', actor: 'webhook:generic:rel-1' },
+        reason: expect.stringMatching(/deployment windows/),
+      }),
+    ]);
+    const shown = await ferry.cli('status');
+    expect(shown.stdout).toMatch(/waiting: hello 2\.0\.0 \(staging\), by webhook generic rel-1/);
     // The ledger keeps where the host fetched it from.
     const db = new Database(path.join(ferry.home, 'ferry.db'), { readonly: true });
     try {

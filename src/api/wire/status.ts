@@ -4,6 +4,7 @@ import { fleetRestartSchema } from './fleet-restart.js';
 import { fleetRolloutSchema } from './targets.js';
 import { deploymentSchema } from './deployment.js';
 import { lockSchema, queuedDeploySchema } from './locks.js';
+import { triggerSchema } from './trigger.js';
 
 const ms = z.number().int();
 const count = z.number().int().min(0);
@@ -114,6 +115,22 @@ export const routerStatusSchema = z
   })
   .meta({ id: 'RouterStatus', description: 'The router process tree: keeper, workers, spare, restarts.' });
 
+export const waitingReleaseSchema = z
+  .object({
+    app: z.string(),
+    env: z.string(),
+    version: z.string(),
+    trigger: triggerSchema,
+    since: ms.meta({ description: 'When the last release of its burst arrived.' }),
+    reason: z.string().nullable(),
+    until: ms.nullable().meta({ description: 'When it is decided again; null when unknown.' }),
+  })
+  .meta({
+    id: 'WaitingRelease',
+    description:
+      "A release the intake keeps waiting in an environment: outside the policy's deployment windows, in its debounce, or a deploy refused for now (tried again with backoff).",
+  });
+
 export const statusResponseSchema = z
   .object({
     daemon: z.object({
@@ -131,5 +148,9 @@ export const statusResponseSchema = z
       .array(fleetRestartSchema)
       .optional()
       .meta({ description: 'Apps in environments on enrolled hosts: the last restart across its hosts.' }),
+    waiting: z
+      .array(waitingReleaseSchema)
+      .optional()
+      .meta({ description: 'Releases waiting to deploy by themselves. Absent from an older daemon.' }),
   })
   .meta({ id: 'StatusResponse' });
