@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +26,7 @@ const BIN = path.join(ROOT, 'bin', 'ferry.js');
 const HOSTS = 5;
 /** The app's port on every host: each host has its own network namespace. */
 const APP_PORT = 8080;
+const HOOK_SECRET = 'a-generic-secret-of-the-fleet-test';
 
 const skip = netnsSkipReason();
 
@@ -38,6 +41,8 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
   let net: FleetNetwork;
   let server: ChildProcess;
   let serverOutput = '';
+  let hooksPort = 0;
+  let releasesServer: Server | null = null;
   let configPath: string;
   let home: string;
   const agents: HostProcess[] = [];
@@ -119,16 +124,18 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     assertBuilt();
     dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-fleet-'));
     home = path.join(dir, 'server');
-    await buildReleases(path.join(dir, 'dist'), ['1.2.0-gated', '1.3.0', '1.4.0']);
+    await buildReleases(path.join(dir, 'dist'), ['1.2.0-gated', '1.3.0', '1.4.0', '1.5.0']);
     net = await createFleetNetwork({ hosts: HOSTS });
     const apiPort = await freePort();
     const agentsPort = await freePort();
+    hooksPort = await freePort();
     configPath = path.join(dir, 'ferry.yaml');
     writeFileSync(
       configPath,
       [
         `api: { listen: "127.0.0.1:${apiPort}" }`,
         `server: { listen: "${net.serverAddress}:${agentsPort}" }`,
+        `triggers: { listen: "127.0.0.1:${hooksPort}" }`,
         'environments: { production: { hosts: { role: web } } }',
         'apps:',
         '  hello:',
@@ -140,6 +147,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
         '    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3 }',
         '    stop: { grace: 2s }',
         '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s, silent_after: 3s, unseen_after: 8s, restart_at_once: 2 }',
+        `    triggers: { generic: { secret: "${HOOK_SECRET}" } }`,
       ].join('\n'),
     );
     server = spawn(process.execPath, [BIN, 'server', '-c', configPath, '--home', home], {
@@ -158,6 +166,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
   }, 120_000);
 
   afterAll(async () => {
+    if (releasesServer) await new Promise((resolve) => releasesServer!.close(resolve));
     server?.kill('SIGKILL');
     for (const agent of agents) agent.child.kill('SIGKILL');
     await net?.close();
@@ -439,4 +448,47 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     const r = (await rollout())!;
     expect(r.decisions.some((d) => d.kind === 'recovered')).toBe(true);
   }, 240_000);
+
+  it('a signed webhook rolls out its release, from its own URL and checksum, across the hosts', async () => {
+    // 1.5.0 is served over HTTP on the server's address, which the hosts reach; the app's
+    // artifact template (file:// on the test's machine) is not where the webhook says it is.
+    const tarball = readFileSync(path.join(dir, 'dist', 'hello-1.5.0.tar.gz'));
+    releasesServer = createServer((request, response) => {
+      if (request.url === '/ci/42/hello.tgz') response.writeHead(200).end(tarball);
+      else response.writeHead(404).end();
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => releasesServer!.listen(port, net.serverAddress, resolve));
+    const body = JSON.stringify({
+      version: '1.5.0',
+      url: `http://${net.serverAddress}:${port}/ci/42/hello.tgz`,
+      checksum: `sha256:${createHash('sha256').update(tarball).digest('hex')}`,
+    });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = createHmac('sha256', HOOK_SECRET).update(`${timestamp}.${body}`).digest('hex');
+    const answer = await fetch(`http://127.0.0.1:${hooksPort}/hooks/generic/hello`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-ferry-timestamp': timestamp,
+        'x-ferry-delivery': 'ci-42',
+        'x-ferry-signature-256': `sha256=${signature}`,
+      },
+      body,
+    });
+    expect(answer.status, await answer.clone().text()).toBe(202);
+    expect(await answer.json()).toMatchObject({
+      outcomes: [expect.objectContaining({ env: 'production', action: 'deployed' })],
+    });
+    await waitFor(
+      'the rollout of 1.5.0 to succeed',
+      async () => {
+        const r = await rollout();
+        return r?.rolling === '1.5.0' && r.status === 'succeeded';
+      },
+      120_000,
+    );
+    for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.5.0');
+    expect((await rollout())!.trigger).toEqual({ kind: 'webhook', actor: 'webhook:generic:ci-42' });
+  }, 180_000);
 });
