@@ -49,6 +49,7 @@ export class Draft {
 
   /** The index of the target of this name, or -1. */
   find(name: string): number {
+    if (this.targets.length === 0) return -1;
     if (this.index === null) {
       this.index = new Map();
       for (let i = 0; i < this.targets.length; i++) this.index.set(this.targets[i]!.name, i);

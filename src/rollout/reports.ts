@@ -1,4 +1,5 @@
 import type { Draft } from './draft.js';
+import { sortByName } from './sort-by-name.js';
 import { isInFlight, isJudging } from './target-state.js';
 import type { RolloutTarget } from './types.js';
 import type { TargetReport } from './events.js';
@@ -33,20 +34,11 @@ export function applyReports(d: Draft, reports: readonly TargetReport[]): void {
  * order the steps walk them. Of several reports of one new target, the latest counts.
  */
 function join(d: Draft, fresh: readonly TargetReport[]): void {
-  // The latest report of each new target (of equal times, the one that came last). A Map, then the
-  // names sorted without a comparator: on a fleet joining at once, a sort calling back into
-  // JavaScript for every comparison was most of the step.
-  const latest = new Map<string, TargetReport>();
-  for (const report of fresh) {
-    const before = latest.get(report.name);
-    if (before === undefined || report.at >= before.at) latest.set(report.name, report);
-  }
-  // The default sort orders by UTF-16 code units, as compareNames does.
-  const names = [...latest.keys()].sort();
+  const { names, latest } = inNameOrder(fresh);
   const added: RolloutTarget[] = new Array<RolloutTarget>(names.length);
   const seen: number[] = new Array<number>(names.length);
   for (let k = 0; k < names.length; k++) {
-    const report = latest.get(names[k]!)!;
+    const report = latest(k);
     added[k] = joined(d, report);
     seen[k] = report.at;
   }
@@ -54,6 +46,29 @@ function join(d: Draft, fresh: readonly TargetReport[]): void {
   const lkg = d.s.lkg;
   if (lkg !== null) d.tellWhenDone(names, lkg);
   d.record({ kind: 'targets-joined', targets: names, count: names.length, assigned: lkg });
+}
+
+/**
+ * The new targets' names in order, and the latest report of each (of equal times, the one that came
+ * last). Reports read from a store come in name order, one per target: taken as they are; others
+ * are sorted by name first (sortByName: a radix sort, stable, so one target's reports keep their
+ * order).
+ */
+function inNameOrder(fresh: readonly TargetReport[]): {
+  names: readonly string[];
+  latest: (k: number) => TargetReport;
+} {
+  let ordered = true;
+  for (let k = 1; k < fresh.length && ordered; k++) ordered = fresh[k - 1]!.name < fresh[k]!.name;
+  if (ordered) return { names: fresh.map((r) => r.name), latest: (k) => fresh[k]! };
+  const sorted = sortByName(fresh, (r) => r.name);
+  const reports: TargetReport[] = [];
+  for (const report of sorted) {
+    const last = reports.length - 1;
+    if (last < 0 || reports[last]!.name !== report.name) reports.push(report);
+    else if (report.at >= reports[last]!.at) reports[last] = report;
+  }
+  return { names: reports.map((r) => r.name), latest: (k) => reports[k]! };
 }
 
 /**
