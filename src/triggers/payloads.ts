@@ -47,6 +47,8 @@ function releaseVersion(version: string, where: string): string {
 }
 
 const genericBody = z.strictObject({
+  /** The app, when the body names it too: it must be the one of the URL (/hooks/generic/<app>). */
+  app: z.string().min(1).optional(),
   version: z.string().min(1),
   env: z.string().min(1).optional(),
   url: z.string().min(1).max(4096).optional(),
@@ -72,8 +74,17 @@ function releaseArtifact(url: string, checksum: string | undefined): ReleaseArti
 }
 
 /** `POST /hooks/generic/:app`: `{version, env?, url?, checksum?, changelog?}`. */
-export function parseGeneric(value: unknown): ReleaseRequest {
-  const body = parseWith(genericBody, value, 'a JSON object {version, env?, url?, checksum?, changelog?}');
+export function parseGeneric(value: unknown, app: string): ReleaseRequest {
+  const body = parseWith(
+    genericBody,
+    value,
+    'a JSON object {app?, version, env?, url?, checksum?, changelog?}',
+  );
+  // The secret that signed it is the URL's app's: a body naming another app is not for this one.
+  if (body.app !== undefined && body.app !== app)
+    throw payloadError(
+      `app: expected ${JSON.stringify(app)} (the app of the URL), got ${JSON.stringify(body.app)}`,
+    );
   if (body.checksum !== undefined && body.url === undefined)
     throw payloadError(
       "checksum: expected it with url (the app's artifact settings check their own), got it alone",

@@ -173,6 +173,16 @@ describe('generic webhooks', () => {
     expect(deploys).toEqual([]);
   });
 
+  it('a body may name its app: the one of the URL, or 400', async () => {
+    const { server: s, clock, deploys } = setup();
+    const same = await generic(s, clock, '{"app":"hello","version":"1.1.0"}', { delivery: 'a-1' });
+    expect(same.statusCode).toBe(202);
+    const other = await generic(s, clock, '{"app":"billing","version":"1.2.0"}', { delivery: 'a-2' });
+    expect(other.statusCode).toBe(400);
+    expect(other.json().error.message).toContain('app: expected "hello" (the app of the URL), got "billing"');
+    expect(deploys.map((d) => d.body.version)).toEqual(['1.1.0']);
+  });
+
   it('malformed JSON and a bad version: 400', async () => {
     const { server: s, clock, deploys } = setup();
     const bad = await generic(s, clock, '{"version":', { delivery: 'd-2' });

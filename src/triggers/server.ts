@@ -253,7 +253,7 @@ export function createTriggersServer(deps: TriggersDeps): FastifyInstance {
         'FERRY_E_WEBHOOK_REPLAY',
         `webhook: expected an X-Ferry-Timestamp (unix seconds) within ${settings.replayWindowMs / 1000}s of now, got ${Number.isNaN(seconds) ? 'none' : `one ${Math.round(skewMs / 1000)}s away`}`,
       );
-    const release = parseGeneric(parseJson(body));
+    const release = parseGeneric(parseJson(body), app.name);
     if (release.artifact?.checksum === null && app.artifact.requireChecksum)
       throw new FerryError(
         'FERRY_E_WEBHOOK_PAYLOAD',
