@@ -327,6 +327,7 @@ export class Daemon {
       fleet: this.fleet,
       clock: systemClock,
       logger: this.logger!.child({ part: 'releases' }),
+      events: this.publisher!,
     });
     control = new DaemonControl({
       releases: this.releases.releases,

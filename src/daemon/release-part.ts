@@ -1,4 +1,5 @@
 import type { ConfigSource } from '../config/types.js';
+import type { EventSink } from '../events/publisher.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { KvReleaseIntake } from '../releases/intake.js';
@@ -42,6 +43,8 @@ export function createReleasePart(deps: {
   readonly fleet: Pick<Fleet, 'has'>;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The global event stream: every decision of the intake is published there too. */
+  readonly events?: EventSink;
 }): ReleasePart {
   const intake = new KvReleaseIntake({
     kv: deps.kv,
@@ -52,6 +55,7 @@ export function createReleasePart(deps: {
       deps.control.deploy({ app, env, version, ...(deps.fleet.has(env) ? {} : { queue: true }) }, actor),
     clock: deps.clock,
     logger: deps.logger,
+    ...(deps.events ? { events: deps.events } : {}),
   });
   let sources: ReleaseSources | null = null;
   return {

@@ -71,6 +71,7 @@ export async function up(opts: UpOptions): Promise<void> {
     daemon.events.subscribe((published) => {
       if (published.kind === 'config' && published.source !== 'start')
         out.write(`  [config] ${published.message}\n`);
+      if (published.kind === 'release') out.write(`  [release] ${published.message}\n`);
       if (published.kind !== 'deployment-event') return;
       const { event } = published;
       if (event.type !== 'phase') out.write(`  [${event.deploymentId}] ${event.message}\n`);

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { DeployResponse } from '../api/types.js';
+import type { DeployResponse, FerryEvent } from '../api/types.js';
 import { parseConfig } from '../config/load.js';
 import type { ConfigSource } from '../config/types.js';
 import { FerryError } from '../errors/ferry-error.js';
+import { EventPublisher } from '../events/publisher.js';
 import { FakeClock } from '../lib/clock.js';
 import { silentLogger } from '../lib/logger.js';
 import type { KvStore } from '../store/kv/kv.js';
@@ -97,6 +98,9 @@ async function setUp(autoDeploy: string, kv?: KvStore) {
   const clock = new FakeClock(MONDAY_NOON);
   const store = kv ?? (await openSqliteKvStore(':memory:', { clock }));
   const world = new World();
+  const events = new EventPublisher({ now: () => clock.now() });
+  const published: FerryEvent[] = [];
+  events.subscribe((event) => published.push(event));
   const make = () =>
     new KvReleaseIntake({
       kv: store,
@@ -107,22 +111,28 @@ async function setUp(autoDeploy: string, kv?: KvStore) {
       clock,
       logger: silentLogger(),
       retry: { firstMs: 1_000, maxMs: 8_000, attempts: 5 },
+      events,
     });
   const intake = make();
   await intake.start();
   opened.push({ kv: store, intake });
-  return { clock, world, intake, kv: store, make };
+  return { clock, world, intake, kv: store, make, published };
 }
 
 describe('the release intake', () => {
   it('deploys a newer release at once with the trigger as actor, and records it', async () => {
-    const { world, intake } = await setUp('true');
+    const { world, intake, published } = await setUp('true');
     world.current = '1.0.0';
     expect(await intake.offer(candidate('1.1.0'))).toEqual([
       { env: 'production', action: 'deployed', reason: null, deployment: 'd-1.1.0' },
     ]);
     expect(world.deploys).toEqual([{ version: '1.1.0', actor: 'webhook:generic:1.1.0' }]);
     expect(world.audits.map((a) => a.action)).toEqual(['release-recorded', 'release-deploy']);
+    // The global event stream says the same.
+    expect(published.map((e) => e.kind === 'release' && [e.env, e.change])).toEqual([
+      [null, 'recorded'],
+      ['production', 'deploying'],
+    ]);
     // Offered again: it serves already.
     expect((await intake.offer(candidate('1.1.0')))[0]).toMatchObject({
       action: 'skipped',

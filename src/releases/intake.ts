@@ -9,6 +9,8 @@ import type { KvStore } from '../store/kv/kv.js';
 import type { Store } from '../store/store.js';
 import type { KvReleaseCatalog } from './kv-catalog.js';
 import { decide, isNewer, policyOf, targetEnvironments } from './policy.js';
+import type { RELEASE_CHANGES } from '../api/wire/events.js';
+import type { EventSink } from '../events/publisher.js';
 import type { WaitingReleaseView } from './recorder.js';
 import type { CatalogEntry, IntakeOutcome, ReleaseCandidate, ReleaseIntake } from './release.js';
 
@@ -39,7 +41,18 @@ interface Pending {
   readonly until?: number;
 }
 
+/** The audit log's actions as the global event stream's release changes. */
+const RELEASE_CHANGE_OF = new Map<string, (typeof RELEASE_CHANGES)[number]>([
+  ['release-recorded', 'recorded'],
+  ['release-deploy', 'deploying'],
+  ['release-queued', 'queued'],
+  ['release-waiting', 'waiting'],
+  ['release-skipped', 'skipped'],
+]);
+
 export interface ReleaseIntakeDeps {
+  /** Where each decision is published too (the global event stream). */
+  readonly events?: EventSink;
   readonly kv: KvStore;
   readonly catalog: KvReleaseCatalog;
   /** The apps' policies are read at each decision: `ferry apply` changes them. */
@@ -326,6 +339,20 @@ export class KvReleaseIntake implements ReleaseIntake {
     env: string | null,
     detail: Record<string, unknown>,
   ): Promise<void> {
+    const change = RELEASE_CHANGE_OF.get(action);
+    if (change !== undefined && this.deps.events !== undefined) {
+      const where = env === null ? '' : ` in ${env}`;
+      const why = typeof detail.reason === 'string' ? `: ${detail.reason}` : '';
+      this.deps.events.publish({
+        kind: 'release',
+        app: candidate.app,
+        env,
+        change,
+        version: candidate.version,
+        trigger: candidate.trigger,
+        message: `${candidate.app} ${candidate.version}${where} ${change} (${candidate.trigger.actor})${why}`,
+      });
+    }
     try {
       await this.deps.store.audit({
         at: this.deps.clock.now(),

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { HEALTH_STATUSES } from '../../health/types.js';
 import { deploymentEventSchema, deploymentSchema } from './deployment.js';
+import { triggerSchema } from './trigger.js';
 
 const ms = z.number().int();
 
@@ -42,6 +43,11 @@ export const LOCK_CHANGES = [
   'queue-started',
   'queue-failed',
 ] as const;
+/**
+ * What the release intake did with a release: recorded it in the catalog (env null), started its
+ * deployment, queued it behind a lock, kept it waiting (a window, a debounce), or skipped it.
+ */
+export const RELEASE_CHANGES = ['recorded', 'deploying', 'queued', 'waiting', 'skipped'] as const;
 /** Where an applied configuration came from: the daemon's start, `ferry apply`, SIGHUP. */
 export const CONFIG_SOURCES = ['start', 'apply', 'reload'] as const;
 
@@ -80,6 +86,16 @@ export const ferryEventSchema = z
       env: z.string(),
       kind: z.literal('lock'),
       change: z.enum(LOCK_CHANGES),
+      message: z.string(),
+    }),
+    z.object({
+      ...published,
+      app: z.string(),
+      env: z.string().nullable().meta({ description: 'null: the release was recorded for the app.' }),
+      kind: z.literal('release'),
+      change: z.enum(RELEASE_CHANGES),
+      version: z.string(),
+      trigger: triggerSchema,
       message: z.string(),
     }),
     z.object({
