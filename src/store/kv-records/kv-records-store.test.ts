@@ -9,6 +9,7 @@ import { type EtcdServer, startEtcdServer } from '../kv/test-support/etcd-server
 import { openSqliteStore } from '../sqlite/sqlite-store.js';
 import type { InstanceStore, Store } from '../store.js';
 import { KvRecordsStore } from './kv-records-store.js';
+import { recordsWithInstances } from './with-instances.js';
 
 /**
  * The contract suite takes a Store that is also an InstanceStore. Instances are host-local records
@@ -16,39 +17,7 @@ import { KvRecordsStore } from './kv-records-store.js';
  * the KvRecordsStore's, which is what this file tests.
  */
 function withInstances(kv: KvStore): Store & InstanceStore {
-  const records = new KvRecordsStore(kv);
-  const instances = openSqliteStore(':memory:');
-  return Object.assign(Object.create(null) as object, {
-    upsertRelease: records.upsertRelease.bind(records),
-    getRelease: records.getRelease.bind(records),
-    listReleases: records.listReleases.bind(records),
-    markRelease: records.markRelease.bind(records),
-    createDeployment: records.createDeployment.bind(records),
-    saveDeployment: records.saveDeployment.bind(records),
-    getDeployment: records.getDeployment.bind(records),
-    saveServedReport: records.saveServedReport.bind(records),
-    getServedReport: records.getServedReport.bind(records),
-    activeDeployment: records.activeDeployment.bind(records),
-    activeDeployments: records.activeDeployments.bind(records),
-    listDeployments: records.listDeployments.bind(records),
-    appendEvent: records.appendEvent.bind(records),
-    listEvents: records.listEvents.bind(records),
-    getCurrent: records.getCurrent.bind(records),
-    setCurrent: records.setCurrent.bind(records),
-    acquireLock: records.acquireLock.bind(records),
-    releaseLock: records.releaseLock.bind(records),
-    getLock: records.getLock.bind(records),
-    audit: records.audit.bind(records),
-    listAudit: records.listAudit.bind(records),
-    putInstance: instances.putInstance.bind(instances),
-    getInstance: instances.getInstance.bind(instances),
-    listInstances: instances.listInstances.bind(instances),
-    deleteInstance: instances.deleteInstance.bind(instances),
-    close: async () => {
-      await records.close();
-      await instances.close();
-    },
-  });
+  return recordsWithInstances(new KvRecordsStore(kv), openSqliteStore(':memory:'));
 }
 
 describeStoreContract('kv records on sqlite kv', async () =>
