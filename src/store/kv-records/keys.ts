@@ -12,6 +12,19 @@ const PAD = 16;
 export const DEPLOYMENTS_PREFIX = '/deployments/';
 export const AUDIT_PREFIX = '/audit/';
 
+/** Every top-level prefix these records use: none may be another collection's in the same KV. */
+export const RECORD_PREFIXES = [
+  '/ledger/',
+  DEPLOYMENTS_PREFIX,
+  '/active/',
+  '/served/',
+  '/event-seq/',
+  '/events/',
+  '/current/',
+  '/store-locks/',
+  AUDIT_PREFIX,
+] as const;
+
 export const ledgerPrefix = (app: string, env: string): string => `/ledger/${seg(app)}/${seg(env)}/`;
 export const ledgerKey = (app: string, env: string, version: string): string =>
   `${ledgerPrefix(app, env)}${seg(version)}`;
@@ -28,7 +41,8 @@ export const eventKey = (id: string, seq: number): string =>
   `${eventsPrefix(id)}${String(seq).padStart(PAD, '0')}`;
 
 export const currentKey = (app: string, env: string): string => `/current/${seg(app)}/${seg(env)}`;
-export const lockKey = (key: string): string => `/locks/${seg(key)}`;
+/** Not `/locks/`: that is the server's locks on leases (src/server/locks), watched by its LockKeeper. */
+export const lockKey = (key: string): string => `/store-locks/${seg(key)}`;
 
 /**
  * Audit entries sort newest first in key order: the time is inverted (MAX_SAFE_INTEGER - at), so a
