@@ -23,6 +23,7 @@ import { steadyApp } from '../runtime/desired/edits.js';
 import { liveCounters } from '../runtime/desired/live-counters.js';
 import type { KvStore } from '../store/kv/kv.js';
 import { controlRecordsOn } from '../store/kv-records/with-instances.js';
+import { parseStoreUrl } from '../store/kv/store-url.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { InstanceRecord, InstanceStore, Store } from '../store/store.js';
 import {
@@ -231,10 +232,11 @@ export class Daemon {
     const { db } = this.paths;
     const url = this.opts.config.server?.store ?? null;
     // etcd (server.store) keeps the control plane's records too; the file keeps host-local instances.
-    if (url !== null) this.kv = await openControlKv(this.paths, url);
+    const onEtcd = url !== null && parseStoreUrl(url, 'server.store').driver === 'etcd';
+    if (onEtcd) this.kv = await openControlKv(this.paths, url);
     const open = () => (this.kv ? controlRecordsOn(this.kv, openSqliteStore(db)) : openSqliteStore(db));
     let mode: StartMode;
-    if (!existsSync(db) && url === null) {
+    if (!existsSync(db) && !onEtcd) {
       mode = await this.chooseMode(true);
       this.store = open();
     } else {
