@@ -22,6 +22,8 @@ import type { Deployer } from '../runtime/deployer.js';
 import { steadyApp } from '../runtime/desired/edits.js';
 import { liveCounters } from '../runtime/desired/live-counters.js';
 import type { KvStore } from '../store/kv/kv.js';
+import { controlRecordsOn } from '../store/kv-records/with-instances.js';
+import { parseStoreUrl } from '../store/kv/store-url.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { InstanceRecord, InstanceStore, Store } from '../store/store.js';
 import {
@@ -228,16 +230,21 @@ export class Daemon {
    */
   private async openStore(): Promise<StartMode> {
     const { db } = this.paths;
+    const url = this.opts.config.server?.store ?? null;
+    // etcd (server.store) keeps the control plane's records too; the file keeps host-local instances.
+    const onEtcd = url !== null && parseStoreUrl(url, 'server.store').driver === 'etcd';
+    if (onEtcd) this.kv = await openControlKv(this.paths, url);
+    const open = () => (this.kv ? controlRecordsOn(this.kv, openSqliteStore(db)) : openSqliteStore(db));
     let mode: StartMode;
-    if (!existsSync(db)) {
+    if (!existsSync(db) && !onEtcd) {
       mode = await this.chooseMode(true);
-      this.store = openSqliteStore(db);
+      this.store = open();
     } else {
-      this.store = openSqliteStore(db);
+      this.store = open();
       mode = await this.chooseMode(await isStoreNew(this.store, this.opts.config));
     }
     // Only once the start is decided: a refused start creates no file.
-    this.kv = await openControlKv(this.paths, this.opts.config.server?.store ?? null);
+    this.kv ??= await openControlKv(this.paths, url);
     return mode;
   }
 

@@ -1,0 +1,53 @@
+/**
+ * Where the control plane's records live in a KvStore. Every segment that comes from outside (app,
+ * env, version, deployment id, lock key) is encodeURIComponent-ed, so a `/` in a name never makes a
+ * second level and `__proto__` or `constructor` are ordinary keys.
+ */
+
+const seg = encodeURIComponent;
+
+/** Sequence numbers and inverted times are zero-padded so key order is numeric order. */
+const PAD = 16;
+
+export const DEPLOYMENTS_PREFIX = '/deployments/';
+export const AUDIT_PREFIX = '/audit/';
+
+/** Every top-level prefix these records use: none may be another collection's in the same KV. */
+export const RECORD_PREFIXES = [
+  '/ledger/',
+  DEPLOYMENTS_PREFIX,
+  '/active/',
+  '/served/',
+  '/event-seq/',
+  '/events/',
+  '/current/',
+  '/store-locks/',
+  AUDIT_PREFIX,
+] as const;
+
+export const ledgerPrefix = (app: string, env: string): string => `/ledger/${seg(app)}/${seg(env)}/`;
+export const ledgerKey = (app: string, env: string, version: string): string =>
+  `${ledgerPrefix(app, env)}${seg(version)}`;
+
+export const deploymentKey = (id: string): string => `${DEPLOYMENTS_PREFIX}${seg(id)}`;
+/** The one non-final deployment of app+env: its value is that deployment's id. */
+export const activeKey = (app: string, env: string): string => `/active/${seg(app)}/${seg(env)}`;
+export const servedReportKey = (id: string): string => `/served/${seg(id)}`;
+
+/** The last seq given to a deployment's events. */
+export const eventSeqKey = (id: string): string => `/event-seq/${seg(id)}`;
+export const eventsPrefix = (id: string): string => `/events/${seg(id)}/`;
+export const eventKey = (id: string, seq: number): string =>
+  `${eventsPrefix(id)}${String(seq).padStart(PAD, '0')}`;
+
+export const currentKey = (app: string, env: string): string => `/current/${seg(app)}/${seg(env)}`;
+/** Not `/locks/`: that is the server's locks on leases (src/server/locks), watched by its LockKeeper. */
+export const lockKey = (key: string): string => `/store-locks/${seg(key)}`;
+
+/**
+ * Audit entries sort newest first in key order: the time is inverted (MAX_SAFE_INTEGER - at), so a
+ * bounded range from the start reads the newest. Entries of one time are told apart by a unique
+ * suffix and ordered by their create revision (insertion order).
+ */
+export const auditTimePrefix = (at: number): string =>
+  `${AUDIT_PREFIX}${String(Number.MAX_SAFE_INTEGER - Math.max(0, Math.floor(at))).padStart(PAD, '0')}/`;
