@@ -1,42 +1,32 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, rmSync } from 'node:fs';
-import { createToken, readTokenFile, writeDaemonInfo } from '../api/discovery.js';
+import { rmSync } from 'node:fs';
+import { writeDaemonInfo } from '../api/discovery.js';
 import { loadApiTls, type ApiTls } from '../api/tls.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
-import { resolveRealPath } from '../lib/real-path.js';
 import { FERRY_VERSION } from '../lib/version.js';
 import { publishConfigApplied } from '../events/config-applied.js';
 import type { EventPublisher } from '../events/publisher.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { Deployer } from '../runtime/deployer.js';
 import type { KvStore } from '../store/kv/kv.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { InstanceStore, Store } from '../store/store.js';
 import { resolveAppAccounts, type RunAccount } from '../supervisor/index.js';
 import { catalogArtifacts } from '../releases/artifact-of.js';
 import { KvReleaseCatalog } from '../releases/kv-catalog.js';
 import { ConfigApplier, type ConfigApplied } from './config-apply.js';
-import { adoptRunning, type AdoptedApp } from './adopt-running.js';
+import type { AdoptedApp } from './adopt-running.js';
 import { protectDataDir } from './data-dir-access.js';
-import { inspectDataDir, prepareDataDir, withDataDirWrites } from './data-dir.js';
-import {
-  chooseStartMode,
-  findEarlierState,
-  isStoreNew,
-  type EarlierState,
-  type Recovery,
-  type StartMode,
-} from './earlier-state.js';
-import { DaemonLock } from './lock.js';
-import { openControlKv, resetControlKv } from './control-kv.js';
+import { withDataDirWrites } from './data-dir.js';
+import type { Recovery, StartMode } from './earlier-state.js';
+import type { DaemonLock } from './lock.js';
 import { LOCAL_HOST, type LocalHost } from './local-host.js';
 import { assembleParts, type DaemonParts } from './parts.js';
 import { daemonPaths } from './paths.js';
-import { resetDataDir } from './reset.js';
 import { ServerApi } from './server-api.js';
+import { ServerData } from './server-data.js';
 import { deployInitialReleases } from './initial-releases.js';
 import { restoreSteadyStates } from './steady-state.js';
 import { createTrustPart, type TrustPart } from './trust-part.js';
@@ -65,17 +55,12 @@ export interface DaemonOptions {
  */
 export class Daemon {
   state: DaemonState = 'stopped';
-  private lock: DaemonLock | null = null;
-  private token = '';
-  /** In `ferry up` one SQLite file holds the control plane's records and this host's instance records. */
-  private store: (Store & InstanceStore) | null = null;
-  private earlier: EarlierState | null = null;
+  /** The data directory's lock, the API token, the store and the key-value store. */
+  private readonly data: ServerData;
   private logger: Logger | null = null;
   private deployer: Deployer | null = null;
   private publisher: EventPublisher | null = null;
   private metrics: DaemonMetrics | null = null;
-  /** The control plane's key-value store (the hosts' desired states). */
-  private kv: KvStore | null = null;
   /** Releases found by sources, webhooks and users (docs/triggers.md). */
   private catalog: KvReleaseCatalog | null = null;
   private parts: DaemonParts | null = null;
@@ -100,6 +85,23 @@ export class Daemon {
   constructor(private readonly opts: DaemonOptions) {
     this.paths = daemonPaths(opts.config.dataDir);
     this.live = { current: opts.config };
+    this.data = new ServerData(this.paths, opts.config, opts.recovery);
+  }
+
+  private get lock(): DaemonLock | null {
+    return this.data.lock;
+  }
+
+  private get token(): string {
+    return this.data.token;
+  }
+
+  private get store(): (Store & InstanceStore) | null {
+    return this.data.store;
+  }
+
+  private get kv(): KvStore | null {
+    return this.data.kv;
   }
 
   /** The configuration in effect now. */
@@ -127,12 +129,12 @@ export class Daemon {
       // Inputs that can be wrong are checked before anything changes: run.user accounts, TLS files.
       this.accounts = resolveAppAccounts(this.opts.config);
       this.tls = this.opts.config.api.tls ? loadApiTls(this.opts.config.api.tls) : null;
-      await this.claimDataDir();
-      const mode = await this.openStore();
+      await this.data.claim();
+      const mode = await this.data.open();
       this.assemble();
       await this.listenApi();
       await this.listenForAgents();
-      await this.applyStartMode(mode);
+      this.adopted = await this.data.applyStartMode(mode, this.logger!);
       await this.startRouter();
       await this.adoptInstances(mode);
       await this.watchRouter();
@@ -149,54 +151,6 @@ export class Daemon {
       await this.undoStart(error);
       throw error;
     }
-  }
-
-  /**
-   * Takes the data directory's lock (one daemon per directory), checks the directory without
-   * changing anything (Ferry's, writable, room on disk, a usable token file), then makes it Ferry's.
-   */
-  private async claimDataDir(): Promise<void> {
-    const { home, lockFile } = this.paths;
-    const realHome = resolveRealPath(home);
-    this.lock = await DaemonLock.acquire(home, lockFile);
-    const existing = inspectDataDir(home);
-    const token = existing === 'ferry' ? readTokenFile(home) : undefined;
-    prepareDataDir(home, realHome);
-    withDataDirWrites(home, () => {
-      this.lock!.writeRecord();
-      this.token = token ?? createToken(home);
-    });
-  }
-
-  /**
-   * Opens the store (its integrity is checked at open) and decides how to start. A new store on a
-   * data directory that shows earlier state is refused before anything changes, unless the user
-   * chose --adopt or --reset; a missing store file is not even created until then.
-   */
-  private async openStore(): Promise<StartMode> {
-    const { db } = this.paths;
-    let mode: StartMode;
-    if (!existsSync(db)) {
-      mode = await this.chooseMode(true);
-      this.store = openSqliteStore(db);
-    } else {
-      this.store = openSqliteStore(db);
-      mode = await this.chooseMode(await isStoreNew(this.store, this.opts.config));
-    }
-    // Only once the start is decided: a refused start creates no file.
-    this.kv = await openControlKv(this.paths, this.opts.config.server?.store ?? null);
-    return mode;
-  }
-
-  private async chooseMode(storeNew: boolean): Promise<StartMode> {
-    // Earlier state only matters to a new store: a store with state is the usual restart.
-    this.earlier = storeNew ? await findEarlierState(this.paths) : null;
-    return chooseStartMode({
-      storeNew,
-      earlier: this.earlier,
-      recovery: this.opts.recovery,
-      paths: this.paths,
-    });
   }
 
   /** Opens the log and builds the parts (router client, supervisor, app hosts, deployer); none acts yet. */
@@ -280,34 +234,6 @@ export class Daemon {
   /** Where agents connect and the CA fingerprint they pin; null when this daemon takes no agents. */
   get agentsAddress(): { readonly url: string; readonly caFingerprint: string } | null {
     return this.server?.agentsAddress ?? null;
-  }
-
-  /**
-   * --adopt records what runs as the store's state; --reset stops it. Each leaves a trace in the
-   * store, as a fresh start does, so that a start killed before its first deployment is resumed
-   * next time rather than taken for a lost store.
-   */
-  private async applyStartMode(mode: StartMode): Promise<void> {
-    const earlier = this.earlier;
-    if (mode === 'fresh') {
-      await this.store!.audit({
-        at: Date.now(),
-        actor: 'ferry up',
-        action: 'init',
-        target: 'data directory',
-      });
-    } else if (mode === 'adopt' && earlier) {
-      this.adopted = await adoptRunning({
-        store: this.store!,
-        config: this.opts.config,
-        processes: earlier.processes,
-        routes: earlier.routes,
-        now: Date.now(),
-      });
-    } else if (mode === 'reset') {
-      await resetDataDir({ paths: this.paths, store: this.store!, now: Date.now(), logger: this.logger! });
-      await resetControlKv(this.kv!, this.paths);
-    }
   }
 
   /** Reuses the router that outlived the last daemon, or starts one. */
