@@ -67,10 +67,10 @@ describe('Reconciler: a host brought to its desired state', () => {
       accounts: new Map(),
       knownSecrets: [],
     });
-    await parts.router.ensureRunning();
+    await parts.local.router.ensureRunning();
     reconciler = new Reconciler({
-      hostFor: ({ app, env }) => parts.hosts.get(`${app}.${env}`),
-      hosts: () => parts.hosts.values(),
+      hostFor: ({ app, env }) => parts.local.hosts.get(`${app}.${env}`),
+      hosts: () => parts.local.hosts.values(),
       artifactCache: () => config.artifacts,
       onChange: () => undefined,
       logger: silentLogger(),
@@ -81,9 +81,9 @@ describe('Reconciler: a host brought to its desired state', () => {
 
   afterAll(async () => {
     await reconciler?.stop();
-    for (const host of parts?.hosts.values() ?? []) await host.retireAll().catch(() => undefined);
-    for (const host of parts?.hosts.values() ?? []) host.close();
-    await parts?.router.stop().catch(() => undefined);
+    for (const host of parts?.local.hosts.values() ?? []) await host.retireAll().catch(() => undefined);
+    for (const host of parts?.local.hosts.values() ?? []) host.close();
+    await parts?.local.router.stop().catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   }, 60_000);
 

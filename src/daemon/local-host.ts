@@ -1,0 +1,335 @@
+import { AppHost } from '../agent/app-host.js';
+import { HostAgent, type HostAgentOptions } from '../agent/host-agent.js';
+import { InProcessAgentTransport } from '../agent/link/in-process-transport.js';
+import { runsOnThisHost } from '../config/resolve.js';
+import type { AppConfig, AppEnvironmentConfig, ConfigSource } from '../config/types.js';
+import type { EventPublisher } from '../events/publisher.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { InstanceSample } from '../metrics/daemon-metrics.js';
+import { RouterClient } from '../router/client.js';
+import type { HostExchange } from '../server/agent-api/host-exchange.js';
+import type { InstanceRecord, InstanceStore, Store } from '../store/store.js';
+import {
+  LogRotator,
+  resolveRunAccount,
+  Supervisor,
+  type RunAccount,
+  type SupervisorEvent,
+} from '../supervisor/index.js';
+import { reapOrphans } from './orphans.js';
+import type { DaemonPaths } from './paths.js';
+import { RouterWatch, type RouterStatus, type RouterWatchOptions } from './router-watch.js';
+import { unconfiguredApp } from './unconfigured-app.js';
+
+/** The one host of `ferry up`: its agent runs in the daemon's process. */
+export const LOCAL_HOST = 'local';
+
+/** How often the embedded agent reports: the engine observes health and traffic from its reports. */
+const LOCAL_REPORT_MS = 100;
+
+/** How often the supervisor samples each instance's CPU time and memory from /proc. */
+const USAGE_SAMPLE_MS = 2_000;
+
+/** What status says of the router before the daemon watches it (while it starts). */
+const STARTING_ROUTER: RouterStatus = {
+  state: 'restarting',
+  pid: null,
+  version: null,
+  uptimeMs: null,
+  restarts: 0,
+  workers: [],
+  spare: null,
+  error: null,
+};
+
+/**
+ * What the local host still reads of the server's ledger directly (the same SQLite file in `ferry
+ * up`): the release `current` points at, and whether a deployment runs.
+ */
+export type LedgerView = Pick<Store, 'getCurrent' | 'activeDeployment'>;
+
+export interface LocalHostOptions {
+  /** The configuration in effect (`ferry apply` replaces it). */
+  readonly config: ConfigSource;
+  readonly paths: DaemonPaths;
+  /** This host's instance records (in `ferry up`, the server's SQLite file). */
+  readonly records: InstanceStore;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Per app, the account its processes run as (run.user); apps hosted again from their processes add theirs. */
+  readonly accounts: Map<string, RunAccount>;
+  /** The daemon's own secrets (the API token): never quoted in an app's evidence. */
+  readonly knownSecrets: readonly string[];
+  /** The server's event publisher: the app hosts publish instance and health changes to it. */
+  readonly events: EventPublisher;
+  /** The server's side of the link: the embedded agent's in-process transport reaches it. */
+  readonly exchange: HostExchange;
+  /** A supervisor event of one of this host's instances, for the server's deployment events. */
+  readonly onInstanceEvent: (host: AppHost, event: SupervisorEvent) => void;
+  /** An install the embedded agent made (the server's metrics count it). */
+  readonly onInstalled: NonNullable<HostAgentOptions['onInstalled']>;
+}
+
+/**
+ * The server's own host (`ferry up`, and `ferry server` for environments without `hosts:`): the
+ * router, the supervisor, an app host per app and environment that runs here, and the embedded
+ * agent on the in-process transport. Built acting on nothing; the daemon starts it step by step.
+ * The router and the instances outlive it.
+ */
+export class LocalHost {
+  readonly router: RouterClient;
+  readonly supervisor: Supervisor;
+  /** One per app and environment, by "app.env". */
+  readonly hosts = new Map<string, AppHost>();
+  readonly agent: HostAgent;
+  private pid: number | null = null;
+  /** This start spawned the router (it was not running): a failed start stops it again. */
+  private spawnedRouter = false;
+  private watch: RouterWatch | null = null;
+  private rotator: LogRotator | null = null;
+
+  constructor(private readonly opts: LocalHostOptions) {
+    const { config, paths, logger, clock } = opts;
+    const hosts = this.hosts;
+    this.router = new RouterClient({ stateDir: paths.routerDir, logger });
+    this.supervisor = new Supervisor({
+      ferryHome: paths.home,
+      clock,
+      onEvent: (event) => {
+        for (const host of hosts.values()) {
+          if (!host.owns(event.id)) continue;
+          host.onSupervisorEvent(event);
+          opts.onInstanceEvent(host, event);
+        }
+      },
+    });
+    for (const app of Object.values(config.current.apps)) {
+      for (const [env, settings] of Object.entries(app.environments)) {
+        // An environment on enrolled hosts runs there, not here.
+        if (!runsOnThisHost(config.current, env)) continue;
+        const host = this.createHost(app, env, settings);
+        hosts.set(host.key, host);
+      }
+    }
+    this.agent = new HostAgent({
+      hostId: LOCAL_HOST,
+      labels: {},
+      dataDir: paths.agentDir,
+      transport: new InProcessAgentTransport(opts.exchange, LOCAL_HOST),
+      hostFor: ({ app, env }) => hosts.get(`${app}.${env}`),
+      hosts: () => hosts.values(),
+      artifactCache: () => config.current.artifacts,
+      onInstalled: opts.onInstalled,
+      clock,
+      logger: logger.child({ agent: LOCAL_HOST }),
+      reportEveryMs: LOCAL_REPORT_MS,
+    });
+  }
+
+  /** Builds the host of an app in an environment (`ferry apply` adds apps while the daemon runs). */
+  readonly createHost = (app: AppConfig, env: string, settings: AppEnvironmentConfig): AppHost =>
+    new AppHost({
+      app,
+      env,
+      settings,
+      dir: this.opts.paths.appDir(app.name, env),
+      ferryHome: this.opts.paths.home,
+      account: this.opts.accounts.get(app.name) ?? null,
+      knownSecrets: this.opts.knownSecrets,
+      records: this.opts.records,
+      supervisor: this.supervisor,
+      router: this.router,
+      holdTimeoutMs: this.opts.config.current.router.holdTimeoutMs,
+      logger: this.opts.logger.child({ app: app.name, env }),
+      now: () => this.opts.clock.now(),
+      events: this.opts.events,
+    });
+
+  /** The router keeper's pid (null before the router started). */
+  get routerPid(): number | null {
+    return this.pid;
+  }
+
+  /** The router as status shows it: starting until the watch begins. */
+  routerStatus(): RouterStatus {
+    return this.watch?.status() ?? STARTING_ROUTER;
+  }
+
+  /** Reuses the router that outlived the last daemon, or starts one. */
+  async startRouter(): Promise<void> {
+    const { pid, started, upgradedFrom } = await this.router.ensureRunning();
+    this.pid = pid;
+    this.spawnedRouter = started;
+    if (upgradedFrom !== undefined)
+      this.opts.logger.info({ from: upgradedFrom, pid }, 'the router was handed over to this version');
+  }
+
+  /** Whether this start spawned the router (it was not running). */
+  get routerSpawned(): boolean {
+    return this.spawnedRouter;
+  }
+
+  /**
+   * Reconciles the processes carrying this data directory's marker with the instance records: known
+   * ones are adopted by their app host, orphans are stopped unless `stopOrphans` is false (--adopt
+   * kills nothing).
+   */
+  async adoptInstances(stopOrphans: boolean, ledger: LedgerView): Promise<void> {
+    const records = await this.opts.records.listInstances();
+    const adopted = await reapOrphans(this.supervisor, records, this.opts.logger, { stopOrphans });
+    await this.hostUnconfigured(adopted);
+    for (const host of this.hosts.values()) {
+      const [app, env] = host.key.split('.') as [string, string];
+      await host.adopt(
+        adopted.filter((r) => r.app === app && r.env === env),
+        (await ledger.getCurrent(app, env)) ?? null,
+      );
+    }
+    // The process view of `ferry status` (CPU over the last interval, memory), as pm2 ls shows it.
+    this.supervisor.startSampling(USAGE_SAMPLE_MS);
+  }
+
+  /**
+   * Apps that left ferry.yaml (`ferry apply` without --prune) but whose instances still run get a
+   * host again, configured from their processes and their route: they stay served, supervised and
+   * shown as "not in config" until `ferry apply --prune` stops them.
+   */
+  private async hostUnconfigured(records: readonly InstanceRecord[]): Promise<void> {
+    const routes = await this.router.routes().catch(() => []);
+    const byKey = new Map<string, InstanceRecord[]>();
+    for (const record of records) {
+      const key = `${record.app}.${record.env}`;
+      if (this.hosts.has(key)) continue;
+      byKey.set(key, [...(byKey.get(key) ?? []), record]);
+    }
+    for (const [key, mine] of byKey) {
+      const { app: name, env } = mine[0]!;
+      const found = unconfiguredApp(
+        name,
+        env,
+        mine,
+        routes.find((r) => r.name === key),
+        process.getuid?.() ?? 0,
+      );
+      if (!found) continue;
+      const account = resolveRunAccount(found.app.run, `apps.${name}.run`);
+      if (account) this.opts.accounts.set(name, account);
+      this.hosts.set(key, this.createHost(found.app, env, found.settings));
+      this.opts.logger.warn(
+        { app: name, env },
+        'not in the configuration but still running; ferry apply --prune stops it',
+      );
+    }
+  }
+
+  /**
+   * From here on the router is watched: a keeper that dies is brought back (or replaced by its
+   * workers' successor) and gets every route again, which is why the hosts must know their
+   * instances first. Problems and recoveries are logged and told to `notice`.
+   */
+  async watchRouter(
+    notice: (level: 'error' | 'info', message: string) => void,
+    onChange: RouterWatchOptions['onChange'],
+  ): Promise<void> {
+    const { logger } = this.opts;
+    const watch = (this.watch = new RouterWatch({
+      router: this.router,
+      clock: this.opts.clock,
+      onReplaced: async (pid) => {
+        this.pid = pid;
+        logger.warn({ pid }, 'the router keeper was replaced; pushing every route again');
+        await Promise.all([...this.hosts.values()].map((host) => host.republishRoute()));
+      },
+      onProblem: (message) => {
+        logger.error({ router: this.pid }, message);
+        notice('error', message);
+      },
+      onRecovered: (message) => {
+        logger.info({ router: this.pid }, message);
+        notice('info', message);
+      },
+      onChange,
+    }));
+    watch.start(await this.router.health());
+  }
+
+  /** Instances write straight to their files; rotation is copy-truncate (10 MiB, 3 kept). */
+  startLogRotation(): void {
+    const { logger } = this.opts;
+    this.rotator = new LogRotator(() => [...this.hosts.values()].flatMap((h) => h.logFiles()), {
+      maxBytes: 10 * 1024 * 1024,
+      keep: 3,
+      intervalMs: 30_000,
+      onError: (file, error) => logger.warn({ file, err: error }, 'log rotation failed'),
+    });
+    this.rotator.start();
+  }
+
+  /**
+   * ferry.yaml changed while the daemon was down: apps whose instances run an earlier run
+   * configuration (their digest differs) or more instances than configured are restarted (by
+   * `restart`, the server's deployer), batch by batch, like `ferry apply` does. An app with a
+   * deployment running keeps its change for `ferry apply` once that deployment ended.
+   */
+  async reconcileRunConfig(
+    ledger: LedgerView,
+    restart: (app: string, env: string) => Promise<unknown>,
+  ): Promise<void> {
+    const { logger } = this.opts;
+    for (const host of this.hosts.values()) {
+      const { name: app } = host.app;
+      const { env } = host;
+      if (!Object.hasOwn(this.opts.config.current.apps, app)) continue;
+      const current = await ledger.getCurrent(app, env);
+      if (!current || (await ledger.activeDeployment(app, env))) continue;
+      const stale = host.staleInstances(current).length;
+      const extra = host.instanceIds(current).length > host.settings.instances;
+      if (stale === 0 && !extra) continue;
+      logger.info({ app, env, stale }, 'ferry.yaml changed how the app runs: restarting it');
+      await restart(app, env).catch((error: unknown) =>
+        logger.error({ err: error, app, env }, 'could not restart the app with its new configuration'),
+      );
+    }
+  }
+
+  /** Every instance the hosts serve or retire, with its process as the supervisor knows it. */
+  instanceSamples(): InstanceSample[] {
+    const processes = new Map(this.supervisor.list().map((p) => [p.id, p]));
+    return [...this.hosts.values()].flatMap((host) => {
+      const [app, env] = host.key.split('.') as [string, string];
+      return host.describe().map((instance) => {
+        const process = processes.get(instance.id);
+        return {
+          app,
+          env,
+          release: instance.version,
+          instance: instance.id,
+          pid: process?.pid ?? null,
+          pidStart: process?.pidStart ?? null,
+          health: instance.health,
+          restarts: process?.restarts ?? 0,
+        };
+      });
+    });
+  }
+
+  stopWatchingRouter(): void {
+    this.watch?.stop();
+  }
+
+  /** Stops the log rotation, the hosts' monitors and the supervisor's watching; never a process. */
+  detach(): void {
+    this.rotator?.stop();
+    for (const host of this.hosts.values()) host.close();
+    this.supervisor.detach();
+  }
+
+  /** A failed start's router: stopped unless it serves instances by now. */
+  async stopIdleRouter(): Promise<void> {
+    const router = this.router;
+    const routes = await router.routes().catch(() => []);
+    if (routes.some((route) => route.backends.length > 0)) return;
+    await router.stop();
+  }
+}
