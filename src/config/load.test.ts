@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isFerryError } from '../errors/ferry-error.js';
+import { problemsOf } from './test-support/config-dir.js';
 import { parseConfig } from './load.js';
 
 const base = `
@@ -19,16 +20,9 @@ function withArtifact(keys: string): string {
 }
 
 function problems(yaml: string): string[] {
-  try {
-    parseConfig(yaml, { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } });
-  } catch (error) {
-    if (isFerryError(error, 'FERRY_E_CONFIG_INVALID'))
-      return (error.details.problems as Array<{ path: string; message: string }>).map(
-        (p) => `${p.path}: ${p.message}`,
-      );
-    throw error;
-  }
-  return [];
+  return problemsOf(() =>
+    parseConfig(yaml, { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } }),
+  );
 }
 
 describe('ferry.yaml validation', () => {

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { isFerryError } from '../errors/ferry-error.js';
-import { parseConfig } from './load.js';
+import { describe, expect, it } from 'vitest';
+import { useConfigDir } from './test-support/config-dir.js';
 
 const base = `
 apps:
@@ -13,25 +11,7 @@ apps:
     listen: 8080
 `;
 
-const dir = mkdtempSync(path.join(tmpdir(), 'ferry-notify-config-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function parse(yaml: string, env: NodeJS.ProcessEnv = {}) {
-  return parseConfig(yaml, { configPath: path.join(dir, 'ferry.yaml'), env: { FERRY_HOME: dir, ...env } });
-}
-
-function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parse(yaml, env);
-  } catch (error) {
-    if (isFerryError(error, 'FERRY_E_CONFIG_INVALID'))
-      return (error.details.problems as Array<{ path: string; message: string }>).map(
-        (p) => `${p.path}: ${p.message}`,
-      );
-    throw error;
-  }
-  return [];
-}
+const { dir, parse, problems } = useConfigDir('notify-config');
 
 describe('ferry.yaml notifications', () => {
   it('compiles Slack and signed webhook destinations with their defaults', () => {

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { isFerryError } from '../errors/ferry-error.js';
-import { parseConfig } from './load.js';
+import { describe, expect, it } from 'vitest';
+import { useConfigDir } from './test-support/config-dir.js';
 
 const base = `
 environments: { production: {} }
@@ -14,29 +12,8 @@ apps:
     listen: 8080
     sources:
 `;
-const dir = mkdtempSync(path.join(tmpdir(), 'ferry-sources-config-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, parse, problems } = useConfigDir('sources-config', base);
 const TOKEN = 'ghp_0123456789abcdefTOKEN';
-
-function parse(yaml: string, env: NodeJS.ProcessEnv = {}) {
-  return parseConfig(`${base}${yaml}`, {
-    configPath: path.join(dir, 'ferry.yaml'),
-    env: { FERRY_HOME: dir, ...env },
-  });
-}
-
-function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parse(yaml, env);
-  } catch (error) {
-    if (isFerryError(error, 'FERRY_E_CONFIG_INVALID'))
-      return (error.details.problems as Array<{ path: string; message: string }>).map(
-        (p) => `${p.path}: ${p.message}`,
-      );
-    throw error;
-  }
-  return [];
-}
 
 describe('apps.<app>.sources in ferry.yaml', () => {
   it('a GitHub source with its defaults; the token read from the environment and never shown', () => {

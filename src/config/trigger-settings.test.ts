@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { isFerryError } from '../errors/ferry-error.js';
-import { parseConfig } from './load.js';
+import { describe, expect, it } from 'vitest';
+import { useConfigDir } from './test-support/config-dir.js';
 
 const base = `
 apps:
@@ -12,25 +10,7 @@ apps:
     run: { command: node, args: [server.mjs] }
     listen: 8080
 `;
-const dir = mkdtempSync(path.join(tmpdir(), 'ferry-triggers-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function parse(yaml: string) {
-  return parseConfig(yaml, { configPath: path.join(dir, 'ferry.yaml'), env: { FERRY_HOME: dir } });
-}
-
-function problems(yaml: string): string[] {
-  try {
-    parse(yaml);
-  } catch (error) {
-    if (isFerryError(error, 'FERRY_E_CONFIG_INVALID'))
-      return (error.details.problems as Array<{ path: string; message: string }>).map(
-        (p) => `${p.path}: ${p.message}`,
-      );
-    throw error;
-  }
-  return [];
-}
+const { dir, parse, problems } = useConfigDir('triggers');
 
 describe('triggers in ferry.yaml', () => {
   it('no triggers: nothing listens', () => {

@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useConfigDir } from '../config/test-support/config-dir.js';
 import { DEFAULT_AUTO_DEPLOY, type AutoDeployPolicy } from '../config/auto-deploy.js';
-import { parseConfig } from '../config/load.js';
-import { isFerryError } from '../errors/ferry-error.js';
 import {
   compareReleases,
   decide,
@@ -14,29 +10,11 @@ import {
   type PolicyInput,
 } from './policy.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'ferry-policy-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { parse, problems } = useConfigDir('policy');
 
 const HOUR = 3_600_000;
 /** Monday 2026-11-30 12:00 UTC. */
 const MONDAY_NOON = Date.UTC(2026, 10, 30, 12);
-
-function parse(yaml: string) {
-  return parseConfig(yaml, { configPath: path.join(dir, 'ferry.yaml'), env: { FERRY_HOME: dir } });
-}
-
-function problems(yaml: string): string[] {
-  try {
-    parse(yaml);
-  } catch (error) {
-    if (isFerryError(error, 'FERRY_E_CONFIG_INVALID'))
-      return (error.details.problems as Array<{ path: string; message: string }>).map(
-        (p) => `${p.path}: ${p.message}`,
-      );
-    throw error;
-  }
-  return [];
-}
 
 const app = (extra: string, envs = '') => `
 environments: { staging: {}, production: {} }
