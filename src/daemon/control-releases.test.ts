@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { controlWith } from './test-support/control.js';
 import { createApiServer } from '../api/server.js';
 import type { ErrorResponse, ReleaseAddResponse, ReleasesResponse } from '../api/types.js';
 import { parseConfig } from '../config/load.js';
@@ -7,7 +8,6 @@ import type { ReleasesControl, WaitingReleaseView } from '../releases/recorder.j
 import type { CatalogEntry, ReleaseCandidate } from '../releases/release.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { DaemonControl } from './control.js';
 
 const TOKEN = 'api-token-for-the-test';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -24,18 +24,6 @@ apps:
 `,
   { configPath: null },
 );
-
-/** A dependency these routes must not touch: any use of it fails the test. */
-function unused<T>(name: string): T {
-  return new Proxy(
-    {},
-    {
-      get: () => {
-        throw new Error(`${name} is not used by the release routes`);
-      },
-    },
-  ) as T;
-}
 
 /**
  * The intake's contract kept in memory (the real intake is tested in src/releases/): offers are
@@ -94,27 +82,7 @@ afterEach(async () => {
 function setup() {
   const store: Store = openSqliteStore(':memory:');
   const releases = new MemoryReleases();
-  const control = new DaemonControl({
-    config: { current: config },
-    store,
-    deployer: unused('deployer'),
-    hosts: new Map(),
-    applier: unused('applier'),
-    readConfig: unused('readConfig'),
-    version: '0.0.0-test',
-    startedAt: 0,
-    routerPid: () => null,
-    routerStatus: unused('routerStatus'),
-    events: unused('events'),
-    metrics: unused('metrics'),
-    hostsView: unused('hostsView'),
-    liveCounters: unused('liveCounters'),
-    trust: unused('trust'),
-    locks: unused('locks'),
-    targets: unused('targets'),
-    fleet: unused('fleet'),
-    releases,
-  });
+  const control = controlWith('release routes', { config: { current: config }, store, releases });
   const api = createApiServer({ control, token: TOKEN, logger: silentLogger() });
   cleanups.push(
     () => store.close(),

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { controlWith } from './test-support/control.js';
 import { createApiServer } from '../api/server.js';
 import type {
   ErrorResponse,
@@ -15,7 +16,6 @@ import { HostExchange } from '../server/agent-api/host-exchange.js';
 import { KvDesiredStates } from '../server/agent-api/kv-desired-states.js';
 import { openSqliteKvStore } from '../store/kv/sqlite-kv.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
-import { DaemonControl } from './control.js';
 import { hostsView } from './hosts-view.js';
 import { createTrustPart } from './trust-part.js';
 
@@ -23,17 +23,6 @@ const TOKEN = 'api-token-for-the-test';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 /** A dependency these routes must not touch: any use of it fails the test. */
-function unused<T>(name: string): T {
-  return new Proxy(
-    {},
-    {
-      get: () => {
-        throw new Error(`${name} is not used by the trust routes`);
-      },
-    },
-  ) as T;
-}
-
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -56,26 +45,9 @@ async function setup() {
     () => store.close(),
     () => exchange.close(),
   );
-  const control = new DaemonControl({
-    releases: unused('releases'),
-    config: unused('config'),
-    store: unused('store'),
-    deployer: unused('deployer'),
-    hosts: new Map(),
-    applier: unused('applier'),
-    readConfig: unused('readConfig'),
-    version: '0.0.0-test',
-    startedAt: 0,
-    routerPid: () => null,
-    routerStatus: unused('routerStatus'),
-    events: unused('events'),
-    metrics: unused('metrics'),
+  const control = controlWith('trust routes', {
     hostsView: () => hostsView(exchange, () => part.trust.listHosts()),
-    liveCounters: unused('liveCounters'),
     trust: part.operator,
-    locks: unused('locks'),
-    targets: unused('targets'),
-    fleet: unused('fleet'),
   });
   const api = createApiServer({ control, token: TOKEN, logger: silentLogger() });
   cleanups.push(() => api.close());
