@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compileRollout } from './rollout-settings.js';
+import { checkHostCanaryDeadline, compileRollout } from './rollout-settings.js';
 import { compileAppSources } from './source-settings.js';
 import { compileAppTriggers, compileTriggers } from './trigger-settings.js';
 import { compileNotifications } from './notifications.js';
@@ -49,6 +49,8 @@ export function compileConfig(
     ]),
   );
   checkListenConflicts(apps, raw, problems);
+  if (Object.values(raw.environments).some((settings) => settings?.hosts !== undefined))
+    for (const app of Object.values(apps)) checkHostCanaryDeadline(app, problems);
   checkApiExposure(raw, problems);
   const dataDir = resolveDataDir(raw.data_dir, ctx.baseDir, ctx.env);
   const config: FerryConfig = {

@@ -123,4 +123,20 @@ describe('planConfigChange (ferry apply)', () => {
       fields: ['(back in the configuration)'],
     });
   });
+
+  it('an environment on enrolled hosts: every change is an update the next rollout uses, a new app too', () => {
+    const hosts = 'environments: { production: { hosts: { role: web } } }';
+    const fleet = (extra = '') => config(app('web', 18080, extra), hosts);
+    const before = fleet();
+    // Nothing of it runs on this host: no app host, so nothing is running here to compare with.
+    const across = (after: FerryConfig) =>
+      planConfigChange({ config: before, appEnvs: [] }, after, { prune: false });
+    expect(across(fleet()).changes).toEqual([]);
+    expect(across(fleet('    strategy: { kind: canary }\n    rollout: { batch: 2 }\n')).changes).toEqual([
+      { app: 'web', env: 'production', action: 'update', fields: ['strategy', 'rollout'] },
+    ]);
+    expect(across(config(app('web', 18080) + app('jobs', 18082), hosts)).changes).toEqual([
+      { app: 'jobs', env: 'production', action: 'update', fields: ['(new in the environment)'] },
+    ]);
+  });
 });

@@ -9,7 +9,8 @@ import type { AppConfig, AppEnvironmentConfig, FerryConfig } from './types.js';
  * - replace: how its instances run changed (run, env, instances, health): the serving release's
  *   instances are replaced batch by batch, health-gated.
  * - update: settings applied without replacing anything (router settings and listen address at
- *   once; artifact, strategy, hooks... at the next deployment).
+ *   once; artifact, strategy, hooks... at the next deployment). In an environment on enrolled
+ *   hosts every change is an update: the next rollout across the hosts uses it.
  */
 export type ConfigChangeAction = 'add' | 'remove' | 'keep' | 'replace' | 'update';
 
@@ -106,6 +107,9 @@ const NEXT_DEPLOYMENT_FIELDS: ReadonlyArray<Field<Side>> = [
   ['sources', (s) => s.app.sources],
 ];
 
+/** How the app rolls out across enrolled hosts. */
+const FLEET_FIELDS: ReadonlyArray<Field<Side>> = [['rollout', (s) => s.app.rollout]];
+
 /**
  * Compares a configuration with what the daemon runs (pure: the plan `ferry apply --dry-run`
  * prints is the one applying acts on). Names what changed by its path in ferry.yaml, never by value.
@@ -123,8 +127,13 @@ export function planConfigChange(
   const wanted = new Set<string>();
   for (const app of Object.values(next.apps)) {
     for (const [env, settings] of Object.entries(app.environments)) {
-      // Environments on enrolled hosts are the fleet's: this host runs nothing of them.
-      if (!runsOnThisHost(next, env)) continue;
+      // Environments on enrolled hosts are the fleet's: this host runs nothing of them, and the
+      // fleet reads the configuration at each use (the next rollout takes what changed).
+      if (!runsOnThisHost(next, env)) {
+        const fields = fleetChanges(running.config, app, env, next);
+        if (fields.length > 0) changes.push({ app: app.name, env, action: 'update', fields });
+        continue;
+      }
       const key = `${app.name}.${env}`;
       wanted.add(key);
       const now = byKey.get(key);
@@ -177,6 +186,20 @@ function portConflicts(kept: readonly RunningAppEnv[], next: FerryConfig): Confi
     }
   }
   return conflicts;
+}
+
+/** What changed of an app in an environment on enrolled hosts (nothing of it runs here). */
+function fleetChanges(config: FerryConfig, app: AppConfig, env: string, next: FerryConfig): string[] {
+  const before = Object.hasOwn(config.apps, app.name) ? config.apps[app.name]! : undefined;
+  const settings = before && Object.hasOwn(before.environments, env) ? before.environments[env] : undefined;
+  if (before === undefined || settings === undefined || !config.environmentHosts.has(env))
+    return ['(new in the environment)'];
+  const was: Side = { app: before, settings, holdTimeoutMs: config.router.holdTimeoutMs };
+  const now: Side = { app, settings: app.environments[env]!, holdTimeoutMs: next.router.holdTimeoutMs };
+  return [
+    ...differ([...REPLACE_FIELDS, ...LIVE_FIELDS, ...NEXT_DEPLOYMENT_FIELDS, ...FLEET_FIELDS], was, now),
+    ...envChanges(was.settings.env, now.settings.env),
+  ];
 }
 
 function differ(fields: ReadonlyArray<Field<Side>>, before: Side, after: Side): string[] {

@@ -55,4 +55,21 @@ describe('ferry.yaml: an app rollout across hosts and the environments hosts', (
     expect(message).toContain('apps.web.rollout.success');
     expect(message).toContain('environments.production.hosts: expected at least one label, like {role: web}');
   });
+
+  it('refuses a rollout deadline that a host canary cannot finish within, on enrolled hosts only', () => {
+    const canary = (deadline: string, top: string) =>
+      base(`{ deadline: ${deadline} }`, top).replace(
+        '    run: { command: node }',
+        '    run: { command: node }\n    strategy: { kind: canary, steps: [{ weight: 10%, pause: 30s }, { weight: 50%, pause: 1m }] }',
+      );
+    const hosts = 'environments: { production: { hosts: { role: web } } }';
+    expect(() => parseConfig(canary('90s', hosts), { configPath: null, env: {} })).toThrow(
+      "apps.web.rollout.deadline: expected more than the canary's pauses on each host (1m30s in all), got 1m30s",
+    );
+    expect(
+      parseConfig(canary('2m', hosts), { configPath: null, env: {} }).apps.web!.rollout.options.deadlineMs,
+    ).toBe(120_000);
+    // On the server's own host the deployment's own deadlines apply; there is no rollout deadline.
+    expect(() => parseConfig(canary('90s', ''), { configPath: null, env: {} })).not.toThrow();
+  });
 });

@@ -7,6 +7,8 @@ import {
 } from '../rollout/index.js';
 import type { ConfigProblem } from './compile.js';
 import type { RawApp } from './schema.js';
+import type { AppConfig } from './types.js';
+import { formatDuration } from '../lib/duration.js';
 
 /** An app's rollout across hosts: the engine's options and where its controllers are asked. */
 export interface AppRolloutConfig {
@@ -76,4 +78,22 @@ export function compileRollout(
     problems.push(...found);
     return { options: resolveRolloutOptions({}), endpoints, restartAtOnce };
   }
+}
+
+/**
+ * On enrolled hosts, each host of a batch runs the app's canary steps before its target can
+ * succeed: a rollout deadline shorter than the steps' pauses would fail every host mid-canary.
+ */
+export function checkHostCanaryDeadline(
+  app: Pick<AppConfig, 'name' | 'strategy' | 'canary' | 'rollout'>,
+  problems: ConfigProblem[],
+): void {
+  if (app.strategy.kind !== 'canary') return;
+  const pausesMs = app.canary.steps.reduce((sum, step) => sum + step.pauseMs, 0);
+  const { deadlineMs } = app.rollout.options;
+  if (deadlineMs > pausesMs) return;
+  problems.push({
+    path: `apps.${app.name}.rollout.deadline`,
+    message: `expected more than the canary's pauses on each host (${formatDuration(pausesMs)} in all), got ${formatDuration(deadlineMs)}: every host would fail at its deadline in the middle of its canary steps`,
+  });
 }

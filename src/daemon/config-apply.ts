@@ -14,6 +14,7 @@ import { RESTART_BATCH_SIZE, type Deployer } from '../runtime/deployer.js';
 import { describeLock } from '../server/locks/lock-errors.js';
 import { unlockCommand, type Lock } from '../server/locks/lock.js';
 import type { Store } from '../store/store.js';
+import { runsOnThisHost } from '../config/resolve.js';
 import { resolveAppAccounts, type RunAccount } from '../supervisor/index.js';
 import type { AppOnHost } from '../protocol/desired-state.js';
 import { steadyApp } from '../runtime/desired/edits.js';
@@ -174,6 +175,8 @@ export class ConfigApplier {
         if (!current) return 'no release runs: the next deployment uses the new settings';
         return `replaces the instances of ${current} with ${wanted ?? 0} new one(s), ${RESTART_BATCH_SIZE} at a time, each healthy before an old one stops`;
       case 'update':
+        if (!runsOnThisHost(next, env))
+          return "takes effect at the next rollout across the environment's hosts";
         return change.fields.some((f) => f === 'listen' || f.startsWith('router.'))
           ? 'applies the router settings at once; the rest at the next deployment'
           : 'takes effect at the next deployment';
@@ -261,6 +264,8 @@ export class ConfigApplier {
       }
       case 'update':
       case 'replace': {
+        // The fleet's: no app host here; its rollouts read the configuration in effect.
+        if (!runsOnThisHost(next, change.env)) return null;
         const app = next.apps[change.app]!;
         await hosts.get(key)!.reconfigure({
           app,

@@ -17,8 +17,18 @@ import { toDeployment } from './deployment-view.js';
 import type { EffectPort } from './effects.js';
 import { ServedTally } from './served-tally.js';
 
+/**
+ * Where a run keeps its deployment: the state before each effect, its events, its served-request
+ * report, and the current release once it succeeds. The Store for a deployment of an app; the fleet
+ * keeps a host's own deployment beside its rollout (src/server/fleet/host-deployments.ts).
+ */
+export type DeploymentRecords = Pick<
+  Store,
+  'saveDeployment' | 'appendEvent' | 'setCurrent' | 'getServedReport' | 'saveServedReport'
+>;
+
 export interface RunDeps {
-  readonly store: Store;
+  readonly store: DeploymentRecords;
   readonly effects: EffectPort;
   readonly logger: Logger;
   /** The run's time: the engine's `now` and the ticker (a fake clock in tests). */
@@ -29,7 +39,7 @@ export interface RunDeps {
    */
   readonly tickMs: number;
   /** Receives every persisted state and event (for the event streams, metrics and `ferry up`). */
-  readonly events: EventPublisher;
+  readonly events: { publish(input: Parameters<EventPublisher['publish']>[0]): unknown };
 }
 
 /** The phases whose releases the run observes at every tick (health, canary traffic). */

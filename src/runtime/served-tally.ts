@@ -22,7 +22,7 @@ export const READING_INTERVAL_MS = 1_000;
 const LAST_READING_WAIT_MS = 3_000;
 
 export interface ServedTallyDeps {
-  readonly store: Store;
+  readonly store: Pick<Store, 'getServedReport' | 'saveServedReport'>;
   readonly effects: Pick<EffectPort, 'readOutcomes'>;
   readonly logger: Logger;
   readonly clock: Clock;

@@ -44,6 +44,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
   let hooksPort = 0;
   let releasesServer: Server | null = null;
   let configPath: string;
+  let writeConfig: (strategy: string) => void;
   let home: string;
   const agents: HostProcess[] = [];
   const agentDir = (i: number) => path.join(dir, `agent-${i}`);
@@ -124,32 +125,42 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     assertBuilt();
     dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-fleet-'));
     home = path.join(dir, 'server');
-    await buildReleases(path.join(dir, 'dist'), ['1.2.0-gated', '1.3.0', '1.4.0', '1.5.0']);
+    await buildReleases(path.join(dir, 'dist'), [
+      '1.2.0-gated',
+      '1.3.0',
+      '1.4.0',
+      '1.5.0',
+      '1.6.0',
+      '1.6.1-errors',
+    ]);
     net = await createFleetNetwork({ hosts: HOSTS });
     const apiPort = await freePort();
     const agentsPort = await freePort();
     hooksPort = await freePort();
     configPath = path.join(dir, 'ferry.yaml');
-    writeFileSync(
-      configPath,
-      [
-        `api: { listen: "127.0.0.1:${apiPort}" }`,
-        `server: { listen: "${net.serverAddress}:${agentsPort}" }`,
-        `triggers: { listen: "127.0.0.1:${hooksPort}" }`,
-        'environments: { production: { hosts: { role: web } } }',
-        'apps:',
-        '  hello:',
-        `    artifact: { url: "file://${dir}/dist/hello-{version}.tar.gz", checksums: "file://${dir}/dist/SHA256SUMS" }`,
-        // Relative to the release directory: each host's own gate, in its agent's data directory.
-        '    run: { command: node, args: [server.mjs], env: { HELLO_GATE: "../../../../../gate" } }',
-        '    instances: 2',
-        `    listen: "0.0.0.0:${APP_PORT}"`,
-        '    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3 }',
-        '    stop: { grace: 2s }',
-        '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s, silent_after: 3s, unseen_after: 8s, restart_at_once: 2 }',
-        `    triggers: { generic: { secret: "${HOOK_SECRET}" } }`,
-      ].join('\n'),
-    );
+    writeConfig = (strategy) =>
+      writeFileSync(
+        configPath,
+        [
+          `api: { listen: "127.0.0.1:${apiPort}" }`,
+          `server: { listen: "${net.serverAddress}:${agentsPort}" }`,
+          `triggers: { listen: "127.0.0.1:${hooksPort}" }`,
+          'environments: { production: { hosts: { role: web } } }',
+          'apps:',
+          '  hello:',
+          `    artifact: { url: "file://${dir}/dist/hello-{version}.tar.gz", checksums: "file://${dir}/dist/SHA256SUMS" }`,
+          // Relative to the release directory: each host's own gate, in its agent's data directory.
+          '    run: { command: node, args: [server.mjs], env: { HELLO_GATE: "../../../../../gate" } }',
+          '    instances: 2',
+          `    listen: "0.0.0.0:${APP_PORT}"`,
+          '    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3 }',
+          '    stop: { grace: 2s }',
+          '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s, silent_after: 3s, unseen_after: 8s, restart_at_once: 2 }',
+          `    triggers: { generic: { secret: "${HOOK_SECRET}" } }`,
+          `    strategy: ${strategy}`,
+        ].join('\n'),
+      );
+    writeConfig('{ kind: blue-green }');
     server = spawn(process.execPath, [BIN, 'server', '-c', configPath, '--home', home], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -491,4 +502,56 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.5.0');
     expect((await rollout())!.trigger).toEqual({ kind: 'webhook', actor: 'webhook:generic:ci-42' });
   }, 180_000);
+
+  it("the app's canary runs within each host, batch by batch; a failing canary returns the fleet to last known good", async () => {
+    writeConfig(
+      '{ kind: canary, steps: [{ weight: 50%, pause: 1s }], analysis: { max_error_rate: 5%, min_requests: 10, max_wait: 20s } }',
+    );
+    const applied = await cli('apply', '--yes');
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const loads = net.hosts.map((h) => startLoad(h.url(APP_PORT), { connections: 2, maxMs: 120_000 }));
+    await waitFor('load to flow on every host', () => loads.every((l) => l.report.requests > 20));
+    // Each host shows its canary step while its batch runs.
+    const stepsSeen = new Set<string>();
+    const watch = async (version: string) => {
+      for (;;) {
+        const r = await rollout();
+        for (const t of r?.targets ?? [])
+          if (/canary step 1\/1 at 50%/.test(t.message ?? '')) stepsSeen.add(t.name);
+        if (r?.rolling === version && r.status !== 'running') return r;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const watching = watch('1.6.0');
+    const deployed = await cli('deploy', 'hello', '1.6.0', '--wait');
+    const done = await watching;
+    expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+    expect(done).toMatchObject({ status: 'succeeded', lkg: '1.6.0' });
+    expect(stepsSeen.size).toBeGreaterThan(1);
+    for (const report of await Promise.all(loads.map((l) => l.stop())))
+      expect(report.failures, report.samples.join('\n')).toBe(0);
+    for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.6.0');
+
+    // A release answering errors fails its first host's canary at the analysis, long before the
+    // target's deadline: the host goes back by itself, and so does the fleet.
+    const erroring = net.hosts.map((h) => startLoad(h.url(APP_PORT), { connections: 2, maxMs: 120_000 }));
+    await waitFor('load to flow on every host', () => erroring.every((l) => l.report.requests > 20));
+    const failing = await cli('deploy', 'hello', '1.6.1-errors', '--wait');
+    await Promise.all(erroring.map((l) => l.stop()));
+    expect(failing.code, failing.stdout).toBe(1);
+    const back = (await rollout())!;
+    expect(back).toMatchObject({ status: 'rolled-back', lkg: '1.6.0', lkb: '1.6.1-errors' });
+    const failed = back.decisions.filter((d) => d.kind === 'target-failed');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const d of failed)
+      expect(d.message).toMatch(/deployment of 1\.6\.1-errors failed: canary step 1 at 50%/);
+    await waitFor(
+      'every host back on 1.6.0',
+      async () => {
+        for (let i = 0; i < HOSTS; i++) if (!(await served(i)).includes('1.6.0')) return false;
+        return true;
+      },
+      60_000,
+    );
+  }, 240_000);
 });

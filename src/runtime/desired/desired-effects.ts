@@ -32,7 +32,8 @@ export interface DesiredEffectsDeps {
   readonly link: HostLink;
   /** The host an app in an environment runs on. */
   readonly hostOf: (app: string, env: string) => string;
-  readonly store: Store;
+  /** The release ledger: installed releases enter it, verdicts mark them. */
+  readonly store: Pick<Store, 'getRelease' | 'upsertRelease' | 'markRelease'>;
   readonly config: ConfigSource;
   readonly windows: TrafficWindows;
   readonly now: () => number;

@@ -10,6 +10,7 @@ import { steadyApp, emptyApp } from '../../runtime/desired/edits.js';
 import { openSqliteKvStore, type SqliteKvStore } from '../../store/kv/sqlite-kv.js';
 import { FleetRestart } from './fleet-restart.js';
 import { RestartSlots } from './restart-slots.js';
+import { runningInstance } from './test-support/fleet-parts.js';
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4', 'h5'];
 
@@ -61,19 +62,10 @@ class FakeHosts {
       env: 'production',
       releases: [{ version: '1.0.0', install: 'installed' }],
       instances: [
-        {
-          id: `${host}-a`,
-          version: '1.0.0',
-          state: 'running',
+        runningInstance(`${host}-a`, '1.0.0', {
           health: sick ? 'unhealthy' : 'healthy',
-          pid: 1,
-          startedAt: 0,
-          restarts: 0,
-          lastExit: null,
-          cpuPercent: null,
-          rssBytes: null,
           ...(sick ? { evidence: { health: 'GET /healthz: 500', logTail: [] } } : {}),
-        },
+        }),
       ],
       current: '1.0.0',
       traffic: [{ version: '1.0.0', weight: 1 }],

@@ -1,18 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import type { FerryConfig } from '../../config/types.js';
-import { FakeClock } from '../../lib/clock.js';
 import { labelsOf } from '../../lib/labels.js';
-import { silentLogger } from '../../lib/logger.js';
 import type { HostReport } from '../../protocol/report.js';
-import { ExchangeHostLink } from '../../runtime/desired/exchange-link.js';
-import { openSqliteKvStore } from '../../store/kv/sqlite-kv.js';
-import { openSqliteStore } from '../../store/sqlite/sqlite-store.js';
-import { HostExchange } from '../agent-api/host-exchange.js';
-import { KvDesiredStates } from '../agent-api/kv-desired-states.js';
-import { RecentDecisions } from '../rollouts/recent-decisions.js';
-import { Trust } from '../trust/trust.js';
-import { Fleet } from './fleet.js';
+import { fleetOnRealParts, runningInstance } from './test-support/fleet-parts.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -36,40 +27,13 @@ function config(): FerryConfig {
 }
 
 /**
- * The fleet on its real parts (key-value store, trust, exchange, desired states, the release
- * ledger) with a fake clock and hosts simulated by their reports: which hosts are targets, what
- * each is told, and what the ledger learns.
+ * The fleet on its real parts, with hosts simulated by their reports: which hosts are targets,
+ * what each is told, and what the ledger learns.
  */
 async function setup() {
-  const clock = new FakeClock(1_000_000);
-  const kv = await openSqliteKvStore(':memory:', { clock });
-  const store = openSqliteStore(':memory:');
-  const trust = new Trust(kv, clock);
-  const exchange = new HostExchange({ desired: new KvDesiredStates(kv), clock });
-  const live = { current: config() };
-  const link = new ExchangeHostLink({
-    exchange,
-    now: () => clock.now(),
-    specFor: () => ({ config: {}, digest: 'd' }),
-  });
-  const fleet = new Fleet({
-    config: live,
-    kv,
-    trust,
-    exchange,
-    link,
-    store,
-    decisions: new RecentDecisions({ clock }),
-    clock,
-    logger: silentLogger(),
-    tickMs: 200,
-  });
-  cleanups.push(
-    () => kv.close(),
-    () => store.close(),
-    () => exchange.close(),
-    () => fleet.close(),
-  );
+  const parts = await fleetOnRealParts({ config: config() });
+  const { clock, exchange, fleet, store, trust } = parts;
+  cleanups.push(parts.close);
   const { token } = await trust.createJoinToken({ ttlMs: 60_000, uses: 10 });
   const enroll = async (name: string, role: string) =>
     (await trust.enroll(token, { name, labels: labelsOf([['role', role]]) })).host.id;
@@ -79,18 +43,9 @@ async function setup() {
   /** A host's report: the release it serves, healthy or not. */
   function report(host: string, version: string | null, healthy = true): void {
     const instances = version
-      ? [0, 1].map((n) => ({
-          id: `${host}-${version}-${n}`,
-          version,
-          state: 'running' as const,
-          health: healthy ? ('healthy' as const) : ('starting' as const),
-          pid: 1,
-          startedAt: 0,
-          restarts: 0,
-          lastExit: null,
-          cpuPercent: null,
-          rssBytes: null,
-        }))
+      ? [0, 1].map((n) =>
+          runningInstance(`${host}-${version}-${n}`, version, { health: healthy ? 'healthy' : 'starting' }),
+        )
       : [];
     const body: HostReport = {
       host,

@@ -28,7 +28,7 @@ import type { HostSummary } from '../trust/hosts.js';
 import type { Trust } from '../trust/trust.js';
 import type { FleetRestartView } from '../../api/wire/fleet-restart.js';
 import { FleetRestart } from './fleet-restart.js';
-import { hostDriver } from './host-driver.js';
+import { HostDeployments } from './host-deployments.js';
 import type { ArtifactResolver } from '../../releases/artifact-of.js';
 import { RestartSlots } from './restart-slots.js';
 import { matchesLabels } from './host-selection.js';
@@ -47,6 +47,8 @@ export interface FleetDeps {
   readonly logger: Logger;
   /** How often each rollout ticks (deadlines, soak, unseen hosts). */
   readonly tickMs?: number;
+  /** How often a host's own deployment (its canary) observes the host. */
+  readonly hostTickMs?: number;
   /** Reports of a rollout's hosts are stepped together, at most this often. */
   readonly reportBatchMs?: number;
   /** A release's own artifact (the release catalog's); absent: the app's artifact.url. */
@@ -68,11 +70,12 @@ const HOSTS_TTL_MS = 2_000;
 /**
  * The environments that run on enrolled hosts: one fleet rollout per app and environment (the
  * engine of src/rollout, driven by src/server/rollouts), its targets the hosts the environment
- * selects by label. Hosts' reports become the rollout's target reports; its assignments become the
- * hosts' desired states (hostDriver): each host gets there in the zero-downtime order by itself.
+ * selects by label. Hosts' reports become the rollout's target reports; its assignments move each
+ * host with its own strategy (HostDeployments: the app's canary on the host, or blue-green).
  */
 export class Fleet {
   private readonly runs: RolloutRuns;
+  private readonly hostDeployments: HostDeployments;
   private readonly verdicts: KvReleaseVerdicts;
   private unsubscribe: (() => void) | null = null;
   private hosts: { readonly at: number; readonly byId: Map<string, HostSummary> } | null = null;
@@ -84,6 +87,16 @@ export class Fleet {
 
   constructor(private readonly deps: FleetDeps) {
     this.verdicts = new KvReleaseVerdicts(deps.kv);
+    this.hostDeployments = new HostDeployments({
+      link: deps.link,
+      kv: deps.kv,
+      config: deps.config,
+      ledger: deps.store,
+      clock: deps.clock,
+      logger: deps.logger,
+      ...(deps.artifactOf ? { artifactOf: deps.artifactOf } : {}),
+      ...(deps.hostTickMs !== undefined ? { tickMs: deps.hostTickMs } : {}),
+    });
     this.restarts = new FleetRestart({
       link: deps.link,
       slots: new RestartSlots({ kv: deps.kv, clock: deps.clock, logger: deps.logger }),
@@ -105,7 +118,10 @@ export class Fleet {
         env: env!,
         options: this.appConfig(app!)?.rollout.options ?? this.missingApp(app!),
       }),
-      driver: ([app, env]) => hostDriver(deps.link, app!, env!, () => this.appConfig(app!), deps.artifactOf),
+      driver: ([app, env]) => ({
+        assign: (target, version, direction) =>
+          this.hostDeployments.assign(app!, env!, target, version, direction),
+      }),
     });
   }
 
@@ -286,6 +302,7 @@ export class Fleet {
     await this.restarts.close();
     if (this.flushTimer !== null) this.deps.clock.clearTimeout(this.flushTimer);
     await this.runs.close();
+    this.hostDeployments.close();
   }
 
   /** A host's report, to every rollout of an environment that selects the host. */
@@ -299,7 +316,8 @@ export class Fleet {
       for (const app of Object.values(config.current.apps)) {
         if (!Object.hasOwn(app.environments, env)) continue;
         const desired = this.deps.link.app(host.id, app.name, env);
-        this.queue([app.name, env], targetReportOf(received, app.name, env, desired));
+        const report = targetReportOf(received, app.name, env, desired);
+        this.queue([app.name, env], this.hostDeployments.qualify(app.name, env, report));
       }
     }
   }

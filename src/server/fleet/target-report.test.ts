@@ -3,21 +3,10 @@ import type { AppReport, HostReport, InstanceReport } from '../../protocol/repor
 import { selectHosts } from './host-selection.js';
 import { targetReportOf } from './target-report.js';
 import { labelsOf } from '../../lib/labels.js';
+import { runningInstance } from './test-support/fleet-parts.js';
 
 function instance(version: string, over: Partial<InstanceReport> = {}): InstanceReport {
-  return {
-    id: `${version}-${Math.random().toString(16).slice(2, 6)}`,
-    version,
-    state: 'running',
-    health: 'healthy',
-    pid: 1,
-    startedAt: 0,
-    restarts: 0,
-    lastExit: null,
-    cpuPercent: null,
-    rssBytes: null,
-    ...over,
-  };
+  return runningInstance(`${version}-${Math.random().toString(16).slice(2, 6)}`, version, over);
 }
 
 function received(app: Partial<AppReport> | null) {

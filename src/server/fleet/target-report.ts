@@ -42,7 +42,7 @@ export function targetReportOf(
 }
 
 /** The release with all of the app's traffic on the host; null with none, or while it is split. */
-function servedVersion(app: AppReport): string | null {
+export function servedVersion(app: AppReport): string | null {
   const weighted = app.traffic.filter((t) => t.weight > 0);
   if (weighted.length === 1) return weighted[0]!.version;
   return weighted.length === 0 ? app.current : null;

@@ -1,4 +1,7 @@
-import type { ControllerKind, LogEntry } from '../../rollout/index.js';
+import type { ControllerKind, LogEntry, RolloutState } from '../../rollout/index.js';
+
+/** Which way a rollout moves its targets: to its release, or back to last known good. */
+export type RolloutDirection = RolloutState['direction'];
 
 /**
  * The outside world of a rollout run, as small interfaces: who the targets are (a TargetDriver),
@@ -13,8 +16,10 @@ export interface TargetDriver {
    * Makes `target` run `version` (null: run nothing, a target removed in replace mode). Called
    * after the state that decided it is persisted, in the order decided; idempotent (after a
    * restart every target is told its release again). A rejection is retried at the next tick.
+   * `direction`: forward while the rollout moves targets to its release, back while it returns
+   * them to last known good (a host's own canary applies only forward: a return goes at once).
    */
-  assign(target: string, version: string | null): Promise<void>;
+  assign(target: string, version: string | null, direction: RolloutDirection): Promise<void>;
 }
 
 /** A release judged by a rollout: good (last known good) or bad (last known bad). */

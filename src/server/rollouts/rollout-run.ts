@@ -346,7 +346,7 @@ export class RolloutRun {
   private async assign(target: string, version: string | null): Promise<void> {
     this.unsent.delete(target);
     try {
-      await this.deps.driver.assign(target, version);
+      await this.deps.driver.assign(target, version, this.loaded?.record?.state.direction ?? 'forward');
     } catch (error) {
       // A newer assignment for the target replaces this one before the retry.
       if (!this.unsent.has(target)) this.unsent.set(target, version);
