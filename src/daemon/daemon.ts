@@ -253,7 +253,7 @@ export class Daemon {
 
   /** The instances that outlived the daemon, adopted (orphans stopped, never under --adopt). */
   private async adoptInstances(mode: StartMode): Promise<void> {
-    await this.local!.adoptInstances(mode !== 'adopt', this.store!);
+    await this.local!.adoptInstances(mode !== 'adopt');
   }
 
   /** Every deployment that was not final resumes; apps without one run their current release again. */

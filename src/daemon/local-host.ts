@@ -1,4 +1,5 @@
 import { AppHost } from '../agent/app-host.js';
+import { currentRelease } from '../artifacts/releases.js';
 import { HostAgent, type HostAgentOptions } from '../agent/host-agent.js';
 import { InProcessAgentTransport } from '../agent/link/in-process-transport.js';
 import { runsOnThisHost } from '../config/resolve.js';
@@ -44,8 +45,9 @@ const STARTING_ROUTER: RouterStatus = {
 };
 
 /**
- * What the local host still reads of the server's ledger directly (the same SQLite file in `ferry
- * up`): the release `current` points at, and whether a deployment runs.
+ * What the local host still reads of the server's ledger directly, to restart apps whose run
+ * configuration changed while the daemon was down: the release `current` points at, and whether a
+ * deployment runs.
  */
 export type LedgerView = Pick<Store, 'getCurrent' | 'activeDeployment'>;
 
@@ -173,9 +175,10 @@ export class LocalHost {
   /**
    * Reconciles the processes carrying this data directory's marker with the instance records: known
    * ones are adopted by their app host, orphans are stopped unless `stopOrphans` is false (--adopt
-   * kills nothing).
+   * kills nothing). The release each app serves is the host's own `current` symlink, as a `ferry
+   * agent` reads it: the host needs nothing of the server to take its instances back.
    */
-  async adoptInstances(stopOrphans: boolean, ledger: LedgerView): Promise<void> {
+  async adoptInstances(stopOrphans: boolean): Promise<void> {
     const records = await this.opts.records.listInstances();
     const adopted = await reapOrphans(this.supervisor, records, this.opts.logger, { stopOrphans });
     await this.hostUnconfigured(adopted);
@@ -183,7 +186,7 @@ export class LocalHost {
       const [app, env] = host.key.split('.') as [string, string];
       await host.adopt(
         adopted.filter((r) => r.app === app && r.env === env),
-        (await ledger.getCurrent(app, env)) ?? null,
+        await currentRelease(host.releasesDir).catch(() => null),
       );
     }
     // The process view of `ferry status` (CPU over the last interval, memory), as pm2 ls shows it.
