@@ -14,6 +14,7 @@ import type { KvReleaseCatalog } from '../releases/kv-catalog.js';
 import { liveCounters } from '../runtime/desired/live-counters.js';
 import { listenForAgents, type AgentsListener } from '../server/agents-listener.js';
 import { Fleet } from '../server/fleet/fleet.js';
+import { publishedDecisions } from '../server/rollouts/published-decisions.js';
 import { RecentDecisions } from '../server/rollouts/recent-decisions.js';
 import { startExternalTargets, type ExternalTargets } from '../server/targets/external-targets.js';
 import type { KvStore } from '../store/kv/kv.js';
@@ -91,7 +92,12 @@ export class ServerApi {
       exchange: parts.exchange,
       link: parts.link,
       store: deps.store,
-      decisions: new RecentDecisions({ clock: systemClock, logger }),
+      // Each decision in the log, and on the global event stream (`rollout` events, notifications).
+      decisions: publishedDecisions(
+        new RecentDecisions({ clock: systemClock, logger }),
+        parts.events,
+        systemClock,
+      ),
       clock: systemClock,
       logger: logger.child({ part: 'fleet' }),
       artifactOf: catalogArtifacts(deps.catalog, deps.live),

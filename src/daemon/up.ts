@@ -72,6 +72,8 @@ export async function up(opts: UpOptions): Promise<void> {
       if (published.kind === 'config' && published.source !== 'start')
         out.write(`  [config] ${published.message}\n`);
       if (published.kind === 'release') out.write(`  [release] ${published.message}\n`);
+      if (published.kind === 'rollout')
+        out.write(`  [rollout ${published.app}.${published.env}] ${published.message}\n`);
       if (published.kind !== 'deployment-event') return;
       const { event } = published;
       if (event.type !== 'phase') out.write(`  [${event.deploymentId}] ${event.message}\n`);

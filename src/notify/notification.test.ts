@@ -121,4 +121,61 @@ describe('NotificationMapper', () => {
     // A new state for the same id after its end counts as a new start (it never happens in practice).
     expect(mapper.map(published({ id: 'd-9' }))?.event).toBe('started');
   });
+
+  it('tells a rollout across hosts: its start, each batch done, and its end with the reason', () => {
+    const mapper = new NotificationMapper();
+    const rollout = (
+      decision: string,
+      status: 'running' | 'rolled-back' | 'succeeded',
+      message: string,
+      more: { lkg?: string; reason?: string } = {},
+    ): FerryEvent => {
+      seq += 1;
+      return {
+        kind: 'rollout',
+        id: `r-${seq}`,
+        seq,
+        at: 9_000 + seq,
+        app: 'web',
+        env: 'production',
+        decision,
+        status,
+        version: '2.0.0',
+        lkg: more.lkg ?? '1.0.0',
+        reason: more.reason ?? null,
+        message,
+      };
+    };
+    expect(
+      mapper.map(rollout('rollout-started', 'running', 'rolling out 2.0.0 (from 1.0.0) on 4 target(s)')),
+    ).toMatchObject({
+      event: 'started',
+      deployment: null,
+      rollout: { lkg: '1.0.0', to: '2.0.0', status: 'running', batch: null },
+      message: 'web rollout to 2.0.0 in production: rolling out 2.0.0 (from 1.0.0) on 4 target(s)',
+    });
+    // Most decisions are not told: who was assigned, a batch starting.
+    expect(mapper.map(rollout('assigned', 'running', 'a, b told to run 2.0.0'))).toBeNull();
+    expect(mapper.map(rollout('batch-done', 'running', 'batch 1 done: 2 succeeded, 0 failed'))).toMatchObject(
+      {
+        event: 'step',
+        rollout: { batch: 'batch 1 done: 2 succeeded, 0 failed' },
+      },
+    );
+    const reason = "1 of 4 target(s) failed on 2.0.0: the host's deployment of 2.0.0 failed";
+    expect(
+      mapper.map(
+        rollout('rollout-ended', 'rolled-back', 'the rollout of 2.0.0 ended: rolled-back', { reason }),
+      ),
+    ).toMatchObject({
+      event: 'rolled-back',
+      reason,
+      message: `web rollout to 2.0.0 in production: rolled-back (${reason})`,
+    });
+    expect(
+      mapper.map(
+        rollout('rollout-ended', 'succeeded', 'the rollout of 2.0.0 ended: succeeded', { lkg: '2.0.0' }),
+      ),
+    ).toMatchObject({ event: 'succeeded', reason: null, rollout: { lkg: '2.0.0', status: 'succeeded' } });
+  });
 });

@@ -1,8 +1,9 @@
 import type { Deployment, FerryEvent } from '../api/types.js';
+import type { RolloutStatus } from '../rollout/index.js';
 import { FINAL_STATUSES } from '../engine/types.js';
 import type { NotifyEvent } from './events.js';
 
-/** One deployment event as destinations are told it. */
+/** One deployment or rollout event as destinations are told it. */
 export interface Notification {
   /** The published event's id: unique within a daemon's run. */
   readonly id: string;
@@ -10,6 +11,7 @@ export interface Notification {
   readonly event: NotifyEvent;
   readonly app: string;
   readonly env: string;
+  /** The deployment on one host; null for a rollout across hosts (then `rollout` says it). */
   readonly deployment: {
     readonly id: string;
     readonly kind: Deployment['kind'];
@@ -19,7 +21,16 @@ export interface Notification {
     readonly strategy: Deployment['strategy']['kind'];
     /** The canary step (1, 2...) and its weight; null outside a canary's steps. */
     readonly step: { readonly index: number; readonly of: number; readonly weight: number } | null;
-  };
+  } | null;
+  /** The rollout across the environment's hosts; null for a deployment on one host. */
+  readonly rollout: {
+    /** The last known good release as the event leaves it (the new one once it succeeded). */
+    readonly lkg: string | null;
+    readonly to: string;
+    readonly status: RolloutStatus;
+    /** The batch done (`step`): "batch 2 of 5 done: 2 succeeded, 0 failed". */
+    readonly batch: string | null;
+  } | null;
   /** Why it failed, was rolled back or aborted, with the evidence in short; null otherwise. */
   readonly reason: string | null;
   /** One line for people: "hello 1.0.1 to production: succeeded". */
@@ -47,6 +58,7 @@ export class NotificationMapper {
 
   /** The notification the event makes, or null (most events make none). */
   map(event: FerryEvent): Notification | null {
+    if (event.kind === 'rollout') return rolloutNotification(event);
     if (event.kind !== 'deployment') return null;
     const d = event.deployment;
     const before = this.seen.get(d.id);
@@ -98,6 +110,7 @@ function notification(id: string, at: number, event: NotifyEvent, d: Deployment)
       strategy: d.strategy.kind,
       step,
     },
+    rollout: null,
     reason,
     message: messageOf(event, d, step, reason),
   };
@@ -117,7 +130,7 @@ function reasonOf(d: Deployment): string | null {
 function messageOf(
   event: NotifyEvent,
   d: Deployment,
-  step: Notification['deployment']['step'],
+  step: NonNullable<Notification['deployment']>['step'],
   reason: string | null,
 ): string {
   const what =
@@ -132,5 +145,56 @@ function messageOf(
       return `${head}: succeeded`;
     default:
       return `${head}: ${event}${reason === null ? '' : ` (${reason})`}`;
+  }
+}
+
+type RolloutEvent = Extract<FerryEvent, { kind: 'rollout' }>;
+
+/**
+ * A rollout across hosts, told as a deployment is: its start, each batch done (`step`), and its
+ * end by status. The rollout's own state carries the release and the reason; each decision is
+ * published once, so nothing is told twice.
+ */
+function rolloutNotification(e: RolloutEvent): Notification | null {
+  const event = rolloutEvent(e);
+  if (event === null || e.version === null) return null;
+  const failed = event === 'failed' || event === 'rolled-back' || event === 'aborted';
+  const reason = failed ? (e.reason ?? null) : null;
+  const head = `${e.app} rollout to ${e.version} in ${e.env}`;
+  const message =
+    event === 'started' || event === 'step'
+      ? `${head}: ${e.message}`
+      : `${head}: ${event}${reason === null ? '' : ` (${reason})`}`;
+  return {
+    id: e.id,
+    at: e.at,
+    event,
+    app: e.app,
+    env: e.env,
+    deployment: null,
+    rollout: {
+      lkg: e.lkg,
+      to: e.version,
+      status: e.status,
+      batch: event === 'step' ? e.message : null,
+    },
+    reason,
+    message,
+  };
+}
+
+function rolloutEvent(e: RolloutEvent): NotifyEvent | null {
+  switch (e.decision) {
+    case 'rollout-started':
+      return 'started';
+    case 'batch-done':
+      return 'step';
+    case 'rollout-ended':
+      if (e.status === 'succeeded') return 'succeeded';
+      if (e.status === 'rolled-back') return 'rolled-back';
+      if (e.status === 'aborted') return 'aborted';
+      return 'failed';
+    default:
+      return null;
   }
 }

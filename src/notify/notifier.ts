@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { redactText, redactUrl, REDACTED, urlSecrets } from '../lib/redact.js';
 import { NotificationMapper, type Notification } from './notification.js';
-import { deliveryRequest } from './payload.js';
+import { deliveryRequest, subjectOf } from './payload.js';
 import { NotificationSender, type Post } from './sender.js';
 
 export interface NotifierOptions {
@@ -63,7 +63,7 @@ export class Notifier {
       if (!wants(destination, notification)) return;
       const sender = this.senders.get(keyOf(destination, index));
       const request = deliveryRequest(destination.kind, notification, destination.secret?.reveal() ?? null);
-      sender?.enqueue(request, `${notification.event} ${notification.deployment.id}`);
+      sender?.enqueue(request, `${notification.event} ${subjectOf(notification)}`);
     });
   }
 

@@ -44,7 +44,7 @@ export function deliveryRequest(kind: NotifyKind, n: Notification, secret: strin
       text,
       blocks: [
         { type: 'section', text: { type: 'mrkdwn', text } },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: `deployment ${n.deployment.id}` }] },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: subjectOf(n) }] },
       ],
     };
     return { body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, secret: null };
@@ -56,6 +56,7 @@ export function deliveryRequest(kind: NotifyKind, n: Notification, secret: strin
     app: n.app,
     env: n.env,
     deployment: n.deployment,
+    rollout: n.rollout,
     reason: n.reason,
     message: n.message,
   });
@@ -68,4 +69,9 @@ export function deliveryRequest(kind: NotifyKind, n: Notification, secret: strin
     },
     secret,
   };
+}
+
+/** What a notification is about, in a few words: "deployment d-1a2b3c4d5e", "rollout of web in production". */
+export function subjectOf(n: Notification): string {
+  return n.deployment !== null ? `deployment ${n.deployment.id}` : `rollout of ${n.app} in ${n.env}`;
 }

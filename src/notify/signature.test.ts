@@ -19,6 +19,7 @@ const notification: Notification = {
     strategy: 'blue-green',
     step: null,
   },
+  rollout: null,
   reason: null,
   message: 'web 1.0.0 -> 1.1.0 in production: succeeded',
 };
@@ -41,6 +42,7 @@ describe('webhook signatures', () => {
       app: 'web',
       env: 'production',
       deployment: notification.deployment,
+      rollout: null,
       reason: null,
       message: notification.message,
     });

@@ -43,6 +43,9 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
   let serverOutput = '';
   let hooksPort = 0;
   let releasesServer: Server | null = null;
+  /** A Slack-style receiver of the server's notifications: the texts it was sent, in order. */
+  let notifyServer: Server | null = null;
+  const notified: string[] = [];
   let configPath: string;
   let writeConfig: (strategy: string) => void;
   let home: string;
@@ -137,6 +140,16 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     const apiPort = await freePort();
     const agentsPort = await freePort();
     hooksPort = await freePort();
+    notifyServer = createServer((request, response) => {
+      let body = '';
+      request.on('data', (c: Buffer) => (body += c.toString()));
+      request.on('end', () => {
+        notified.push((JSON.parse(body) as { text: string }).text);
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => notifyServer!.listen(0, '127.0.0.1', resolve));
+    const notifyPort = (notifyServer.address() as { port: number }).port;
     configPath = path.join(dir, 'ferry.yaml');
     writeConfig = (strategy) =>
       writeFileSync(
@@ -144,6 +157,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
         [
           `api: { listen: "127.0.0.1:${apiPort}" }`,
           `server: { listen: "${net.serverAddress}:${agentsPort}" }`,
+          `notifications: [{ kind: slack, url: "http://127.0.0.1:${notifyPort}/services/fleet", events: [started, succeeded, rolled-back] }]`,
           `triggers: { listen: "127.0.0.1:${hooksPort}" }`,
           'environments: { production: { hosts: { role: web } } }',
           'apps:',
@@ -178,6 +192,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
 
   afterAll(async () => {
     if (releasesServer) await new Promise((resolve) => releasesServer!.close(resolve));
+    if (notifyServer) await new Promise((resolve) => notifyServer!.close(resolve));
     server?.kill('SIGKILL');
     for (const agent of agents) agent.child.kill('SIGKILL');
     await net?.close();
@@ -545,6 +560,14 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     expect(failed.length).toBeGreaterThan(0);
     for (const d of failed)
       expect(d.message).toMatch(/deployment of 1\.6\.1-errors failed: canary step 1 at 50%/);
+    // The rollouts were told as deployments are: started, and how each ended, with the reason.
+    await waitFor('the notifications of both rollouts', () =>
+      notified.some((t) => /hello rollout to 1\.6\.1-errors in production: rolled-back \(.*failed/.test(t)),
+    );
+    expect(notified).toContainEqual(
+      expect.stringMatching(/:rocket: hello rollout to 1\.6\.0 in production: rolling out/),
+    );
+    expect(notified).toContainEqual(':white_check_mark: hello rollout to 1.6.0 in production: succeeded');
     await waitFor(
       'every host back on 1.6.0',
       async () => {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { HEALTH_STATUSES } from '../../health/types.js';
 import { deploymentEventSchema, deploymentSchema } from './deployment.js';
+import { ROLLOUT_STATUSES } from '../../rollout/index.js';
 import { triggerSchema } from './trigger.js';
 
 const ms = z.number().int();
@@ -96,6 +97,22 @@ export const ferryEventSchema = z
       change: z.enum(RELEASE_CHANGES),
       version: z.string(),
       trigger: triggerSchema,
+      message: z.string(),
+    }),
+    z.object({
+      ...ofApp,
+      kind: z.literal('rollout'),
+      decision: z.string().meta({
+        description:
+          'What the rollout across hosts decided: rollout-started, batch-started, batch-done, target-failed, release-good, release-bad, returning, rollout-ended...',
+      }),
+      status: z.enum(ROLLOUT_STATUSES),
+      version: z.string().nullable().meta({ description: 'The release the rollout moves to.' }),
+      lkg: z.string().nullable().meta({ description: 'The last known good release.' }),
+      reason: z
+        .string()
+        .nullable()
+        .meta({ description: 'Why the rollout returns (or returned) to last known good; null otherwise.' }),
       message: z.string(),
     }),
     z.object({

@@ -40,8 +40,11 @@ export interface ReleaseVerdicts {
 
 /** Where a rollout's decisions go as they are made (logs, event streams, the recent ones kept). */
 export interface DecisionSink {
-  /** `rollout`: the rollout's store key. Called once the state that made the decision is persisted. */
-  record(rollout: string, entry: LogEntry): void;
+  /**
+   * `rollout`: the rollout's store key; `state`: the rollout as the step that made the decision
+   * left it. Called once that state is persisted.
+   */
+  record(rollout: string, entry: LogEntry, state: RolloutState): void;
 }
 
 /** Where each controller of a rollout is asked: an http(s) URL, which may carry credentials. */

@@ -334,7 +334,11 @@ export class RolloutRun {
           break;
         case 'record':
           try {
-            this.deps.decisions.record(this.storeKey, { at: effect.at, decision: effect.decision });
+            this.deps.decisions.record(
+              this.storeKey,
+              { at: effect.at, decision: effect.decision },
+              record.state,
+            );
           } catch (error) {
             this.deps.logger.warn({ err: error, rollout: this.storeKey }, 'a decision could not be recorded');
           }
