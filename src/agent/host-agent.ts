@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { messageOf } from '../errors/ferry-error.js';
 import { FERRY_VERSION } from '../lib/version.js';
-import type { HostReport } from '../protocol/report.js';
+import type { HostReport, RouterReport } from '../protocol/report.js';
 import { AgentLink, type AgentLinkStatus } from './link/agent-link.js';
 import type { AgentTransport } from './link/transport.js';
 import { Reconciler, type ReconcilerDeps } from './reconcile/reconciler.js';
@@ -22,6 +22,8 @@ export interface HostAgentOptions extends Omit<ReconcilerDeps, 'onChange'> {
    */
   readonly reportEveryMs: number;
   readonly idleReportEveryMs?: number;
+  /** The host's router as it is watched (null before the watch began): every report carries it. */
+  readonly router?: () => RouterReport | null;
   readonly busyForMs?: number;
 }
 
@@ -120,6 +122,7 @@ export class HostAgent {
   private async sendReport(): Promise<void> {
     const revision = this.reconciler.revision;
     this.lastReportAt = this.options.clock.now();
+    const router = this.options.router?.() ?? null;
     const report: HostReport = {
       host: this.options.hostId,
       agentVersion: FERRY_VERSION,
@@ -127,6 +130,7 @@ export class HostAgent {
       at: this.options.clock.now(),
       labels: { ...this.options.labels },
       apps: await this.reconciler.report(),
+      ...(router !== null ? { router } : {}),
     };
     if (!this.stopped) this.link.report(report);
   }

@@ -17,6 +17,7 @@ const local: HostView = {
   enrolledAt: null,
   joinTokenId: null,
   revokedAt: null,
+  router: { state: 'running', pid: 4242, restarts: 0, error: null },
   apps: [
     { app: 'hello', env: 'production', current: '1.1.0', versions: ['1.1.0'], instances: 2, healthy: 2 },
   ],
@@ -44,6 +45,19 @@ describe('ferry hosts', () => {
       '',
       'web-1 (3f9a1c02bb4e5d6f)  agent 0.1.0  last seen 2s ago from 10.0.0.7  labels role=web  applying revision 14 (reported 13)',
     ]);
+  });
+
+  it('says so when a host reports its router down or being replaced', () => {
+    const down = {
+      ...enrolled,
+      reportedRevision: 14,
+      router: { state: 'down' as const, pid: null, restarts: 3, error: 'the keeper does not answer' },
+    };
+    expect(renderHosts({ hosts: [down] }, NOW)).toBe(
+      'web-1 (3f9a1c02bb4e5d6f)  agent 0.1.0  last seen 2s ago from 10.0.0.7  labels role=web  in sync (revision 14)  ROUTER DOWN: the keeper does not answer',
+    );
+    const older = { ...enrolled, router: null };
+    expect(renderHosts({ hosts: [older] }, NOW)).not.toContain('ROUTER');
   });
 
   it('shows "never" for a host enrolled but not seen, and when a host was revoked', () => {

@@ -37,6 +37,10 @@ function hostLine(host: HostView, now: number): string {
   }
   parts.push(`labels ${host.labels.map((l) => `${l.key}=${l.value}`).join(',') || '-'}`);
   if (host.revokedAt === null && host.lastSeenAt !== null) parts.push(syncPhrase(host));
+  if (host.router !== null && host.router.state !== 'running')
+    parts.push(
+      `ROUTER ${host.router.state.toUpperCase()}${host.router.error ? `: ${host.router.error}` : ''}`,
+    );
   return parts.join('  ');
 }
 

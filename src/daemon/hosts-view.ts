@@ -48,6 +48,7 @@ async function hostView(
     enrolledAt: record?.enrolledAt ?? null,
     joinTokenId: record?.joinTokenId ?? null,
     revokedAt: record?.revokedAt ?? null,
+    router: report?.router ?? null,
     apps: (report?.apps ?? []).map((app) => {
       const serving = app.instances.filter((i) => i.state !== 'retiring');
       return {

@@ -126,6 +126,7 @@ export class LocalHost {
       clock,
       logger: logger.child({ agent: LOCAL_HOST }),
       reportEveryMs: LOCAL_REPORT_MS,
+      router: () => this.watch?.report() ?? null,
     });
   }
 

@@ -3,6 +3,7 @@ import type { ROUTER_CHANGES } from '../api/wire/events.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { EnsuredRouter } from '../router/client.js';
+import type { ROUTER_STATES, RouterReport } from '../protocol/report.js';
 import type { RouterHealth } from '../router/types.js';
 
 /** What the watch needs of the router: its health, and bringing it back. */
@@ -12,7 +13,7 @@ export interface WatchedRouter {
 }
 
 /** running: the keeper answers; restarting: it does not, and is being brought back; down: that failed. */
-export type RouterWatchState = 'running' | 'restarting' | 'down';
+export type RouterWatchState = (typeof ROUTER_STATES)[number];
 
 /** The router as `ferry status` shows it: the API's view, one shape for both. */
 export type RouterStatus = RouterStatusView;
@@ -93,6 +94,12 @@ export class RouterWatch {
       spare: h?.spare ?? null,
       error: this.error,
     };
+  }
+
+  /** The router as the host's report carries it (the agent protocol's compact view). */
+  report(): RouterReport {
+    const h = this.last;
+    return { state: this.state, pid: h?.pid ?? null, restarts: this.restarts, error: this.error };
   }
 
   /** One look at the router (also called by the timer). */

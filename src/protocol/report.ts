@@ -86,6 +86,19 @@ export const appReportSchema = z.object({
   tasks: z.array(taskReportSchema),
 });
 
+/**
+ * The host's router as its agent watches it: running, restarting (its keeper being replaced; the
+ * workers serve meanwhile) or down (nothing answers: the host serves nothing), with the last
+ * problem. An agent of an older Ferry does not send it.
+ */
+export const ROUTER_STATES = ['running', 'restarting', 'down'] as const;
+export const routerReportSchema = z.object({
+  state: z.enum(ROUTER_STATES),
+  pid: z.number().int().nullable(),
+  restarts: count,
+  error: z.string().max(1_000).nullable(),
+});
+
 export const hostReportSchema = z.object({
   host: id,
   agentVersion: z.string(),
@@ -95,6 +108,7 @@ export const hostReportSchema = z.object({
   at: z.number().int(),
   labels: z.record(z.string(), z.string()),
   apps: z.array(appReportSchema),
+  router: routerReportSchema.optional(),
 });
 
 export type InstanceReport = z.infer<typeof instanceReportSchema>;
@@ -102,3 +116,4 @@ export type ReleaseReport = z.infer<typeof releaseReportSchema>;
 export type TaskReport = z.infer<typeof taskReportSchema>;
 export type AppReport = z.infer<typeof appReportSchema>;
 export type HostReport = z.infer<typeof hostReportSchema>;
+export type RouterReport = z.infer<typeof routerReportSchema>;

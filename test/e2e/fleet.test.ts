@@ -239,6 +239,8 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     expect(hosts.map((h) => h.labels)).toEqual(
       Array.from({ length: HOSTS }, () => [{ key: 'role', value: 'web' }]),
     );
+    // Each reports the router it watches.
+    for (const host of hosts) expect(host.router).toMatchObject({ state: 'running', error: null });
     // The token is used up: a sixth enrollment is refused.
     const listed = await cli('join-token', 'list');
     expect(listed.stdout).toMatch(/used-up/);

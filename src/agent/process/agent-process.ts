@@ -149,6 +149,7 @@ export class AgentProcess {
         clock,
         logger: logger.child({ agent: identity.name }),
         reportEveryMs: this.settings.reportEveryMs ?? REPORT_EVERY_MS,
+        router: () => this.routerWatch?.report() ?? null,
       });
       await agent.start();
       this.rotator = new LogRotator(() => apps.all().flatMap((h) => h.logFiles()), {

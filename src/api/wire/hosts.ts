@@ -1,5 +1,6 @@
 /** The hosts as `ferry hosts` shows them: each agent, when it was last heard from, what it runs. */
 import { z } from 'zod';
+import { ROUTER_STATES } from '../../protocol/report.js';
 
 const count = z.number().int().min(0);
 const ms = z.number().int();
@@ -38,6 +39,18 @@ export const hostViewSchema = z
     revokedAt: ms
       .nullable()
       .meta({ description: 'When it was revoked (ms since the epoch); null: not revoked.' }),
+    router: z
+      .object({
+        state: z.enum(ROUTER_STATES),
+        pid: z.number().int().nullable(),
+        restarts: count,
+        error: z.string().nullable(),
+      })
+      .nullable()
+      .meta({
+        description:
+          'Its router as its last report says (running; restarting: its keeper is being replaced while the workers serve; down: it serves nothing); null: not reported (an older agent, or never heard from).',
+      }),
     apps: z.array(
       z.object({
         app: z.string(),

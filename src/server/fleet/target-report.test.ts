@@ -121,6 +121,33 @@ describe('a host report as a rollout target', () => {
       failedVersion: '2.0.0',
     });
   });
+
+  it('is not healthy while its router is down, however healthy its instances', () => {
+    const serving = received({ traffic: [{ version: '1.0.0', weight: 1 }], instances: [instance('1.0.0')] });
+    const down = {
+      ...serving,
+      report: {
+        ...serving.report,
+        router: { state: 'down' as const, pid: null, restarts: 2, error: 'no keeper answers' },
+      },
+    };
+    expect(targetReportOf(down, 'web', 'production', desired('1.0.0', 1))).toMatchObject({
+      version: '1.0.0',
+      healthy: false,
+      message: 'its router is down: no keeper answers',
+    });
+    // Being replaced, its workers still serve.
+    const replacing = {
+      ...serving,
+      report: {
+        ...serving.report,
+        router: { state: 'restarting' as const, pid: 7, restarts: 1, error: null },
+      },
+    };
+    expect(targetReportOf(replacing, 'web', 'production', desired('1.0.0', 1))).toMatchObject({
+      healthy: true,
+    });
+  });
 });
 
 describe('hosts by labels', () => {

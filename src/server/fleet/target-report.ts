@@ -21,6 +21,14 @@ export function targetReportOf(
   const base = { name: report.host, at: receivedAt, labels: { ...report.labels } };
   if (mine === undefined)
     return { ...base, version: null, healthy: false, message: 'the app does not run here' };
+  // Healthy instances behind a router that answers nothing serve no one.
+  if (report.router?.state === 'down')
+    return {
+      ...base,
+      version: servedVersion(mine),
+      healthy: false,
+      message: `its router is down${report.router.error ? `: ${report.router.error}` : ''}`,
+    };
   const version = servedVersion(mine);
   const failed = failedVersion(mine);
   const wanted = desired?.releases.find((r) => r.version === version)?.instances ?? 1;
