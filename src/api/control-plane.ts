@@ -25,6 +25,7 @@ import type {
   ReleaseAddResponse,
   ReleasesResponse,
   RestartResponse,
+  RollbackResponse,
   RollbackBody,
   StatusResponse,
   UnlockBody,
@@ -67,7 +68,8 @@ export interface ControlPlane {
   status(filter: { app?: string; env?: string }): Promise<StatusResponse>;
   /** Starts the deployment, or (`queue`, while a lock holds the app) queues it behind the lock. */
   deploy(body: DeployBody, actor: string): Promise<DeployResponse>;
-  rollback(body: RollbackBody, actor: string): Promise<Deployment>;
+  /** On one host a deployment back; on an environment of enrolled hosts a rollout back across them. */
+  rollback(body: RollbackBody, actor: string): Promise<RollbackResponse>;
   /**
    * Replaces the serving release's instances batch by batch (`ferry restart`); on an environment of
    * enrolled hosts, host by host, at most `rollout.restart_at_once` at a time.

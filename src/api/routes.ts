@@ -31,6 +31,7 @@ import {
   deploymentDetailResponseSchema,
   deploymentResponseSchema,
   restartResponseSchema,
+  rollbackResponseSchema,
   healthzResponseSchema,
   historyResponseSchema,
   logLineSchema,
@@ -131,7 +132,12 @@ export const API_ROUTES = {
     summary: 'Rolls an app back to its last good release (or `to`)',
     token: true,
     body: rollbackBodySchema,
-    answers: { 202: { json: deploymentResponseSchema, description: 'The rollback started.' } },
+    answers: {
+      202: {
+        json: rollbackResponseSchema,
+        description: 'The rollback started: a deployment here, or a rollout across enrolled hosts.',
+      },
+    },
   },
   canary: {
     method: 'POST',

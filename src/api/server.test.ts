@@ -38,7 +38,7 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
         rollouts: [],
       }),
     deploy: () => Promise.resolve({ deployment }),
-    rollback: () => Promise.resolve(deployment),
+    rollback: () => Promise.resolve({ deployment }),
     restart: () => Promise.resolve({ deployment }),
     planConfig: () => Promise.resolve({ id: 'p', path: null, prune: false, changes: [], refused: [] }),
     applyConfig: () =>

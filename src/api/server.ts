@@ -21,6 +21,7 @@ import type {
   DeploymentDetailResponse,
   DeploymentResponse,
   RestartResponse,
+  RollbackResponse,
   HealthzResponse,
   JoinTokenCreateResponse,
   ReleaseAddResponse,
@@ -122,11 +123,11 @@ export function createApiServer(opts: {
       return answer;
     },
 
-    rollback: async (request, reply): Promise<DeploymentResponse> => {
+    rollback: async (request, reply): Promise<RollbackResponse> => {
       const body = parse(rollbackBodySchema, request.body, 'body');
-      const deployment = await control.rollback(body, actor);
+      const answer = await control.rollback(body, actor);
       void reply.status(202);
-      return { deployment };
+      return answer;
     },
 
     canary: async (request): Promise<DeploymentResponse> => {

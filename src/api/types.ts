@@ -68,6 +68,7 @@ import type {
   historyResponseSchema,
   logsResponseSchema,
   restartResponseSchema,
+  rollbackResponseSchema,
 } from './wire/responses.js';
 import type { fleetRestartSchema } from './wire/fleet-restart.js';
 import type {
@@ -186,6 +187,7 @@ export type DeployResponse = Wire<typeof deployResponseSchema>;
 export type CommandResponse = Wire<typeof commandResponseSchema>;
 export type RolloutResponse = Wire<typeof rolloutResponseSchema>;
 /** POST /v1/apps/:app/restart: `{deployment}` on this host, `{restart}` across an environment's hosts. */
+export type RollbackResponse = Wire<typeof rollbackResponseSchema>;
 export type RestartResponse = Wire<typeof restartResponseSchema>;
 /** A restart across an environment's enrolled hosts, host by host. */
 export type FleetRestartView = Wire<typeof fleetRestartSchema>;

@@ -26,6 +26,7 @@ import type {
   ReleaseAddResponse,
   ReleasesResponse,
   RestartResponse,
+  RollbackResponse,
   RollbackBody,
   RouterStatusView,
   StatusResponse,
@@ -83,7 +84,16 @@ export class DaemonControl implements ControlPlane {
       /** Environments on enrolled hosts: each app's rollout across them. */
       readonly fleet: Pick<
         Fleet,
-        'has' | 'deploy' | 'plan' | 'command' | 'rollout' | 'rollouts' | 'restart' | 'restartViews' | 'logs'
+        | 'has'
+        | 'deploy'
+        | 'rollback'
+        | 'plan'
+        | 'command'
+        | 'rollout'
+        | 'rollouts'
+        | 'restart'
+        | 'restartViews'
+        | 'logs'
       >;
       /** The release intake and catalog, and recording a release without deploying it. */
       readonly releases: ReleasesControl;
@@ -270,8 +280,17 @@ export class DaemonControl implements ControlPlane {
     };
   }
 
-  async rollback(body: RollbackBody, actor: string): Promise<Deployment> {
-    return toDeployment(await this.deps.deployer.rollback({ ...body, actor }));
+  async rollback(body: RollbackBody, actor: string): Promise<RollbackResponse> {
+    const target = this.resolve(body.app, body.env);
+    if (!this.deps.fleet.has(target.env))
+      return { deployment: toDeployment(await this.deps.deployer.rollback({ ...body, actor })) };
+    await this.deps.fleet.rollback({
+      app: target.app,
+      env: target.env,
+      ...(body.to !== undefined ? { to: body.to } : {}),
+      actor,
+    });
+    return { rollout: await this.rollout(target.app, target.env) };
   }
 
   async command(

@@ -1,3 +1,4 @@
+import { runsOnThisHost } from '../config/resolve.js';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FerryConfig } from '../config/types.js';
@@ -39,6 +40,8 @@ export function protectDataDir(
   ensureMode(path.join(paths.home, 'cache'), 0o700);
   for (const [appName, app] of Object.entries(config.apps)) {
     for (const env of Object.keys(app.environments)) {
+      // An environment on enrolled hosts has nothing on this one.
+      if (!runsOnThisHost(config, env)) continue;
       const dir = paths.appDir(appName, env);
       if (shared) {
         for (const step of [path.dirname(path.dirname(dir)), path.dirname(dir), dir]) ensureMode(step, 0o711);

@@ -315,4 +315,39 @@ describe('Deployer.restart (ferry restart APP) and a forced deploy of the servin
     await deployer.command('hello', undefined, 'abort', 'cli', { force: true });
     await done;
   });
+
+  it('refuses every deployment of an environment on enrolled hosts: nothing of it runs on this host', async () => {
+    const fleet = parseConfig(
+      `environments: { production: { hosts: { role: web } } }
+apps:
+  hello:
+    artifact: { url: "file:///releases/hello-{version}.tar.gz" }
+    run: { command: node, args: [server.mjs] }
+    listen: "127.0.0.1:18080"
+`,
+      { configPath: null },
+    );
+    const here = new Deployer({
+      config: { current: fleet },
+      store,
+      effects,
+      logger: silentLogger(),
+      clock: systemClock,
+      tickMs: 5,
+      events,
+    });
+    const refusals = [
+      here.deploy({ app: 'hello', env: 'production', version: '1.1.0', actor: 'cli' }),
+      here.rollback({ app: 'hello', env: 'production', actor: 'cli' }),
+      here.restart({ app: 'hello', env: 'production', actor: 'cli' }),
+    ];
+    for (const refusal of refusals) {
+      const error = await thrown(refusal);
+      expect(isFerryError(error, 'FERRY_E_USAGE')).toBe(true);
+      expect((error as Error).message).toContain('production runs on enrolled hosts, not on this one');
+    }
+    expect(effects.calls).toEqual([]);
+    expect(await store.listDeployments({})).toEqual([]);
+    here.stop();
+  });
 });

@@ -1,3 +1,4 @@
+import { runsOnThisHost } from '../config/resolve.js';
 import { randomBytes } from 'node:crypto';
 import { compileStrategyKind } from './strategy.js';
 import { percent } from '../config/fields.js';
@@ -418,8 +419,20 @@ export class Deployer {
     );
   }
 
+  /**
+   * The app and environment of a deployment on this host. An environment on enrolled hosts has no
+   * deployment here, whatever path asks (its releases roll out across its hosts): refused, so that
+   * nothing of it ever runs on the server's own host.
+   */
   private resolve(app: string, env: string | undefined): { app: string; env: string } {
-    return resolveAppEnv(this.deps.config.current, app, env);
+    const resolved = resolveAppEnv(this.deps.config.current, app, env);
+    if (!runsOnThisHost(this.deps.config.current, resolved.env))
+      throw new FerryError(
+        'FERRY_E_USAGE',
+        `${resolved.env} runs on enrolled hosts, not on this one: ${resolved.app} moves there by its rollout across them (ferry deploy, ferry rollback, ferry abort)`,
+        { where: 'env', got: resolved.env },
+      );
+    return resolved;
   }
 }
 

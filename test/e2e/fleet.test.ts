@@ -1,7 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -578,5 +586,14 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
       },
       60_000,
     );
+
+    // ferry rollback rolls the release before last known good out across the hosts (blue-green:
+    // it is proven there), never on the server's own host.
+    const rolledBack = await cli('rollback', 'hello', '--wait');
+    expect(rolledBack.code, rolledBack.stdout + rolledBack.stderr).toBe(0);
+    expect(await rollout()).toMatchObject({ status: 'succeeded', rolling: '1.5.0', lkg: '1.5.0' });
+    for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.5.0');
+    // Nothing of the app was ever installed or run on the server's own host.
+    expect(existsSync(path.join(home, 'apps', 'hello'))).toBe(false);
   }, 240_000);
 });

@@ -49,6 +49,11 @@ export const restartResponseSchema = z
   .union([deploymentResponseSchema, fleetRestartResponseSchema])
   .meta({ id: 'RestartResponse' });
 
+/** POST /v1/rollbacks: the rollback on this host, or (enrolled hosts) the rollout back across them. */
+export const rollbackResponseSchema = z
+  .union([deploymentResponseSchema, rolloutResponseSchema])
+  .meta({ id: 'RollbackResponse' });
+
 /** A command steers the deployment on this host, or the rollout across an environment's hosts. */
 export const commandResponseSchema = z
   .union([deploymentResponseSchema, rolloutResponseSchema])

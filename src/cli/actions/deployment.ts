@@ -12,6 +12,7 @@ import type {
   RestartResponse,
   StatusResponse,
   RollbackBody,
+  RollbackResponse,
 } from '../../api/types.js';
 import type { StrategyArg } from '../args.js';
 import type { ApiClient } from '../client.js';
@@ -76,7 +77,9 @@ export async function rollback(
     ...(opts.to ? { to: opts.to } : {}),
   };
   const client = await clientOf(command);
-  await started(client, opts, await client.post<DeploymentResponse>('/v1/rollbacks', body));
+  const response = await client.post<RollbackResponse>('/v1/rollbacks', body);
+  if ('rollout' in response) return rolling(client, opts, response);
+  await started(client, opts, response);
 }
 
 /** ferry canary APP --weight P */

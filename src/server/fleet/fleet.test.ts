@@ -154,6 +154,36 @@ describe('Fleet: an environment rolled out across the enrolled hosts its labels 
     expect(after.lastSeenAt).toBe(before.lastSeenAt);
   });
 
+  it('rolls back across the hosts: the newest good release before last known good, batch by batch', async () => {
+    const { fleet, hosts, report, told, pass } = await setup();
+    const settle = async (version: string) => {
+      for (let i = 0; i < 10; i++) {
+        report(hosts.a, (await told(hosts.a)) ?? version);
+        report(hosts.b, (await told(hosts.b)) ?? version);
+        await pass(800);
+      }
+      expect(await fleet.rollout('web', 'production')).toMatchObject({ status: 'succeeded', lkg: version });
+    };
+    report(hosts.a, '1.0.0');
+    report(hosts.b, '1.0.0');
+    await pass(300);
+    await fleet.deploy({ app: 'web', env: 'production', version: '1.0.0', actor: 'test' });
+    await settle('1.0.0');
+    await fleet.deploy({ app: 'web', env: 'production', version: '1.1.0', actor: 'test' });
+    // Refused while a rollout runs: an abort is the way back then.
+    await expect(fleet.rollback({ app: 'web', env: 'production', actor: 'test' })).rejects.toThrow(
+      /is running; end it with: ferry abort web --env production/,
+    );
+    await settle('1.1.0');
+
+    const back = await fleet.rollback({ app: 'web', env: 'production', actor: 'ops' });
+    expect(back).toMatchObject({ status: 'running', rolling: '1.0.0', lkg: '1.1.0' });
+    await settle('1.0.0');
+    await expect(
+      fleet.rollback({ app: 'web', env: 'production', to: '0.9.0', actor: 'ops' }),
+    ).rejects.toMatchObject({ code: 'FERRY_E_RELEASE_UNKNOWN' });
+  });
+
   it('plans a deploy without changing anything', async () => {
     const { fleet, hosts, report, told, pass } = await setup();
     report(hosts.a, '1.0.0');

@@ -2,7 +2,9 @@ import type { AppConfig, ConfigSource } from '../../config/types.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
+import { chooseRollbackTarget } from '../../engine/ledger.js';
 import {
+  ACTIVE_STATUSES,
   createRollout,
   planRollout,
   renderPlan,
@@ -41,7 +43,7 @@ export interface FleetDeps {
   readonly exchange: HostExchange;
   readonly link: ExchangeHostLink;
   /** The release ledger: releases a rollout judged are marked good or bad there too. */
-  readonly store: Pick<Store, 'getRelease' | 'upsertRelease' | 'markRelease'>;
+  readonly store: Pick<Store, 'getRelease' | 'upsertRelease' | 'markRelease' | 'listReleases'>;
   readonly decisions: DecisionSink;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -159,6 +161,48 @@ export class Fleet {
       ...(request.force ? { force: true } : {}),
       actor: request.actor,
       configure: () => ({ options: app.rollout.options, endpoints: app.rollout.endpoints }),
+    });
+  }
+
+  /**
+   * `ferry rollback` across the environment's hosts: rolls out the release to go back to, batch by
+   * batch with the rollout's gates, as any release. It is the named one (even a bad one: the user
+   * named it), else the newest good release other than last known good, as on one host
+   * (chooseRollbackTarget). Refused while a rollout runs: `ferry abort` returns the hosts to last
+   * known good. Not refused by locks: a rollback is the way out of trouble.
+   */
+  async rollback(request: {
+    readonly app: string;
+    readonly env: string;
+    readonly to?: string;
+    readonly actor: string;
+  }): Promise<RolloutState> {
+    const { app, env } = request;
+    const run = await this.runs.find([app, env]);
+    const state = (await run?.read())?.state ?? null;
+    if (state !== null && ACTIVE_STATUSES.has(state.status))
+      throw new FerryError(
+        'FERRY_E_DEPLOYMENT_IN_PROGRESS',
+        `the rollout of ${state.rolling ?? '?'} across the hosts of ${env} is ${state.status}; end it with: ferry abort ${app} --env ${env} (its hosts return to last known good ${state.lkg ?? '(none)'})`,
+        { app, env, status: state.status },
+      );
+    const releases = await this.deps.store.listReleases(app, env);
+    const choice = chooseRollbackTarget(releases, state?.lkg ?? null, request.to);
+    if (!choice.ok) {
+      const unknown = request.to !== undefined && !releases.some((r) => r.version === request.to);
+      throw new FerryError(
+        unknown ? 'FERRY_E_RELEASE_UNKNOWN' : 'FERRY_E_NOTHING_TO_ROLL_BACK_TO',
+        `cannot roll back ${app} in ${env}: ${choice.reason}`,
+        { app, env },
+      );
+    }
+    // A named release goes even when it is last known bad: the user chose it.
+    return this.deploy({
+      app,
+      env,
+      version: choice.version,
+      actor: request.actor,
+      ...(request.to !== undefined ? { force: true } : {}),
     });
   }
 

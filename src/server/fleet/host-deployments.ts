@@ -42,7 +42,7 @@ const ROLLOUT_ACTOR = 'the fleet rollout';
  * own, the one-host engine (src/engine) driven over that host's desired state by the same runtime
  * and effects as `ferry up`'s: weight steps with their pauses, the analysis of the host's router
  * counters, revert on failure. Otherwise (blue-green, a host with nothing serving, a return to
- * last known good) the host's desired state names the release with all the traffic and the agent
+ * last known good, a release already good in the environment) the host's desired state names the release with all the traffic and the agent
  * switches blue-green by itself (hostDriver). The target's report then says how the host's own
  * deployment goes: not healthy while it runs, failed at once when it failed.
  */
@@ -135,7 +135,10 @@ export class HostDeployments {
       direction === 'forward' &&
       version !== null &&
       serving !== null &&
-      serving !== version;
+      serving !== version &&
+      // A release the environment already judged good (a rollback, a redeploy) is proven here: as
+      // a rollback on one host, it moves without the canary's gates.
+      (await this.deps.ledger.getRelease(app, env, version))?.status !== 'good';
     if (!canary || config === undefined || version === null || serving === null) {
       await hostDriver(this.deps.link, app, env, () => this.appConfig(app), this.deps.artifactOf).assign(
         host,
