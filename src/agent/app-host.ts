@@ -13,7 +13,6 @@ import { RouteCounters } from './route-counters.js';
 import type { InstanceExit, InstanceRecord, InstanceStore } from '../store/store.js';
 import {
   allocatePort,
-  baseEnvironment,
   readEnviron,
   RUN_DIGEST_VAR,
   runDigest,
@@ -27,7 +26,11 @@ import { appSecrets } from './app-secrets.js';
 import { toHealthSpec } from './health-spec.js';
 import { hookVariables, runHook } from './hooks.js';
 import { isFailed, isRunning, type TrackedInstance } from './instance.js';
-import { planBackends, routeName } from './traffic.js';
+import type { AppHookRun, InstanceDescription } from './app-host-views.js';
+import { appRoute } from './app-route.js';
+import { instanceSpec, processEnvironment } from './instance-spec.js';
+import { changeOf, describeInstance, recordStateOf, type InstanceChange } from './instance-changes.js';
+import { routeName } from './traffic.js';
 
 export interface AppHostDeps {
   readonly app: AppConfig;
@@ -51,34 +54,7 @@ export interface AppHostDeps {
   readonly events?: EventSink;
 }
 
-/** One of the app's hooks for one release; see runHook. */
-export interface AppHookRun {
-  readonly hook: string;
-  readonly lines: readonly string[];
-  readonly version: string;
-  /** More FERRY_* variables (the deployment's id, kind, status...). */
-  readonly vars?: Readonly<Record<string, string>>;
-  readonly stdin?: string;
-}
-
-/** One instance as `ferry status` shows it. */
-export interface InstanceDescription {
-  readonly id: string;
-  readonly version: string;
-  readonly port: number;
-  readonly pid: number | null;
-  readonly state: string;
-  readonly health: string;
-  readonly lastFailure: string | null;
-  /** Since its process started (from /proc); null when it does not run. */
-  readonly uptimeMs: number | null;
-  readonly restarts: number;
-  readonly lastExit: InstanceExit | null;
-  /** Percent of one CPU over the last sampling interval; null until two samples. */
-  readonly cpuPercent: number | null;
-  /** Resident memory (RSS) of its process, in bytes. */
-  readonly memoryBytes: number | null;
-}
+export type { AppHookRun, InstanceDescription } from './app-host-views.js';
 
 const LOG_TAIL_LINES = 20;
 
@@ -437,50 +413,19 @@ export class AppHost {
       const lastExit: InstanceExit = { code: event.code, signal: event.signal, at: this.deps.now() };
       instance.record = { ...instance.record, lastExit };
     }
-    const state =
-      event.type === 'started'
-        ? 'running'
-        : event.type === 'crash-loop'
-          ? 'crash-loop'
-          : event.type === 'exited' && !event.expected
-            ? 'crashed'
-            : undefined;
+    const state = recordStateOf(event);
     if (!state) return;
     const pid =
       event.type === 'started' ? { pid: event.pid, pidStart: event.pidStart, restarts: event.restarts } : {};
     instance.record = { ...instance.record, ...pid, state, updatedAt: this.deps.now() };
-    this.publishSupervisorEvent(instance.record, event);
+    const change = changeOf(event);
+    if (change) this.publishInstance(instance.record, change.state, change.detail);
     this.deps.records
       .putInstance(instance.record)
       .catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not persist instance'));
   }
 
-  /** The instance changes the events show (a first start is published by startInstance). */
-  private publishSupervisorEvent(record: InstanceRecord, event: SupervisorEvent): void {
-    if (event.type === 'started' && event.restarts > 0) this.publishInstance(record, 'restarted', null);
-    else if (event.type === 'crash-loop')
-      this.publishInstance(
-        record,
-        'crash-loop',
-        `restarted ${event.restarts} times within the crash-loop window`,
-      );
-    else if (event.type === 'exited' && !event.expected)
-      this.publishInstance(
-        record,
-        'crashed',
-        event.signal !== null
-          ? `killed by ${event.signal}`
-          : event.code !== null
-            ? `exited with code ${event.code}`
-            : 'exited',
-      );
-  }
-
-  private publishInstance(
-    record: InstanceRecord,
-    state: 'started' | 'restarted' | 'crashed' | 'crash-loop' | 'stopped',
-    detail: string | null,
-  ): void {
+  private publishInstance(record: InstanceRecord, state: InstanceChange, detail: string | null): void {
     this.deps.events?.publish({
       kind: 'instance',
       app: this.deps.app.name,
@@ -497,23 +442,9 @@ export class AppHost {
   /** What `ferry status` shows of this app in this environment (with each process's usage, as `pm2 ls`). */
   describe(): InstanceDescription[] {
     const now = this.deps.now();
-    return [...this.instances.values()].map((i) => {
-      const usage = this.deps.supervisor.usage(i.record.id);
-      return {
-        id: i.record.id,
-        version: i.record.version,
-        port: i.record.port,
-        pid: i.record.pid,
-        state: i.phase === 'retiring' ? 'retiring' : i.record.state,
-        health: i.health,
-        lastFailure: i.lastFailure?.detail ?? null,
-        uptimeMs: usage?.startedAt != null ? Math.max(0, now - usage.startedAt) : null,
-        restarts: i.record.restarts,
-        lastExit: i.record.lastExit ?? null,
-        cpuPercent: usage?.cpuPercent ?? null,
-        memoryBytes: usage?.rssBytes ?? null,
-      };
-    });
+    return [...this.instances.values()].map((i) =>
+      describeInstance(i, this.deps.supervisor.usage(i.record.id), now),
+    );
   }
 
   logFiles(): string[] {
@@ -535,34 +466,16 @@ export class AppHost {
   private pushRoute(): Promise<void> {
     const push = this.routePush.then(async () => {
       if (this.closed) return;
-      const serving = [...this.instances.values()].filter((i) => i.phase === 'serving');
-      const backends = planBackends(
-        serving.map((i) => ({
-          id: i.record.id,
-          version: i.record.version,
-          host: '127.0.0.1',
-          port: i.record.port,
-          healthy: i.health === 'healthy',
-        })),
-        this.weights,
+      await this.deps.router.putRoute(
+        appRoute({
+          name: this.key,
+          app: this.deps.app,
+          settings: this.deps.settings,
+          holdTimeoutMs: this.deps.holdTimeoutMs,
+          instances: this.instances.values(),
+          weights: this.weights,
+        }),
       );
-      const router = this.deps.app.router;
-      await this.deps.router.putRoute({
-        name: this.key,
-        listen: this.deps.settings.listen,
-        backends,
-        holdTimeoutMs: this.deps.holdTimeoutMs,
-        connectTimeoutMs: router.connectTimeoutMs,
-        responseTimeoutMs: router.responseTimeoutMs,
-        idleTimeoutMs: router.idleTimeoutMs,
-        upgradeTimeoutMs: router.upgradeTimeoutMs,
-        headerTimeoutMs: router.headerTimeoutMs,
-        requestTimeoutMs: router.requestTimeoutMs,
-        maxHeaderBytes: router.maxHeaderBytes,
-        maxConnections: router.maxConnections,
-        maxConnectionsPerClient: router.maxConnectionsPerClient,
-        trustedProxies: router.trustedProxies.map((range) => ({ ...range })),
-      });
     });
     this.routePush = push.catch((error: unknown) =>
       this.deps.logger.error({ err: error }, 'could not update the router'),
@@ -571,20 +484,8 @@ export class AppHost {
   }
 
   private specFor(id: string, version: string, port: number): InstanceSpec {
-    const { app, settings } = this.deps;
-    return {
-      id,
-      app: app.name,
-      env: this.deps.env,
-      version,
-      port,
-      cwd: path.join(this.releasesDir, version),
-      command: app.run.command,
-      args: [...app.run.args],
-      envVars: { ...settings.env, HOST: '127.0.0.1' },
-      logFile: path.join(this.deps.dir, 'logs', `${id}.log`),
-      account: this.deps.account ?? null,
-    };
+    const { app, env, settings, dir, account } = this.deps;
+    return instanceSpec({ app, env, settings, dir, account: account ?? null }, { id, version, port });
   }
 
   /**
@@ -617,14 +518,8 @@ export class AppHost {
     version: string,
     vars: Readonly<Record<string, string>>,
   ): Record<string, string> {
-    // Never FERRY_HOME with FERRY_INSTANCE_ID: those mark instances, and a check is not one.
-    return {
-      ...baseEnvironment(this.deps.account ?? null),
-      ...vars,
-      FERRY_APP: this.deps.app.name,
-      FERRY_ENV: this.deps.env,
-      FERRY_VERSION: version,
-    };
+    const { app, env, account } = this.deps;
+    return processEnvironment({ app: app.name, env, version, account: account ?? null }, vars);
   }
 
   assertOpen(): void {
