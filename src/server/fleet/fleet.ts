@@ -98,6 +98,7 @@ export class Fleet {
       logger: deps.logger,
       ...(deps.artifactOf ? { artifactOf: deps.artifactOf } : {}),
       ...(deps.hostTickMs !== undefined ? { tickMs: deps.hostTickMs } : {}),
+      lastSeen: (host) => deps.exchange.latestReport(host)?.receivedAt ?? null,
     });
     this.restarts = new FleetRestart({
       link: deps.link,
@@ -130,6 +131,7 @@ export class Fleet {
   /** Resumes every rollout in the store, then follows the hosts' reports. */
   async start(): Promise<void> {
     await this.runs.start();
+    this.hostDeployments.start();
     this.unsubscribe = this.deps.exchange.onReport((received) => {
       this.onReport(received).catch((error: unknown) =>
         this.deps.logger.warn(

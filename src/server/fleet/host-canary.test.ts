@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function config(strategy: string): FerryConfig {
+function config(strategy: string, rollout = '{ batch: 1, soak: 1s, deadline: 60s }'): FerryConfig {
   return parseConfig(
     [
       'environments: { production: { hosts: { role: web } } }',
@@ -25,7 +25,7 @@ function config(strategy: string): FerryConfig {
       '    instances: 1',
       '    listen: "0.0.0.0:8080"',
       `    strategy: ${strategy}`,
-      '    rollout: { batch: 1, soak: 1s, deadline: 60s }',
+      `    rollout: ${rollout}`,
     ].join('\n'),
     { configPath: null, env: {} },
   );
@@ -48,6 +48,8 @@ class ObedientHost {
   private readonly epoch = `e${Math.random()}`;
   /** The weights each report carried, in order (what the host's traffic went through). */
   readonly splits: string[] = [];
+  /** A host that went away: it reports nothing. */
+  silent = false;
 
   constructor(
     readonly id: string,
@@ -57,6 +59,7 @@ class ObedientHost {
   ) {}
 
   async report(): Promise<void> {
+    if (this.silent) return;
     const doc = await this.exchange.desiredState(this.id);
     const app = doc?.apps.find((a) => a.app === 'web');
     const releases = app?.releases ?? [];
@@ -107,9 +110,10 @@ class ObedientHost {
 
 async function setup(
   strategy: string,
-  opts: { kv?: KvStore; clock?: FakeClock; enrolled?: readonly string[] } = {},
+  opts: { kv?: KvStore; clock?: FakeClock; enrolled?: readonly string[]; rollout?: string } = {},
 ) {
-  const parts = await fleetOnRealParts({ config: config(strategy), ...opts, hostTickMs: 100 });
+  const { rollout: options, ...rest } = opts;
+  const parts = await fleetOnRealParts({ config: config(strategy, options), ...rest, hostTickMs: 100 });
   const { clock, kv, exchange, fleet, store, trust } = parts;
   cleanups.push(parts.close);
   const { token } = await trust.createJoinToken({ ttlMs: 60_000, uses: 10 });
@@ -138,7 +142,7 @@ async function setup(
   }
 
   const rollout = async () => (await fleet.rollout('web', 'production'))!;
-  return { clock, kv, fleet, hosts, pass, until, rollout, store };
+  return { clock, kv, exchange, fleet, hosts, pass, until, rollout, store };
 }
 
 /** Brings both hosts to 1.0.0 with a first rollout (nothing serves before: no canary). */
@@ -249,5 +253,38 @@ describe('Fleet: the host’s own strategy within each host', () => {
     const host = second.hosts.find((h) => h.id === midway)!;
     expect(host.splits[0]).toBe('1.0.0:40 1.1.0:60');
     expect(host.splits).not.toContain('1.0.0:80 1.1.0:20');
+  });
+
+  it('a host gone silent mid-canary: its own deployment ends at once after unseen_after, nothing waits for it', async () => {
+    const s = await setup(CANARY, {
+      rollout: '{ batch: 1, soak: 1s, deadline: 60s, silent_after: 3s, unseen_after: 10s }',
+    });
+    await firstRelease(s);
+    await s.fleet.deploy({ app: 'web', env: 'production', version: '1.1.0', actor: 'test' });
+    let gone = '';
+    await s.until('a canary step running', async () => {
+      gone = (await s.rollout()).targets.find((t) => /canary step/.test(t.message ?? ''))?.name ?? '';
+      return gone !== '';
+    });
+    s.hosts.find((h) => h.id === gone)!.silent = true;
+    const stored = async () => {
+      const entries = (await s.kv.range('/host-deployments/')).entries;
+      return entries.map((e) => JSON.parse(e.value) as { status: string; weight: number; to: string });
+    };
+    await s.until(
+      'its deployment ended',
+      async () => (await stored()).some((d) => d.status === 'aborted'),
+      60_000,
+    );
+    // Forced before 100%: its desired state sends all the traffic back to 1.0.0 for when it returns.
+    const weighted = async () => {
+      const doc = await s.exchange.desiredState(gone);
+      const app = doc?.apps.find((a) => a.app === 'web');
+      return (app?.releases ?? []).filter((r) => r.weight > 0).map((r) => r.version);
+    };
+    await s.until('its traffic back on 1.0.0', async () => (await weighted()).join() === '1.0.0', 60_000);
+    // The rollout let the host go and went on with the other one.
+    await s.until('the rollout to end', async () => (await s.rollout()).status !== 'running', 120_000);
+    expect((await s.rollout()).decisions.some((d) => d.kind === 'targets-left')).toBe(true);
   });
 });

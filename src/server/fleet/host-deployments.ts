@@ -3,7 +3,7 @@ import type { AppConfig, ConfigSource } from '../../config/types.js';
 import { commandError } from '../../engine/commands.js';
 import { createDeployment, describeProgress } from '../../engine/create.js';
 import { FINAL_STATUSES, type DeploymentState } from '../../engine/types.js';
-import type { Clock } from '../../lib/clock.js';
+import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ArtifactResolver } from '../../releases/artifact-of.js';
 import type { TargetReport } from '../../rollout/index.js';
@@ -30,7 +30,12 @@ export interface HostDeploymentsDeps {
   readonly artifactOf?: ArtifactResolver;
   /** How often a host's own deployment observes its host (its canary analysis reads the reports). */
   readonly tickMs?: number;
+  /** When the server last heard from the host (ms, the server's clock); null: never. */
+  readonly lastSeen: (host: string) => number | null;
 }
+
+/** How often running host deployments are checked for hosts gone silent. */
+const SWEEP_MS = 5_000;
 
 const DEFAULT_TICK_MS = 250;
 /** Who a host's own deployment names when the rollout ends it (the events, the log). */
@@ -48,6 +53,9 @@ const ROLLOUT_ACTOR = 'the fleet rollout';
  */
 export class HostDeployments {
   private readonly runs = new Map<string, DeploymentRun>();
+  /** Which host and app each running deployment is on, by key. */
+  private readonly where = new Map<string, { readonly host: string; readonly app: string }>();
+  private sweeper: TimerHandle | null = null;
   /** The last ended deployment per host (what failed there), until the next one starts. */
   private readonly ended = new Map<string, DeploymentState>();
   /** Per host: its assignments are applied in order, each after the one before has taken effect. */
@@ -55,6 +63,15 @@ export class HostDeployments {
   private closed = false;
 
   constructor(private readonly deps: HostDeploymentsDeps) {}
+
+  /**
+   * From here on a host deployment whose host went unseen for the rollout's `unseen_after` is ended
+   * at once (a forced abort: traffic back and the canary stopped in the host's desired state, which
+   * the host applies when it returns). The rollout has let that host go: nothing else would end it.
+   */
+  start(): void {
+    this.sweeper ??= this.deps.clock.setInterval(() => this.sweep(), SWEEP_MS);
+  }
 
   /**
    * Makes `host` run `version` (null: the app leaves it). Resolves once the change is under way:
@@ -113,6 +130,8 @@ export class HostDeployments {
    */
   close(): void {
     this.closed = true;
+    if (this.sweeper !== null) this.deps.clock.clearInterval(this.sweeper);
+    this.sweeper = null;
     for (const run of this.runs.values()) run.stop();
     this.runs.clear();
     this.chains.clear();
@@ -140,10 +159,7 @@ export class HostDeployments {
       // a rollback on one host, it moves without the canary's gates.
       (await this.deps.ledger.getRelease(app, env, version))?.status !== 'good';
     if (!canary || config === undefined || version === null || serving === null) {
-      await hostDriver(this.deps.link, app, env, () => this.appConfig(app), this.deps.artifactOf).assign(
-        host,
-        version,
-      );
+      await this.steady(host, app, env, version);
       return;
     }
     const now = this.deps.clock.now();
@@ -203,9 +219,13 @@ export class HostDeployments {
       events: { publish: () => undefined },
     });
     this.runs.set(key, run);
+    this.where.set(key, { host, app: state.app });
     // Not awaited by anyone but `end`: a stopped run never finishes, and nothing waits for it then.
     void run.whenFinished().then((final) => {
-      if (this.runs.get(key) === run) this.runs.delete(key);
+      if (this.runs.get(key) === run) {
+        this.runs.delete(key);
+        this.where.delete(key);
+      }
       this.ended.set(key, final);
     });
     // The state is persisted before the run's first effect, as every deployment's.
@@ -222,6 +242,39 @@ export class HostDeployments {
     if (commandError(run.current, 'abort') === null)
       await run.dispatch({ type: 'command', command: 'abort', actor: ROLLOUT_ACTOR });
     await run.whenFinished();
+  }
+
+  /** The host's desired state names the release with all the traffic: it switches blue-green. */
+  private steady(host: string, app: string, env: string, version: string | null): Promise<void> {
+    return hostDriver(this.deps.link, app, env, () => this.appConfig(app), this.deps.artifactOf).assign(
+      host,
+      version,
+    );
+  }
+
+  private sweep(): void {
+    const now = this.deps.clock.now();
+    for (const [key, run] of this.runs) {
+      const where = this.where.get(key);
+      const seen = where === undefined ? null : this.deps.lastSeen(where.host);
+      const unseenAfterMs = this.appConfig(where?.app ?? '')?.rollout.options.unseenAfterMs;
+      if (seen === null || unseenAfterMs === undefined || now - seen <= unseenAfterMs) continue;
+      this.deps.logger.warn(
+        { host: where?.host, deployment: run.current.id },
+        'the host went unseen: its own deployment is ended at once',
+      );
+      const { from, env } = run.current;
+      void run.dispatch({
+        type: 'command',
+        command: 'abort',
+        force: true,
+        actor: `${ROLLOUT_ACTOR} (host unseen for ${Math.round((now - seen) / 1000)}s)`,
+      });
+      // The forced end's effects wait for a host that does not answer: its desired state is set
+      // back to the release before the canary at once, for when it returns.
+      if (from !== null && where !== undefined)
+        this.then(key, () => this.steady(where.host, where.app, env, from));
+    }
   }
 
   private then(key: string, work: () => Promise<void>): void {
