@@ -72,4 +72,21 @@ describe('ferry.yaml: an app rollout across hosts and the environments hosts', (
     // On the server's own host the deployment's own deadlines apply; there is no rollout deadline.
     expect(() => parseConfig(canary('90s', ''), { configPath: null, env: {} })).not.toThrow();
   });
+
+  it("names a wrong rollout option by its ferry.yaml key, not the engine's", () => {
+    expect(() =>
+      parseConfig(
+        base(
+          '{ unseen_after: 10s, success: 101% }',
+          'environments: { production: { hosts: { role: web } } }',
+        ),
+        {
+          configPath: null,
+          env: {},
+        },
+      ),
+    ).toThrow(
+      /apps\.web\.rollout\.silent_after: expected a duration over 0 ms and at most unseen_after \(10000 ms\), got 30000/,
+    );
+  });
 });

@@ -75,7 +75,8 @@ export function compileRollout(
     const found = (error.details.problems as ConfigProblem[] | undefined) ?? [
       { path: `${where}.rollout`, message: error.message },
     ];
-    problems.push(...found);
+    // The engine names its options as the API does; the file's reader knows ferry.yaml's keys.
+    problems.push(...found.map((p) => ({ path: inYamlNames(p.path), message: inYamlNames(p.message) })));
     return { options: resolveRolloutOptions({}), endpoints, restartAtOnce };
   }
 }
@@ -96,4 +97,25 @@ export function checkHostCanaryDeadline(
     path: `apps.${app.name}.rollout.deadline`,
     message: `expected more than the canary's pauses on each host (${formatDuration(pausesMs)} in all), got ${formatDuration(deadlineMs)}: every host would fail at its deadline in the middle of its canary steps`,
   });
+}
+
+/** The rollout engine's option names and their keys in ferry.yaml (`apps.<name>.rollout`). */
+const YAML_NAMES: ReadonlyArray<readonly [string, string]> = [
+  ['maxUnavailable', 'max_unavailable'],
+  ['successPercent', 'success'],
+  ['soakMs', 'soak'],
+  ['deadlineMs', 'deadline'],
+  ['unseenAfterMs', 'unseen_after'],
+  ['silentAfterMs', 'silent_after'],
+  ['pauseMs', 'pause'],
+  ['targetMonitor', 'target_monitor'],
+  ['fleetMonitor', 'fleet_monitor'],
+  ['timeoutMs', 'timeout'],
+];
+
+function inYamlNames(text: string): string {
+  return YAML_NAMES.reduce(
+    (out, [engine, yaml]) => out.replace(new RegExp(`\\b${engine}\\b`, 'g'), yaml),
+    text,
+  );
 }
