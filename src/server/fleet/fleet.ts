@@ -18,8 +18,6 @@ import type { Store } from '../../store/store.js';
 import type { HostExchange } from '../agent-api/host-exchange.js';
 import type { ReceivedReport } from '../agent-api/host-reports.js';
 import type { FleetRollout, LogLine, RolloutPlanResponse } from '../../api/types.js';
-import { messageOf } from '../../errors/ferry-error.js';
-import { runHostTask } from '../../runtime/desired/host-task.js';
 import { redactUrl } from '../../lib/redact.js';
 import { KvReleaseVerdicts } from '../rollouts/kv-verdicts.js';
 import type { DecisionSink, ReleaseVerdicts } from '../rollouts/ports.js';
@@ -35,6 +33,7 @@ import type { ArtifactResolver } from '../../releases/artifact-of.js';
 import { RestartSlots } from './restart-slots.js';
 import { matchesLabels } from './host-selection.js';
 import { targetReportOf } from './target-report.js';
+import { tailHostLogs } from './host-logs.js';
 
 export interface FleetDeps {
   readonly config: ConfigSource;
@@ -62,9 +61,6 @@ export interface FleetDeps {
  * reporting in a burst cost one step (one write), while a batch waits at most this long more.
  */
 const REPORT_BATCH_MS = 25;
-
-/** How long a host has to answer `ferry logs` (its agent reports within a second when idle). */
-const LOGS_TIMEOUT_MS = 10_000;
 
 /** How long the enrolled hosts' labels are reused before they are read again. */
 const HOSTS_TTL_MS = 2_000;
@@ -271,37 +267,11 @@ export class Fleet {
     return found;
   }
 
-  /**
-   * The last lines of the app's instances on every host of the environment that runs it, asked of
-   * each host's agent (a `tail-logs` task in its desired state, answered in its report). A host
-   * that does not answer in time is named in the answer's lines rather than failing the others.
-   */
-  async logs(app: string, env: string, lines: number): Promise<LogLine[]> {
+  /** The last lines of the app's instances on every host of the environment (tailHostLogs). */
+  logs(app: string, env: string, lines: number): Promise<LogLine[]> {
     const selector = this.deps.config.current.environmentHosts.get(env);
-    if (selector === undefined) return [];
-    const enrolled = await this.deps.trust.listHosts();
-    const hosts = enrolled
-      .filter((h) => !h.revoked && matchesLabels(h.labels, selector))
-      .filter((h) => this.deps.link.lastReport(h.id, app, env) !== undefined)
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const answers = await Promise.all(
-      hosts.map(async (host): Promise<LogLine[]> => {
-        try {
-          const outcome = await runHostTask(
-            this.deps.link,
-            { host: host.id, app, env },
-            { type: 'tail-logs', lines },
-            { what: 'the last log lines', timeoutMs: LOGS_TIMEOUT_MS, idPrefix: 'logs' },
-          );
-          return (outcome.logs ?? []).flatMap((i) =>
-            i.lines.map((line) => ({ host: host.name, instance: i.instance, version: i.version, line })),
-          );
-        } catch (error) {
-          return [{ host: host.name, instance: '-', version: '-', line: `(no answer: ${messageOf(error)})` }];
-        }
-      }),
-    );
-    return answers.flat();
+    if (selector === undefined) return Promise.resolve([]);
+    return tailHostLogs(this.deps, { app, env, selector, lines });
   }
 
   /** Pauses, resumes or aborts the environment's rollout. */

@@ -47,9 +47,10 @@ const ROLLOUT_ACTOR = 'the fleet rollout';
  * own, the one-host engine (src/engine) driven over that host's desired state by the same runtime
  * and effects as `ferry up`'s: weight steps with their pauses, the analysis of the host's router
  * counters, revert on failure. Otherwise (blue-green, a host with nothing serving, a return to
- * last known good, a release already good in the environment) the host's desired state names the release with all the traffic and the agent
- * switches blue-green by itself (hostDriver). The target's report then says how the host's own
- * deployment goes: not healthy while it runs, failed at once when it failed.
+ * last known good, a release already good in the environment) the host's desired state names the
+ * release with all the traffic and the agent switches blue-green by itself (hostDriver). The
+ * target's report then says how the host's own deployment goes: not healthy while it runs, failed
+ * at once when it failed.
  */
 export class HostDeployments {
   private readonly runs = new Map<string, DeploymentRun>();
