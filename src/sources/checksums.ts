@@ -1,30 +1,30 @@
+import { findChecksumFor, parseChecksumsFile } from '../artifacts/checksums-file.js';
+import { FerryError } from '../errors/ferry-error.js';
+import { formatChecksum } from '../artifacts/checksum.js';
+
 /** The largest checksums file read: a SHA256SUMS of a few hundred assets is far below it. */
 export const MAX_CHECKSUMS_BYTES = 1024 * 1024;
 
-// `sha256sum` output: the hex digest, two spaces (text mode) or a space and `*` (binary mode), the name.
-const LINE = /^([0-9a-fA-F]{64}) [ *](.+)$/;
-
 /**
- * The sha256 of `asset` in a SHA256SUMS-style file, as `sha256:<hex>`; or why it cannot be had (a
- * malformed line, the asset missing or listed twice with different digests). A listed path matches
- * when it is the asset's name or ends with `/<name>` (sums made from `dist/`).
+ * The sha256 of `asset` in a SHA256SUMS-style file (read with the artifacts' one parser), as
+ * `sha256:<hex>`; or why it cannot be had, as a sentence starting with `where`. A watcher skips a
+ * release over a problem rather than failing, so the parser's errors become values here.
  */
-export function checksumOf(text: string, asset: string): { checksum: string } | { problem: string } {
-  const found = new Set<string>();
-  const lines = text.split(/\r?\n/);
-  for (const [index, raw] of lines.entries()) {
-    const line = raw.trim();
-    if (line === '') continue;
-    const match = LINE.exec(line);
-    if (match === null)
+export function checksumOf(
+  text: string,
+  asset: string,
+  where: string,
+): { checksum: string } | { problem: string } {
+  try {
+    const checksum = findChecksumFor(parseChecksumsFile(text, where), asset, where);
+    // Release sums are compared against sha256 digests of the download; a shorter digest is a problem.
+    if (checksum.algorithm !== 'sha256')
       return {
-        problem: `line ${index + 1} is not "<sha256 hex>  <name>" (got ${JSON.stringify(line.slice(0, 80))})`,
+        problem: `${where}: expected a sha256 digest for ${JSON.stringify(asset)}, got ${checksum.algorithm}`,
       };
-    const [, hex, listed] = match as unknown as [string, string, string];
-    const name = listed.replace(/^\.\//, '');
-    if (name === asset || name.endsWith(`/${asset}`)) found.add(hex.toLowerCase());
+    return { checksum: formatChecksum(checksum) };
+  } catch (error) {
+    if (error instanceof FerryError) return { problem: error.message };
+    throw error;
   }
-  if (found.size === 0) return { problem: `it does not list ${asset}` };
-  if (found.size > 1) return { problem: `it lists ${asset} with ${found.size} different digests` };
-  return { checksum: `sha256:${[...found][0]}` };
 }

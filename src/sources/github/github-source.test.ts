@@ -158,8 +158,8 @@ describe('GitHub releases watcher (real octokit, a local GitHub)', () => {
     await sources.pollNow('hello');
     expect(intake.versions()).toEqual(['1.0.0']);
     const skipped = lines.filter((l) => l.includes('release skipped')).join('\n');
-    expect(skipped).toContain('does not list hello-1.1.0.tar.gz');
-    expect(skipped).toContain('line 1 is not');
+    expect(skipped).toContain('expected an entry for \\"hello-1.1.0.tar.gz\\"');
+    expect(skipped).toContain('SHA256SUMS line 1: expected \\"<hex>  <file name>\\"');
     expect(skipped).toContain('expected exactly one asset matching \\"hello-*.tar.gz\\", got 0');
   });
 

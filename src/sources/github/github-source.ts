@@ -162,9 +162,8 @@ export function githubSource(opts: GithubSourceOptions): ReleaseSource {
       // Not a skip: the download failed, the release is looked at again at the next poll.
       throw failure(error);
     }
-    const found = checksumOf(text, asset.name);
-    if ('problem' in found)
-      return { skip: `the checksums asset ${sumsAsset.name} is unusable: ${found.problem}` };
+    const found = checksumOf(text, asset.name, `the checksums asset ${sumsAsset.name}`);
+    if ('problem' in found) return { skip: found.problem };
     return { artifact: { url, checksum: found.checksum } };
   };
 
