@@ -10,12 +10,14 @@ const seg = encodeURIComponent;
 const PAD = 16;
 
 export const DEPLOYMENTS_PREFIX = '/deployments/';
+export const APP_DEPLOYMENTS_PREFIX = '/app-deployments/';
 export const AUDIT_PREFIX = '/audit/';
 
 /** Every top-level prefix these records use: none may be another collection's in the same KV. */
 export const RECORD_PREFIXES = [
   '/ledger/',
   DEPLOYMENTS_PREFIX,
+  APP_DEPLOYMENTS_PREFIX,
   '/active/',
   '/served/',
   '/event-seq/',
@@ -30,6 +32,15 @@ export const ledgerKey = (app: string, env: string, version: string): string =>
   `${ledgerPrefix(app, env)}${seg(version)}`;
 
 export const deploymentKey = (id: string): string => `${DEPLOYMENTS_PREFIX}${seg(id)}`;
+/**
+ * The index of one app's deployments (of one env when given), so that an app's history reads only
+ * its own: `<prefix><inverted createdAt>/<id>`, newest first in key order; the value is the id.
+ */
+export const appDeploymentsPrefix = (app: string, env?: string): string =>
+  `${APP_DEPLOYMENTS_PREFIX}${seg(app)}/${env === undefined ? '' : `${seg(env)}/`}`;
+export const appDeploymentKey = (app: string, env: string, createdAt: number, id: string): string =>
+  `${appDeploymentsPrefix(app, env)}${invertedTime(createdAt)}/${seg(id)}`;
+
 /** The one non-final deployment of app+env: its value is that deployment's id. */
 export const activeKey = (app: string, env: string): string => `/active/${seg(app)}/${seg(env)}`;
 export const servedReportKey = (id: string): string => `/served/${seg(id)}`;
@@ -49,5 +60,9 @@ export const lockKey = (key: string): string => `/store-locks/${seg(key)}`;
  * bounded range from the start reads the newest. Entries of one time are told apart by a unique
  * suffix and ordered by their create revision (insertion order).
  */
-export const auditTimePrefix = (at: number): string =>
-  `${AUDIT_PREFIX}${String(Number.MAX_SAFE_INTEGER - Math.max(0, Math.floor(at))).padStart(PAD, '0')}/`;
+export const auditTimePrefix = (at: number): string => `${AUDIT_PREFIX}${invertedTime(at)}/`;
+
+/** A time whose key order is newest first. */
+function invertedTime(at: number): string {
+  return String(Number.MAX_SAFE_INTEGER - Math.max(0, Math.floor(at))).padStart(PAD, '0');
+}

@@ -71,3 +71,45 @@ describe('kv records on etcd, across servers', () => {
     await Promise.all([a.close(), b.close()]);
   });
 });
+
+describe('kv records: one app’s history', () => {
+  it('reads only that app’s deployments (the newest `limit` of them), not the others’', async () => {
+    const kv = await openSqliteKvStore(':memory:');
+    const store = new KvRecordsStore(kv);
+    const done = { status: 'succeeded', phase: 'done' } as const;
+    for (let i = 0; i < 50; i++) {
+      await store.createDeployment(aDeployment({ id: `other-${i}`, app: 'other', createdAt: i, ...done }));
+    }
+    for (let i = 0; i < 5; i++) {
+      const env = i % 2 === 0 ? 'production' : 'staging';
+      await store.createDeployment(
+        aDeployment({ id: `web-${i}`, app: 'web', env, createdAt: 100 + i, ...done }),
+      );
+    }
+    // Two of one time: the one created later is newer, as in SQLite.
+    await store.createDeployment(aDeployment({ id: 'web-tie', app: 'web', createdAt: 104, ...done }));
+    const read: string[] = [];
+    const get = kv.get.bind(kv);
+    kv.get = (key) => {
+      read.push(key);
+      return get(key);
+    };
+    const ids = async (filter: Parameters<Store['listDeployments']>[0]) =>
+      (await store.listDeployments(filter)).map((d) => d.id);
+    expect(await ids({ app: 'web' })).toEqual(['web-tie', 'web-4', 'web-3', 'web-2', 'web-1', 'web-0']);
+    expect(await ids({ app: 'web', env: 'staging' })).toEqual(['web-3', 'web-1']);
+    expect(await ids({ app: 'web', limit: 1 })).toEqual(['web-tie']);
+    expect(await ids({ app: 'web', limit: 0 })).toEqual([]);
+    expect(read.filter((key) => key.includes('other'))).toEqual([]);
+    read.length = 0;
+    await ids({ app: 'web', env: 'production', limit: 2 });
+    // The limit-th's time is read whole (web-4 and web-tie tie), and nothing older.
+    expect(read.sort()).toEqual(['/deployments/web-4', '/deployments/web-tie']);
+
+    // A deployment saved under another app moves in the index.
+    await store.saveDeployment(aDeployment({ id: 'web-0', app: 'api', createdAt: 100, ...done }));
+    expect(await ids({ app: 'web', env: 'production' })).toEqual(['web-tie', 'web-4', 'web-2']);
+    expect(await ids({ app: 'api' })).toEqual(['web-0']);
+    await store.close();
+  });
+});

@@ -34,6 +34,10 @@ function parse<T>(entry: KvEntry): T {
 
 const isActive = (state: DeploymentState): boolean => !FINAL_STATUSES.has(state.status);
 
+/** Where the deployment is in its app's index (keys.ts). */
+const indexKey = (state: DeploymentState): string =>
+  keys.appDeploymentKey(state.app, state.env, state.createdAt, state.id);
+
 /** Newest first by `time`, then by insertion order (the key's create revision), as SQLite's ORDER BY. */
 function newestFirst<T>(entries: readonly KvEntry[], time: (record: T) => number): T[] {
   return entries
@@ -126,7 +130,10 @@ export class KvRecordsStore implements Store {
     const key = keys.deploymentKey(state.id);
     const active = keys.activeKey(state.app, state.env);
     const compare: KvCompare[] = [{ key, modRevision: 0 }];
-    const success: KvOp[] = [{ type: 'put', key, value: JSON.stringify(state) }];
+    const success: KvOp[] = [
+      { type: 'put', key, value: JSON.stringify(state) },
+      { type: 'put', key: indexKey(state), value: state.id },
+    ];
     if (isActive(state)) {
       compare.push({ key: active, modRevision: 0 });
       success.push({ type: 'put', key: active, value: state.id });
@@ -148,6 +155,12 @@ export class KvRecordsStore implements Store {
       const oldActive = keys.activeKey(old.app, old.env);
       const compare: KvCompare[] = [unchanged(key, entry)];
       const success: KvOp[] = [{ type: 'put', key, value: JSON.stringify(state) }];
+      if (indexKey(old) !== indexKey(state)) {
+        success.push(
+          { type: 'delete', key: indexKey(old) },
+          { type: 'put', key: indexKey(state), value: state.id },
+        );
+      }
       const holderOfOld = oldActive === active ? undefined : await this.#kv.get(oldActive);
       if (holderOfOld?.value === state.id) {
         // Moved to another app or environment: it no longer holds the old one's slot.
@@ -209,7 +222,10 @@ export class KvRecordsStore implements Store {
   }
 
   async listDeployments(filter: { app?: string; env?: string; limit?: number }): Promise<DeploymentState[]> {
-    const { entries } = await this.#range('listDeployments', keys.DEPLOYMENTS_PREFIX);
+    const entries =
+      filter.app === undefined
+        ? (await this.#range('listDeployments', keys.DEPLOYMENTS_PREFIX)).entries
+        : await this.#appDeployments(filter.app, filter.env, filter.limit);
     const matching = newestFirst<DeploymentState>(entries, (d) => d.createdAt).filter(
       (d) =>
         (filter.app === undefined || d.app === filter.app) &&
@@ -349,6 +365,26 @@ export class KvRecordsStore implements Store {
   }
 
   // --- helpers ----------------------------------------------------------------------------------
+
+  /**
+   * One app's deployments through its index, without reading the others'. With a limit, only those
+   * at least as new as the limit-th are read (ties at that time are read whole: only their create
+   * revisions order them).
+   */
+  async #appDeployments(app: string, env: string | undefined, limit: number | undefined): Promise<KvEntry[]> {
+    const { entries } = await this.#range('listDeployments', keys.appDeploymentsPrefix(app, env));
+    // The key's next-to-last segment is the inverted time: a larger one is older.
+    const indexed = entries
+      .map((entry) => ({ id: entry.value, inverted: entry.key.split('/').at(-2) ?? '' }))
+      .sort((a, b) => (a.inverted < b.inverted ? -1 : a.inverted > b.inverted ? 1 : 0));
+    const bound = limit === undefined ? undefined : indexed[Math.max(0, limit) - 1]?.inverted;
+    const wanted =
+      limit !== undefined && limit <= 0
+        ? []
+        : indexed.filter((i) => bound === undefined || i.inverted <= bound);
+    const read = await Promise.all(wanted.map((i) => this.#kv.get(keys.deploymentKey(i.id))));
+    return read.filter((entry): entry is KvEntry => entry !== undefined);
+  }
 
   #assertOpen(operation: string): void {
     if (this.#closed) {
