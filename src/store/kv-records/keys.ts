@@ -25,7 +25,11 @@ export const RECORD_PREFIXES = [
   '/current/',
   '/store-locks/',
   AUDIT_PREFIX,
+  '/records-meta/',
 ] as const;
+
+/** Set once every deployment stored before the app index existed is in it (KvRecordsStore). */
+export const APP_INDEX_DONE_KEY = '/records-meta/app-index';
 
 export const ledgerPrefix = (app: string, env: string): string => `/ledger/${seg(app)}/${seg(env)}/`;
 export const ledgerKey = (app: string, env: string, version: string): string =>

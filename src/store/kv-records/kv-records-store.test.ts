@@ -112,4 +112,21 @@ describe('kv records: one app’s history', () => {
     expect(await ids({ app: 'api' })).toEqual(['web-0']);
     await store.close();
   });
+
+  it('puts deployments stored before the index existed into it once, before its first read', async () => {
+    const kv = await openSqliteKvStore(':memory:');
+    const earlier = new KvRecordsStore(kv, { closeKv: false });
+    const done = { status: 'succeeded', phase: 'done' } as const;
+    for (let i = 0; i < 120; i++)
+      await earlier.createDeployment(aDeployment({ id: `web-${i}`, app: 'web', createdAt: i, ...done }));
+    await earlier.close();
+    // As an earlier Ferry left them: no index.
+    await kv.txn({ compare: [], success: [{ type: 'delete-prefix', prefix: '/app-deployments/' }] });
+    const store = new KvRecordsStore(kv);
+    const history = await store.listDeployments({ app: 'web', limit: 3 });
+    expect(history.map((d) => d.id)).toEqual(['web-119', 'web-118', 'web-117']);
+    expect((await store.listDeployments({ app: 'web' })).length).toBe(120);
+    expect((await kv.get('/records-meta/app-index'))?.value).toBe('120');
+    await store.close();
+  });
 });

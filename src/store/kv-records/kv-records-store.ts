@@ -56,6 +56,8 @@ export class KvRecordsStore implements Store {
   readonly #kv: KvStore;
   readonly #closeKv: boolean;
   #closed = false;
+  /** The index of earlier deployments, made once before its first read (#indexEarlierDeployments). */
+  #indexed: Promise<void> | null = null;
 
   /** `closeKv: false` leaves the KV open on close(), for a KV the caller shares with others. */
   constructor(kv: KvStore, options: { closeKv?: boolean } = {}) {
@@ -372,6 +374,11 @@ export class KvRecordsStore implements Store {
    * revisions order them).
    */
   async #appDeployments(app: string, env: string | undefined, limit: number | undefined): Promise<KvEntry[]> {
+    // Tried again at the next read when it failed (the store was unreachable a moment).
+    await (this.#indexed ??= this.#indexEarlierDeployments().catch((error: unknown) => {
+      this.#indexed = null;
+      throw error;
+    }));
     const { entries } = await this.#range('listDeployments', keys.appDeploymentsPrefix(app, env));
     // The key's next-to-last segment is the inverted time: a larger one is older.
     const indexed = entries
@@ -384,6 +391,24 @@ export class KvRecordsStore implements Store {
         : indexed.filter((i) => bound === undefined || i.inverted <= bound);
     const read = await Promise.all(wanted.map((i) => this.#kv.get(keys.deploymentKey(i.id))));
     return read.filter((entry): entry is KvEntry => entry !== undefined);
+  }
+
+  /**
+   * Deployments stored before the app index existed (an etcd written by an earlier Ferry) are put
+   * in it once, before the index is first read; every server that finds the index unfinished does
+   * the same idempotent puts, and the first to finish marks it done.
+   */
+  async #indexEarlierDeployments(): Promise<void> {
+    if ((await this.#kv.get(keys.APP_INDEX_DONE_KEY)) !== undefined) return;
+    const { entries } = await this.#range('listDeployments', keys.DEPLOYMENTS_PREFIX);
+    const puts: KvOp[] = entries.map((entry) => {
+      const state = parse<DeploymentState>(entry);
+      return { type: 'put', key: indexKey(state), value: state.id };
+    });
+    // etcd takes at most 128 operations in one transaction.
+    for (let i = 0; i < puts.length; i += 100)
+      await this.#kv.txn({ compare: [], success: puts.slice(i, i + 100) });
+    await this.#kv.put(keys.APP_INDEX_DONE_KEY, String(entries.length));
   }
 
   #assertOpen(operation: string): void {
