@@ -4,7 +4,7 @@ import { compileStrategyKind } from './strategy.js';
 import { percent } from '../config/fields.js';
 import { resolveAppEnv } from '../config/resolve.js';
 import type { ConfigSource } from '../config/types.js';
-import { chooseRollbackTarget } from '../engine/ledger.js';
+import { rollbackTarget } from './rollback-target.js';
 import { canaryWeightError } from '../engine/canary-weight.js';
 import { commandError } from '../engine/commands.js';
 import { createDeployment, describeProgress } from '../engine/create.js';
@@ -185,14 +185,7 @@ export class Deployer {
     await this.assertIdle(app, env);
     const current = (await this.deps.store.getCurrent(app, env)) ?? null;
     const releases = await this.deps.store.listReleases(app, env);
-    const choice = chooseRollbackTarget(releases, current, request.to);
-    if (!choice.ok) {
-      const code =
-        request.to !== undefined && !releases.some((r) => r.version === request.to)
-          ? 'FERRY_E_RELEASE_UNKNOWN'
-          : 'FERRY_E_NOTHING_TO_ROLL_BACK_TO';
-      throw new FerryError(code, `cannot roll back ${app} in ${env}: ${choice.reason}`, { app, env });
-    }
+    const version = rollbackTarget(releases, current, request.to, { app, env });
     const appConfig = this.deps.config.current.apps[app]!;
     // No gates on a rollback: the release is on disk and proven here. Side by side unless the app cannot.
     const kind = appConfig.strategy.kind === 'all-at-once' ? 'all-at-once' : 'blue-green';
@@ -201,7 +194,7 @@ export class Deployer {
       app,
       env,
       current,
-      choice.version,
+      version,
       compileStrategyKind(appConfig, kind),
       request.actor,
     );

@@ -2,7 +2,7 @@ import type { AppConfig, ConfigSource } from '../../config/types.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
-import { chooseRollbackTarget } from '../../engine/ledger.js';
+import { rollbackTarget } from '../../runtime/rollback-target.js';
 import {
   ACTIVE_STATUSES,
   createRollout,
@@ -166,7 +166,7 @@ export class Fleet {
    * `ferry rollback` across the environment's hosts: rolls out the release to go back to, batch by
    * batch with the rollout's gates, as any release. It is the named one (even a bad one: the user
    * named it), else the newest good release other than last known good, as on one host
-   * (chooseRollbackTarget). Refused while a rollout runs: `ferry abort` returns the hosts to last
+   * (rollbackTarget). Refused while a rollout runs: `ferry abort` returns the hosts to last
    * known good. Not refused by locks: a rollback is the way out of trouble.
    */
   async rollback(request: {
@@ -185,20 +185,12 @@ export class Fleet {
         { app, env, status: state.status },
       );
     const releases = await this.deps.store.listReleases(app, env);
-    const choice = chooseRollbackTarget(releases, state?.lkg ?? null, request.to);
-    if (!choice.ok) {
-      const unknown = request.to !== undefined && !releases.some((r) => r.version === request.to);
-      throw new FerryError(
-        unknown ? 'FERRY_E_RELEASE_UNKNOWN' : 'FERRY_E_NOTHING_TO_ROLL_BACK_TO',
-        `cannot roll back ${app} in ${env}: ${choice.reason}`,
-        { app, env },
-      );
-    }
+    const version = rollbackTarget(releases, state?.lkg ?? null, request.to, { app, env });
     // A named release goes even when it is last known bad: the user chose it.
     return this.deploy({
       app,
       env,
-      version: choice.version,
+      version,
       actor: request.actor,
       ...(request.to !== undefined ? { force: true } : {}),
     });
