@@ -53,9 +53,8 @@ const ROLLOUT_ACTOR = 'the fleet rollout';
  * at once when it failed.
  */
 export class HostDeployments {
-  private readonly runs = new Map<string, DeploymentRun>();
-  /** Which host and app each running deployment is on, by key. */
-  private readonly where = new Map<string, { readonly host: string; readonly app: string }>();
+  /** The running host deployments by key, each with the host it runs on. */
+  private readonly runs = new Map<string, { readonly run: DeploymentRun; readonly host: string }>();
   private sweeper: TimerHandle | null = null;
   /** The last ended deployment per host (what failed there), until the next one starts. */
   private readonly ended = new Map<string, DeploymentState>();
@@ -88,7 +87,7 @@ export class HostDeployments {
     direction: RolloutDirection,
   ): Promise<void> {
     const key = hostDeploymentKey(app, env, host);
-    const running = this.runs.get(key) ?? (await this.resume(key, host));
+    const running = this.runs.get(key)?.run ?? (await this.resume(key, host));
     if (running !== undefined) {
       if (direction === 'forward' && running.current.to === version) return;
       this.then(key, async () => {
@@ -107,7 +106,7 @@ export class HostDeployments {
    */
   qualify(app: string, env: string, report: TargetReport): TargetReport {
     const key = hostDeploymentKey(app, env, report.name);
-    const state = this.runs.get(key)?.current ?? this.ended.get(key);
+    const state = this.runs.get(key)?.run.current ?? this.ended.get(key);
     if (state === undefined) return report;
     // Failed, or going back after a failure (an abort by the rollout is not the host's failure).
     const failure = state.revertReason === 'abort' ? null : state.failure;
@@ -133,7 +132,7 @@ export class HostDeployments {
     this.closed = true;
     if (this.sweeper !== null) this.deps.clock.clearInterval(this.sweeper);
     this.sweeper = null;
-    for (const run of this.runs.values()) run.stop();
+    for (const { run } of this.runs.values()) run.stop();
     this.runs.clear();
     this.chains.clear();
   }
@@ -185,7 +184,7 @@ export class HostDeployments {
   private async resume(key: string, host: string): Promise<DeploymentRun | undefined> {
     const stored = await loadHostDeployment(this.deps.kv, key);
     if (stored === undefined || FINAL_STATUSES.has(stored.status)) return undefined;
-    return this.runs.get(key) ?? (await this.launch(key, host, stored, 'recover'));
+    return this.runs.get(key)?.run ?? (await this.launch(key, host, stored, 'recover'));
   }
 
   private async launch(
@@ -219,14 +218,10 @@ export class HostDeployments {
       // Its progress reaches `ferry status` through its target's report (qualify), not the streams.
       events: { publish: () => undefined },
     });
-    this.runs.set(key, run);
-    this.where.set(key, { host, app: state.app });
+    this.runs.set(key, { run, host });
     // Not awaited by anyone but `end`: a stopped run never finishes, and nothing waits for it then.
     void run.whenFinished().then((final) => {
-      if (this.runs.get(key) === run) {
-        this.runs.delete(key);
-        this.where.delete(key);
-      }
+      if (this.runs.get(key)?.run === run) this.runs.delete(key);
       this.ended.set(key, final);
     });
     // The state is persisted before the run's first effect, as every deployment's.
@@ -255,16 +250,15 @@ export class HostDeployments {
 
   private sweep(): void {
     const now = this.deps.clock.now();
-    for (const [key, run] of this.runs) {
-      const where = this.where.get(key);
-      const seen = where === undefined ? null : this.deps.lastSeen(where.host);
-      const unseenAfterMs = this.appConfig(where?.app ?? '')?.rollout.options.unseenAfterMs;
+    for (const [key, { run, host }] of this.runs) {
+      const seen = this.deps.lastSeen(host);
+      const unseenAfterMs = this.appConfig(run.current.app)?.rollout.options.unseenAfterMs;
       if (seen === null || unseenAfterMs === undefined || now - seen <= unseenAfterMs) continue;
       this.deps.logger.warn(
-        { host: where?.host, deployment: run.current.id },
+        { host, deployment: run.current.id },
         'the host went unseen: its own deployment is ended at once',
       );
-      const { from, env } = run.current;
+      const { from, app, env } = run.current;
       void run.dispatch({
         type: 'command',
         command: 'abort',
@@ -273,8 +267,7 @@ export class HostDeployments {
       });
       // The forced end's effects wait for a host that does not answer: its desired state is set
       // back to the release before the canary at once, for when it returns.
-      if (from !== null && where !== undefined)
-        this.then(key, () => this.steady(where.host, where.app, env, from));
+      if (from !== null) this.then(key, () => this.steady(host, app, env, from));
     }
   }
 
