@@ -303,12 +303,6 @@ export class DaemonControl implements ControlPlane {
     const target = this.resolve(app, env);
     if (!this.deps.fleet.has(target.env))
       return { deployment: toDeployment(await this.deps.deployer.command(app, env, command, actor, opts)) };
-    if (command !== 'pause' && command !== 'resume' && command !== 'abort')
-      throw new FerryError(
-        'FERRY_E_USAGE',
-        `${command}: a rollout across the hosts of ${target.env} is paused, resumed or aborted; each host promotes by itself`,
-        { expected: 'pause, resume or abort', got: command },
-      );
     await this.deps.fleet.command(target.app, target.env, command, actor);
     return { rollout: await this.rollout(target.app, target.env) };
   }

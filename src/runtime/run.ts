@@ -97,14 +97,27 @@ export class DeploymentRun {
 
   /** Queues an event; events are applied strictly one after another. */
   dispatch(event: EngineEvent): Promise<void> {
-    const next = this.queue.then(() => this.apply(event));
+    return this.enqueue(event);
+  }
+
+  /**
+   * Queues an event and resolves once the engine decided on it and its new state is persisted,
+   * while its effects may still run (an operator's command is answered then, not after a host
+   * acknowledged every effect).
+   */
+  decide(event: EngineEvent): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueue(event, resolve).then(resolve, reject));
+  }
+
+  private enqueue(event: EngineEvent, decided?: () => void): Promise<void> {
+    const next = this.queue.then(() => this.apply(event, decided));
     this.queue = next.catch((error: unknown) =>
       this.deps.logger.error({ err: error, deployment: this.state.id }, 'deployment event failed'),
     );
     return next;
   }
 
-  private async apply(event: EngineEvent): Promise<void> {
+  private async apply(event: EngineEvent, decided?: () => void): Promise<void> {
     if (FINAL_STATUSES.has(this.state.status)) return;
     const before = this.state;
     const { state, effects } = step(before, event, this.deps.clock.now());
@@ -115,6 +128,7 @@ export class DeploymentRun {
       // Persisted before any effect runs: a crash from here on resumes from this state.
       await this.deps.store.saveDeployment(state);
       this.state = state;
+      decided?.();
       // A step that ended is read now, before the next one's effects move traffic.
       if (!FINAL_STATUSES.has(state.status)) this.served.observe(state);
       if (state.phase !== before.phase || state.status !== before.status) {
@@ -126,6 +140,7 @@ export class DeploymentRun {
         });
       }
     }
+    decided?.();
     for (const effect of effects) {
       try {
         await this.execute(effect);

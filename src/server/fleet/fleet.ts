@@ -35,6 +35,9 @@ import { matchesLabels } from './host-selection.js';
 import { targetReportOf } from './target-report.js';
 import { tailHostLogs } from './host-logs.js';
 
+/** What an operator can ask of a fleet rollout (`ferry pause`, `resume`, `abort`, `promote`). */
+export type FleetCommand = RolloutCommand | 'promote';
+
 export interface FleetDeps {
   readonly config: ConfigSource;
   readonly kv: KvStore;
@@ -95,6 +98,7 @@ export class Fleet {
       ...(deps.artifactOf ? { artifactOf: deps.artifactOf } : {}),
       ...(deps.hostTickMs !== undefined ? { tickMs: deps.hostTickMs } : {}),
       lastSeen: (host) => deps.exchange.latestReport(host)?.receivedAt ?? null,
+      rolloutPaused: (app, env) => this.runs.get([app, env])?.current?.status === 'paused',
     });
     this.restarts = new FleetRestart({
       link: deps.link,
@@ -266,8 +270,15 @@ export class Fleet {
     return tailHostLogs(this.deps, { app, env, selector, lines });
   }
 
-  /** Pauses, resumes or aborts the environment's rollout. */
-  async command(app: string, env: string, command: RolloutCommand, actor: string): Promise<RolloutState> {
+  /**
+   * An operator's command to the environment's rollout. `pause` holds it and every host
+   * deployment under way (each in its canary steps is paused now, the others once they reach
+   * them); `resume` lets both go on; `abort` ends the rollout (the hosts return to last known good,
+   * their own deployments ended first); `promote` skips the remaining canary steps of every host
+   * deployment under way (the rollout itself has no steps to skip). `resume` and `promote` also
+   * free a host canary its analysis paused (too few requests to judge), rollout paused or not.
+   */
+  async command(app: string, env: string, command: FleetCommand, actor: string): Promise<RolloutState> {
     const run = await this.runs.find([app, env]);
     if (run === null)
       throw new FerryError(
@@ -277,7 +288,30 @@ export class Fleet {
           where: `${app}/${env}`,
         },
       );
-    return run.command(command, actor);
+    // The rollout's own command first (a resumed rollout holds no host back); where only the hosts'
+    // applies (a host canary paused by its analysis, resumed or promoted), that is enough.
+    let state: RolloutState | null = null;
+    let refusal: FerryError | null = null;
+    if (command !== 'promote') {
+      try {
+        state = await run.command(command, actor);
+      } catch (error) {
+        if (command === 'abort' || !(error instanceof FerryError) || error.code !== 'FERRY_E_ILLEGAL_STATE')
+          throw error;
+        refusal = error;
+      }
+    }
+    const steered = command === 'abort' ? [] : await this.hostDeployments.steer(app, env, command, actor);
+    if (state === null && steered.length === 0)
+      throw (
+        refusal ??
+        new FerryError(
+          'FERRY_E_ILLEGAL_STATE',
+          `promote: no host of ${env} is in the canary steps of ${app}; a rollout moves batch by batch by itself (ferry pause ${app} --env ${env} holds it)`,
+          { where: `${app}/${env}`, expected: 'a host deployment in its canary steps' },
+        )
+      );
+    return state ?? (await run.read())!.state;
   }
 
   /** The environment's rollout as the store has it, with its verdicts (null before its first deploy). */

@@ -219,6 +219,47 @@ describe('Fleet: the host’s own strategy within each host', () => {
     for (const host of s.hosts) expect(host.splits.at(-1)).toBe('1.0.0:100');
   });
 
+  it('ferry pause holds a host canary at its step, and one that reaches its steps later; resume lets both go on', async () => {
+    const s = await setup(CANARY, { rollout: '{ batch: 2, soak: 1s, deadline: 120s }' });
+    await firstRelease(s);
+    await s.fleet.deploy({ app: 'web', env: 'production', version: '1.1.0', actor: 'test' });
+    // Paused before either host reached its canary steps: each is held once it gets there.
+    await s.fleet.command('web', 'production', 'pause', 'op');
+    await s.until('both hosts held at their first step', async () =>
+      (await s.rollout()).targets.every((t) => /canary step 1\/2 at 20% \(paused\)/.test(t.message ?? '')),
+    );
+    // Far past the step's 2 s pause: nothing moves.
+    await s.pass(10_000);
+    for (const host of s.hosts) expect(host.splits.at(-1)).toBe('1.0.0:80 1.1.0:20');
+    expect((await s.rollout()).status).toBe('paused');
+
+    await s.fleet.command('web', 'production', 'resume', 'op');
+    await s.until('1.1.0 everywhere', async () => (await s.rollout()).status === 'succeeded');
+    for (const host of s.hosts)
+      expect(host.splits.slice(-3)).toEqual(['1.0.0:80 1.1.0:20', '1.0.0:40 1.1.0:60', '1.1.0:100']);
+  });
+
+  it('ferry promote skips the remaining canary steps of the hosts under way, not of the hosts after them', async () => {
+    const s = await setup(CANARY);
+    await firstRelease(s);
+    await expect(s.fleet.command('web', 'production', 'promote', 'op')).rejects.toMatchObject({
+      code: 'FERRY_E_ILLEGAL_STATE',
+      message: expect.stringMatching(/no host of production is in the canary steps of web/),
+    });
+    await s.fleet.deploy({ app: 'web', env: 'production', version: '1.1.0', actor: 'test' });
+    let first = '';
+    await s.until('a canary step running', async () => {
+      first = (await s.rollout()).targets.find((t) => /canary step 1\/2/.test(t.message ?? ''))?.name ?? '';
+      return first !== '';
+    });
+    await s.fleet.command('web', 'production', 'promote', 'op');
+    await s.until('1.1.0 everywhere', async () => (await s.rollout()).status === 'succeeded');
+    const promoted = s.hosts.find((h) => h.id === first)!;
+    const other = s.hosts.find((h) => h.id !== first)!;
+    expect(promoted.splits.slice(-2)).toEqual(['1.0.0:80 1.1.0:20', '1.1.0:100']);
+    expect(other.splits.slice(-3)).toEqual(['1.0.0:80 1.1.0:20', '1.0.0:40 1.1.0:60', '1.1.0:100']);
+  });
+
   it('blue-green apps switch each host at once, with no host deployment', async () => {
     const s = await setup('{ kind: blue-green }');
     await firstRelease(s);

@@ -32,7 +32,12 @@ export interface HostDeploymentsDeps {
   readonly tickMs?: number;
   /** When the server last heard from the host (ms, the server's clock); null: never. */
   readonly lastSeen: (host: string) => number | null;
+  /** Whether the rollout of the app in the environment is paused (its host deployments hold too). */
+  readonly rolloutPaused: (app: string, env: string) => boolean;
 }
+
+/** What an operator can ask of the host deployments of a rollout. */
+export type HostCommand = 'pause' | 'resume' | 'promote';
 
 /** How often running host deployments are checked for hosts gone silent. */
 const SWEEP_MS = 5_000;
@@ -122,6 +127,24 @@ export class HostDeployments {
       };
     if (ended) return report;
     return { ...report, healthy: false, message: `canary of ${state.to}: ${describeProgress(state)}` };
+  }
+
+  /**
+   * An operator's command to the running host deployments of an app in an environment (`ferry
+   * pause`, `resume` and `promote` of its rollout), applied to each one it applies to (a pause to a
+   * host in its canary steps, a promote to one in its steps or paused); the hosts it steered, in
+   * order. While the rollout is paused, a host deployment that reaches its canary steps later is
+   * paused there too (holdIfPaused), until `resume`.
+   */
+  async steer(app: string, env: string, command: HostCommand, actor: string): Promise<string[]> {
+    const steered: string[] = [];
+    for (const { run, host } of this.runs.values()) {
+      if (run.current.app !== app || run.current.env !== env) continue;
+      if (commandError(run.current, command) !== null) continue;
+      await run.decide({ type: 'command', command, actor });
+      steered.push(host);
+    }
+    return steered.sort();
   }
 
   /**
@@ -215,8 +238,9 @@ export class HostDeployments {
       logger: deps.logger.child({ host }),
       clock: deps.clock,
       tickMs: deps.tickMs ?? DEFAULT_TICK_MS,
-      // Its progress reaches `ferry status` through its target's report (qualify), not the streams.
-      events: { publish: () => undefined },
+      // Its progress reaches `ferry status` through its target's report (qualify), not the streams;
+      // each new state is a chance to hold it at its canary steps while its app is held.
+      events: { publish: () => this.holdIfPaused(key) },
     });
     this.runs.set(key, { run, host });
     // Not awaited by anyone but `end`: a stopped run never finishes, and nothing waits for it then.
@@ -238,6 +262,17 @@ export class HostDeployments {
     if (commandError(run.current, 'abort') === null)
       await run.dispatch({ type: 'command', command: 'abort', actor: ROLLOUT_ACTOR });
     await run.whenFinished();
+  }
+
+  /**
+   * A host deployment whose rollout is paused is paused as soon as it can be (it reached a canary
+   * step): an operator's pause holds the whole rollout, hosts already moving included.
+   */
+  private holdIfPaused(key: string): void {
+    const run = this.runs.get(key)?.run;
+    if (run === undefined || !this.deps.rolloutPaused(run.current.app, run.current.env)) return;
+    if (commandError(run.current, 'pause') !== null) return;
+    void run.dispatch({ type: 'command', command: 'pause', actor: 'the paused rollout' });
   }
 
   /** The host's desired state names the release with all the traffic: it switches blue-green. */
