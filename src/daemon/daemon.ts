@@ -28,6 +28,7 @@ import { daemonPaths } from './paths.js';
 import { ServerApi } from './server-api.js';
 import { ServerData } from './server-data.js';
 import { deployInitialReleases } from './initial-releases.js';
+import { restartDriftedApps } from './run-config-restart.js';
 import { restoreSteadyStates } from './steady-state.js';
 import { createTrustPart, type TrustPart } from './trust-part.js';
 
@@ -305,11 +306,18 @@ export class Daemon {
     });
   }
 
-  /** Apps whose run configuration changed while the daemon was down restart (by the deployer). */
+  /**
+   * Apps whose run configuration changed while the daemon was down restart (by the deployer), as
+   * the host's report shows them: instances it reports stale, or more than configured.
+   */
   private async reconcileRunConfig(): Promise<void> {
-    await this.local!.reconcileRunConfig(this.store!, (app, env) =>
-      this.deployer!.restart({ app, env, actor: 'ferry up' }),
-    );
+    await restartDriftedApps({
+      report: this.parts!.exchange.latestReport(LOCAL_HOST)?.report ?? null,
+      config: this.live.current,
+      ledger: this.store!,
+      restart: (app, env) => this.deployer!.restart({ app, env, actor: 'ferry up' }),
+      logger: this.logger!,
+    });
   }
 
   /**

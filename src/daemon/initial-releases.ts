@@ -1,7 +1,7 @@
 import type { FerryConfig } from '../config/types.js';
 import type { Deployer } from '../runtime/deployer.js';
 import type { Fleet } from '../server/fleet/fleet.js';
-import type { LedgerView } from './local-host.js';
+import type { LedgerView } from './run-config-restart.js';
 
 /**
  * Each app's `initial_release`, in every environment where it has none yet: on this host a

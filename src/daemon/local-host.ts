@@ -10,7 +10,7 @@ import type { Logger } from '../lib/logger.js';
 import type { InstanceSample } from '../metrics/daemon-metrics.js';
 import { RouterClient } from '../router/client.js';
 import type { HostExchange } from '../server/agent-api/host-exchange.js';
-import type { InstanceRecord, InstanceStore, Store } from '../store/store.js';
+import type { InstanceRecord, InstanceStore } from '../store/store.js';
 import {
   LogRotator,
   resolveRunAccount,
@@ -44,18 +44,11 @@ const STARTING_ROUTER: RouterStatus = {
   error: null,
 };
 
-/**
- * What the local host still reads of the server's ledger directly, to restart apps whose run
- * configuration changed while the daemon was down: the release `current` points at, and whether a
- * deployment runs.
- */
-export type LedgerView = Pick<Store, 'getCurrent' | 'activeDeployment'>;
-
 export interface LocalHostOptions {
   /** The configuration in effect (`ferry apply` replaces it). */
   readonly config: ConfigSource;
   readonly paths: DaemonPaths;
-  /** This host's instance records (in `ferry up`, the server's SQLite file). */
+  /** This host's instance records (its `ferry.db`). */
   readonly records: InstanceStore;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -268,33 +261,6 @@ export class LocalHost {
       onError: (file, error) => logger.warn({ file, err: error }, 'log rotation failed'),
     });
     this.rotator.start();
-  }
-
-  /**
-   * ferry.yaml changed while the daemon was down: apps whose instances run an earlier run
-   * configuration (their digest differs) or more instances than configured are restarted (by
-   * `restart`, the server's deployer), batch by batch, like `ferry apply` does. An app with a
-   * deployment running keeps its change for `ferry apply` once that deployment ended.
-   */
-  async reconcileRunConfig(
-    ledger: LedgerView,
-    restart: (app: string, env: string) => Promise<unknown>,
-  ): Promise<void> {
-    const { logger } = this.opts;
-    for (const host of this.hosts.values()) {
-      const { name: app } = host.app;
-      const { env } = host;
-      if (!Object.hasOwn(this.opts.config.current.apps, app)) continue;
-      const current = await ledger.getCurrent(app, env);
-      if (!current || (await ledger.activeDeployment(app, env))) continue;
-      const stale = host.staleInstances(current).length;
-      const extra = host.instanceIds(current).length > host.settings.instances;
-      if (stale === 0 && !extra) continue;
-      logger.info({ app, env, stale }, 'ferry.yaml changed how the app runs: restarting it');
-      await restart(app, env).catch((error: unknown) =>
-        logger.error({ err: error, app, env }, 'could not restart the app with its new configuration'),
-      );
-    }
   }
 
   /** Every instance the hosts serve or retire, with its process as the supervisor knows it. */

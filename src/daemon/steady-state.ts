@@ -5,7 +5,8 @@ import { steadyApp } from '../runtime/desired/edits.js';
 import type { ExchangeHostLink } from '../runtime/desired/exchange-link.js';
 import type { AdoptedApp } from './adopt-running.js';
 import { adoptedWeights } from './adopted-weights.js';
-import { LOCAL_HOST, type LedgerView } from './local-host.js';
+import { LOCAL_HOST } from './local-host.js';
+import type { LedgerView } from './run-config-restart.js';
 
 /**
  * Apps with no running deployment and no desired state yet on this host (a store from before

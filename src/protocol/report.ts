@@ -26,6 +26,11 @@ export const instanceReportSchema = z.object({
   lastExit: z.string().nullable(),
   cpuPercent: z.number().nullable(),
   rssBytes: count.nullable(),
+  /**
+   * It runs an earlier run configuration of its app (command, environment, user...) than the one
+   * the host has now: the next deployment or restart replaces it. Absent from an older agent's.
+   */
+  stale: z.boolean().optional(),
   /** Why it is failing (health detail, its log's last lines, secrets redacted): the rollback's evidence. */
   evidence: z.object({ health: z.string().optional(), logTail: z.array(z.string()) }).optional(),
 });

@@ -25,6 +25,7 @@ export async function appReport(
       });
     }
   }
+  const stale = new Set([...new Set(described.map((i) => i.version))].flatMap((v) => host.staleInstances(v)));
   const instances: InstanceReport[] = described.map((i) => ({
     id: i.id,
     version: i.version,
@@ -36,6 +37,7 @@ export async function appReport(
     lastExit: i.lastExit === null ? null : exitReason(i.lastExit),
     cpuPercent: i.cpuPercent,
     rssBytes: i.memoryBytes,
+    ...(stale.has(i.id) ? { stale: true } : {}),
     ...(evidence.has(i.id) ? { evidence: evidence.get(i.id)! } : {}),
   }));
   let route: AppReport['route'] = null;
