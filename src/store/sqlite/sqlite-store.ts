@@ -1,3 +1,4 @@
+import { type AllRecords, readAllRecords } from './all-records.js';
 import Database from 'better-sqlite3';
 import type { ServedReportRecord } from '../../engine/served-report.js';
 import type { DeploymentState } from '../../engine/types.js';
@@ -284,6 +285,11 @@ export class SqliteStore implements Store, InstanceStore {
 
   listAudit(limit: number): Promise<AuditEntry[]> {
     return this.#run('listAudit', () => this.#sql.listAudit.all({ limit }).map(rows.toAudit));
+  }
+
+  /** Every control-plane record, to carry them to another store (see kv-records/migrate-sqlite.ts). */
+  allRecords(): Promise<AllRecords> {
+    return this.#run('allRecords', () => readAllRecords(this.#db));
   }
 
   /** Closes the connection (checkpointing the WAL). Closing twice is harmless. */
