@@ -89,7 +89,7 @@ describe('moving the SQLite records into the key-value store', () => {
   it('carries every record once: the same ledger, history, events, current, locks and audit', async () => {
     const sqlite = await writtenBySqlite();
     const kv = await openSqliteKvStore(':memory:');
-    const moved = await migrateSqliteRecords(kv, sqlite);
+    const moved = await migrateSqliteRecords(kv, sqlite, 1_000);
     expect(moved).toEqual({
       releases: 5,
       deployments: 5,
@@ -105,8 +105,14 @@ describe('moving the SQLite records into the key-value store', () => {
 
     // The next start carries nothing, and writes nothing.
     const revision = await kv.revision();
-    expect(await migrateSqliteRecords(kv, sqlite)).toBeNull();
+    expect(await migrateSqliteRecords(kv, sqlite, 1_000)).toBeNull();
     expect(await kv.revision()).toBe(revision);
+
+    // A key-value store lost after the move is not filled again with the old records.
+    const lost = await openSqliteKvStore(':memory:');
+    expect(await migrateSqliteRecords(lost, sqlite, 2_000)).toBeNull();
+    expect(await lost.range('/')).toMatchObject({ entries: [] });
+    await lost.close();
 
     // The records go on in the key-value store: event seqs continue, the active deployment is known.
     expect(
@@ -127,9 +133,11 @@ describe('moving the SQLite records into the key-value store', () => {
       if (left-- === 0) return Promise.reject(new Error('crash'));
       return txn(request);
     };
-    await expect(migrateSqliteRecords(kv, sqlite)).rejects.toThrow('crash');
+    await expect(migrateSqliteRecords(kv, sqlite, 1_000)).rejects.toThrow('crash');
     kv.txn = txn;
-    expect(await migrateSqliteRecords(kv, sqlite)).not.toBeNull();
+    expect(await sqlite.recordsMoved()).toBe(false);
+    expect(await migrateSqliteRecords(kv, sqlite, 1_000)).not.toBeNull();
+    expect(await sqlite.recordsMoved()).toBe(true);
     const records = new KvRecordsStore(kv, { closeKv: false });
     expect(await everything(records)).toStrictEqual(await everything(sqlite));
     await Promise.all([records.close(), kv.close(), sqlite.close()]);
@@ -138,8 +146,8 @@ describe('moving the SQLite records into the key-value store', () => {
   it('an empty SQLite store leaves only the marker', async () => {
     const sqlite = openSqliteStore(':memory:');
     const kv: KvStore = await openSqliteKvStore(':memory:');
-    expect(migratedTotal((await migrateSqliteRecords(kv, sqlite))!)).toBe(0);
-    expect(await migrateSqliteRecords(kv, sqlite)).toBeNull();
+    expect(migratedTotal((await migrateSqliteRecords(kv, sqlite, 1_000))!)).toBe(0);
+    expect(await migrateSqliteRecords(kv, sqlite, 1_000)).toBeNull();
     expect(await new KvRecordsStore(kv, { closeKv: false }).listDeployments({})).toEqual([]);
     await Promise.all([kv.close(), sqlite.close()]);
   });

@@ -23,20 +23,36 @@ export function migratedTotal(moved: MigratedRecords): number {
   return releases + deployments + events + servedReports + current + locks + audit;
 }
 
+/** The SQLite store the records come from (SqliteStore). */
+export interface RecordsSource {
+  allRecords(): Promise<AllRecords>;
+  recordsMoved(): Promise<boolean>;
+  markRecordsMoved(at: number): Promise<void>;
+}
+
 /**
  * Carries the control plane's records of a SQLite store (the tables of Ferry before its records
  * moved to the key-value store) into `kv`, once: null when they were already carried. Every write
  * puts the value the records have, so a copy cut short (a crash) is simply done again on the next
- * start; the marker key goes in the last transaction, and only then are the records the KV's.
+ * start; the marker key goes in the last transaction, and only then are the records the KV's. The
+ * SQLite file is then marked too, so that a key-value store lost later is a lost store (refused
+ * without --adopt or --reset), not one filled again with the old records.
  *
  * Insertion order, which orders records of one time, is a key's create revision in a KvStore: a
  * record tied with earlier ones (same time, same list) is written in a later transaction than they.
  */
 export async function migrateSqliteRecords(
   kv: KvStore,
-  source: { allRecords(): Promise<AllRecords> },
+  source: RecordsSource,
+  now: number,
 ): Promise<MigratedRecords | null> {
-  if ((await kv.get(keys.SQLITE_MIGRATED_KEY)) !== undefined) return null;
+  if (await source.recordsMoved()) return null;
+  const moved = (await kv.get(keys.SQLITE_MIGRATED_KEY)) === undefined ? await copy(kv, source) : null;
+  await source.markRecordsMoved(now);
+  return moved;
+}
+
+async function copy(kv: KvStore, source: RecordsSource): Promise<MigratedRecords> {
   const records = await source.allRecords();
   const rounds = new Rounds();
   for (const release of records.releases) {

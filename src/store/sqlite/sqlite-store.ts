@@ -292,6 +292,21 @@ export class SqliteStore implements Store, InstanceStore {
     return this.#run('allRecords', () => readAllRecords(this.#db));
   }
 
+  /** Whether this file's control-plane records were moved to the key-value store (and when). */
+  recordsMoved(): Promise<boolean> {
+    return this.#run(
+      'recordsMoved',
+      () => this.#db.prepare('SELECT 1 FROM records_moved').get() !== undefined,
+    );
+  }
+
+  /** Notes that the records were moved: they are never to be read again. Noting twice is harmless. */
+  markRecordsMoved(at: number): Promise<void> {
+    return this.#run('markRecordsMoved', () => {
+      this.#db.prepare('INSERT OR IGNORE INTO records_moved (id, at) VALUES (1, ?)').run(at);
+    });
+  }
+
   /** Closes the connection (checkpointing the WAL). Closing twice is harmless. */
   close(): Promise<void> {
     if (this.#lifecycle === 'closed') return Promise.resolve();
