@@ -1,9 +1,15 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { createToken, readTokenFile } from '../api/discovery.js';
 import type { FerryConfig } from '../config/types.js';
 import type { Logger } from '../lib/logger.js';
 import { resolveRealPath } from '../lib/real-path.js';
 import type { KvStore } from '../store/kv/kv.js';
+import {
+  type MigratedRecords,
+  migrateSqliteRecords,
+  migratedTotal,
+} from '../store/kv-records/migrate-sqlite.js';
 import { controlRecordsOn } from '../store/kv-records/with-instances.js';
 import { parseStoreUrl } from '../store/kv/store-url.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -31,11 +37,13 @@ import { resetDataDir } from './reset.js';
 export class ServerData {
   lock: DaemonLock | null = null;
   token = '';
-  /** In `ferry up` one SQLite file holds the control plane's records and this host's instance records. */
+  /** The control plane's records (on the key-value store) and this host's instances (its SQLite file). */
   store: (Store & InstanceStore) | null = null;
-  /** The control plane's key-value store (the hosts' desired states). */
+  /** The control plane's key-value store: its records, the hosts' desired states, rollouts, locks. */
   kv: KvStore | null = null;
   private earlier: EarlierState | null = null;
+  /** What this start moved from the SQLite tables of an older Ferry (null: nothing to move). */
+  private moved: MigratedRecords | null = null;
 
   constructor(
     private readonly paths: DaemonPaths,
@@ -68,22 +76,19 @@ export class ServerData {
    * chose --adopt or --reset; a missing store file is not even created until then.
    */
   async open(): Promise<StartMode> {
-    const { db } = this.paths;
+    const { db, kv } = this.paths;
     const url = this.config.server?.store ?? null;
-    // etcd (server.store) keeps the control plane's records too; the file keeps host-local instances.
+    // The control plane's records are on its key-value store: etcd (server.store) or the embedded
+    // control.db; the SQLite file keeps this host's instances (and, from an older Ferry, records to move).
     const onEtcd = url !== null && parseStoreUrl(url, 'server.store').driver === 'etcd';
-    if (onEtcd) this.kv = await openControlKv(this.paths, url);
-    const open = () => (this.kv ? controlRecordsOn(this.kv, openSqliteStore(db)) : openSqliteStore(db));
-    let mode: StartMode;
-    if (!existsSync(db) && !onEtcd) {
-      mode = await this.chooseMode(true);
-      this.store = open();
-    } else {
-      this.store = open();
-      mode = await this.chooseMode(await isStoreNew(this.store, this.config));
-    }
-    // Only once the start is decided: a refused start creates no file.
-    this.kv ??= await openControlKv(this.paths, url);
+    let mode: StartMode | undefined;
+    // Nothing on disk yet: decided before any file is created, so a refused start creates none.
+    if (!onEtcd && !existsSync(db) && !existsSync(kv)) mode = await this.chooseMode(true);
+    this.kv = await openControlKv(this.paths, url);
+    const instances = openSqliteStore(db);
+    this.store = controlRecordsOn(this.kv, instances);
+    if (!onEtcd) this.moved = await migrateSqliteRecords(this.kv, instances, Date.now());
+    mode ??= await this.chooseMode(await isStoreNew(this.store, this.config));
     return mode;
   }
 
@@ -104,6 +109,12 @@ export class ServerData {
    * is resumed next time rather than taken for a lost store.
    */
   async applyStartMode(mode: StartMode, logger: Logger): Promise<AdoptedApp[]> {
+    if (this.moved !== null && migratedTotal(this.moved) > 0) {
+      logger.info(
+        { moved: this.moved },
+        `moved ${migratedTotal(this.moved)} records from ${path.basename(this.paths.db)} to ${path.basename(this.paths.kv)}`,
+      );
+    }
     const earlier = this.earlier;
     if (mode === 'fresh') {
       await this.store!.audit({

@@ -31,6 +31,9 @@ export const RECORD_PREFIXES = [
 /** Set once every deployment stored before the app index existed is in it (KvRecordsStore). */
 export const APP_INDEX_DONE_KEY = '/records-meta/app-index';
 
+/** Written with the last batch of records carried over from the SQLite tables (migrate-sqlite.ts). */
+export const SQLITE_MIGRATED_KEY = '/records-meta/sqlite-records';
+
 export const ledgerPrefix = (app: string, env: string): string => `/ledger/${seg(app)}/${seg(env)}/`;
 export const ledgerKey = (app: string, env: string, version: string): string =>
   `${ledgerPrefix(app, env)}${seg(version)}`;

@@ -155,6 +155,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE instances ADD COLUMN last_exit TEXT CHECK (last_exit IS NULL OR json_valid(last_exit));
     `,
   },
+  {
+    // The control plane's records moved to the key-value store (control.db): once this row exists
+    // the tables above are history, never copied again (a lost control.db must not bring them back).
+    name: 'records moved to the key-value store',
+    sql: `
+      CREATE TABLE records_moved (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version a database has, from its header. */

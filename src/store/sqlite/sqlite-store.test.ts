@@ -211,6 +211,7 @@ describe('sqlite migrations', () => {
       'deployments',
       'instances',
       'locks',
+      'records_moved',
       'releases',
     ]);
     // A second run finds nothing to do.

@@ -1,3 +1,4 @@
+import { type AllRecords, readAllRecords } from './all-records.js';
 import Database from 'better-sqlite3';
 import type { ServedReportRecord } from '../../engine/served-report.js';
 import type { DeploymentState } from '../../engine/types.js';
@@ -284,6 +285,26 @@ export class SqliteStore implements Store, InstanceStore {
 
   listAudit(limit: number): Promise<AuditEntry[]> {
     return this.#run('listAudit', () => this.#sql.listAudit.all({ limit }).map(rows.toAudit));
+  }
+
+  /** Every control-plane record, to carry them to another store (see kv-records/migrate-sqlite.ts). */
+  allRecords(): Promise<AllRecords> {
+    return this.#run('allRecords', () => readAllRecords(this.#db));
+  }
+
+  /** Whether this file's control-plane records were moved to the key-value store (and when). */
+  recordsMoved(): Promise<boolean> {
+    return this.#run(
+      'recordsMoved',
+      () => this.#db.prepare('SELECT 1 FROM records_moved').get() !== undefined,
+    );
+  }
+
+  /** Notes that the records were moved: they are never to be read again. Noting twice is harmless. */
+  markRecordsMoved(at: number): Promise<void> {
+    return this.#run('markRecordsMoved', () => {
+      this.#db.prepare('INSERT OR IGNORE INTO records_moved (id, at) VALUES (1, ?)').run(at);
+    });
   }
 
   /** Closes the connection (checkpointing the WAL). Closing twice is harmless. */
