@@ -19,6 +19,8 @@ import { resolveRealPath } from '../lib/real-path.js';
 const FERRY_FILES = [
   'ferry.db',
   'ferry.db-wal',
+  'control.db',
+  'control.db-wal',
   'api-token',
   'daemon.json',
   'daemon.lock',
@@ -110,7 +112,7 @@ function classify(home: string): DataDirState {
   const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? ` (${entries.length} entries)` : '');
   throw new FerryError(
     'FERRY_E_DATA_DIR',
-    `the data directory ${home} is not Ferry's: it holds ${shown} and none of Ferry's files (ferry.db, api-token, daemon.json...), so Ferry left it as it is. Use a new or empty directory (data_dir in ferry.yaml, --home or FERRY_HOME)`,
+    `the data directory ${home} is not Ferry's: it holds ${shown} and none of Ferry's files (control.db, ferry.db, api-token, daemon.json...), so Ferry left it as it is. Use a new or empty directory (data_dir in ferry.yaml, --home or FERRY_HOME)`,
     { where: home, expected: 'a new, empty or Ferry data directory', got: shown },
   );
 }

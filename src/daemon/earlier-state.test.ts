@@ -66,7 +66,7 @@ describe('chooseStartMode', () => {
     if (!isFerryError(error, 'FERRY_E_STORE_LOST'))
       throw new Error(`expected FERRY_E_STORE_LOST, got ${String(error)}`);
     expect(error.message.split('\n')).toEqual([
-      'the store /var/lib/ferry/ferry.db is new (missing, or without any deployment or release), but /var/lib/ferry shows that Ferry ran here before:',
+      'the store /var/lib/ferry/control.db is new (missing, or without any deployment or release), but /var/lib/ferry shows that Ferry ran here before:',
       '  - 3 instance process(es) of this data directory: web production 1.1.0 (pids 11, 12); instance odd (pids 13)',
       '  - routes in router/routes.json: web.production',
       '  - release directories: apps/web/production/releases/1.1.0',
@@ -80,7 +80,7 @@ describe('chooseStartMode', () => {
   it('refuses --adopt and --reset on a store that is not lost', () => {
     for (const recovery of ['adopt', 'reset'] as const) {
       expect(() => chooseStartMode({ storeNew: false, earlier: null, recovery, paths })).toThrow(
-        `--${recovery} is for a lost store, but the store /var/lib/ferry/ferry.db holds Ferry's state`,
+        `--${recovery} is for a lost store, but the store /var/lib/ferry/control.db holds Ferry's state`,
       );
     }
   });

@@ -85,34 +85,37 @@ export function chooseStartMode(input: {
   readonly earlier: EarlierState | null;
   readonly recovery: Recovery | undefined;
   readonly paths: DaemonPaths;
+  /** Where the control plane's records are, as the messages name it (control.db by default). */
+  readonly store?: string;
 }): StartMode {
   const { storeNew, earlier, recovery, paths } = input;
+  const store = input.store ?? paths.kv;
   if (!storeNew) {
     if (recovery === undefined) return 'resume';
     throw new FerryError(
       'FERRY_E_USAGE',
-      `--${recovery} is for a lost store, but the store ${paths.db} holds Ferry's state (deployments, releases): nothing to ${recovery}. Run ferry up without --${recovery}`,
-      { where: paths.db, expected: 'a new or missing store', got: 'a store with state' },
+      `--${recovery} is for a lost store, but the store ${store} holds Ferry's state (deployments, releases): nothing to ${recovery}. Run ferry up without --${recovery}`,
+      { where: store, expected: 'a new or missing store', got: 'a store with state' },
     );
   }
   if (recovery !== undefined) return recovery;
   if (earlier === null || !hasEarlierState(earlier)) return 'fresh';
-  throw storeLost(paths, earlier);
+  throw storeLost(paths, store, earlier);
 }
 
-function storeLost(paths: DaemonPaths, earlier: EarlierState): FerryError {
+function storeLost(paths: DaemonPaths, store: string, earlier: EarlierState): FerryError {
   const found = describeEarlierState(earlier);
   return new FerryError(
     'FERRY_E_STORE_LOST',
     [
-      `the store ${paths.db} is new (missing, or without any deployment or release), but ${paths.home} shows that Ferry ran here before:`,
+      `the store ${store} is new (missing, or without any deployment or release), but ${paths.home} shows that Ferry ran here before:`,
       ...found.map((line) => `  - ${line}`),
       'Starting as a fresh install would stop what runs and deploy initial releases over it. Nothing was changed. Start again with one of:',
       '  ferry up --adopt   take over what runs: instances, their release as current (marked good, "adopted"), routes as they are; nothing is stopped or deployed',
       '  ferry up --reset   stop those instances and the router, clear the routing table, then start as a fresh install (release directories are kept)',
     ].join('\n'),
     {
-      where: paths.db,
+      where: store,
       found,
       instances: earlier.processes.map((p) => ({ pid: p.pid, instance: p.instanceId })),
     },

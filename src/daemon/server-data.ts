@@ -11,7 +11,7 @@ import {
   migratedTotal,
 } from '../store/kv-records/migrate-sqlite.js';
 import { controlRecordsOn } from '../store/kv-records/with-instances.js';
-import { parseStoreUrl } from '../store/kv/store-url.js';
+import { parseStoreUrl, type StoreLocation } from '../store/kv/store-url.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { InstanceStore, Store } from '../store/store.js';
 import { adoptRunning, type AdoptedApp } from './adopt-running.js';
@@ -76,20 +76,45 @@ export class ServerData {
    * chose --adopt or --reset; a missing store file is not even created until then.
    */
   async open(): Promise<StartMode> {
-    const { db, kv } = this.paths;
+    const { db } = this.paths;
     const url = this.config.server?.store ?? null;
-    // The control plane's records are on its key-value store: etcd (server.store) or the embedded
-    // control.db; the SQLite file keeps this host's instances (and, from an older Ferry, records to move).
-    const onEtcd = url !== null && parseStoreUrl(url, 'server.store').driver === 'etcd';
-    let mode: StartMode | undefined;
-    // Nothing on disk yet: decided before any file is created, so a refused start creates none.
-    if (!onEtcd && !existsSync(db) && !existsSync(kv)) mode = await this.chooseMode(true);
-    this.kv = await openControlKv(this.paths, url);
-    const instances = openSqliteStore(db);
-    this.store = controlRecordsOn(this.kv, instances);
-    if (!onEtcd) this.moved = await migrateSqliteRecords(this.kv, instances, Date.now());
-    mode ??= await this.chooseMode(await isStoreNew(this.store, this.config));
-    return mode;
+    const location = this.storeLocation();
+    // The control plane's records are on its key-value store: etcd (server.store) or a SQLite file
+    // (control.db); ferry.db keeps this host's instances (and, from an older Ferry, records to move).
+    const onEtcd = location.driver === 'etcd';
+    // ferry.db first: a damaged file is refused at its open, before control.db is created.
+    let instances = !onEtcd && existsSync(db) ? openSqliteStore(db) : null;
+    try {
+      let mode: StartMode | undefined;
+      // No records yet, nor an older Ferry's to move: decided before any file is created, so a
+      // refused start (a lost control.db while apps run) creates none.
+      if (!onEtcd && !existsSync(location.path) && (instances === null || (await instances.recordsMoved()))) {
+        mode = await this.chooseMode(true);
+      }
+      this.kv = await openControlKv(this.paths, url);
+      instances ??= openSqliteStore(db);
+      this.store = controlRecordsOn(this.kv, instances);
+      if (!onEtcd) this.moved = await migrateSqliteRecords(this.kv, instances, Date.now());
+      mode ??= await this.chooseMode(await isStoreNew(this.store, this.config));
+      return mode;
+    } catch (error) {
+      // What this open took is given back: the daemon only closes what it was handed.
+      if (this.store === null) await instances?.close();
+      throw error;
+    }
+  }
+
+  /** Where the control plane's key-value store is: `server.store`, or control.db in the data directory. */
+  private storeLocation(): StoreLocation {
+    const url = this.config.server?.store ?? null;
+    return url === null ? { driver: 'sqlite', path: this.paths.kv } : parseStoreUrl(url, 'server.store');
+  }
+
+  /** The control plane's records as messages name them: their SQLite file, or etcd's members. */
+  private storeName(): string {
+    const location = this.storeLocation();
+    if (location.driver === 'sqlite') return location.path;
+    return `etcd://${location.endpoints.join(',')}${location.prefix}`;
   }
 
   private async chooseMode(storeNew: boolean): Promise<StartMode> {
@@ -100,6 +125,7 @@ export class ServerData {
       earlier: this.earlier,
       recovery: this.recovery,
       paths: this.paths,
+      store: this.storeName(),
     });
   }
 

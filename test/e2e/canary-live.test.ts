@@ -1,22 +1,13 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppStatus, DeploymentDetailResponse, StatusResponse } from '../../src/api/types.js';
 import { createHarness, type FerryHarness } from '../support/ferry.js';
 import { startLoad, type LoadReport } from '../support/load.js';
+import { storedAudit } from '../support/stored-records.js';
 import { waitFor } from '../support/wait.js';
 
-/** The audit entries of one action, as stored (the audit trail has no API route yet). */
+/** The audit entries of one action (the audit trail has no API route yet). */
 function audited(home: string, action: string): Array<{ actor: string; target: string; detail: unknown }> {
-  const db = new Database(path.join(home, 'ferry.db'), { readonly: true });
-  try {
-    const rows = db
-      .prepare('SELECT actor, target, detail FROM audit WHERE action = ? ORDER BY id')
-      .all(action) as Array<{ actor: string; target: string; detail: string | null }>;
-    return rows.map((r) => ({ ...r, detail: r.detail === null ? null : (JSON.parse(r.detail) as unknown) }));
-  } finally {
-    db.close();
-  }
+  return storedAudit(home, action).map(({ actor, target, detail }) => ({ actor, target, detail }));
 }
 
 /**

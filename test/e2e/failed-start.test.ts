@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusResponse } from '../../src/api/types.js';
 import { findRouterProcesses } from '../../src/router/state-dir.js';
 import { createHarness, type FerryHarness } from '../support/ferry.js';
+import { storedValues } from '../support/stored-records.js';
 import { waitFor } from '../support/wait.js';
 
 /** Every process of the data directory's router: its keeper, workers and spare. */
@@ -22,17 +23,13 @@ async function occupy(port: number): Promise<net.Server> {
   return server;
 }
 
-/** The deployments and their events, exactly as stored. */
+/** The deployments and their events (control.db) and the host's instances (ferry.db), exactly as stored. */
 function storedDeployments(home: string): unknown {
   const db = new Database(path.join(home, 'ferry.db'), { readonly: true });
   try {
     return {
-      deployments: db
-        .prepare('SELECT id, status, phase, state, updated_at FROM deployments ORDER BY ord')
-        .all(),
-      events: db
-        .prepare('SELECT deployment_id, seq, message FROM deployment_events ORDER BY deployment_id, seq')
-        .all(),
+      deployments: storedValues(home, '/deployments/'),
+      events: storedValues(home, '/events/'),
       instances: db.prepare('SELECT id, pid, state FROM instances ORDER BY id').all(),
     };
   } finally {

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResponse } from '../../src/api/types.js';
 import { buildReleases, createHarness, freePort, type FerryHarness } from '../support/ferry.js';
+import { storedValues } from '../support/stored-records.js';
 import { waitFor } from '../support/wait.js';
 
 const SECRET = 'a-generic-secret-of-32-characters';
@@ -124,17 +124,8 @@ describe('releases offered by a webhook deploy by themselves', () => {
     const shown = await ferry.cli('status');
     expect(shown.stdout).toMatch(/waiting: hello 2\.0\.0 \(staging\), by webhook generic rel-1/);
     // The ledger keeps where the host fetched it from.
-    const db = new Database(path.join(ferry.home, 'ferry.db'), { readonly: true });
-    try {
-      const row = db
-        .prepare(
-          "SELECT artifact_url, checksum FROM releases WHERE app = 'hello' AND env = 'production' AND version = '2.0.0'",
-        )
-        .get() as { artifact_url: string; checksum: string | null } | undefined;
-      expect(row?.artifact_url).toBe(tarballUrl);
-    } finally {
-      db.close();
-    }
+    const [ledger] = storedValues<{ artifactUrl?: string }>(ferry.home, '/ledger/hello/production/2.0.0');
+    expect(ledger?.value.artifactUrl).toBe(tarballUrl);
   }, 180_000);
 
   it('another artifact for a recorded version is refused with 409; a replay after a restart too', async () => {

@@ -29,7 +29,7 @@ describe.runIf(process.getuid?.() === 0)('run.user', () => {
     // From the release dir (their cwd), the data directory is five levels up.
     // One file per reporter, replaced whole (the check runs again and again while the test reads).
     const report = (who: string) =>
-      `{ id -u; id -G; ${tryRead('api-token')}; ${tryRead('ferry.db')}; } > ${out}/${who}.$$ && mv ${out}/${who}.$$ ${out}/${who}`;
+      `{ id -u; id -G; ${tryRead('api-token')}; ${tryRead('ferry.db')}; ${tryRead('control.db')}; } > ${out}/${who}.$$ && mv ${out}/${who}.$$ ${out}/${who}`;
     ferry = await createHarness({
       instances: 1,
       run: '{ command: node, args: [server.mjs], user: nobody }',
@@ -61,12 +61,13 @@ describe.runIf(process.getuid?.() === 0)('run.user', () => {
 
   it('runs hooks and command checks as that user, who cannot read the API token or the store', () => {
     for (const who of ['hook', 'check']) {
-      const [uid, groups, token, db] = readFileSync(path.join(out, who), 'utf8').trim().split('\n');
-      expect({ uid, groups, token, db }, who).toEqual({
+      const [uid, groups, token, db, records] = readFileSync(path.join(out, who), 'utf8').trim().split('\n');
+      expect({ uid, groups, token, db, records }, who).toEqual({
         uid: String(NOBODY),
         groups: String(NOBODY),
         token: 'denied',
         db: 'denied',
+        records: 'denied',
       });
     }
   });
@@ -74,7 +75,16 @@ describe.runIf(process.getuid?.() === 0)('run.user', () => {
   it('keeps the data directory traversable but its secrets owner-only', () => {
     const mode = (...parts: string[]) => statSync(path.join(ferry.home, ...parts)).mode & 0o777;
     expect(mode()).toBe(0o711);
-    for (const file of ['api-token', 'ferry.db', 'ferry.db-wal', 'ferry.db-shm', 'daemon.json'])
+    for (const file of [
+      'api-token',
+      'ferry.db',
+      'ferry.db-wal',
+      'ferry.db-shm',
+      'control.db',
+      'control.db-wal',
+      'control.db-shm',
+      'daemon.json',
+    ])
       expect(mode(file), file).toBe(0o600);
     for (const dir of ['router', 'cache', 'apps/hello/production/logs']) expect(mode(dir), dir).toBe(0o700);
   });

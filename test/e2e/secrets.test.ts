@@ -143,6 +143,7 @@ describe('secrets', () => {
     for (const file of filesUnder(ferry.home)) seen.push([file, readFileSync(file).toString('latin1')]);
     expect(seen.some(([where]) => where.endsWith('daemon.log'))).toBe(true);
     expect(seen.some(([where]) => where.endsWith('ferry.db'))).toBe(true);
+    expect(seen.some(([where]) => where.endsWith('control.db'))).toBe(true);
     for (const [where, text] of seen)
       for (const secret of URL_SECRETS) expect(text.includes(secret), `${secret} in ${where}`).toBe(false);
 

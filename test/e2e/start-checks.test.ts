@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteKvStore } from '../../src/store/kv/sqlite-kv.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createHarness, type FerryHarness } from '../support/ferry.js';
 import { snapshotTree } from '../support/tree.js';
@@ -93,7 +94,14 @@ describe('ferry up start-up checks', () => {
     expect(output).toMatch(/delete it/);
   });
 
-  it('finds damaged pages of the store at open, naming the file and what to do', async () => {
+  /** Garbage over the headers of some pages: the file header is intact, some b-tree pages are not. */
+  function damagePages(file: string): void {
+    const fd = openSync(file, 'r+');
+    for (let page = 2; page < 30; page += 3) writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, 4096 * page);
+    closeSync(fd);
+  }
+
+  it("finds damaged pages of the host's instance records at open, naming the file and what to do", async () => {
     await ferryDataDir();
     const db = path.join(ferry.home, 'ferry.db');
     const store = openSqliteStore(db);
@@ -108,11 +116,20 @@ describe('ferry up start-up checks', () => {
       });
     }
     await store.close();
-    // Garbage over the headers of some pages: the file header is intact, some b-tree pages are not.
-    const fd = openSync(db, 'r+');
-    for (let page = 2; page < 30; page += 3) writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, 4096 * page);
-    closeSync(fd);
+    damagePages(db);
     const output = await expectRefusal('FERRY_E_STORE_DAMAGED', `the store ${db} is damaged`);
+    expect(output).toMatch(/backup/);
+    expect(output).toContain('it only keeps which instances run here');
+  });
+
+  it("finds damaged pages of the control plane's records at open, naming the file", async () => {
+    await ferryDataDir();
+    const file = path.join(ferry.home, 'control.db');
+    const kv = await openSqliteKvStore(file);
+    for (let n = 0; n < 200; n++) await kv.put(`/ledger/hello/production/0.${n}.0`, 'x'.repeat(300));
+    await kv.close();
+    damagePages(file);
+    const output = await expectRefusal('FERRY_E_STORE_DAMAGED', `the store ${file} is damaged`);
     expect(output).toMatch(/backup/);
     expect(output).toContain('ferry up --adopt');
   });

@@ -7,8 +7,8 @@ import { createHarness, type FerryHarness } from '../support/ferry.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * The store (ferry.db) is lost while the apps run: `ferry up` must not take the data directory for a
- * fresh install (killing what runs and deploying initial_release), but refuse and offer --adopt and
+ * The store (control.db: the ledger, deployments, desired states) is lost while the apps run: `ferry
+ * up` must not take the data directory for a fresh install (killing what runs and deploying initial_release), but refuse and offer --adopt and
  * --reset.
  */
 describe('a lost store', () => {
@@ -29,7 +29,7 @@ describe('a lost store', () => {
   const loseStore = async () => {
     await ferry.kill9();
     for (const suffix of ['', '-wal', '-shm'])
-      rmSync(path.join(ferry.home, `ferry.db${suffix}`), { force: true });
+      rmSync(path.join(ferry.home, `control.db${suffix}`), { force: true });
   };
 
   it('instances carry an opaque owner marker, never FERRY_HOME', () => {
@@ -61,7 +61,7 @@ describe('a lost store', () => {
     expect(refused.output).not.toMatch(/\n\s+at /);
     expect(ferry.instancePids()).toEqual(pids);
     expect(await body()).toContain('hello from 1.1.0');
-    expect(existsSync(path.join(ferry.home, 'ferry.db'))).toBe(false);
+    expect(existsSync(path.join(ferry.home, 'control.db'))).toBe(false);
     expect(existsSync(path.join(ferry.home, 'daemon.json'))).toBe(true);
 
     await ferry.start('--adopt');

@@ -1,32 +1,13 @@
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResponse } from '../../src/api/types.js';
 import { createHarness, freePort, type FerryHarness } from '../support/ferry.js';
+import { storedAudit } from '../support/stored-records.js';
 import { waitFor } from '../support/wait.js';
 
 const SECRET = 'a-generic-secret-of-32-characters';
 const GITHUB_SECRET = 'the-github-repository-secret-xyz';
-
-/** The audit entries of one action, as stored (the audit trail has no API route yet). */
-function audited(home: string, action: string): Array<{ actor: string; detail: Record<string, unknown> }> {
-  const db = new Database(path.join(home, 'ferry.db'), { readonly: true });
-  try {
-    const rows = db
-      .prepare('SELECT actor, detail FROM audit WHERE action = ? ORDER BY id')
-      .all(action) as Array<{
-      actor: string;
-      detail: string | null;
-    }>;
-    return rows.map((r) => ({
-      actor: r.actor,
-      detail: JSON.parse(r.detail ?? '{}') as Record<string, unknown>,
-    }));
-  } finally {
-    db.close();
-  }
-}
 
 /**
  * Webhooks on a real `ferry up`, on their own address: a signed generic delivery deploys, a forged
@@ -78,14 +59,14 @@ describe('webhooks deploy releases', () => {
     });
     expect(forged.status).toBe(401);
     expect(await current()).toBe('1.0.0');
-    expect(audited(ferry.home, 'webhook-refused').map((a) => a.detail.code)).toContain(
+    expect(storedAudit(ferry.home, 'webhook-refused').map((a) => a.detail?.code)).toContain(
       'FERRY_E_WEBHOOK_SIGNATURE',
     );
 
     const signed = await generic(JSON.stringify({ version: '1.1.0' }), { delivery: 'd-1' });
     expect(signed.status, await signed.clone().text()).toBeLessThan(300);
     await waitFor('1.1.0 to serve', async () => (await current()) === '1.1.0', 60_000);
-    const [deploy] = audited(ferry.home, 'webhook-deploy');
+    const [deploy] = storedAudit(ferry.home, 'webhook-deploy');
     expect(deploy).toMatchObject({ actor: 'webhook:generic:d-1', detail: { version: '1.1.0' } });
     // The same delivery again is a replay.
     expect((await generic(JSON.stringify({ version: '1.1.0' }), { delivery: 'd-1' })).status).toBe(409);
@@ -123,7 +104,9 @@ describe('webhooks deploy releases', () => {
     const res = await github('push', push('refs/heads/main'), 'gh-push-1');
     expect(res.status, await res.clone().text()).toBe(202);
     await waitFor('0123456789ab to serve', async () => (await current()) === '0123456789ab', 60_000);
-    expect(audited(ferry.home, 'release-deploy').map((a) => a.actor)).toContain('webhook:github:gh-push-1');
+    expect(storedAudit(ferry.home, 'release-deploy').map((a) => a.actor)).toContain(
+      'webhook:github:gh-push-1',
+    );
   }, 120_000);
 
   it('a workflow run completed with success deploys its head commit; a failed run deploys nothing', async () => {

@@ -88,8 +88,8 @@ describe('sqlite key-value store on disk', () => {
     const path = join(dir, 'kv.db');
     writeFileSync(path, 'not a database, just some text that is long enough to be read as a header');
     const error = await expectFerryError(openSqliteKvStore(path), 'FERRY_E_STORE_DAMAGED');
-    expect(error.message).toContain(`move it aside with ${path}-wal`);
-    expect(error.message).not.toContain('--adopt');
+    expect(error.message).toContain(`move it aside (with ${path}-wal`);
+    expect(error.message).toContain('ferry up --adopt');
   });
 
   it('stops its lease timer on close, leaving no timer behind', async () => {

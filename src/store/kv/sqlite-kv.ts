@@ -52,8 +52,8 @@ export const DEFAULT_HISTORY_REVISIONS = 10_000;
 const BUSY_TIMEOUT_MS = 5_000;
 /** What to do about a damaged key-value store file. */
 const KV_RECOVERY =
-  'Restore it from a backup; or, to start over with an empty store, move it aside with {path}-wal ' +
-  'and {path}-shm if present';
+  'Restore it from a backup; or move it aside (with {path}-wal and {path}-shm if present) and start ' +
+  'again: where apps still run, ferry up then offers ferry up --adopt to rebuild the records from what runs';
 
 /**
  * Opens (creating if needed) the SQLite key-value store at `path`, or an in-memory one for

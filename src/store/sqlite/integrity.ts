@@ -5,10 +5,14 @@ import { sqliteCode, toStoreError } from './errors.js';
 /** At most this many problems are read from the check: enough to show, bounded on a wrecked file. */
 const MAX_PROBLEMS = 10;
 
-/** What to do about a damaged ferry.db (another store file passes its own advice). */
+/**
+ * What to do about a damaged ferry.db (another store file passes its own advice). It holds the
+ * host's instance records (pids): the releases and deployments are in the key-value store.
+ */
 const STATE_STORE_RECOVERY =
-  'Restore it from a backup, or move it aside (with {path}-wal and {path}-shm if present) and run ' +
-  'ferry up again, which then offers ferry up --adopt to rebuild the state from what runs';
+  'Restore it from a backup, or stop the instances of this data directory, move it aside (with ' +
+  '{path}-wal and {path}-shm if present) and run ferry up again: it only keeps which instances run ' +
+  "here, and the deployments' records are not in it";
 
 /**
  * Checks the store file's structure (PRAGMA quick_check: every page, every b-tree) when it is opened,
