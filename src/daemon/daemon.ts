@@ -297,7 +297,8 @@ export class Daemon {
   private async restoreSteadyState(): Promise<void> {
     const { link, exchange } = this.parts!;
     await restoreSteadyStates({
-      hosts: this.local!.hosts.values(),
+      report: exchange.latestReport(LOCAL_HOST)?.report ?? null,
+      config: this.live.current,
       desired: await exchange.desiredState(LOCAL_HOST),
       link,
       ledger: this.store!,
