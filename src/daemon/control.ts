@@ -21,6 +21,7 @@ import type {
   LockBody,
   LockResponse,
   LocksResponse,
+  LogLine,
   LogsResponse,
   ReleaseAddBody,
   ReleaseAddResponse,
@@ -40,11 +41,12 @@ import { FerryError } from '../errors/ferry-error.js';
 import type { EventFilter, EventPublisher } from '../events/publisher.js';
 import type { Deployer } from '../runtime/deployer.js';
 import { toDeployment } from '../runtime/deployment-view.js';
+import type { HostReport } from '../protocol/report.js';
 import type { Store } from '../store/store.js';
-import { tailLog } from '../supervisor/index.js';
 import type { LiveCounters } from '../runtime/desired/live-counters.js';
 import type { TrustOperator } from '../server/trust/trust-operator.js';
-import { isInConfig, type ConfigApplier } from './config-apply.js';
+import type { ConfigApplier } from './config-apply.js';
+import { hostAppViews, type HostAppView } from './host-app-views.js';
 import type { ControlLocks } from './control-locks.js';
 import { assertDeployUnlocked } from '../runtime/deploy-locks.js';
 import type { Fleet } from '../server/fleet/fleet.js';
@@ -60,8 +62,15 @@ export class DaemonControl implements ControlPlane {
       readonly config: ConfigSource;
       readonly store: Store;
       readonly deployer: Deployer;
-      /** Every app host, those that left the configuration but still run included. */
+      /**
+       * The app hosts, those that left the configuration but still run included: only for
+       * `ferry logs --follow`, which reads the files as they grow.
+       */
       readonly hosts: ReadonlyMap<string, AppHost>;
+      /** The server's own host's last report (null before its first): what runs there. */
+      readonly hostReport: () => HostReport | null;
+      /** The last lines of an app's instances on the server's own host, asked of its agent. */
+      readonly hostLogs: (app: string, env: string, lines: number) => Promise<LogLine[]>;
       readonly applier: ConfigApplier;
       /** The configuration a plan or apply request names: the text it sent, or the daemon's own file. */
       readonly readConfig: (body: ConfigApplyBody) => FerryConfig;
@@ -152,35 +161,32 @@ export class DaemonControl implements ControlPlane {
 
   async status(filter: { app?: string; env?: string }): Promise<StatusResponse> {
     const config = this.deps.config.current;
-    const hosts = [...this.deps.hosts.values()];
-    const shown = (host: AppHost) =>
-      (filter.app === undefined || filter.app === host.app.name) &&
-      (filter.env === undefined || filter.env === host.env);
-    // An app that left the configuration but still runs is named too (not in config).
-    if (!hosts.some(shown)) {
+    // What runs on this host, from its report as for any host; an app that left the configuration
+    // but still runs is named too (not in config).
+    const views = hostAppViews(config, this.deps.hostReport(), Date.now());
+    const shown = (view: HostAppView) =>
+      (filter.app === undefined || filter.app === view.app) &&
+      (filter.env === undefined || filter.env === view.env);
+    if (!views.some(shown)) {
       if (filter.app !== undefined) this.resolve(filter.app, filter.env);
       else if (filter.env !== undefined) assertEnvironment(config, filter.env);
     }
     const held = await this.deps.locks.list({});
     const apps: AppStatus[] = [];
-    // The configuration's order first, then the apps that left it.
-    const inConfig = hosts.filter((h) => isInConfig(config, h));
-    const leftOver = hosts.filter((h) => !isInConfig(config, h));
-    for (const host of [...inConfig, ...leftOver]) {
-      if (!shown(host)) continue;
-      const { name: appName } = host.app;
-      const { env, settings } = host;
+    for (const view of views) {
+      if (!shown(view)) continue;
+      const { app: appName, env } = view;
       const [last] = await this.deps.store.listDeployments({ app: appName, env, limit: 1 });
       const deployment = last ? (this.deps.deployer.run(last.id)?.current ?? last) : null;
       apps.push({
         app: appName,
         env,
         current: (await this.deps.store.getCurrent(appName, env)) ?? null,
-        listen: `${settings.listen.host}:${settings.listen.port}`,
-        instances: host.describe(),
+        listen: view.listen,
+        instances: view.instances,
         deployment: deployment ? await this.withReport(deployment) : null,
         canary: deployment ? await canaryView(deployment, this.deps.liveCounters) : null,
-        inConfig: isInConfig(config, host),
+        inConfig: view.inConfig,
         locks: held.locks.filter((l) => l.env === env && (l.app === null || l.app === appName)),
         // A queued deploy that could not start is news until a deployment begins after it.
         queued:
@@ -366,11 +372,8 @@ export class DaemonControl implements ControlPlane {
     // On enrolled hosts: asked of each host's agent, which has the files.
     if (this.deps.fleet.has(target.env))
       return { lines: await this.deps.fleet.logs(target.app, target.env, lines) };
-    const out: Array<{ instance: string; version: string; line: string }> = [];
-    for (const { instance, version, file } of await this.logFiles(app, env)) {
-      for (const line of await tailLog(file, lines).catch(() => [])) out.push({ instance, version, line });
-    }
-    return { lines: out };
+    // On this host: asked of its agent too, as of any host.
+    return { lines: await this.deps.hostLogs(target.app, target.env, lines) };
   }
 
   logFiles(
@@ -405,9 +408,9 @@ export class DaemonControl implements ControlPlane {
 
   /** An app and environment of the configuration, or one that left it but still runs (logs, history). */
   private resolve(app: string, env: string | undefined): { app: string; env: string } {
-    const running = [...this.deps.hosts.values()].find(
-      (h) => h.app.name === app && (env === undefined || h.env === env),
-    );
+    const running = this.deps
+      .hostReport()
+      ?.apps.find((a) => a.app === app && (env === undefined || a.env === env));
     if (running && !Object.hasOwn(this.deps.config.current.apps, app)) return { app, env: running.env };
     return resolveAppEnv(this.deps.config.current, app, env);
   }

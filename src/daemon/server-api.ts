@@ -14,6 +14,7 @@ import type { KvReleaseCatalog } from '../releases/kv-catalog.js';
 import { liveCounters } from '../runtime/desired/live-counters.js';
 import { listenForAgents, type AgentsListener } from '../server/agents-listener.js';
 import { Fleet } from '../server/fleet/fleet.js';
+import { tailAppLogs } from '../server/fleet/host-logs.js';
 import { publishedDecisions } from '../server/rollouts/published-decisions.js';
 import { RecentDecisions } from '../server/rollouts/recent-decisions.js';
 import { startExternalTargets, type ExternalTargets } from '../server/targets/external-targets.js';
@@ -120,6 +121,8 @@ export class ServerApi {
       store: deps.store,
       deployer: parts.deployer,
       hosts: deps.hosts,
+      hostReport: () => parts.exchange.latestReport(LOCAL_HOST)?.report ?? null,
+      hostLogs: (app, env, lines) => tailAppLogs(parts.link, { host: LOCAL_HOST, app, env, lines }),
       applier: deps.applier,
       readConfig: deps.readConfig,
       version: FERRY_VERSION,

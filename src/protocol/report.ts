@@ -26,6 +26,15 @@ export const instanceReportSchema = z.object({
   lastExit: z.string().nullable(),
   cpuPercent: z.number().nullable(),
   rssBytes: count.nullable(),
+  /** The port it listens on. Absent from an older agent's, as are the two below. */
+  port: z.number().int().min(0).max(65_535).optional(),
+  /** Its health check's last failure. */
+  lastFailure: z.string().nullable().optional(),
+  /** How its process last ended (`lastExit` says it in words), when. */
+  exit: z
+    .object({ code: z.number().int().nullable(), signal: z.string().nullable(), at: z.number().int() })
+    .nullable()
+    .optional(),
   /**
    * It runs an earlier run configuration of its app (command, environment, user...) than the one
    * the host has now: the next deployment or restart replaces it. Absent from an older agent's.
@@ -81,6 +90,8 @@ export const MAX_LOG_LINE_BYTES = 2 * 1024;
 export const appReportSchema = z.object({
   app: z.string(),
   env: z.string(),
+  /** Where the app's route listens (host:port). Absent from an older agent's. */
+  listen: z.string().optional(),
   releases: z.array(releaseReportSchema),
   instances: z.array(instanceReportSchema),
   current: z.string().nullable(),

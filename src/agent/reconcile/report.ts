@@ -37,6 +37,9 @@ export async function appReport(
     lastExit: i.lastExit === null ? null : exitReason(i.lastExit),
     cpuPercent: i.cpuPercent,
     rssBytes: i.memoryBytes,
+    port: i.port,
+    lastFailure: i.lastFailure,
+    exit: i.lastExit,
     ...(stale.has(i.id) ? { stale: true } : {}),
     ...(evidence.has(i.id) ? { evidence: evidence.get(i.id)! } : {}),
   }));
@@ -50,6 +53,7 @@ export async function appReport(
   return {
     app: host.appName,
     env: host.envName,
+    listen: `${host.settings.listen.host}:${host.settings.listen.port}`,
     releases: [...outcomes.releases],
     instances,
     current: await currentRelease(host.releasesDir).catch(() => null),

@@ -22,6 +22,8 @@ export function controlWith(routes: string, given: Partial<ControlDeps>): Daemon
     store: unused('store'),
     deployer: unused('deployer'),
     hosts: new Map(),
+    hostReport: () => null,
+    hostLogs: unused('hostLogs'),
     applier: unused('applier'),
     readConfig: unused('readConfig'),
     version: '0.0.0-test',

@@ -19,7 +19,7 @@ export async function tailHostLogs(
   deps: { readonly trust: Pick<Trust, 'listHosts'>; readonly link: ExchangeHostLink },
   ask: { readonly app: string; readonly env: string; readonly selector: Labels; readonly lines: number },
 ): Promise<LogLine[]> {
-  const { app, env, lines } = ask;
+  const { app, env } = ask;
   const enrolled = await deps.trust.listHosts();
   const hosts = enrolled
     .filter((h) => !h.revoked && matchesLabels(h.labels, ask.selector))
@@ -28,19 +28,34 @@ export async function tailHostLogs(
   const answers = await Promise.all(
     hosts.map(async (host): Promise<LogLine[]> => {
       try {
-        const outcome = await runHostTask(
-          deps.link,
-          { host: host.id, app, env },
-          { type: 'tail-logs', lines },
-          { what: 'the last log lines', timeoutMs: LOGS_TIMEOUT_MS, idPrefix: 'logs' },
-        );
-        return (outcome.logs ?? []).flatMap((i) =>
-          i.lines.map((line) => ({ host: host.name, instance: i.instance, version: i.version, line })),
-        );
+        const lines = await tailAppLogs(deps.link, { host: host.id, app, env, lines: ask.lines });
+        return lines.map((line) => ({ host: host.name, ...line }));
       } catch (error) {
         return [{ host: host.name, instance: '-', version: '-', line: `(no answer: ${messageOf(error)})` }];
       }
     }),
   );
   return answers.flat();
+}
+
+/**
+ * The last lines of the app's instances on one host, asked of its agent (a `tail-logs` task in its
+ * desired state, answered in its report); none when the host runs nothing of the app. Fails when
+ * the host does not answer in time.
+ */
+export async function tailAppLogs(
+  link: ExchangeHostLink,
+  ask: { readonly host: string; readonly app: string; readonly env: string; readonly lines: number },
+): Promise<LogLine[]> {
+  const { host, app, env, lines } = ask;
+  if (link.lastReport(host, app, env) === undefined) return [];
+  const outcome = await runHostTask(
+    link,
+    { host, app, env },
+    { type: 'tail-logs', lines },
+    { what: 'the last log lines', timeoutMs: LOGS_TIMEOUT_MS, idPrefix: 'logs' },
+  );
+  return (outcome.logs ?? []).flatMap((i) =>
+    i.lines.map((line) => ({ instance: i.instance, version: i.version, line })),
+  );
 }
