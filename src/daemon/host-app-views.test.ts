@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
-import type { AppReport, HostReport } from '../protocol/report.js';
+import { localReport } from '../protocol/test-support/messages.js';
 import { runningInstance } from '../server/fleet/test-support/fleet-parts.js';
 import { hostAppViews } from './host-app-views.js';
 
@@ -16,19 +16,6 @@ apps:
   { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } },
 );
 
-function report(
-  ...apps: Array<Pick<AppReport, 'app' | 'env' | 'instances'> & { listen?: string }>
-): HostReport {
-  return {
-    host: 'local',
-    agentVersion: 'test',
-    revision: 1,
-    at: 1_000,
-    labels: {},
-    apps: apps.map((a) => ({ releases: [], current: null, traffic: [], route: null, tasks: [], ...a })),
-  };
-}
-
 describe('hostAppViews: what ferry status shows of the server’s own host, from its report', () => {
   it('the configuration’s apps here in its order, each with the instances its host reports', () => {
     const instance = runningInstance('web-1.0.0-a', '1.0.0', {
@@ -38,7 +25,11 @@ describe('hostAppViews: what ferry status shows of the server’s own host, from
       exit: { code: 1, signal: null, at: 9_000 },
       rssBytes: 1024,
     });
-    const views = hostAppViews(config, report({ app: 'web', env: 'staging', instances: [instance] }), 15_000);
+    const views = hostAppViews(
+      config,
+      localReport({ app: 'web', env: 'staging', instances: [instance] }),
+      15_000,
+    );
     expect(views.map((v) => [v.app, v.env, v.listen, v.inConfig])).toEqual([
       ['web', 'production', '127.0.0.1:8080', true],
       ['web', 'staging', '127.0.0.1:9090', true],
@@ -65,7 +56,7 @@ describe('hostAppViews: what ferry status shows of the server’s own host, from
   it('an app the host reports that left the configuration comes after, not in config', () => {
     const views = hostAppViews(
       config,
-      report({ app: '__proto__', env: 'production', listen: '127.0.0.1:7000', instances: [] }),
+      localReport({ app: '__proto__', env: 'production', listen: '127.0.0.1:7000', instances: [] }),
       0,
     );
     expect(views.at(-1)).toEqual({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
-import type { AppReport, HostReport } from '../protocol/report.js';
+import { localReport } from '../protocol/test-support/messages.js';
 import { runningInstance } from '../server/fleet/test-support/fleet-parts.js';
 import { runConfigDrift } from './run-config-restart.js';
 
@@ -15,32 +15,13 @@ const config = parseConfig(
   { configPath: '/etc/ferry/ferry.yaml', env: { FERRY_HOME: '/var/lib/ferry' } },
 );
 
-function report(...apps: Array<Pick<AppReport, 'app' | 'instances'>>): HostReport {
-  return {
-    host: 'local',
-    agentVersion: 'test',
-    revision: 1,
-    at: 1_000,
-    labels: {},
-    apps: apps.map((a) => ({
-      env: 'production',
-      releases: [],
-      current: '1.0.0',
-      traffic: [],
-      route: null,
-      tasks: [],
-      ...a,
-    })),
-  };
-}
-
 const serving = () => '1.0.0';
 
 describe('runConfigDrift: what restarts for a run configuration changed while the daemon was down', () => {
   it('an app whose serving instances the host reports stale', () => {
     const stale = { stale: true };
     const drift = runConfigDrift(
-      report({
+      localReport({
         app: 'web',
         instances: [runningInstance('a', '1.0.0', stale), runningInstance('b', '1.0.0')],
       }),
@@ -57,17 +38,17 @@ describe('runConfigDrift: what restarts for a run configuration changed while th
       runningInstance('c', '1.0.0', { state: 'retiring', stale: true }),
       runningInstance('d', '0.9.0', { stale: true }),
     ];
-    expect(runConfigDrift(report({ app: 'web', instances }), config, serving)).toEqual([]);
+    expect(runConfigDrift(localReport({ app: 'web', instances }), config, serving)).toEqual([]);
     instances.push(runningInstance('e', '1.0.0'));
-    expect(runConfigDrift(report({ app: 'web', instances }), config, serving)).toEqual([
+    expect(runConfigDrift(localReport({ app: 'web', instances }), config, serving)).toEqual([
       { app: 'web', env: 'production', stale: 0, extra: 1 },
     ]);
   });
 
   it('an app that left the configuration, one with no current release, or `__proto__`: never', () => {
     const stale = [runningInstance('a', '1.0.0', { stale: true })];
-    expect(runConfigDrift(report({ app: 'gone', instances: stale }), config, serving)).toEqual([]);
-    expect(runConfigDrift(report({ app: '__proto__', instances: stale }), config, serving)).toEqual([]);
-    expect(runConfigDrift(report({ app: 'web', instances: stale }), config, () => null)).toEqual([]);
+    expect(runConfigDrift(localReport({ app: 'gone', instances: stale }), config, serving)).toEqual([]);
+    expect(runConfigDrift(localReport({ app: '__proto__', instances: stale }), config, serving)).toEqual([]);
+    expect(runConfigDrift(localReport({ app: 'web', instances: stale }), config, () => null)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { AppOnHost, HostDesiredState } from '../desired-state.js';
-import type { HostReport } from '../report.js';
+import type { AppReport, HostReport } from '../report.js';
 
 /** One app on a host, running `version` with `instances` instances. */
 export function appOnHost(version: string, instances = 2): AppOnHost {
@@ -47,5 +47,27 @@ export function hostReport(host: string, revision: number, note = 'test', at = 1
         tasks: [],
       },
     ],
+  };
+}
+
+/** The server's own host's report of these apps (in production unless said), nothing else in it. */
+export function localReport(
+  ...apps: Array<Pick<AppReport, 'app' | 'instances'> & Partial<AppReport>>
+): HostReport {
+  return {
+    host: 'local',
+    agentVersion: 'test',
+    revision: 1,
+    at: 1_000,
+    labels: {},
+    apps: apps.map((a) => ({
+      env: 'production',
+      releases: [],
+      current: null,
+      traffic: [],
+      route: null,
+      tasks: [],
+      ...a,
+    })),
   };
 }
