@@ -29,7 +29,6 @@ import type {
   RestartResponse,
   RollbackResponse,
   RollbackBody,
-  RouterStatusView,
   StatusResponse,
   UnlockBody,
   UnlockResponse,
@@ -47,6 +46,7 @@ import type { LiveCounters } from '../runtime/desired/live-counters.js';
 import type { TrustOperator } from '../server/trust/trust-operator.js';
 import type { ConfigApplier } from './config-apply.js';
 import { hostAppViews, type HostAppView } from './host-app-views.js';
+import { routerStatusOf } from './router-watch.js';
 import type { ControlLocks } from './control-locks.js';
 import { assertDeployUnlocked } from '../runtime/deploy-locks.js';
 import type { Fleet } from '../server/fleet/fleet.js';
@@ -76,8 +76,6 @@ export class DaemonControl implements ControlPlane {
       readonly readConfig: (body: ConfigApplyBody) => FerryConfig;
       readonly version: string;
       readonly startedAt: number;
-      readonly routerPid: () => number | null;
-      readonly routerStatus: () => RouterStatusView;
       readonly events: EventPublisher;
       readonly metrics: { exposition(): Promise<{ contentType: string; text: string }> };
       /** Every host enrolled or heard from (`ferry hosts`). */
@@ -203,9 +201,9 @@ export class DaemonControl implements ControlPlane {
         pid: process.pid,
         version: this.deps.version,
         uptimeMs: Date.now() - this.deps.startedAt,
-        routerPid: this.deps.routerPid(),
+        routerPid: this.deps.hostReport()?.router?.pid ?? null,
       },
-      router: this.deps.routerStatus(),
+      router: routerStatusOf(this.deps.hostReport()?.router, Date.now()),
       apps,
       rollouts: await this.deps.fleet.rollouts(filter),
       restarts: this.deps.fleet.restartViews(filter),

@@ -220,8 +220,6 @@ export class Daemon {
       isReady: () => this.state === 'running',
       readConfig: (body) => this.readConfig(body),
       hosts: local.hosts,
-      routerPid: () => local.routerPid,
-      routerStatus: () => local.routerStatus(),
     });
     await this.server.listen();
     this.apiUrl = this.server.apiUrl;

@@ -20,7 +20,7 @@ import {
 } from '../supervisor/index.js';
 import { reapOrphans } from './orphans.js';
 import type { DaemonPaths } from './paths.js';
-import { RouterWatch, type RouterStatus, type RouterWatchOptions } from './router-watch.js';
+import { RouterWatch, type RouterWatchOptions } from './router-watch.js';
 import { unconfiguredApp } from './unconfigured-app.js';
 
 /** The one host of `ferry up`: its agent runs in the daemon's process. */
@@ -31,18 +31,6 @@ const LOCAL_REPORT_MS = 100;
 
 /** How often the supervisor samples each instance's CPU time and memory from /proc. */
 const USAGE_SAMPLE_MS = 2_000;
-
-/** What status says of the router before the daemon watches it (while it starts). */
-const STARTING_ROUTER: RouterStatus = {
-  state: 'restarting',
-  pid: null,
-  version: null,
-  uptimeMs: null,
-  restarts: 0,
-  workers: [],
-  spare: null,
-  error: null,
-};
 
 export interface LocalHostOptions {
   /** The configuration in effect (`ferry apply` replaces it). */
@@ -141,16 +129,6 @@ export class LocalHost {
       now: () => this.opts.clock.now(),
       events: this.opts.events,
     });
-
-  /** The router keeper's pid (null before the router started). */
-  get routerPid(): number | null {
-    return this.pid;
-  }
-
-  /** The router as status shows it: starting until the watch begins. */
-  routerStatus(): RouterStatus {
-    return this.watch?.status() ?? STARTING_ROUTER;
-  }
 
   /** Reuses the router that outlived the last daemon, or starts one. */
   async startRouter(): Promise<void> {

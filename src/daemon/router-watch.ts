@@ -76,30 +76,28 @@ export class RouterWatch {
   }
 
   status(): RouterStatus {
+    return routerStatusOf(this.report(), this.options.clock.now());
+  }
+
+  /** The router as the host's report carries it: its state and process tree (times as instants). */
+  report(): RouterReport {
     const h = this.last;
-    const now = this.options.clock.now();
     return {
       state: this.state,
       pid: h?.pid ?? null,
-      version: h?.version ?? null,
-      uptimeMs: h === undefined || this.state !== 'running' ? null : Math.max(0, now - h.startedAt),
       restarts: this.restarts,
-      workers: (h?.workers ?? []).map((w) => ({
-        pid: w.pid,
-        state: w.state,
-        uptimeMs: w.startedAt === null ? null : Math.max(0, now - w.startedAt),
-        restarts: w.restarts,
-        crashLoop: w.crashLoop,
+      error: this.error,
+      version: h?.version ?? null,
+      startedAt: h?.startedAt ?? null,
+      workers: (h?.workers ?? []).map(({ pid, state, startedAt, restarts, crashLoop }) => ({
+        pid,
+        state,
+        startedAt,
+        restarts,
+        crashLoop,
       })),
       spare: h?.spare ?? null,
-      error: this.error,
     };
-  }
-
-  /** The router as the host's report carries it (the agent protocol's compact view). */
-  report(): RouterReport {
-    const h = this.last;
-    return { state: this.state, pid: h?.pid ?? null, restarts: this.restarts, error: this.error };
   }
 
   /** One look at the router (also called by the timer). */
@@ -208,4 +206,42 @@ function describeTrouble(health: RouterHealth): string | null {
   const unbound = health.unbound[0];
   if (unbound !== undefined) return `route ${unbound.route} cannot listen: ${unbound.error}`;
   return null;
+}
+
+/** The router before its watch began (the daemon starting). */
+const STARTING_ROUTER: RouterStatus = {
+  state: 'restarting',
+  pid: null,
+  version: null,
+  uptimeMs: null,
+  restarts: 0,
+  workers: [],
+  spare: null,
+  error: null,
+};
+
+/**
+ * Pure: a host's router as `ferry status` shows it, from the host's report (null: not reported
+ * yet, the router starting); uptimes against `now`. One view of the server's own host and of any.
+ */
+export function routerStatusOf(report: RouterReport | null | undefined, now: number): RouterStatus {
+  if (report === null || report === undefined) return STARTING_ROUTER;
+  const since = (at: number | null | undefined) =>
+    at === null || at === undefined ? null : Math.max(0, now - at);
+  return {
+    state: report.state,
+    pid: report.pid,
+    version: report.version ?? null,
+    uptimeMs: report.state === 'running' ? since(report.startedAt) : null,
+    restarts: report.restarts,
+    workers: (report.workers ?? []).map((w) => ({
+      pid: w.pid,
+      state: w.state,
+      uptimeMs: since(w.startedAt),
+      restarts: w.restarts,
+      crashLoop: w.crashLoop,
+    })),
+    spare: report.spare ?? null,
+    error: report.error,
+  };
 }

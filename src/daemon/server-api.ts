@@ -56,8 +56,6 @@ export interface ServerApiDeps {
   readonly readConfig: ControlDeps['readConfig'];
   /** The server's own host, as status shows it: its app hosts, its router's pid and state. */
   readonly hosts: ReadonlyMap<string, AppHost>;
-  readonly routerPid: () => number | null;
-  readonly routerStatus: ControlDeps['routerStatus'];
 }
 
 /**
@@ -127,8 +125,6 @@ export class ServerApi {
       readConfig: deps.readConfig,
       version: FERRY_VERSION,
       startedAt: Date.now(),
-      routerPid: deps.routerPid,
-      routerStatus: deps.routerStatus,
       events: parts.events,
       metrics: parts.metrics,
       hostsView: () => hostsView(parts.exchange, () => deps.trust.trust.listHosts()),

@@ -113,6 +113,28 @@ export const routerReportSchema = z.object({
   pid: z.number().int().nullable(),
   restarts: count,
   error: z.string().max(1_000).nullable(),
+  /** The process tree as `ferry status` shows it (absent from an older agent's): its version, */
+  version: z.string().max(100).nullable().optional(),
+  /** when its keeper started (ms since the epoch), */
+  startedAt: z.number().int().nullable().optional(),
+  /** its workers, */
+  workers: z
+    .array(
+      z.object({
+        pid: z.number().int().nullable(),
+        state: z.string().max(100),
+        startedAt: z.number().int().nullable(),
+        restarts: count,
+        crashLoop: z.boolean(),
+      }),
+    )
+    .max(256)
+    .optional(),
+  /** and the warm spare that takes a dead worker's place. */
+  spare: z
+    .object({ pid: z.number().int().nullable(), state: z.string().max(100) })
+    .nullable()
+    .optional(),
 });
 
 export const hostReportSchema = z.object({

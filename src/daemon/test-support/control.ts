@@ -28,8 +28,6 @@ export function controlWith(routes: string, given: Partial<ControlDeps>): Daemon
     readConfig: unused('readConfig'),
     version: '0.0.0-test',
     startedAt: 0,
-    routerPid: () => null,
-    routerStatus: unused('routerStatus'),
     events: unused('events'),
     metrics: unused('metrics'),
     hostsView: unused('hostsView'),
