@@ -1,6 +1,6 @@
 import type { AppConfig, ConfigSource } from '../../config/types.js';
 import { FerryError } from '../../errors/ferry-error.js';
-import type { Clock, TimerHandle } from '../../lib/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import { rollbackTarget } from '../../runtime/rollback-target.js';
 import {
@@ -10,7 +10,6 @@ import {
   renderPlan,
   type RolloutCommand,
   type RolloutState,
-  type TargetReport,
 } from '../../rollout/index.js';
 import type { ExchangeHostLink } from '../../runtime/desired/exchange-link.js';
 import type { KvStore } from '../../store/kv/kv.js';
@@ -22,13 +21,14 @@ import { redactUrl } from '../../lib/redact.js';
 import { KvReleaseVerdicts } from '../rollouts/kv-verdicts.js';
 import type { DecisionSink, ReleaseVerdicts } from '../rollouts/ports.js';
 import { rolloutOf } from '../rollouts/rollout-view.js';
-import { rolloutKeyOf, type RolloutKey } from '../rollouts/rollout-record.js';
+import { rolloutKeyOf } from '../rollouts/rollout-record.js';
 import { RolloutRuns } from '../rollouts/rollout-runs.js';
-import type { HostSummary } from '../trust/hosts.js';
 import type { Trust } from '../trust/trust.js';
 import type { FleetRestartView } from '../../api/wire/fleet-restart.js';
 import { FleetRestart } from './fleet-restart.js';
+import { EnrolledHosts } from './enrolled-hosts.js';
 import { HostDeployments } from './host-deployments.js';
+import { ReportBatches } from './report-batches.js';
 import type { ArtifactResolver } from '../../releases/artifact-of.js';
 import { RestartSlots } from './restart-slots.js';
 import { matchesLabels } from './host-selection.js';
@@ -60,15 +60,6 @@ export interface FleetDeps {
 }
 
 /**
- * Reports of one rollout's hosts arriving within this long are stepped together: fifty hosts
- * reporting in a burst cost one step (one write), while a batch waits at most this long more.
- */
-const REPORT_BATCH_MS = 25;
-
-/** How long the enrolled hosts' labels are reused before they are read again. */
-const HOSTS_TTL_MS = 2_000;
-
-/**
  * The environments that run on enrolled hosts: one fleet rollout per app and environment (the
  * engine of src/rollout, driven by src/server/rollouts), its targets the hosts the environment
  * selects by label. Hosts' reports become the rollout's target reports; its assignments move each
@@ -79,15 +70,24 @@ export class Fleet {
   private readonly hostDeployments: HostDeployments;
   private readonly verdicts: KvReleaseVerdicts;
   private unsubscribe: (() => void) | null = null;
-  private hosts: { readonly at: number; readonly byId: Map<string, HostSummary> } | null = null;
-  private hostsReading: Promise<Map<string, HostSummary>> | null = null;
-  /** Reports waiting to be stepped, per rollout store key: the newest per host. */
-  private readonly pending = new Map<string, { key: RolloutKey; reports: Map<string, TargetReport> }>();
-  private flushTimer: TimerHandle | null = null;
+  private readonly enrolled: EnrolledHosts;
+  private readonly batches: ReportBatches;
   private readonly restarts: FleetRestart;
 
   constructor(private readonly deps: FleetDeps) {
     this.verdicts = new KvReleaseVerdicts(deps.kv);
+    this.enrolled = new EnrolledHosts(deps.trust, deps.clock);
+    this.batches = new ReportBatches(
+      deps.clock,
+      (key, reports) =>
+        void this.runs
+          .open(key)
+          .report(reports)
+          .catch((error: unknown) =>
+            deps.logger.warn({ err: error, rollout: key.join('.') }, 'reports could not be stepped'),
+          ),
+      deps.reportBatchMs,
+    );
     this.hostDeployments = new HostDeployments({
       link: deps.link,
       kv: deps.kv,
@@ -342,7 +342,7 @@ export class Fleet {
   async close(): Promise<void> {
     this.unsubscribe?.();
     await this.restarts.close();
-    if (this.flushTimer !== null) this.deps.clock.clearTimeout(this.flushTimer);
+    this.batches.close();
     await this.runs.close();
     this.hostDeployments.close();
   }
@@ -351,7 +351,7 @@ export class Fleet {
   private async onReport(received: ReceivedReport): Promise<void> {
     const { config } = this.deps;
     if (config.current.environmentHosts.size === 0) return;
-    const host = (await this.enrolled(received.report.host)).get(received.report.host);
+    const host = await this.enrolled.byId(received.report.host);
     if (host === undefined || host.revoked) return;
     for (const [env, selector] of config.current.environmentHosts) {
       if (!matchesLabels(host.labels, selector)) continue;
@@ -359,62 +359,15 @@ export class Fleet {
         if (!Object.hasOwn(app.environments, env)) continue;
         const desired = this.deps.link.app(host.id, app.name, env);
         const report = targetReportOf(received, app.name, env, desired);
-        this.queue([app.name, env], this.hostDeployments.qualify(app.name, env, report));
+        this.batches.add([app.name, env], this.hostDeployments.qualify(app.name, env, report));
       }
     }
-  }
-
-  /** Reports of one rollout's hosts, stepped together: one step (and one write) for many hosts. */
-  private queue(key: RolloutKey, report: TargetReport): void {
-    const storeKey = key.join('\u0000');
-    let entry = this.pending.get(storeKey);
-    if (entry === undefined) this.pending.set(storeKey, (entry = { key, reports: new Map() }));
-    entry.reports.set(report.name, report);
-    this.flushTimer ??= this.deps.clock.setTimeout(
-      () => this.flush(),
-      this.deps.reportBatchMs ?? REPORT_BATCH_MS,
-    );
-  }
-
-  private flush(): void {
-    this.flushTimer = null;
-    const batches = [...this.pending.values()];
-    this.pending.clear();
-    for (const { key, reports } of batches) {
-      const run = this.runs.open(key);
-      run
-        .report([...reports.values()])
-        .catch((error: unknown) =>
-          this.deps.logger.warn({ err: error, rollout: key.join('.') }, 'reports could not be stepped'),
-        );
-    }
-  }
-
-  /** The enrolled hosts by id, read again when older than HOSTS_TTL_MS or when `id` is new. */
-  private async enrolled(id: string): Promise<Map<string, HostSummary>> {
-    const now = this.deps.clock.now();
-    const known = this.hosts;
-    if (known !== null && now - known.at < HOSTS_TTL_MS && known.byId.has(id)) return known.byId;
-    this.hostsReading ??= this.deps.trust
-      .listHosts()
-      .then((hosts) => {
-        const byId = new Map(hosts.map((h) => [h.id, h]));
-        this.hosts = { at: this.deps.clock.now(), byId };
-        return byId;
-      })
-      .finally(() => (this.hostsReading = null));
-    return this.hostsReading;
   }
 
   /** The enrolled hosts (not revoked) the environment selects, by id. */
   private async hostsOf(env: string): Promise<string[]> {
     const selector = this.deps.config.current.environmentHosts.get(env);
-    if (selector === undefined) return [];
-    const hosts = await this.deps.trust.listHosts();
-    return hosts
-      .filter((h) => !h.revoked && matchesLabels(h.labels, selector))
-      .map((h) => h.id)
-      .sort();
+    return selector === undefined ? [] : this.enrolled.selected(selector);
   }
 
   /**

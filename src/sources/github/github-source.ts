@@ -1,4 +1,4 @@
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 import picomatch from 'picomatch';
 import type { GithubSourceConfig } from '../../config/source-settings.js';
 import { messageOf } from '../../errors/ferry-error.js';
@@ -67,19 +67,22 @@ export function githubSource(opts: GithubSourceOptions): ReleaseSource {
   const [owner = '', repo = ''] = settings.repository.split('/');
   const token = settings.token?.reveal() ?? null;
   const secrets = token === null ? [] : [token];
-  const octokit = new Octokit({
-    baseUrl: settings.baseUrl,
-    ...(token === null ? {} : { auth: token }),
-    userAgent: 'ferry',
-    // octokit's own lines (deprecations) go to Ferry's log; its per-request lines are noise.
-    log: {
-      debug: () => {},
-      info: () => {},
-      warn: (message: string) => logger.warn({ app }, redactText(message, secrets)),
-      error: (message: string) => logger.error({ app }, redactText(message, secrets)),
-    },
-    request: opts.fetch === undefined ? {} : { fetch: opts.fetch },
-  });
+  // Loaded with the first poll: a daemon without a GitHub source never loads octokit (its memory).
+  let octokit: Octokit | null = null;
+  const client = async (): Promise<Octokit> =>
+    (octokit ??= new (await import('@octokit/rest')).Octokit({
+      baseUrl: settings.baseUrl,
+      ...(token === null ? {} : { auth: token }),
+      userAgent: 'ferry',
+      // octokit's own lines (deprecations) go to Ferry's log; its per-request lines are noise.
+      log: {
+        debug: () => {},
+        info: () => {},
+        warn: (message: string) => logger.warn({ app }, redactText(message, secrets)),
+        error: (message: string) => logger.error({ app }, redactText(message, secrets)),
+      },
+      request: opts.fetch === undefined ? {} : { fetch: opts.fetch },
+    }));
   const isAsset = picomatch(settings.asset);
   const isChecksums = picomatch(settings.checksums);
   const label = `github:${settings.repository}`;
@@ -113,7 +116,9 @@ export function githubSource(opts: GithubSourceOptions): ReleaseSource {
   };
 
   const downloadChecksums = async (asset: Asset, signal: AbortSignal): Promise<string> => {
-    const response = await octokit.rest.repos.getReleaseAsset({
+    const response = await (
+      await client()
+    ).rest.repos.getReleaseAsset({
       owner,
       repo,
       asset_id: asset.id,
@@ -173,7 +178,9 @@ export function githubSource(opts: GithubSourceOptions): ReleaseSource {
       const cursor = await readCursor(opts.kv, app, 'github', identity);
       let response;
       try {
-        response = await octokit.rest.repos.listReleases({
+        response = await (
+          await client()
+        ).rest.repos.listReleases({
           owner,
           repo,
           per_page: PER_PAGE,

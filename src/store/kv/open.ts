@@ -1,5 +1,4 @@
 import type { Clock } from '../../lib/clock.js';
-import { openEtcdKvStore } from './etcd-kv.js';
 import type { KvStore } from './kv.js';
 import { openSqliteKvStore } from './sqlite-kv.js';
 import { parseStoreUrl } from './store-url.js';
@@ -25,5 +24,7 @@ export async function openKvStore(url: string, options: OpenKvStoreOptions = {})
   const { clock, historyRevisions, timeoutMs } = options;
   if (location.driver === 'sqlite') return openSqliteKvStore(location.path, { clock, historyRevisions });
   const { endpoints, prefix, auth } = location;
+  // Loaded only for etcd: the embedded store's daemon never loads the gRPC client (its memory).
+  const { openEtcdKvStore } = await import('./etcd-kv.js');
   return openEtcdKvStore({ endpoints, prefix, auth, clock, timeoutMs });
 }

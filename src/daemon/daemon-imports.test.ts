@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { staticImports } from '../../test/support/static-imports.js';
+
+describe('ferry up', () => {
+  it('loads what only some setups use when they use it: the etcd client, octokit, the cloud SDKs', async () => {
+    const { files, packages } = await staticImports('src/daemon/up.ts');
+    expect(files).toContain('src/daemon/daemon.ts');
+    // etcd3 (with gRPC) for `server.store: etcd://`, octokit for a GitHub release source.
+    for (const heavy of ['etcd3', '@octokit', '@aws-sdk', '@google-cloud'])
+      expect(packages).not.toContain(heavy);
+  });
+});
