@@ -64,6 +64,21 @@ export class AgentApps {
     return host;
   }
 
+  /**
+   * The app left this host's desired state: its instances are drained and stopped, its route
+   * removed, and its host forgotten (its release directories stay, as any retired release's).
+   */
+  async leave(app: string, env: string): Promise<void> {
+    const key = `${app}.${env}`;
+    const known = this.hosts.get(key);
+    if (known === undefined) return;
+    await known.host.retireAll();
+    await this.deps.router.deleteRoute(key);
+    known.host.close();
+    // Reported as retiring until here, then no more.
+    if (this.hosts.get(key) === known) this.hosts.delete(key);
+  }
+
   /** The host made for an app, if any (the reconciler asks synchronously). */
   known(app: string, env: string): AppHost | undefined {
     return this.hosts.get(`${app}.${env}`)?.host;

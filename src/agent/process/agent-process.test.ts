@@ -10,6 +10,7 @@ import { systemClock } from '../../lib/clock.js';
 import { labelsOf } from '../../lib/labels.js';
 import { silentLogger } from '../../lib/logger.js';
 import { appSpecOf } from '../../protocol/app-spec.js';
+import { isAlive } from '../../router/state-dir.js';
 import { RouterClient } from '../../router/client.js';
 import { freePort } from '../../router/test-support/router-harness.js';
 import { startSteadyLoad } from '../../router/test-support/steady-load.js';
@@ -212,6 +213,34 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
     const result = await load.stop();
     expect(result.failed, result.failures.join('\n')).toBe(0);
   }, 90_000);
+
+  it('an app the server takes off its desired state leaves: instances stopped, route removed; it can come back', async () => {
+    const pids = exchange
+      .latestReport(hostId)!
+      .report.apps.find((a) => a.app === 'hello')!
+      .instances.map((i) => i.pid!);
+    const current = (await exchange.desiredState(hostId))!;
+    await exchange.publish(hostId, { apps: [] }, { ifRevision: current.revision });
+    await exchange.waitForReport(
+      hostId,
+      ({ report: r }) => !r.apps.some((a) => a.app === 'hello'),
+      AbortSignal.timeout(60_000),
+    );
+    for (const pid of pids) expect(isAlive(pid), `instance ${pid}`).toBe(false);
+    // The route's port closes once the router's workers dropped it.
+    await waitFor('the app port to close', () => served().then(() => false, () => true), 30_000);
+
+    await deploy(hostId, '1.1.0');
+    await exchange.waitForReport(
+      hostId,
+      ({ report: r }) =>
+        r.apps.some(
+          (a) => a.app === 'hello' && a.instances.filter((i) => i.health === 'healthy').length === 2,
+        ),
+      AbortSignal.timeout(60_000),
+    );
+    expect(await served()).toContain('1.1.0');
+  }, 120_000);
 
   it('revoked, its requests are refused; it keeps serving its last desired state', async () => {
     await trust.revokeHost(hostId);

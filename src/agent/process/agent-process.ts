@@ -144,6 +144,7 @@ export class AgentProcess {
         }),
         hostFor: (desired) => apps.hostFor(desired),
         hosts: () => apps.all(),
+        onAppLeft: (app, env) => apps.leave(app, env),
         artifactCache: () => defaults.artifacts,
         install: childInstaller(),
         clock,

@@ -52,6 +52,12 @@ export interface ReconcilerDeps {
   readonly clock: Clock;
   /** While an app is not where its desired state says, it is planned again this often (ms). */
   readonly resyncMs?: number;
+  /**
+   * An app that the desired state named and names no more: the server took it off this host
+   * (`ferry apply --prune`). A `ferry agent` retires its instances and removes its route; without
+   * it, nothing happens to what runs.
+   */
+  readonly onAppLeft?: (app: string, env: string) => Promise<void>;
 }
 
 const DEFAULT_RESYNC_MS = 250;
@@ -85,8 +91,31 @@ export class Reconciler {
   /** Takes a new desired state: every app in it is reconciled (again), in the background. */
   apply(desired: HostDesiredState): void {
     if (this.desired !== null && desired.revision < this.desired.revision) return;
+    const before = this.desired;
     this.desired = desired;
     for (const app of desired.apps) this.kick(app);
+    const named = new Set(desired.apps.map(keyOf));
+    for (const app of before?.apps ?? []) if (!named.has(keyOf(app))) this.leave(app);
+  }
+
+  /** An app the desired state no longer names leaves, once its pass under way (if any) ended. */
+  private leave(app: AppOnHost): void {
+    const { onAppLeft } = this.deps;
+    if (onAppLeft === undefined || this.stopped) return;
+    const key = keyOf(app);
+    const loop = this.loops.get(key);
+    if (loop?.resync != null) this.deps.clock.clearTimeout(loop.resync);
+    this.loops.delete(key);
+    this.installs.delete(key);
+    this.restarts.delete(key);
+    void (loop?.running ?? Promise.resolve())
+      .then(() => onAppLeft(app.app, app.env))
+      .then(
+        () => this.deps.logger.info({ app: key }, 'the app left this host'),
+        (error: unknown) =>
+          this.deps.logger.error({ app: key, err: messageOf(error) }, 'the app could not leave this host'),
+      )
+      .finally(() => this.deps.onChange());
   }
 
   /** Something changed on the host (an instance's health, a crash): plan every app again now. */
