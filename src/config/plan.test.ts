@@ -139,4 +139,23 @@ describe('planConfigChange (ferry apply)', () => {
       { app: 'jobs', env: 'production', action: 'update', fields: ['(new in the environment)'] },
     ]);
   });
+
+  it('an app the enrolled hosts run that left the file: kept, or removed with --prune, once per app', () => {
+    const hosts = 'environments: { production: { hosts: { role: web } } }';
+    const before = config(app('web', 18080) + app('jobs', 18082), hosts);
+    const after = config(app('web', 18080), hosts);
+    const onHosts = [
+      { app: 'web', env: 'production' },
+      { app: 'jobs', env: 'production' },
+      { app: 'jobs', env: 'production' },
+    ];
+    const across = (prune: boolean) =>
+      planConfigChange({ config: before, appEnvs: [], fleetApps: onHosts }, after, { prune }).changes;
+    expect(across(false)).toEqual([{ app: 'jobs', env: 'production', action: 'keep', fields: [] }]);
+    expect(across(true)).toEqual([{ app: 'jobs', env: 'production', action: 'remove', fields: [] }]);
+    // Kept before, it stays kept (the hosts still run it) until a --prune.
+    expect(
+      planConfigChange({ config: after, appEnvs: [], fleetApps: onHosts }, after, { prune: false }).changes,
+    ).toEqual([{ app: 'jobs', env: 'production', action: 'keep', fields: [] }]);
+  });
 });

@@ -4,7 +4,8 @@ import type { AppConfig, AppEnvironmentConfig, FerryConfig } from './types.js';
 /**
  * What `ferry apply` does to one app in one environment:
  * - add: new in the file; it deploys its initial_release (if any).
- * - remove: gone from the file, with --prune: its instances drain and stop, its route goes.
+ * - remove: gone from the file, with --prune: its instances drain and stop, its route goes (on
+ *   this host, or on every enrolled host of its environment).
  * - keep: gone from the file, without --prune: it keeps running, shown as "not in config".
  * - replace: how its instances run changed (run, env, instances, health): the serving release's
  *   instances are replaced batch by batch, health-gated.
@@ -115,7 +116,12 @@ const FLEET_FIELDS: ReadonlyArray<Field<Side>> = [['rollout', (s) => s.app.rollo
  * prints is the one applying acts on). Names what changed by its path in ferry.yaml, never by value.
  */
 export function planConfigChange(
-  running: { readonly config: FerryConfig; readonly appEnvs: readonly RunningAppEnv[] },
+  running: {
+    readonly config: FerryConfig;
+    readonly appEnvs: readonly RunningAppEnv[];
+    /** The apps the enrolled hosts' desired states name, in environments on enrolled hosts. */
+    readonly fleetApps?: ReadonlyArray<{ readonly app: string; readonly env: string }>;
+  },
   next: FerryConfig,
   opts: { readonly prune: boolean },
 ): ConfigPlan {
@@ -166,6 +172,18 @@ export function planConfigChange(
   const leaving = running.appEnvs.filter((r) => !wanted.has(`${r.app.name}.${r.env}`));
   for (const r of leaving)
     changes.push({ app: r.app.name, env: r.env, action: opts.prune ? 'remove' : 'keep', fields: [] });
+  // Apps the enrolled hosts still run that left the file (or an environment on hosts).
+  const onHosts = (app: string, env: string) =>
+    Object.hasOwn(next.apps, app) &&
+    Object.hasOwn(next.apps[app]!.environments, env) &&
+    !runsOnThisHost(next, env);
+  const seen = new Set<string>();
+  for (const { app, env } of running.fleetApps ?? []) {
+    const key = JSON.stringify([app, env]);
+    if (seen.has(key) || onHosts(app, env)) continue;
+    seen.add(key);
+    changes.push({ app, env, action: opts.prune ? 'remove' : 'keep', fields: [] });
+  }
   return { changes, needsRestart, conflicts: opts.prune ? [] : portConflicts(leaving, next) };
 }
 

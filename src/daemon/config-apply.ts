@@ -11,6 +11,8 @@ import type { Logger } from '../lib/logger.js';
 import type { RouterClient } from '../router/client.js';
 import type { DeployLocks } from '../runtime/deploy-locks.js';
 import { RESTART_BATCH_SIZE, type Deployer } from '../runtime/deployer.js';
+import { ACTIVE_STATUSES } from '../rollout/types.js';
+import type { Fleet } from '../server/fleet/fleet.js';
 import { describeLock } from '../server/locks/lock-errors.js';
 import { unlockCommand, type Lock } from '../server/locks/lock.js';
 import type { Store } from '../store/store.js';
@@ -59,6 +61,11 @@ export interface ConfigApplierDeps {
   readonly now: () => number;
   /** The locks: a change that would deploy or restart a locked app is refused (none without it). */
   readonly locks?: Pick<DeployLocks, 'holding'>;
+  /**
+   * The environments on enrolled hosts (null before the server's API is assembled): the apps their
+   * hosts run, so that one that left the file is kept or pruned there too.
+   */
+  readonly fleet?: () => Pick<Fleet, 'apps' | 'remove' | 'rollout'> | null;
 }
 
 /**
@@ -109,11 +116,20 @@ export class ConfigApplier {
         };
       }),
     );
-    const plan = planConfigChange({ config: live.current, appEnvs }, next, opts);
+    const fleet = this.deps.fleet?.() ?? null;
+    const fleetApps = fleet === null ? [] : await fleet.apps();
+    const plan = planConfigChange({ config: live.current, appEnvs, fleetApps }, next, opts);
     const active = new Map<string, DeploymentState>();
     const locked: Array<{ readonly app: string; readonly lock: Lock }> = [];
     const changes: ConfigChangeView[] = [];
+    const rollouts: Array<{ readonly app: string; readonly env: string; readonly status: string }> = [];
     for (const change of plan.changes) {
+      // An app leaving the enrolled hosts waits for its rollout to end, as one here for its deployment.
+      if (change.action === 'remove' && !hosts.has(`${change.app}.${change.env}`) && fleet !== null) {
+        const rollout = await fleet.rollout(change.app, change.env);
+        if (rollout !== null && ACTIVE_STATUSES.has(rollout.status))
+          rollouts.push({ app: change.app, env: change.env, status: rollout.status });
+      }
       const deployment = await store.activeDeployment(change.app, change.env);
       if (deployment && change.action !== 'keep') active.set(`${change.app}.${change.env}`, deployment);
       const lock = (await this.startsDeployment(change, next))
@@ -134,6 +150,11 @@ export class ConfigApplier {
         code: 'FERRY_E_DEPLOYMENT_IN_PROGRESS',
         path: `apps.${d.app}`,
         message: `deployment ${d.id} of ${d.app} in ${d.env} (${d.from ?? 'nothing'} -> ${d.to}) is ${d.status}; apply again once it ended (or end it with: ferry abort ${d.app} --env ${d.env})`,
+      })),
+      ...rollouts.map(({ app, env, status }) => ({
+        code: 'FERRY_E_DEPLOYMENT_IN_PROGRESS',
+        path: `apps.${app}`,
+        message: `the rollout of ${app} across the hosts of ${env} is ${status}; apply again once it ended (or end it with: ferry abort ${app} --env ${env})`,
       })),
       ...locked.map(({ app, lock }) => ({
         code: 'FERRY_E_LOCKED',
@@ -168,8 +189,12 @@ export class ConfigApplier {
           : `serves nothing until a release is deployed (ferry deploy ${app} VERSION --env ${env})`;
       }
       case 'remove':
+        if (!this.deps.hosts.has(`${app}.${env}`))
+          return "drains and stops its instances and removes its route on the environment's hosts (--prune)";
         return `drains and stops its instances and removes its route (--prune)`;
       case 'keep':
+        if (!this.deps.hosts.has(`${app}.${env}`))
+          return `keeps running on the environment's hosts (would stop with --prune)`;
         return `keeps running as "not in config" (would stop with --prune)`;
       case 'replace':
         if (!current) return 'no release runs: the next deployment uses the new settings';
@@ -238,7 +263,13 @@ export class ConfigApplier {
       case 'keep':
         return null;
       case 'remove': {
-        const host = hosts.get(key)!;
+        const host = hosts.get(key);
+        // On enrolled hosts: each host's agent drains and stops it once its desired state no longer names it.
+        if (host === undefined) {
+          const removed = (await this.deps.fleet?.()?.remove(change.app, change.env)) ?? [];
+          this.deps.logger.info({ app: change.app, env: change.env, hosts: removed }, 'taken off the hosts');
+          return null;
+        }
         // Out of the host's desired state first: nothing brings its instances back.
         await this.deps.setDesired(change.app, change.env, null);
         await host.retireAll();

@@ -192,6 +192,7 @@ export class Daemon {
       protect: (config, accounts) => protectDataDir(this.paths, config, accounts),
       events: parts.events,
       locks: parts.locks.port,
+      fleet: () => this.server?.fleet ?? null,
       setDesired: (app, env, change) =>
         change === null
           ? parts.link.remove(LOCAL_HOST, app, env)

@@ -55,7 +55,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
   let notifyServer: Server | null = null;
   const notified: string[] = [];
   let configPath: string;
-  let writeConfig: (strategy: string) => void;
+  let writeConfig: (strategy: string | null) => void;
   let home: string;
   const agents: HostProcess[] = [];
   const agentDir = (i: number) => path.join(dir, `agent-${i}`);
@@ -169,20 +169,23 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
           `notifications: [{ kind: slack, url: "http://127.0.0.1:${notifyPort}/services/fleet", events: [started, succeeded, rolled-back] }]`,
           `triggers: { listen: "127.0.0.1:${hooksPort}" }`,
           'environments: { production: { hosts: { role: web } } }',
-          'apps:',
-          '  hello:',
-          `    artifact: { url: "file://${dir}/dist/hello-{version}.tar.gz", checksums: "file://${dir}/dist/SHA256SUMS" }`,
-          // Relative to the release directory: each host's own gate, in its agent's data directory.
-          '    run: { command: node, args: [server.mjs], env: { HELLO_GATE: "../../../../../gate" } }',
-          '    instances: 2',
-          `    listen: "0.0.0.0:${APP_PORT}"`,
-          '    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3 }',
-          '    stop: { grace: 2s }',
-          '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s, silent_after: 3s, unseen_after: 8s, restart_at_once: 2 }',
-          `    triggers: { generic: { secret: "${HOOK_SECRET}" } }`,
-          `    strategy: ${strategy}`,
+          ...(strategy === null ? ['apps: {}'] : helloApp(strategy)),
         ].join('\n'),
       );
+    const helloApp = (strategy: string) => [
+      'apps:',
+      '  hello:',
+      `    artifact: { url: "file://${dir}/dist/hello-{version}.tar.gz", checksums: "file://${dir}/dist/SHA256SUMS" }`,
+      // Relative to the release directory: each host's own gate, in its agent's data directory.
+      '    run: { command: node, args: [server.mjs], env: { HELLO_GATE: "../../../../../gate" } }',
+      '    instances: 2',
+      `    listen: "0.0.0.0:${APP_PORT}"`,
+      '    health: { http: { path: /healthz }, interval: 100ms, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 3 }',
+      '    stop: { grace: 2s }',
+      '    rollout: { batch: 2, max_unavailable: 2, soak: 1s, deadline: 12s, silent_after: 3s, unseen_after: 8s, restart_at_once: 2 }',
+      `    triggers: { generic: { secret: "${HOOK_SECRET}" } }`,
+      `    strategy: ${strategy}`,
+    ];
     writeConfig('{ kind: blue-green }');
     server = spawn(process.execPath, [BIN, 'server', '-c', configPath, '--home', home], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -617,4 +620,35 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     // Nothing of the app was ever installed or run on the server's own host.
     expect(existsSync(path.join(home, 'apps', 'hello'))).toBe(false);
   }, 240_000);
+
+  it('an app that left the file keeps running on the hosts until ferry apply --prune takes it off each', async () => {
+    writeConfig(null);
+    const kept = await cli('apply', '--yes');
+    expect(kept.code, kept.stdout + kept.stderr).toBe(0);
+    expect(kept.stdout).toContain("keeps running on the environment's hosts (would stop with --prune)");
+    for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.5.0');
+
+    const pruned = await cli('apply', '--prune', '--yes');
+    expect(pruned.code, pruned.stdout + pruned.stderr).toBe(0);
+    expect(pruned.stdout).toContain("removes its route on the environment's hosts");
+    // Each agent drains and stops the app's instances and removes its route: the port closes.
+    await waitFor(
+      'the app gone from every host',
+      async () => {
+        for (let i = 0; i < HOSTS; i++)
+          if (
+            await served(i).then(
+              () => true,
+              () => false,
+            )
+          )
+            return false;
+        return true;
+      },
+      60_000,
+    );
+    const hosts = await cli('hosts', '--json');
+    expect(hosts.stdout).not.toContain('"app":"hello"');
+    expect((await cli('apply', '--prune', '--yes')).stdout).toMatch(/no changes/i);
+  }, 120_000);
 });

@@ -228,7 +228,15 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
     );
     for (const pid of pids) expect(isAlive(pid), `instance ${pid}`).toBe(false);
     // The route's port closes once the router's workers dropped it.
-    await waitFor('the app port to close', () => served().then(() => false, () => true), 30_000);
+    await waitFor(
+      'the app port to close',
+      () =>
+        served().then(
+          () => false,
+          () => true,
+        ),
+      30_000,
+    );
 
     await deploy(hostId, '1.1.0');
     await exchange.waitForReport(

@@ -27,6 +27,7 @@ import type { Trust } from '../trust/trust.js';
 import type { FleetRestartView } from '../../api/wire/fleet-restart.js';
 import { FleetRestart } from './fleet-restart.js';
 import { EnrolledHosts } from './enrolled-hosts.js';
+import { appsOnHosts, removeFromHosts } from './fleet-prune.js';
 import { HostDeployments } from './host-deployments.js';
 import { ReportBatches } from './report-batches.js';
 import type { ArtifactResolver } from '../../releases/artifact-of.js';
@@ -312,6 +313,19 @@ export class Fleet {
         )
       );
     return state ?? (await run.read())!.state;
+  }
+
+  /** The apps the enrolled hosts run (their desired states name), in the file or not. */
+  apps(): Promise<Array<{ app: string; env: string }>> {
+    return appsOnHosts(this.deps);
+  }
+
+  /**
+   * Takes an app that left the file off every enrolled host that runs it (`ferry apply --prune`);
+   * the hosts' names. Its rollout's record stays, with its verdicts (history, last known good).
+   */
+  remove(app: string, env: string): Promise<string[]> {
+    return removeFromHosts(this.deps, app, env);
   }
 
   /** The environment's rollout as the store has it, with its verdicts (null before its first deploy). */
