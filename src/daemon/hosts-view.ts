@@ -48,7 +48,15 @@ async function hostView(
     enrolledAt: record?.enrolledAt ?? null,
     joinTokenId: record?.joinTokenId ?? null,
     revokedAt: record?.revokedAt ?? null,
-    router: report?.router ?? null,
+    // Its state (the process tree is `ferry status`'s, for the server's own host).
+    router: report?.router
+      ? {
+          state: report.router.state,
+          pid: report.router.pid,
+          restarts: report.router.restarts,
+          error: report.router.error,
+        }
+      : null,
     apps: (report?.apps ?? []).map((app) => {
       const serving = app.instances.filter((i) => i.state !== 'retiring');
       return {
