@@ -138,7 +138,7 @@ export class ServerData {
     if (this.moved !== null && migratedTotal(this.moved) > 0) {
       logger.info(
         { moved: this.moved },
-        `moved ${migratedTotal(this.moved)} records from ${path.basename(this.paths.db)} to ${path.basename(this.paths.kv)}`,
+        `moved ${migratedTotal(this.moved)} records from ${path.basename(this.paths.db)} to ${path.basename(this.storeName())}`,
       );
     }
     const earlier = this.earlier;
