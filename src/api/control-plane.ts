@@ -85,7 +85,7 @@ export interface ControlPlane {
     env: string | undefined,
     command: DeploymentCommand,
     actor: string,
-    opts?: { force?: boolean },
+    opts?: { force?: boolean; host?: string },
   ): Promise<CommandResponse>;
   /** The app's rollout across the enrolled hosts of an environment (FERRY_E_ROLLOUT_UNKNOWN before its first). */
   rollout(app: string, env: string | undefined): Promise<FleetRollout>;

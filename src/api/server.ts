@@ -170,7 +170,10 @@ export function createApiServer(opts: {
           `invalid request: body.force: only abort takes force, got it with ${params.command}`,
           { expected: 'abort', got: params.command },
         );
-      const options = body.force !== undefined ? { force: body.force } : {};
+      const options = {
+        ...(body.force !== undefined ? { force: body.force } : {}),
+        ...(body.host !== undefined ? { host: body.host } : {}),
+      };
       return control.command(params.app, body.env, params.command, actor, options);
     },
 

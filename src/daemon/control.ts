@@ -302,12 +302,20 @@ export class DaemonControl implements ControlPlane {
     env: string | undefined,
     command: DeploymentCommand,
     actor: string,
-    opts: { force?: boolean } = {},
+    opts: { force?: boolean; host?: string } = {},
   ): Promise<CommandResponse> {
     const target = this.resolve(app, env);
-    if (!this.deps.fleet.has(target.env))
-      return { deployment: toDeployment(await this.deps.deployer.command(app, env, command, actor, opts)) };
-    await this.deps.fleet.command(target.app, target.env, command, actor);
+    const { host, ...own } = opts;
+    if (!this.deps.fleet.has(target.env)) {
+      if (host !== undefined)
+        throw new FerryError(
+          'FERRY_E_USAGE',
+          `--host: ${target.env} runs on this host, not on enrolled hosts: ferry ${command} ${target.app} --env ${target.env} steers its deployment`,
+          { where: 'host', got: host.slice(0, 80) },
+        );
+      return { deployment: toDeployment(await this.deps.deployer.command(app, env, command, actor, own)) };
+    }
+    await this.deps.fleet.command(target.app, target.env, command, actor, host);
     return { rollout: await this.rollout(target.app, target.env) };
   }
 

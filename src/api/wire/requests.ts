@@ -56,6 +56,11 @@ export const commandBodySchema = z
     env: envName.optional(),
     /** abort only: end the deployment at once in any phase, without waiting on what is failing. */
     force: z.boolean().optional(),
+    /**
+     * pause, resume and promote of an environment on enrolled hosts: only this host's own deployment
+     * (its canary), by id or name, not the rollout.
+     */
+    host: z.string().min(1).max(200).optional(),
   })
   .prefault({})
   .meta({ id: 'CommandBody' });

@@ -29,6 +29,8 @@ export interface DeploymentOptions {
   env?: string;
   strategy?: StrategyArg;
   force?: boolean;
+  /** pause, resume, promote on enrolled hosts: only that host's canary. */
+  host?: string;
   queue?: boolean;
   dryRun?: boolean;
   wait?: boolean;
@@ -103,6 +105,7 @@ export function steer(name: 'pause' | 'resume' | 'promote' | 'abort') {
     const body: CommandBody = {
       ...(opts.env ? { env: opts.env } : {}),
       ...(opts.force ? { force: true } : {}),
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
     };
     const client = await clientOf(command);
     const response = await client.post<CommandResponse>(`/v1/apps/${encodeURIComponent(app)}/${name}`, body);

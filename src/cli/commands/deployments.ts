@@ -85,6 +85,11 @@ export function register(program: Command): void {
         '--force',
         'end it at once, whatever it waits on: before 100% traffic goes back to the previous release (aborted); after, it stays on the new one (succeeded)',
       );
+    else
+      sub.option(
+        '--host <host>',
+        "an environment on enrolled hosts: only this host's own canary (id or name), not the rollout",
+      );
     sub
       .option('--wait', 'show progress and exit with the outcome')
       .option('--json', 'print the API response as JSON')

@@ -27,6 +27,7 @@ import type { Trust } from '../trust/trust.js';
 import type { FleetRestartView } from '../../api/wire/fleet-restart.js';
 import { FleetRestart } from './fleet-restart.js';
 import { EnrolledHosts } from './enrolled-hosts.js';
+import { abortIsFleetWide, steerOneHost } from './fleet-commands.js';
 import { appsOnHosts, removeFromHosts } from './fleet-prune.js';
 import { HostDeployments } from './host-deployments.js';
 import { ReportBatches } from './report-batches.js';
@@ -278,8 +279,15 @@ export class Fleet {
    * their own deployments ended first); `promote` skips the remaining canary steps of every host
    * deployment under way (the rollout itself has no steps to skip). `resume` and `promote` also
    * free a host canary its analysis paused (too few requests to judge), rollout paused or not.
+   * With `host` (its id or name), `pause`, `resume` and `promote` steer that host's canary alone.
    */
-  async command(app: string, env: string, command: FleetCommand, actor: string): Promise<RolloutState> {
+  async command(
+    app: string,
+    env: string,
+    command: FleetCommand,
+    actor: string,
+    host?: string,
+  ): Promise<RolloutState> {
     const run = await this.runs.find([app, env]);
     if (run === null)
       throw new FerryError(
@@ -289,6 +297,11 @@ export class Fleet {
           where: `${app}/${env}`,
         },
       );
+    if (host !== undefined) {
+      if (command === 'abort') throw abortIsFleetWide(app, env);
+      await steerOneHost(this.deps.trust, this.hostDeployments, { app, env, command, actor, host });
+      return (await run.read())!.state;
+    }
     // The rollout's own command first (a resumed rollout holds no host back); where only the hosts'
     // applies (a host canary paused by its analysis, resumed or promoted), that is enough.
     let state: RolloutState | null = null;

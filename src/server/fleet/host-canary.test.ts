@@ -260,6 +260,37 @@ describe('Fleet: the host’s own strategy within each host', () => {
     expect(other.splits.slice(-3)).toEqual(['1.0.0:80 1.1.0:20', '1.0.0:40 1.1.0:60', '1.1.0:100']);
   });
 
+  it('with a host, pause and promote steer that host’s canary alone; abort takes none; an unknown host is named', async () => {
+    const s = await setup(CANARY, { rollout: '{ batch: 2, soak: 1s, deadline: 120s }' });
+    await firstRelease(s);
+    const [first, second] = s.hosts;
+    await expect(s.fleet.command('web', 'production', 'promote', 'op', 'nope')).rejects.toMatchObject({
+      code: 'FERRY_E_HOST_UNKNOWN',
+      message: expect.stringMatching(/no enrolled host has the id or name "nope" \(enrolled: a, b\)/),
+    });
+    await s.fleet.deploy({ app: 'web', env: 'production', version: '1.1.0', actor: 'test' });
+    await s.until('both hosts in their first step', async () =>
+      (await s.rollout()).targets.every((t) => /canary step 1\/2 at 20%/.test(t.message ?? '')),
+    );
+    await expect(s.fleet.command('web', 'production', 'abort', 'op', 'a')).rejects.toMatchObject({
+      code: 'FERRY_E_USAGE',
+    });
+    await s.fleet.command('web', 'production', 'pause', 'op', 'b');
+    await s.fleet.command('web', 'production', 'promote', 'op', 'a');
+    await s.until('a on 1.1.0 alone', () => Promise.resolve(first!.splits.at(-1) === '1.1.0:100'));
+    // b holds at its step, far past its pause, while the rollout runs on.
+    await s.pass(10_000);
+    expect(second!.splits.at(-1)).toBe('1.0.0:80 1.1.0:20');
+    expect((await s.rollout()).status).toBe('running');
+    await expect(s.fleet.command('web', 'production', 'pause', 'op', 'a')).rejects.toMatchObject({
+      code: 'FERRY_E_ILLEGAL_STATE',
+    });
+    await s.fleet.command('web', 'production', 'resume', 'op', 'b');
+    await s.until('1.1.0 everywhere', async () => (await s.rollout()).status === 'succeeded');
+    expect(first!.splits.slice(-2)).toEqual(['1.0.0:80 1.1.0:20', '1.1.0:100']);
+    expect(second!.splits.slice(-3)).toEqual(['1.0.0:80 1.1.0:20', '1.0.0:40 1.1.0:60', '1.1.0:100']);
+  });
+
   it('blue-green apps switch each host at once, with no host deployment', async () => {
     const s = await setup('{ kind: blue-green }');
     await firstRelease(s);

@@ -133,13 +133,20 @@ export class HostDeployments {
    * An operator's command to the running host deployments of an app in an environment (`ferry
    * pause`, `resume` and `promote` of its rollout), applied to each one it applies to (a pause to a
    * host in its canary steps, a promote to one in its steps or paused); the hosts it steered, in
-   * order. While the rollout is paused, a host deployment that reaches its canary steps later is
-   * paused there too (holdIfPaused), until `resume`.
+   * order; `only`: that host's alone. While the rollout is paused, a host deployment that reaches
+   * its canary steps later is paused there too (holdIfPaused), until `resume`.
    */
-  async steer(app: string, env: string, command: HostCommand, actor: string): Promise<string[]> {
+  async steer(
+    app: string,
+    env: string,
+    command: HostCommand,
+    actor: string,
+    only?: string,
+  ): Promise<string[]> {
     const steered: string[] = [];
     for (const { run, host } of this.runs.values()) {
       if (run.current.app !== app || run.current.env !== env) continue;
+      if (only !== undefined && host !== only) continue;
       if (commandError(run.current, command) !== null) continue;
       await run.decide({ type: 'command', command, actor });
       steered.push(host);

@@ -147,7 +147,7 @@ function refuseSecret(text: string, kind: SecretKind, where: string, command: st
   );
 }
 
-function hostUnknown(idOrName: string, hosts: readonly HostSummary[]): FerryError {
+export function hostUnknown(idOrName: string, hosts: readonly HostSummary[]): FerryError {
   const shown = JSON.stringify(idOrName.slice(0, 80));
   const active = hosts.filter((host) => !host.revoked).map((host) => host.name);
   const known =
