@@ -19,7 +19,7 @@ describe('ferry pause|resume|promote|abort --host', () => {
   it('on this host: refused, naming the command that steers its deployment', async () => {
     const control = controlWith('command routes', {
       config: { current: config },
-      fleet: { has: (env: string) => env === 'fleet' } as Fleet,
+      fleet: { has: (env: string) => env === 'fleet' } as unknown as Fleet,
     });
     await expect(
       control.command('hello', 'production', 'promote', 'api', { host: 'web-1' }),
