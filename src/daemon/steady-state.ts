@@ -1,4 +1,3 @@
-import { runsOnThisHost } from '../config/resolve.js';
 import type { FerryConfig } from '../config/types.js';
 import type { Logger } from '../lib/logger.js';
 import type { HostDesiredState } from '../protocol/desired-state.js';
@@ -7,6 +6,7 @@ import { steadyApp } from '../runtime/desired/edits.js';
 import type { ExchangeHostLink } from '../runtime/desired/exchange-link.js';
 import type { AdoptedApp } from './adopt-running.js';
 import { adoptedWeights } from './adopted-weights.js';
+import { hostAppViews } from './host-app-views.js';
 import { LOCAL_HOST } from './local-host.js';
 import type { LedgerView } from './run-config-restart.js';
 
@@ -30,7 +30,8 @@ export async function restoreSteadyStates(deps: {
   readonly logger: Logger;
 }): Promise<void> {
   const { desired, link, ledger, logger } = deps;
-  for (const { app, env } of appsOnHost(deps.config, deps.report)) {
+  // The configuration's apps here, then those the report names that left it (as status lists them).
+  for (const { app, env } of hostAppViews(deps.config, deps.report, 0)) {
     const reported = deps.report?.apps.find((a) => a.app === app && a.env === env);
     if (desired?.apps.some((a) => a.app === app && a.env === env)) continue;
     const current = await ledger.getCurrent(app, env);
@@ -49,20 +50,6 @@ export async function restoreSteadyStates(deps: {
         logger.error({ err: error, app, env }, 'could not restart the current release'),
       );
   }
-}
-
-/**
- * The apps of this host: the configuration's (environments without `hosts:`), then those the
- * host reports that left it but still run.
- */
-function appsOnHost(config: FerryConfig, report: HostReport | null): Array<{ app: string; env: string }> {
-  const apps: Array<{ app: string; env: string }> = [];
-  for (const app of Object.values(config.apps))
-    for (const env of Object.keys(app.environments))
-      if (runsOnThisHost(config, env)) apps.push({ app: app.name, env });
-  for (const { app, env } of report?.apps ?? [])
-    if (!apps.some((a) => a.app === app && a.env === env)) apps.push({ app, env });
-  return apps;
 }
 
 /** The app's configured instance count; for an app that left the configuration, as many as run. */

@@ -8,7 +8,6 @@ import {
   createRollout,
   planRollout,
   renderPlan,
-  type RolloutCommand,
   type RolloutState,
 } from '../../rollout/index.js';
 import type { ExchangeHostLink } from '../../runtime/desired/exchange-link.js';
@@ -27,7 +26,7 @@ import type { Trust } from '../trust/trust.js';
 import type { FleetRestartView } from '../../api/wire/fleet-restart.js';
 import { FleetRestart } from './fleet-restart.js';
 import { EnrolledHosts } from './enrolled-hosts.js';
-import { abortIsFleetWide, steerOneHost } from './fleet-commands.js';
+import { commandRollout, type FleetCommand } from './fleet-commands.js';
 import { appsOnHosts, removeFromHosts } from './fleet-prune.js';
 import { HostDeployments } from './host-deployments.js';
 import { ReportBatches } from './report-batches.js';
@@ -36,9 +35,6 @@ import { RestartSlots } from './restart-slots.js';
 import { matchesLabels } from './host-selection.js';
 import { targetReportOf } from './target-report.js';
 import { tailHostLogs } from './host-logs.js';
-
-/** What an operator can ask of a fleet rollout (`ferry pause`, `resume`, `abort`, `promote`). */
-export type FleetCommand = RolloutCommand | 'promote';
 
 export interface FleetDeps {
   readonly config: ConfigSource;
@@ -297,35 +293,7 @@ export class Fleet {
           where: `${app}/${env}`,
         },
       );
-    if (host !== undefined) {
-      if (command === 'abort') throw abortIsFleetWide(app, env);
-      await steerOneHost(this.deps.trust, this.hostDeployments, { app, env, command, actor, host });
-      return (await run.read())!.state;
-    }
-    // The rollout's own command first (a resumed rollout holds no host back); where only the hosts'
-    // applies (a host canary paused by its analysis, resumed or promoted), that is enough.
-    let state: RolloutState | null = null;
-    let refusal: FerryError | null = null;
-    if (command !== 'promote') {
-      try {
-        state = await run.command(command, actor);
-      } catch (error) {
-        if (command === 'abort' || !(error instanceof FerryError) || error.code !== 'FERRY_E_ILLEGAL_STATE')
-          throw error;
-        refusal = error;
-      }
-    }
-    const steered = command === 'abort' ? [] : await this.hostDeployments.steer(app, env, command, actor);
-    if (state === null && steered.length === 0)
-      throw (
-        refusal ??
-        new FerryError(
-          'FERRY_E_ILLEGAL_STATE',
-          `promote: no host of ${env} is in the canary steps of ${app}; a rollout moves batch by batch by itself (ferry pause ${app} --env ${env} holds it)`,
-          { where: `${app}/${env}`, expected: 'a host deployment in its canary steps' },
-        )
-      );
-    return state ?? (await run.read())!.state;
+    return commandRollout(run, this.hostDeployments, this.deps.trust, { app, env, command, actor, host });
   }
 
   /** The apps the enrolled hosts run (their desired states name), in the file or not. */
