@@ -19,6 +19,7 @@ import type { Store } from '../store/store.js';
 import { runsOnThisHost } from '../config/resolve.js';
 import { resolveAppAccounts, type RunAccount } from '../supervisor/index.js';
 import type { AppOnHost } from '../protocol/desired-state.js';
+import type { HostReport } from '../protocol/report.js';
 import { steadyApp } from '../runtime/desired/edits.js';
 
 /** What an apply did: its plan and the deployments it started (initial releases, restarts). */
@@ -66,6 +67,8 @@ export interface ConfigApplierDeps {
    * hosts run, so that one that left the file is kept or pruned there too.
    */
   readonly fleet?: () => Pick<Fleet, 'apps' | 'remove' | 'rollout'> | null;
+  /** Waits (bounded) for this host's report to say `done`: what the apply changed is shown then. */
+  readonly hostReported?: (done: (report: HostReport) => boolean) => Promise<void>;
 }
 
 /**
@@ -276,6 +279,10 @@ export class ConfigApplier {
         await this.deps.router.deleteRoute(key);
         host.close();
         hosts.delete(key);
+        // Answered once the host's report no longer names it: `ferry status` reads that report.
+        await this.deps.hostReported?.(
+          (report) => !report.apps.some((a) => a.app === change.app && a.env === change.env),
+        );
         return null;
       }
       case 'add': {

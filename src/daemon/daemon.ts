@@ -34,6 +34,8 @@ import { createTrustPart, type TrustPart } from './trust-part.js';
 
 /** How long the start waits for the embedded agent's first report. */
 const FIRST_REPORT_MS = 10_000;
+/** How long `ferry apply` waits for the host's report to show what it removed (it reports every 100 ms). */
+const HOST_REPORT_WAIT_MS = 5_000;
 
 export type DaemonState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -193,6 +195,14 @@ export class Daemon {
       events: parts.events,
       locks: parts.locks.port,
       fleet: () => this.server?.fleet ?? null,
+      hostReported: (done) =>
+        parts.exchange
+          .waitForReport(LOCAL_HOST, ({ report }) => done(report), AbortSignal.timeout(HOST_REPORT_WAIT_MS))
+          .then(
+            () => undefined,
+            (error: unknown) =>
+              logger.warn({ err: error }, 'the host has not reported the applied change yet'),
+          ),
       setDesired: (app, env, change) =>
         change === null
           ? parts.link.remove(LOCAL_HOST, app, env)
