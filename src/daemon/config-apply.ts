@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { AppHost } from '../agent/app-host.js';
 import type { ConfigChangeView, ConfigPlanView } from '../api/types.js';
 import { planConfigChange, type AppEnvChange, type ConfigPlan } from '../config/plan.js';
-import type { AppConfig, AppEnvironmentConfig, FerryConfig } from '../config/types.js';
+import type { FerryConfig } from '../config/types.js';
 import type { DeploymentState } from '../engine/types.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { publishConfigApplied } from '../events/config-applied.js';
 import type { EventSink } from '../events/publisher.js';
 import type { Logger } from '../lib/logger.js';
-import type { RouterClient } from '../router/client.js';
 import type { DeployLocks } from '../runtime/deploy-locks.js';
 import { RESTART_BATCH_SIZE, type Deployer } from '../runtime/deployer.js';
 import { ACTIVE_STATUSES } from '../rollout/types.js';
@@ -21,6 +19,16 @@ import { resolveAppAccounts, type RunAccount } from '../supervisor/index.js';
 import type { AppOnHost } from '../protocol/desired-state.js';
 import type { HostReport } from '../protocol/report.js';
 import { steadyApp } from '../runtime/desired/edits.js';
+import type { LocalSpecs } from './local-specs.js';
+
+/** How long an apply waits for this host's report to show a change that stops nothing. */
+const ACK_MS = 10_000;
+
+/** What this host's report shows once a change is done on it, and how long that may take. */
+interface Acknowledgement {
+  readonly done: (report: HostReport) => boolean;
+  readonly withinMs: number;
+}
 
 /** What an apply did: its plan and the deployments it started (initial releases, restarts). */
 export interface ConfigApplied {
@@ -40,14 +48,18 @@ export interface ApplyOptions {
 export interface ConfigApplierDeps {
   /** The configuration in effect; applying replaces `current`. */
   readonly live: { current: FerryConfig };
-  /** Every app host by "app.env", those that left the configuration but still run included. */
-  readonly hosts: Map<string, AppHost>;
-  readonly createHost: (app: AppConfig, env: string, settings: AppEnvironmentConfig) => AppHost;
+  /**
+   * How each app runs on this host, those that left the configuration but still run included: an
+   * apply sets an app's entry, then edits its desired state (the new digest makes the agent
+   * reconfigure its host), and waits for the host's report to say it did.
+   */
+  readonly specs: LocalSpecs;
+  /** This host's last report (null before its first): what runs here, its stale instances. */
+  readonly hostReport: () => HostReport | null;
   /** Per app, the account its processes run as; replaced in place when run.user changes. */
   readonly accounts: Map<string, RunAccount>;
   readonly deployer: Deployer;
   readonly store: Store;
-  readonly router: RouterClient;
   /** This host's desired state: apps added or removed change it. */
   readonly setDesired: (
     app: string,
@@ -67,8 +79,8 @@ export interface ConfigApplierDeps {
    * hosts run, so that one that left the file is kept or pruned there too.
    */
   readonly fleet?: () => Pick<Fleet, 'apps' | 'remove' | 'rollout'> | null;
-  /** Waits (bounded) for this host's report to say `done`: what the apply changed is shown then. */
-  readonly hostReported?: (done: (report: HostReport) => boolean) => Promise<void>;
+  /** Waits up to `timeoutMs` for this host's report to say `done`: what the apply changed is shown then. */
+  readonly hostReported?: (done: (report: HostReport) => boolean, timeoutMs: number) => Promise<void>;
 }
 
 /**
@@ -106,16 +118,19 @@ export class ConfigApplier {
     next: FerryConfig,
     opts: { prune: boolean },
   ): Promise<{ plan: ConfigPlan; view: ConfigPlanView; active: Map<string, DeploymentState> }> {
-    const { live, hosts, store } = this.deps;
+    const { live, specs, store } = this.deps;
+    const report = this.deps.hostReport();
     const appEnvs = await Promise.all(
-      [...hosts.values()].map(async (host) => {
-        const current = (await store.getCurrent(host.app.name, host.env)) ?? null;
+      specs.all().map(async ({ app, env, settings }) => {
+        const current = (await store.getCurrent(app.name, env)) ?? null;
+        const reported = report?.apps.find((a) => a.app === app.name && a.env === env);
         return {
-          app: host.app,
-          env: host.env,
-          settings: host.settings,
-          inConfig: isInConfig(live.current, host),
-          stale: current !== null && host.staleInstances(current).length > 0,
+          app,
+          env,
+          settings,
+          inConfig: isInConfig(live.current, app.name, env),
+          stale:
+            current !== null && (reported?.instances ?? []).some((i) => i.stale && i.version === current),
         };
       }),
     );
@@ -128,7 +143,7 @@ export class ConfigApplier {
     const rollouts: Array<{ readonly app: string; readonly env: string; readonly status: string }> = [];
     for (const change of plan.changes) {
       // An app leaving the enrolled hosts waits for its rollout to end, as one here for its deployment.
-      if (change.action === 'remove' && !hosts.has(`${change.app}.${change.env}`) && fleet !== null) {
+      if (change.action === 'remove' && !specs.has(change.app, change.env) && fleet !== null) {
         const rollout = await fleet.rollout(change.app, change.env);
         if (rollout !== null && ACTIVE_STATUSES.has(rollout.status))
           rollouts.push({ app: change.app, env: change.env, status: rollout.status });
@@ -192,11 +207,11 @@ export class ConfigApplier {
           : `serves nothing until a release is deployed (ferry deploy ${app} VERSION --env ${env})`;
       }
       case 'remove':
-        if (!this.deps.hosts.has(`${app}.${env}`))
+        if (!this.deps.specs.has(app, env))
           return "drains and stops its instances and removes its route on the environment's hosts (--prune)";
         return `drains and stops its instances and removes its route (--prune)`;
       case 'keep':
-        if (!this.deps.hosts.has(`${app}.${env}`))
+        if (!this.deps.specs.has(app, env))
           return `keeps running on the environment's hosts (would stop with --prune)`;
         return `keeps running as "not in config" (would stop with --prune)`;
       case 'replace':
@@ -232,10 +247,17 @@ export class ConfigApplier {
     const ordered = [...view.changes].sort(
       (a, b) => Number(b.action === 'remove') - Number(a.action === 'remove'),
     );
+    const acknowledged: Acknowledgement[] = [];
     for (const change of ordered) {
-      const deployment = await this.applyChange(change, next, opts.actor);
+      const deployment = await this.applyChange(change, next, opts.actor, acknowledged);
       if (deployment) started.push(deployment);
     }
+    // Answered once this host's report shows what changed on it: `ferry status` reads that report.
+    if (acknowledged.length > 0)
+      await deps.hostReported?.(
+        (report) => acknowledged.every(({ done }) => done(report)),
+        Math.max(...acknowledged.map((a) => a.withinMs)),
+      );
     deps.protect(next, deps.accounts);
     const changes = view.changes.map(({ app, env, action, fields }) => ({ app, env, action, fields }));
     const deployments = started.map((d) => d.id);
@@ -254,65 +276,65 @@ export class ConfigApplier {
     return { plan: view, deployments: started };
   }
 
+  /**
+   * Applies one change. On this host it sets the app's configuration and edits its desired state;
+   * what this host's report will show once its agent did it goes to `acknowledged`.
+   */
   private async applyChange(
     change: ConfigChangeView,
     next: FerryConfig,
     actor: string,
+    acknowledged: Acknowledgement[],
   ): Promise<DeploymentState | null> {
-    const { hosts, deployer, store } = this.deps;
-    const key = `${change.app}.${change.env}`;
-    const current = (await store.getCurrent(change.app, change.env)) ?? null;
+    const { specs, deployer, store } = this.deps;
+    const { app: name, env } = change;
+    const current = (await store.getCurrent(name, env)) ?? null;
+    const reported = (report: HostReport) => report.apps.find((a) => a.app === name && a.env === env);
     switch (change.action) {
       case 'keep':
         return null;
       case 'remove': {
-        const host = hosts.get(key);
         // On enrolled hosts: each host's agent drains and stops it once its desired state no longer names it.
-        if (host === undefined) {
-          const removed = (await this.deps.fleet?.()?.remove(change.app, change.env)) ?? [];
-          this.deps.logger.info({ app: change.app, env: change.env, hosts: removed }, 'taken off the hosts');
+        if (!specs.has(name, env)) {
+          const removed = (await this.deps.fleet?.()?.remove(name, env)) ?? [];
+          this.deps.logger.info({ app: name, env, hosts: removed }, 'taken off the hosts');
           return null;
         }
-        // Out of the host's desired state first: nothing brings its instances back.
-        await this.deps.setDesired(change.app, change.env, null);
-        await host.retireAll();
-        await this.deps.router.deleteRoute(key);
-        host.close();
-        hosts.delete(key);
-        // Answered once the host's report no longer names it: `ferry status` reads that report.
-        await this.deps.hostReported?.(
-          (report) => !report.apps.some((a) => a.app === change.app && a.env === change.env),
-        );
+        // Out of the host's desired state: its agent drains and stops the instances and removes the route.
+        await this.deps.setDesired(name, env, null);
+        const { stopGraceMs } = specs.get(name, env)!.app;
+        specs.delete(name, env);
+        // Its instances drain, then have their stop grace: as long as an apply waited before.
+        acknowledged.push({
+          done: (report) => reported(report) === undefined,
+          withinMs: ACK_MS + 2 * stopGraceMs,
+        });
         return null;
       }
       case 'add': {
-        const app = next.apps[change.app]!;
-        const settings = app.environments[change.env]!;
-        const host = this.deps.createHost(app, change.env, settings);
-        hosts.set(key, host);
-        await host.republishRoute();
+        const app = next.apps[name]!;
+        const { digest } = specs.set(app, env);
+        acknowledged.push({ done: (report) => reported(report)?.spec === digest, withinMs: ACK_MS });
         if (current) {
-          await this.deps.setDesired(change.app, change.env, (doc) =>
-            steadyApp(doc, current, settings.instances),
-          );
+          const { instances } = app.environments[env]!;
+          await this.deps.setDesired(name, env, (doc) => steadyApp(doc, current, instances));
           return null;
         }
+        // Named in the desired state at once: its host is made, and its listen address serves.
+        await this.deps.setDesired(name, env, (doc) => doc);
         if (!app.initialRelease) return null;
-        return deployer.deploy({ app: change.app, env: change.env, version: app.initialRelease, actor });
+        return deployer.deploy({ app: name, env, version: app.initialRelease, actor });
       }
       case 'update':
       case 'replace': {
-        // The fleet's: no app host here; its rollouts read the configuration in effect.
-        if (!runsOnThisHost(next, change.env)) return null;
-        const app = next.apps[change.app]!;
-        await hosts.get(key)!.reconfigure({
-          app,
-          settings: app.environments[change.env]!,
-          holdTimeoutMs: next.router.holdTimeoutMs,
-          account: this.deps.accounts.get(change.app) ?? null,
-        });
+        // The fleet's: its rollouts read the configuration in effect.
+        if (!runsOnThisHost(next, env)) return null;
+        const { digest } = specs.set(next.apps[name]!, env);
+        // The edit carries the new digest: the agent reconfigures the app's host (its route at once).
+        await this.deps.setDesired(name, env, (doc) => doc);
+        acknowledged.push({ done: (report) => reported(report)?.spec === digest, withinMs: ACK_MS });
         if (change.action === 'update' || !current) return null;
-        return deployer.restart({ app: change.app, env: change.env, actor });
+        return deployer.restart({ app: name, env, actor });
       }
     }
   }
@@ -324,12 +346,9 @@ function describeChanges(changes: ReadonlyArray<Pick<ConfigChangeView, 'app' | '
   return changes.map((c) => `${c.action} ${c.app} (${c.env})`).join(', ');
 }
 
-/** An app host whose app and environment are in the configuration in effect. */
-export function isInConfig(config: FerryConfig, host: AppHost): boolean {
-  return (
-    Object.hasOwn(config.apps, host.app.name) &&
-    Object.hasOwn(config.apps[host.app.name]!.environments, host.env)
-  );
+/** Whether the app and environment are in the configuration in effect. */
+function isInConfig(config: FerryConfig, app: string, env: string): boolean {
+  return Object.hasOwn(config.apps, app) && Object.hasOwn(config.apps[app]!.environments, env);
 }
 
 /** A refused plan becomes one error naming every refusal; the most fundamental kind gives the code. */

@@ -34,8 +34,6 @@ import { createTrustPart, type TrustPart } from './trust-part.js';
 
 /** How long the start waits for the embedded agent's first report. */
 const FIRST_REPORT_MS = 10_000;
-/** How long `ferry apply` waits for the host's report to show what it removed (it reports every 100 ms). */
-const HOST_REPORT_WAIT_MS = 5_000;
 
 export type DaemonState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -184,20 +182,19 @@ export class Daemon {
     });
     this.applier = new ConfigApplier({
       live: this.live,
-      hosts: local.hosts,
-      createHost: local.createHost,
+      specs: local.specs,
+      hostReport: () => parts.exchange.latestReport(LOCAL_HOST)?.report ?? null,
       accounts: this.accounts,
       deployer: parts.deployer,
       store: this.store!,
-      router: local.router,
       logger,
       protect: (config, accounts) => protectDataDir(this.paths, config, accounts),
       events: parts.events,
       locks: parts.locks.port,
       fleet: () => this.server?.fleet ?? null,
-      hostReported: (done) =>
+      hostReported: (done, timeoutMs) =>
         parts.exchange
-          .waitForReport(LOCAL_HOST, ({ report }) => done(report), AbortSignal.timeout(HOST_REPORT_WAIT_MS))
+          .waitForReport(LOCAL_HOST, ({ report }) => done(report), AbortSignal.timeout(timeoutMs))
           .then(
             () => undefined,
             (error: unknown) =>

@@ -1,9 +1,9 @@
-import { AppHost } from '../agent/app-host.js';
+import type { AppHost } from '../agent/app-host.js';
 import { currentRelease } from '../artifacts/releases.js';
 import { HostAgent, type HostAgentOptions } from '../agent/host-agent.js';
 import { InProcessAgentTransport } from '../agent/link/in-process-transport.js';
-import { runsOnThisHost } from '../config/resolve.js';
-import type { AppConfig, AppEnvironmentConfig, ConfigSource } from '../config/types.js';
+import { AgentApps } from '../agent/process/agent-apps.js';
+import type { ConfigSource } from '../config/types.js';
 import type { EventPublisher } from '../events/publisher.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -18,6 +18,7 @@ import {
   type RunAccount,
   type SupervisorEvent,
 } from '../supervisor/index.js';
+import { LocalSpecs } from './local-specs.js';
 import { reapOrphans } from './orphans.js';
 import type { DaemonPaths } from './paths.js';
 import { RouterWatch, type RouterWatchOptions } from './router-watch.js';
@@ -56,15 +57,18 @@ export interface LocalHostOptions {
 
 /**
  * The server's own host (`ferry up`, and `ferry server` for environments without `hosts:`): the
- * router, the supervisor, an app host per app and environment that runs here, and the embedded
- * agent on the in-process transport. Built acting on nothing; the daemon starts it step by step.
- * The router and the instances outlive it.
+ * router, the supervisor, and the embedded agent on the in-process transport, whose app hosts are
+ * made from this host's desired state as a `ferry agent`'s are (AgentApps), reading each app's
+ * configuration from `specs`. Built acting on nothing; the daemon starts it step by step. The
+ * router and the instances outlive it.
  */
 export class LocalHost {
   readonly router: RouterClient;
   readonly supervisor: Supervisor;
-  /** One per app and environment, by "app.env". */
-  readonly hosts = new Map<string, AppHost>();
+  /** How each app runs here, by "app.env": `ferry apply` sets it, the agent reads it. */
+  readonly specs: LocalSpecs;
+  /** The app hosts, made from the desired state (and at start, from the instances that outlived the daemon). */
+  readonly apps: AgentApps;
   readonly agent: HostAgent;
   private pid: number | null = null;
   /** This start spawned the router (it was not running): a failed start stops it again. */
@@ -74,34 +78,44 @@ export class LocalHost {
 
   constructor(private readonly opts: LocalHostOptions) {
     const { config, paths, logger, clock } = opts;
-    const hosts = this.hosts;
+    this.specs = LocalSpecs.of(config.current);
     this.router = new RouterClient({ stateDir: paths.routerDir, logger });
+    let agent: HostAgent | null = null;
     this.supervisor = new Supervisor({
       ferryHome: paths.home,
       clock,
       onEvent: (event) => {
-        for (const host of hosts.values()) {
+        for (const host of this.apps.all()) {
           if (!host.owns(event.id)) continue;
           host.onSupervisorEvent(event);
           opts.onInstanceEvent(host, event);
         }
+        // An instance's change (healthy, crashed) may let the host's plan move on now.
+        agent?.reconciler.poke();
       },
     });
-    for (const app of Object.values(config.current.apps)) {
-      for (const [env, settings] of Object.entries(app.environments)) {
-        // An environment on enrolled hosts runs there, not here.
-        if (!runsOnThisHost(config.current, env)) continue;
-        const host = this.createHost(app, env, settings);
-        hosts.set(host.key, host);
-      }
-    }
-    this.agent = new HostAgent({
+    const apps = (this.apps = new AgentApps({
+      appDir: paths.appDir,
+      ferryHome: paths.home,
+      records: opts.records,
+      supervisor: this.supervisor,
+      router: this.router,
+      holdTimeoutMs: () => config.current.router.holdTimeoutMs,
+      knownSecrets: opts.knownSecrets,
+      logger,
+      now: () => clock.now(),
+      events: opts.events,
+      configOf: this.specs.configOf,
+    }));
+    agent = this.agent = new HostAgent({
       hostId: LOCAL_HOST,
       labels: {},
       dataDir: paths.agentDir,
       transport: new InProcessAgentTransport(opts.exchange, LOCAL_HOST),
-      hostFor: ({ app, env }) => hosts.get(`${app}.${env}`),
-      hosts: () => hosts.values(),
+      hostFor: (desired) => apps.hostFor(desired),
+      hosts: () => apps.all(),
+      specDigest: (host) => apps.digestOf(host),
+      onAppLeft: (app, env) => apps.leave(app, env),
       artifactCache: () => config.current.artifacts,
       onInstalled: opts.onInstalled,
       clock,
@@ -111,24 +125,10 @@ export class LocalHost {
     });
   }
 
-  /** Builds the host of an app in an environment (`ferry apply` adds apps while the daemon runs). */
-  readonly createHost = (app: AppConfig, env: string, settings: AppEnvironmentConfig): AppHost =>
-    new AppHost({
-      app,
-      env,
-      settings,
-      dir: this.opts.paths.appDir(app.name, env),
-      ferryHome: this.opts.paths.home,
-      account: this.opts.accounts.get(app.name) ?? null,
-      knownSecrets: this.opts.knownSecrets,
-      records: this.opts.records,
-      supervisor: this.supervisor,
-      router: this.router,
-      holdTimeoutMs: this.opts.config.current.router.holdTimeoutMs,
-      logger: this.opts.logger.child({ app: app.name, env }),
-      now: () => this.opts.clock.now(),
-      events: this.opts.events,
-    });
+  /** The app hosts by "app.env" (those that left the configuration but still run included). */
+  get hosts(): ReadonlyMap<string, AppHost> {
+    return this.apps.hosts;
+  }
 
   /** Reuses the router that outlived the last daemon, or starts one. */
   async startRouter(): Promise<void> {
@@ -153,12 +153,13 @@ export class LocalHost {
   async adoptInstances(stopOrphans: boolean): Promise<void> {
     const records = await this.opts.records.listInstances();
     const adopted = await reapOrphans(this.supervisor, records, this.opts.logger, { stopOrphans });
-    await this.hostUnconfigured(adopted);
-    for (const host of this.hosts.values()) {
-      const [app, env] = host.key.split('.') as [string, string];
-      await host.adopt(
-        adopted.filter((r) => r.app === app && r.env === env),
-        await currentRelease(host.releasesDir).catch(() => null),
+    await this.specUnconfigured(adopted);
+    for (const { app, env } of this.specs.all()) {
+      const entry = { app: app.name, env, spec: this.specs.specOf(app.name, env) };
+      await this.apps.adopt(
+        entry,
+        adopted.filter((r) => r.app === app.name && r.env === env),
+        (host) => currentRelease(host.releasesDir).catch(() => null),
       );
     }
     // The process view of `ferry status` (CPU over the last interval, memory), as pm2 ls shows it.
@@ -167,15 +168,15 @@ export class LocalHost {
 
   /**
    * Apps that left ferry.yaml (`ferry apply` without --prune) but whose instances still run get a
-   * host again, configured from their processes and their route: they stay served, supervised and
-   * shown as "not in config" until `ferry apply --prune` stops them.
+   * configuration again, read from their processes and their route: they stay served, supervised
+   * and shown as "not in config" until `ferry apply --prune` stops them.
    */
-  private async hostUnconfigured(records: readonly InstanceRecord[]): Promise<void> {
+  private async specUnconfigured(records: readonly InstanceRecord[]): Promise<void> {
     const routes = await this.router.routes().catch(() => []);
     const byKey = new Map<string, InstanceRecord[]>();
     for (const record of records) {
+      if (this.specs.has(record.app, record.env)) continue;
       const key = `${record.app}.${record.env}`;
-      if (this.hosts.has(key)) continue;
       byKey.set(key, [...(byKey.get(key) ?? []), record]);
     }
     for (const [key, mine] of byKey) {
@@ -190,7 +191,7 @@ export class LocalHost {
       if (!found) continue;
       const account = resolveRunAccount(found.app.run, `apps.${name}.run`);
       if (account) this.opts.accounts.set(name, account);
-      this.hosts.set(key, this.createHost(found.app, env, found.settings));
+      this.specs.set(found.app, env);
       this.opts.logger.warn(
         { app: name, env },
         'not in the configuration but still running; ferry apply --prune stops it',
@@ -214,7 +215,7 @@ export class LocalHost {
       onReplaced: async (pid) => {
         this.pid = pid;
         logger.warn({ pid }, 'the router keeper was replaced; pushing every route again');
-        await Promise.all([...this.hosts.values()].map((host) => host.republishRoute()));
+        await Promise.all(this.apps.all().map((host) => host.republishRoute()));
       },
       onProblem: (message) => {
         logger.error({ router: this.pid }, message);
@@ -232,7 +233,7 @@ export class LocalHost {
   /** Instances write straight to their files; rotation is copy-truncate (10 MiB, 3 kept). */
   startLogRotation(): void {
     const { logger } = this.opts;
-    this.rotator = new LogRotator(() => [...this.hosts.values()].flatMap((h) => h.logFiles()), {
+    this.rotator = new LogRotator(() => this.apps.all().flatMap((h) => h.logFiles()), {
       maxBytes: 10 * 1024 * 1024,
       keep: 3,
       intervalMs: 30_000,
@@ -244,8 +245,8 @@ export class LocalHost {
   /** Every instance the hosts serve or retire, with its process as the supervisor knows it. */
   instanceSamples(): InstanceSample[] {
     const processes = new Map(this.supervisor.list().map((p) => [p.id, p]));
-    return [...this.hosts.values()].flatMap((host) => {
-      const [app, env] = host.key.split('.') as [string, string];
+    return this.apps.all().flatMap((host) => {
+      const { appName: app, envName: env } = host;
       return host.describe().map((instance) => {
         const process = processes.get(instance.id);
         return {
@@ -269,7 +270,7 @@ export class LocalHost {
   /** Stops the log rotation, the hosts' monitors and the supervisor's watching; never a process. */
   detach(): void {
     this.rotator?.stop();
-    for (const host of this.hosts.values()) host.close();
+    for (const host of this.apps.all()) host.close();
     this.supervisor.detach();
   }
 

@@ -101,10 +101,9 @@ export function assembleParts(opts: {
     exchange,
     now,
     specFor: (target, app, env) => {
-      const host = local.hosts.get(`${app}.${env}`);
       // This host's agent shares the daemon's configuration: its spec names it only by digest, so
       // the app's secrets stay out of the store here.
-      if (target === LOCAL_HOST) return { config: {}, digest: host?.desiredRunDigest() ?? 'unknown' };
+      if (target === LOCAL_HOST) return local.specs.specOf(app, env);
       const configured = Object.hasOwn(config.current.apps, app) ? config.current.apps[app] : undefined;
       return configured && Object.hasOwn(configured.environments, env)
         ? appSpecOf(configured, env)

@@ -92,6 +92,11 @@ export const appReportSchema = z.object({
   env: z.string(),
   /** Where the app's route listens (host:port). Absent from an older agent's. */
   listen: z.string().optional(),
+  /**
+   * The digest of the spec the app's host runs with (its desired entry's, once applied): the
+   * control plane's acknowledgement of a `ferry apply`. Absent from an older agent's.
+   */
+  spec: z.string().optional(),
   releases: z.array(releaseReportSchema),
   instances: z.array(instanceReportSchema),
   current: z.string().nullable(),

@@ -227,4 +227,29 @@ describe('ferry apply', () => {
     expect(await isRefused(secondPort)).toBe(true);
     expect(ferry.instancePids()).toHaveLength(2);
   }, 120_000);
+
+  it('an app added without a release holds its address when apply answers, and a changed listen moves it at once', async () => {
+    const thirdPort = await freePort();
+    // hello3: never deployed (hello2 has a current release, which it would start again).
+    const third = secondApp('1.1.0')
+      .replace('    initial_release: 1.1.0\n', '')
+      .replace('hello2:', 'hello3:');
+    edit((text) => `${text}${third}`);
+    const added = await apply('--yes');
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain('+   hello3 (production): serves nothing until a release is deployed');
+    expect(await isRefused(secondPort)).toBe(false);
+    expect(await app('hello3')).toMatchObject({ inConfig: true, current: null });
+
+    edit((text) => text.replace(`127.0.0.1:${secondPort}`, `127.0.0.1:${thirdPort}`));
+    const moved = await apply('--yes');
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toContain('hello3 (production): applies the router settings at once');
+    expect(await isRefused(thirdPort)).toBe(false);
+    expect(await isRefused(secondPort)).toBe(true);
+
+    const deployed = await ferry.cli('deploy', 'hello3', '1.1.0', '--wait');
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(await (await fetch(`http://127.0.0.1:${thirdPort}/`)).text()).toBe('hello from 1.1.0\n');
+  }, 120_000);
 });

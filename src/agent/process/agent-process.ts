@@ -124,7 +124,7 @@ export class AgentProcess {
         records: this.records,
         supervisor,
         router,
-        holdTimeoutMs: defaults.router.holdTimeoutMs,
+        holdTimeoutMs: () => defaults.router.holdTimeoutMs,
         knownSecrets: [credential],
         logger,
         now,
@@ -144,6 +144,7 @@ export class AgentProcess {
         }),
         hostFor: (desired) => apps.hostFor(desired),
         hosts: () => apps.all(),
+        specDigest: (host) => apps.digestOf(host),
         onAppLeft: (app, env) => apps.leave(app, env),
         artifactCache: () => defaults.artifacts,
         install: childInstaller(),
@@ -248,17 +249,14 @@ export class AgentProcess {
     const adopted = await reapOrphans(this.supervisor!, records, this.logger!, { stopOrphans: true });
     const kept = await loadDesiredState(this.paths.agentDir, this.identity!.hostId);
     for (const desired of kept.doc?.apps ?? []) {
-      const host = await this.apps!.hostFor(desired).catch((error: unknown) => {
+      const mine = adopted.filter((r) => r.app === desired.app && r.env === desired.env);
+      await this.apps!.adopt(desired, mine, (host) =>
+        currentRelease(host.releasesDir).catch(() => null),
+      ).catch((error: unknown) =>
         this.logger!.error(
           { app: desired.app, env: desired.env, err: messageOf(error) },
           'cannot host the app',
-        );
-        return undefined;
-      });
-      if (host === undefined) continue;
-      await host.adopt(
-        adopted.filter((r) => r.app === desired.app && r.env === desired.env),
-        await currentRelease(host.releasesDir).catch(() => null),
+        ),
       );
     }
     this.supervisor!.startSampling(USAGE_SAMPLE_MS);

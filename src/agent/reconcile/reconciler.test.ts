@@ -69,8 +69,8 @@ describe('Reconciler: a host brought to its desired state', () => {
     });
     await parts.local.router.ensureRunning();
     reconciler = new Reconciler({
-      hostFor: ({ app, env }) => parts.local.hosts.get(`${app}.${env}`),
-      hosts: () => parts.local.hosts.values(),
+      hostFor: (desired) => parts.local.apps.hostFor(desired),
+      hosts: () => parts.local.apps.all(),
       artifactCache: () => config.artifacts,
       onChange: () => undefined,
       logger: silentLogger(),
@@ -81,8 +81,8 @@ describe('Reconciler: a host brought to its desired state', () => {
 
   afterAll(async () => {
     await reconciler?.stop();
-    for (const host of parts?.local.hosts.values() ?? []) await host.retireAll().catch(() => undefined);
-    for (const host of parts?.local.hosts.values() ?? []) host.close();
+    for (const host of parts?.local.apps.all() ?? []) await host.retireAll().catch(() => undefined);
+    for (const host of parts?.local.apps.all() ?? []) host.close();
     await parts?.local.router.stop().catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   }, 60_000);

@@ -40,6 +40,8 @@ export interface ReconcilerDeps {
   readonly hostFor: (desired: AppOnHost) => AppHost | undefined | Promise<AppHost | undefined>;
   /** Every app host on this host: reports say what runs, desired or not. */
   readonly hosts: () => Iterable<AppHost>;
+  /** The spec digest an app's host runs with (reported: the acknowledgement of a configuration change). */
+  readonly specDigest?: (host: AppHost) => string | undefined;
   /** The download cache settings in effect. */
   readonly artifactCache: () => FerryConfig['artifacts'];
   /** Runs an install (installRelease in this process when not given). */
@@ -152,6 +154,7 @@ export class Reconciler {
         return appReport(host, {
           releases: app ? await this.releaseStates(host, app) : [],
           tasks: app ? app.tasks.flatMap((task) => this.tasks.get(task.id) ?? []) : [],
+          spec: this.deps.specDigest?.(host),
         });
       }),
     );

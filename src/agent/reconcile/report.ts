@@ -10,7 +10,12 @@ import type { AppHost } from '../app-host.js';
  */
 export async function appReport(
   host: AppHost,
-  outcomes: { releases: readonly ReleaseReport[]; tasks: readonly TaskReport[] },
+  outcomes: {
+    releases: readonly ReleaseReport[];
+    tasks: readonly TaskReport[];
+    /** The digest of the spec the host runs with, when its agent knows it. */
+    spec?: string | undefined;
+  },
 ): Promise<AppReport> {
   const described = host.describe();
   const evidence = new Map<string, NonNullable<InstanceReport['evidence']>>();
@@ -54,6 +59,7 @@ export async function appReport(
     app: host.appName,
     env: host.envName,
     listen: `${host.settings.listen.host}:${host.settings.listen.port}`,
+    ...(outcomes.spec !== undefined ? { spec: outcomes.spec } : {}),
     releases: [...outcomes.releases],
     instances,
     current: await currentRelease(host.releasesDir).catch(() => null),
