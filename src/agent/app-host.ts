@@ -29,7 +29,8 @@ import { isFailed, isRunning, type TrackedInstance } from './instance.js';
 import type { AppHookRun, InstanceDescription } from './app-host-views.js';
 import { appRoute } from './app-route.js';
 import { instanceSpec, processEnvironment } from './instance-spec.js';
-import { changeOf, describeInstance, recordStateOf, type InstanceChange } from './instance-changes.js';
+import type { InstanceChange } from '../protocol/report.js';
+import { changeOf, describeInstance, recordStateOf } from './instance-changes.js';
 import { routeName } from './traffic.js';
 
 export interface AppHostDeps {

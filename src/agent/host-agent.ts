@@ -3,6 +3,7 @@ import type { Logger } from '../lib/logger.js';
 import { messageOf } from '../errors/ferry-error.js';
 import { FERRY_VERSION } from '../lib/version.js';
 import type { HostReport, RouterReport } from '../protocol/report.js';
+import type { HostEventJournal } from './host-events.js';
 import { AgentLink, type AgentLinkStatus } from './link/agent-link.js';
 import type { AgentTransport } from './link/transport.js';
 import { Reconciler, type ReconcilerDeps } from './reconcile/reconciler.js';
@@ -25,6 +26,8 @@ export interface HostAgentOptions extends Omit<ReconcilerDeps, 'onChange'> {
   /** The host's router as it is watched (null before the watch began): every report carries it. */
   readonly router?: () => RouterReport | null;
   readonly busyForMs?: number;
+  /** The host's events between reports (instance and health changes, crash notes): every report carries those not acknowledged. */
+  readonly journal?: HostEventJournal;
 }
 
 const DEFAULT_IDLE_REPORT_MS = 1_000;
@@ -62,9 +65,16 @@ export class HostAgent {
         this.busy();
         this.reconciler.apply(doc);
       },
+      onReportSent: (report) => options.journal?.acknowledge(report.events),
       clock: options.clock,
       logger: options.logger,
     });
+  }
+
+  /** Something happened on the host (an event was journaled): a report carries it soon. */
+  changed(): void {
+    this.busy();
+    this.reportSoon();
   }
 
   /** Applies the desired state kept on disk, then follows the server's; reports from now on. */
@@ -131,6 +141,7 @@ export class HostAgent {
       labels: { ...this.options.labels },
       apps: await this.reconciler.report(),
       ...(router !== null ? { router } : {}),
+      ...(this.options.journal !== undefined ? { events: this.options.journal.pending() } : {}),
     };
     if (!this.stopped) this.link.report(report);
   }

@@ -1,10 +1,8 @@
+import type { InstanceChange } from '../protocol/report.js';
 import type { InstanceRecord } from '../store/store.js';
 import type { ProcessUsage, SupervisorEvent } from '../supervisor/index.js';
 import type { InstanceDescription } from './app-host-views.js';
 import type { TrackedInstance } from './instance.js';
-
-/** An instance change the event stream shows (`instance` events). */
-export type InstanceChange = 'started' | 'restarted' | 'crashed' | 'crash-loop' | 'stopped';
 
 /**
  * The change a supervisor event shows, with its detail; null for one the stream does not show (a

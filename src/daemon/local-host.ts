@@ -1,23 +1,17 @@
 import type { AppHost } from '../agent/app-host.js';
 import { currentRelease } from '../artifacts/releases.js';
+import { HostEventJournal } from '../agent/host-events.js';
 import { HostAgent, type HostAgentOptions } from '../agent/host-agent.js';
 import { InProcessAgentTransport } from '../agent/link/in-process-transport.js';
 import { AgentApps } from '../agent/process/agent-apps.js';
 import type { ConfigSource } from '../config/types.js';
-import type { EventPublisher } from '../events/publisher.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { InstanceSample } from '../metrics/daemon-metrics.js';
 import { RouterClient } from '../router/client.js';
 import type { HostExchange } from '../server/agent-api/host-exchange.js';
 import type { InstanceRecord, InstanceStore } from '../store/store.js';
-import {
-  LogRotator,
-  resolveRunAccount,
-  Supervisor,
-  type RunAccount,
-  type SupervisorEvent,
-} from '../supervisor/index.js';
+import { LogRotator, resolveRunAccount, Supervisor, type RunAccount } from '../supervisor/index.js';
 import { LocalSpecs } from './local-specs.js';
 import { reapOrphans } from './orphans.js';
 import type { DaemonPaths } from './paths.js';
@@ -45,12 +39,8 @@ export interface LocalHostOptions {
   readonly accounts: Map<string, RunAccount>;
   /** The daemon's own secrets (the API token): never quoted in an app's evidence. */
   readonly knownSecrets: readonly string[];
-  /** The server's event publisher: the app hosts publish instance and health changes to it. */
-  readonly events: EventPublisher;
   /** The server's side of the link: the embedded agent's in-process transport reaches it. */
   readonly exchange: HostExchange;
-  /** A supervisor event of one of this host's instances, for the server's deployment events. */
-  readonly onInstanceEvent: (host: AppHost, event: SupervisorEvent) => void;
   /** An install the embedded agent made (the server's metrics count it). */
   readonly onInstalled: NonNullable<HostAgentOptions['onInstalled']>;
 }
@@ -81,6 +71,11 @@ export class LocalHost {
     this.specs = LocalSpecs.of(config.current);
     this.router = new RouterClient({ stateDir: paths.routerDir, logger });
     let agent: HostAgent | null = null;
+    // What happens between reports (instance and health changes, crashes) goes to the server in them.
+    const journal = new HostEventJournal(
+      () => clock.now(),
+      () => agent?.changed(),
+    );
     this.supervisor = new Supervisor({
       ferryHome: paths.home,
       clock,
@@ -88,7 +83,7 @@ export class LocalHost {
         for (const host of this.apps.all()) {
           if (!host.owns(event.id)) continue;
           host.onSupervisorEvent(event);
-          opts.onInstanceEvent(host, event);
+          journal.note(host, event);
         }
         // An instance's change (healthy, crashed) may let the host's plan move on now.
         agent?.reconciler.poke();
@@ -104,7 +99,7 @@ export class LocalHost {
       knownSecrets: opts.knownSecrets,
       logger,
       now: () => clock.now(),
-      events: opts.events,
+      events: journal,
       configOf: this.specs.configOf,
     }));
     agent = this.agent = new HostAgent({
@@ -121,6 +116,7 @@ export class LocalHost {
       clock,
       logger: logger.child({ agent: LOCAL_HOST }),
       reportEveryMs: LOCAL_REPORT_MS,
+      journal,
       router: () => this.watch?.report() ?? null,
     });
   }

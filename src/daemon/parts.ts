@@ -17,7 +17,6 @@ import type { InstanceStore, Store } from '../store/store.js';
 import type { RunAccount } from '../supervisor/index.js';
 import { assembleLocks, type ControlLocks } from './control-locks.js';
 import { finishDeployment } from './finish.js';
-import { recordInstanceEvents } from './instance-events.js';
 import { LOCAL_HOST, LocalHost } from './local-host.js';
 import type { DaemonPaths } from './paths.js';
 
@@ -75,8 +74,6 @@ export function assembleParts(opts: {
     knownSecrets: opts.knownSecrets,
   });
   const exchange = new HostExchange({ desired: new KvDesiredStates(opts.kv), clock, logger });
-  // Crashes and restarts of instances are events of their app, published like the rest.
-  const instanceEvents = recordInstanceEvents({ store, events, logger, now });
   const local = new LocalHost({
     config,
     paths,
@@ -85,9 +82,7 @@ export function assembleParts(opts: {
     clock,
     accounts: opts.accounts,
     knownSecrets: opts.knownSecrets,
-    events,
     exchange,
-    onInstanceEvent: instanceEvents,
     onInstalled: (host, installed, cacheAsked) =>
       metrics.artifactInstalled(host.appName, host.envName, installed, cacheAsked),
   });

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { EventGap, FerryEvent } from '../api/types.js';
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** Omit over each member of a union (a discriminated union keeps its kinds). */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** An event as its source publishes it: the publisher gives it its id, order and time. */
 export type EventInput = DistributiveOmit<FerryEvent, 'id' | 'seq' | 'at'>;
 
-/** Where a part of the daemon publishes its events. */
-export type EventSink = Pick<EventPublisher, 'publish'>;
+/** Where a part publishes its events (the daemon's publisher, or an agent's journal). */
+export interface EventSink {
+  publish(input: EventInput): unknown;
+}
 
 /** What a stream asks for: one app, one environment, or both. */
 export interface EventFilter {

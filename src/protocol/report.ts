@@ -12,6 +12,14 @@ const count = z.number().int().min(0);
 const failureSchema = z.object({ code: z.string(), message: z.string() });
 
 export const INSTALL_STATES = ['installing', 'installed', 'failed'] as const;
+/** An instance's process: started, restarted after a crash, crashed, crash-looping, stopped. */
+export const INSTANCE_CHANGES = ['started', 'restarted', 'crashed', 'crash-loop', 'stopped'] as const;
+/**
+ * The most events one report carries (the oldest unacknowledged ones go first beyond it), and the
+ * longest text of one: with the log lines a task may carry, a report stays within its bound.
+ */
+export const MAX_REPORTED_EVENTS = 100;
+export const MAX_EVENT_TEXT = 500;
 export const TASK_STATES = ['running', 'passed', 'failed'] as const;
 
 export const instanceReportSchema = z.object({
@@ -142,6 +150,48 @@ export const routerReportSchema = z.object({
     .optional(),
 });
 
+const hostEventBase = {
+  /** Its order in the agent's journal (acknowledged once a report carrying it was taken). */
+  seq: z.number().int().min(1),
+  /** When it happened (the agent's clock). */
+  at: z.number().int(),
+  app: z.string(),
+  env: z.string(),
+};
+
+/**
+ * What happened on the host between reports, in order: an instance's process changed, an
+ * instance's health changed, or a note for its app's events (a crash with its restart delay, a
+ * crash loop). State is what reports say; these are the changes a report alone cannot tell (a
+ * crash and its restart between two reports).
+ */
+export const hostEventSchema = z.discriminatedUnion('kind', [
+  z.object({
+    ...hostEventBase,
+    kind: z.literal('instance'),
+    instance: id,
+    version: z.string(),
+    state: z.enum(INSTANCE_CHANGES),
+    pid: z.number().int().nullable(),
+    restarts: count,
+    detail: z.string().max(MAX_EVENT_TEXT).nullable(),
+  }),
+  z.object({
+    ...hostEventBase,
+    kind: z.literal('health'),
+    instance: id,
+    version: z.string(),
+    health: z.enum(HEALTH_STATUSES),
+    detail: z.string().max(MAX_EVENT_TEXT).nullable(),
+  }),
+  z.object({
+    ...hostEventBase,
+    kind: z.literal('note'),
+    message: z.string().max(MAX_EVENT_TEXT),
+    data: z.record(z.string(), z.unknown()),
+  }),
+]);
+
 export const hostReportSchema = z.object({
   host: id,
   agentVersion: z.string(),
@@ -152,6 +202,18 @@ export const hostReportSchema = z.object({
   labels: z.record(z.string(), z.string()),
   apps: z.array(appReportSchema),
   router: routerReportSchema.optional(),
+  /**
+   * The events not acknowledged yet: `journal` names the agent's run (its sequence starts again at
+   * each start), `dropped` counts those lost to the bound since the last report. Absent from an
+   * older agent's.
+   */
+  events: z
+    .object({
+      journal: id,
+      dropped: count,
+      items: z.array(hostEventSchema).max(MAX_REPORTED_EVENTS),
+    })
+    .optional(),
 });
 
 export type InstanceReport = z.infer<typeof instanceReportSchema>;
@@ -160,3 +222,5 @@ export type TaskReport = z.infer<typeof taskReportSchema>;
 export type AppReport = z.infer<typeof appReportSchema>;
 export type HostReport = z.infer<typeof hostReportSchema>;
 export type RouterReport = z.infer<typeof routerReportSchema>;
+export type HostEvent = z.infer<typeof hostEventSchema>;
+export type InstanceChange = (typeof INSTANCE_CHANGES)[number];

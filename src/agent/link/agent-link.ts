@@ -27,6 +27,8 @@ export interface AgentLinkOptions {
    * It should not throw: its failures are the reconciler's to report; a throw is logged.
    */
   readonly apply: (doc: HostDesiredState) => void | Promise<void>;
+  /** A report the server took (what it carried is acknowledged). */
+  readonly onReportSent?: (report: HostReport) => void;
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly heartbeatMs?: number;
@@ -83,7 +85,10 @@ export class AgentLink {
       deadlineMs: options.reportDeadlineMs ?? DEFAULT_REPORT_DEADLINE_MS,
       backoff: this.backoff,
       random: this.random,
-      onSent: () => this.tracker.succeeded(this.clock.now()),
+      onSent: (report) => {
+        this.tracker.succeeded(this.clock.now());
+        options.onReportSent?.(report);
+      },
       onFailed: (error) => this.failed('report', error),
     });
   }

@@ -15,6 +15,8 @@ import { RouterClient } from '../../router/client.js';
 import { freePort } from '../../router/test-support/router-harness.js';
 import { startSteadyLoad } from '../../router/test-support/steady-load.js';
 import { steadyApp, emptyApp } from '../../runtime/desired/edits.js';
+import type { EventInput } from '../../events/publisher.js';
+import { HostEventRelay } from '../../server/agent-api/host-event-relay.js';
 import { HostExchange } from '../../server/agent-api/host-exchange.js';
 import { KvDesiredStates } from '../../server/agent-api/kv-desired-states.js';
 import { listenForAgents, type AgentsListener } from '../../server/agents-listener.js';
@@ -43,6 +45,9 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
   let agent: AgentProcess | null = null;
   const agentHome = () => path.join(dir, 'agent');
   let hostId = '';
+  /** What the server's event stream got of the host's events, and the notes in deployment d1's log. */
+  const published: EventInput[] = [];
+  const notes: string[] = [];
 
   const listen = async (): Promise<AgentsListener> =>
     (listener = await listenForAgents({
@@ -94,6 +99,20 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
       clock: systemClock,
       pollTimeoutMs: 2_000,
     });
+    new HostEventRelay({
+      exchange,
+      events: { publish: (event) => published.push(event) },
+      store: {
+        listDeployments: () => Promise.resolve([{ id: 'd1' } as never]),
+        appendEvent: (event) => {
+          notes.push(event.message);
+          return Promise.resolve({ ...event, seq: notes.length });
+        },
+      },
+      logger: silentLogger(),
+      now: () => Date.now(),
+      hostName: () => 'web-1',
+    }).start();
     await listen();
   }, 60_000);
 
@@ -156,6 +175,44 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
     );
     expect(report.report.labels).toMatchObject({ role: 'web', zone: 'a' });
     expect(await served()).toContain('1.0.0');
+    // Its instances' events reached the server's event stream, named by the host.
+    for (const instance of report.report.apps.find((a) => a.app === 'hello')!.instances) {
+      expect(published).toContainEqual(
+        expect.objectContaining({ kind: 'instance', host: 'web-1', instance: instance.id, state: 'started' }),
+      );
+      expect(published).toContainEqual(
+        expect.objectContaining({ kind: 'health', host: 'web-1', instance: instance.id, health: 'healthy' }),
+      );
+    }
+  }, 90_000);
+
+  it('an instance killed while the server is away: its crash and restart reach the server once it is back, once each', async () => {
+    const victim = exchange.latestReport(hostId)!.report.apps.find((a) => a.app === 'hello')!.instances[0]!;
+    await listener!.close();
+    listener = null;
+    process.kill(victim.pid!, 'SIGKILL');
+    await waitFor('the killed process to be gone', () => !isAlive(victim.pid!));
+    await listen();
+    const ofVictim = (state: string) =>
+      published.filter((e) => e.kind === 'instance' && e.instance === victim.id && e.state === state);
+    await waitFor(
+      'the crash and the restart on the event stream',
+      () => ofVictim('restarted').length > 0,
+      60_000,
+    );
+    expect(ofVictim('crashed')).toEqual([
+      expect.objectContaining({ host: 'web-1', detail: 'killed by SIGKILL', version: victim.version }),
+    ]);
+    expect(ofVictim('restarted')).toHaveLength(1);
+    await waitFor('the notes in the deployment log', () => notes.some((n) => n.includes('restarted (pid')));
+    expect(notes.filter((n) => n.includes(victim.id))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^host web-1: instance ${victim.id} of \\S+ exited with signal SIGKILL; restart 1 in`),
+      ),
+      expect.stringMatching(
+        new RegExp(`^host web-1: instance ${victim.id} of \\S+ restarted \\(pid \\d+, restart 1\\)`),
+      ),
+    ]);
   }, 90_000);
 
   it('keeps serving without the server, moves to a new release when it is back, and drops no request', async () => {

@@ -4,7 +4,6 @@ import { currentRelease } from '../../artifacts/index.js';
 import { defaultHostSettings } from '../../config/host-defaults.js';
 import type { FerryConfig } from '../../config/types.js';
 import { FerryError, messageOf } from '../../errors/ferry-error.js';
-import { EventPublisher } from '../../events/publisher.js';
 import { systemClock } from '../../lib/clock.js';
 import type { Labels } from '../../lib/labels.js';
 import type { Logger } from '../../lib/logger.js';
@@ -18,6 +17,7 @@ import { DaemonLock } from '../../daemon/lock.js';
 import { reapOrphans } from '../../daemon/orphans.js';
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.js';
 import { RouterWatch } from '../../daemon/router-watch.js';
+import { HostEventJournal } from '../host-events.js';
 import { HostAgent } from '../host-agent.js';
 import { childInstaller } from '../installer/child-installer.js';
 import { loadDesiredState } from '../link/desired-file.js';
@@ -107,13 +107,18 @@ export class AgentProcess {
         logger,
         workers: defaults.router.workers,
       }));
-      const events = new EventPublisher({ now });
       let agent: HostAgent | null = null;
+      // What happens between reports (instance and health changes, crashes) goes to the server in them.
+      const journal = new HostEventJournal(now, () => agent?.changed());
       const supervisor = (this.supervisor = new Supervisor({
         ferryHome: this.paths.home,
         clock,
         onEvent: (event) => {
-          for (const host of this.apps?.all() ?? []) if (host.owns(event.id)) host.onSupervisorEvent(event);
+          for (const host of this.apps?.all() ?? []) {
+            if (!host.owns(event.id)) continue;
+            host.onSupervisorEvent(event);
+            journal.note(host, event);
+          }
           // An instance's change (healthy, crashed) may let the host's plan move on now.
           agent?.reconciler.poke();
         },
@@ -128,7 +133,7 @@ export class AgentProcess {
         knownSecrets: [credential],
         logger,
         now,
-        events,
+        events: journal,
       }));
       await router.ensureRunning();
       await this.adopt();
@@ -151,6 +156,7 @@ export class AgentProcess {
         clock,
         logger: logger.child({ agent: identity.name }),
         reportEveryMs: this.settings.reportEveryMs ?? REPORT_EVERY_MS,
+        journal,
         router: () => this.routerWatch?.report() ?? null,
       });
       await agent.start();

@@ -7,6 +7,7 @@ import { HEALTH_STATUSES } from '../../health/types.js';
 import { deploymentEventSchema, deploymentSchema } from './deployment.js';
 import { ROLLOUT_STATUSES } from '../../rollout/index.js';
 import { triggerSchema } from './trigger.js';
+import { INSTANCE_CHANGES } from '../../protocol/report.js';
 
 const ms = z.number().int();
 
@@ -18,11 +19,14 @@ const published = {
 };
 /** Events of one app in one environment. */
 const ofApp = { ...published, app: z.string(), env: z.string() };
+/** The enrolled host an instance runs on, by name; absent: the server's own host. */
+const onHost = z
+  .string()
+  .optional()
+  .meta({ description: "The enrolled host it runs on, by name; absent: the server's own host." });
 /** Events of the host as a whole (they pass every ?app= and ?env= filter). */
 const ofHost = { ...published, app: z.null(), env: z.null() };
 
-/** An instance's process: started, restarted after a crash, crashed, crash-looping, stopped. */
-export const INSTANCE_CHANGES = ['started', 'restarted', 'crashed', 'crash-loop', 'stopped'] as const;
 /** The router process tree as the daemon watches it. */
 export const ROUTER_CHANGES = [
   'keeper-down',
@@ -59,6 +63,7 @@ export const ferryEventSchema = z
     z.object({
       ...ofApp,
       kind: z.literal('instance'),
+      host: onHost,
       instance: z.string(),
       version: z.string(),
       state: z.enum(INSTANCE_CHANGES),
@@ -69,6 +74,7 @@ export const ferryEventSchema = z
     z.object({
       ...ofApp,
       kind: z.literal('health'),
+      host: onHost,
       instance: z.string(),
       version: z.string(),
       health: z.enum(HEALTH_STATUSES),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeInstanceEvent } from './instance-events.js';
+import { describeInstanceEvent } from './instance-notes.js';
 
 describe('instance crashes as events of their app', () => {
   it('says how the process ended and when it comes back; a crash loop; a restart', () => {

@@ -1,0 +1,147 @@
+import type { EventSink } from '../../events/publisher.js';
+import type { Logger } from '../../lib/logger.js';
+import type { HostEvent, HostReport } from '../../protocol/report.js';
+import type { Store } from '../../store/store.js';
+import type { HostExchange } from './host-exchange.js';
+
+export interface HostEventRelayDeps {
+  readonly exchange: Pick<HostExchange, 'onReport'>;
+  /** The server's event publisher: instance and health changes go on the event stream. */
+  readonly events: EventSink;
+  /** Where a crash note goes: the event log of its app's running or last deployment. */
+  readonly store: Pick<Store, 'listDeployments' | 'appendEvent'>;
+  readonly logger: Logger;
+  /** The server's clock: a note's time in the deployment's log (an agent's clock may be off). */
+  readonly now: () => number;
+  /**
+   * The name events give a host: null for the server's own host (its events name no host, as
+   * before there were agents), an enrolled host's name otherwise (asynchronous: read from trust).
+   */
+  readonly hostName: (host: string) => string | null | Promise<string | null>;
+}
+
+/**
+ * The server's side of the hosts' event journals (src/agent/host-events.ts): each report carries
+ * the events its agent has not seen acknowledged; the ones not relayed yet (by journal and sequence:
+ * a report sent again carries them again) are published in order, as the host had them: instance
+ * and health changes on the event stream (`/v1/events`, naming the enrolled host they happened
+ * on), crash notes in the event log of the app's deployment. Every host's events, the server's own
+ * and the enrolled ones, come this one way.
+ */
+export class HostEventRelay {
+  /** Per host, the journal last heard from and the last event relayed of it. */
+  private readonly relayed = new Map<string, { journal: string; seq: number }>();
+  /** Per host, the events being relayed: in order, one host's never overtaking each other. */
+  private readonly queues = new Map<string, Promise<void>>();
+  /** Notes are appended to the store one after the other (their order is the log's). */
+  private notes: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: HostEventRelayDeps) {}
+
+  /** Relays from every report received from now on; returns the stop. */
+  start(): () => void {
+    return this.deps.exchange.onReport(({ report }) => this.receive(report));
+  }
+
+  /** The new events of a report, relayed; synchronous for a host whose name is known at once. */
+  receive(report: HostReport): void {
+    const fresh = this.fresh(report);
+    if (fresh.length === 0) return;
+    const { host } = report;
+    const name = this.deps.hostName(host);
+    const queued = this.queues.get(host);
+    if (!(name instanceof Promise) && queued === undefined) return this.relay(name, fresh);
+    const next = (queued ?? Promise.resolve())
+      .then(() => name)
+      .then((resolved) => this.relay(resolved, fresh))
+      .catch((error: unknown) => this.deps.logger.error({ err: error, host }, 'could not relay host events'))
+      .finally(() => {
+        if (this.queues.get(host) === next) this.queues.delete(host);
+      });
+    this.queues.set(host, next);
+  }
+
+  /** The report's events not relayed yet; a new journal (the agent started again) starts afresh. */
+  private fresh(report: HostReport): HostEvent[] {
+    const events = report.events;
+    if (events === undefined) return [];
+    const known = this.relayed.get(report.host);
+    const after = known?.journal === events.journal ? known.seq : 0;
+    const fresh = events.items.filter((event) => event.seq > after);
+    if (events.dropped > 0 && fresh.length > 0)
+      this.deps.logger.warn(
+        { host: report.host, dropped: events.dropped },
+        'the host lost events it could not report in time (its journal is bounded)',
+      );
+    const last = fresh.at(-1);
+    if (last !== undefined) this.relayed.set(report.host, { journal: events.journal, seq: last.seq });
+    return fresh;
+  }
+
+  private relay(host: string | null, events: readonly HostEvent[]): void {
+    const onHost = host === null ? {} : { host };
+    for (const event of events) {
+      const { app, env } = event;
+      switch (event.kind) {
+        case 'instance': {
+          const { instance, version, state, pid, restarts, detail } = event;
+          this.deps.events.publish({
+            kind: 'instance',
+            app,
+            env,
+            ...onHost,
+            instance,
+            version,
+            state,
+            pid,
+            restarts,
+            detail,
+          });
+          break;
+        }
+        case 'health': {
+          const { instance, version, health, detail } = event;
+          this.deps.events.publish({
+            kind: 'health',
+            app,
+            env,
+            ...onHost,
+            instance,
+            version,
+            health,
+            detail,
+          });
+          break;
+        }
+        case 'note':
+          this.note(host, event);
+          break;
+      }
+    }
+  }
+
+  /** A crash, restart or crash loop: logged, and in the event log of the app's deployment. */
+  private note(host: string | null, event: Extract<HostEvent, { kind: 'note' }>): void {
+    const { app, env } = event;
+    const message = host === null ? event.message : `host ${host}: ${event.message}`;
+    const data = host === null ? event.data : { ...event.data, host };
+    this.deps.logger.warn({ app, env, ...data }, message);
+    const { store, events } = this.deps;
+    this.notes = this.notes
+      .then(async () => {
+        const [deployment] = await store.listDeployments({ app, env, limit: 1 });
+        if (deployment === undefined) return;
+        const appended = await store.appendEvent({
+          deploymentId: deployment.id,
+          at: this.deps.now(),
+          type: 'instance',
+          message,
+          data,
+        });
+        events.publish({ kind: 'deployment-event', app, env, event: appended });
+      })
+      .catch((error: unknown) =>
+        this.deps.logger.error({ err: error, app, env }, 'could not record an instance event'),
+      );
+  }
+}
