@@ -27,4 +27,6 @@ export interface InstanceDescription {
   readonly cpuPercent: number | null;
   /** Resident memory (RSS) of its process, in bytes. */
   readonly memoryBytes: number | null;
+  /** CPU time of its process since it started, in seconds, at the last sample. */
+  readonly cpuSeconds: number | null;
 }

@@ -52,5 +52,6 @@ export function describeInstance(
     lastExit: i.record.lastExit ?? null,
     cpuPercent: usage?.cpuPercent ?? null,
     memoryBytes: usage?.rssBytes ?? null,
+    cpuSeconds: usage?.cpuSeconds ?? null,
   };
 }

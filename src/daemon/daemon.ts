@@ -31,6 +31,8 @@ import { deployInitialReleases } from './initial-releases.js';
 import { restartDriftedApps } from './run-config-restart.js';
 import { restoreSteadyStates } from './steady-state.js';
 import { createTrustPart, type TrustPart } from './trust-part.js';
+import { systemClock } from '../lib/clock.js';
+import { EnrolledHosts } from '../server/fleet/enrolled-hosts.js';
 
 /** How long the start waits for the embedded agent's first report. */
 const FIRST_REPORT_MS = 10_000;
@@ -157,6 +159,13 @@ export class Daemon {
   /** Opens the log and builds the parts (router client, supervisor, app hosts, deployer); none acts yet. */
   private assemble(): void {
     const logger = (this.logger = this.opts.openLog(this.paths.log));
+    this.trust = createTrustPart({
+      kv: this.kv!,
+      store: this.store!,
+      logger,
+      agents: () => this.agentsAddress,
+    });
+    const enrolled = new EnrolledHosts(this.trust.trust, systemClock);
     const parts = assembleParts({
       config: this.live,
       paths: this.paths,
@@ -168,18 +177,13 @@ export class Daemon {
       accounts: this.accounts,
       knownSecrets: [this.token],
       artifactOf: catalogArtifacts((this.catalog = new KvReleaseCatalog(this.kv!)), this.live),
+      hostName: (host) => enrolled.byId(host).then((found) => found?.name ?? host),
     });
     this.parts = parts;
     const local = (this.local = parts.local);
     this.deployer = parts.deployer;
     this.publisher = parts.events;
     this.metrics = parts.metrics;
-    this.trust = createTrustPart({
-      kv: this.kv!,
-      store: this.store!,
-      logger,
-      agents: () => this.agentsAddress,
-    });
     this.applier = new ConfigApplier({
       live: this.live,
       specs: local.specs,
@@ -393,6 +397,7 @@ export class Daemon {
     this.deployer?.stop();
     this.parts?.locks.stop();
     this.parts?.notifier.stop();
+    this.parts?.hostEvents.stop();
     await this.local?.agent.stop();
     this.parts?.exchange.close();
     this.trust?.trust.close();

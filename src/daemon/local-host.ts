@@ -1,13 +1,12 @@
 import type { AppHost } from '../agent/app-host.js';
 import { currentRelease } from '../artifacts/releases.js';
-import { HostEventJournal } from '../agent/host-events.js';
 import { HostAgent, type HostAgentOptions } from '../agent/host-agent.js';
 import { InProcessAgentTransport } from '../agent/link/in-process-transport.js';
 import { AgentApps } from '../agent/process/agent-apps.js';
+import { AppsReporting } from '../agent/process/apps-reporting.js';
 import type { ConfigSource } from '../config/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { InstanceSample } from '../metrics/daemon-metrics.js';
 import { RouterClient } from '../router/client.js';
 import type { HostExchange } from '../server/agent-api/host-exchange.js';
 import type { InstanceRecord, InstanceStore } from '../store/store.js';
@@ -71,8 +70,8 @@ export class LocalHost {
     this.specs = LocalSpecs.of(config.current);
     this.router = new RouterClient({ stateDir: paths.routerDir, logger });
     let agent: HostAgent | null = null;
-    // What happens between reports (instance and health changes, crashes) goes to the server in them.
-    const journal = new HostEventJournal(
+    const reporting = new AppsReporting(
+      this.router,
       () => clock.now(),
       () => agent?.changed(),
     );
@@ -80,11 +79,7 @@ export class LocalHost {
       ferryHome: paths.home,
       clock,
       onEvent: (event) => {
-        for (const host of this.apps.all()) {
-          if (!host.owns(event.id)) continue;
-          host.onSupervisorEvent(event);
-          journal.note(host, event);
-        }
+        reporting.onSupervisorEvent(this.apps.all(), event);
         // An instance's change (healthy, crashed) may let the host's plan move on now.
         agent?.reconciler.poke();
       },
@@ -99,7 +94,7 @@ export class LocalHost {
       knownSecrets: opts.knownSecrets,
       logger,
       now: () => clock.now(),
-      events: journal,
+      events: reporting.journal,
       configOf: this.specs.configOf,
     }));
     agent = this.agent = new HostAgent({
@@ -107,16 +102,12 @@ export class LocalHost {
       labels: {},
       dataDir: paths.agentDir,
       transport: new InProcessAgentTransport(opts.exchange, LOCAL_HOST),
-      hostFor: (desired) => apps.hostFor(desired),
-      hosts: () => apps.all(),
-      specDigest: (host) => apps.digestOf(host),
-      onAppLeft: (app, env) => apps.leave(app, env),
+      ...reporting.agentOptions(apps),
       artifactCache: () => config.current.artifacts,
       onInstalled: opts.onInstalled,
       clock,
       logger: logger.child({ agent: LOCAL_HOST }),
       reportEveryMs: LOCAL_REPORT_MS,
-      journal,
       router: () => this.watch?.report() ?? null,
     });
   }
@@ -236,27 +227,6 @@ export class LocalHost {
       onError: (file, error) => logger.warn({ file, err: error }, 'log rotation failed'),
     });
     this.rotator.start();
-  }
-
-  /** Every instance the hosts serve or retire, with its process as the supervisor knows it. */
-  instanceSamples(): InstanceSample[] {
-    const processes = new Map(this.supervisor.list().map((p) => [p.id, p]));
-    return this.apps.all().flatMap((host) => {
-      const { appName: app, envName: env } = host;
-      return host.describe().map((instance) => {
-        const process = processes.get(instance.id);
-        return {
-          app,
-          env,
-          release: instance.version,
-          instance: instance.id,
-          pid: process?.pid ?? null,
-          pidStart: process?.pidStart ?? null,
-          health: instance.health,
-          restarts: process?.restarts ?? 0,
-        };
-      });
-    });
   }
 
   stopWatchingRouter(): void {

@@ -10,6 +10,7 @@ import { DesiredEffects } from '../runtime/desired/desired-effects.js';
 import type { ArtifactResolver } from '../releases/artifact-of.js';
 import { ExchangeHostLink } from '../runtime/desired/exchange-link.js';
 import { TrafficWindows } from '../runtime/desired/traffic-windows.js';
+import { HostEventRelay } from '../server/agent-api/host-event-relay.js';
 import { HostExchange } from '../server/agent-api/host-exchange.js';
 import { KvDesiredStates } from '../server/agent-api/kv-desired-states.js';
 import type { KvStore } from '../store/kv/kv.js';
@@ -37,6 +38,8 @@ export interface DaemonParts {
   readonly locks: ControlLocks;
   /** Sends deployment events to ferry.yaml's `notifications` (stopped with the daemon). */
   readonly notifier: Notifier;
+  /** Every host's instance and health events, from its reports to the event stream (stopped with the daemon). */
+  readonly hostEvents: HostEventRelay;
 }
 
 /**
@@ -61,6 +64,8 @@ export function assembleParts(opts: {
   readonly knownSecrets: readonly string[];
   /** A release's own artifact (the release catalog's); absent: the app's artifact.url. */
   readonly artifactOf?: ArtifactResolver;
+  /** The name an enrolled host's events and metrics carry (its id when not given). */
+  readonly hostName?: (host: string) => Promise<string>;
 }): DaemonParts {
   const { config, paths, store, logger } = opts;
   const clock = systemClock;
@@ -86,12 +91,24 @@ export function assembleParts(opts: {
     onInstalled: (host, installed, cacheAsked) =>
       metrics.artifactInstalled(host.appName, host.envName, installed, cacheAsked),
   });
+  // The server's own host is named by none (as before there were agents); enrolled ones by name.
+  const nameOf = (host: string): string | null | Promise<string> =>
+    host === LOCAL_HOST ? null : (opts.hostName?.(host) ?? host);
   const metrics = new DaemonMetrics({
-    router: local.router,
     events,
     logger,
-    instances: () => local.instanceSamples(),
+    hosts: () =>
+      Promise.all(
+        exchange
+          .hosts()
+          .flatMap(({ host, lastReport }) =>
+            lastReport === null
+              ? []
+              : [Promise.resolve(nameOf(host)).then((name) => ({ host: name, report: lastReport.report }))],
+          ),
+      ),
   });
+  const hostEvents = new HostEventRelay({ exchange, events, store, logger, now, hostName: nameOf }).start();
   const link = new ExchangeHostLink({
     exchange,
     now,
@@ -130,5 +147,5 @@ export function assembleParts(opts: {
     deployer.deploy({ ...request, strategy: request.strategy ?? undefined, notes }),
   );
   deployer.onFinished = (final) => finishDeployment(final, { store, link, host: LOCAL_HOST, config, logger });
-  return { local, deployer, events, metrics, exchange, link, windows, locks, notifier };
+  return { local, deployer, events, metrics, exchange, link, windows, locks, notifier, hostEvents };
 }

@@ -26,8 +26,6 @@ import { DaemonControl } from './control.js';
 import { withDataDirWrites } from './data-dir.js';
 import { hostsView } from './hosts-view.js';
 import { LOCAL_HOST } from './local-host.js';
-import { EnrolledHosts } from '../server/fleet/enrolled-hosts.js';
-import { HostEventRelay } from '../server/agent-api/host-event-relay.js';
 import type { DaemonLock } from './lock.js';
 import type { DaemonParts } from './parts.js';
 import type { DaemonPaths } from './paths.js';
@@ -77,7 +75,6 @@ export class ServerApi {
   private agents: AgentsListener | null = null;
   private api: FastifyInstance | null = null;
   private metricsServer: MetricsServer | null = null;
-  private stopRelay: (() => void) | null = null;
   apiUrl = '';
 
   constructor(private readonly deps: ServerApiDeps) {}
@@ -87,16 +84,6 @@ export class ServerApi {
     const { deps } = this;
     const { parts, logger } = deps;
     this.targets = await startExternalTargets({ kv: deps.kv, logger });
-    // Every host's instance and health events, the server's own included, come in its reports.
-    const enrolled = new EnrolledHosts(deps.trust.trust, systemClock);
-    this.stopRelay = new HostEventRelay({
-      exchange: parts.exchange,
-      events: parts.events,
-      store: deps.store,
-      logger,
-      now: () => systemClock.now(),
-      hostName: (host) => (host === LOCAL_HOST ? null : enrolled.byId(host).then((h) => h?.name ?? host)),
-    }).start();
     this.fleet = new Fleet({
       config: deps.live,
       kv: deps.kv,
@@ -218,7 +205,6 @@ export class ServerApi {
 
   /** Closes the edges and stops what runs behind them, in the daemon's order. */
   async close(): Promise<void> {
-    this.stopRelay?.();
     await this.api?.close();
     await this.agents?.close();
     await this.triggers?.close();

@@ -3,21 +3,14 @@ import { createDeployment } from '../engine/create.js';
 import type { DeploymentState } from '../engine/types.js';
 import { EventPublisher } from '../events/publisher.js';
 import { silentLogger } from '../lib/logger.js';
-import type { RouterStats } from '../router/types.js';
+import type { HostReport } from '../protocol/report.js';
 import { toDeployment } from '../runtime/deployment-view.js';
 import { parseExposition } from '../../test/support/prometheus.js';
-import { DaemonMetrics } from './daemon-metrics.js';
+import { DaemonMetrics, type ReportedHost } from './daemon-metrics.js';
 
-function setup(
-  stats: () => Promise<RouterStats> = () => Promise.resolve({ pid: 1, epoch: 'e', routes: {} }),
-) {
+function setup(hosts: () => Promise<readonly ReportedHost[]> = () => Promise.resolve([])) {
   const events = new EventPublisher({ now: () => 0 });
-  const metrics = new DaemonMetrics({
-    router: { stats, onStats: () => () => undefined },
-    events,
-    logger: silentLogger(),
-    instances: () => [],
-  });
+  const metrics = new DaemonMetrics({ events, logger: silentLogger(), hosts });
   const publish = (state: DeploymentState) =>
     events.publish({
       kind: 'deployment',
@@ -105,10 +98,87 @@ describe('DaemonMetrics', () => {
     expect(scraped.sum('ferry_artifact_cache_misses_total', { env: 'staging' })).toBe(0);
   });
 
-  it('says the router is down when it cannot be read, and serves the rest', async () => {
-    const { scrape } = setup(() => Promise.reject(new Error('no router')));
+  it('says the router is down when its host reports it so, and serves the rest', async () => {
+    const down: HostReport = {
+      ...report([]),
+      router: { state: 'down', pid: null, restarts: 0, error: 'gone' },
+    };
+    const { scrape } = setup(() => Promise.resolve([{ host: null, report: down }]));
     const scraped = await scrape();
     expect(scraped.value('ferry_router_up')).toBe(0);
     expect(scraped.types.get('ferry_deployments_total')).toBe('counter');
   });
+
+  it("shows every host's router totals and instances from its report, enrolled hosts by name", async () => {
+    const app = (version: string, requests: number): HostReport['apps'][number] => ({
+      app: 'hello',
+      env: 'production',
+      releases: [],
+      instances: [
+        {
+          id: `hello-${version}-a`,
+          version,
+          state: 'running',
+          health: 'healthy',
+          pid: 10,
+          startedAt: 0,
+          restarts: 2,
+          lastExit: null,
+          cpuPercent: 1,
+          rssBytes: 4096,
+          cpuSeconds: 1.5,
+        },
+      ],
+      current: version,
+      traffic: [{ version, weight: 100 }],
+      route: null,
+      tasks: [],
+      totals: {
+        releases: [
+          {
+            version,
+            responses: { '1xx': 0, '2xx': requests, '3xx': 0, '4xx': 0, '5xx': 1 },
+            upstreamErrors: 0,
+            latency: { le: [0.1], counts: [requests, 1], sum: 2 },
+            inFlight: 1,
+          },
+        ],
+        held: 0,
+        connections: 3,
+      },
+    });
+    const { scrape } = setup(() =>
+      Promise.resolve([
+        { host: null, report: report([app('1.0.0', 7)]) },
+        { host: 'web-1', report: report([app('1.1.0', 5)]) },
+      ]),
+    );
+    const scraped = await scrape();
+    const here = { app: 'hello', env: 'production', release: '1.0.0' };
+    const there = { host: 'web-1', app: 'hello', env: 'production', release: '1.1.0' };
+    expect(scraped.value('ferry_router_requests_total', { ...here, code: '2xx' })).toBe(7);
+    expect(scraped.value('ferry_router_requests_total', { ...there, code: '2xx' })).toBe(5);
+    expect(scraped.value('ferry_router_request_duration_seconds_count', there)).toBe(6);
+    expect(
+      scraped.value('ferry_router_connections', { host: 'web-1', app: 'hello', env: 'production' }),
+    ).toBe(3);
+    expect(scraped.value('ferry_instance_restarts_total', { ...there, instance: 'hello-1.1.0-a' })).toBe(2);
+    expect(scraped.value('ferry_instance_cpu_seconds_total', { ...here, instance: 'hello-1.0.0-a' })).toBe(
+      1.5,
+    );
+    expect(
+      scraped.value('ferry_instances', {
+        host: 'web-1',
+        app: 'hello',
+        env: 'production',
+        release: '1.1.0',
+        health: 'healthy',
+      }),
+    ).toBe(1);
+    expect(scraped.value('ferry_router_up', { host: 'web-1' })).toBe(1);
+  });
 });
+
+function report(apps: HostReport['apps']): HostReport {
+  return { host: 'h', agentVersion: 'test', revision: 1, at: 0, labels: {}, apps };
+}

@@ -4,31 +4,19 @@ import type { InstalledRelease } from '../artifacts/index.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { EventPublisher } from '../events/publisher.js';
 import type { Logger } from '../lib/logger.js';
-import type { RouterStats } from '../router/types.js';
-import { readProcessUsage } from '../supervisor/index.js';
-import { histogramSamples, registerCollected, type Sample } from './collected.js';
-import { RESPONSE_CLASSES, RouterTotals } from './router-totals.js';
+import type { HostReport, InstanceReport, RouteTotals } from '../protocol/report.js';
+import { histogramSamples, registerCollected, type Labels, type Sample } from './collected.js';
+import { RESPONSE_CLASSES } from './router-totals.js';
 
-/** One instance as the metrics show it. */
-export interface InstanceSample {
-  readonly app: string;
-  readonly env: string;
-  readonly release: string;
-  readonly instance: string;
-  readonly pid: number | null;
-  /** The process start time (/proc/<pid>/stat field 22), so a reused pid is never read. */
-  readonly pidStart: number | null;
-  readonly health: string;
-  /** Restarts after crashes since the instance was started. */
-  readonly restarts: number;
+/** One host's latest report, and the name its series carry (null: the server's own host). */
+export interface ReportedHost {
+  readonly host: string | null;
+  readonly report: HostReport;
 }
 
 export interface MetricsSources {
-  readonly router: {
-    stats(): Promise<RouterStats>;
-    onStats(reader: (stats: RouterStats) => void): () => void;
-  };
-  readonly instances: () => readonly InstanceSample[];
+  /** Every host's latest report, read at each scrape: its router's totals, its instances. */
+  readonly hosts: () => Promise<readonly ReportedHost[]>;
   readonly events: EventPublisher;
   readonly logger: Logger;
 }
@@ -37,15 +25,16 @@ export interface MetricsSources {
 const DEPLOYMENT_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
 /**
- * The daemon's Prometheus metrics (docs/metrics.md). Router counts come from the router's own
- * counters (every reading of them, whoever made it), kept as totals that never go backwards;
- * deployments and router restarts from the daemon's events; instances' CPU and memory from /proc
- * at scrape time; artifacts from each install.
+ * The daemon's Prometheus metrics (docs/metrics.md). What runs on the hosts comes from each host's
+ * latest report, the server's own and the enrolled ones (their series carry `host`): the router's
+ * totals per route, which its agent keeps from every reading of the router so that they never go
+ * backwards, and each instance's health, restarts, CPU time and memory. Deployments and router
+ * restarts come from the daemon's events; artifacts from each install.
  */
 export class DaemonMetrics {
   readonly registry = new Registry();
-  private readonly totals = new RouterTotals();
-  private routerUp = 1;
+  /** The hosts' reports as read for the scrape under way. */
+  private hosts: readonly ReportedHost[] = [];
   private readonly phases = new Map<string, { phase: string; since: number }>();
   private readonly unsubscribe: Array<() => void> = [];
   private readonly deployments: Counter;
@@ -105,16 +94,7 @@ export class DaemonMetrics {
     this.registerRouterMetrics();
     this.registerInstanceMetrics();
     collectDefaultMetrics({ register: this.registry, prefix: 'ferry_daemon_' });
-    this.unsubscribe.push(
-      sources.router.onStats((stats) => {
-        try {
-          this.totals.observe(stats, Date.now());
-        } catch (error) {
-          sources.logger.warn({ err: error }, 'metrics: the router stats could not be read');
-        }
-      }),
-      sources.events.subscribe((event) => this.onEvent(event)),
-    );
+    this.unsubscribe.push(sources.events.subscribe((event) => this.onEvent(event)));
   }
 
   /** Counts what an install read, and whether the download cache served it. */
@@ -126,16 +106,13 @@ export class DaemonMetrics {
     else if (cacheAsked) this.cacheMisses.inc({ app, env });
   }
 
-  /** The exposition, with the router read afresh (it is marked down when it cannot be read). */
+  /** The exposition, with every host's latest report. */
   async exposition(): Promise<{ contentType: string; text: string }> {
     try {
-      await this.sources.router.stats();
-      this.routerUp = 1;
+      this.hosts = await this.sources.hosts();
     } catch (error) {
-      // Said once, not at every scrape: the router watch reports the router's troubles.
-      if (this.routerUp === 1)
-        this.sources.logger.warn({ err: messageOf(error) }, 'metrics: the router could not be read');
-      this.routerUp = 0;
+      this.sources.logger.warn({ err: messageOf(error) }, 'metrics: the hosts could not be read');
+      this.hosts = [];
     }
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
@@ -172,82 +149,111 @@ export class DaemonMetrics {
     );
   }
 
+  /** Each route's totals on each host, with the labels of its series. */
+  private routes(): Array<{ readonly labels: Labels; readonly totals: RouteTotals }> {
+    return this.hosts.flatMap(({ host, report }) =>
+      report.apps.flatMap((app) =>
+        app.totals === undefined
+          ? []
+          : [{ labels: { ...onHost(host), app: app.app, env: app.env }, totals: app.totals }],
+      ),
+    );
+  }
+
+  private releases(): Array<{ readonly labels: Labels; readonly release: RouteTotals['releases'][number] }> {
+    return this.routes().flatMap(({ labels, totals }) =>
+      totals.releases.map((release) => ({ labels: { ...labels, release: release.version }, release })),
+    );
+  }
+
   private registerRouterMetrics(): void {
     const registry = this.registry;
-    const releases = () => this.totals.releasesSeen();
-    const scope = (r: { app: string; env: string; release: string }) => ({
-      app: r.app,
-      env: r.env,
-      release: r.release,
-    });
     registerCollected(registry, {
       name: 'ferry_router_requests_total',
       help: 'Responses the router relayed from instances, by release and status class (code="2xx"...).',
       type: 'counter',
       collect: () =>
-        releases().flatMap((r) =>
-          RESPONSE_CLASSES.map((code) => ({ labels: { ...scope(r), code }, value: r.responses[code] })),
+        this.releases().flatMap(({ labels, release }) =>
+          RESPONSE_CLASSES.map((code) => ({ labels: { ...labels, code }, value: release.responses[code] })),
         ),
     });
     registerCollected(registry, {
       name: 'ferry_router_upstream_errors_total',
       help: 'Connection errors, timeouts and resets between the router and instances (counted even when the request was retried elsewhere).',
       type: 'counter',
-      collect: () => releases().map((r) => ({ labels: scope(r), value: r.upstreamErrors })),
+      collect: () =>
+        this.releases().map(({ labels, release }) => ({ labels, value: release.upstreamErrors })),
     });
     registerCollected(registry, {
       name: 'ferry_router_request_duration_seconds',
       help: "Time from a request's arrival at the router to the end of its response from an instance.",
       type: 'histogram',
       collect: () =>
-        releases().flatMap((r) =>
-          r.latency === null
+        this.releases().flatMap(({ labels, release }) =>
+          release.latency === null
             ? []
-            : histogramSamples('ferry_router_request_duration_seconds', scope(r), r.latency),
+            : histogramSamples('ferry_router_request_duration_seconds', labels, release.latency),
         ),
     });
     registerCollected(registry, {
       name: 'ferry_router_requests_in_flight',
       help: 'Requests on their way to or from instances right now.',
       type: 'gauge',
-      collect: () => releases().map((r) => ({ labels: scope(r), value: r.inFlight })),
+      collect: () => this.releases().map(({ labels, release }) => ({ labels, value: release.inFlight })),
     });
     registerCollected(registry, {
       name: 'ferry_router_requests_held',
       help: 'Requests waiting for a usable instance right now (answered 503 after router.hold_timeout).',
       type: 'gauge',
-      collect: () =>
-        this.totals.routesSeen().map((r) => ({ labels: { app: r.app, env: r.env }, value: r.held })),
+      collect: () => this.routes().map(({ labels, totals }) => ({ labels, value: totals.held })),
     });
     registerCollected(registry, {
       name: 'ferry_router_connections',
       help: 'Client connections open right now.',
       type: 'gauge',
-      collect: () =>
-        this.totals.routesSeen().map((r) => ({ labels: { app: r.app, env: r.env }, value: r.connections })),
+      collect: () => this.routes().map(({ labels, totals }) => ({ labels, value: totals.connections })),
     });
     registerCollected(registry, {
       name: 'ferry_router_up',
-      help: 'Whether the router answered the last scrape (1) or not (0).',
+      help: "Whether the host's router serves (1) or not (0: down), as its agent's last report says.",
       type: 'gauge',
-      collect: () => [{ labels: {}, value: this.routerUp }],
+      collect: () =>
+        this.hosts.map(({ host, report }) => ({
+          labels: onHost(host),
+          value: report.router?.state === 'down' ? 0 : 1,
+        })),
     });
+  }
+
+  /** Every instance on every host, with the labels of its series. */
+  private instances(): Array<{ readonly labels: Labels; readonly instance: InstanceReport }> {
+    return this.hosts.flatMap(({ host, report }) =>
+      report.apps.flatMap((app) =>
+        app.instances.map((instance) => ({
+          labels: {
+            ...onHost(host),
+            app: app.app,
+            env: app.env,
+            release: instance.version,
+            instance: instance.id,
+          },
+          instance,
+        })),
+      ),
+    );
   }
 
   private registerInstanceMetrics(): void {
     const registry = this.registry;
-    const labels = (i: InstanceSample) => ({
-      app: i.app,
-      env: i.env,
-      release: i.release,
-      instance: i.instance,
-    });
     registerCollected(registry, {
       name: 'ferry_instance_healthy',
       help: 'Whether the instance passes its health checks (1) or not (0: starting or unhealthy).',
       type: 'gauge',
       collect: () =>
-        this.sources.instances().map((i) => ({ labels: labels(i), value: i.health === 'healthy' ? 1 : 0 })),
+        this.instances().map(({ labels, instance }) => ({
+          labels,
+          value: instance.health === 'healthy' ? 1 : 0,
+        })),
     });
     registerCollected(registry, {
       name: 'ferry_instances',
@@ -255,13 +261,11 @@ export class DaemonMetrics {
       type: 'gauge',
       collect: () => {
         const counts = new Map<string, Sample>();
-        for (const i of this.sources.instances()) {
-          const key = `${i.app}\0${i.env}\0${i.release}\0${i.health}`;
-          const value = (counts.get(key)?.value ?? 0) + 1;
-          counts.set(key, {
-            labels: { app: i.app, env: i.env, release: i.release, health: i.health },
-            value,
-          });
+        for (const { labels, instance } of this.instances()) {
+          const { instance: _id, ...scope } = labels;
+          const series = { ...scope, health: instance.health };
+          const key = JSON.stringify(series);
+          counts.set(key, { labels: series, value: (counts.get(key)?.value ?? 0) + 1 });
         }
         return [...counts.values()];
       },
@@ -270,24 +274,30 @@ export class DaemonMetrics {
       name: 'ferry_instance_restarts_total',
       help: 'Times the instance was restarted after its process exited on its own.',
       type: 'counter',
-      collect: () => this.sources.instances().map((i) => ({ labels: labels(i), value: i.restarts })),
+      collect: () => this.instances().map(({ labels, instance }) => ({ labels, value: instance.restarts })),
     });
-    const usage = () =>
-      this.sources.instances().flatMap((sample) => {
-        const read = sample.pid === null ? null : readProcessUsage(sample.pid, sample.pidStart);
-        return read === null ? [] : [{ labels: labels(sample), ...read }];
-      });
     registerCollected(registry, {
       name: 'ferry_instance_cpu_seconds_total',
-      help: "CPU time (user and system) of the instance's process since it started (Linux /proc).",
+      help: "CPU time (user and system) of the instance's process since it started (Linux /proc), at its agent's last sample.",
       type: 'counter',
-      collect: () => usage().map((u) => ({ labels: u.labels, value: u.cpuSeconds })),
+      collect: () =>
+        this.instances().flatMap(({ labels, instance }) =>
+          instance.cpuSeconds === undefined ? [] : [{ labels, value: instance.cpuSeconds }],
+        ),
     });
     registerCollected(registry, {
       name: 'ferry_instance_resident_memory_bytes',
       help: "Resident memory of the instance's process (Linux /proc).",
       type: 'gauge',
-      collect: () => usage().map((u) => ({ labels: u.labels, value: u.rssBytes })),
+      collect: () =>
+        this.instances().flatMap(({ labels, instance }) =>
+          instance.rssBytes === null ? [] : [{ labels, value: instance.rssBytes }],
+        ),
     });
   }
+}
+
+/** The `host` label of an enrolled host's series; none on the server's own host's. */
+function onHost(host: string | null): Labels {
+  return host === null ? {} : { host };
 }

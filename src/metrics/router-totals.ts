@@ -4,6 +4,7 @@
  * retired and drained, and starts afresh in a new epoch (a keeper started without a predecessor);
  * so totals are kept here, as the sum of the increases seen between two readings.
  */
+import type { RouteTotals } from '../protocol/report.js';
 import type { LatencyHistogram, RouterStats } from '../router/types.js';
 
 export const RESPONSE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
@@ -100,6 +101,25 @@ export class RouterTotals {
 
   routesSeen(): readonly RouteGauges[] {
     return [...this.routes.values()];
+  }
+
+  /** One route's totals as a host reports them; undefined before a reading listed it. */
+  routeTotals(app: string, env: string): RouteTotals | undefined {
+    const gauges = this.routes.get(`${app}\0${env}`);
+    if (gauges === undefined) return undefined;
+    const releases = [...this.releases.values()]
+      .filter((r) => r.app === app && r.env === env)
+      .map((r) => ({
+        version: r.release,
+        responses: { ...r.responses },
+        upstreamErrors: r.upstreamErrors,
+        latency:
+          r.latency === null
+            ? null
+            : { le: [...r.latency.le], counts: [...r.latency.counts], sum: r.latency.sum },
+        inFlight: r.inFlight,
+      }));
+    return { releases, held: gauges.held, connections: gauges.connections };
   }
 
   private releaseTotals(app: string, env: string, release: string): ReleaseTotals {

@@ -34,6 +34,8 @@ export const instanceReportSchema = z.object({
   lastExit: z.string().nullable(),
   cpuPercent: z.number().nullable(),
   rssBytes: count.nullable(),
+  /** CPU time of its process since it started (seconds), at the last sample. Absent from an older agent's. */
+  cpuSeconds: z.number().min(0).optional(),
   /** The port it listens on. Absent from an older agent's, as are the two below. */
   port: z.number().int().min(0).max(65_535).optional(),
   /** Its health check's last failure. */
@@ -95,6 +97,29 @@ export const MAX_LOG_REPLY_BYTES = 128 * 1024;
 /** A longer log line is cut here in a `tail-logs` answer. */
 export const MAX_LOG_LINE_BYTES = 2 * 1024;
 
+/**
+ * The router's totals of the app's route since the agent started, never going backwards (the
+ * router forgets a retired backend's counts; these keep them): what the server's metrics expose
+ * (docs/metrics.md). Requests held and connections open are the last reading's.
+ */
+export const routeTotalsSchema = z.object({
+  releases: z
+    .array(
+      z.object({
+        version: z.string(),
+        responses: z.object({ '1xx': count, '2xx': count, '3xx': count, '4xx': count, '5xx': count }),
+        upstreamErrors: count,
+        latency: z
+          .object({ le: z.array(z.number()).max(64), counts: z.array(count).max(65), sum: z.number().min(0) })
+          .nullable(),
+        inFlight: count,
+      }),
+    )
+    .max(64),
+  held: count,
+  connections: count,
+});
+
 export const appReportSchema = z.object({
   app: z.string(),
   env: z.string(),
@@ -112,6 +137,8 @@ export const appReportSchema = z.object({
   traffic: z.array(z.object({ version: z.string(), weight: z.number().min(0) })),
   /** Null while the router cannot be read (being replaced): the next report has it. */
   route: routeCountersSchema.nullable(),
+  /** Absent from an older agent's, and before the agent read its router. */
+  totals: routeTotalsSchema.optional(),
   tasks: z.array(taskReportSchema),
 });
 
@@ -223,4 +250,5 @@ export type AppReport = z.infer<typeof appReportSchema>;
 export type HostReport = z.infer<typeof hostReportSchema>;
 export type RouterReport = z.infer<typeof routerReportSchema>;
 export type HostEvent = z.infer<typeof hostEventSchema>;
+export type RouteTotals = z.infer<typeof routeTotalsSchema>;
 export type InstanceChange = (typeof INSTANCE_CHANGES)[number];

@@ -16,6 +16,8 @@ export interface ProcessUsage {
   readonly cpuPercent: number | null;
   /** Resident memory (RSS) in bytes. */
   readonly rssBytes: number;
+  /** CPU time (user and system) since the process started, in seconds. */
+  readonly cpuSeconds: number;
   /** When the sample was taken (the clock's time). */
   readonly sampledAt: number;
 }
@@ -80,6 +82,7 @@ export class UsageSampler {
         ? cpuPercent(before.sample, sample, at - before.usage.sampledAt, systemUnits().ticksPerSecond)
         : null,
       rssBytes: sample.rssBytes,
+      cpuSeconds: sample.cpuTicks / systemUnits().ticksPerSecond,
       sampledAt: at,
     };
     this.last.set(id, { sample, usage });

@@ -74,6 +74,16 @@ describe('Prometheus metrics', () => {
     return parseExposition(await response.text());
   };
 
+  /**
+   * The first scrape in which `read` grew by `by` since `before`: the metrics show the host's last
+   * report, which follows what was served within its report interval.
+   */
+  const settled = (before: Exposition, read: (s: Exposition) => number, by: number) =>
+    waitFor(`${by} more counted`, async () => {
+      const s = await scrape();
+      return read(s) - read(before) >= by ? s : null;
+    });
+
   it('serves /metrics on the API with the token only, and on metrics.listen to anyone', async () => {
     const api = `http://127.0.0.1:${ferry.apiPort}/metrics`;
     const refused = await fetch(api);
@@ -107,7 +117,12 @@ describe('Prometheus metrics', () => {
     const before = await scrape();
     expect((await requests(ferry.appPort, 40)).every((s) => s === 200)).toBe(true);
     expect((await requests(ferry.appPort, 5, '/nope')).every((s) => s === 404)).toBe(true);
-    const after = await scrape();
+    // The host's agent reports its router's totals within a second (at once while it is busy).
+    const after = await settled(
+      before,
+      (s) => s.sum('ferry_router_request_duration_seconds_count', release),
+      45,
+    );
     const delta = (name: string, labels: Record<string, string>) =>
       after.sum(name, labels) - before.sum(name, labels);
     expect(delta('ferry_router_requests_total', { ...release, code: '2xx' })).toBe(40);
@@ -151,24 +166,31 @@ describe('Prometheus metrics', () => {
       expect(scraped.value('ferry_instance_healthy', labels)).toBe(1);
       expect(scraped.value('ferry_instance_restarts_total', labels)).toBe(0);
       expect(scraped.value('ferry_instance_cpu_seconds_total', labels)).toBeGreaterThan(0);
-      const rss = scraped.value('ferry_instance_resident_memory_bytes', labels)!;
-      // The kernel's own figure for the process, read a moment later: the same within a few MiB.
-      const vmRss =
+      // The kernel's own figure for the process: the same within a few MiB, once the agent's sample
+      // (every 2 s) caught up with what the last requests made it use.
+      const vmRss = () =>
         Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${instance.pid}/status`, 'utf8'))![1]) * 1024;
-      expect(Math.abs(rss - vmRss)).toBeLessThan(8 * 1024 * 1024);
+      await waitFor('the sampled memory to match the kernel', async () => {
+        const rss = (await scrape()).value('ferry_instance_resident_memory_bytes', labels)!;
+        return Math.abs(rss - vmRss()) < 8 * 1024 * 1024;
+      });
     }
 
     const crashed = instances[0]!;
     process.kill(crashed.pid!, 'SIGKILL');
     const labels = { ...APP, release: '1.0.0', instance: crashed.id };
-    const restarted = await waitFor('the restart counted and the instance healthy again', async () => {
+    await waitFor('the restart counted and the instance healthy again', async () => {
       const s = await scrape();
       return s.value('ferry_instance_restarts_total', labels) === 1 &&
         s.value('ferry_instance_healthy', labels) === 1
         ? s
         : null;
     });
-    expect(restarted.value('ferry_instance_cpu_seconds_total', labels)).toBeGreaterThan(0);
+    // The new process's CPU time, from the agent's next sample of it (every 2 s).
+    await waitFor(
+      "the new process's CPU time",
+      async () => ((await scrape()).value('ferry_instance_cpu_seconds_total', labels) ?? 0) > 0,
+    );
   });
 
   it('a deployment: its outcome, phase durations and artifact bytes; the new release under its own label, the old one kept', async () => {
@@ -176,7 +198,8 @@ describe('Prometheus metrics', () => {
     const deployed = await ferry.cli('deploy', 'hello', '1.1.0', '--wait');
     expect(deployed.code, deployed.stderr).toBe(0);
     expect((await requests(ferry.appPort, 20)).every((s) => s === 200)).toBe(true);
-    const after = await scrape();
+    const served = { ...APP, release: '1.1.0', code: '2xx' };
+    const after = await settled(before, (s) => s.sum('ferry_router_requests_total', served), 20);
     const delta = (name: string, labels: Record<string, string>) =>
       after.sum(name, labels) - before.sum(name, labels);
     expect(delta('ferry_deployments_total', { ...APP, kind: 'deploy', outcome: 'succeeded' })).toBe(1);

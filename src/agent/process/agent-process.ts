@@ -17,7 +17,6 @@ import { DaemonLock } from '../../daemon/lock.js';
 import { reapOrphans } from '../../daemon/orphans.js';
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.js';
 import { RouterWatch } from '../../daemon/router-watch.js';
-import { HostEventJournal } from '../host-events.js';
 import { HostAgent } from '../host-agent.js';
 import { childInstaller } from '../installer/child-installer.js';
 import { loadDesiredState } from '../link/desired-file.js';
@@ -28,6 +27,7 @@ import { pinServerCa } from '../trust/server-ca.js';
 import { createServerConnections } from '../trust/server-connections.js';
 import { parseServerUrl } from '../trust/server-url.js';
 import { AgentApps } from './agent-apps.js';
+import { AppsReporting } from './apps-reporting.js';
 import { readAgentIdentity, saveAgentIdentity, type AgentIdentity } from './agent-identity.js';
 
 /** What `ferry agent` is started with. */
@@ -108,17 +108,12 @@ export class AgentProcess {
         workers: defaults.router.workers,
       }));
       let agent: HostAgent | null = null;
-      // What happens between reports (instance and health changes, crashes) goes to the server in them.
-      const journal = new HostEventJournal(now, () => agent?.changed());
+      const reporting = new AppsReporting(router, now, () => agent?.changed());
       const supervisor = (this.supervisor = new Supervisor({
         ferryHome: this.paths.home,
         clock,
         onEvent: (event) => {
-          for (const host of this.apps?.all() ?? []) {
-            if (!host.owns(event.id)) continue;
-            host.onSupervisorEvent(event);
-            journal.note(host, event);
-          }
+          reporting.onSupervisorEvent(this.apps?.all() ?? [], event);
           // An instance's change (healthy, crashed) may let the host's plan move on now.
           agent?.reconciler.poke();
         },
@@ -133,7 +128,7 @@ export class AgentProcess {
         knownSecrets: [credential],
         logger,
         now,
-        events: journal,
+        events: reporting.journal,
       }));
       await router.ensureRunning();
       await this.adopt();
@@ -147,16 +142,12 @@ export class AgentProcess {
           credential,
           connections: this.connections,
         }),
-        hostFor: (desired) => apps.hostFor(desired),
-        hosts: () => apps.all(),
-        specDigest: (host) => apps.digestOf(host),
-        onAppLeft: (app, env) => apps.leave(app, env),
+        ...reporting.agentOptions(apps),
         artifactCache: () => defaults.artifacts,
         install: childInstaller(),
         clock,
         logger: logger.child({ agent: identity.name }),
         reportEveryMs: this.settings.reportEveryMs ?? REPORT_EVERY_MS,
-        journal,
         router: () => this.routerWatch?.report() ?? null,
       });
       await agent.start();

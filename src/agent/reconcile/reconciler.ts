@@ -17,6 +17,7 @@ import {
   MAX_LOG_REPLY_BYTES,
   type AppReport,
   type ReleaseReport,
+  type RouteTotals,
   type TaskReport,
 } from '../../protocol/report.js';
 import { tailLog } from '../../supervisor/index.js';
@@ -42,6 +43,8 @@ export interface ReconcilerDeps {
   readonly hosts: () => Iterable<AppHost>;
   /** The spec digest an app's host runs with (reported: the acknowledgement of a configuration change). */
   readonly specDigest?: (host: AppHost) => string | undefined;
+  /** The router's totals of an app's route (what the server's metrics expose). */
+  readonly routeTotals?: (host: AppHost) => RouteTotals | undefined;
   /** The download cache settings in effect. */
   readonly artifactCache: () => FerryConfig['artifacts'];
   /** Runs an install (installRelease in this process when not given). */
@@ -155,6 +158,7 @@ export class Reconciler {
           releases: app ? await this.releaseStates(host, app) : [],
           tasks: app ? app.tasks.flatMap((task) => this.tasks.get(task.id) ?? []) : [],
           spec: this.deps.specDigest?.(host),
+          totals: this.deps.routeTotals?.(host),
         });
       }),
     );

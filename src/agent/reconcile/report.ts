@@ -1,6 +1,12 @@
 import { currentRelease } from '../../artifacts/index.js';
 import { exitReason } from '../../lib/exit-reason.js';
-import type { AppReport, InstanceReport, ReleaseReport, TaskReport } from '../../protocol/report.js';
+import type {
+  AppReport,
+  InstanceReport,
+  ReleaseReport,
+  RouteTotals,
+  TaskReport,
+} from '../../protocol/report.js';
 import type { AppHost } from '../app-host.js';
 
 /**
@@ -15,6 +21,8 @@ export async function appReport(
     tasks: readonly TaskReport[];
     /** The digest of the spec the host runs with, when its agent knows it. */
     spec?: string | undefined;
+    /** The router's totals of the app's route, once read. */
+    totals?: RouteTotals | undefined;
   },
 ): Promise<AppReport> {
   const described = host.describe();
@@ -42,6 +50,7 @@ export async function appReport(
     lastExit: i.lastExit === null ? null : exitReason(i.lastExit),
     cpuPercent: i.cpuPercent,
     rssBytes: i.memoryBytes,
+    ...(i.cpuSeconds !== null ? { cpuSeconds: i.cpuSeconds } : {}),
     port: i.port,
     lastFailure: i.lastFailure,
     exit: i.lastExit,
@@ -66,5 +75,6 @@ export async function appReport(
     traffic: [...host.trafficWeights()].map(([version, weight]) => ({ version, weight })),
     route,
     tasks: [...outcomes.tasks],
+    ...(outcomes.totals !== undefined ? { totals: outcomes.totals } : {}),
   };
 }

@@ -38,9 +38,17 @@ export class HostEventRelay {
 
   constructor(private readonly deps: HostEventRelayDeps) {}
 
-  /** Relays from every report received from now on; returns the stop. */
-  start(): () => void {
-    return this.deps.exchange.onReport(({ report }) => this.receive(report));
+  private unsubscribe: (() => void) | null = null;
+
+  /** Relays from every report received from now on, until stop. */
+  start(): this {
+    this.unsubscribe ??= this.deps.exchange.onReport(({ report }) => this.receive(report));
+    return this;
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
   }
 
   /** The new events of a report, relayed; synchronous for a host whose name is known at once. */

@@ -1,0 +1,51 @@
+import { RouterTotals } from '../../metrics/router-totals.js';
+import type { RouterClient } from '../../router/client.js';
+import type { SupervisorEvent } from '../../supervisor/index.js';
+import type { AppHost } from '../app-host.js';
+import { HostEventJournal } from '../host-events.js';
+import type { HostAgentOptions } from '../host-agent.js';
+import type { AgentApps } from './agent-apps.js';
+
+/**
+ * What an agent adds to its app hosts to report on them, the same for `ferry agent` and for the
+ * server's own host: the journal of what happens between reports (instance and health changes,
+ * crashes), the router's totals per route (kept from every reading of the router, so they never go
+ * backwards), and the HostAgent's view of the apps.
+ */
+export class AppsReporting {
+  readonly journal: HostEventJournal;
+  private readonly totals = new RouterTotals();
+
+  constructor(
+    router: Pick<RouterClient, 'onStats'>,
+    now: () => number,
+    /** Something to report happened (the agent's `changed`, once it exists). */
+    changed: () => void,
+  ) {
+    this.journal = new HostEventJournal(now, changed);
+    router.onStats((stats) => this.totals.observe(stats, now()));
+  }
+
+  /** A supervisor event: the instance's host updates it, and a crash or restart is journaled. */
+  onSupervisorEvent(hosts: Iterable<AppHost>, event: SupervisorEvent): void {
+    for (const host of hosts) {
+      if (!host.owns(event.id)) continue;
+      host.onSupervisorEvent(event);
+      this.journal.note(host, event);
+    }
+  }
+
+  /** The HostAgent's options about the apps: made from the desired state, reported with all this. */
+  agentOptions(
+    apps: AgentApps,
+  ): Pick<HostAgentOptions, 'hostFor' | 'hosts' | 'specDigest' | 'onAppLeft' | 'routeTotals' | 'journal'> {
+    return {
+      hostFor: (desired) => apps.hostFor(desired),
+      hosts: () => apps.all(),
+      specDigest: (host) => apps.digestOf(host),
+      onAppLeft: (app, env) => apps.leave(app, env),
+      routeTotals: (host) => this.totals.routeTotals(host.appName, host.envName),
+      journal: this.journal,
+    };
+  }
+}
