@@ -16,6 +16,7 @@ export {
   type LogRotatorLifecycle,
   type RotationOptions,
 } from './logs.js';
+export { readLogAfter, readLogTail, type LogRead, type LogReadOptions } from './log-cursor.js';
 export { planRestart, type RestartPlan } from './restart-policy.js';
 export type { ProcessUsage } from './usage-sampler.js';
 export {
