@@ -28,7 +28,7 @@ import { hookVariables, runHook } from './hooks.js';
 import { isFailed, isRunning, type TrackedInstance } from './instance.js';
 import type { AppHookRun, InstanceDescription } from './app-host-views.js';
 import { appRoute } from './app-route.js';
-import { instanceSpec, processEnvironment } from './instance-spec.js';
+import { instanceLogFile, instanceSpec, processEnvironment } from './instance-spec.js';
 import type { InstanceChange } from '../protocol/report.js';
 import { changeOf, describeInstance, recordStateOf } from './instance-changes.js';
 import { routeName } from './traffic.js';
@@ -450,6 +450,18 @@ export class AppHost {
 
   logFiles(): string[] {
     return [...this.instances.values()].map((i) => i.spec.logFile);
+  }
+
+  /**
+   * The log file of an instance of this app, running or stopped (its file stays). The id may come
+   * from outside (a follow's cursor): null unless it is a plain file name.
+   */
+  logFileOf(instanceId: string): string | null {
+    const running = this.instances.get(instanceId);
+    if (running !== undefined) return running.spec.logFile;
+    if (instanceId === '' || path.basename(instanceId) !== instanceId || instanceId.includes('\0'))
+      return null;
+    return instanceLogFile(this.deps.dir, instanceId);
   }
 
   /** Daemon shutdown: stop checking health; never stop a process (they outlive the daemon). */

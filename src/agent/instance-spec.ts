@@ -30,9 +30,14 @@ export function instanceSpec(
     command: app.run.command,
     args: [...app.run.args],
     envVars: { ...settings.env, HOST: '127.0.0.1' },
-    logFile: path.join(host.dir, 'logs', `${instance.id}.log`),
+    logFile: instanceLogFile(host.dir, instance.id),
     account: host.account,
   };
+}
+
+/** Where an instance of the app writes its output (`dir`: apps/<app>/<env>); the file stays once it stopped. */
+export function instanceLogFile(dir: string, id: string): string {
+  return path.join(dir, 'logs', `${id}.log`);
 }
 
 /**

@@ -20,6 +20,7 @@ import type {
   LockBody,
   LockResponse,
   LocksResponse,
+  LogLine,
   LogsResponse,
   ReleaseAddBody,
   ReleaseAddResponse,
@@ -117,11 +118,18 @@ export interface ControlPlane {
   /** Revokes (deletes) a join token (FERRY_E_JOIN_TOKEN_UNKNOWN if none). */
   revokeJoinToken(id: string, actor: string): Promise<JoinTokenRevokeResponse>;
   logs(app: string, env: string | undefined, lines: number): Promise<LogsResponse>;
-  /** Log files of the app's instances, for `ferry logs -f`. */
-  logFiles(
+  /**
+   * Follows the app's instance logs (`ferry logs -f`) through the agents of the hosts that run it:
+   * each instance's last `lines` lines, then its new lines as they come, of instances started later
+   * too, handed to `follow.send` until `follow.signal` aborts. Resolves once the follow runs
+   * (FERRY_E_APP_UNKNOWN, FERRY_E_ENV_UNKNOWN before); a host that does not answer is a line.
+   */
+  followLogs(
     app: string,
     env: string | undefined,
-  ): Promise<Array<{ instance: string; version: string; file: string }>>;
+    lines: number,
+    follow: { readonly signal: AbortSignal; readonly send: (line: LogLine) => void },
+  ): Promise<void>;
   /**
    * The daemon's events as they happen: deployment states and events (once persisted), instance
    * and health changes, router restarts, config applies.

@@ -63,7 +63,7 @@ function fakeControl(overrides: Partial<ControlPlane> = {}): ControlPlane {
     unlock: () => Promise.reject(new Error('not in this test')),
     locks: () => Promise.resolve({ locks: [], queued: [] }),
     logs: () => Promise.resolve({ lines: [] }),
-    logFiles: () => Promise.resolve([]),
+    followLogs: () => Promise.resolve(),
     targets: {
       report: () => Promise.reject(new Error('no targets in this test')),
       deploy: () => Promise.reject(new Error('no targets in this test')),

@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { matchesFilter, type EventFilter } from '../events/publisher.js';
-import { followLog } from '../supervisor/index.js';
 import type { ControlPlane } from './control-plane.js';
 import {
   FINAL_DEPLOYMENT_STATUSES,
@@ -111,16 +110,10 @@ export function streamEvents(
 }
 
 /**
- * A follow stream reads at most this many instances' logs at once (an app's instances during a
- * deployment are at most twice its count): beyond, new instances are skipped and it says so.
- */
-const MAX_FOLLOWED_LOGS = 64;
-
-/**
- * Streams new log lines of an app's instances (`ferry logs -f`), after the last `lines` lines:
- * those of the instances running when it opens, and of every instance of the app and environment
- * started afterwards (a deployment's new release), from its first line. An instance that stops is
- * read to its end and then let go, so the stream follows only what runs.
+ * Streams an app's instance logs (`ferry logs -f`): the last `lines` lines of each instance, then
+ * every new line, of the instances started afterwards too (a deployment's new release), from
+ * their first line, as the hosts' agents answer them (the control's followLogs). The follow ends
+ * when the client goes away.
  */
 export async function streamLogs(
   control: ControlPlane,
@@ -130,48 +123,18 @@ export async function streamLogs(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  // Whether the logs can be followed here is known before the stream opens (an error then is a
-  // plain answer, not a stream that never says anything).
-  await control.logFiles(app, env);
-  const recent = await control.logs(app, env, lines);
-  const stream = openStream(request, reply);
-  const followed = new Map<string, AbortController>();
-  const follow = (instance: string, version: string, file: string, from: 'start' | 'end') => {
-    if (followed.has(instance)) return;
-    if (followed.size >= MAX_FOLLOWED_LOGS) {
-      const line = `[ferry] not following ${instance}: already following ${MAX_FOLLOWED_LOGS} instances`;
-      stream.send({ instance, version, line, at: Date.now() } satisfies LogLine);
-      return;
-    }
-    const finish = new AbortController();
-    followed.set(instance, finish);
-    void followLog(
-      file,
-      (newLines: string[]) => {
-        const at = Date.now();
-        for (const line of newLines) stream.send({ instance, version, line, at } satisfies LogLine);
-      },
-      stream.closed,
-      { from, finish: finish.signal },
-    ).finally(() => followed.delete(instance));
-  };
-  // Subscribed before the instances are listed: one starting in between is not missed.
-  const unsubscribe = control.events.subscribe((event) => {
-    if (event.kind !== 'instance' || event.app !== app) return;
-    if (event.state === 'stopped') followed.get(event.instance)?.abort();
-    if (event.state !== 'started' || followed.has(event.instance)) return;
-    // The app's instances in the stream's environment: one of another environment is not there.
-    void control.logFiles(app, env).then(
-      (files) => {
-        const started = files.find((f) => f.instance === event.instance);
-        if (started && !stream.closed.aborted)
-          follow(started.instance, started.version, started.file, 'start');
-      },
-      () => undefined,
-    );
+  const stop = new AbortController();
+  // A client gone while the follow starts ends it too (the stream's own end comes after).
+  request.raw.once('close', () => stop.abort());
+  let stream: ReturnType<typeof openStream> | null = null;
+  const early: LogLine[] = [];
+  // Whether the logs can be followed is known before the stream opens (an error then is a plain
+  // answer, not a stream that never says anything); lines that come before it opens wait for it.
+  await control.followLogs(app, env, lines, {
+    signal: stop.signal,
+    send: (line) => (stream === null ? early.push(line) : stream.send(line)),
   });
-  stream.closed.addEventListener('abort', unsubscribe);
-  for (const line of recent.lines) stream.send(line);
-  for (const { instance, version, file } of await control.logFiles(app, env))
-    follow(instance, version, file, 'end');
+  stream = openStream(request, reply);
+  stream.closed.addEventListener('abort', () => stop.abort());
+  for (const line of early.splice(0)) stream.send(line);
 }

@@ -1,4 +1,3 @@
-import type { AppHost } from '../agent/app-host.js';
 import type { ControlPlane, ExternalTargetsControl } from '../api/control-plane.js';
 import type {
   CommandResponse,
@@ -62,15 +61,17 @@ export class DaemonControl implements ControlPlane {
       readonly config: ConfigSource;
       readonly store: Store;
       readonly deployer: Deployer;
-      /**
-       * The app hosts, those that left the configuration but still run included: only for
-       * `ferry logs --follow`, which reads the files as they grow.
-       */
-      readonly hosts: ReadonlyMap<string, AppHost>;
       /** The server's own host's last report (null before its first): what runs there. */
       readonly hostReport: () => HostReport | null;
       /** The last lines of an app's instances on the server's own host, asked of its agent. */
       readonly hostLogs: (app: string, env: string, lines: number) => Promise<LogLine[]>;
+      /** `ferry logs -f` of an app on the server's own host, through its agent; never rejects. */
+      readonly followHostLogs: (
+        app: string,
+        env: string,
+        lines: number,
+        follow: { readonly signal: AbortSignal; readonly send: (line: LogLine) => void },
+      ) => Promise<void>;
       readonly applier: ConfigApplier;
       /** The configuration a plan or apply request names: the text it sent, or the daemon's own file. */
       readonly readConfig: (body: ConfigApplyBody) => FerryConfig;
@@ -101,6 +102,7 @@ export class DaemonControl implements ControlPlane {
         | 'restart'
         | 'restartViews'
         | 'logs'
+        | 'followLogs'
       >;
       /** The release intake and catalog, and recording a release without deploying it. */
       readonly releases: ReleasesControl;
@@ -382,21 +384,20 @@ export class DaemonControl implements ControlPlane {
     return { lines: await this.deps.hostLogs(target.app, target.env, lines) };
   }
 
-  logFiles(
+  followLogs(
     app: string,
     env: string | undefined,
-  ): Promise<Array<{ instance: string; version: string; file: string }>> {
-    const resolved = this.resolve(app, env);
-    if (this.deps.fleet.has(resolved.env))
-      throw new FerryError(
-        'FERRY_E_USAGE',
-        `follow: ${resolved.env} runs on enrolled hosts; their last lines are shown without --follow (ferry logs ${resolved.app} --env ${resolved.env})`,
-        { where: 'follow' },
-      );
-    const host = this.host(resolved.app, resolved.env);
-    return Promise.resolve(
-      host.describe().map((i, n) => ({ instance: i.id, version: i.version, file: host.logFiles()[n]! })),
-    );
+    lines: number,
+    follow: { readonly signal: AbortSignal; readonly send: (line: LogLine) => void },
+  ): Promise<void> {
+    const target = this.resolve(app, env);
+    // Through the agents of the hosts that run it: enrolled ones, or this server's own.
+    const following = this.deps.fleet.has(target.env)
+      ? this.deps.fleet.followLogs(target.app, target.env, lines, follow)
+      : this.deps.followHostLogs(target.app, target.env, lines, follow);
+    // It runs until the follow's signal aborts and never rejects: the answer is that it runs.
+    void following;
+    return Promise.resolve();
   }
 
   /** The deployment with its served-request report: live while it runs, as persisted after. */
@@ -404,12 +405,6 @@ export class DaemonControl implements ControlPlane {
     const live = this.deps.deployer.run(state.id)?.servedReport;
     const served = live ?? (await this.deps.store.getServedReport(state.id))?.report ?? null;
     return toDeployment(state, served);
-  }
-
-  private host(app: string, env: string): AppHost {
-    const host = this.deps.hosts.get(`${app}.${env}`);
-    if (!host) throw new FerryError('FERRY_E_APP_UNKNOWN', `no app "${app}" in environment "${env}"`);
-    return host;
   }
 
   /** An app and environment of the configuration, or one that left it but still runs (logs, history). */

@@ -214,7 +214,6 @@ export class Daemon {
 
   /** The API, listening from here on; until the daemon is ready it answers 503 FERRY_E_DAEMON_STARTING. */
   private async listenApi(): Promise<void> {
-    const local = this.local!;
     this.server = new ServerApi({
       live: this.live,
       started: this.opts.config,
@@ -231,7 +230,6 @@ export class Daemon {
       logger: this.logger!,
       isReady: () => this.state === 'running',
       readConfig: (body) => this.readConfig(body),
-      hosts: local.hosts,
     });
     await this.server.listen();
     this.apiUrl = this.server.apiUrl;

@@ -1,4 +1,3 @@
-import type { AppHost } from '../agent/app-host.js';
 import { currentRelease } from '../artifacts/releases.js';
 import { HostAgent, type HostAgentOptions } from '../agent/host-agent.js';
 import { InProcessAgentTransport } from '../agent/link/in-process-transport.js';
@@ -110,11 +109,6 @@ export class LocalHost {
       reportEveryMs: LOCAL_REPORT_MS,
       router: () => this.watch?.report() ?? null,
     });
-  }
-
-  /** The app hosts by "app.env" (those that left the configuration but still run included). */
-  get hosts(): ReadonlyMap<string, AppHost> {
-    return this.apps.hosts;
   }
 
   /** Reuses the router that outlived the last daemon, or starts one. */

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppHost } from '../agent/app-host.js';
 import { listenMetrics, type MetricsServer } from '../api/metrics-server.js';
 import { createApiServer } from '../api/server.js';
 import type { ApiTls } from '../api/tls.js';
@@ -14,7 +13,7 @@ import type { KvReleaseCatalog } from '../releases/kv-catalog.js';
 import { liveCounters } from '../runtime/desired/live-counters.js';
 import { listenForAgents, type AgentsListener } from '../server/agents-listener.js';
 import { Fleet } from '../server/fleet/fleet.js';
-import { tailAppLogs } from '../server/fleet/host-logs.js';
+import { followAppLogs, tailAppLogs } from '../server/fleet/host-logs.js';
 import { publishedDecisions } from '../server/rollouts/published-decisions.js';
 import { RecentDecisions } from '../server/rollouts/recent-decisions.js';
 import { startExternalTargets, type ExternalTargets } from '../server/targets/external-targets.js';
@@ -54,8 +53,6 @@ export interface ServerApiDeps {
   /** Until the daemon is ready the API answers 503 FERRY_E_DAEMON_STARTING. */
   readonly isReady: () => boolean;
   readonly readConfig: ControlDeps['readConfig'];
-  /** The server's own host, as status shows it: its app hosts, its router's pid and state. */
-  readonly hosts: ReadonlyMap<string, AppHost>;
 }
 
 /**
@@ -118,9 +115,15 @@ export class ServerApi {
       config: deps.live,
       store: deps.store,
       deployer: parts.deployer,
-      hosts: deps.hosts,
       hostReport: () => parts.exchange.latestReport(LOCAL_HOST)?.report ?? null,
       hostLogs: (app, env, lines) => tailAppLogs(parts.link, { host: LOCAL_HOST, app, env, lines }),
+      followHostLogs: (app, env, lines, follow) =>
+        followAppLogs(
+          { link: parts.link, clock: systemClock },
+          () => Promise.resolve([{ id: LOCAL_HOST }]),
+          { app, env, lines },
+          follow,
+        ),
       applier: deps.applier,
       readConfig: deps.readConfig,
       version: FERRY_VERSION,

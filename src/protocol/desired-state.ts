@@ -11,6 +11,8 @@ const name = z.string().min(1).max(200);
 
 /** The most lines of each instance's log a `tail-logs` task asks for. */
 export const MAX_TAIL_LINES = 1000;
+/** The most instances of one app on one host a follow reads (`ferry logs -f`): its cursor's bound. */
+export const MAX_FOLLOWED_INSTANCES = 64;
 const id = z.string().min(1).max(200);
 
 /**
@@ -73,8 +75,29 @@ export const hostTaskSchema = z.discriminatedUnion('type', [
     vars: z.record(z.string(), z.string()),
   }),
   z.object({ id, type: z.literal('prune'), keep: z.number().int().min(0), protect: z.array(z.string()) }),
-  /** The last lines of each instance's log, answered in the task's report (`ferry logs`). */
-  z.object({ id, type: z.literal('tail-logs'), lines: z.number().int().min(1).max(MAX_TAIL_LINES) }),
+  /**
+   * The last lines of each instance's log, answered in the task's report (`ferry logs`) with the
+   * byte offset each was read up to. With `after` (`ferry logs -f`: the offsets of the last
+   * answer), the lines after them instead: an instance it does not name (started since) from the
+   * start of its log, one it names that stopped until the end of its log (then the answer no
+   * longer names it). An older agent ignores `after` (its answer has no offsets).
+   */
+  z.object({
+    id,
+    type: z.literal('tail-logs'),
+    lines: z.number().int().min(1).max(MAX_TAIL_LINES),
+    after: z
+      .array(
+        z.object({
+          instance: id,
+          /** Its release, which the answer repeats for an instance that stopped. */
+          version: z.string().max(200),
+          offset: z.number().int().min(0),
+        }),
+      )
+      .max(MAX_FOLLOWED_INSTANCES)
+      .optional(),
+  }),
 ]);
 
 export const appOnHostSchema = z.object({

@@ -86,9 +86,22 @@ export const taskReportSchema = z.object({
   id,
   state: z.enum(TASK_STATES),
   failure: failureSchema.optional(),
-  /** A `tail-logs` task's answer: each instance's last lines (bounded: see MAX_LOG_REPLY_BYTES). */
+  /**
+   * A `tail-logs` task's answer: each instance's last lines, or those after the task's offsets
+   * (bounded: see MAX_LOG_REPLY_BYTES; only whole lines).
+   */
   logs: z
-    .array(z.object({ instance: z.string(), version: z.string(), lines: z.array(z.string()) }))
+    .array(
+      z.object({
+        instance: z.string(),
+        version: z.string(),
+        lines: z.array(z.string()),
+        /** The byte offset of its log read up to: where the next read starts. Absent from an older agent's. */
+        end: z.number().int().min(0).optional(),
+        /** More was there than the answer could take: ask again at once. */
+        more: z.boolean().optional(),
+      }),
+    )
     .optional(),
 });
 

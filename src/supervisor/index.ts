@@ -8,14 +8,8 @@ export { BASE_VARS, baseEnvironment, instanceEnvironment } from './spawn.js';
 export { RUN_DIGEST_VAR, runDigest } from './run-digest.js';
 export { readCmdline, readEnviron, readOwner } from './proc.js';
 export { accountSpawnOptions, resolveAppAccounts, resolveRunAccount, type RunAccount } from './account.js';
-export {
-  LogRotator,
-  followLog,
-  rotateLog,
-  tailLog,
-  type LogRotatorLifecycle,
-  type RotationOptions,
-} from './logs.js';
+export { LogRotator, rotateLog, tailLog, type LogRotatorLifecycle, type RotationOptions } from './logs.js';
+export { readLogAfter, readLogTail, type LogRead, type LogReadOptions } from './log-cursor.js';
 export { planRestart, type RestartPlan } from './restart-policy.js';
 export type { ProcessUsage } from './usage-sampler.js';
 export {

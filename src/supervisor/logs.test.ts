@@ -1,16 +1,8 @@
-import {
-  appendFileSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LogRotator, followLog, rotateLog, tailLog } from './logs.js';
+import { LogRotator, rotateLog, tailLog } from './logs.js';
 import { specFor } from './test-support/fixtures.js';
 import { cleanUpAfterEach, supervisedHome } from './test-support/harness.js';
 import { waitFor } from './test-support/wait.js';
@@ -104,77 +96,5 @@ describe('LogRotator', () => {
     } finally {
       rotator.stop();
     }
-  });
-});
-
-describe('followLog', () => {
-  it('delivers complete new lines, across a truncation and a replacement of the file', async () => {
-    writeFileSync(file, 'old\n');
-    const seen: string[] = [];
-    const abort = new AbortController();
-    const following = followLog(file, (lines) => seen.push(...lines), abort.signal, { pollMs: 10 });
-    try {
-      // Once a ping arrives the follower is under way; lines from before it started never show.
-      await waitFor('the follower to run', () => {
-        appendFileSync(file, 'ping\n');
-        return seen.length > 0;
-      });
-      // Appends are ordered: once the pong is in, every ping is.
-      appendFileSync(file, 'pong\n');
-      await waitFor('the pong', () => seen.at(-1) === 'pong');
-      seen.length = 0;
-      appendFileSync(file, 'new 1\nnew 2\npart');
-      await waitFor('two lines', () => seen.length >= 2);
-      appendFileSync(file, 'ial\n');
-      await waitFor('the completed line', () => seen.length >= 3);
-      writeFileSync(file, 'after truncate\n');
-      await waitFor('the line after truncation', () => seen.length >= 4);
-      renameSync(file, `${file}.1`);
-      writeFileSync(file, 'ünïcode in a new file, longer than the old one\n');
-      await waitFor('the line of the new file', () => seen.length >= 5);
-      expect(seen).toEqual([
-        'new 1',
-        'new 2',
-        'partial',
-        'after truncate',
-        'ünïcode in a new file, longer than the old one',
-      ]);
-    } finally {
-      abort.abort();
-      await following;
-    }
-  });
-
-  it('waits for a file that does not exist yet, and ends when aborted', async () => {
-    const seen: string[] = [];
-    const abort = new AbortController();
-    const following = followLog(file, (lines) => seen.push(...lines), abort.signal, {
-      pollMs: 10,
-      from: 'start',
-    });
-    writeFileSync(file, 'first\n');
-    await waitFor('the first line', () => seen.length > 0);
-    abort.abort();
-    await following;
-    expect(seen).toEqual(['first']);
-  });
-
-  it('after finish, reads what was written up to then (an unfinished last line too) and returns', async () => {
-    writeFileSync(file, 'before\n');
-    const seen: string[] = [];
-    const abort = new AbortController();
-    const finish = new AbortController();
-    // A long poll: the finish must wake it, not the next poll.
-    const following = followLog(file, (lines) => seen.push(...lines), abort.signal, {
-      pollMs: 60_000,
-      from: 'start',
-      finish: finish.signal,
-    });
-    await waitFor('the first line', () => seen.length > 0);
-    appendFileSync(file, 'last words\nno newline');
-    finish.abort();
-    await following;
-    expect(seen).toEqual(['before', 'last words', 'no newline']);
-    expect(abort.signal.aborted).toBe(false);
   });
 });

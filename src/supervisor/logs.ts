@@ -1,11 +1,7 @@
 import { copyFile, open, rename, stat, truncate } from 'node:fs/promises';
-import { StringDecoder } from 'node:string_decoder';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError } from '../errors/ferry-error.js';
 
 const CHUNK = 64 * 1024;
-/** followLog reads at most this much per poll, so a burst of output cannot balloon memory. */
-const FOLLOW_READ_MAX = 1024 * 1024;
 
 export interface RotationOptions {
   /** Rotate once the file is larger than this. */
@@ -100,65 +96,6 @@ export async function tailLog(file: string, lines: number): Promise<string[]> {
     const all = Buffer.concat(chunks).toString('utf8').split('\n');
     if (all.at(-1) === '') all.pop();
     return all.slice(-lines);
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Calls `onLines` with the complete lines appended to the file from now on (or from its start),
- * until the signal aborts (`ferry logs -f`); never rejects. A file that shrank (copytruncate) or
- * was replaced (rename rotation) is read again from its start; a missing file is waited for. Once
- * `finish` aborts (its instance stopped), what was written up to then is read and it returns.
- */
-export async function followLog(
-  file: string,
-  onLines: (lines: string[]) => void,
-  signal: AbortSignal,
-  opts: { pollMs?: number; from?: 'end' | 'start'; finish?: AbortSignal } = {},
-): Promise<void> {
-  const pollMs = opts.pollMs ?? 250;
-  const wake = opts.finish ? AbortSignal.any([signal, opts.finish]) : signal;
-  let current = await stat(file).catch(() => null);
-  let position = opts.from === 'start' ? 0 : (current?.size ?? 0);
-  let decoder = new StringDecoder('utf8');
-  let partial = '';
-  while (!signal.aborted) {
-    // Read after the finish was seen: what the instance wrote before it stopped is all there.
-    const last = opts.finish?.aborted === true;
-    const next = await stat(file).catch(() => null);
-    if (!next || next.size < position || (current && next.ino !== current.ino)) {
-      position = 0;
-      partial = '';
-      decoder = new StringDecoder('utf8');
-    }
-    current = next;
-    if (next && next.size > position) {
-      const length = Math.min(next.size - position, FOLLOW_READ_MAX);
-      // Gone between stat and read (rotation, removal): the next poll sees what happened.
-      const chunk = await readAt(file, position, length).catch(() => null);
-      if (chunk) {
-        position += chunk.length;
-        const parts = (partial + decoder.write(chunk)).split('\n');
-        partial = parts.pop() ?? '';
-        if (parts.length > 0) onLines(parts);
-        if (chunk.length > 0 && position < next.size) continue;
-      }
-    }
-    if (last) {
-      if (partial !== '') onLines([partial]);
-      return;
-    }
-    await sleep(pollMs, undefined, { signal: wake }).catch(() => undefined);
-  }
-}
-
-async function readAt(file: string, position: number, length: number): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, position);
-    return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import {
+  appendFileSync,
   existsSync,
   mkdtempSync,
   readdirSync,
@@ -335,7 +336,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     }
   }, 90_000);
 
-  it("ferry logs asks every host of the environment for its instances' last lines", async () => {
+  it("ferry logs asks every host of the environment for its instances' last lines; -f follows them, with each host's name", async () => {
     const logs = await json<{ lines: Array<{ host?: string; instance: string; line: string }> }>(
       'logs',
       'hello',
@@ -346,9 +347,35 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     expect(logs.lines.every((l) => l.instance.startsWith('hello-'))).toBe(true);
     const text = await cli('logs', 'hello');
     expect(text.stdout).toMatch(/^web-0 hello-/m);
-    const follow = await cli('logs', 'hello', '-f');
-    expect(follow.code).toBe(2);
-    expect(follow.stderr).toContain('runs on enrolled hosts');
+
+    // -f through the agents: every host's recent lines, then a line written after it opened.
+    const follow = spawn(
+      process.execPath,
+      [BIN, 'logs', 'hello', '-f', '-n', '1', '-c', configPath, '--home', home],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    follow.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => follow.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the recent lines of every host', () =>
+        net.hosts.every((h) => new RegExp(`^ {24} web-${h.index} hello-`, 'm').test(out)),
+      );
+      const instance = logs.lines.find((l) => l.host === 'web-0')!.instance;
+      const file = path.join(agentDir(0), 'apps', 'hello', 'production', 'logs', `${instance}.log`);
+      appendFileSync(file, 'a line written after the follow opened\n');
+      await waitFor('the new line, with its time and host', () =>
+        new RegExp(
+          `^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z web-0 ${instance} \\S+ \\| a line written after the follow opened$`,
+          'm',
+        ).test(out),
+      );
+    } finally {
+      follow.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   }, 60_000);
 
   it('a release failing in its second batch: every host, the first batch too, returns to last known good', async () => {

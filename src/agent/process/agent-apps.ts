@@ -142,11 +142,6 @@ export class AgentApps {
     return this.digests.get(host.key);
   }
 
-  /** Every app host by "app.env", as it is now (the map itself: it changes as apps come and go). */
-  get hosts(): ReadonlyMap<string, AppHost> {
-    return this.byKey;
-  }
-
   all(): AppHost[] {
     return [...this.byKey.values()];
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/support/wait.js';
+import type { LogLine } from '../../api/types.js';
 import { parseConfig } from '../../config/load.js';
 import type { FerryConfig } from '../../config/types.js';
 import { systemClock } from '../../lib/clock.js';
@@ -17,9 +18,11 @@ import { startSteadyLoad } from '../../router/test-support/steady-load.js';
 import { steadyApp, emptyApp } from '../../runtime/desired/edits.js';
 import type { EventInput } from '../../events/publisher.js';
 import { HostEventRelay } from '../../server/agent-api/host-event-relay.js';
+import { ExchangeHostLink } from '../../runtime/desired/exchange-link.js';
 import { HostExchange } from '../../server/agent-api/host-exchange.js';
 import { KvDesiredStates } from '../../server/agent-api/kv-desired-states.js';
 import { listenForAgents, type AgentsListener } from '../../server/agents-listener.js';
+import { followHostLogs } from '../../server/fleet/host-logs.js';
 import { Trust } from '../../server/trust/trust.js';
 import { openSqliteKvStore } from '../../store/kv/sqlite-kv.js';
 import type { KvStore } from '../../store/kv/kv.js';
@@ -270,6 +273,41 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
     const result = await load.stop();
     expect(result.failed, result.failures.join('\n')).toBe(0);
   }, 90_000);
+
+  it('ferry logs -f through its agent: the lines its instances write after the follow opened, with the host name', async () => {
+    const spec = appSpecOf(config.apps.hello!, 'production');
+    const link = new ExchangeHostLink({ exchange, now: () => Date.now(), specFor: () => spec });
+    const sent: LogLine[] = [];
+    const stop = new AbortController();
+    const following = followHostLogs(
+      { trust, link, clock: systemClock },
+      { app: 'hello', env: 'production', selector: labelsOf([['role', 'web']]), lines: 5 },
+      { signal: stop.signal, send: (line) => sent.push(line) },
+    );
+    const said = (pattern: RegExp) => sent.filter((l) => pattern.test(l.line));
+    try {
+      await waitFor('the recent lines', () => said(/^hello 1\.1\.0 listening/).length === 2, 30_000);
+      const opened = sent.length;
+      expect(sent.every((l) => l.host === 'web-1' && l.at === undefined)).toBe(true);
+      await deploy(hostId, '1.0.0');
+      // The new release's first lines, and the old one's last (read to their end once stopped).
+      await waitFor(
+        'the new instances\u2019 first lines and the old ones\u2019 draining',
+        () => said(/^hello 1\.0\.0 listening/).length === 2 && said(/^hello 1\.1\.0 draining/).length === 2,
+        60_000,
+      );
+      const followed = sent.slice(opened);
+      expect(followed.every((l) => l.host === 'web-1' && typeof l.at === 'number')).toBe(true);
+      expect(said(/^hello 1\.0\.0 listening/).map((l) => l.version)).toEqual(['1.0.0', '1.0.0']);
+      const seen = followed.map((l) => `${l.instance} ${l.line}`);
+      expect(new Set(seen).size).toBe(seen.length);
+    } finally {
+      stop.abort();
+      await following;
+    }
+    // Each ask's task left the desired state once answered.
+    expect((await exchange.desiredState(hostId))!.apps.flatMap((a) => a.tasks)).toEqual([]);
+  }, 120_000);
 
   it('an app the server takes off its desired state leaves: instances stopped, route removed; it can come back', async () => {
     const pids = exchange

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,12 +11,14 @@ import { daemonPaths } from '../../daemon/paths.js';
 import { systemClock } from '../../lib/clock.js';
 import { silentLogger } from '../../lib/logger.js';
 import type { AppOnHost, HostDesiredState, ReleaseOnHost } from '../../protocol/desired-state.js';
-import type { AppReport } from '../../protocol/report.js';
+import { MAX_LOG_REPLY_BYTES, type AppReport } from '../../protocol/report.js';
+import { MAX_REPORT_BYTES } from '../../protocol/transport.js';
 import { freePort } from '../../router/test-support/router-harness.js';
 import { startSteadyLoad } from '../../router/test-support/steady-load.js';
 import { openSqliteKvStore } from '../../store/kv/sqlite-kv.js';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { Reconciler } from './reconciler.js';
+import { answerBytes } from './tail-logs.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
@@ -221,5 +223,27 @@ describe('Reconciler: a host brought to its desired state', () => {
       (await report()).tasks.find((t) => t.id === 'prune-1' && t.state === 'passed'),
     );
     expect((await report()).releases.map((r) => r.version)).not.toContain('9.9.9');
+  }, 60_000);
+
+  it('log answers carried at once (two follows) share the room a report has for logs', async () => {
+    const instance = (await report()).instances.find((i) => i.state !== 'retiring')!;
+    const file = parts.local.apps.known('hello', 'production')!.logFileOf(instance.id)!;
+    const offset = statSync(file).size;
+    // More than both answers can carry: each line is one the instance could have written.
+    appendFileSync(file, `${'x'.repeat(100)}\n`.repeat(3_000));
+    const after = [{ instance: instance.id, version: instance.version, offset }];
+    const follow = (id: string) => ({ id, type: 'tail-logs' as const, lines: 10, after });
+    apply([release('1.1.0', 2, 1)], { tasks: [follow('logs-1'), follow('logs-2')] });
+    const answered = await waitFor('both answers', async () => {
+      const tasks = (await report()).tasks.filter((t) => t.state === 'passed' && t.logs !== undefined);
+      return tasks.length === 2 ? tasks : null;
+    });
+    const logs = answered.flatMap((t) => t.logs!);
+    expect(answerBytes(logs)).toBeLessThanOrEqual(MAX_LOG_REPLY_BYTES);
+    expect(logs.some((entry) => entry.instance === instance.id && entry.lines.length > 100)).toBe(true);
+    expect(logs.filter((entry) => entry.instance === instance.id).every((entry) => entry.more === true)).toBe(
+      true,
+    );
+    expect(Buffer.byteLength(JSON.stringify(await reconciler.report()))).toBeLessThan(MAX_REPORT_BYTES);
   }, 60_000);
 });

@@ -13,14 +13,12 @@ import type { Logger } from '../../lib/logger.js';
 import { redactUrl } from '../../lib/redact.js';
 import type { AppOnHost, HostDesiredState, HostTask } from '../../protocol/desired-state.js';
 import {
-  MAX_LOG_LINE_BYTES,
   MAX_LOG_REPLY_BYTES,
   type AppReport,
   type ReleaseReport,
   type RouteTotals,
   type TaskReport,
 } from '../../protocol/report.js';
-import { tailLog } from '../../supervisor/index.js';
 import type { AppHost } from '../app-host.js';
 import { installOnHost } from '../install.js';
 import type { Installer } from '../installer/installer.js';
@@ -32,6 +30,7 @@ import {
   type RestartGeneration,
 } from './plan.js';
 import { appReport } from './report.js';
+import { answerBytes, answerTailLogs, type TailLogsTask } from './tail-logs.js';
 
 export interface ReconcilerDeps {
   /**
@@ -82,6 +81,8 @@ export class Reconciler {
   private readonly loops = new Map<string, AppLoop>();
   private readonly installs = new Map<string, Map<string, ReleaseReport>>();
   private readonly tasks = new Map<string, TaskReport>();
+  /** The report room taken by `tail-logs` answers being read now. */
+  private logsReading = 0;
   /** Per app, per release: the restart seen last and the generation it replaces (kept in memory). */
   private readonly restarts = new Map<string, Map<string, RestartGeneration>>();
   private stopped = false;
@@ -341,7 +342,7 @@ export class Reconciler {
       } else if (task.type === 'prune') {
         await pruneReleases(host.releasesDir, { keep: task.keep, protect: task.protect });
       } else {
-        this.tasks.set(task.id, { id: task.id, state: 'passed', logs: await tailLogs(host, task.lines) });
+        this.tasks.set(task.id, { id: task.id, state: 'passed', logs: await this.tailLogs(host, task) });
         this.deps.onChange();
         return;
       }
@@ -350,6 +351,24 @@ export class Reconciler {
       this.tasks.set(task.id, { id: task.id, state: 'failed', failure: failureOf(error) });
     }
     this.deps.onChange();
+  }
+
+  /**
+   * A `tail-logs` answer within what the report has room for: MAX_LOG_REPLY_BYTES less the answers
+   * it carries already (tasks still asked) and those being read now (another app's follow).
+   */
+  private async tailLogs(host: AppHost, task: TailLogsTask): Promise<NonNullable<TaskReport['logs']>> {
+    const asked = new Set((this.desired?.apps ?? []).flatMap((app) => app.tasks.map((t) => t.id)));
+    let held = this.logsReading;
+    for (const [id, report] of this.tasks)
+      if (report.logs !== undefined && asked.has(id)) held += answerBytes(report.logs);
+    const budget = Math.max(0, MAX_LOG_REPLY_BYTES - held);
+    this.logsReading += budget;
+    try {
+      return await answerTailLogs(host, task, budget);
+    } finally {
+      this.logsReading -= budget;
+    }
   }
 
   /**
@@ -408,29 +427,4 @@ function failureOf(error: unknown): { code: string; message: string } {
     code: error instanceof FerryError ? error.code : 'FERRY_E_INTERNAL',
     message: messageOf(error),
   };
-}
-
-/**
- * The last `lines` of each instance's log, as a `tail-logs` task answers: long lines cut, and the
- * whole answer bounded so that it fits in a report (the oldest lines go first when it would not).
- */
-async function tailLogs(host: AppHost, lines: number): Promise<NonNullable<TaskReport['logs']>> {
-  const files = host.logFiles();
-  const instances = host.describe();
-  let budget = MAX_LOG_REPLY_BYTES;
-  const answer: NonNullable<TaskReport['logs']> = [];
-  for (const [n, instance] of instances.entries()) {
-    const file = files[n];
-    const read = file === undefined ? [] : await tailLog(file, lines).catch(() => []);
-    const kept: string[] = [];
-    for (const line of read.reverse()) {
-      const cut =
-        Buffer.byteLength(line) > MAX_LOG_LINE_BYTES ? `${line.slice(0, MAX_LOG_LINE_BYTES)}…` : line;
-      budget -= Buffer.byteLength(cut) + 16;
-      if (budget < 0) break;
-      kept.unshift(cut);
-    }
-    answer.push({ instance: instance.id, version: instance.version, lines: kept });
-  }
-  return answer;
 }

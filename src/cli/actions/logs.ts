@@ -14,7 +14,8 @@ export interface LogsOptions {
 /**
  * ferry logs APP: its instances' recent lines, or (-f) those and then new ones as they come, of
  * the instances started later too (a deployment's new release): each with the time the daemon
- * read it (blank for the recent lines, written without a time), the instance and its version.
+ * read it (blank for the recent lines, written without a time), the host (on enrolled hosts), the
+ * instance and its version.
  */
 export async function logs(app: string, opts: LogsOptions, command: Command): Promise<void> {
   const client = await clientOf(command);
@@ -23,15 +24,13 @@ export async function logs(app: string, opts: LogsOptions, command: Command): Pr
   if (!opts.follow) {
     const response = await client.get<LogsResponse>(path);
     if (opts.json) printJson(response);
-    else
-      for (const l of response.lines)
-        process.stdout.write(`${l.host !== undefined ? `${l.host} ` : ''}${l.instance} | ${l.line}\n`);
+    else for (const l of response.lines) process.stdout.write(`${hostOf(l)}${l.instance} | ${l.line}\n`);
     return;
   }
   const print = (l: LogLine) =>
     opts.json
       ? printJsonLine(l)
-      : process.stdout.write(`${timeOf(l.at)} ${l.instance} ${l.version} | ${l.line}\n`);
+      : process.stdout.write(`${timeOf(l.at)} ${hostOf(l)}${l.instance} ${l.version} | ${l.line}\n`);
   const interrupt = onInterrupt();
   try {
     for await (const line of client.stream<LogLine>(`${path}&follow=1`, interrupt.signal)) print(line);
@@ -40,6 +39,11 @@ export async function logs(app: string, opts: LogsOptions, command: Command): Pr
   } finally {
     interrupt.dispose();
   }
+}
+
+/** The host a line comes from, before its instance (an environment on enrolled hosts). */
+function hostOf(l: LogLine): string {
+  return l.host !== undefined ? `${l.host} ` : '';
 }
 
 /** ISO 8601 as everywhere else in Ferry's output; as wide, blank, when the line has no time. */

@@ -34,7 +34,8 @@ import type { ArtifactResolver } from '../../releases/artifact-of.js';
 import { RestartSlots } from './restart-slots.js';
 import { matchesLabels } from './host-selection.js';
 import { targetReportOf } from './target-report.js';
-import { tailHostLogs } from './host-logs.js';
+import { followHostLogs, tailHostLogs } from './host-logs.js';
+import type { LogFollow } from './log-follow.js';
 
 export interface FleetDeps {
   readonly config: ConfigSource;
@@ -266,6 +267,13 @@ export class Fleet {
     const selector = this.deps.config.current.environmentHosts.get(env);
     if (selector === undefined) return Promise.resolve([]);
     return tailHostLogs(this.deps, { app, env, selector, lines });
+  }
+
+  /** `ferry logs -f` of the app on every host of the environment (followHostLogs), until the follow's signal aborts. */
+  followLogs(app: string, env: string, lines: number, follow: LogFollow): Promise<void> {
+    const selector = this.deps.config.current.environmentHosts.get(env);
+    if (selector === undefined) return Promise.resolve();
+    return followHostLogs(this.deps, { app, env, selector, lines }, follow);
   }
 
   /**
