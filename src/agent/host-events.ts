@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { DistributiveOmit, EventInput } from '../events/publisher.js';
-import { MAX_EVENT_TEXT, MAX_REPORTED_EVENTS, type HostEvent, type HostReport } from '../protocol/report.js';
+import {
+  MAX_EVENT_TEXT,
+  MAX_REPORTED_EVENTS,
+  type HostEvent,
+  type HostReport,
+  type RouterChangeKind,
+} from '../protocol/report.js';
 import type { SupervisorEvent } from '../supervisor/index.js';
 import type { AppHost } from './app-host.js';
 import { describeInstanceEvent } from './instance-notes.js';
@@ -9,7 +15,7 @@ type Recorded = DistributiveOmit<HostEvent, 'seq' | 'at'>;
 
 /**
  * The agent's journal of what happened on its host between reports: its app hosts' instance and
- * health changes (it is their event sink) and notes of crashes and restarts. Every report carries
+ * health changes (it is their event sink), notes of crashes and restarts, and its router's changes. Every report carries
  * the events not acknowledged yet; a report the server took acknowledges those it carried, so an
  * event survives a report that failed (the link down) and is sent once the server is back. Bounded:
  * beyond MAX_REPORTED_EVENTS the oldest go, and the next report counts them. In memory only: a
@@ -46,6 +52,11 @@ export class HostEventJournal {
       const { app, env, instance, version, health, detail } = input;
       this.record({ kind: 'health', app, env, instance, version, health, detail: cut(detail) });
     }
+  }
+
+  /** A change of the host's router process tree (its watch saw it). */
+  router(change: { change: RouterChangeKind; pid: number | null; message: string }): void {
+    this.record({ kind: 'router', change: change.change, pid: change.pid, message: cut(change.message) });
   }
 
   /** A supervisor event of one of `host`'s instances: a crash, restart or crash loop becomes a note. */

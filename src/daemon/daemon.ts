@@ -6,6 +6,7 @@ import { loadConfig, parseConfig } from '../config/load.js';
 import type { FerryConfig } from '../config/types.js';
 import { FerryError, messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
+import type { RouterChangeKind } from '../protocol/report.js';
 import { FERRY_VERSION } from '../lib/version.js';
 import { publishConfigApplied } from '../events/config-applied.js';
 import type { EventPublisher } from '../events/publisher.js';
@@ -33,6 +34,14 @@ import { restoreSteadyStates } from './steady-state.js';
 import { createTrustPart, type TrustPart } from './trust-part.js';
 import { systemClock } from '../lib/clock.js';
 import { EnrolledHosts } from '../server/fleet/enrolled-hosts.js';
+
+/** Which changes of this host's router are an operator's notice (`ferry up` prints them), and how. */
+const NOTICE_LEVELS: Partial<Record<RouterChangeKind, 'error' | 'info'>> = {
+  'keeper-down': 'error',
+  'keeper-unrecoverable': 'error',
+  trouble: 'error',
+  recovered: 'info',
+};
 
 /** How long the start waits for the embedded agent's first report. */
 const FIRST_REPORT_MS = 10_000;
@@ -180,6 +189,12 @@ export class Daemon {
       hostName: (host) => enrolled.byId(host).then((found) => found?.name ?? host),
     });
     this.parts = parts;
+    // The operator's notices (`ferry up` prints them): this host's router going wrong, and right again.
+    parts.events.subscribe((event) => {
+      if (event.kind !== 'router' || event.host !== undefined) return;
+      const level = NOTICE_LEVELS[event.change];
+      if (level !== undefined) this.notices.emit('notice', { level, message: event.message });
+    });
     const local = (this.local = parts.local);
     this.deployer = parts.deployer;
     this.publisher = parts.events;
@@ -252,12 +267,9 @@ export class Daemon {
     protectDataDir(this.paths, this.opts.config, this.accounts);
   }
 
-  /** From here on the router is watched; its problems are the operator's notices, its changes events. */
+  /** From here on the router is watched; its changes come in the host's reports, as any host's. */
   private async watchRouter(): Promise<void> {
-    await this.local!.watchRouter(
-      (level, message) => this.notices.emit('notice', { level, message }),
-      (change) => this.publisher!.publish({ kind: 'router', app: null, env: null, ...change }),
-    );
+    await this.local!.watchRouter();
   }
 
   /** The instances that outlived the daemon, adopted (orphans stopped, never under --adopt). */

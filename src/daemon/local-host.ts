@@ -13,7 +13,7 @@ import { LogRotator, resolveRunAccount, Supervisor, type RunAccount } from '../s
 import { LocalSpecs } from './local-specs.js';
 import { reapOrphans } from './orphans.js';
 import type { DaemonPaths } from './paths.js';
-import { RouterWatch, type RouterWatchOptions } from './router-watch.js';
+import type { RouterWatch } from './router-watch.js';
 import { unconfiguredApp } from './unconfigured-app.js';
 
 /** The one host of `ferry up`: its agent runs in the daemon's process. */
@@ -58,10 +58,11 @@ export class LocalHost {
   /** The app hosts, made from the desired state (and at start, from the instances that outlived the daemon). */
   readonly apps: AgentApps;
   readonly agent: HostAgent;
-  private pid: number | null = null;
   /** This start spawned the router (it was not running): a failed start stops it again. */
   private spawnedRouter = false;
   private watch: RouterWatch | null = null;
+  /** The host's journal and router totals, in its agent's reports. */
+  private readonly reporting: AppsReporting;
   private rotator: LogRotator | null = null;
 
   constructor(private readonly opts: LocalHostOptions) {
@@ -69,11 +70,11 @@ export class LocalHost {
     this.specs = LocalSpecs.of(config.current);
     this.router = new RouterClient({ stateDir: paths.routerDir, logger });
     let agent: HostAgent | null = null;
-    const reporting = new AppsReporting(
+    const reporting = (this.reporting = new AppsReporting(
       this.router,
       () => clock.now(),
       () => agent?.changed(),
-    );
+    ));
     this.supervisor = new Supervisor({
       ferryHome: paths.home,
       clock,
@@ -114,7 +115,6 @@ export class LocalHost {
   /** Reuses the router that outlived the last daemon, or starts one. */
   async startRouter(): Promise<void> {
     const { pid, started, upgradedFrom } = await this.router.ensureRunning();
-    this.pid = pid;
     this.spawnedRouter = started;
     if (upgradedFrom !== undefined)
       this.opts.logger.info({ from: upgradedFrom, pid }, 'the router was handed over to this version');
@@ -183,30 +183,15 @@ export class LocalHost {
   /**
    * From here on the router is watched: a keeper that dies is brought back (or replaced by its
    * workers' successor) and gets every route again, which is why the hosts must know their
-   * instances first. Problems and recoveries are logged and told to `notice`.
+   * instances first. Its changes go in the host's reports, as any host's.
    */
-  async watchRouter(
-    notice: (level: 'error' | 'info', message: string) => void,
-    onChange: RouterWatchOptions['onChange'],
-  ): Promise<void> {
-    const { logger } = this.opts;
-    const watch = (this.watch = new RouterWatch({
+  async watchRouter(): Promise<void> {
+    const { logger, clock } = this.opts;
+    const watch = (this.watch = this.reporting.watchRouter({
       router: this.router,
-      clock: this.opts.clock,
-      onReplaced: async (pid) => {
-        this.pid = pid;
-        logger.warn({ pid }, 'the router keeper was replaced; pushing every route again');
-        await Promise.all(this.apps.all().map((host) => host.republishRoute()));
-      },
-      onProblem: (message) => {
-        logger.error({ router: this.pid }, message);
-        notice('error', message);
-      },
-      onRecovered: (message) => {
-        logger.info({ router: this.pid }, message);
-        notice('info', message);
-      },
-      onChange,
+      apps: this.apps,
+      clock,
+      logger,
     }));
     watch.start(await this.router.health());
   }

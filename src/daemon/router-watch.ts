@@ -1,9 +1,8 @@
 import type { RouterStatusView } from '../api/types.js';
-import type { ROUTER_CHANGES } from '../api/wire/events.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { EnsuredRouter } from '../router/client.js';
-import type { ROUTER_STATES, RouterReport } from '../protocol/report.js';
+import type { ROUTER_STATES, RouterChangeKind, RouterReport } from '../protocol/report.js';
 import type { RouterHealth } from '../router/types.js';
 
 /** What the watch needs of the router: its health, and bringing it back. */
@@ -33,7 +32,7 @@ export interface RouterWatchOptions {
 
 /** A change of the router process tree as the event stream shows it. */
 export interface RouterChange {
-  readonly change: (typeof ROUTER_CHANGES)[number];
+  readonly change: RouterChangeKind;
   /** The keeper's pid, or the restarted worker's. */
   readonly pid: number | null;
   readonly message: string;
@@ -147,7 +146,10 @@ export class RouterWatch {
       try {
         await this.options.onReplaced(health.pid);
       } catch (error) {
-        this.problem(`the new router (pid ${health.pid}) did not take the routes: ${messageOf(error)}`);
+        const message = `the new router (pid ${health.pid}) did not take the routes: ${messageOf(error)}`;
+        if (this.reported !== message)
+          this.options.onChange?.({ change: 'trouble', pid: health.pid, message });
+        this.problem(message);
       }
     }
     const trouble = describeTrouble(health);

@@ -70,7 +70,7 @@ export class DaemonMetrics {
     this.routerRestarts = new Counter({
       name: 'ferry_router_restarts_total',
       help: 'Router processes replaced after they died, by part (keeper, worker).',
-      labelNames: ['part'],
+      labelNames: ['host', 'part'],
       registers,
     });
     this.artifactBytes = new Counter({
@@ -124,9 +124,9 @@ export class DaemonMetrics {
   private onEvent(event: FerryEvent): void {
     if (event.kind === 'deployment') this.onDeployment(event.deployment);
     else if (event.kind === 'router' && event.change === 'keeper-replaced')
-      this.routerRestarts.inc({ part: 'keeper' });
+      this.routerRestarts.inc({ ...onHost(event.host ?? null), part: 'keeper' });
     else if (event.kind === 'router' && event.change === 'worker-restarted')
-      this.routerRestarts.inc({ part: 'worker' });
+      this.routerRestarts.inc({ ...onHost(event.host ?? null), part: 'worker' });
   }
 
   /** Phase durations from the states' phase changes; the outcome once a deployment is final. */

@@ -12,6 +12,15 @@ const count = z.number().int().min(0);
 const failureSchema = z.object({ code: z.string(), message: z.string() });
 
 export const INSTALL_STATES = ['installing', 'installed', 'failed'] as const;
+/** The router process tree as the host's agent watches it. */
+export const ROUTER_CHANGES = [
+  'keeper-down',
+  'keeper-replaced',
+  'keeper-unrecoverable',
+  'worker-restarted',
+  'trouble',
+  'recovered',
+] as const;
 /** An instance's process: started, restarted after a crash, crashed, crash-looping, stopped. */
 export const INSTANCE_CHANGES = ['started', 'restarted', 'crashed', 'crash-loop', 'stopped'] as const;
 /**
@@ -190,14 +199,13 @@ export const routerReportSchema = z.object({
     .optional(),
 });
 
-const hostEventBase = {
+const sequenced = {
   /** Its order in the agent's journal (acknowledged once a report carrying it was taken). */
   seq: z.number().int().min(1),
   /** When it happened (the agent's clock). */
   at: z.number().int(),
-  app: z.string(),
-  env: z.string(),
 };
+const hostEventBase = { ...sequenced, app: z.string(), env: z.string() };
 
 /**
  * What happened on the host between reports, in order: an instance's process changed, an
@@ -229,6 +237,13 @@ export const hostEventSchema = z.discriminatedUnion('kind', [
     kind: z.literal('note'),
     message: z.string().max(MAX_EVENT_TEXT),
     data: z.record(z.string(), z.unknown()),
+  }),
+  z.object({
+    ...sequenced,
+    kind: z.literal('router'),
+    change: z.enum(ROUTER_CHANGES),
+    pid: z.number().int().nullable(),
+    message: z.string().max(MAX_EVENT_TEXT),
   }),
 ]);
 
@@ -265,3 +280,4 @@ export type RouterReport = z.infer<typeof routerReportSchema>;
 export type HostEvent = z.infer<typeof hostEventSchema>;
 export type RouteTotals = z.infer<typeof routeTotalsSchema>;
 export type InstanceChange = (typeof INSTANCE_CHANGES)[number];
+export type RouterChangeKind = (typeof ROUTER_CHANGES)[number];

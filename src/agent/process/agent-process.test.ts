@@ -218,6 +218,19 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
     ]);
   }, 90_000);
 
+  it("a router worker killed on the host: the server's event stream says it was replaced, naming the host", async () => {
+    const router = exchange.latestReport(hostId)!.report.router!;
+    const worker = router.workers!.find((w) => w.pid !== null)!;
+    process.kill(worker.pid!, 'SIGKILL');
+    await waitFor(
+      'the worker replaced, on the event stream',
+      () =>
+        published.some((e) => e.kind === 'router' && e.change === 'worker-restarted' && e.host === 'web-1'),
+      60_000,
+    );
+    expect(await served()).toContain('1.0.0');
+  }, 90_000);
+
   it('keeps serving without the server, moves to a new release when it is back, and drops no request', async () => {
     const load = startSteadyLoad(`http://127.0.0.1:${appPort}/`, { keepAlive: 2, fresh: 1, maxMs: 90_000 });
     await load.succeeded(50);

@@ -16,7 +16,7 @@ import { inspectDataDir, prepareDataDir, withDataDirWrites } from '../../daemon/
 import { DaemonLock } from '../../daemon/lock.js';
 import { reapOrphans } from '../../daemon/orphans.js';
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.js';
-import { RouterWatch } from '../../daemon/router-watch.js';
+import type { RouterWatch } from '../../daemon/router-watch.js';
 import { HostAgent } from '../host-agent.js';
 import { childInstaller } from '../installer/child-installer.js';
 import { loadDesiredState } from '../link/desired-file.js';
@@ -132,7 +132,7 @@ export class AgentProcess {
       }));
       await router.ensureRunning();
       await this.adopt();
-      this.watchRouter();
+      this.watchRouter(reporting);
       agent = this.agent = new HostAgent({
         hostId: identity.hostId,
         labels: identity.labels,
@@ -260,17 +260,12 @@ export class AgentProcess {
   }
 
   /** The router is supervised: a keeper that dies is brought back and given every route again. */
-  private watchRouter(): void {
-    const logger = this.logger!;
-    const watch = (this.routerWatch = new RouterWatch({
+  private watchRouter(reporting: AppsReporting): void {
+    const watch = (this.routerWatch = reporting.watchRouter({
       router: this.router!,
+      apps: this.apps!,
       clock: systemClock,
-      onReplaced: async (pid) => {
-        logger.warn({ pid }, 'the router keeper was replaced; pushing every route again');
-        await Promise.all(this.apps!.all().map((host) => host.republishRoute()));
-      },
-      onProblem: (message) => logger.error({}, message),
-      onRecovered: (message) => logger.info({}, message),
+      logger: this.logger!,
     }));
     void this.router!.health().then((health) => watch.start(health));
   }

@@ -1,3 +1,6 @@
+import { RouterWatch } from '../../daemon/router-watch.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
 import { RouterTotals } from '../../metrics/router-totals.js';
 import type { RouterClient } from '../../router/client.js';
 import type { SupervisorEvent } from '../../supervisor/index.js';
@@ -33,6 +36,32 @@ export class AppsReporting {
       host.onSupervisorEvent(event);
       this.journal.note(host, event);
     }
+  }
+
+  /**
+   * Watches the host's router: a keeper that dies is brought back (or replaced by its workers'
+   * successor) and gets every app's route again; its changes are journaled (the server's event
+   * stream has them, and `ferry up` prints the server's own), its problems logged.
+   */
+  watchRouter(opts: {
+    readonly router: RouterClient;
+    readonly apps: AgentApps;
+    readonly clock: Clock;
+    readonly logger: Logger;
+  }): RouterWatch {
+    const { apps, logger } = opts;
+    const watch = new RouterWatch({
+      router: opts.router,
+      clock: opts.clock,
+      onReplaced: async (pid) => {
+        logger.warn({ pid }, 'the router keeper was replaced; pushing every route again');
+        await Promise.all(apps.all().map((host) => host.republishRoute()));
+      },
+      onProblem: (message) => logger.error({ router: watch.report().pid }, message),
+      onRecovered: (message) => logger.info({ router: watch.report().pid }, message),
+      onChange: (change) => this.journal.router(change),
+    });
+    return watch;
   }
 
   /** The HostAgent's options about the apps: made from the desired state, reported with all this. */

@@ -7,7 +7,7 @@ import { HEALTH_STATUSES } from '../../health/types.js';
 import { deploymentEventSchema, deploymentSchema } from './deployment.js';
 import { ROLLOUT_STATUSES } from '../../rollout/index.js';
 import { triggerSchema } from './trigger.js';
-import { INSTANCE_CHANGES } from '../../protocol/report.js';
+import { INSTANCE_CHANGES, ROUTER_CHANGES } from '../../protocol/report.js';
 
 const ms = z.number().int();
 
@@ -27,15 +27,6 @@ const onHost = z
 /** Events of the host as a whole (they pass every ?app= and ?env= filter). */
 const ofHost = { ...published, app: z.null(), env: z.null() };
 
-/** The router process tree as the daemon watches it. */
-export const ROUTER_CHANGES = [
-  'keeper-down',
-  'keeper-replaced',
-  'keeper-unrecoverable',
-  'worker-restarted',
-  'trouble',
-  'recovered',
-] as const;
 /**
  * A lock taken (or renewed), released or expired; a deploy queued behind one, started once no lock
  * held it, or refused then.
@@ -83,6 +74,7 @@ export const ferryEventSchema = z
     z.object({
       ...ofHost,
       kind: z.literal('router'),
+      host: onHost,
       change: z.enum(ROUTER_CHANGES),
       pid: z.number().int().nullable(),
       message: z.string(),

@@ -23,9 +23,9 @@ export interface HostEventRelayDeps {
 /**
  * The server's side of the hosts' event journals (src/agent/host-events.ts): each report carries
  * the events its agent has not seen acknowledged; the ones not relayed yet (by journal and sequence:
- * a report sent again carries them again) are published in order, as the host had them: instance
- * and health changes on the event stream (`/v1/events`, naming the enrolled host they happened
- * on), crash notes in the event log of the app's deployment. Every host's events, the server's own
+ * a report sent again carries them again) are published in order, as the host had them: instance,
+ * health and router changes on the event stream (`/v1/events`, naming the enrolled host they
+ * happened on), crash notes in the event log of the app's deployment. Every host's events, the server's own
  * and the enrolled ones, come this one way.
  */
 export class HostEventRelay {
@@ -89,10 +89,9 @@ export class HostEventRelay {
   private relay(host: string | null, events: readonly HostEvent[]): void {
     const onHost = host === null ? {} : { host };
     for (const event of events) {
-      const { app, env } = event;
       switch (event.kind) {
         case 'instance': {
-          const { instance, version, state, pid, restarts, detail } = event;
+          const { app, env, instance, version, state, pid, restarts, detail } = event;
           this.deps.events.publish({
             kind: 'instance',
             app,
@@ -108,7 +107,7 @@ export class HostEventRelay {
           break;
         }
         case 'health': {
-          const { instance, version, health, detail } = event;
+          const { app, env, instance, version, health, detail } = event;
           this.deps.events.publish({
             kind: 'health',
             app,
@@ -124,6 +123,11 @@ export class HostEventRelay {
         case 'note':
           this.note(host, event);
           break;
+        case 'router': {
+          const { change, pid, message } = event;
+          this.deps.events.publish({ kind: 'router', app: null, env: null, ...onHost, change, pid, message });
+          break;
+        }
       }
     }
   }
