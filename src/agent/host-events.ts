@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { InstalledRelease } from '../artifacts/index.js';
 import type { DistributiveOmit, EventInput } from '../events/publisher.js';
 import {
   MAX_EVENT_TEXT,
@@ -52,6 +53,13 @@ export class HostEventJournal {
       const { app, env, instance, version, health, detail } = input;
       this.record({ kind: 'health', app, env, instance, version, health, detail: cut(detail) });
     }
+  }
+
+  /** An install the agent made: what it read, and from where (the server's artifact metrics). */
+  installed(host: AppHost, installed: InstalledRelease, cacheAsked: boolean): void {
+    const { appName: app, envName: env } = host;
+    const { version, readFrom, bytes } = installed;
+    this.record({ kind: 'install', app, env, version, readFrom, bytes, cacheAsked });
   }
 
   /** A change of the host's router process tree (its watch saw it). */

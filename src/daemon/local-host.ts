@@ -1,5 +1,5 @@
 import { currentRelease } from '../artifacts/releases.js';
-import { HostAgent, type HostAgentOptions } from '../agent/host-agent.js';
+import { HostAgent } from '../agent/host-agent.js';
 import { InProcessAgentTransport } from '../agent/link/in-process-transport.js';
 import { AgentApps } from '../agent/process/agent-apps.js';
 import { AppsReporting } from '../agent/process/apps-reporting.js';
@@ -39,8 +39,6 @@ export interface LocalHostOptions {
   readonly knownSecrets: readonly string[];
   /** The server's side of the link: the embedded agent's in-process transport reaches it. */
   readonly exchange: HostExchange;
-  /** An install the embedded agent made (the server's metrics count it). */
-  readonly onInstalled: NonNullable<HostAgentOptions['onInstalled']>;
 }
 
 /**
@@ -104,7 +102,6 @@ export class LocalHost {
       transport: new InProcessAgentTransport(opts.exchange, LOCAL_HOST),
       ...reporting.agentOptions(apps),
       artifactCache: () => config.current.artifacts,
-      onInstalled: opts.onInstalled,
       clock,
       logger: logger.child({ agent: LOCAL_HOST }),
       reportEveryMs: LOCAL_REPORT_MS,

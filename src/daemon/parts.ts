@@ -88,8 +88,6 @@ export function assembleParts(opts: {
     accounts: opts.accounts,
     knownSecrets: opts.knownSecrets,
     exchange,
-    onInstalled: (host, installed, cacheAsked) =>
-      metrics.artifactInstalled(host.appName, host.envName, installed, cacheAsked),
   });
   // The server's own host is named by none (as before there were agents); enrolled ones by name.
   const nameOf = (host: string): string | null | Promise<string> =>
@@ -108,7 +106,15 @@ export function assembleParts(opts: {
           ),
       ),
   });
-  const hostEvents = new HostEventRelay({ exchange, events, store, logger, now, hostName: nameOf }).start();
+  const hostEvents = new HostEventRelay({
+    exchange,
+    events,
+    store,
+    logger,
+    now,
+    hostName: nameOf,
+    onInstalled: (host, install) => metrics.artifactInstalled(install, host),
+  }).start();
   const link = new ExchangeHostLink({
     exchange,
     now,

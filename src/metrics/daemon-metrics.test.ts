@@ -66,23 +66,13 @@ describe('DaemonMetrics', () => {
 
   it('counts artifact bytes by source, cache hits and misses; a release already installed reads nothing', async () => {
     const { metrics, scrape } = setup();
-    const installed = {
-      version: '1',
-      dir: '/x',
-      checksum: 'sha256:0',
-      bytes: 100,
-      reused: false,
-      timings: { fetchMs: 0, totalMs: 0 },
-    };
-    metrics.artifactInstalled('hello', 'production', { ...installed, readFrom: 'source' }, true);
-    metrics.artifactInstalled('hello', 'staging', { ...installed, readFrom: 'cache' }, true);
-    metrics.artifactInstalled('hello', 'staging', { ...installed, readFrom: 'source' }, false);
-    metrics.artifactInstalled(
-      'hello',
-      'staging',
-      { ...installed, reused: true, readFrom: 'installed' },
-      true,
-    );
+    const install = { app: 'hello', bytes: 100, cacheAsked: true } as const;
+    metrics.artifactInstalled({ ...install, env: 'production', readFrom: 'source' });
+    metrics.artifactInstalled({ ...install, env: 'staging', readFrom: 'cache' });
+    metrics.artifactInstalled({ ...install, env: 'staging', readFrom: 'source', cacheAsked: false });
+    metrics.artifactInstalled({ ...install, env: 'staging', readFrom: 'installed' });
+    // An enrolled host's install: under its name.
+    metrics.artifactInstalled({ ...install, env: 'staging', readFrom: 'source' }, 'web-1');
     const scraped = await scrape();
     expect(scraped.value('ferry_artifact_fetched_bytes_total', { env: 'production', source: 'origin' })).toBe(
       100,
@@ -90,12 +80,19 @@ describe('DaemonMetrics', () => {
     expect(scraped.value('ferry_artifact_fetched_bytes_total', { env: 'staging', source: 'cache' })).toBe(
       100,
     );
-    expect(scraped.value('ferry_artifact_fetched_bytes_total', { env: 'staging', source: 'origin' })).toBe(
-      100,
-    );
+    // The server's own host's 100, and web-1's.
+    expect(scraped.sum('ferry_artifact_fetched_bytes_total', { env: 'staging', source: 'origin' })).toBe(200);
+    expect(
+      scraped.value('ferry_artifact_fetched_bytes_total', {
+        host: 'web-1',
+        env: 'staging',
+        source: 'origin',
+      }),
+    ).toBe(100);
     expect(scraped.value('ferry_artifact_cache_misses_total', { env: 'production' })).toBe(1);
     expect(scraped.value('ferry_artifact_cache_hits_total', { env: 'staging' })).toBe(1);
-    expect(scraped.sum('ferry_artifact_cache_misses_total', { env: 'staging' })).toBe(0);
+    expect(scraped.sum('ferry_artifact_cache_misses_total', { env: 'staging' })).toBe(1);
+    expect(scraped.value('ferry_artifact_cache_misses_total', { host: 'web-1', env: 'staging' })).toBe(1);
   });
 
   it('says the router is down when its host reports it so, and serves the rest', async () => {

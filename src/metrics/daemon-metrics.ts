@@ -1,6 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { FINAL_DEPLOYMENT_STATUSES, type Deployment, type FerryEvent } from '../api/types.js';
-import type { InstalledRelease } from '../artifacts/index.js';
 import { messageOf } from '../errors/ferry-error.js';
 import type { EventPublisher } from '../events/publisher.js';
 import type { Logger } from '../lib/logger.js';
@@ -76,19 +75,19 @@ export class DaemonMetrics {
     this.artifactBytes = new Counter({
       name: 'ferry_artifact_fetched_bytes_total',
       help: 'Bytes of artifacts read to install releases, by source (origin: the artifact URL; cache: the download cache).',
-      labelNames: ['app', 'env', 'source'],
+      labelNames: ['host', 'app', 'env', 'source'],
       registers,
     });
     this.cacheHits = new Counter({
       name: 'ferry_artifact_cache_hits_total',
       help: 'Installs served by the download cache.',
-      labelNames: ['app', 'env'],
+      labelNames: ['host', 'app', 'env'],
       registers,
     });
     this.cacheMisses = new Counter({
       name: 'ferry_artifact_cache_misses_total',
       help: 'Installs the download cache was asked for and could not serve (fetched from the origin).',
-      labelNames: ['app', 'env'],
+      labelNames: ['host', 'app', 'env'],
       registers,
     });
     this.registerRouterMetrics();
@@ -97,13 +96,23 @@ export class DaemonMetrics {
     this.unsubscribe.push(sources.events.subscribe((event) => this.onEvent(event)));
   }
 
-  /** Counts what an install read, and whether the download cache served it. */
-  artifactInstalled(app: string, env: string, installed: InstalledRelease, cacheAsked: boolean): void {
-    if (installed.readFrom === 'installed') return;
-    const source = installed.readFrom === 'cache' ? 'cache' : 'origin';
-    this.artifactBytes.inc({ app, env, source }, installed.bytes);
-    if (installed.readFrom === 'cache') this.cacheHits.inc({ app, env });
-    else if (cacheAsked) this.cacheMisses.inc({ app, env });
+  /** Counts what an install on a host read, and whether the download cache served it. */
+  artifactInstalled(
+    install: {
+      readonly app: string;
+      readonly env: string;
+      readonly readFrom: 'source' | 'cache' | 'installed';
+      readonly bytes: number;
+      readonly cacheAsked: boolean;
+    },
+    host: string | null = null,
+  ): void {
+    const { readFrom } = install;
+    if (readFrom === 'installed') return;
+    const scope = { ...onHost(host), app: install.app, env: install.env };
+    this.artifactBytes.inc({ ...scope, source: readFrom === 'cache' ? 'cache' : 'origin' }, install.bytes);
+    if (readFrom === 'cache') this.cacheHits.inc(scope);
+    else if (install.cacheAsked) this.cacheMisses.inc(scope);
   }
 
   /** The exposition, with every host's latest report. */

@@ -239,6 +239,16 @@ export const hostEventSchema = z.discriminatedUnion('kind', [
     data: z.record(z.string(), z.unknown()),
   }),
   z.object({
+    ...hostEventBase,
+    kind: z.literal('install'),
+    version: z.string(),
+    /** Where the release was read from: its artifact's URL, the download cache, or nowhere (on disk already). */
+    readFrom: z.enum(['source', 'cache', 'installed']),
+    bytes: count,
+    /** Whether the download cache was asked (a miss when the release came from its source). */
+    cacheAsked: z.boolean(),
+  }),
+  z.object({
     ...sequenced,
     kind: z.literal('router'),
     change: z.enum(ROUTER_CHANGES),

@@ -67,8 +67,12 @@ export class AppsReporting {
   /** The HostAgent's options about the apps: made from the desired state, reported with all this. */
   agentOptions(
     apps: AgentApps,
-  ): Pick<HostAgentOptions, 'hostFor' | 'hosts' | 'specDigest' | 'onAppLeft' | 'routeTotals' | 'journal'> {
+  ): Pick<
+    HostAgentOptions,
+    'hostFor' | 'hosts' | 'specDigest' | 'onAppLeft' | 'routeTotals' | 'journal' | 'onInstalled'
+  > {
     return {
+      onInstalled: (host, installed, cacheAsked) => this.journal.installed(host, installed, cacheAsked),
       hostFor: (desired) => apps.hostFor(desired),
       hosts: () => apps.all(),
       specDigest: (host) => apps.digestOf(host),

@@ -18,6 +18,8 @@ export interface HostEventRelayDeps {
    * before there were agents), an enrolled host's name otherwise (asynchronous: read from trust).
    */
   readonly hostName: (host: string) => string | null | Promise<string | null>;
+  /** An install a host made (the artifact metrics count it). */
+  readonly onInstalled?: (host: string | null, install: Extract<HostEvent, { kind: 'install' }>) => void;
 }
 
 /**
@@ -122,6 +124,9 @@ export class HostEventRelay {
         }
         case 'note':
           this.note(host, event);
+          break;
+        case 'install':
+          this.deps.onInstalled?.(host, event);
           break;
         case 'router': {
           const { change, pid, message } = event;
