@@ -28,6 +28,7 @@ import {
   type FleetNetwork,
   type HostProcess,
 } from '../support/netns.js';
+import { parseExposition } from '../support/prometheus.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -58,6 +59,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
   let configPath: string;
   let writeConfig: (strategy: string | null) => void;
   let home: string;
+  let apiPort = 0;
   const agents: HostProcess[] = [];
   const agentDir = (i: number) => path.join(dir, `agent-${i}`);
   let agentsUrl = '';
@@ -147,7 +149,7 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
       '1.6.1-errors',
     ]);
     net = await createFleetNetwork({ hosts: HOSTS });
-    const apiPort = await freePort();
+    apiPort = await freePort();
     const agentsPort = await freePort();
     hooksPort = await freePort();
     notifyServer = createServer((request, response) => {
@@ -296,6 +298,25 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     ).toHaveLength(3);
     for (let i = 0; i < HOSTS; i++) expect(await served(i)).toContain('1.1.0');
   }, 180_000);
+
+  it("the server's /metrics shows each host's instances and router under its name", async () => {
+    const token = readFileSync(path.join(home, 'api-token'), 'utf8').trim();
+    const response = await fetch(`http://127.0.0.1:${apiPort}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.status).toBe(200);
+    const scraped = parseExposition(await response.text());
+    for (let i = 0; i < HOSTS; i++) {
+      const scope = { host: `web-${i}`, app: 'hello', env: 'production', release: '1.1.0' };
+      expect(scraped.value('ferry_instances', { ...scope, health: 'healthy' }), scope.host).toBe(2);
+      // The load of the rolling deploy went through each host's router.
+      expect(
+        scraped.value('ferry_router_requests_total', { ...scope, code: '2xx' }),
+        scope.host,
+      ).toBeGreaterThan(0);
+      expect(scraped.value('ferry_router_up', { host: `web-${i}` })).toBe(1);
+    }
+  }, 60_000);
 
   it('ferry restart across the hosts: at most two at a time, every instance replaced, no failed request', async () => {
     const before = net.hosts.map((_, i) => appPids(i));
