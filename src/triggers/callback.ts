@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { messageOf } from '../errors/ferry-error.js';
 import type { Logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact.js';
@@ -19,6 +18,8 @@ export async function answerRegistryCallback(
   timeoutMs = 10_000,
 ): Promise<void> {
   try {
+    // undici loads with the first callback: a daemon without them never holds it.
+    const { request } = await import('undici');
     const response = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

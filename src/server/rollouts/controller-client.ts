@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { z } from 'zod';
 import { FerryError, messageOf } from '../../errors/ferry-error.js';
 import type { Clock } from '../../lib/clock.js';
@@ -77,6 +76,8 @@ export const askController: ControllerAsker = async (url, question, { clock, sig
   try {
     let response;
     try {
+      // undici loads with the first ask: a daemon without controllers never holds it.
+      const { request } = await import('undici');
       response = await request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },

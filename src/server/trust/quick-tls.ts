@@ -5,11 +5,7 @@ import path from 'node:path';
 import { certificateFingerprint } from '../../lib/certificate-pem.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { writePrivateFile } from '../../lib/private-file.js';
-import {
-  createCaCertificate,
-  issueServerCertificate,
-  type IssuedCertificate,
-} from './certificate-factory.js';
+import type { IssuedCertificate } from './certificate-factory.js';
 import { serverNames } from './server-names.js';
 import type { ServerTls } from './server-tls.js';
 import {
@@ -65,7 +61,7 @@ export async function ensureQuickTls(options: QuickTlsOptions): Promise<ServerTl
   // The key is written before the certificate: a certificate on disk always has its key.
   const caCreated = !existsSync(files.caCert);
   if (caCreated) {
-    const created = await createCaCertificate(now);
+    const created = await (await certificateFactory()).createCaCertificate(now);
     writePrivateFile(files.caKey, created.key);
     writePrivateFile(files.caCert, created.cert);
   }
@@ -74,7 +70,9 @@ export async function ensureQuickTls(options: QuickTlsOptions): Promise<ServerTl
   let server = reusableServerCertificate(files, ca.cert, names, now);
   const serverIssued = server === null;
   if (server === null) {
-    server = await issueServerCertificate({ cert: ca.cert.pem, key: ca.key }, names, now);
+    server = await (
+      await certificateFactory()
+    ).issueServerCertificate({ cert: ca.cert.pem, key: ca.key }, names, now);
     writePrivateFile(files.serverKey, server.key);
     writePrivateFile(files.serverCert, server.cert);
   }
@@ -137,4 +135,13 @@ function reusableServerCertificate(
     // Damaged or mismatched: the server certificate is ours to replace (agents pin the CA, not it).
     return null;
   }
+}
+
+/**
+ * The certificate factory (@peculiar/x509, 22 MB of RSS once loaded), loaded only when a
+ * certificate is made: a `ferry up` without agents, or a server whose certificates are valid, never
+ * loads it.
+ */
+function certificateFactory(): Promise<typeof import('./certificate-factory.js')> {
+  return import('./certificate-factory.js');
 }
