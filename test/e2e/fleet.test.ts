@@ -28,6 +28,7 @@ import {
   type FleetNetwork,
   type HostProcess,
 } from '../support/netns.js';
+import { RouterClient } from '../../src/router/client.js';
 import { parseExposition } from '../support/prometheus.js';
 import { waitFor } from '../support/wait.js';
 
@@ -210,6 +211,8 @@ describe.skipIf(skip !== null)('a fleet of five hosts: ferry server and ferry ag
     if (notifyServer) await new Promise((resolve) => notifyServer!.close(resolve));
     server?.kill('SIGKILL');
     for (const agent of agents) agent.child.kill('SIGKILL');
+    // The server's own router outlives it by design (it serves no app here): the test stops it.
+    if (home) await new RouterClient({ stateDir: path.join(home, 'router') }).stop().catch(() => undefined);
     await net?.close();
     if (dir && process.env.FERRY_KEEP_TEST_DIR === undefined) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
