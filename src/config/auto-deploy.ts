@@ -1,4 +1,4 @@
-import { CronExpressionParser } from 'cron-parser';
+import { cronParser } from '../lib/cron.js';
 import semver from 'semver';
 import { z } from 'zod';
 import { messageOf } from '../errors/ferry-error.js';
@@ -113,7 +113,7 @@ function cronProblem(cron: string): string | null {
   if (fields !== 5)
     return `expected a 5-field cron expression (minute hour day month weekday) like "0 9 * * 1-5", got "${cron}" (${fields} fields)`;
   try {
-    CronExpressionParser.parse(cron, { tz: 'UTC' });
+    cronParser().parse(cron, { tz: 'UTC' });
     return null;
   } catch (error) {
     return `expected a cron expression like "0 9 * * 1-5", got "${cron}": ${messageOf(error)}`;

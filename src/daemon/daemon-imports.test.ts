@@ -7,7 +7,8 @@ describe('ferry up', () => {
     expect(files).toContain('src/daemon/daemon.ts');
     // etcd3 (with gRPC) for `server.store: etcd://`, octokit for a GitHub release source,
     // @peculiar/x509 (22 MB) when the server makes its own CA or certificate, undici when a
-    // rollout asks an external controller or a webhook is answered by callback.
+    // rollout asks an external controller or a webhook is answered by callback, cron-parser (and
+    // luxon) when an environment has deploy windows.
     for (const heavy of [
       'etcd3',
       '@octokit',

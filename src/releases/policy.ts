@@ -1,4 +1,4 @@
-import { CronExpressionParser } from 'cron-parser';
+import { cronParser } from '../lib/cron.js';
 import semver from 'semver';
 import { DEFAULT_AUTO_DEPLOY, type AutoDeployPolicy, type DeployWindow } from '../config/auto-deploy.js';
 import type { AppConfig } from '../config/types.js';
@@ -81,11 +81,13 @@ export function windowState(windows: readonly DeployWindow[], timezone: string, 
   let opensAt = Infinity;
   for (const window of windows) {
     // Cron fires on whole minutes: one just now counts as opened.
-    const last = CronExpressionParser.parse(window.cron, { tz: timezone, currentDate: new Date(now + 1) })
+    const last = cronParser()
+      .parse(window.cron, { tz: timezone, currentDate: new Date(now + 1) })
       .prev()
       .getTime();
     if (now < last + window.durationMs) closesAt = Math.max(closesAt ?? 0, last + window.durationMs);
-    const next = CronExpressionParser.parse(window.cron, { tz: timezone, currentDate: new Date(now) })
+    const next = cronParser()
+      .parse(window.cron, { tz: timezone, currentDate: new Date(now) })
       .next()
       .getTime();
     opensAt = Math.min(opensAt, next);
