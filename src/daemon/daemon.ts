@@ -186,7 +186,7 @@ export class Daemon {
       accounts: this.accounts,
       knownSecrets: [this.token],
       artifactOf: catalogArtifacts((this.catalog = new KvReleaseCatalog(this.kv!)), this.live),
-      hostName: (host) => enrolled.byId(host).then((found) => found?.name ?? host),
+      enrolledHost: (host) => enrolled.byId(host),
     });
     this.parts = parts;
     // The operator's notices (`ferry up` prints them): this host's router going wrong, and right again.

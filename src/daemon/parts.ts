@@ -10,7 +10,9 @@ import { DesiredEffects } from '../runtime/desired/desired-effects.js';
 import type { ArtifactResolver } from '../releases/artifact-of.js';
 import { ExchangeHostLink } from '../runtime/desired/exchange-link.js';
 import { TrafficWindows } from '../runtime/desired/traffic-windows.js';
-import { HostEventRelay } from '../server/agent-api/host-event-relay.js';
+import { HostEventRelay, type HostOfEvents } from '../server/agent-api/host-event-relay.js';
+import { matchesLabels } from '../server/fleet/host-selection.js';
+import type { Labels } from '../lib/labels.js';
 import { HostExchange } from '../server/agent-api/host-exchange.js';
 import { KvDesiredStates } from '../server/agent-api/kv-desired-states.js';
 import type { KvStore } from '../store/kv/kv.js';
@@ -64,8 +66,10 @@ export function assembleParts(opts: {
   readonly knownSecrets: readonly string[];
   /** A release's own artifact (the release catalog's); absent: the app's artifact.url. */
   readonly artifactOf?: ArtifactResolver;
-  /** The name an enrolled host's events and metrics carry (its id when not given). */
-  readonly hostName?: (host: string) => Promise<string>;
+  /** An enrolled host as trust has it (its name, labels); without it, its id and no labels. */
+  readonly enrolledHost?: (
+    host: string,
+  ) => Promise<{ readonly name: string; readonly labels: Labels } | undefined>;
 }): DaemonParts {
   const { config, paths, store, logger } = opts;
   const clock = systemClock;
@@ -90,8 +94,23 @@ export function assembleParts(opts: {
     exchange,
   });
   // The server's own host is named by none (as before there were agents); enrolled ones by name.
+  const enrolled = (host: string) =>
+    opts.enrolledHost?.(host).then((found) => found ?? { name: host, labels: {} }) ??
+    Promise.resolve({ name: host, labels: {} });
   const nameOf = (host: string): string | null | Promise<string> =>
-    host === LOCAL_HOST ? null : (opts.hostName?.(host) ?? host);
+    host === LOCAL_HOST ? null : enrolled(host).then((found) => found.name);
+  // A host's events are of the environments it serves: the server's own host those without
+  // `hosts:`, an enrolled one those whose selector picks its labels (an app that left the file
+  // stays in its environment).
+  const hostOf = (host: string): HostOfEvents | Promise<HostOfEvents> => {
+    const serves = (labels: Labels | null) => (_app: string, env: string) => {
+      const selector = config.current.environmentHosts.get(env);
+      if (labels === null) return selector === undefined;
+      return selector !== undefined && matchesLabels(labels, selector);
+    };
+    if (host === LOCAL_HOST) return { name: null, mayReport: serves(null) };
+    return enrolled(host).then((found) => ({ name: found.name, mayReport: serves(found.labels) }));
+  };
   const metrics = new DaemonMetrics({
     events,
     logger,
@@ -112,7 +131,7 @@ export function assembleParts(opts: {
     store,
     logger,
     now,
-    hostName: nameOf,
+    hostOf,
     onInstalled: (host, install) => metrics.artifactInstalled(install, host),
   }).start();
   const link = new ExchangeHostLink({

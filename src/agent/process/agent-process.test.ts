@@ -114,7 +114,7 @@ describe('AgentProcess: a host run by its agent over HTTPS', () => {
       },
       logger: silentLogger(),
       now: () => Date.now(),
-      hostName: () => 'web-1',
+      hostOf: () => ({ name: 'web-1', mayReport: (_app, env) => env === 'production' }),
     }).start();
     await listen();
   }, 60_000);

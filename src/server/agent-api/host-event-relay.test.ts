@@ -4,7 +4,7 @@ import { silentLogger } from '../../lib/logger.js';
 import type { HostEvent, HostReport } from '../../protocol/report.js';
 import { HostEventRelay } from './host-event-relay.js';
 
-const started = (seq: number, instance: string): HostEvent => ({
+const started = (seq: number, instance: string): Extract<HostEvent, { kind: 'instance' }> => ({
   seq,
   at: seq,
   app: 'web',
@@ -28,7 +28,10 @@ const report = (host: string, journal: string, items: HostEvent[]): HostReport =
   events: { journal, dropped: 0, items },
 });
 
-function relayWith(hostName: (host: string) => string | null | Promise<string | null>) {
+function relayWith(
+  hostName: (host: string) => string | null | Promise<string | null>,
+  mayReport: (app: string, env: string) => boolean = () => true,
+) {
   const published: EventInput[] = [];
   const relay = new HostEventRelay({
     exchange: { onReport: () => () => undefined },
@@ -39,7 +42,10 @@ function relayWith(hostName: (host: string) => string | null | Promise<string | 
     },
     logger: silentLogger(),
     now: () => 0,
-    hostName,
+    hostOf: (host) => {
+      const name = hostName(host);
+      return name instanceof Promise ? name.then((n) => ({ name: n, mayReport })) : { name, mayReport };
+    },
   });
   return {
     relay,
@@ -77,5 +83,15 @@ describe('HostEventRelay: the hosts’ journals on the server’s event stream',
       expect.objectContaining({ host: 'web-1', instance: 'a' }),
       expect.objectContaining({ host: 'web-1', instance: 'b' }),
     ]);
+  });
+
+  it("drops a host's events of an environment that does not select it", () => {
+    const { relay, instances } = relayWith(
+      () => 'web-1',
+      (_app, env) => env === 'production',
+    );
+    const elsewhere: HostEvent = { ...started(2, 'b'), env: 'staging' };
+    relay.receive(report('h1', 'j', [started(1, 'a'), elsewhere]));
+    expect(instances()).toEqual(['a']);
   });
 });

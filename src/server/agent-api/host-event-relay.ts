@@ -4,6 +4,12 @@ import type { HostEvent, HostReport } from '../../protocol/report.js';
 import type { Store } from '../../store/store.js';
 import type { HostExchange } from './host-exchange.js';
 
+export interface HostOfEvents {
+  readonly name: string | null;
+  /** Whether the host serves `app` in `env` by the configuration (its events of others are dropped). */
+  readonly mayReport: (app: string, env: string) => boolean;
+}
+
 export interface HostEventRelayDeps {
   readonly exchange: Pick<HostExchange, 'onReport'>;
   /** The server's event publisher: instance and health changes go on the event stream. */
@@ -14,10 +20,13 @@ export interface HostEventRelayDeps {
   /** The server's clock: a note's time in the deployment's log (an agent's clock may be off). */
   readonly now: () => number;
   /**
-   * The name events give a host: null for the server's own host (its events name no host, as
-   * before there were agents), an enrolled host's name otherwise (asynchronous: read from trust).
+   * Who a host is to its events (asynchronous for an enrolled host: read from trust): the name they
+   * give it (null for the server's own host: its events name no host, as before there were
+   * agents), and which apps' events it may report: those of environments that select it. An
+   * agent reports only for itself; a host's credential must not write into another environment's
+   * event logs.
    */
-  readonly hostName: (host: string) => string | null | Promise<string | null>;
+  readonly hostOf: (host: string) => HostOfEvents | Promise<HostOfEvents>;
   /** An install a host made (the artifact metrics count it). */
   readonly onInstalled?: (host: string | null, install: Extract<HostEvent, { kind: 'install' }>) => void;
 }
@@ -58,12 +67,12 @@ export class HostEventRelay {
     const fresh = this.fresh(report);
     if (fresh.length === 0) return;
     const { host } = report;
-    const name = this.deps.hostName(host);
+    const who = this.deps.hostOf(host);
     const queued = this.queues.get(host);
-    if (!(name instanceof Promise) && queued === undefined) return this.relay(name, fresh);
+    if (!(who instanceof Promise) && queued === undefined) return this.relay(host, who, fresh);
     const next = (queued ?? Promise.resolve())
-      .then(() => name)
-      .then((resolved) => this.relay(resolved, fresh))
+      .then(() => who)
+      .then((resolved) => this.relay(host, resolved, fresh))
       .catch((error: unknown) => this.deps.logger.error({ err: error, host }, 'could not relay host events'))
       .finally(() => {
         if (this.queues.get(host) === next) this.queues.delete(host);
@@ -88,9 +97,17 @@ export class HostEventRelay {
     return fresh;
   }
 
-  private relay(host: string | null, events: readonly HostEvent[]): void {
+  private relay(id: string, who: HostOfEvents, events: readonly HostEvent[]): void {
+    const host = who.name;
     const onHost = host === null ? {} : { host };
     for (const event of events) {
+      if (event.kind !== 'router' && !who.mayReport(event.app, event.env)) {
+        this.deps.logger.warn(
+          { host: id, app: event.app, env: event.env, kind: event.kind },
+          'dropped an event of an app this host does not run by the configuration',
+        );
+        continue;
+      }
       switch (event.kind) {
         case 'instance': {
           const { app, env, instance, version, state, pid, restarts, detail } = event;
