@@ -97,8 +97,6 @@ export function assembleParts(opts: {
   const enrolled = (host: string) =>
     opts.enrolledHost?.(host).then((found) => found ?? { name: host, labels: {} }) ??
     Promise.resolve({ name: host, labels: {} });
-  const nameOf = (host: string): string | null | Promise<string> =>
-    host === LOCAL_HOST ? null : enrolled(host).then((found) => found.name);
   // A host's events are of the environments it serves: the server's own host those without
   // `hosts:`, an enrolled one those whose selector picks its labels (an app that left the file
   // stays in its environment).
@@ -114,15 +112,19 @@ export function assembleParts(opts: {
   const metrics = new DaemonMetrics({
     events,
     logger,
+    // Each host's series of the environments it serves (as its events: see hostOf).
     hosts: () =>
       Promise.all(
-        exchange
-          .hosts()
-          .flatMap(({ host, lastReport }) =>
-            lastReport === null
-              ? []
-              : [Promise.resolve(nameOf(host)).then((name) => ({ host: name, report: lastReport.report }))],
-          ),
+        exchange.hosts().flatMap(({ host, lastReport }) => {
+          if (lastReport === null) return [];
+          const { report } = lastReport;
+          return [
+            Promise.resolve(hostOf(host)).then((who) => ({
+              host: who.name,
+              report: { ...report, apps: report.apps.filter((a) => who.mayReport(a.app, a.env)) },
+            })),
+          ];
+        }),
       ),
   });
   const hostEvents = new HostEventRelay({
