@@ -94,20 +94,7 @@ export async function readLogTail(
   const handle = await openIfThere(file);
   if (handle === null) return null;
   try {
-    const { size } = await handle.stat();
-    const chunks: Buffer[] = [];
-    let position = size;
-    let newlines = 0;
-    // One newline more than lines: the line before the first one kept must be complete.
-    while (position > 0 && newlines <= lines && size - position < READ_MAX) {
-      const length = Math.min(CHUNK, position);
-      position -= length;
-      const chunk = Buffer.alloc(length);
-      await handle.read(chunk, 0, length, position);
-      chunks.unshift(chunk);
-      for (const byte of chunk) if (byte === 0x0a) newlines++;
-    }
-    const window = Buffer.concat(chunks);
+    const { window, position } = await readBackwards(handle, lines, READ_MAX);
     const lastNewline = window.lastIndexOf(0x0a);
     // A trailing part without its newline waits, unless it is over the line bound already.
     const cutAt = window.length - (lastNewline + 1) > opts.maxLineBytes ? window.length : lastNewline + 1;
@@ -124,6 +111,31 @@ export async function readLogTail(
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The end of a file, read backwards in chunks until it holds `lines` whole lines (one newline more
+ * than that: the line before the first one kept must be complete) or `maxBytes`; and the offset
+ * where what was read starts.
+ */
+export async function readBackwards(
+  handle: FileHandle,
+  lines: number,
+  maxBytes = Infinity,
+): Promise<{ readonly window: Buffer; readonly position: number }> {
+  const { size } = await handle.stat();
+  const chunks: Buffer[] = [];
+  let position = size;
+  let newlines = 0;
+  while (position > 0 && newlines <= lines && size - position < maxBytes) {
+    const length = Math.min(CHUNK, position);
+    position -= length;
+    const chunk = Buffer.alloc(length);
+    await handle.read(chunk, 0, length, position);
+    chunks.unshift(chunk);
+    for (const byte of chunk) if (byte === 0x0a) newlines++;
+  }
+  return { window: Buffer.concat(chunks), position };
 }
 
 function splitLines(buffer: Buffer): Buffer[] {

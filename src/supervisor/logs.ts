@@ -1,7 +1,6 @@
 import { copyFile, open, rename, stat, truncate } from 'node:fs/promises';
 import { FerryError } from '../errors/ferry-error.js';
-
-const CHUNK = 64 * 1024;
+import { readBackwards } from './log-cursor.js';
 
 export interface RotationOptions {
   /** Rotate once the file is larger than this. */
@@ -79,21 +78,9 @@ export async function tailLog(file: string, lines: number): Promise<string[]> {
   const handle = await open(file, 'r').catch(ignoreMissing);
   if (!handle) return [];
   try {
-    const { size } = await handle.stat();
-    const chunks: Buffer[] = [];
-    let position = size;
-    let newlines = 0;
-    // One newline more than lines: the line before the first one kept must be complete.
-    while (position > 0 && newlines <= lines) {
-      const length = Math.min(CHUNK, position);
-      position -= length;
-      const chunk = Buffer.alloc(length);
-      await handle.read(chunk, 0, length, position);
-      chunks.unshift(chunk);
-      for (const byte of chunk) if (byte === 0x0a) newlines++;
-    }
+    const { window } = await readBackwards(handle, lines);
     // Decoded once: a chunk boundary may split a multi-byte character.
-    const all = Buffer.concat(chunks).toString('utf8').split('\n');
+    const all = window.toString('utf8').split('\n');
     if (all.at(-1) === '') all.pop();
     return all.slice(-lines);
   } finally {
